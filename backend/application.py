@@ -1,0 +1,183 @@
+"""The structured application: the contract between the intake conversation and the backend.
+
+Versioned: ``schema_version`` names the shape. A new shape gets a new model and a new
+number; the JSON Schema of the current one is written to ``docs/application.schema.json``
+by ``yimen schema`` and checked by a test.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = 1
+
+Money = Decimal
+
+
+class ForWhom(StrEnum):
+    SELF = "self"
+    OTHER = "other"
+
+
+class Relationship(StrEnum):
+    """How a proxy applicant relates to the person in hardship."""
+
+    FAMILY = "family"
+    GUARDIAN = "guardian"
+    OTHER = "other"
+
+
+class MemberRelation(StrEnum):
+    SELF = "self"
+    SPOUSE = "spouse"
+    CHILD = "child"
+    PARENT = "parent"
+    GRANDPARENT = "grandparent"
+    GRANDCHILD = "grandchild"
+    SIBLING = "sibling"
+    OTHER = "other"
+
+
+class Health(StrEnum):
+    HEALTHY = "healthy"
+    CHRONIC = "chronic"
+    SERIOUS = "serious"
+
+
+class Work(StrEnum):
+    EMPLOYED = "employed"
+    UNEMPLOYED = "unemployed"
+    UNABLE = "unable"
+    STUDENT = "student"
+    RETIRED = "retired"
+    CHILD = "child"
+
+
+class HousingStatus(StrEnum):
+    OWN = "own"
+    RENTING = "renting"
+    UNSAFE = "unsafe"
+    NONE = "none"
+
+
+class HardshipType(StrEnum):
+    ILLNESS = "illness"
+    DISABILITY = "disability"
+    UNEMPLOYMENT = "unemployment"
+    DISASTER = "disaster"
+    ACCIDENT = "accident"
+    SCHOOLING = "schooling"
+    HOUSING = "housing"
+    ELDERLY_CARE = "elderly_care"
+    OTHER = "other"
+
+
+class UrgentNeed(StrEnum):
+    NO_FOOD = "no_food"
+    NO_SHELTER = "no_shelter"
+    SAFETY = "safety"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Applicant(_Model):
+    """Who applies and for whom; ``name`` and ``id_number`` are those of the person in hardship."""
+
+    for_whom: ForWhom
+    relationship: Relationship | None = None
+    proxy_name: str | None = None
+    name: str = Field(min_length=1, max_length=60)
+    id_number: str = Field(pattern=r"^\d{17}[\dX]$")
+    mobile: str = Field(pattern=r"^1\d{10}$", description="Contact mobile number, 11 digits.")
+
+
+class Region(_Model):
+    district: str
+    office: str
+
+
+class Member(_Model):
+    relation: MemberRelation
+    age: int = Field(ge=0, le=130)
+    id_number: str | None = Field(default=None, pattern=r"^\d{17}[\dX]$")
+    health: Health
+    disability_grade: int | None = Field(default=None, ge=1, le=4, description="1 (most severe) to 4; null for none.")
+    work: Work
+    monthly_income: Money = Field(default=Decimal(0), ge=0, description="CNY per month.")
+
+
+class OtherIncome(_Model):
+    """Other household income, CNY per month."""
+
+    relatives_support: Money = Field(default=Decimal(0), ge=0)
+    pension: Money = Field(default=Decimal(0), ge=0)
+    agricultural: Money = Field(default=Decimal(0), ge=0)
+    other: Money = Field(default=Decimal(0), ge=0)
+
+
+class Assets(_Model):
+    savings: Money = Field(ge=0, description="CNY, the whole household.")
+    vehicles: int = Field(ge=0)
+    homes: int = Field(ge=0)
+
+
+class RigidSpending(_Model):
+    """Rigid spending over the last 12 months, CNY."""
+
+    medical: Money = Field(default=Decimal(0), ge=0)
+    education: Money = Field(default=Decimal(0), ge=0)
+
+
+class Housing(_Model):
+    status: HousingStatus
+    monthly_rent: Money | None = Field(default=None, ge=0)
+
+
+class Hardship(_Model):
+    types: tuple[HardshipType, ...]
+    account: str = Field(default="", max_length=4096)
+
+
+class Consent(_Model):
+    version: int
+    given_at: datetime
+
+
+class ApplicationV1(_Model):
+    """An application for assistance as the resident confirmed it."""
+
+    schema_version: Literal[1] = 1
+    locale: str
+    consent: Consent
+    applicant: Applicant
+    region: Region
+    members: tuple[Member, ...] = Field(min_length=1)
+    other_income: OtherIncome
+    assets: Assets
+    rigid_spending: RigidSpending
+    housing: Housing
+    hardship: Hardship
+    urgent_needs: tuple[UrgentNeed, ...] = ()
+    document_ids: tuple[str, ...] = ()
+    submitted_at: datetime
+
+    def id_numbers(self) -> tuple[str, ...]:
+        """Every ID number in the household, the applicant's first."""
+        found = [self.applicant.id_number]
+        found += [m.id_number for m in self.members if m.id_number and m.id_number not in found]
+        return tuple(found)
+
+
+Application = ApplicationV1
+
+
+def json_schema() -> dict:
+    """The JSON Schema of the current application shape."""
+    return ApplicationV1.model_json_schema()

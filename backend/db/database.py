@@ -1,0 +1,93 @@
+"""The database handle: one async engine, and units of work bound to one session each."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from backend.db.repositories import (
+    SqlApplicationRepository,
+    SqlDocumentRepository,
+    SqlResidentRepository,
+    SqlSessionRepository,
+)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Turn on foreign keys (off by default in SQLite) and WAL for concurrent readers."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+class SqlUnitOfWork:
+    """One resident turn's writes: repositories sharing one session, committed together or not at all."""
+
+    def __init__(self, session: AsyncSession, new_id: Callable[[], str]) -> None:
+        self._session = session
+        self.residents = SqlResidentRepository(session, new_id)
+        self.sessions = SqlSessionRepository(session)
+        self.applications = SqlApplicationRepository(session)
+        self.documents = SqlDocumentRepository(session)
+
+    async def commit(self) -> None:
+        """Commit everything written so far."""
+        await self._session.commit()
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Roll back whatever was not committed and release the connection."""
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+
+
+class Database:
+    """An async engine on ``url``; call ``connect`` before use and ``dispose`` after."""
+
+    def __init__(self, url: str, *, new_id: Callable[[], str] = lambda: uuid4().hex) -> None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
+            # Each pooled connection would get its own empty in-memory database.
+            raise ValueError("use a SQLite file URL, not an in-memory database")
+        self._url = url
+        self._new_id = new_id
+        self._engine: AsyncEngine | None = None
+        self._sessions: async_sessionmaker[AsyncSession] | None = None
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The connected engine."""
+        if self._engine is None:
+            raise RuntimeError("Database.connect() has not been called")
+        return self._engine
+
+    async def connect(self) -> None:
+        """Create the engine and the session factory."""
+        engine = create_async_engine(self._url, pool_pre_ping=True)
+        if engine.dialect.name == "sqlite":
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        self._engine = engine
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+
+    def unit_of_work(self) -> SqlUnitOfWork:
+        """A fresh unit of work; use it as ``async with db.unit_of_work() as uow``."""
+        if self._sessions is None:
+            raise RuntimeError("Database.connect() has not been called")
+        return SqlUnitOfWork(self._sessions(), self._new_id)
+
+    async def dispose(self) -> None:
+        """Close every pooled connection."""
+        if self._engine is not None:
+            await self._engine.dispose()
+            self._engine = None
+            self._sessions = None

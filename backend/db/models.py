@@ -1,0 +1,188 @@
+"""SQLAlchemy tables of the intake backend, portable between SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+# Deterministic constraint names keep migrations (and SQLite batch rebuilds) reproducible.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware datetime stored as UTC and always read back aware in UTC (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetimes are ambiguous; pass an aware datetime")
+        value = value.astimezone(UTC)
+        # SQLite would silently drop the offset; storing naive UTC makes the text sortable.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
+Json = JSON().with_variant(JSONB(), "postgresql")
+Money = Numeric(12, 2, asdecimal=True)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money, dict[str, Any]: Json}
+
+
+class ResidentRow(Base):
+    __tablename__ = "residents"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class ChannelIdentityRow(Base):
+    __tablename__ = "channel_identities"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+
+
+class ConversationSessionRow(Base):
+    __tablename__ = "conversation_sessions"
+
+    # The composite key is the unique (resident_id, flow) guard the upsert relies on.
+    resident_id: Mapped[str] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True
+    )
+    flow: Mapped[str] = mapped_column(String(64), primary_key=True)
+    snapshot: Mapped[dict[str, Any]]
+    state: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]
+    remind_at: Mapped[datetime | None] = mapped_column(index=True)
+    expire_at: Mapped[datetime | None] = mapped_column(index=True)
+
+
+class ConversationTurnRow(Base):
+    """One step change of a conversation; never the message content."""
+
+    __tablename__ = "conversation_turns"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
+    flow: Mapped[str] = mapped_column(String(64))
+    turn: Mapped[int]
+    state_before: Mapped[str] = mapped_column(String(64))
+    state_after: Mapped[str] = mapped_column(String(64))
+    event_kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+
+
+class ApplicationRow(Base):
+    __tablename__ = "applications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    schema_version: Mapped[int]
+    office: Mapped[str] = mapped_column(String(64))
+    district: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    submitted_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ApplicationIdHashRow(Base):
+    """A keyed hash of one household ID number; the raw number lives only inside the payload."""
+
+    __tablename__ = "application_id_hashes"
+
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    id_hash: Mapped[str] = mapped_column(String(128), primary_key=True, index=True)
+
+
+class HouseholdMemberRow(Base):
+    """A queryable copy of one household member for reporting."""
+
+    __tablename__ = "household_members"
+
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    relation: Mapped[str] = mapped_column(String(16))
+    age: Mapped[int]
+    health: Mapped[str] = mapped_column(String(16))
+    disability_grade: Mapped[int | None]
+    work: Mapped[str] = mapped_column(String(16))
+    monthly_income: Mapped[Decimal]
+
+
+class StatusHistoryRow(Base):
+    __tablename__ = "status_history"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime]
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    actor: Mapped[str] = mapped_column(String(64), default="system", server_default="system")
+
+
+class DocumentRow(Base):
+    __tablename__ = "documents"
+    # Serves unattached(resident_id): the resident's documents with no application yet.
+    __table_args__ = (Index("ix_documents_resident_id_application_id", "resident_id", "application_id"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"))
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    mime: Mapped[str] = mapped_column(String(127))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]

@@ -1,0 +1,403 @@
+"""SQLAlchemy implementations of the storage ports, all bound to one unit of work's session."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from uuid import uuid4
+
+from sqlalchemy import Table, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.application import ApplicationV1
+from backend.db.models import (
+    ApplicationIdHashRow,
+    ApplicationRow,
+    ChannelIdentityRow,
+    ConversationSessionRow,
+    ConversationTurnRow,
+    DocumentRow,
+    HouseholdMemberRow,
+    ResidentRow,
+    StatusHistoryRow,
+)
+from backend.ports import (
+    ApplicationSummary,
+    DocumentMeta,
+    DueSession,
+    Resident,
+    StatusChange,
+)
+from backend.status import OPEN_STATUSES, ApplicationStatus
+
+
+def _insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """A dialect INSERT, which has ON CONFLICT on both PostgreSQL and SQLite."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for dialect {dialect!r}")
+
+
+def application_number(at: datetime, application_id: int) -> str:
+    """The public application number, e.g. YM20261129000042 (date of ``at`` as given)."""
+    return f"YM{at:%Y%m%d}{application_id:06d}"
+
+
+class SqlResidentRepository:
+    """Residents and the channel identities that lead to them."""
+
+    def __init__(self, session: AsyncSession, new_id: Callable[[], str]) -> None:
+        self._session = session
+        self._new_id = new_id
+
+    async def _find(self, channel: str, external_id: str) -> Resident | None:
+        """The resident behind a channel identity, if known."""
+        row = await self._session.scalar(
+            select(ResidentRow)
+            .join(ChannelIdentityRow, ChannelIdentityRow.resident_id == ResidentRow.id)
+            .where(ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id)
+        )
+        return _resident(row) if row else None
+
+    async def identify(self, channel: str, external_id: str, *, now: datetime) -> Resident:
+        """Return the resident behind a channel identity, creating both on first contact."""
+        if found := await self._find(channel, external_id):
+            return found
+        resident_id = self._new_id()
+        await self._session.execute(
+            _insert(self._session, ResidentRow.__table__).values(
+                id=resident_id, locale=None, created_at=now, unreachable=False
+            )
+        )
+        # ON CONFLICT: two first messages racing must end with one resident, not an error.
+        result = await self._session.execute(
+            _insert(self._session, ChannelIdentityRow.__table__)
+            .values(resident_id=resident_id, channel=channel, external_id=external_id, created_at=now)
+            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        )
+        if result.rowcount == 0:
+            await self._session.execute(delete(ResidentRow).where(ResidentRow.id == resident_id))
+            found = await self._find(channel, external_id)
+            assert found is not None, "conflicting identity vanished"
+            return found
+        return Resident(id=resident_id, locale=None, created_at=now)
+
+    async def get(self, resident_id: str) -> Resident | None:
+        """The resident, or None."""
+        row = await self._session.get(ResidentRow, resident_id)
+        return _resident(row) if row else None
+
+    async def set_locale(self, resident_id: str, locale: str) -> None:
+        """Remember the resident's language."""
+        await self._session.execute(
+            update(ResidentRow).where(ResidentRow.id == resident_id).values(locale=locale)
+        )
+
+
+class SqlSessionRepository:
+    """Conversation snapshots, their timers, and the content-free turn log."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def load(self, resident_id: str, flow: str) -> dict[str, Any] | None:
+        """The saved snapshot, or None."""
+        # Selecting the column (not the entity) always reads the database, never a stale identity map.
+        return await self._session.scalar(
+            select(ConversationSessionRow.snapshot).where(
+                ConversationSessionRow.resident_id == resident_id, ConversationSessionRow.flow == flow
+            )
+        )
+
+    async def save(
+        self,
+        resident_id: str,
+        flow: str,
+        snapshot: dict[str, Any],
+        *,
+        state: str,
+        updated_at: datetime,
+        remind_at: datetime | None,
+        expire_at: datetime | None,
+    ) -> None:
+        """Insert or replace the resident's session of ``flow``."""
+        values = {
+            "snapshot": snapshot,
+            "state": state,
+            "updated_at": updated_at,
+            "remind_at": remind_at,
+            "expire_at": expire_at,
+        }
+        statement = _insert(self._session, ConversationSessionRow.__table__).values(
+            resident_id=resident_id, flow=flow, **values
+        )
+        await self._session.execute(
+            statement.on_conflict_do_update(index_elements=["resident_id", "flow"], set_=values)
+        )
+
+    async def delete(self, resident_id: str, flow: str) -> None:
+        """Forget the session, if any."""
+        await self._session.execute(
+            delete(ConversationSessionRow).where(
+                ConversationSessionRow.resident_id == resident_id, ConversationSessionRow.flow == flow
+            )
+        )
+
+    async def record_turn(
+        self,
+        resident_id: str,
+        flow: str,
+        *,
+        turn: int,
+        state_before: str,
+        state_after: str,
+        event_kind: str,
+        at: datetime,
+    ) -> None:
+        """Log a turn's step change (no content: the log feeds the intake funnel)."""
+        self._session.add(
+            ConversationTurnRow(
+                resident_id=resident_id,
+                flow=flow,
+                turn=turn,
+                state_before=state_before,
+                state_after=state_after,
+                event_kind=event_kind,
+                at=at,
+            )
+        )
+        await self._session.flush()
+
+    async def due(self, now: datetime) -> list[DueSession]:
+        """Sessions whose reminder or expiry time has come."""
+        rows = await self._session.execute(
+            select(ConversationSessionRow.resident_id, ConversationSessionRow.flow)
+            .where((ConversationSessionRow.remind_at <= now) | (ConversationSessionRow.expire_at <= now))
+            .order_by(ConversationSessionRow.resident_id, ConversationSessionRow.flow)
+        )
+        return [DueSession(resident_id=r.resident_id, flow=r.flow) for r in rows]
+
+
+_SUMMARY = (ApplicationRow.number, ApplicationRow.status, ApplicationRow.submitted_at, ApplicationRow.office)
+
+
+class SqlApplicationRepository:
+    """Submitted applications, their ID hashes, members and status history."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def find_open(self, id_hashes: list[str]) -> ApplicationSummary | None:
+        """The newest open application any of whose household members has one of these ID hashes."""
+        if not id_hashes:
+            return None
+        row = (
+            await self._session.execute(
+                select(*_SUMMARY)
+                .join(ApplicationIdHashRow, ApplicationIdHashRow.application_id == ApplicationRow.id)
+                .where(
+                    ApplicationIdHashRow.id_hash.in_(set(id_hashes)),
+                    ApplicationRow.status.in_([s.value for s in OPEN_STATUSES]),
+                )
+                .order_by(ApplicationRow.submitted_at.desc(), ApplicationRow.id.desc())
+                .limit(1)
+            )
+        ).first()
+        return _summary(row) if row else None
+
+    async def add(
+        self,
+        application: ApplicationV1,
+        *,
+        resident_id: str,
+        id_hashes: list[str],
+        status: ApplicationStatus,
+        at: datetime,
+    ) -> ApplicationSummary:
+        """Store the application with its first status and return it with its number."""
+        row = ApplicationRow(
+            # The number needs the id; a unique placeholder holds NOT NULL until the flush assigns it.
+            number=f"pending-{uuid4().hex}",
+            resident_id=resident_id,
+            status=status.value,
+            schema_version=application.schema_version,
+            office=application.region.office,
+            district=application.region.district,
+            payload=application.model_dump(mode="json"),
+            submitted_at=application.submitted_at,
+            updated_at=at,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        row.number = application_number(at, row.id)
+        self._session.add_all(
+            ApplicationIdHashRow(application_id=row.id, id_hash=h) for h in dict.fromkeys(id_hashes)
+        )
+        self._session.add_all(
+            HouseholdMemberRow(
+                application_id=row.id,
+                position=position,
+                relation=member.relation.value,
+                age=member.age,
+                health=member.health.value,
+                disability_grade=member.disability_grade,
+                work=member.work.value,
+                monthly_income=member.monthly_income,
+            )
+            for position, member in enumerate(application.members)
+        )
+        self._session.add(StatusHistoryRow(application_id=row.id, status=status.value, at=at))
+        await self._session.flush()
+        return ApplicationSummary(
+            number=row.number, status=status, submitted_at=row.submitted_at, office=row.office
+        )
+
+    async def set_status(
+        self, number: str, status: ApplicationStatus, *, at: datetime, note: str = "", actor: str = "system"
+    ) -> None:
+        """Move the application to ``status`` and log it (not in the port yet: office side only)."""
+        application_id = await self._id(number)
+        await self._session.execute(
+            update(ApplicationRow)
+            .where(ApplicationRow.id == application_id)
+            .values(status=status.value, updated_at=at)
+        )
+        self._session.add(
+            StatusHistoryRow(application_id=application_id, status=status.value, at=at, note=note, actor=actor)
+        )
+        await self._session.flush()
+
+    async def list_for_resident(self, resident_id: str) -> list[ApplicationSummary]:
+        """The resident's applications, newest first."""
+        rows = await self._session.execute(
+            select(*_SUMMARY)
+            .where(ApplicationRow.resident_id == resident_id)
+            .order_by(ApplicationRow.submitted_at.desc(), ApplicationRow.id.desc())
+        )
+        return [_summary(r) for r in rows]
+
+    async def get(self, number: str) -> ApplicationV1 | None:
+        """The application as submitted, or None."""
+        payload = await self._session.scalar(
+            select(ApplicationRow.payload).where(ApplicationRow.number == number)
+        )
+        return ApplicationV1.model_validate(payload) if payload is not None else None
+
+    async def history(self, number: str) -> list[StatusChange]:
+        """Every status the application went through, oldest first."""
+        rows = await self._session.execute(
+            select(StatusHistoryRow.status, StatusHistoryRow.at, StatusHistoryRow.note)
+            .join(ApplicationRow, ApplicationRow.id == StatusHistoryRow.application_id)
+            .where(ApplicationRow.number == number)
+            .order_by(StatusHistoryRow.at, StatusHistoryRow.id)
+        )
+        return [StatusChange(status=ApplicationStatus(r.status), at=r.at, note=r.note) for r in rows]
+
+    async def _id(self, number: str) -> int:
+        """The row id behind an application number."""
+        application_id = await self._session.scalar(
+            select(ApplicationRow.id).where(ApplicationRow.number == number)
+        )
+        if application_id is None:
+            raise LookupError(f"no application {number}")
+        return application_id
+
+
+class SqlDocumentRepository:
+    """Metadata of uploaded documents; the bytes live in document storage."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, document: DocumentMeta) -> None:
+        """Record an uploaded, not yet attached document."""
+        self._session.add(
+            DocumentRow(
+                id=document.id,
+                resident_id=document.resident_id,
+                application_id=None,
+                filename=document.filename,
+                mime=document.mime,
+                size=document.size,
+                sha256=document.sha256,
+                storage_key=document.storage_key,
+                created_at=document.created_at,
+            )
+        )
+        await self._session.flush()
+
+    async def get(self, document_id: str) -> DocumentMeta | None:
+        """The document's metadata, or None."""
+        row = await self._session.get(DocumentRow, document_id)
+        return _document(row) if row else None
+
+    async def attach(self, document_ids: list[str], application_number: str) -> None:
+        """Attach the documents to the application; only its own resident's documents move."""
+        if not document_ids:
+            return
+        application = (
+            await self._session.execute(
+                select(ApplicationRow.id, ApplicationRow.resident_id).where(
+                    ApplicationRow.number == application_number
+                )
+            )
+        ).first()
+        if application is None:
+            raise LookupError(f"no application {application_number}")
+        await self._session.execute(
+            update(DocumentRow)
+            .where(DocumentRow.id.in_(document_ids), DocumentRow.resident_id == application.resident_id)
+            .values(application_id=application.id)
+        )
+
+    async def unattached(self, resident_id: str) -> list[DocumentMeta]:
+        """The resident's documents not yet part of an application, oldest first."""
+        rows = await self._session.scalars(
+            select(DocumentRow)
+            .where(DocumentRow.resident_id == resident_id, DocumentRow.application_id.is_(None))
+            .order_by(DocumentRow.created_at, DocumentRow.id)
+        )
+        return [_document(r) for r in rows]
+
+    async def delete(self, document_ids: list[str]) -> list[DocumentMeta]:
+        """Delete the rows and return them so their bytes can be removed from storage."""
+        if not document_ids:
+            return []
+        rows = await self._session.scalars(select(DocumentRow).where(DocumentRow.id.in_(document_ids)))
+        found = [_document(r) for r in rows]
+        await self._session.execute(delete(DocumentRow).where(DocumentRow.id.in_(document_ids)))
+        return found
+
+
+def _resident(row: ResidentRow) -> Resident:
+    """The port value of a resident row."""
+    return Resident(id=row.id, locale=row.locale, created_at=row.created_at)
+
+
+def _summary(row: Any) -> ApplicationSummary:
+    """The port summary of a selected application row."""
+    return ApplicationSummary(
+        number=row.number,
+        status=ApplicationStatus(row.status),
+        submitted_at=row.submitted_at,
+        office=row.office,
+    )
+
+
+def _document(row: DocumentRow) -> DocumentMeta:
+    """The port value of a document row."""
+    return DocumentMeta(
+        id=row.id,
+        resident_id=row.resident_id,
+        filename=row.filename,
+        mime=row.mime,
+        size=row.size,
+        sha256=row.sha256,
+        storage_key=row.storage_key,
+        created_at=row.created_at,
+    )

@@ -1,0 +1,147 @@
+"""The storage ports the conversation runner and the intake service depend on.
+
+One unit of work per resident turn: the session snapshot, the turn log and any
+application written by that turn commit together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from backend.application import ApplicationV1
+from backend.status import ApplicationStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Resident:
+    id: str
+    locale: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationSummary:
+    number: str
+    status: ApplicationStatus
+    submitted_at: datetime
+    office: str
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    status: ApplicationStatus
+    at: datetime
+    note: str
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentMeta:
+    id: str
+    resident_id: str
+    filename: str
+    mime: str
+    size: int
+    sha256: str
+    storage_key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DueSession:
+    resident_id: str
+    flow: str
+
+
+class ResidentRepository(Protocol):
+    async def identify(self, channel: str, external_id: str, *, now: datetime) -> Resident:
+        """Return the resident behind a channel identity, creating both on first contact."""
+
+    async def get(self, resident_id: str) -> Resident | None: ...
+
+    async def set_locale(self, resident_id: str, locale: str) -> None: ...
+
+
+class SessionRepository(Protocol):
+    async def load(self, resident_id: str, flow: str) -> dict[str, Any] | None: ...
+
+    async def save(
+        self,
+        resident_id: str,
+        flow: str,
+        snapshot: dict[str, Any],
+        *,
+        state: str,
+        updated_at: datetime,
+        remind_at: datetime | None,
+        expire_at: datetime | None,
+    ) -> None:
+        """Insert or replace the resident's session of ``flow``."""
+
+    async def delete(self, resident_id: str, flow: str) -> None: ...
+
+    async def record_turn(
+        self,
+        resident_id: str,
+        flow: str,
+        *,
+        turn: int,
+        state_before: str,
+        state_after: str,
+        event_kind: str,
+        at: datetime,
+    ) -> None:
+        """Log a turn's step change (no content: the log feeds the intake funnel)."""
+
+    async def due(self, now: datetime) -> list[DueSession]:
+        """Sessions whose reminder or expiry time has come."""
+
+
+class ApplicationRepository(Protocol):
+    async def find_open(self, id_hashes: list[str]) -> ApplicationSummary | None:
+        """An open application any of whose household members has one of these ID hashes."""
+
+    async def add(
+        self,
+        application: ApplicationV1,
+        *,
+        resident_id: str,
+        id_hashes: list[str],
+        status: ApplicationStatus,
+        at: datetime,
+    ) -> ApplicationSummary:
+        """Store the application with its first status and return it with its number."""
+
+    async def list_for_resident(self, resident_id: str) -> list[ApplicationSummary]: ...
+
+    async def get(self, number: str) -> ApplicationV1 | None: ...
+
+    async def history(self, number: str) -> list[StatusChange]: ...
+
+
+class DocumentRepository(Protocol):
+    async def add(self, document: DocumentMeta) -> None: ...
+
+    async def get(self, document_id: str) -> DocumentMeta | None: ...
+
+    async def attach(self, document_ids: list[str], application_number: str) -> None: ...
+
+    async def unattached(self, resident_id: str) -> list[DocumentMeta]: ...
+
+    async def delete(self, document_ids: list[str]) -> list[DocumentMeta]:
+        """Delete the rows and return them so their bytes can be removed from storage."""
+
+
+class UnitOfWork(Protocol):
+    residents: ResidentRepository
+    sessions: SessionRepository
+    applications: ApplicationRepository
+    documents: DocumentRepository
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> "UnitOfWork": ...
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Roll back whatever was not committed."""

@@ -1,0 +1,90 @@
+"""Inbound events: what a channel hands the engine, and the results of effects fed back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button press; ``value`` is the option's value as the engine offered it."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class FileUpload:
+    """A document the channel has already put in document storage."""
+
+    document_id: str
+    filename: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    name: str
+    arg: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """A sticker, voice note, location or anything else the flow cannot take."""
+
+    kind: str
+
+
+@dataclass(frozen=True, slots=True)
+class Tick:
+    """The scheduler's nudge: time has passed without the resident writing."""
+
+
+# Results of effects, fed back by the runner within the same turn.
+
+
+@dataclass(frozen=True, slots=True)
+class OpenApplicationFound:
+    number: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoOpenApplication:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationSubmitted:
+    number: str
+    review_by: str  # ISO date by which a caseworker will have reviewed it
+
+
+@dataclass(frozen=True, slots=True)
+class StatusListed:
+    applications: tuple[dict, ...] = field(default=())
+
+
+Event = (
+    Text
+    | Choice
+    | FileUpload
+    | Command
+    | Unsupported
+    | Tick
+    | OpenApplicationFound
+    | NoOpenApplication
+    | ApplicationSubmitted
+    | StatusListed
+)
+
+
+def kind_of(event: Event) -> str:
+    """A content-free name for logs and the turn log."""
+    if isinstance(event, Command):
+        return f"command:{event.name}"
+    return type(event).__name__.lower()

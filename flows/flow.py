@@ -1,0 +1,162 @@
+"""Flow definitions as data: questions, loops over household members, and flow settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import StrEnum
+from typing import Any
+
+Answers = Mapping[str, Any]
+Member = Mapping[str, Any]
+
+
+class Kind(StrEnum):
+    CHOICE = "choice"  # exactly one of the options
+    TEXT = "text"  # typed; options, if any, are quick answers that send their value as text
+    MULTI = "multi"  # several options, toggled, then "done"
+    FILES = "files"  # documents, then "done"
+
+
+@dataclass(frozen=True, slots=True)
+class Localized:
+    """A name that comes from data (a region, say) in each locale."""
+
+    names: Mapping[str, str]
+
+    def get(self, locale: str) -> str:
+        return self.names.get(locale) or next(iter(self.names.values()))
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What a question needs to know to parse or offer options: the answers so far and the day.
+
+    ``member`` and ``index`` are set inside the member loop.
+    """
+
+    answers: Answers
+    members: "Sequence[Member]"
+    member: Member | None
+    index: int
+    today: date
+    settings: "Settings"
+    context: "FlowContext"
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """One question of a flow.
+
+    Attributes:
+        id: the answer key, and the machine state (``member.<id>`` inside the member loop).
+        kind: how it is answered.
+        options: choice values, or a function of the ``Ask`` giving them (label keys are
+            ``<flow>.<id>.option.<value>`` unless ``option_labels`` says otherwise).
+        parse: text → stored value; raises ``flows.parsing.ParseError``.
+        when: the question applies only when this returns true.
+        optional: after three invalid answers a skip is offered.
+        clears: answers that depend on this one and are asked again when it changes.
+        params: extra prompt parameters computed from the ``Ask``.
+        option_labels: a function of (value, Ask) giving the (key, params) of an option label.
+        exclusive: a MULTI option that answers alone and at once ("none of these").
+        preselect: MULTI options chosen in advance from earlier answers.
+        request_contact: the channel may offer to share the phone number.
+    """
+
+    id: str
+    kind: Kind
+    options: tuple[str, ...] | Callable[[Ask], tuple[str, ...]] = ()
+    parse: Callable[[str, Ask], Any] | None = None
+    when: Callable[[Ask], bool] | None = None
+    optional: bool = False
+    clears: tuple[str, ...] = ()
+    params: Callable[[Ask], dict[str, Any]] | None = None
+    option_labels: Callable[[str, Ask], tuple[str, dict[str, Any]]] | None = None
+    exclusive: str | None = None
+    preselect: Callable[[Ask], tuple[str, ...]] | None = None
+    request_contact: bool = False
+    # MULTI only: typed text is the answer to this other question and ends the choice.
+    text_answers: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Loop:
+    """Questions asked once per household member; ``count`` gives how many members."""
+
+    id: str
+    count: Callable[[Answers], int]
+    questions: tuple[Question, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    reminder_after: timedelta = timedelta(hours=24)
+    expire_after: timedelta = timedelta(days=30)
+    max_amount: int = 10_000_000
+    max_text: int = 4096
+    max_members: int = 12
+    max_invalid: int = 3
+    review_days: int = 10
+
+
+@dataclass(frozen=True, slots=True)
+class Office:
+    code: str
+    name: Localized
+
+
+@dataclass(frozen=True, slots=True)
+class District:
+    code: str
+    name: Localized
+    offices: tuple[Office, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FlowContext:
+    """Data a flow reads but does not own: the region tree of the policy pack."""
+
+    districts: tuple[District, ...] = ()
+    # Up to this many offices in all, one question picks district and office together.
+    single_step_offices: int = 8
+
+    def office(self, code: str) -> tuple[District, Office] | None:
+        for district in self.districts:
+            for office in district.offices:
+                if office.code == code:
+                    return district, office
+        return None
+
+    @property
+    def office_count(self) -> int:
+        return sum(len(d.offices) for d in self.districts)
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """A flow: its items in asking order and what to do once it is confirmed."""
+
+    name: str
+    version: int
+    items: tuple[Question | Loop, ...]
+    build: Callable[[Answers, list[Member], "Ask"], dict[str, Any]]
+    # Answer keys renamed or dropped between versions: {old_version: function(answers) -> answers}.
+    migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    # A question whose answer is checked against open applications right away.
+    lookup_after: frozenset[str] = frozenset()
+
+    def questions(self) -> dict[str, Question]:
+        """Every question by state name."""
+        found: dict[str, Question] = {}
+        for item in self.items:
+            if isinstance(item, Loop):
+                for q in item.questions:
+                    found[f"{item.id}.{q.id}"] = q
+            else:
+                found[item.id] = item
+        return found
+
+    def loop(self) -> Loop | None:
+        return next((i for i in self.items if isinstance(i, Loop)), None)

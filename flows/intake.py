@@ -1,0 +1,365 @@
+"""The intake flow (只进一门): reporting hardship and applying for assistance.
+
+The order follows the application form, with two deliberate changes: the urgent-need
+question comes right after the street office (someone with no food today should not
+wait twenty questions to say so, and the office is what routes the escalation), and a
+member's health and disability start with a one-tap "healthy, no disability".
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from stdnum.cn import ric
+
+from flows.flow import Ask, Flow, Kind, Loop, Member, Question
+from flows.parsing import (
+    ParseError,
+    age_on,
+    parse_amount,
+    parse_count,
+    parse_free_text,
+    parse_id_number,
+    parse_mobile,
+)
+
+VERSION = 1
+CONSENT_VERSION = 1
+MIN_AGE_TO_APPLY = 16
+
+RELATIONS = ("spouse", "child", "parent", "grandparent", "grandchild", "sibling", "other")
+CONDITIONS = ("healthy", "chronic", "serious", "disability")
+ADULT_WORK = ("employed", "unemployed", "unable", "student", "retired")
+MINOR_WORK = ("student", "child")
+INCOME_SOURCES = ("relatives_support", "pension", "agricultural", "other")
+HARDSHIP_TYPES = (
+    "illness",
+    "disability",
+    "unemployment",
+    "disaster",
+    "accident",
+    "schooling",
+    "housing",
+    "elderly_care",
+    "other",
+)
+URGENT_NEEDS = ("no_food", "no_shelter", "safety")
+NONE = "none"
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _name(text: str, ask: Ask) -> str:
+    name = parse_free_text(text, max_length=60)
+    if any(ch.isdigit() for ch in name):
+        raise ParseError("name.invalid", {})
+    return name
+
+
+def _subject_id(text: str, ask: Ask) -> str:
+    found = parse_id_number(text, today=ask.today)
+    if ask.answers.get("for_whom") == "self" and found.age_on(ask.today) < MIN_AGE_TO_APPLY:
+        raise ParseError("id.minor_self", {"age": MIN_AGE_TO_APPLY})
+    return found.number
+
+
+def _identity(text: str, ask: Ask) -> dict[str, Any]:
+    """A member's ID number (their age follows from it) or, when they have none to hand, their age."""
+    if sum(ch.isalnum() for ch in text) >= 15:
+        found = parse_id_number(text, today=ask.today)
+        return {"id_number": found.number, "age": found.age_on(ask.today)}
+    return {"age": parse_count(text, maximum=120)}
+
+
+def _amount(text: str, ask: Ask) -> str:
+    return str(parse_amount(text, maximum=Decimal(ask.settings.max_amount)))
+
+
+def _count(text: str, ask: Ask) -> int:
+    return parse_count(text, maximum=50)
+
+
+def _household_size(text: str, ask: Ask) -> int:
+    size = parse_count(text, maximum=ask.settings.max_members)
+    if size < 1:
+        raise ParseError("count.too_small", {"min": 1})
+    return size
+
+
+def _mobile(text: str, ask: Ask) -> str:
+    return parse_mobile(text)
+
+
+def _account(text: str, ask: Ask) -> str:
+    return parse_free_text(text, max_length=ask.settings.max_text)
+
+
+# ---------------------------------------------------------------- facts from answers
+
+
+def member_age(answers: Any, member: Member, index: int, today: date) -> int | None:
+    """A member's age: the applicant's from their ID number, the others' as given."""
+    if index == 0:
+        number = answers.get("id_number")
+        return age_on(ric.get_birth_date(number), today) if number else None
+    identity = member.get("identity")
+    return identity["age"] if identity else None
+
+
+def _age(ask: Ask) -> int | None:
+    return member_age(ask.answers, ask.member or {}, ask.index, ask.today)
+
+
+def _ages(ask: Ask) -> list[int | None]:
+    return [member_age(ask.answers, m, i, ask.today) for i, m in enumerate(ask.members)]
+
+
+def _answer_is(key: str, *values: str):
+    def when(ask: Ask) -> bool:
+        return ask.answers.get(key) in values
+
+    return when
+
+
+def _selected(key: str, value: str):
+    def when(ask: Ask) -> bool:
+        return value in (ask.answers.get(key) or ())
+
+    return when
+
+
+def _two_step_region(ask: Ask) -> bool:
+    return ask.context.office_count > ask.context.single_step_offices
+
+
+def _districts(ask: Ask) -> tuple[str, ...]:
+    return tuple(d.code for d in ask.context.districts)
+
+
+def _offices(ask: Ask) -> tuple[str, ...]:
+    chosen = ask.answers.get("district") if _two_step_region(ask) else None
+    return tuple(o.code for d in ask.context.districts if chosen in (None, d.code) for o in d.offices)
+
+
+def _office_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
+    found = ask.context.office(value)
+    if found is None:
+        return "region.unknown", {"code": value}
+    district, office = found
+    if _two_step_region(ask):
+        return "region.office", {"office": office.name}
+    return "region.district_office", {"district": district.name, "office": office.name}
+
+
+def _district_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
+    district = next(d for d in ask.context.districts if d.code == value)
+    return "region.district", {"district": district.name}
+
+
+def _language_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
+    return f"language.option.{value}", {}
+
+
+def _language_unknown(ask: Ask) -> bool:
+    return "language" not in ask.answers
+
+
+def _not_applicant(ask: Ask) -> bool:
+    return ask.index > 0
+
+
+def _has_condition(ask: Ask) -> bool:
+    return (ask.member or {}).get("condition") not in (None, "healthy")
+
+
+def _disability_grades(ask: Ask) -> tuple[str, ...]:
+    grades = ("1", "2", "3", "4")
+    return grades if (ask.member or {}).get("condition") == "disability" else (NONE, *grades)
+
+
+def _works(ask: Ask) -> tuple[str, ...]:
+    age = _age(ask)
+    return MINOR_WORK if age is not None and age < 16 else ADULT_WORK
+
+
+def _asks_work(ask: Ask) -> bool:
+    # Children under six are not asked: they can only be children.
+    age = _age(ask)
+    return age is None or age >= 6
+
+
+def _earns(ask: Ask) -> bool:
+    return (ask.member or {}).get("work") in ("employed", "retired")
+
+
+def _has_pupil(ask: Ask) -> bool:
+    ages = _ages(ask)
+    return any(
+        m.get("work") == "student" or (age is not None and 3 <= age < 18) for m, age in zip(ask.members, ages)
+    )
+
+
+def _member_params(ask: Ask) -> dict[str, Any]:
+    member = ask.member or {}
+    relation = "self" if ask.index == 0 else member.get("relation", "other")
+    return {"relation": relation, "age": _age(ask), "for_other": _for_other(ask)}
+
+
+def _for_other(ask: Ask) -> bool:
+    return ask.answers.get("for_whom") == "other"
+
+
+def _for_other_params(ask: Ask) -> dict[str, Any]:
+    return {"for_other": _for_other(ask)}
+
+
+def _hardship_guess(ask: Ask) -> tuple[str, ...]:
+    """Types the answers already show, ticked in advance for the resident to confirm."""
+    guess: list[str] = []
+    ages = _ages(ask)
+    if any(m.get("condition") in ("chronic", "serious") for m in ask.members):
+        guess.append("illness")
+    if any(m.get("disability") not in (None, NONE) for m in ask.members):
+        guess.append("disability")
+    if any(m.get("work") == "unemployed" for m in ask.members):
+        guess.append("unemployment")
+    if _has_pupil(ask) and ask.answers.get("education_spending") not in (None, "0", "0.00"):
+        guess.append("schooling")
+    if ask.answers.get("housing") in ("unsafe", NONE):
+        guess.append("housing")
+    if any(age is not None and age >= 60 for age in ages) and all(a is None or a >= 60 for a in ages):
+        guess.append("elderly_care")
+    return tuple(guess)
+
+
+HOUSEHOLD = Loop(
+    id="members",
+    count=lambda answers: int(answers.get("household_size") or 0),
+    questions=(
+        Question("relation", Kind.CHOICE, options=RELATIONS, when=_not_applicant, params=_member_params),
+        Question("identity", Kind.TEXT, parse=_identity, when=_not_applicant, params=_member_params),
+        Question("condition", Kind.CHOICE, options=CONDITIONS, clears=("disability",), params=_member_params),
+        Question("disability", Kind.CHOICE, options=_disability_grades, when=_has_condition, params=_member_params),
+        Question("work", Kind.CHOICE, options=_works, when=_asks_work, clears=("income",), params=_member_params),
+        Question("income", Kind.TEXT, options=("0",), parse=_amount, when=_earns, params=_member_params),
+    ),
+)
+
+ITEMS: tuple[Question | Loop, ...] = (
+    Question("language", Kind.CHOICE, options=("zh_CN", "en"), when=_language_unknown, option_labels=_language_label),
+    Question("consent", Kind.CHOICE, options=("agree", "decline")),
+    Question("for_whom", Kind.CHOICE, options=("self", "other"), clears=("relationship", "proxy_name")),
+    Question("relationship", Kind.CHOICE, options=("family", "guardian", "other"), when=_answer_is("for_whom", "other")),
+    Question("proxy_name", Kind.TEXT, parse=_name, when=_answer_is("for_whom", "other")),
+    Question("name", Kind.TEXT, parse=_name, params=_for_other_params),
+    Question("id_number", Kind.TEXT, parse=_subject_id, params=_for_other_params),
+    Question("mobile", Kind.TEXT, parse=_mobile, request_contact=True),
+    Question(
+        "district",
+        Kind.CHOICE,
+        options=_districts,
+        when=_two_step_region,
+        clears=("office",),
+        option_labels=_district_label,
+    ),
+    Question("office", Kind.CHOICE, options=_offices, option_labels=_office_label),
+    Question("urgent", Kind.MULTI, options=(*URGENT_NEEDS, NONE), exclusive=NONE),
+    Question("household_size", Kind.TEXT, options=("1", "2", "3", "4", "5", "6"), parse=_household_size),
+    HOUSEHOLD,
+    Question("other_income", Kind.MULTI, options=(*INCOME_SOURCES, NONE), exclusive=NONE),
+    *(
+        Question(f"income_{source}", Kind.TEXT, parse=_amount, when=_selected("other_income", source))
+        for source in INCOME_SOURCES
+    ),
+    Question("savings", Kind.TEXT, options=("0",), parse=_amount),
+    Question("property", Kind.CHOICE, options=(NONE, "one_home", "more"), clears=("vehicles", "homes")),
+    Question("vehicles", Kind.TEXT, options=("0", "1"), parse=_count, when=_answer_is("property", "more")),
+    Question("homes", Kind.TEXT, options=("0", "1", "2"), parse=_count, when=_answer_is("property", "more")),
+    Question("medical_spending", Kind.TEXT, options=("0",), parse=_amount),
+    Question("education_spending", Kind.TEXT, options=("0",), parse=_amount, when=_has_pupil),
+    Question("housing", Kind.CHOICE, options=("own", "renting", "unsafe", NONE), clears=("rent",)),
+    Question("rent", Kind.TEXT, parse=_amount, when=_answer_is("housing", "renting")),
+    Question(
+        "hardship_types",
+        Kind.MULTI,
+        options=HARDSHIP_TYPES,
+        preselect=_hardship_guess,
+        text_answers="account",
+    ),
+    Question("account", Kind.TEXT, parse=_account, optional=True),
+    Question("documents", Kind.FILES, optional=True),
+)
+
+
+# ---------------------------------------------------------------- the application
+
+
+def _money(value: Any) -> str:
+    return str(Decimal(value or 0).quantize(Decimal("0.01")))
+
+
+def build(answers: Any, members: list[Member], ask: Ask) -> dict[str, Any]:
+    """The application as JSON-ready data (the shape of ``backend.application.ApplicationV1``)."""
+    office = answers.get("office")
+    found = ask.context.office(office) if office else None
+    district = found[0].code if found else answers.get("district")
+    property_ = answers.get("property")
+    out_members = []
+    for i, m in enumerate(members):
+        age = member_age(answers, m, i, ask.today)
+        condition = m.get("condition", "healthy")
+        disability = m.get("disability")
+        out_members.append(
+            {
+                "relation": "self" if i == 0 else m.get("relation"),
+                "age": age,
+                "id_number": answers.get("id_number") if i == 0 else (m.get("identity") or {}).get("id_number"),
+                "health": condition if condition in ("chronic", "serious") else "healthy",
+                "disability_grade": int(disability) if disability not in (None, NONE) else None,
+                "work": m.get("work") or "child",
+                "monthly_income": _money(m.get("income")),
+            }
+        )
+    selected = answers.get("other_income") or ()
+    return {
+        "schema_version": 1,
+        "consent": {"version": CONSENT_VERSION, "given_at": answers.get("consent_at")},
+        "applicant": {
+            "for_whom": answers.get("for_whom"),
+            "relationship": answers.get("relationship"),
+            "proxy_name": answers.get("proxy_name"),
+            "name": answers.get("name"),
+            "id_number": answers.get("id_number"),
+            "mobile": answers.get("mobile"),
+        },
+        "region": {"district": district, "office": office},
+        "members": out_members,
+        "other_income": {s: _money(answers.get(f"income_{s}") if s in selected else 0) for s in INCOME_SOURCES},
+        "assets": {
+            "savings": _money(answers.get("savings")),
+            "vehicles": answers.get("vehicles", 0) if property_ == "more" else 0,
+            "homes": answers.get("homes", 0) if property_ == "more" else int(property_ == "one_home"),
+        },
+        "rigid_spending": {
+            "medical": _money(answers.get("medical_spending")),
+            "education": _money(answers.get("education_spending")),
+        },
+        "housing": {
+            "status": answers.get("housing"),
+            "monthly_rent": _money(answers.get("rent")) if answers.get("housing") == "renting" else None,
+        },
+        "hardship": {"types": list(answers.get("hardship_types") or ()), "account": answers.get("account") or ""},
+        "urgent_needs": list(answers.get("urgent") or ()),
+    }
+
+
+INTAKE = Flow(
+    name="intake",
+    version=VERSION,
+    items=ITEMS,
+    build=build,
+    lookup_after=frozenset({"id_number", "members.identity"}),
+)

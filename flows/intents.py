@@ -1,0 +1,78 @@
+"""Outbound intents: what the engine wants done. The engine never does any of it itself.
+
+``Effect`` intents need an answer from the outside (the runner executes them and feeds
+the result back as an event in the same turn); the others are acted on after the turn
+is committed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    selected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Send the message ``key`` rendered with ``params``, with ``options`` as buttons."""
+
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+    options: tuple[Option, ...] = ()
+    request_contact: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestHuman:
+    reason: str
+    step: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleReminder:
+    remind_at: str | None  # ISO datetime, or None when nothing is due any more
+    expire_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SetLocale:
+    locale: str
+
+
+@dataclass(frozen=True, slots=True)
+class DiscardData:
+    """Delete the session's answers and documents: consent does not allow keeping them."""
+
+    document_ids: tuple[str, ...] = ()
+
+
+class Effect:
+    """Marker base for intents whose result comes back as an event."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LookupOpenApplication(Effect):
+    id_numbers: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitApplication(Effect):
+    payload: dict[str, Any]
+    document_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LookupStatus(Effect):
+    pass
+
+
+Intent = Reply | RequestHuman | ScheduleReminder | SetLocale | DiscardData | Effect

@@ -1,0 +1,311 @@
+"""Turn what a resident types (Chinese or English, on a phone) into values, or a ParseError.
+
+Error style: every parser returns a value or *raises* ``ParseError`` (a ``ValueError``)
+carrying a machine ``code`` and ``params``; no user-facing text lives here, the engine
+maps codes to message keys. Nothing here does I/O or depends on the clock: callers pass
+``today`` where a date matters.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Any
+
+import cn2an
+from cn2an.conf import NUMBER_CN2AN, UNIT_CN2AN
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError
+
+__all__ = [
+    "IdNumber",
+    "ParseError",
+    "age_on",
+    "check_age_matches",
+    "normalize",
+    "parse_age",
+    "parse_amount",
+    "parse_count",
+    "parse_free_text",
+    "parse_id_number",
+    "parse_mobile",
+]
+
+MAX_AGE = 120
+
+# Nothing a resident types as a number is this long; the cap bounds the work done per
+# turn (NFKC, cn2an's regexes) on pasted junk before we give up.
+_MAX_RAW_NUMBER = 128
+_MAX_NUMBER = 64
+# Longer than any spacing of an 18-character ID number a person could plausibly type.
+_MAX_RAW_ID = 64
+
+_CENT = Decimal("0.01")
+# Wide enough that no input within _MAX_NUMBER (times 亿) is ever rounded before we
+# compare it with the maximum; the default context (28 digits) would round silently.
+_CTX = Context(prec=100, rounding=ROUND_HALF_UP)
+
+# Units after an Arabic number: cn2an's own table (十百千万亿 and the formal 拾佰仟)
+# plus the Latin shorthands people type on phones ("3k"; "w" is common chat shorthand for 万).
+_UNITS: dict[str, int] = {**UNIT_CN2AN, "k": 1000, "w": 10000}
+_UNIT_CLASS = "".join(sorted(_UNITS))
+
+# Plain Arabic number with an optional single unit: handled exactly with Decimal, both
+# because it is the common case (no cn2an call) and because cn2an truncates "1.23456万" to int.
+_PLAIN_RE = re.compile(rf"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s?([{_UNIT_CLASS}])?")
+# Thousands separators only where they group digits correctly, so "3,00" (a typo or a
+# European decimal comma) is rejected rather than silently read as 300.
+_GROUPED_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
+# cn2an warns (and truncates) beyond 16 decimals; no amount or count needs more than a few.
+_LONG_DECIMAL_RE = re.compile(r"[点.][0-9零〇一二三四五六七八九]{11,}")
+
+# Two digits side by side, at least one Chinese, before any 点: cn2an reads "两三" as 23
+# and "三四千五" as 7500, but people write them for ranges ("two or three", "3-4 thousand"),
+# so they are refused rather than misread. 零 may lead ("一千零五"), never follow a digit.
+_CN_NONZERO = "".join(k for k, v in NUMBER_CN2AN.items() if v) + "兩"  # 兩: traditional 两
+_CN_DIGITS = _CN_NONZERO + "零〇"
+_ADJACENT_DIGITS_RE = re.compile(rf"[{_CN_NONZERO}][{_CN_DIGITS}0-9]|[0-9][{_CN_DIGITS}]")
+
+_MINUS = "-−负"  # NFKC already maps full-width and small hyphen-minus to "-"
+_AMOUNT_RE = re.compile(
+    rf"(?P<neg1>[{_MINUS}])?\s?"
+    r"(?:¥|rmb|cny|人民币)?\s?"  # NFKC maps the full-width ￥ to ¥
+    rf"(?P<neg2>[{_MINUS}])?\s?"
+    r"(?P<body>.+?)\s?"
+    r"(?:元整|块钱|元|块|圆|rmb|cny|yuan)?"
+)
+_COUNT_RE = re.compile(r"(?P<body>.+?)\s?(?:个人|口人|人|个|口|名|位|辆|套)?")
+# 虚岁 (nominal age, one or two above completed years) is deliberately not accepted.
+_AGE_RE = re.compile(r"(?P<body>.+?)\s?(?:周岁|岁|years old|years|yrs)?")
+
+# Answers meaning "nothing": amounts and counts (no income, no vehicle) are then 0.
+_ZERO_WORDS = frozenset({"无", "没有", "没", "none", "no", "nothing", "nil", "zero"})
+
+# Separators people put in ID and phone numbers; NFKC has already folded full-width forms.
+_ID_SEPARATORS_RE = re.compile(r"[\s\-‐‑‒–—]")
+_MOBILE_SEPARATORS_RE = re.compile(r"[\s\-‐‑‒–—()]")
+_MOBILE_RE = re.compile(r"(?:\+86|0086|86)?(1[0-9]{10})")
+_ID_BODY_RE = re.compile(r"[0-9]{17}[0-9X]")
+
+
+class ParseError(ValueError):
+    """Bad input: a machine ``code`` (e.g. "amount.too_large") and ``params`` for the message."""
+
+    # Not the @dataclass(frozen=True, slots=True) first sketched: on 3.11 such an exception
+    # breaks add_note() (used by hypothesis and pytest) and @contextmanager's re-raise, and
+    # a dict field makes it unhashable. Instead the state lives in ``args`` (so it pickles)
+    # behind read-only properties, with value equality.
+    __slots__ = ()
+
+    def __init__(self, code: str, params: dict[str, Any] | None = None) -> None:
+        super().__init__(code, dict(params) if params else {})
+
+    @property
+    def code(self) -> str:
+        """The machine code, "<field>.<problem>"."""
+        return self.args[0]
+
+    @property
+    def params(self) -> dict[str, Any]:
+        """Parameters for the message (never the input itself); treat as read-only."""
+        return self.args[1]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ParseError):
+            return NotImplemented
+        return self.args == other.args
+
+    def __hash__(self) -> int:
+        return hash(self.args[0])
+
+    def __repr__(self) -> str:
+        return f"ParseError({self.code!r}, {self.params!r})"
+
+    def __str__(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True, slots=True)
+class IdNumber:
+    """A valid 18-character resident ID number and the birth date it encodes."""
+
+    number: str = field(repr=False)  # kept out of repr so it does not leak into logs
+    birth_date: date
+
+    def age_on(self, day: date) -> int:
+        """Completed years on ``day``."""
+        return age_on(self.birth_date, day)
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width to half-width), strip, and collapse inner whitespace to one space."""
+    # str.split() with no argument splits on all Unicode whitespace, incl. the ideographic space.
+    return " ".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _number(body: str) -> Decimal | None:
+    """The value of an Arabic, Chinese or mixed numeral, or None when it is not one."""
+    if (m := _PLAIN_RE.fullmatch(body)) is not None:
+        value = Decimal(m[1])
+        unit = m[2]
+        return _CTX.multiply(value, _UNITS[unit]) if unit else value
+    if "," in body:
+        if _GROUPED_RE.fullmatch(body) is None:
+            return None
+        return Decimal(body.replace(",", ""))
+    if _LONG_DECIMAL_RE.search(body) or _ADJACENT_DIGITS_RE.search(body.partition("点")[0]):
+        return None
+    try:
+        # "smart" mode reads Chinese numerals and mixes ("3千5", "三千五" = 3500,
+        # "一万二" = 12000, "两千"); strict/normal reject the colloquial forms.
+        result = cn2an.cn2an(body, "smart")
+    except (ValueError, ArithmeticError, LookupError, TypeError):
+        # cn2an signals bad input with ValueError; the others guard its internals against
+        # odd input (e.g. non-ASCII digits) so callers only ever see ParseError.
+        return None
+    if not isinstance(result, (int, float)):
+        return None
+    try:
+        # str() of a float is its shortest repr, so cn2an's 3.5 becomes exactly Decimal("3.5").
+        value = Decimal(str(result))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _too_long(text: str, normalized: str) -> bool:
+    """Whether a numeric answer is too long to be one (bounds the work per turn)."""
+    return len(text) > _MAX_RAW_NUMBER or len(normalized) > _MAX_NUMBER
+
+
+def parse_amount(text: str, *, maximum: Decimal) -> Decimal:
+    """A non-negative CNY amount up to ``maximum``, quantized to cents (half-up)."""
+    s = normalize(text[: _MAX_RAW_NUMBER + 1]).casefold()
+    if _too_long(text, s) or not s:
+        raise ParseError("amount.invalid")
+    if s in _ZERO_WORDS:
+        return Decimal("0.00")
+    m = _AMOUNT_RE.fullmatch(s)
+    if m is None:
+        raise ParseError("amount.invalid")
+    value = _number(m["body"])
+    if value is None:
+        raise ParseError("amount.invalid")
+    # A sign may come before or after the ¥; cn2an may also return a negative for "负五".
+    negative = m["neg1"] is not None or m["neg2"] is not None or value < 0
+    if m["neg1"] is not None and m["neg2"] is not None:
+        raise ParseError("amount.invalid")
+    if negative and value != 0:
+        raise ParseError("amount.negative")
+    value = abs(value).quantize(_CENT, rounding=ROUND_HALF_UP, context=_CTX)
+    if value > maximum:
+        raise ParseError("amount.too_large", {"max": maximum})
+    return value
+
+
+def _integer(text: str, pattern: re.Pattern[str], *, zero_words: bool) -> int | None:
+    """A non-negative integer after stripping the pattern's suffix, or None."""
+    s = normalize(text[: _MAX_RAW_NUMBER + 1]).casefold()
+    if _too_long(text, s) or not s:
+        return None
+    if zero_words and s in _ZERO_WORDS:
+        return 0
+    m = pattern.fullmatch(s)
+    if m is None:
+        return None
+    body = m["body"]
+    if body.isascii() and body.isdigit():  # the common case, without regex or cn2an
+        return int(body)
+    value = _number(body)
+    # "3.5" people is not a count; "3.0" and "1.5万" are whole numbers and fine.
+    if value is None or value < 0 or value != value.to_integral_value():
+        return None
+    return int(value)
+
+
+def parse_count(text: str, *, maximum: int) -> int:
+    """A non-negative whole number (members, vehicles, homes) up to ``maximum``."""
+    value = _integer(text, _COUNT_RE, zero_words=True)
+    if value is None:
+        raise ParseError("count.invalid")
+    if value > maximum:
+        raise ParseError("count.too_large", {"max": maximum})
+    return value
+
+
+def parse_age(text: str) -> int:
+    """An age in completed years, 0..120."""
+    value = _integer(text, _AGE_RE, zero_words=False)
+    if value is None:
+        raise ParseError("age.invalid")
+    if value > MAX_AGE:
+        raise ParseError("age.too_large", {"max": MAX_AGE})
+    return value
+
+
+def parse_id_number(text: str, *, today: date) -> IdNumber:
+    """A GB 11643 resident ID number (18 characters) whose birth date is not after ``today``."""
+    # Errors never carry the number (privacy), and "from None" keeps stdnum's exception,
+    # which may describe it, out of the chain.
+    if len(text) > _MAX_RAW_ID:
+        raise ParseError("id.length")
+    number = ric.compact(_ID_SEPARATORS_RE.sub("", unicodedata.normalize("NFKC", text)))
+    if len(number) != 18:
+        raise ParseError("id.length")
+    if _ID_BODY_RE.fullmatch(number) is None:
+        raise ParseError("id.invalid")
+    # Not ric.validate(): besides length, format and check digit it rejects a region code
+    # that did not exist in the birth year, yet codes are assigned at registration, so a
+    # Tianhe resident born in 1960 (440106 dates from 1985) holds a real, "invalid" number.
+    # Elderly applicants are core here; the check digit already catches any one-digit typo.
+    if number[-1] != ric.calc_check_digit(number):
+        raise ParseError("id.checksum")
+    try:
+        birth = ric.get_birth_date(number)
+    except ValidationError:
+        raise ParseError("id.birth_date") from None
+    # A check digit can be right by chance (1 in 11) or by construction; a birth after
+    # today, or one older than any living person, still cannot be a real applicant's.
+    if birth > today or age_on(birth, today) > MAX_AGE:
+        raise ParseError("id.birth_date")
+    return IdNumber(number=number, birth_date=birth)
+
+
+def check_age_matches(id: IdNumber, age: int, today: date) -> None:  # noqa: A002 - API name
+    """Raise ``id.age_mismatch`` unless ``age`` is the ID holder's completed years on ``today``."""
+    age_from_id = id.age_on(today)
+    if age_from_id != age:
+        raise ParseError("id.age_mismatch", {"age_from_id": age_from_id})
+
+
+def parse_mobile(text: str) -> str:
+    """A mainland mobile number: 11 digits starting with 1, without any +86/0086 prefix."""
+    if len(text) > _MAX_RAW_ID:
+        raise ParseError("mobile.invalid")
+    digits = _MOBILE_SEPARATORS_RE.sub("", unicodedata.normalize("NFKC", text))
+    m = _MOBILE_RE.fullmatch(digits)
+    if m is None:
+        raise ParseError("mobile.invalid")
+    return m[1]
+
+
+def parse_free_text(text: str, *, max_length: int = 4096) -> str:
+    """The stripped text, not empty and at most ``max_length`` characters."""
+    # No NFKC here: it would rewrite the resident's own words (full-width punctuation is
+    # correct in Chinese prose); only the surrounding whitespace goes.
+    stripped = text.strip()
+    if not stripped:
+        raise ParseError("text.empty")
+    if len(stripped) > max_length:
+        raise ParseError("text.too_long", {"max": max_length})
+    return stripped
+
+
+def age_on(birth: date, day: date) -> int:
+    """Completed years from ``birth`` to ``day`` (a 29 February birthday counts from 1 March)."""
+    if day < birth:
+        raise ValueError("day is before birth")
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))

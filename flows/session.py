@@ -1,0 +1,76 @@
+"""The session snapshot: everything the engine needs between two messages, as plain data."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# States that are not questions.
+SUMMARY = "summary"
+EDIT_MENU = "edit_menu"
+MEMBER_MENU = "member_menu"
+CANCEL_CONFIRM = "cancel_confirm"
+SUBMITTED = "submitted"
+DECLINED = "declined"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+DUPLICATE = "duplicate"
+NEW = "new"
+
+FINAL_STATES = frozenset({SUBMITTED, DECLINED, CANCELLED, EXPIRED, DUPLICATE})
+MENU_STATES = frozenset({SUMMARY, EDIT_MENU, MEMBER_MENU, CANCEL_CONFIRM})
+
+
+@dataclass(slots=True)
+class Session:
+    """One resident's progress through one flow. JSON-safe when turned into a dict."""
+
+    flow: str
+    version: int
+    state: str = NEW
+    locale: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    cursor: int = 0  # the member a member question is about
+    invalid: int = 0  # invalid answers in a row to the current question
+    selection: list[str] | None = None  # a multiple choice in progress
+    resume: list[Any] | None = None  # [state, cursor] to return to after a detour
+    documents: list[str] = field(default_factory=list)
+    started_at: str = ""
+    last_active_at: str = ""
+    reminded: bool = False
+    number: str | None = None
+    turns: int = 0
+
+    def copy(self) -> "Session":
+        """A copy deep enough that changing it never touches the original."""
+        return Session(
+            flow=self.flow,
+            version=self.version,
+            state=self.state,
+            locale=self.locale,
+            answers=dict(self.answers),
+            members=[dict(m) for m in self.members],
+            cursor=self.cursor,
+            invalid=self.invalid,
+            selection=list(self.selection) if self.selection is not None else None,
+            resume=list(self.resume) if self.resume is not None else None,
+            documents=list(self.documents),
+            started_at=self.started_at,
+            last_active_at=self.last_active_at,
+            reminded=self.reminded,
+            number=self.number,
+            turns=self.turns,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Session":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL_STATES

@@ -1,0 +1,56 @@
+"""Shared fixtures. Database: SQLite by default, PostgreSQL when YIMEN_TEST_DATABASE_URL is set."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
+from backend.db.database import Database
+from backend.db.migrate import upgrade_sync
+from backend.db.models import Base
+
+
+async def _reset_schema(url: str) -> None:
+    """Drop everything in the public schema of a throwaway PostgreSQL test database."""
+    engine = create_async_engine(url, poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of a database migrated to head once per test session."""
+    url = os.environ.get("YIMEN_TEST_DATABASE_URL")
+    if url:
+        asyncio.run(_reset_schema(url))
+    else:
+        path: Path = tmp_path_factory.mktemp("db") / "yimen.sqlite3"
+        url = f"sqlite+aiosqlite:///{path}"
+    upgrade_sync(url)
+    return url
+
+
+@pytest.fixture
+async def database(database_url: str) -> AsyncIterator[Database]:
+    """A connected Database whose tables are empty at the start of the test."""
+    db = Database(database_url)
+    await db.connect()
+    # Emptied before (not after) each test, so a failed test's rows stay around to inspect.
+    async with db.engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+    try:
+        yield db
+    finally:
+        await db.dispose()
