@@ -133,8 +133,26 @@ class DocumentRepository(Protocol):
         """Delete the rows and return them so their bytes can be removed from storage."""
 
 
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    id: int
+    resident_id: str
+    reason: str
+    step: str
+    status: str
+    created_at: datetime
+
+
+class EscalationRepository(Protocol):
+    async def add(self, resident_id: str, *, reason: str, step: str, at: datetime) -> Escalation:
+        """Record a request for a person; an open one for the same resident is returned instead."""
+
+    async def open_for(self, resident_id: str) -> list[Escalation]: ...
+
+
 class UnitOfWork(Protocol):
     residents: ResidentRepository
+    escalations: EscalationRepository
     sessions: SessionRepository
     applications: ApplicationRepository
     documents: DocumentRepository

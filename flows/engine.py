@@ -462,12 +462,15 @@ class _Turn:
     # ------------------------------------------------------------------ summary and edits
 
     def show_summary(self) -> None:
-        params = self.e.flow.build(self.s.answers, self.s.members, self.ask_for_summary())
+        ask = self.ask_for_summary()
+        flow = self.e.flow
+        extras = flow.summary_extras(self.s.answers, ask) if flow.summary_extras else {}
         self.say(
-            f"{self.e.flow.name}.summary",
+            f"{flow.name}.summary",
             (Option(CONFIRM, "summary.confirm"), Option(CHANGE, "summary.change")),
-            application=params,
+            application=flow.build(self.s.answers, self.s.members, ask),
             documents=len(self.s.documents),
+            **extras,
         )
 
     def ask_for_summary(self) -> Ask:
@@ -672,7 +675,7 @@ class _Turn:
             self.out.append(DiscardData(tuple(s.documents)))
             self.wipe()
             s.number = event.number
-            self.say("intake.duplicate", number=event.number, status=event.status)
+            self.say(f"{self.e.flow.name}.duplicate", number=event.number, status=event.status)
         elif isinstance(event, ev.NoOpenApplication):
             if s.state != SUMMARY:
                 self.advance()
@@ -680,7 +683,7 @@ class _Turn:
             self.fire("confirm", SUBMITTED)
             self.wipe()
             s.number = event.number
-            self.say("intake.receipt", number=event.number, review_by=event.review_by)
+            self.say(f"{self.e.flow.name}.receipt", number=event.number, review_by=event.review_by)
         elif isinstance(event, ev.StatusListed):
             self.say("status.list", applications=list(event.applications))
             if not s.final and s.state != NEW:
@@ -699,7 +702,7 @@ class _Turn:
         self.fire("expire", EXPIRED)
         self.out.append(DiscardData(tuple(self.s.documents)))
         self.wipe()
-        self.say("intake.expired", days=self.settings.expire_after.days)
+        self.say(f"{self.e.flow.name}.expired", days=self.settings.expire_after.days)
 
     def on_tick(self) -> None:
         s = self.s
@@ -712,7 +715,7 @@ class _Turn:
             last = datetime.fromisoformat(s.last_active_at)
             if self.now - last >= self.settings.reminder_after:
                 s.reminded = True
-                self.say("intake.reminder")
+                self.say(f"{self.e.flow.name}.reminder")
                 self.reask()
         self.schedule()
 
@@ -755,7 +758,7 @@ def _consent_answered(turn: _Turn, value: Any) -> bool:
     turn.fire("decline", DECLINED)
     turn.out.append(DiscardData(tuple(turn.s.documents)))
     turn.wipe()
-    turn.say("intake.declined")
+    turn.say(f"{turn.e.flow.name}.declined")
     return True
 
 
@@ -770,7 +773,7 @@ def _urgent_answered(turn: _Turn, value: Any) -> bool:
     if value:
         # Someone without food, shelter or safety today should not wait for the form to end.
         turn.request_human("urgent_need")
-        turn.say("intake.urgent_flagged")
+        turn.say(f"{turn.e.flow.name}.urgent_flagged")
     return False
 
 

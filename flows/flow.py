@@ -79,6 +79,8 @@ class Question:
     request_contact: bool = False
     # MULTI only: typed text is the answer to this other question and ends the choice.
     text_answers: str | None = None
+    # Every value an options function can give, so that catalogs can be checked for labels.
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +146,8 @@ class Flow:
     build: Callable[[Answers, list[Member], "Ask"], dict[str, Any]]
     # Answer keys renamed or dropped between versions: {old_version: function(answers) -> answers}.
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    # Extra parameters for the summary message only (names of things the answers hold as codes).
+    summary_extras: Callable[[Answers, "Ask"], dict[str, Any]] | None = None
     # A question whose answer is checked against open applications right away.
     lookup_after: frozenset[str] = frozenset()
 

@@ -18,6 +18,7 @@ from flows.flow import Ask, Flow, Kind, Loop, Member, Question
 from flows.parsing import (
     ParseError,
     age_on,
+    parse_age,
     parse_amount,
     parse_count,
     parse_free_text,
@@ -71,7 +72,7 @@ def _identity(text: str, ask: Ask) -> dict[str, Any]:
     if sum(ch.isalnum() for ch in text) >= 15:
         found = parse_id_number(text, today=ask.today)
         return {"id_number": found.number, "age": found.age_on(ask.today)}
-    return {"age": parse_count(text, maximum=120)}
+    return {"age": parse_age(text)}
 
 
 def _amount(text: str, ask: Ask) -> str:
@@ -242,8 +243,23 @@ HOUSEHOLD = Loop(
         Question("relation", Kind.CHOICE, options=RELATIONS, when=_not_applicant, params=_member_params),
         Question("identity", Kind.TEXT, parse=_identity, when=_not_applicant, params=_member_params),
         Question("condition", Kind.CHOICE, options=CONDITIONS, clears=("disability",), params=_member_params),
-        Question("disability", Kind.CHOICE, options=_disability_grades, when=_has_condition, params=_member_params),
-        Question("work", Kind.CHOICE, options=_works, when=_asks_work, clears=("income",), params=_member_params),
+        Question(
+            "disability",
+            Kind.CHOICE,
+            options=_disability_grades,
+            choices=(NONE, "1", "2", "3", "4"),
+            when=_has_condition,
+            params=_member_params,
+        ),
+        Question(
+            "work",
+            Kind.CHOICE,
+            options=_works,
+            choices=(*ADULT_WORK, "child"),
+            when=_asks_work,
+            clears=("income",),
+            params=_member_params,
+        ),
         Question("income", Kind.TEXT, options=("0",), parse=_amount, when=_earns, params=_member_params),
     ),
 )
@@ -356,10 +372,17 @@ def build(answers: Any, members: list[Member], ask: Ask) -> dict[str, Any]:
     }
 
 
+def summary_extras(answers: Any, ask: Ask) -> dict[str, Any]:
+    """Names for the codes the summary shows."""
+    found = ask.context.office(answers.get("office", ""))
+    return {"district_name": found[0].name if found else "", "office_name": found[1].name if found else ""}
+
+
 INTAKE = Flow(
     name="intake",
     version=VERSION,
     items=ITEMS,
     build=build,
+    summary_extras=summary_extras,
     lookup_after=frozenset({"id_number", "members.identity"}),
 )

@@ -62,12 +62,35 @@ _GROUPED_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
 # cn2an warns (and truncates) beyond 16 decimals; no amount or count needs more than a few.
 _LONG_DECIMAL_RE = re.compile(r"[点.][0-9零〇一二三四五六七八九]{11,}")
 
-# Two digits side by side, at least one Chinese, before any 点: cn2an reads "两三" as 23
-# and "三四千五" as 7500, but people write them for ranges ("two or three", "3-4 thousand"),
-# so they are refused rather than misread. 零 may lead ("一千零五"), never follow a digit.
-_CN_NONZERO = "".join(k for k, v in NUMBER_CN2AN.items() if v) + "兩"  # 兩: traditional 两
-_CN_DIGITS = _CN_NONZERO + "零〇"
-_ADJACENT_DIGITS_RE = re.compile(rf"[{_CN_NONZERO}][{_CN_DIGITS}0-9]|[0-9][{_CN_DIGITS}]")
+# cn2an "smart" also reads malformed or ambiguous strings: "两三" (two or three) as 23,
+# "三四千五" (3-4 thousand) as 7500, "千7万9" as 10079000. So a Chinese reading is kept
+# only if the input spells the value as cn2an.an2cn() does, allowing the colloquial
+# dropped trailing unit ("三千五" for 三千五百). These map input variants to that spelling.
+def _first_spelling(table: dict[str, int]) -> dict[str, str]:
+    """Each numeral character mapped to the first (simplified) character of the same value."""
+    first: dict[int, str] = {}
+    for char, value in table.items():
+        first.setdefault(value, char)
+    return {char: first[value] for char, value in table.items()}
+
+
+_CANONICAL = str.maketrans(
+    {
+        **_first_spelling(NUMBER_CN2AN),  # 两/壹/幺 → 二/一, 〇 → 零
+        **_first_spelling(UNIT_CN2AN),  # 拾/佰/仟 → 十/百/千
+        "兩": "二",  # traditional forms cn2an converts itself
+        "萬": "万",
+        "億": "亿",
+        "廿": "二十",
+    }
+)
+_UNIT_CHARS = "".join(UNIT_CN2AN)
+_ARABIC_RUN_RE = re.compile(r"[0-9]+")
+# "一十二" (formal) and "十二" are the same number; an2cn writes "十二" but "一百一十".
+_LEADING_ONE_TEN_RE = re.compile(r"(?<![一二三四五六七八九])一十")
+# Signs are taken off by the callers; inside a Chinese numeral they are malformed, and
+# plain decimals never reach cn2an ("1.5万5" is not a number).
+_NOT_IN_NUMERAL_RE = re.compile(r"[-负.]")
 
 _MINUS = "-−负"  # NFKC already maps full-width and small hyphen-minus to "-"
 _AMOUNT_RE = re.compile(
@@ -156,24 +179,36 @@ def _number(body: str) -> Decimal | None:
         if _GROUPED_RE.fullmatch(body) is None:
             return None
         return Decimal(body.replace(",", ""))
-    if _LONG_DECIMAL_RE.search(body) or _ADJACENT_DIGITS_RE.search(body.partition("点")[0]):
+    if _LONG_DECIMAL_RE.search(body) or _NOT_IN_NUMERAL_RE.search(body):
         return None
     try:
         # "smart" mode reads Chinese numerals and mixes ("3千5", "三千五" = 3500,
         # "一万二" = 12000, "两千"); strict/normal reject the colloquial forms.
         result = cn2an.cn2an(body, "smart")
-    except (ValueError, ArithmeticError, LookupError, TypeError):
-        # cn2an signals bad input with ValueError; the others guard its internals against
-        # odd input (e.g. non-ASCII digits) so callers only ever see ParseError.
-        return None
-    if not isinstance(result, (int, float)):
-        return None
-    try:
+        if not isinstance(result, (int, float)) or result < 0:
+            return None
         # str() of a float is its shortest repr, so cn2an's 3.5 becomes exactly Decimal("3.5").
         value = Decimal(str(result))
-    except InvalidOperation:
+        if not value.is_finite() or not _spelled_as(body, int(value)):
+            return None
+    except (ValueError, ArithmeticError, LookupError, TypeError):
+        # cn2an signals bad input (and an2cn numbers past 16 digits) with ValueError; the
+        # others guard its internals against odd input so callers only ever see ParseError.
         return None
-    return value if value.is_finite() else None
+    return value
+
+
+def _spelled_as(body: str, integer: int) -> bool:
+    """Whether ``body`` (before any 点) spells ``integer`` as an2cn does, bar trailing units."""
+    written = body.partition("点")[0].translate(_CANONICAL)
+    if not written:
+        return False
+    written = _ARABIC_RUN_RE.sub(lambda m: cn2an.an2cn(int(m[0])), written)  # "3千5" → "三千五"
+    written = _LEADING_ONE_TEN_RE.sub("十", written)
+    canonical = _LEADING_ONE_TEN_RE.sub("十", cn2an.an2cn(integer))
+    if not canonical.startswith(written):
+        return False
+    return not canonical[len(written) :].strip(_UNIT_CHARS)
 
 
 def _too_long(text: str, normalized: str) -> bool:
@@ -194,13 +229,12 @@ def parse_amount(text: str, *, maximum: Decimal) -> Decimal:
     value = _number(m["body"])
     if value is None:
         raise ParseError("amount.invalid")
-    # A sign may come before or after the ¥; cn2an may also return a negative for "负五".
-    negative = m["neg1"] is not None or m["neg2"] is not None or value < 0
+    # A sign may come before or after the ¥ ("-¥5", "¥-5"), but only once.
     if m["neg1"] is not None and m["neg2"] is not None:
         raise ParseError("amount.invalid")
-    if negative and value != 0:
+    if (m["neg1"] is not None or m["neg2"] is not None) and value != 0:
         raise ParseError("amount.negative")
-    value = abs(value).quantize(_CENT, rounding=ROUND_HALF_UP, context=_CTX)
+    value = value.quantize(_CENT, rounding=ROUND_HALF_UP, context=_CTX)
     if value > maximum:
         raise ParseError("amount.too_large", {"max": maximum})
     return value
@@ -221,7 +255,7 @@ def _integer(text: str, pattern: re.Pattern[str], *, zero_words: bool) -> int | 
         return int(body)
     value = _number(body)
     # "3.5" people is not a count; "3.0" and "1.5万" are whole numbers and fine.
-    if value is None or value < 0 or value != value.to_integral_value():
+    if value is None or value != value.to_integral_value():
         return None
     return int(value)
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from backend.db.repositories import (
     SqlApplicationRepository,
     SqlDocumentRepository,
+    SqlEscalationRepository,
     SqlResidentRepository,
     SqlSessionRepository,
 )
@@ -35,6 +36,7 @@ class SqlUnitOfWork:
         self.sessions = SqlSessionRepository(session)
         self.applications = SqlApplicationRepository(session)
         self.documents = SqlDocumentRepository(session)
+        self.escalations = SqlEscalationRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

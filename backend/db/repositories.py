@@ -19,6 +19,7 @@ from backend.db.models import (
     ConversationSessionRow,
     ConversationTurnRow,
     DocumentRow,
+    EscalationRow,
     HouseholdMemberRow,
     ResidentRow,
     StatusHistoryRow,
@@ -27,6 +28,7 @@ from backend.ports import (
     ApplicationSummary,
     DocumentMeta,
     DueSession,
+    Escalation,
     Resident,
     StatusChange,
 )
@@ -401,3 +403,32 @@ def _document(row: DocumentRow) -> DocumentMeta:
         storage_key=row.storage_key,
         created_at=row.created_at,
     )
+
+
+class SqlEscalationRepository:
+    """Residents' requests for a person, one open request per resident at a time."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, resident_id: str, *, reason: str, step: str, at: datetime) -> Escalation:
+        """Record a request; asking again while one is open does not queue a second."""
+        open_ = await self.open_for(resident_id)
+        if open_:
+            return open_[0]
+        row = EscalationRow(resident_id=resident_id, reason=reason, step=step, status="open", created_at=at)
+        self._session.add(row)
+        await self._session.flush()
+        return _escalation(row)
+
+    async def open_for(self, resident_id: str) -> list[Escalation]:
+        rows = await self._session.scalars(
+            select(EscalationRow)
+            .where(EscalationRow.resident_id == resident_id, EscalationRow.status == "open")
+            .order_by(EscalationRow.id)
+        )
+        return [_escalation(r) for r in rows]
+
+
+def _escalation(row: EscalationRow) -> Escalation:
+    return Escalation(row.id, row.resident_id, row.reason, row.step, row.status, row.created_at)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from datetime import UTC, datetime, timedelta
@@ -12,9 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from backend.db.database import Database
-from backend.db.models import ApplicationIdHashRow, ConversationTurnRow, HouseholdMemberRow
 from backend.application import ApplicationV1
+from backend.db.database import Database
+from backend.db.models import ApplicationIdHashRow, ConversationTurnRow, HouseholdMemberRow, ResidentRow
 from backend.ports import ApplicationSummary, DocumentMeta, DueSession, StatusChange, UnitOfWork
 from backend.status import ApplicationStatus
 from tests.backend import factories
@@ -69,6 +70,18 @@ class TestResidents:
             wechat = await uow.residents.identify("wechat", "42", now=NOW)
             other = await uow.residents.identify("telegram", "43", now=NOW)
         assert len({telegram.id, wechat.id, other.id}) == 3
+
+    async def test_concurrent_first_contact_makes_one_resident(self, database: Database) -> None:
+        async def first_contact() -> str:
+            async with database.unit_of_work() as uow:
+                resident = await uow.residents.identify("telegram", "42", now=NOW)
+                await uow.commit()
+            return resident.id
+
+        ids = await asyncio.gather(*(first_contact() for _ in range(4)))
+        assert len(set(ids)) == 1
+        async with database.engine.connect() as connection:
+            assert await connection.scalar(select(func.count()).select_from(ResidentRow)) == 1
 
     async def test_new_id_is_injectable(self, database_url: str) -> None:
         db = Database(database_url, new_id=lambda: "resident-fixed")

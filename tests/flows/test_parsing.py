@@ -113,6 +113,16 @@ def test_normalize(text: str, expected: str) -> None:
         ("一万二", "12000"),
         ("十万零一", "100001"),
         ("三点五", "3.50"),
+        ("七十点56", "70.56"),
+        ("五百6", "560"),  # colloquial: 五百六 = 560
+        ("二十五万三", "253000"),
+        ("25万3", "253000"),
+        ("一千零五", "1005"),
+        ("一万零五百", "10500"),
+        ("一十二", "12"),  # formal spelling of 十二
+        ("壹拾贰万", "120000"),  # financial numerals
+        ("壹万贰仟元整", "12000"),
+        ("廿", "20"),
         ("0", "0"),
         ("0.00", "0"),
         ("零", "0"),
@@ -176,6 +186,17 @@ def test_amount_accepted(text: str, expected: str) -> None:
         ("inf", "amount.invalid"),
         ("3" * 200, "amount.invalid"),  # too long to be an amount at all
         ("三点一二三四五六七八九一二三四五六七八九", "amount.invalid"),
+        # cn2an reads these, but as ranges or typos they have no one value:
+        ("两三千", "amount.invalid"),  # two or three thousand
+        ("三四千五", "amount.invalid"),  # cn2an: 7500
+        ("五8万五", "amount.invalid"),  # cn2an: 135000
+        ("千7万9", "amount.invalid"),  # cn2an: 10079000
+        ("百百4", "amount.invalid"),
+        ("三千65", "amount.invalid"),  # 3065 or 3650?
+        ("1亿266", "amount.invalid"),
+        ("一二三", "amount.invalid"),  # digit by digit is refused too
+        ("1.5万5", "amount.invalid"),
+        ("九" * 20 + "万", "amount.invalid"),  # past cn2an's 16 digits
     ],
 )
 def test_amount_errors(text: str, code: str) -> None:
@@ -237,6 +258,8 @@ def test_count_accepted(text: str, expected: int) -> None:
         ("负一", "count.invalid"),
         ("3-4", "count.invalid"),
         ("人", "count.invalid"),
+        ("两三个", "count.invalid"),  # "two or three": cn2an alone says 23
+        ("三四个人", "count.invalid"),
         ("21", "count.too_large"),
         ("一万", "count.too_large"),
         ("9" * 60, "count.too_large"),
@@ -283,6 +306,7 @@ def test_age_accepted(text: str, expected: int) -> None:
         ("无", "age.invalid"),  # "none" is no age
         ("35虚岁", "age.invalid"),  # nominal age is not completed years
         ("3个月", "age.invalid"),
+        ("七八岁", "age.invalid"),  # "seven or eight": cn2an alone says 78
         ("121", "age.too_large"),
         ("一百二十一", "age.too_large"),
         ("9" * 60, "age.too_large"),

@@ -1,0 +1,73 @@
+"""Configuration from environment variables, read once by the composition root."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from locales import DEFAULT_LOCALE, SUPPORTED
+
+
+class ConfigError(ValueError):
+    """A setting has a value Yimen cannot use; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """Settings of one Yimen deployment.
+
+    Attributes:
+        database_url: SQLAlchemy async URL (``YIMEN_DATABASE_URL``); default a SQLite file.
+        locale: the default locale for residents whose language is unknown (``YIMEN_LOCALE``).
+        data_dir: where documents and the generated secret key live (``YIMEN_DATA_DIR``).
+        secret_key: key for the keyed hashes of ID numbers (``YIMEN_SECRET_KEY``).
+        pack: the policy pack, whose region tree the intake offers (``YIMEN_POLICY_PACK``).
+        max_document_bytes: the largest document a resident may send (``YIMEN_MAX_DOCUMENT_MB``).
+    """
+
+    database_url: str
+    locale: str
+    data_dir: Path
+    secret_key: bytes
+    pack: str = "demo"
+    max_document_bytes: int = 10 * 1024 * 1024
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> "Config":
+        env = os.environ if environ is None else environ
+        cwd = cwd or Path.cwd()
+        data_dir = Path(env.get("YIMEN_DATA_DIR") or cwd / "yimen-data")
+        url = env.get("YIMEN_DATABASE_URL") or f"sqlite+aiosqlite:///{cwd / 'yimen.sqlite3'}"
+        locale = env.get("YIMEN_LOCALE") or DEFAULT_LOCALE
+        if locale not in SUPPORTED:
+            raise ConfigError(f"YIMEN_LOCALE must be one of {', '.join(SUPPORTED)}, not {locale!r}")
+        try:
+            max_mb = float(env.get("YIMEN_MAX_DOCUMENT_MB") or 10)
+        except ValueError as error:
+            raise ConfigError("YIMEN_MAX_DOCUMENT_MB must be a number of megabytes") from error
+        key = env.get("YIMEN_SECRET_KEY")
+        return cls(
+            database_url=url,
+            locale=locale,
+            data_dir=data_dir,
+            secret_key=key.encode() if key else _local_secret(data_dir),
+            pack=env.get("YIMEN_POLICY_PACK") or "demo",
+            max_document_bytes=int(max_mb * 1024 * 1024),
+        )
+
+
+def _local_secret(data_dir: Path) -> bytes:
+    """A key generated on first run and kept beside the embedded database (mode 600)."""
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()

@@ -1,0 +1,100 @@
+"""Every message key a flow and the engine can emit, so catalogs can be checked for completeness."""
+
+from __future__ import annotations
+
+from flows.flow import Flow, Loop, Question
+from flows.session import FINAL_STATES
+
+# The backend's application statuses as residents see them (flows cannot import the backend;
+# a test checks this list against backend.status.ApplicationStatus).
+APPLICATION_STATUSES = ("received", "under_review", "info_requested", "approved", "rejected", "withdrawn", "closed")
+
+ENGINE_KEYS = frozenset(
+    {
+        "cancel.confirm",
+        "cancel.done",
+        "cancel.no",
+        "cancel.yes",
+        "command.back_unavailable",
+        "command.help",
+        "command.nothing_in_progress",
+        "command.unknown",
+        "command.welcome_back",
+        "common.done",
+        "common.human",
+        "common.keep",
+        "common.skip",
+        "documents.kept_early",
+        "documents.received",
+        "edit.add_member",
+        "edit.back",
+        "edit.member",
+        "edit.member_menu",
+        "edit.menu",
+        "edit.remove_member",
+        "help.offer",
+        "human.recorded",
+        "status.list",
+        "summary.change",
+        "summary.confirm",
+        "language.option.zh_CN",
+        "language.option.en",
+        "region.district",
+        "region.office",
+        "region.district_office",
+        "region.unknown",
+        *(f"final.{state}" for state in FINAL_STATES),
+        *(f"status.name.{status}" for status in APPLICATION_STATUSES),
+    }
+)
+
+ERROR_CODES = frozenset(
+    {
+        "choice.invalid",
+        "text.expected",
+        "text.empty",
+        "text.too_long",
+        "files.expected",
+        "multi.empty",
+        "unsupported",
+        "amount.invalid",
+        "amount.negative",
+        "amount.too_large",
+        "count.invalid",
+        "count.too_large",
+        "count.too_small",
+        "age.invalid",
+        "age.too_large",
+        "id.length",
+        "id.checksum",
+        "id.birth_date",
+        "id.invalid",
+        "id.age_mismatch",
+        "id.minor_self",
+        "mobile.invalid",
+        "name.invalid",
+    }
+)
+
+FLOW_MESSAGES = ("welcome", "summary", "receipt", "duplicate", "expired", "reminder", "declined", "urgent_flagged")
+
+
+def _question_keys(prefix: str, q: Question) -> set[str]:
+    keys = {f"{prefix}.prompt", f"{prefix}.label"}
+    if q.option_labels is None:
+        values = q.choices if callable(q.options) else q.options
+        keys |= {f"{prefix}.option.{v}" for v in values}
+    return keys
+
+
+def message_keys(flow: Flow) -> set[str]:
+    """The keys of ``flow`` plus the engine's own and every error message."""
+    keys = set(ENGINE_KEYS) | {f"error.{code}" for code in ERROR_CODES}
+    keys |= {f"{flow.name}.{m}" for m in FLOW_MESSAGES}
+    for item in flow.items:
+        if isinstance(item, Loop):
+            for q in item.questions:
+                keys |= _question_keys(f"{flow.name}.{item.id}.{q.id}", q)
+        else:
+            keys |= _question_keys(f"{flow.name}.{item.id}", item)
+    return keys

@@ -1,0 +1,122 @@
+"""Every user-facing string, per locale, as Babel (gettext .po) catalogs of jinja2 templates.
+
+A message is looked up by key (the msgid) and its msgstr is a jinja2 template rendered
+with the message's parameters. Money and dates go through Babel's formatters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from jinja2 import Environment, StrictUndefined, Template, TemplateError
+
+LOCALES_DIR = Path(__file__).resolve().parent
+DEFAULT_LOCALE = "zh_CN"
+SUPPORTED = ("zh_CN", "en")
+
+
+class MissingMessage(KeyError):
+    """A key with no message in a locale: every key must exist in every locale."""
+
+
+def catalog_path(locale: str, root: Path = LOCALES_DIR) -> Path:
+    return root / locale / "LC_MESSAGES" / "messages.po"
+
+
+def read_catalog(locale: str, root: Path = LOCALES_DIR) -> dict[str, str]:
+    """The messages of one locale: key -> template text (untranslated entries are left out)."""
+    with catalog_path(locale, root).open("rb") as handle:
+        catalog = read_po(handle, locale=locale)
+    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+
+
+def pick_locale(language_code: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """Map a channel's language code (``zh-hans``, ``en-GB`` ...) to a supported locale."""
+    if not language_code:
+        return default
+    code = language_code.replace("-", "_").lower()
+    if code.startswith("zh"):
+        return "zh_CN"
+    return "en"
+
+
+def mask_id_number(value: Any) -> str:
+    """Show an ID number as 110***********1234: enough to recognise, not enough to misuse."""
+    text = str(value or "")
+    return text[:3] + "*" * (len(text) - 7) + text[-4:] if len(text) > 7 else "*" * len(text)
+
+
+class Messages:
+    """Renders message keys in one locale. Build once per locale and reuse."""
+
+    def __init__(self, locale: str, catalog: Mapping[str, str], *, html: bool = False) -> None:
+        self.locale = locale
+        self._babel = Locale.parse(locale)
+        self._catalog = dict(catalog)
+        self._templates: dict[str, Template] = {}
+        env = Environment(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=False)
+        env.filters.update(
+            money=self.money, date=self.date, number=self.number, loc=self.localized, mask=mask_id_number
+        )
+        env.globals.update(t=self.render, locale=locale)
+        self._env = env
+
+    def has(self, key: str) -> bool:
+        return key in self._catalog
+
+    def keys(self) -> set[str]:
+        return set(self._catalog)
+
+    def render(self, key: str, **params: Any) -> str:
+        template = self._templates.get(key)
+        if template is None:
+            source = self._catalog.get(key)
+            if source is None:
+                raise MissingMessage(f"{self.locale}: no message {key!r}")
+            template = self._templates[key] = self._env.from_string(source)
+        try:
+            return template.render(**params).strip()
+        except TemplateError as error:
+            raise MissingMessage(f"{self.locale}: message {key!r} failed to render: {error}") from error
+
+    # ---- filters
+
+    def money(self, value: Any) -> str:
+        return format_currency(Decimal(str(value or 0)), "CNY", locale=self._babel)
+
+    def number(self, value: Any) -> str:
+        return format_decimal(Decimal(str(value or 0)), locale=self._babel)
+
+    def date(self, value: Any) -> str:
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if isinstance(value, datetime):
+            value = value.date()
+        assert isinstance(value, date)
+        return format_date(value, format="long", locale=self._babel)
+
+    def localized(self, value: Any) -> str:
+        """A name kept in data for each locale (a region, a programme)."""
+        if hasattr(value, "get") and hasattr(value, "names"):
+            return value.get(self.locale)
+        if isinstance(value, Mapping):
+            return str(value.get(self.locale) or next(iter(value.values())))
+        return str(value)
+
+
+class Translations:
+    """All locales, loaded once."""
+
+    def __init__(self, root: Path = LOCALES_DIR, *, html: bool = False) -> None:
+        self.messages = {loc: Messages(loc, read_catalog(loc, root), html=html) for loc in SUPPORTED}
+
+    def __call__(self, locale: str | None) -> Messages:
+        return self.messages.get(locale or DEFAULT_LOCALE) or self.messages[DEFAULT_LOCALE]
