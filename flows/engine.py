@@ -293,7 +293,12 @@ class _Turn:
                 options.append(Option(value, key, p, selected=(value == current)))
             if current is not None and q.kind is Kind.TEXT:
                 options.append(Option(KEEP, "common.keep", {"value": _shown(q.id, current)}))
-        self.out.append(Reply(f"{self.prefix(q)}.prompt", params, tuple(options) + extra, q.request_contact))
+            if q.optional and q.kind is Kind.TEXT and not extra:
+                options.append(Option(SKIP, "common.skip"))
+        free_text = q.kind is Kind.TEXT or (q.kind is Kind.MULTI and q.text_answers is not None)
+        self.out.append(
+            Reply(f"{self.prefix(q)}.prompt", params, tuple(options) + extra, q.request_contact, free_text)
+        )
 
     def start(self) -> None:
         """Greet and ask the first question that applies."""
@@ -330,7 +335,7 @@ class _Turn:
             self.say("human.recorded")
             self.prompt()
             return _PENDING
-        if chosen == SKIP and q.optional and self.s.invalid >= self.settings.max_invalid:
+        if chosen == SKIP and q.optional:
             return None
         if q.kind is Kind.CHOICE:
             options = self.options_of(q, ask)
@@ -806,7 +811,10 @@ def _picked(event: ev.Event) -> str | None:
 
 
 def _shown(question_id: str, value: Any) -> str:
-    """How a stored answer is shown back; ID numbers are masked."""
-    if question_id.endswith("id_number") and isinstance(value, str):
-        return value[:3] + "*" * 11 + value[-4:]
+    """How a stored answer is shown back on a "keep" button; ID numbers are masked."""
+    if isinstance(value, dict):  # an identity: an ID number, or only an age
+        value = value.get("id_number") or value.get("age")
+        question_id = "id_number"
+    if question_id.endswith("id_number") and isinstance(value, str) and len(value) > 7:
+        return value[:3] + "*" * (len(value) - 7) + value[-4:]
     return str(value)

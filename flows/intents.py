@@ -27,6 +27,7 @@ class Reply:
     params: dict[str, Any] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
     request_contact: bool = False
+    free_text: bool = False  # typed text answers it (options are only shortcuts)
 
 
 @dataclass(frozen=True, slots=True)

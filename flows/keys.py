@@ -26,6 +26,8 @@ ENGINE_KEYS = frozenset(
         "common.skip",
         "documents.kept_early",
         "documents.received",
+        "documents.too_large",
+        "documents.not_found",
         "edit.add_member",
         "edit.back",
         "edit.member",

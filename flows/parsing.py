@@ -12,7 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal
+from functools import lru_cache
 from typing import Any
 
 import cn2an
@@ -40,8 +41,8 @@ MAX_AGE = 120
 # turn (NFKC, cn2an's regexes) on pasted junk before we give up.
 _MAX_RAW_NUMBER = 128
 _MAX_NUMBER = 64
-# Longer than any spacing of an 18-character ID number a person could plausibly type.
-_MAX_RAW_ID = 64
+# Longer than any spacing of an ID or phone number a person could plausibly type.
+_MAX_RAW_CODE = 64
 
 _CENT = Decimal("0.01")
 # Wide enough that no input within _MAX_NUMBER (times 亿) is ever rounded before we
@@ -62,10 +63,6 @@ _GROUPED_RE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]*)?")
 # cn2an warns (and truncates) beyond 16 decimals; no amount or count needs more than a few.
 _LONG_DECIMAL_RE = re.compile(r"[点.][0-9零〇一二三四五六七八九]{11,}")
 
-# cn2an "smart" also reads malformed or ambiguous strings: "两三" (two or three) as 23,
-# "三四千五" (3-4 thousand) as 7500, "千7万9" as 10079000. So a Chinese reading is kept
-# only if the input spells the value as cn2an.an2cn() does, allowing the colloquial
-# dropped trailing unit ("三千五" for 三千五百). These map input variants to that spelling.
 def _first_spelling(table: dict[str, int]) -> dict[str, str]:
     """Each numeral character mapped to the first (simplified) character of the same value."""
     first: dict[int, str] = {}
@@ -74,6 +71,10 @@ def _first_spelling(table: dict[str, int]) -> dict[str, str]:
     return {char: first[value] for char, value in table.items()}
 
 
+# cn2an "smart" also reads malformed or ambiguous strings: "两三" (two or three) as 23,
+# "三四千五" (3-4 thousand) as 7500, "千7万9" as 10079000. So a Chinese reading is kept
+# only if the input spells the value as cn2an.an2cn() does, allowing the colloquial
+# dropped trailing unit ("三千五" for 三千五百). This maps input variants to that spelling.
 _CANONICAL = str.maketrans(
     {
         **_first_spelling(NUMBER_CN2AN),  # 两/壹/幺 → 二/一, 〇 → 零
@@ -86,6 +87,9 @@ _CANONICAL = str.maketrans(
 )
 _UNIT_CHARS = "".join(UNIT_CN2AN)
 _ARABIC_RUN_RE = re.compile(r"[0-9]+")
+# A Chinese digit touching an Arabic one ("六10", "五8万") is a typo, though an2cn's
+# spelling of the Arabic part could make it look like a well-formed numeral.
+_MIXED_DIGITS_RE = re.compile(r"[零一二三四五六七八九][0-9]|[0-9][零一二三四五六七八九]")
 # "一十二" (formal) and "十二" are the same number; an2cn writes "十二" but "一百一十".
 _LEADING_ONE_TEN_RE = re.compile(r"(?<![一二三四五六七八九])一十")
 # Signs are taken off by the callers; inside a Chinese numeral they are malformed, and
@@ -179,6 +183,14 @@ def _number(body: str) -> Decimal | None:
         if _GROUPED_RE.fullmatch(body) is None:
             return None
         return Decimal(body.replace(",", ""))
+    return _chinese_number(body)
+
+
+# cn2an and the spelling check cost ~50-100 µs; answers repeat ("三千", "两个"), and the
+# function is pure, so a bounded cache keeps the Chinese path cheap on busy turns.
+@lru_cache(maxsize=4096)
+def _chinese_number(body: str) -> Decimal | None:
+    """The value of a Chinese or mixed numeral via cn2an, or None when it is not one."""
     if _LONG_DECIMAL_RE.search(body) or _NOT_IN_NUMERAL_RE.search(body):
         return None
     try:
@@ -201,7 +213,7 @@ def _number(body: str) -> Decimal | None:
 def _spelled_as(body: str, integer: int) -> bool:
     """Whether ``body`` (before any 点) spells ``integer`` as an2cn does, bar trailing units."""
     written = body.partition("点")[0].translate(_CANONICAL)
-    if not written:
+    if not written or _MIXED_DIGITS_RE.search(written):
         return False
     written = _ARABIC_RUN_RE.sub(lambda m: cn2an.an2cn(int(m[0])), written)  # "3千5" → "三千五"
     written = _LEADING_ONE_TEN_RE.sub("十", written)
@@ -284,7 +296,7 @@ def parse_id_number(text: str, *, today: date) -> IdNumber:
     """A GB 11643 resident ID number (18 characters) whose birth date is not after ``today``."""
     # Errors never carry the number (privacy), and "from None" keeps stdnum's exception,
     # which may describe it, out of the chain.
-    if len(text) > _MAX_RAW_ID:
+    if len(text) > _MAX_RAW_CODE:
         raise ParseError("id.length")
     number = ric.compact(_ID_SEPARATORS_RE.sub("", unicodedata.normalize("NFKC", text)))
     if len(number) != 18:
@@ -317,7 +329,7 @@ def check_age_matches(id: IdNumber, age: int, today: date) -> None:  # noqa: A00
 
 def parse_mobile(text: str) -> str:
     """A mainland mobile number: 11 digits starting with 1, without any +86/0086 prefix."""
-    if len(text) > _MAX_RAW_ID:
+    if len(text) > _MAX_RAW_CODE:
         raise ParseError("mobile.invalid")
     digits = _MOBILE_SEPARATORS_RE.sub("", unicodedata.normalize("NFKC", text))
     m = _MOBILE_RE.fullmatch(digits)

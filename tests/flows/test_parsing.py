@@ -6,7 +6,8 @@ import contextlib
 import pickle
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import example, given, settings
@@ -192,6 +193,8 @@ def test_amount_accepted(text: str, expected: str) -> None:
         ("五8万五", "amount.invalid"),  # cn2an: 135000
         ("千7万9", "amount.invalid"),  # cn2an: 10079000
         ("百百4", "amount.invalid"),
+        ("六10", "amount.invalid"),  # cn2an: 60
+        ("一16", "amount.invalid"),  # cn2an: 16
         ("三千65", "amount.invalid"),  # 3065 or 3650?
         ("1亿266", "amount.invalid"),
         ("一二三", "amount.invalid"),  # digit by digit is refused too

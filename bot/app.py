@@ -1,0 +1,88 @@
+"""The composition root: build the runtime from configuration. Nothing here runs at import."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from datetime import UTC, datetime
+from uuid import uuid4
+
+from backend.config import Config
+from backend.db.database import Database
+from backend.db.migrate import upgrade
+from backend.documents import FileDocumentStorage
+from backend.intake import IdHasher, IntakeService
+from backend.policy.regions import RegionTree, load_regions
+from bot.conversations import Conversations
+from flows.engine import Engine
+from flows.flow import District, FlowContext, Localized, Office, Settings
+from flows.intake import INTAKE
+from locales import Translations
+
+
+def flow_context(tree: RegionTree) -> FlowContext:
+    """The region tree of a policy pack, as the intake flow sees it."""
+    return FlowContext(
+        districts=tuple(
+            District(
+                d.code,
+                Localized(d.names),
+                tuple(Office(o.code, Localized(o.names)) for o in d.offices),
+            )
+            for d in tree.districts
+        )
+    )
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Runtime:
+    config: Config
+    database: Database
+    conversations: Conversations
+
+    async def close(self) -> None:
+        await self.database.dispose()
+
+
+def build_conversations(
+    config: Config,
+    database: Database,
+    *,
+    clock: Callable[[], datetime] = system_clock,
+    new_id: Callable[[], str] = lambda: uuid4().hex,
+    settings: Settings | None = None,
+    translations: Translations | None = None,
+) -> Conversations:
+    """Wire the conversation runner over a connected database."""
+    settings = settings or Settings()
+    engine = Engine(INTAKE, flow_context(load_regions(config.pack)), settings)
+    return Conversations(
+        database=database,
+        engine=engine,
+        intake=IntakeService(IdHasher(config.secret_key), review_days=settings.review_days),
+        translations=translations or Translations(),
+        storage=FileDocumentStorage(config.data_dir / "documents"),
+        clock=clock,
+        new_id=new_id,
+        default_locale=config.locale,
+        max_document_bytes=config.max_document_bytes,
+    )
+
+
+async def open_runtime(config: Config, *, migrate: bool | None = None, **wiring: Any) -> Runtime:
+    """Connect the database (migrating the embedded default first) and wire the runner.
+
+    Args:
+        migrate: apply migrations first; by default only for the embedded SQLite database.
+        wiring: passed on to ``build_conversations`` (clock, ids, settings, translations).
+    """
+    if config.embedded if migrate is None else migrate:
+        await upgrade(config.database_url)
+    database = Database(config.database_url, **({"new_id": wiring["new_id"]} if "new_id" in wiring else {}))
+    await database.connect()
+    return Runtime(config, database, build_conversations(config, database, **wiring))

@@ -1,0 +1,112 @@
+"""The ``yimen`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+
+from backend.config import Config, ConfigError
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="yimen", description="Yimen (一门): one door for social assistance.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="talk to Yimen as a resident, in this terminal")
+    chat.add_argument("--lang", choices=("zh_CN", "en"), help="the resident's language (else asked)")
+    chat.add_argument("--user", default="local", help="which simulated resident (separate sessions)")
+
+    db = sub.add_parser("db", help="database maintenance")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply every migration")
+
+    schema = sub.add_parser("schema", help="write the application JSON Schema")
+    schema.add_argument("--output", type=Path, default=DOCS / "application.schema.json")
+
+    flows = sub.add_parser("flows", help="flow definitions")
+    flows_sub = flows.add_subparsers(dest="flows_command", required=True)
+    flows_sub.add_parser("diagram", help="rewrite the Mermaid diagram beside each flow")
+
+    sub.add_parser("tick", help="send the reminders and expiry notices that are due (for cron)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        if args.command == "schema":
+            return write_schema(args.output)
+        if args.command == "flows":
+            return write_diagrams()
+        config = Config.from_env()
+        return asyncio.run(_COMMANDS[args.command](config, args))
+    except ConfigError as error:
+        print(f"yimen: {error}", file=sys.stderr)
+        return 2
+
+
+def write_schema(output: Path) -> int:
+    from backend.application import json_schema
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {output}")
+    return 0
+
+
+def write_diagrams() -> int:
+    from flows.diagrams import DIAGRAMS, render
+
+    for flow, path in DIAGRAMS:
+        path.write_text(render(flow), encoding="utf-8")
+        print(f"wrote {path}")
+    return 0
+
+
+async def _chat(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import open_runtime
+    from bot.terminal import TerminalChat, interactive_lines
+
+    runtime = await open_runtime(config)
+    try:
+        scripted = not sys.stdin.isatty()
+        chat = TerminalChat(runtime.conversations, user=args.user, locale=args.lang, echo=scripted)
+        await chat.run(sys.stdin if scripted else interactive_lines())
+    finally:
+        await runtime.close()
+    return 0
+
+
+async def _db(config: Config, args: argparse.Namespace) -> int:
+    from backend.db.migrate import upgrade
+
+    await upgrade(config.database_url)
+    print("database is up to date")
+    return 0
+
+
+async def _tick(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import open_runtime
+
+    runtime = await open_runtime(config)
+    try:
+        for resident_id, replies in await runtime.conversations.tick():
+            for reply in replies:
+                print(f"[{resident_id}] {reply.text}")
+    finally:
+        await runtime.close()
+    return 0
+
+
+_COMMANDS = {"chat": _chat, "db": _db, "tick": _tick}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""The path of one message, the same for every channel: load session → engine → save → act.
+
+Every turn is one unit of work: the session, the turn log, a submitted application and a
+request for a person commit together, before any reply is handed back to the channel.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from backend.documents import FileDocumentStorage
+from backend.intake import Duplicate, IntakeService
+from backend.ports import DocumentMeta, UnitOfWork
+from flows import events as ev
+from flows.engine import Engine
+from flows.intents import (
+    DiscardData,
+    Effect,
+    Intent,
+    LookupOpenApplication,
+    LookupStatus,
+    Reply,
+    RequestHuman,
+    ScheduleReminder,
+    SetLocale,
+    SubmitApplication,
+)
+from flows.session import Session
+from locales import Translations
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    value: str
+    label: str
+    selected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A reply rendered for the resident, ready for a channel to present."""
+
+    key: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+    request_contact: bool = False
+    free_text: bool = False
+
+
+class DocumentTooLarge(ValueError):
+    """A document over the configured size limit; nothing was stored."""
+
+
+class Store(Protocol):
+    """What the conversation runner needs of a database: a unit of work per turn."""
+
+    def unit_of_work(self) -> UnitOfWork: ...
+
+
+class Conversations:
+    """Runs the intake engine for residents of any channel.
+
+    Args:
+        database: gives a unit of work per turn.
+        engine: the intake flow's engine.
+        intake: the backend's intake service.
+        translations: message catalogs.
+        storage: where document bytes go.
+        clock: the current time (aware).
+        new_id: ids for documents.
+        default_locale: for residents whose language is not known yet.
+        max_document_bytes: the largest document accepted.
+    """
+
+    def __init__(
+        self,
+        *,
+        database: Store,
+        engine: Engine,
+        intake: IntakeService,
+        translations: Translations,
+        storage: FileDocumentStorage,
+        clock: Callable[[], datetime],
+        new_id: Callable[[], str],
+        default_locale: str = "zh_CN",
+        max_document_bytes: int = 10 * 1024 * 1024,
+    ) -> None:
+        self.database = database
+        self.engine = engine
+        self.intake = intake
+        self.translations = translations
+        self.storage = storage
+        self.clock = clock
+        self.new_id = new_id
+        self.default_locale = default_locale
+        self.max_document_bytes = max_document_bytes
+        self.flow = engine.flow.name
+
+    async def handle(
+        self,
+        channel: str,
+        external_id: str,
+        event: ev.Event,
+        *,
+        locale_hint: str | None = None,
+        document: DocumentMeta | None = None,
+    ) -> list[Outbound]:
+        """One resident message in, the replies out (after the turn is committed)."""
+        now = self.clock()
+        discarded: list[DocumentMeta] = []
+        async with self.database.unit_of_work() as uow:
+            resident = await uow.residents.identify(channel, external_id, now=now)
+            if document is not None:
+                await uow.documents.add(
+                    DocumentMeta(
+                        document.id,
+                        resident.id,
+                        document.filename,
+                        document.mime,
+                        document.size,
+                        document.sha256,
+                        document.storage_key,
+                        now,
+                    )
+                )
+            stored = await uow.sessions.load(resident.id, self.flow)
+            session = (
+                Session.from_dict(stored)
+                if stored
+                else self.engine.new_session(now, resident.locale or locale_hint)
+            )
+            before = session.state
+            session, intents = self.engine.step(session, event, now)
+            session, intents = await self._run_effects(uow, resident.id, session, intents, now)
+            locale = session.locale or resident.locale or locale_hint or self.default_locale
+            await self._act(uow, resident.id, session, intents, now, discarded)
+            await uow.sessions.record_turn(
+                resident.id,
+                self.flow,
+                turn=session.turns,
+                state_before=before,
+                state_after=session.state,
+                event_kind=ev.kind_of(event),
+                at=now,
+            )
+            await uow.commit()
+        log.info("turn %s %s: %s -> %s", channel, ev.kind_of(event), before, session.state)
+        self._remove_bytes(discarded)
+        return self.render(intents, locale)
+
+    async def upload(
+        self,
+        channel: str,
+        external_id: str,
+        filename: str,
+        mime: str,
+        data: bytes,
+        *,
+        locale_hint: str | None = None,
+    ) -> list[Outbound]:
+        """Store a document's bytes, then hand the engine a ``FileUpload``.
+
+        Raises:
+            DocumentTooLarge: over the size limit; nothing is stored.
+        """
+        if len(data) > self.max_document_bytes:
+            raise DocumentTooLarge(filename)
+        key, digest = self.storage.save(data)
+        meta = DocumentMeta(self.new_id(), "", filename, mime, len(data), digest, key, self.clock())
+        try:
+            return await self.handle(
+                channel,
+                external_id,
+                ev.FileUpload(meta.id, filename, len(data)),
+                locale_hint=locale_hint,
+                document=meta,
+            )
+        except BaseException:
+            self.storage.delete(key)  # the turn did not happen: keep no orphan bytes
+            raise
+
+    def too_large(self, locale: str | None) -> list[Outbound]:
+        """The reply to a document over the size limit."""
+        mb = self.max_document_bytes / (1024 * 1024)
+        return self.render_key("documents.too_large", {"max_mb": round(mb, 1)}, locale)
+
+    def render_key(self, key: str, params: dict, locale: str | None) -> list[Outbound]:
+        """A channel's own message (outside any turn) in the resident's language."""
+        return self.render([Reply(key, params)], locale or self.default_locale)
+
+    async def tick(self) -> list[tuple[str, list[Outbound]]]:
+        """Send reminders and expiry notices that have come due; returns (resident id, replies)."""
+        now = self.clock()
+        async with self.database.unit_of_work() as uow:
+            due = await uow.sessions.due(now)
+        sent: list[tuple[str, list[Outbound]]] = []
+        for item in due:
+            if item.flow != self.flow:
+                continue
+            discarded: list[DocumentMeta] = []
+            async with self.database.unit_of_work() as uow:
+                stored = await uow.sessions.load(item.resident_id, self.flow)
+                if stored is None:
+                    continue
+                resident = await uow.residents.get(item.resident_id)
+                session, intents = self.engine.step(Session.from_dict(stored), ev.Tick(), now)
+                await self._act(uow, item.resident_id, session, intents, now, discarded)
+                await uow.commit()
+            self._remove_bytes(discarded)
+            locale = session.locale or (resident.locale if resident else None) or self.default_locale
+            replies = self.render(intents, locale)
+            if replies:
+                sent.append((item.resident_id, replies))
+        return sent
+
+    # ------------------------------------------------------------------ internals
+
+    async def _run_effects(
+        self, uow: UnitOfWork, resident_id: str, session: Session, intents: list[Intent], now: datetime
+    ) -> tuple[Session, list[Intent]]:
+        """Execute effects and feed their results back until only plain intents are left."""
+        done: list[Intent] = []
+        queue = list(intents)
+        while queue:
+            intent = queue.pop(0)
+            if not isinstance(intent, Effect):
+                done.append(intent)
+                continue
+            result = await self._execute(uow, resident_id, intent, now)
+            session, more = self.engine.step(session, result, now)
+            queue = more + queue
+        return session, done
+
+    async def _execute(self, uow: UnitOfWork, resident_id: str, effect: Effect, now: datetime) -> ev.Event:
+        if isinstance(effect, LookupOpenApplication):
+            found = await self.intake.find_open(uow, list(effect.id_numbers))
+            return ev.OpenApplicationFound(found.number, found.status) if found else ev.NoOpenApplication()
+        if isinstance(effect, SubmitApplication):
+            outcome = await self.intake.submit(
+                uow, effect.payload, resident_id=resident_id, document_ids=list(effect.document_ids), now=now
+            )
+            if isinstance(outcome, Duplicate):
+                return ev.OpenApplicationFound(outcome.existing.number, outcome.existing.status)
+            return ev.ApplicationSubmitted(outcome.application.number, outcome.review_by.isoformat())
+        if isinstance(effect, LookupStatus):
+            found = await uow.applications.list_for_resident(resident_id)
+            return ev.StatusListed(
+                tuple(
+                    {"number": a.number, "status": str(a.status), "submitted_at": a.submitted_at.isoformat(), "office": a.office}
+                    for a in found
+                )
+            )
+        raise TypeError(f"unknown effect {effect!r}")
+
+    async def _act(
+        self,
+        uow: UnitOfWork,
+        resident_id: str,
+        session: Session,
+        intents: list[Intent],
+        now: datetime,
+        discarded: list[DocumentMeta],
+    ) -> None:
+        """Write what the intents ask for into the turn's unit of work."""
+        remind_at = expire_at = None
+        for intent in intents:
+            if isinstance(intent, ScheduleReminder):
+                remind_at = _parse(intent.remind_at)
+                expire_at = _parse(intent.expire_at)
+            elif isinstance(intent, SetLocale):
+                await uow.residents.set_locale(resident_id, intent.locale)
+            elif isinstance(intent, RequestHuman):
+                await uow.escalations.add(resident_id, reason=intent.reason, step=intent.step, at=now)
+            elif isinstance(intent, DiscardData):
+                discarded += await uow.documents.delete(list(intent.document_ids))
+        await uow.sessions.save(
+            resident_id,
+            self.flow,
+            session.to_dict(),
+            state=session.state,
+            updated_at=now,
+            remind_at=remind_at,
+            expire_at=expire_at,
+        )
+
+    def _remove_bytes(self, documents: list[DocumentMeta]) -> None:
+        for document in documents:
+            self.storage.delete(document.storage_key)
+
+    def render(self, intents: list[Intent], locale: str) -> list[Outbound]:
+        """Replies in the resident's language; a language change applies from the reply that follows it."""
+        out: list[Outbound] = []
+        for intent in intents:
+            if isinstance(intent, SetLocale):
+                locale = intent.locale
+            if not isinstance(intent, Reply):
+                continue
+            messages = self.translations(locale)
+            buttons = tuple(
+                Button(o.value, messages.render(o.key, **o.params), o.selected) for o in intent.options
+            )
+            text = messages.render(intent.key, **intent.params)
+            out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text))
+        return out
+
+
+def _parse(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+

@@ -1,0 +1,126 @@
+"""The terminal channel: the resident conversation in a terminal, or scripted through stdin.
+
+Choices are numbered (type the number or the text of the option); where typed text is an
+answer, shortcuts are lettered instead so that "1" stays one yuan, not the first button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+import shlex
+import sys
+from collections.abc import AsyncIterator, Iterable
+from pathlib import Path
+from typing import TextIO
+
+from bot.conversations import Button, Conversations, DocumentTooLarge, Outbound
+from flows import events as ev
+
+CHANNEL = "terminal"
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+
+
+class TerminalChat:
+    """One simulated resident (``user``) talking to Yimen through text lines."""
+
+    def __init__(
+        self,
+        conversations: Conversations,
+        *,
+        user: str = "local",
+        locale: str | None = None,
+        out: TextIO = sys.stdout,
+        echo: bool = False,
+    ) -> None:
+        self.conversations = conversations
+        self.user = user
+        self.locale = locale
+        self.out = out
+        self.echo = echo
+        self.buttons: tuple[Button, ...] = ()
+        self.lettered = False
+
+    def event_for(self, line: str) -> ev.Event:
+        """What a typed line means, given the buttons of the last message."""
+        text = line.strip()
+        if text.startswith("/"):
+            name, _, arg = text[1:].partition(" ")
+            return ev.Command(name.lower(), arg.strip())
+        if self.buttons:
+            key = text.lower()
+            if self.lettered and len(key) == 1 and key in LETTERS[: len(self.buttons)]:
+                return ev.Choice(self.buttons[LETTERS.index(key)].value)
+            if not self.lettered and key.isdigit() and 1 <= int(key) <= len(self.buttons):
+                return ev.Choice(self.buttons[int(key) - 1].value)
+            for button in self.buttons:
+                if button.label.lower() == key:
+                    return ev.Choice(button.value)
+        return ev.Text(line.strip())
+
+    async def send(self, line: str) -> list[Outbound]:
+        """Handle one typed line and print the replies."""
+        if self.echo:
+            print(f"> {line}", file=self.out)
+        if line.strip().lower().startswith("/file"):
+            replies = await self._upload(line.strip()[5:].strip())
+        else:
+            replies = await self.conversations.handle(
+                CHANNEL, self.user, self.event_for(line), locale_hint=self.locale
+            )
+        self.show(replies)
+        return replies
+
+    async def _upload(self, raw_path: str) -> list[Outbound]:
+        parts = shlex.split(raw_path) if raw_path else []
+        path = Path(parts[0]).expanduser() if parts else None
+        if path is None or not path.is_file():
+            return self.conversations.render_key("documents.not_found", {"path": raw_path}, self.locale)
+        mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        try:
+            return await self.conversations.upload(
+                CHANNEL, self.user, path.name, mime, path.read_bytes(), locale_hint=self.locale
+            )
+        except DocumentTooLarge:
+            return self.conversations.too_large(self.locale)
+
+    def show(self, replies: list[Outbound]) -> None:
+        for reply in replies:
+            print(reply.text, file=self.out)
+            if reply.buttons:
+                self.buttons, self.lettered = reply.buttons, reply.free_text
+                for i, button in enumerate(reply.buttons):
+                    mark = LETTERS[i] if reply.free_text else str(i + 1)
+                    tick = "✓ " if button.selected else ""
+                    print(f"  {mark}. {tick}{button.label}", file=self.out)
+            elif reply.free_text or reply.key.endswith(".prompt"):
+                self.buttons = ()
+            print(file=self.out)
+        self.out.flush()
+
+    async def open(self) -> list[Outbound]:
+        """Greet a new resident, or show a returning one where they left off."""
+        replies = await self.conversations.handle(CHANNEL, self.user, ev.Command("start"), locale_hint=self.locale)
+        self.show(replies)
+        return replies
+
+    async def run(self, lines: AsyncIterator[str] | Iterable[str]) -> None:
+        """Open the conversation, then one turn per non-empty line until the input ends."""
+        await self.open()
+        if isinstance(lines, Iterable):
+            for line in lines:
+                if line.strip():
+                    await self.send(line.rstrip("\n"))
+            return
+        async for line in lines:
+            if line.strip():
+                await self.send(line.rstrip("\n"))
+
+
+async def interactive_lines(prompt: str = "> ") -> AsyncIterator[str]:
+    """Lines typed at a terminal, until end of input (Ctrl-D) or Ctrl-C."""
+    while True:
+        try:
+            yield await asyncio.to_thread(input, prompt)
+        except (EOFError, KeyboardInterrupt):
+            return
