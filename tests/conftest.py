@@ -41,6 +41,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+async def _has_sequence(connection) -> bool:
+    found = await connection.scalar(text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_sequence'"))
+    return bool(found)
+
+
 @pytest.fixture
 async def database(database_url: str) -> AsyncIterator[Database]:
     """A connected Database whose tables are empty at the start of the test."""
@@ -48,8 +53,15 @@ async def database(database_url: str) -> AsyncIterator[Database]:
     await db.connect()
     # Emptied before (not after) each test, so a failed test's rows stay around to inspect.
     async with db.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            await connection.execute(table.delete())
+        if connection.dialect.name == "postgresql":
+            # Restart identities too, so that application numbers are the same on every run.
+            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(Base.metadata.sorted_tables):
+                await connection.execute(table.delete())
+            if await _has_sequence(connection):
+                await connection.execute(text("DELETE FROM sqlite_sequence"))
     try:
         yield db
     finally:
