@@ -119,6 +119,7 @@ class Engine:
 
     def positions(self, s: Session, today) -> Iterator[Position]:
         """Every question that applies, in asking order (member questions once per member)."""
+        household = self.ask_for(s, today)
         for item in self.flow.items:
             if isinstance(item, Loop):
                 for i, member in enumerate(s.members[: item.count(s.answers)]):
@@ -126,9 +127,8 @@ class Engine:
                     for q in item.questions:
                         if q.when is None or q.when(ask):
                             yield Position(f"{item.id}.{q.id}", i, q, member)
-            else:
-                if item.when is None or item.when(self.ask_for(s, today)):
-                    yield Position(item.id, 0, item, None)
+            elif item.when is None or item.when(household):
+                yield Position(item.id, 0, item, None)
 
     def first_missing(self, s: Session, now: datetime | None) -> Position | None:
         today = (now or datetime.fromisoformat(s.last_active_at or s.started_at)).date()

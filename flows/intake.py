@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from stdnum.cn import ric
@@ -101,11 +102,16 @@ def _account(text: str, ask: Ask) -> str:
 # ---------------------------------------------------------------- facts from answers
 
 
+@lru_cache(maxsize=1024)
+def _birth_date(id_number: str) -> date:
+    return ric.get_birth_date(id_number)
+
+
 def member_age(answers: Any, member: Member, index: int, today: date) -> int | None:
     """A member's age: the applicant's from their ID number, the others' as given."""
     if index == 0:
         number = answers.get("id_number")
-        return age_on(ric.get_birth_date(number), today) if number else None
+        return age_on(_birth_date(number), today) if number else None
     identity = member.get("identity")
     return identity["age"] if identity else None
 

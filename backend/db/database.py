@@ -20,10 +20,15 @@ from backend.db.repositories import (
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    """Turn on foreign keys (off by default in SQLite) and WAL for concurrent readers."""
+    """Turn on foreign keys (off by default in SQLite) and WAL for concurrent readers.
+
+    With WAL, ``synchronous=NORMAL`` keeps every committed turn through a crash or restart of
+    the process (only a power cut can lose the last commits) and spares an fsync per turn.
+    """
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 
@@ -75,7 +80,9 @@ class Database:
 
     async def connect(self) -> None:
         """Create the engine and the session factory."""
-        engine = create_async_engine(self._url, pool_pre_ping=True)
+        sqlite = make_url(self._url).get_backend_name() == "sqlite"
+        # A local file needs no liveness ping; a server connection may have been dropped.
+        engine = create_async_engine(self._url, pool_pre_ping=not sqlite)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         self._engine = engine

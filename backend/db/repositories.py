@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Table, delete, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +46,42 @@ def _insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.I
     raise NotImplementedError(f"no upsert for dialect {dialect!r}")
 
 
+async def _core(session: AsyncSession, statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """Run a Core statement on the unit of work's connection.
+
+    The per-turn statements (identify, load, save, log) are built once below and run here:
+    building a statement and the ORM execution path each cost about as much as the query.
+    """
+    connection = await session.connection()
+    return await connection.execute(statement, params)
+
+
+_FIND_RESIDENT = (
+    select(ResidentRow.id, ResidentRow.locale, ResidentRow.created_at)
+    .join(ChannelIdentityRow, ChannelIdentityRow.resident_id == ResidentRow.id)
+    .where(
+        ChannelIdentityRow.channel == bindparam("channel"),
+        ChannelIdentityRow.external_id == bindparam("external_id"),
+    )
+)
+_LOAD_SESSION = select(ConversationSessionRow.snapshot).where(
+    ConversationSessionRow.resident_id == bindparam("resident_id"),
+    ConversationSessionRow.flow == bindparam("flow"),
+)
+_LOG_TURN = insert(ConversationTurnRow)
+_SESSION_FIELDS = ("snapshot", "state", "updated_at", "remind_at", "expire_at")
+
+
+@lru_cache(maxsize=4)
+def _save_session(dialect: str) -> Any:
+    """The session upsert for a dialect: insert, or replace the snapshot and timers."""
+    statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConversationSessionRow)
+    return statement.on_conflict_do_update(
+        index_elements=["resident_id", "flow"],
+        set_={name: statement.excluded[name] for name in _SESSION_FIELDS},
+    )
+
+
 def application_number(at: datetime, application_id: int) -> str:
     """The public application number, e.g. YM20261129000042 (date of ``at`` as given)."""
     return f"YM{at:%Y%m%d}{application_id:06d}"
@@ -59,11 +96,8 @@ class SqlResidentRepository:
 
     async def _find(self, channel: str, external_id: str) -> Resident | None:
         """The resident behind a channel identity, if known."""
-        row = await self._session.scalar(
-            select(ResidentRow)
-            .join(ChannelIdentityRow, ChannelIdentityRow.resident_id == ResidentRow.id)
-            .where(ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id)
-        )
+        result = await _core(self._session, _FIND_RESIDENT, {"channel": channel, "external_id": external_id})
+        row = result.first()
         return _resident(row) if row else None
 
     async def identify(self, channel: str, external_id: str, *, now: datetime) -> Resident:
@@ -110,11 +144,8 @@ class SqlSessionRepository:
     async def load(self, resident_id: str, flow: str) -> dict[str, Any] | None:
         """The saved snapshot, or None."""
         # Selecting the column (not the entity) always reads the database, never a stale identity map.
-        return await self._session.scalar(
-            select(ConversationSessionRow.snapshot).where(
-                ConversationSessionRow.resident_id == resident_id, ConversationSessionRow.flow == flow
-            )
-        )
+        result = await _core(self._session, _LOAD_SESSION, {"resident_id": resident_id, "flow": flow})
+        return result.scalar()
 
     async def save(
         self,
@@ -128,18 +159,19 @@ class SqlSessionRepository:
         expire_at: datetime | None,
     ) -> None:
         """Insert or replace the resident's session of ``flow``."""
-        values = {
-            "snapshot": snapshot,
-            "state": state,
-            "updated_at": updated_at,
-            "remind_at": remind_at,
-            "expire_at": expire_at,
-        }
-        statement = _insert(self._session, ConversationSessionRow.__table__).values(
-            resident_id=resident_id, flow=flow, **values
-        )
-        await self._session.execute(
-            statement.on_conflict_do_update(index_elements=["resident_id", "flow"], set_=values)
+        dialect = self._session.get_bind().dialect.name
+        await _core(
+            self._session,
+            _save_session(dialect),
+            {
+                "resident_id": resident_id,
+                "flow": flow,
+                "snapshot": snapshot,
+                "state": state,
+                "updated_at": updated_at,
+                "remind_at": remind_at,
+                "expire_at": expire_at,
+            },
         )
 
     async def delete(self, resident_id: str, flow: str) -> None:
@@ -162,18 +194,19 @@ class SqlSessionRepository:
         at: datetime,
     ) -> None:
         """Log a turn's step change (no content: the log feeds the intake funnel)."""
-        self._session.add(
-            ConversationTurnRow(
-                resident_id=resident_id,
-                flow=flow,
-                turn=turn,
-                state_before=state_before,
-                state_after=state_after,
-                event_kind=event_kind,
-                at=at,
-            )
+        await _core(
+            self._session,
+            _LOG_TURN,
+            {
+                "resident_id": resident_id,
+                "flow": flow,
+                "turn": turn,
+                "state_before": state_before,
+                "state_after": state_after,
+                "event_kind": event_kind,
+                "at": at,
+            },
         )
-        await self._session.flush()
 
     async def due(self, now: datetime) -> list[DueSession]:
         """Sessions whose reminder or expiry time has come."""
