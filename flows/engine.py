@@ -186,6 +186,11 @@ class _Turn:
         elif isinstance(event, ev.Text) and len(event.text) > self.settings.max_text:
             self.say("error.text.too_long", max=self.settings.max_text)
             self.reask()
+        elif isinstance(event, ev.FileUpload) and "consent_at" not in s.answers:
+            # Nothing is kept before the resident has agreed to what is collected and why.
+            self.out.append(DiscardData((event.document_id,)))
+            self.say("documents.before_consent")
+            self.reask()
         elif s.state == NEW:
             self.start()
         elif isinstance(event, ev.FileUpload) and self.question_kind() is not Kind.FILES:

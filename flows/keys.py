@@ -28,6 +28,7 @@ ENGINE_KEYS = frozenset(
         "documents.received",
         "documents.too_large",
         "documents.not_found",
+        "documents.before_consent",
         "edit.add_member",
         "edit.back",
         "edit.member",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
@@ -30,6 +31,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+class _NoDriverDebug(logging.Filter):
+    """Drops aiosqlite's DEBUG records: they echo every statement's parameters, personal data included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno > logging.DEBUG
+
+
+_DRIVER_FILTER = _NoDriverDebug()
 
 
 class SqlUnitOfWork:
@@ -85,6 +96,9 @@ class Database:
         engine = create_async_engine(self._url, pool_pre_ping=not sqlite)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            driver_log = logging.getLogger("aiosqlite")
+            if _DRIVER_FILTER not in driver_log.filters:
+                driver_log.addFilter(_DRIVER_FILTER)
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
 
