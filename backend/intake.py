@@ -64,6 +64,7 @@ class IntakeService:
         """
         application = ApplicationV1.model_validate({**payload, "document_ids": document_ids})
         hashes = [self._hash(n) for n in application.id_numbers()]
+        await uow.applications.lock_households(hashes)
         existing = await uow.applications.find_open(hashes)
         if existing is not None:
             return Duplicate(existing)

@@ -99,6 +99,9 @@ class SessionRepository(Protocol):
 
 
 class ApplicationRepository(Protocol):
+    async def lock_households(self, id_hashes: list[str]) -> None:
+        """Hold these households until the unit of work ends, so two submissions cannot both pass."""
+
     async def find_open(self, id_hashes: list[str]) -> ApplicationSummary | None:
         """An open application any of whose household members has one of these ID hashes."""
 

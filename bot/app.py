@@ -60,12 +60,13 @@ def build_conversations(
 ) -> Conversations:
     """Wire the conversation runner over a connected database."""
     settings = settings or Settings()
-    engine = Engine(INTAKE, flow_context(load_regions(config.pack)), settings)
+    regions = load_regions(config.pack)
+    engine = Engine(INTAKE, flow_context(regions), settings)
     return Conversations(
         database=database,
         engine=engine,
         intake=IntakeService(IdHasher(config.secret_key), review_days=settings.review_days),
-        translations=translations or Translations(),
+        translations=translations or Translations(timezone=regions.timezone),
         storage=FileDocumentStorage(config.data_dir / "documents"),
         clock=clock,
         new_id=new_id,

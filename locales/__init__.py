@@ -11,6 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date
@@ -57,8 +58,11 @@ def mask_id_number(value: Any) -> str:
 class Messages:
     """Renders message keys in one locale. Build once per locale and reuse."""
 
-    def __init__(self, locale: str, catalog: Mapping[str, str], *, html: bool = False) -> None:
+    def __init__(
+        self, locale: str, catalog: Mapping[str, str], *, html: bool = False, timezone: str = "Asia/Shanghai"
+    ) -> None:
         self.locale = locale
+        self._zone = ZoneInfo(timezone)
         self._babel = Locale.parse(locale)
         self._catalog = dict(catalog)
         self._templates: dict[str, Template] = {}
@@ -99,7 +103,8 @@ class Messages:
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
         if isinstance(value, datetime):
-            value = value.date()
+            # The date where the resident lives, not in UTC.
+            value = (value.astimezone(self._zone) if value.tzinfo else value).date()
         assert isinstance(value, date)
         return format_date(value, format="long", locale=self._babel)
 
@@ -115,8 +120,10 @@ class Messages:
 class Translations:
     """All locales, loaded once."""
 
-    def __init__(self, root: Path = LOCALES_DIR, *, html: bool = False) -> None:
-        self.messages = {loc: Messages(loc, read_catalog(loc, root), html=html) for loc in SUPPORTED}
+    def __init__(self, root: Path = LOCALES_DIR, *, html: bool = False, timezone: str = "Asia/Shanghai") -> None:
+        self.messages = {
+            loc: Messages(loc, read_catalog(loc, root), html=html, timezone=timezone) for loc in SUPPORTED
+        }
 
     def __call__(self, locale: str | None) -> Messages:
         return self.messages.get(locale or DEFAULT_LOCALE) or self.messages[DEFAULT_LOCALE]

@@ -31,6 +31,18 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # The driver would begin transactions itself, and only before the first write, leaving
+    # earlier reads outside them; transactions are begun explicitly instead (see _begin).
+    dbapi_connection.isolation_level = None
+
+
+def _begin(connection: Any) -> None:
+    """Every unit of work takes SQLite's write lock when it starts.
+
+    Each turn writes, and a read-then-write (is there an open application? then submit)
+    must not interleave with another's: IMMEDIATE makes the units of work take turns.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class _NoDriverDebug(logging.Filter):
@@ -96,6 +108,7 @@ class Database:
         engine = create_async_engine(self._url, pool_pre_ping=not sqlite)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(engine.sync_engine, "begin", _begin)
             driver_log = logging.getLogger("aiosqlite")
             if _DRIVER_FILTER not in driver_log.filters:
                 driver_log.addFilter(_DRIVER_FILTER)

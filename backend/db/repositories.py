@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -69,6 +69,7 @@ _LOAD_SESSION = select(ConversationSessionRow.snapshot).where(
     ConversationSessionRow.flow == bindparam("flow"),
 )
 _LOG_TURN = insert(ConversationTurnRow)
+_LOCK_HOUSEHOLD = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
 _SESSION_FIELDS = ("snapshot", "state", "updated_at", "remind_at", "expire_at")
 
 
@@ -226,6 +227,17 @@ class SqlApplicationRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+
+    async def lock_households(self, id_hashes: list[str]) -> None:
+        """Transaction-scoped advisory locks on PostgreSQL, taken in a fixed order (no deadlocks).
+
+        SQLite needs none: it has one writer at a time, and a transaction that read before
+        another committed cannot write on top of that commit (it fails and is retried).
+        """
+        if self._session.get_bind().dialect.name != "postgresql":
+            return
+        for id_hash in sorted(set(id_hashes)):
+            await _core(self._session, _LOCK_HOUSEHOLD, {"key": id_hash})
 
     async def find_open(self, id_hashes: list[str]) -> ApplicationSummary | None:
         """The newest open application any of whose household members has one of these ID hashes."""

@@ -1,0 +1,50 @@
+"""The intake service: one open application per household, even when two arrive at once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+from backend.intake import Duplicate, IdHasher, IntakeService, Submitted
+from tests.backend.factories import application
+
+NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+
+
+def payload() -> dict:
+    data = application().model_dump(mode="json")
+    data.pop("document_ids", None)
+    return data
+
+
+async def submit(database, service, resident: str):
+    async with database.unit_of_work() as uow:
+        who = await uow.residents.identify("test", resident, now=NOW)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        outcome = await service.submit(uow, payload(), resident_id=who.id, document_ids=[], now=NOW)
+        await uow.commit()
+        return outcome
+
+
+async def test_a_second_application_of_the_same_household_is_a_duplicate(database):
+    service = IntakeService(IdHasher(b"k"))
+    first = await submit(database, service, "a")
+    second = await submit(database, service, "b")
+    assert isinstance(first, Submitted)
+    assert isinstance(second, Duplicate) and second.existing.number == first.application.number
+
+
+async def test_two_submissions_at_once_make_one_application(database):
+    service = IntakeService(IdHasher(b"k"))
+    results = await asyncio.gather(
+        *(submit(database, service, f"r{i}") for i in range(4)), return_exceptions=True
+    )
+    submitted = [r for r in results if isinstance(r, Submitted)]
+    assert len(submitted) == 1, results
+    # The others were told, or failed and will be retried by the resident: never a second application.
+    assert all(isinstance(r, (Duplicate, Exception)) for r in results if r is not submitted[0])
+    async with database.unit_of_work() as uow:
+        assert len(await uow.applications.list_for_resident(submitted[0].application.number)) == 0
+        found = await service.find_open(uow, [application().applicant.id_number])
+    assert found is not None and found.number == submitted[0].application.number

@@ -1,0 +1,110 @@
+"""Every message key exists in every locale and renders; money and dates go through Babel."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from flows.intake import INTAKE
+from flows.keys import message_keys
+from locales import SUPPORTED, MissingMessage, Translations, pick_locale, read_catalog
+
+KEYS = sorted(message_keys(INTAKE))
+PLACE = {"zh_CN": "明湖区", "en": "Minghu District"}
+APPLICATION = {
+    "schema_version": 1,
+    "consent": {"version": 1, "given_at": "2026-11-29T02:00:00+00:00"},
+    "applicant": {
+        "for_whom": "other",
+        "relationship": "guardian",
+        "proxy_name": "李四",
+        "name": "王秀英",
+        "id_number": "310104195507070048",
+        "mobile": "13912345678",
+    },
+    "region": {"district": "qingshan", "office": "qingfeng"},
+    "members": [
+        {"relation": "self", "age": 71, "id_number": "310104195507070048", "health": "healthy",
+         "disability_grade": 2, "work": "unable", "monthly_income": "0.00"},
+        {"relation": "grandchild", "age": 9, "id_number": None, "health": "serious",
+         "disability_grade": None, "work": "student", "monthly_income": "0.00"},
+    ],
+    "other_income": {"relatives_support": "0.00", "pension": "1200.00", "agricultural": "0.00", "other": "0.00"},
+    "assets": {"savings": "0.00", "vehicles": 0, "homes": 0},
+    "rigid_spending": {"medical": "12000.00", "education": "800.00"},
+    "housing": {"status": "renting", "monthly_rent": "800.00"},
+    "hardship": {"types": ["illness", "disability", "elderly_care"], "account": "老人独居"},
+    "urgent_needs": ["no_food"],
+}
+SAMPLES = [
+    dict(
+        n=2, relation="spouse", age=45, for_other=False, selected=[("intake.hardship_types.option.illness", {})],
+        count=1, filename="bill.png", number="YM20261129000001", review_by="2026-12-09", status="received",
+        days=30, name="foo", kind="sticker", max=1000000, min=1, optional=True, documents=1,
+        applications=[{"number": "YM20261129000001", "status": "received",
+                       "submitted_at": "2026-11-29T02:00:00+00:00", "office": "hubin"}],
+        district=PLACE, office=PLACE, district_name=PLACE, office_name=PLACE, code="x", value="3000",
+        age_from_id=40, application=APPLICATION, max_mb=10, path="/tmp/x",
+    ),
+    dict(
+        n=1, relation="self", age=None, for_other=True, selected=[], count=0, filename="a.pdf", number=None,
+        review_by="2026-12-09", status="info_requested", days=30, name="x", kind="voice", max=4096, min=1,
+        optional=False, documents=0, applications=[], district=PLACE, office=PLACE, district_name=PLACE,
+        office_name=PLACE, code="y", value="110***********0016", age_from_id=12, application=APPLICATION,
+        max_mb=0.5, path="",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def translations() -> Translations:
+    return Translations()
+
+
+def test_every_locale_has_exactly_the_same_keys():
+    catalogs = {locale: set(read_catalog(locale)) for locale in SUPPORTED}
+    assert catalogs["zh_CN"] == catalogs["en"]
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+def test_every_key_the_flow_can_emit_is_in_the_catalog(locale):
+    missing = set(KEYS) - set(read_catalog(locale))
+    assert not missing, f"{locale} lacks {sorted(missing)}"
+
+
+@pytest.mark.parametrize("locale", SUPPORTED)
+@pytest.mark.parametrize("sample", range(len(SAMPLES)))
+def test_every_key_renders(translations, locale, sample):
+    messages = translations(locale)
+    for key in KEYS:
+        text = messages.render(key, **SAMPLES[sample])
+        assert text, f"{locale}: {key} rendered empty"
+
+
+def test_a_missing_key_fails_loudly(translations):
+    with pytest.raises(MissingMessage):
+        translations("en").render("no.such.key")
+
+
+def test_money_and_dates_are_formatted_per_locale(translations):
+    assert translations("zh_CN").money("3500") == "¥3,500.00"
+    assert translations("en").money("3500") == "CN¥3,500.00"
+    assert translations("zh_CN").date("2026-12-09") == "2026年12月9日"
+    assert translations("en").date("2026-12-09") == "December 9, 2026"
+    # 20:00 UTC is already the next day in Beijing.
+    assert translations("en").date(datetime(2026, 11, 29, 20, 0, tzinfo=UTC)) == "November 30, 2026"
+
+
+def test_the_summary_shows_what_was_answered(translations):
+    text = translations("en").render("intake.summary", **SAMPLES[0])
+    for fragment in ("王秀英", "310***********0048", "CN¥12,000.00", "李四"):
+        assert fragment in text
+    assert "310104195507070048" not in text
+
+
+@pytest.mark.parametrize(
+    ("code", "locale"), [("zh-hans", "zh_CN"), ("zh-TW", "zh_CN"), ("en-GB", "en"), ("ru", "en"), (None, "zh_CN")]
+)
+def test_channel_language_codes(code, locale):
+    assert pick_locale(code) == locale
