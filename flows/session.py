@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 # States that are not questions.
@@ -64,7 +64,8 @@ class Session:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The snapshot as plain data (shallow: it is serialised straight away, never changed)."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Session":

@@ -105,7 +105,8 @@ class Database:
         """Create the engine and the session factory."""
         sqlite = make_url(self._url).get_backend_name() == "sqlite"
         # A local file needs no liveness ping; a server connection may have been dropped.
-        engine = create_async_engine(self._url, pool_pre_ping=not sqlite)
+        # hide_parameters: a failed statement's message must not carry ID numbers or incomes into logs.
+        engine = create_async_engine(self._url, pool_pre_ping=not sqlite, hide_parameters=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(engine.sync_engine, "begin", _begin)
