@@ -26,6 +26,11 @@ class Config:
         secret_key: key for the keyed hashes of ID numbers (``YIMEN_SECRET_KEY``).
         pack: the policy pack, whose region tree the intake offers (``YIMEN_POLICY_PACK``).
         max_document_bytes: the largest document a resident may send (``YIMEN_MAX_DOCUMENT_MB``).
+        telegram_token: the bot's token (``TELEGRAM_BOT_TOKEN``); Telegram is off without it.
+        telegram_api_base_url: another Bot API server, e.g. a self-hosted one (``TELEGRAM_API_BASE_URL``).
+        webhook_url: receive updates by webhook at this public URL instead of polling (``YIMEN_WEBHOOK_URL``).
+        webhook_secret: the secret Telegram sends with each webhook call (``YIMEN_WEBHOOK_SECRET``).
+        http_host, http_port: where ``yimen serve`` listens (``YIMEN_HTTP_HOST``, ``YIMEN_HTTP_PORT``).
     """
 
     database_url: str
@@ -34,6 +39,12 @@ class Config:
     secret_key: bytes
     pack: str = "demo"
     max_document_bytes: int = 10 * 1024 * 1024
+    telegram_token: str | None = None
+    telegram_api_base_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
 
     @property
     def embedded(self) -> bool:
@@ -60,7 +71,21 @@ class Config:
             secret_key=key.encode() if key else _local_secret(data_dir),
             pack=env.get("YIMEN_POLICY_PACK") or "demo",
             max_document_bytes=int(max_mb * 1024 * 1024),
+            telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+            telegram_api_base_url=(env.get("TELEGRAM_API_BASE_URL") or "").rstrip("/") or None,
+            webhook_url=env.get("YIMEN_WEBHOOK_URL") or None,
+            webhook_secret=env.get("YIMEN_WEBHOOK_SECRET") or None,
+            http_host=env.get("YIMEN_HTTP_HOST") or "127.0.0.1",
+            http_port=_port(env.get("YIMEN_HTTP_PORT")),
         )
+
+
+def _port(raw: str | None) -> int:
+    if not raw:
+        return 8080
+    if not raw.isdigit() or not 0 <= int(raw) < 65536:
+        raise ConfigError(f"YIMEN_HTTP_PORT must be a port number, not {raw!r}")
+    return int(raw)
 
 
 def _local_secret(data_dir: Path) -> bytes:

@@ -19,6 +19,7 @@ class Resident:
     id: str
     locale: str | None
     created_at: datetime
+    unreachable: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +62,16 @@ class ResidentRepository(Protocol):
     async def get(self, resident_id: str) -> Resident | None: ...
 
     async def set_locale(self, resident_id: str, locale: str) -> None: ...
+
+    async def accept_inbound(self, channel: str, external_id: str, inbound_id: int) -> bool:
+        """Record ``inbound_id`` as handled; False when it (or a newer one) already was."""
+
+    async def active_prompt(self, channel: str, external_id: str) -> int | None:
+        """The outbox message whose buttons are live for this identity."""
+
+    async def set_active_prompt(self, channel: str, external_id: str, outbox_id: int | None) -> None: ...
+
+    async def set_unreachable(self, resident_id: str, unreachable: bool) -> None: ...
 
 
 class SessionRepository(Protocol):
@@ -137,6 +148,44 @@ class DocumentRepository(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    resident_id: str
+    channel: str
+    address: str
+    kind: str  # "message" or "edit"
+    payload: dict[str, Any]
+    status: str  # pending, sent, held (resident unreachable), failed
+    attempts: int
+    not_before: datetime | None
+    created_at: datetime
+    provider_message_id: str | None
+
+
+class OutboxRepository(Protocol):
+    async def add(
+        self, *, resident_id: str, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime
+    ) -> int: ...
+
+    async def due(self, channel: str, *, now: datetime, limit: int = 100) -> list[OutboxItem]:
+        """Pending items whose time has come, oldest first."""
+
+    async def get(self, item_id: int) -> OutboxItem | None: ...
+
+    async def mark_sent(self, item_id: int, *, at: datetime, provider_message_id: str | None) -> None: ...
+
+    async def postpone(self, item_id: int, *, not_before: datetime, attempts: int) -> None: ...
+
+    async def mark_failed(self, item_id: int, *, at: datetime) -> None: ...
+
+    async def hold(self, channel: str, address: str) -> None:
+        """Keep the address's pending items back (the resident cannot be reached)."""
+
+    async def release(self, channel: str, address: str) -> None:
+        """Send the held items after all (the resident wrote again)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Escalation:
     id: int
     resident_id: str
@@ -156,6 +205,7 @@ class EscalationRepository(Protocol):
 class UnitOfWork(Protocol):
     residents: ResidentRepository
     escalations: EscalationRepository
+    outbox: OutboxRepository
     sessions: SessionRepository
     applications: ApplicationRepository
     documents: DocumentRepository

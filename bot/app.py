@@ -57,6 +57,7 @@ def build_conversations(
     new_id: Callable[[], str] = lambda: uuid4().hex,
     settings: Settings | None = None,
     translations: Translations | None = None,
+    html_translations: Translations | None = None,
 ) -> Conversations:
     """Wire the conversation runner over a connected database."""
     settings = settings or Settings()
@@ -72,6 +73,7 @@ def build_conversations(
         new_id=new_id,
         default_locale=config.locale,
         max_document_bytes=config.max_document_bytes,
+        html_translations=html_translations,
     )
 
 

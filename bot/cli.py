@@ -34,12 +34,17 @@ def _parser() -> argparse.ArgumentParser:
     flows_sub.add_parser("diagram", help="rewrite the Mermaid diagram beside each flow")
 
     sub.add_parser("tick", help="send the reminders and expiry notices that are due (for cron)")
+    sub.add_parser("serve", help="run the web application and, with TELEGRAM_BOT_TOKEN, the Telegram bot")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    level = logging.INFO if args.command == "serve" else logging.WARNING
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Every request URL of python-telegram-bot's HTTP client holds the bot token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         if args.command == "schema":
             return write_schema(args.output)
@@ -105,7 +110,14 @@ async def _tick(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"chat": _chat, "db": _db, "tick": _tick}
+async def _serve(config: Config, args: argparse.Namespace) -> int:
+    from bot.serve import serve
+
+    await serve(config)
+    return 0
+
+
+_COMMANDS = {"chat": _chat, "db": _db, "tick": _tick, "serve": _serve}
 
 
 if __name__ == "__main__":

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from backend.documents import FileDocumentStorage
 from backend.intake import Duplicate, IntakeService
-from backend.ports import DocumentMeta, UnitOfWork
+from backend.ports import DocumentMeta, Resident, UnitOfWork
 from flows import events as ev
 from flows.engine import Engine
 from flows.intents import (
@@ -51,6 +51,40 @@ class Outbound:
     buttons: tuple[Button, ...] = ()
     request_contact: bool = False
     free_text: bool = False
+    html: bool = False
+    contact_label: str = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        """As stored in the outbox."""
+        return {
+            "key": self.key,
+            "text": self.text,
+            "html": self.html,
+            "buttons": [[b.value, b.label, b.selected] for b in self.buttons],
+            "request_contact": self.request_contact,
+            "free_text": self.free_text,
+            "contact_label": self.contact_label,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "Outbound":
+        return cls(
+            payload["key"],
+            payload["text"],
+            tuple(Button(v, label, bool(sel)) for v, label, sel in payload.get("buttons", ())),
+            bool(payload.get("request_contact")),
+            bool(payload.get("free_text")),
+            bool(payload.get("html")),
+            payload.get("contact_label", ""),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Pressed:
+    """What became of a button press: expired (nothing changed), or the turn's replies."""
+
+    expired: bool
+    replies: list[Outbound]
 
 
 class DocumentTooLarge(ValueError):
@@ -76,6 +110,7 @@ class Conversations:
         new_id: ids for documents.
         default_locale: for residents whose language is not known yet.
         max_document_bytes: the largest document accepted.
+        html_translations: catalogs rendering HTML-escaped text, for channels that show HTML.
     """
 
     def __init__(
@@ -90,6 +125,7 @@ class Conversations:
         new_id: Callable[[], str],
         default_locale: str = "zh_CN",
         max_document_bytes: int = 10 * 1024 * 1024,
+        html_translations: Translations | None = None,
     ) -> None:
         self.database = database
         self.engine = engine
@@ -100,6 +136,7 @@ class Conversations:
         self.new_id = new_id
         self.default_locale = default_locale
         self.max_document_bytes = max_document_bytes
+        self.html_translations = html_translations
         self.flow = engine.flow.name
 
     async def handle(
@@ -110,49 +147,148 @@ class Conversations:
         *,
         locale_hint: str | None = None,
         document: DocumentMeta | None = None,
+        inbound_id: int | None = None,
+        outbox: bool = False,
+        html: bool = False,
     ) -> list[Outbound]:
-        """One resident message in, the replies out (after the turn is committed)."""
+        """One resident message in, the replies out (after the turn is committed).
+
+        Args:
+            inbound_id: the channel's id of the message; one already handled is ignored.
+            outbox: store the replies in the outbox for a sender, in the turn's transaction.
+            html: render message text for a channel that shows HTML (resident text escaped).
+        """
         now = self.clock()
-        discarded: list[DocumentMeta] = []
+        turn = _TurnOutput()
         async with self.database.unit_of_work() as uow:
             resident = await uow.residents.identify(channel, external_id, now=now)
-            if document is not None:
-                await uow.documents.add(
-                    DocumentMeta(
-                        document.id,
-                        resident.id,
-                        document.filename,
-                        document.mime,
-                        document.size,
-                        document.sha256,
-                        document.storage_key,
-                        now,
-                    )
-                )
-            stored = await uow.sessions.load(resident.id, self.flow)
-            session = (
-                Session.from_dict(stored)
-                if stored
-                else self.engine.new_session(now, resident.locale or locale_hint)
-            )
-            before = session.state
-            session, intents = self.engine.step(session, event, now)
-            session, intents = await self._run_effects(uow, resident.id, session, intents, now)
-            locale = session.locale or resident.locale or locale_hint or self.default_locale
-            await self._act(uow, resident.id, session, intents, now, discarded)
-            await uow.sessions.record_turn(
-                resident.id,
-                self.flow,
-                turn=session.turns,
-                state_before=before,
-                state_after=session.state,
-                event_kind=ev.kind_of(event),
+            if inbound_id is not None and not await uow.residents.accept_inbound(channel, external_id, inbound_id):
+                log.info("turn %s: redelivered message ignored", channel)
+                return []
+            await self._turn(uow, resident, channel, external_id, event, now, turn, locale_hint, document, outbox, html)
+            await uow.commit()
+        self._remove_bytes(turn.discarded)
+        return turn.replies
+
+    async def press(
+        self,
+        channel: str,
+        external_id: str,
+        prompt_id: int,
+        index: int,
+        *,
+        locale_hint: str | None = None,
+        inbound_id: int | None = None,
+        html: bool = False,
+    ) -> Pressed:
+        """A button of an outbox message pressed: valid only on the live prompt of this identity.
+
+        A stale button, one from someone else's message or a forged one changes nothing.
+        """
+        now = self.clock()
+        turn = _TurnOutput()
+        async with self.database.unit_of_work() as uow:
+            resident = await uow.residents.identify(channel, external_id, now=now)
+            if inbound_id is not None and not await uow.residents.accept_inbound(channel, external_id, inbound_id):
+                return Pressed(expired=False, replies=[])
+            item = None
+            if await uow.residents.active_prompt(channel, external_id) == prompt_id:
+                item = await uow.outbox.get(prompt_id)
+            buttons = item.payload.get("buttons", []) if item and item.address == external_id else []
+            if not 0 <= index < len(buttons):
+                await uow.commit()  # only the inbound cursor moved
+                return Pressed(expired=True, replies=[])
+            value, label, _ = buttons[index]
+            # The pressed message now shows the choice and loses its buttons.
+            await uow.outbox.add(
+                resident_id=resident.id,
+                channel=channel,
+                address=external_id,
+                kind="edit",
+                payload={"edit_of": prompt_id, "chosen": label},
                 at=now,
             )
+            await uow.residents.set_active_prompt(channel, external_id, None)
+            await self._turn(
+                uow, resident, channel, external_id, ev.Choice(value), now, turn, locale_hint, None, True, html
+            )
             await uow.commit()
+        self._remove_bytes(turn.discarded)
+        return Pressed(expired=False, replies=turn.replies)
+
+    async def _turn(
+        self,
+        uow: UnitOfWork,
+        resident: Resident,
+        channel: str,
+        external_id: str,
+        event: ev.Event,
+        now: datetime,
+        turn: "_TurnOutput",
+        locale_hint: str | None,
+        document: DocumentMeta | None,
+        outbox: bool,
+        html: bool,
+    ) -> None:
+        """Load, step, run effects, save and log: everything of a turn but the commit."""
+        if resident.unreachable:
+            # They wrote again, so they can be reached again: send what was kept for them.
+            await uow.residents.set_unreachable(resident.id, False)
+            await uow.outbox.release(channel, external_id)
+        if document is not None:
+            await uow.documents.add(
+                DocumentMeta(
+                    document.id,
+                    resident.id,
+                    document.filename,
+                    document.mime,
+                    document.size,
+                    document.sha256,
+                    document.storage_key,
+                    now,
+                )
+            )
+        stored = await uow.sessions.load(resident.id, self.flow)
+        session = (
+            Session.from_dict(stored) if stored else self.engine.new_session(now, resident.locale or locale_hint)
+        )
+        before = session.state
+        session, intents = self.engine.step(session, event, now)
+        session, intents = await self._run_effects(uow, resident.id, session, intents, now)
+        locale = session.locale or resident.locale or locale_hint or self.default_locale
+        await self._act(uow, resident.id, session, intents, now, turn.discarded)
+        await uow.sessions.record_turn(
+            resident.id,
+            self.flow,
+            turn=session.turns,
+            state_before=before,
+            state_after=session.state,
+            event_kind=ev.kind_of(event),
+            at=now,
+        )
+        turn.replies = self.render(intents, locale, html=html)
+        if outbox:
+            await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now)
         log.info("turn %s %s: %s -> %s", channel, ev.kind_of(event), before, session.state)
-        self._remove_bytes(discarded)
-        return self.render(intents, locale)
+
+    async def _store_replies(
+        self, uow: UnitOfWork, resident_id: str, channel: str, address: str, replies: list[Outbound], now: datetime
+    ) -> None:
+        """Queue the replies; the last one with buttons becomes the live prompt."""
+        live: int | None = None
+        for reply in replies:
+            item = await uow.outbox.add(
+                resident_id=resident_id,
+                channel=channel,
+                address=address,
+                kind="message",
+                payload=reply.to_payload(),
+                at=now,
+            )
+            if reply.buttons or reply.request_contact:
+                live = item
+        if replies:
+            await uow.residents.set_active_prompt(channel, address, live)
 
     async def upload(
         self,
@@ -163,8 +299,9 @@ class Conversations:
         data: bytes,
         *,
         locale_hint: str | None = None,
+        **turn: Any,
     ) -> list[Outbound]:
-        """Store a document's bytes, then hand the engine a ``FileUpload``.
+        """Store a document's bytes, then hand the engine a ``FileUpload`` (``turn``: as for ``handle``).
 
         Raises:
             DocumentTooLarge: over the size limit; nothing is stored.
@@ -180,6 +317,7 @@ class Conversations:
                 ev.FileUpload(meta.id, filename, len(data)),
                 locale_hint=locale_hint,
                 document=meta,
+                **turn,
             )
         except BaseException:
             self.storage.delete(key)  # the turn did not happen: keep no orphan bytes
@@ -193,6 +331,31 @@ class Conversations:
     def render_key(self, key: str, params: dict, locale: str | None) -> list[Outbound]:
         """A channel's own message (outside any turn) in the resident's language."""
         return self.render([Reply(key, params)], locale or self.default_locale)
+
+    async def notice(
+        self, channel: str, external_id: str, key: str, params: dict[str, Any], *, locale_hint: str | None = None,
+        html: bool = False,
+    ) -> None:
+        """Queue a channel's own message (a file too large, say) in the outbox, outside any turn."""
+        now = self.clock()
+        async with self.database.unit_of_work() as uow:
+            resident = await uow.residents.identify(channel, external_id, now=now)
+            stored = await uow.sessions.load(resident.id, self.flow)
+            locale = (stored or {}).get("locale") or resident.locale or locale_hint or self.default_locale
+            (reply,) = self.render([Reply(key, params)], locale, html=html)
+            await uow.outbox.add(
+                resident_id=resident.id, channel=channel, address=external_id, kind="message",
+                payload=reply.to_payload(), at=now,
+            )
+            await uow.commit()
+
+    async def locale_of(self, channel: str, external_id: str, hint: str | None = None) -> str:
+        """The language to answer this identity in outside a turn."""
+        async with self.database.unit_of_work() as uow:
+            resident = await uow.residents.identify(channel, external_id, now=self.clock())
+            stored = await uow.sessions.load(resident.id, self.flow)
+            await uow.commit()
+        return (stored or {}).get("locale") or resident.locale or hint or self.default_locale
 
     async def tick(self) -> list[tuple[str, list[Outbound]]]:
         """Send reminders and expiry notices that have come due; returns (resident id, replies)."""
@@ -293,21 +456,31 @@ class Conversations:
         for document in documents:
             self.storage.delete(document.storage_key)
 
-    def render(self, intents: list[Intent], locale: str) -> list[Outbound]:
-        """Replies in the resident's language; a language change applies from the reply that follows it."""
+    def render(self, intents: list[Intent], locale: str, *, html: bool = False) -> list[Outbound]:
+        """Replies in the resident's language; a language change applies from the reply that follows it.
+
+        With ``html``, message text is rendered with every parameter escaped; button labels
+        are always plain text.
+        """
         out: list[Outbound] = []
+        texts = self.html_translations if html and self.html_translations else self.translations
         for intent in intents:
             if isinstance(intent, SetLocale):
                 locale = intent.locale
             if not isinstance(intent, Reply):
                 continue
-            messages = self.translations(locale)
-            buttons = tuple(
-                Button(o.value, messages.render(o.key, **o.params), o.selected) for o in intent.options
-            )
-            text = messages.render(intent.key, **intent.params)
-            out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text))
+            labels = self.translations(locale)
+            buttons = tuple(Button(o.value, labels.render(o.key, **o.params), o.selected) for o in intent.options)
+            text = texts(locale).render(intent.key, **intent.params)
+            contact = labels.render("common.share_contact") if intent.request_contact else ""
+            out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text, html, contact))
         return out
+
+
+@dataclass
+class _TurnOutput:
+    replies: list[Outbound] = field(default_factory=list)
+    discarded: list[DocumentMeta] = field(default_factory=list)
 
 
 def _parse(value: str | None) -> datetime | None:

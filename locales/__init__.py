@@ -18,6 +18,7 @@ from babel.dates import format_date
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
+from markupsafe import Markup
 
 LOCALES_DIR = Path(__file__).resolve().parent
 DEFAULT_LOCALE = "zh_CN"
@@ -70,8 +71,12 @@ class Messages:
         env.filters.update(
             money=self.money, date=self.date, number=self.number, loc=self.localized, mask=mask_id_number
         )
-        env.globals.update(t=self.render, locale=locale)
+        # With HTML autoescaping, a message rendered inside another is already safe markup.
+        env.globals.update(t=self._nested if html else self.render, locale=locale)
         self._env = env
+
+    def _nested(self, key: str, **params: Any) -> Markup:
+        return Markup(self.render(key, **params))
 
     def has(self, key: str) -> bool:
         return key in self._catalog

@@ -15,6 +15,7 @@ from backend.db.repositories import (
     SqlApplicationRepository,
     SqlDocumentRepository,
     SqlEscalationRepository,
+    SqlOutboxRepository,
     SqlResidentRepository,
     SqlSessionRepository,
 )
@@ -65,6 +66,7 @@ class SqlUnitOfWork:
         self.applications = SqlApplicationRepository(session)
         self.documents = SqlDocumentRepository(session)
         self.escalations = SqlEscalationRepository(session)
+        self.outbox = SqlOutboxRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     Dialect,
@@ -84,6 +85,10 @@ class ChannelIdentityRow(Base):
     channel: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]
+    # The newest inbound message id handled (a redelivered update is recognised and ignored).
+    last_inbound_id: Mapped[int | None] = mapped_column(BigInteger)
+    # The outbox message whose buttons are live; buttons of any other message have expired.
+    active_prompt: Mapped[int | None]
 
 
 class ConversationSessionRow(Base):
@@ -199,3 +204,23 @@ class EscalationRow(Base):
     step: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     created_at: Mapped[datetime]
+
+
+class OutboxRow(Base):
+    """A message for a resident, written in the transaction of the turn that caused it."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_channel_status_id", "channel", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    address: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    not_before: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    provider_message_id: Mapped[str | None] = mapped_column(String(64))

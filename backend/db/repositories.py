@@ -22,6 +22,7 @@ from backend.db.models import (
     DocumentRow,
     EscalationRow,
     HouseholdMemberRow,
+    OutboxRow,
     ResidentRow,
     StatusHistoryRow,
 )
@@ -30,6 +31,7 @@ from backend.ports import (
     DocumentMeta,
     DueSession,
     Escalation,
+    OutboxItem,
     Resident,
     StatusChange,
 )
@@ -57,7 +59,7 @@ async def _core(session: AsyncSession, statement: Any, params: dict[str, Any] | 
 
 
 _FIND_RESIDENT = (
-    select(ResidentRow.id, ResidentRow.locale, ResidentRow.created_at)
+    select(ResidentRow.id, ResidentRow.locale, ResidentRow.created_at, ResidentRow.unreachable)
     .join(ChannelIdentityRow, ChannelIdentityRow.resident_id == ResidentRow.id)
     .where(
         ChannelIdentityRow.channel == bindparam("channel"),
@@ -128,6 +130,42 @@ class SqlResidentRepository:
         """The resident, or None."""
         row = await self._session.get(ResidentRow, resident_id)
         return _resident(row) if row else None
+
+    async def accept_inbound(self, channel: str, external_id: str, inbound_id: int) -> bool:
+        """Advance the identity's inbound cursor; False for an id already handled."""
+        result = await _core(
+            self._session,
+            update(ChannelIdentityRow)
+            .where(
+                ChannelIdentityRow.channel == channel,
+                ChannelIdentityRow.external_id == external_id,
+                (ChannelIdentityRow.last_inbound_id.is_(None)) | (ChannelIdentityRow.last_inbound_id < inbound_id),
+            )
+            .values(last_inbound_id=inbound_id),
+        )
+        return result.rowcount == 1
+
+    async def active_prompt(self, channel: str, external_id: str) -> int | None:
+        result = await _core(
+            self._session,
+            select(ChannelIdentityRow.active_prompt).where(
+                ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id
+            ),
+        )
+        return result.scalar()
+
+    async def set_active_prompt(self, channel: str, external_id: str, outbox_id: int | None) -> None:
+        await _core(
+            self._session,
+            update(ChannelIdentityRow)
+            .where(ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id)
+            .values(active_prompt=outbox_id),
+        )
+
+    async def set_unreachable(self, resident_id: str, unreachable: bool) -> None:
+        await _core(
+            self._session, update(ResidentRow).where(ResidentRow.id == resident_id).values(unreachable=unreachable)
+        )
 
     async def set_locale(self, resident_id: str, locale: str) -> None:
         """Remember the resident's language."""
@@ -423,7 +461,7 @@ class SqlDocumentRepository:
 
 def _resident(row: ResidentRow) -> Resident:
     """The port value of a resident row."""
-    return Resident(id=row.id, locale=row.locale, created_at=row.created_at)
+    return Resident(id=row.id, locale=row.locale, created_at=row.created_at, unreachable=bool(row.unreachable))
 
 
 def _summary(row: Any) -> ApplicationSummary:
@@ -477,3 +515,95 @@ class SqlEscalationRepository:
 
 def _escalation(row: EscalationRow) -> Escalation:
     return Escalation(row.id, row.resident_id, row.reason, row.step, row.status, row.created_at)
+
+
+_OUTBOX_COLUMNS = (
+    OutboxRow.id,
+    OutboxRow.resident_id,
+    OutboxRow.channel,
+    OutboxRow.address,
+    OutboxRow.kind,
+    OutboxRow.payload,
+    OutboxRow.status,
+    OutboxRow.attempts,
+    OutboxRow.not_before,
+    OutboxRow.created_at,
+    OutboxRow.provider_message_id,
+)
+
+
+class SqlOutboxRepository:
+    """Replies waiting to be sent, in the order they were written."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, *, resident_id: str, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime
+    ) -> int:
+        result = await _core(
+            self._session,
+            insert(OutboxRow)
+            .values(
+                resident_id=resident_id,
+                channel=channel,
+                address=address,
+                kind=kind,
+                payload=payload,
+                status="pending",
+                attempts=0,
+                created_at=at,
+            )
+            .returning(OutboxRow.id),
+        )
+        return int(result.scalar_one())
+
+    async def due(self, channel: str, *, now: datetime, limit: int = 100) -> list[OutboxItem]:
+        # An address waits whole while its oldest item waits: later items never overtake it.
+        waiting = (
+            select(OutboxRow.address)
+            .where(OutboxRow.channel == channel, OutboxRow.status == "pending", OutboxRow.not_before > now)
+            .scalar_subquery()
+        )
+        result = await _core(
+            self._session,
+            select(*_OUTBOX_COLUMNS)
+            .where(
+                OutboxRow.channel == channel,
+                OutboxRow.status == "pending",
+                OutboxRow.address.not_in(waiting),
+            )
+            .order_by(OutboxRow.id)
+            .limit(limit),
+        )
+        return [OutboxItem(*row) for row in result]
+
+    async def get(self, item_id: int) -> OutboxItem | None:
+        row = (await _core(self._session, select(*_OUTBOX_COLUMNS).where(OutboxRow.id == item_id))).first()
+        return OutboxItem(*row) if row else None
+
+    async def mark_sent(self, item_id: int, *, at: datetime, provider_message_id: str | None) -> None:
+        await self._set(item_id, status="sent", sent_at=at, provider_message_id=provider_message_id)
+
+    async def postpone(self, item_id: int, *, not_before: datetime, attempts: int) -> None:
+        await self._set(item_id, not_before=not_before, attempts=attempts)
+
+    async def mark_failed(self, item_id: int, *, at: datetime) -> None:
+        await self._set(item_id, status="failed", sent_at=at)
+
+    async def hold(self, channel: str, address: str) -> None:
+        await self._move(channel, address, "pending", "held")
+
+    async def release(self, channel: str, address: str) -> None:
+        await self._move(channel, address, "held", "pending")
+
+    async def _set(self, item_id: int, **values: Any) -> None:
+        await _core(self._session, update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
+
+    async def _move(self, channel: str, address: str, old: str, new: str) -> None:
+        await _core(
+            self._session,
+            update(OutboxRow)
+            .where(OutboxRow.channel == channel, OutboxRow.address == address, OutboxRow.status == old)
+            .values(status=new),
+        )

@@ -1,0 +1,187 @@
+"""Sends the Telegram outbox: in order per chat, within the flood limits, retrying what fails.
+
+A reply is marked sent only after Telegram accepted it. A 429 waits ``retry_after``; a
+5xx or network error is retried with backoff; a 403 (the resident blocked the bot) marks
+the resident unreachable and keeps their messages until they write again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from backend.ports import OutboxItem
+from bot.conversations import Store
+from bot.telegram.inbound import callback_data
+from bot.telegram.limits import FloodLimits
+
+log = logging.getLogger(__name__)
+CHANNEL = "telegram"
+
+
+def keyboard(item: OutboxItem) -> Any:
+    """Buttons as an inline keyboard (short labels three to a row), or a share-contact keyboard."""
+    payload = item.payload
+    buttons = payload.get("buttons") or []
+    if buttons:
+        keys = [
+            InlineKeyboardButton(("✓ " if selected else "") + label, callback_data=callback_data(item.id, i))
+            for i, (_, label, selected) in enumerate(buttons)
+        ]
+        width = 3 if all(len(b.text) <= 6 for b in keys) else 1
+        return InlineKeyboardMarkup([keys[i : i + width] for i in range(0, len(keys), width)])
+    if payload.get("request_contact") and payload.get("contact_label"):
+        button = KeyboardButton(payload["contact_label"], request_contact=True)
+        return ReplyKeyboardMarkup([[button]], one_time_keyboard=True, resize_keyboard=True)
+    return None
+
+
+def _seconds(value: Any) -> float:
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+class OutboxSender:
+    """Drains the outbox of one channel. Run one per deployment (see the README)."""
+
+    def __init__(
+        self,
+        database: Store,
+        bot: Bot,
+        *,
+        clock: Callable[[], datetime],
+        limits: FloodLimits | None = None,
+        max_attempts: int = 12,
+        idle_poll: float = 1.0,
+        concurrency: int = 32,
+    ) -> None:
+        self.database = database
+        self.bot = bot
+        self.clock = clock
+        self.limits = limits or FloodLimits()
+        self.max_attempts = max_attempts
+        self.idle_poll = idle_poll
+        self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(concurrency)
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until ``stop`` is set, then finish what is due (briefly) and return."""
+        while not stop.is_set():
+            self._wake.clear()
+            try:
+                sent = await self.drain_once()
+            except Exception:  # the database or the network is away; try again shortly
+                log.exception("outbox pass failed")
+                sent = 0
+            if sent == 0:
+                waker = asyncio.ensure_future(self._wake.wait())
+                stopper = asyncio.ensure_future(stop.wait())
+                await asyncio.wait({waker, stopper}, timeout=self.idle_poll, return_when=asyncio.FIRST_COMPLETED)
+                waker.cancel()
+                stopper.cancel()
+        try:  # what the last turns queued before the stop
+            await asyncio.wait_for(self.drain_once(), timeout=5)
+        except (TimeoutError, Exception):
+            log.warning("outbox not fully drained at shutdown; the rest goes at the next start")
+
+    async def drain_once(self) -> int:
+        """One pass over what is due; returns how many items went out."""
+        async with self.database.unit_of_work() as uow:
+            due = await uow.outbox.due(CHANNEL, now=self.clock(), limit=500)
+        chats: dict[str, list[OutboxItem]] = {}
+        for item in due:
+            chats.setdefault(item.address, []).append(item)
+        counts = await asyncio.gather(*(self._chat(items) for items in chats.values()))
+        return sum(counts)
+
+    async def _chat(self, items: list[OutboxItem]) -> int:
+        """A chat's items in order, stopping at the first that must wait."""
+        sent = 0
+        async with self._slots:
+            for item in items:
+                if not await self._deliver(item):
+                    break
+                sent += 1
+        return sent
+
+    async def _deliver(self, item: OutboxItem) -> bool:
+        now = self.clock()
+        try:
+            await self.limits.acquire(item.address)
+            message_id = await self._call(item)
+        except RetryAfter as error:
+            await self._postpone(item, _seconds(error.retry_after))
+            return False
+        except Forbidden:
+            log.info("resident %s is unreachable on telegram", item.resident_id)
+            async with self.database.unit_of_work() as uow:
+                await uow.residents.set_unreachable(item.resident_id, True)
+                await uow.outbox.hold(CHANNEL, item.address)
+                await uow.commit()
+            return False
+        except BadRequest as error:
+            if "not modified" in str(error).lower():
+                message_id = None
+            else:
+                log.error("telegram refused outbox item %s (%s): %s", item.id, item.payload.get("key"), error)
+                async with self.database.unit_of_work() as uow:
+                    await uow.outbox.mark_failed(item.id, at=now)
+                    await uow.commit()
+                return True
+        except NetworkError as error:
+            if item.attempts + 1 >= self.max_attempts:
+                log.error("giving up on outbox item %s after %s attempts: %s", item.id, item.attempts + 1, error)
+                async with self.database.unit_of_work() as uow:
+                    await uow.outbox.mark_failed(item.id, at=now)
+                    await uow.commit()
+                return True
+            await self._postpone(item, min(2.0**item.attempts * 0.5, 60.0))
+            return False
+        async with self.database.unit_of_work() as uow:
+            await uow.outbox.mark_sent(item.id, at=self.clock(), provider_message_id=message_id)
+            await uow.commit()
+        return True
+
+    async def _postpone(self, item: OutboxItem, seconds: float) -> None:
+        async with self.database.unit_of_work() as uow:
+            await uow.outbox.postpone(
+                item.id, not_before=self.clock() + timedelta(seconds=seconds), attempts=item.attempts + 1
+            )
+            await uow.commit()
+
+    async def _call(self, item: OutboxItem) -> str | None:
+        payload = item.payload
+        chat_id = int(item.address)
+        if item.kind == "edit":
+            async with self.database.unit_of_work() as uow:
+                original = await uow.outbox.get(payload["edit_of"])
+            if original is None or not original.provider_message_id:
+                return None  # the prompt never went out: nothing to edit
+            chosen = payload["chosen"]
+            shown = html.escape(chosen) if original.payload.get("html") else chosen
+            edited = await self.bot.edit_message_text(
+                chat_id=chat_id,
+                message_id=int(original.provider_message_id),
+                text=f"{original.payload['text']}\n\n✓ {shown}",
+                parse_mode=ParseMode.HTML if original.payload.get("html") else None,
+                reply_markup=None,
+            )
+            return str(getattr(edited, "message_id", original.provider_message_id))
+        message = await self.bot.send_message(
+            chat_id=chat_id,
+            text=payload["text"],
+            parse_mode=ParseMode.HTML if payload.get("html") else None,
+            reply_markup=keyboard(item),
+        )
+        return str(message.message_id)

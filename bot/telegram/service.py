@@ -1,0 +1,203 @@
+"""Yimen on Telegram: python-telegram-bot as the transport, the conversation runner as the brain.
+
+One handler for messages and one for button presses call the same runner as the terminal.
+State lives in the database, replies in the outbox; no ConversationHandler, no persistence
+file, so a crash loses nothing and several processes can receive updates for one bot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from telegram import BotCommand, Update
+from telegram.error import TelegramError
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
+
+from bot.app import system_clock
+from bot.conversations import Conversations, DocumentTooLarge
+from bot.telegram.inbound import Inbound, read_update
+from bot.telegram.limits import FloodLimits
+from bot.telegram.ordering import ChatOrderedProcessor
+from bot.telegram.sender import CHANNEL, OutboxSender
+from locales import SUPPORTED
+
+log = logging.getLogger(__name__)
+COMMANDS = ("start", "help", "back", "cancel", "language", "status", "human")
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramSettings:
+    token: str
+    api_base_url: str | None = None  # e.g. http://127.0.0.1:8081 for a self-hosted Bot API server
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    poll_timeout: int = 10
+    # Telegram's flood limits (telegram.constants.FloodLimit); tests may run them faster.
+    per_chat_rate: float = 1.0
+    per_chat_burst: float = 3
+    overall_rate: float = 30.0
+
+
+class TelegramBot:
+    """Receives updates (polling or webhook), runs turns, and drains the outbox."""
+
+    def __init__(self, conversations: Conversations, settings: TelegramSettings) -> None:
+        self.conversations = conversations
+        self.settings = settings
+        builder = Application.builder().token(settings.token).concurrent_updates(ChatOrderedProcessor())
+        if settings.api_base_url:
+            builder = builder.base_url(f"{settings.api_base_url}/bot").base_file_url(
+                f"{settings.api_base_url}/file/bot"
+            )
+        if settings.webhook_url:
+            builder = builder.updater(None)  # updates arrive through our own aiohttp route
+        self.application = builder.build()
+        self.application.add_handler(CallbackQueryHandler(self.on_press))
+        self.application.add_handler(MessageHandler(filters.UpdateType.MESSAGE, self.on_message))
+        self.application.add_error_handler(self.on_error)
+        limits = FloodLimits(
+            per_chat_burst=settings.per_chat_burst,
+            per_chat_rate=settings.per_chat_rate,
+            overall_rate=settings.overall_rate,
+        )
+        # Real time, whatever clock the conversations run on: retries wait in the real world.
+        self.sender = OutboxSender(conversations.database, self.application.bot, clock=system_clock, limits=limits)
+        self._stop_sender = asyncio.Event()
+        self._sender_task: asyncio.Task | None = None
+
+    @property
+    def webhook(self) -> bool:
+        return bool(self.settings.webhook_url)
+
+    async def start(self) -> None:
+        """Connect, announce the commands, start sending and receiving."""
+        app = self.application
+        await app.initialize()
+        await self._set_commands()
+        self._sender_task = asyncio.create_task(self.sender.run(self._stop_sender), name="telegram-outbox")
+        await app.start()
+        if self.webhook:
+            await app.bot.set_webhook(
+                self.settings.webhook_url,
+                secret_token=self.settings.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+        else:
+            await app.bot.delete_webhook()
+            assert app.updater is not None
+            await app.updater.start_polling(
+                poll_interval=0, timeout=self.settings.poll_timeout, allowed_updates=ALLOWED_UPDATES
+            )
+
+    async def stop(self) -> None:
+        """Stop receiving, finish the updates in hand, send what they queued, and close."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()  # waits for the updates being processed
+        self._stop_sender.set()
+        if self._sender_task is not None:
+            await self._sender_task
+        await app.shutdown()
+
+    async def feed(self, data: dict) -> None:
+        """An update received by webhook."""
+        await self.application.update_queue.put(Update.de_json(data, self.application.bot))
+
+    async def _set_commands(self) -> None:
+        for locale in SUPPORTED:
+            messages = self.conversations.translations(locale)
+            commands = [BotCommand(c, messages.render(f"channel.command.{c}")) for c in COMMANDS]
+            language = locale.split("_")[0]
+            await self.application.bot.set_my_commands(commands, language_code=language)
+            if locale == self.conversations.default_locale:
+                await self.application.bot.set_my_commands(commands)
+
+    # ------------------------------------------------------------------ handlers
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        inbound = read_update(update)
+        if inbound is None:
+            return
+        if inbound.file_id is not None:
+            await self._receive_file(inbound)
+        elif inbound.event is not None:
+            await self.conversations.handle(
+                CHANNEL,
+                inbound.external_id,
+                inbound.event,
+                locale_hint=inbound.locale_hint,
+                inbound_id=inbound.update_id,
+                outbox=True,
+                html=True,
+            )
+        self.sender.wake()
+
+    async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        inbound = read_update(update)
+        query = update.callback_query
+        if inbound is None or query is None:
+            return
+        expired = True
+        if inbound.press is not None:
+            prompt, index = inbound.press
+            result = await self.conversations.press(
+                CHANNEL,
+                inbound.external_id,
+                prompt,
+                index,
+                locale_hint=inbound.locale_hint,
+                inbound_id=inbound.update_id,
+                html=True,
+            )
+            expired = result.expired
+        text = None
+        if expired:
+            locale = await self.conversations.locale_of(CHANNEL, inbound.external_id, inbound.locale_hint)
+            text = self.conversations.translations(locale).render("channel.button_expired")
+        try:
+            await query.answer(text=text)  # always answered, or the resident's button keeps spinning
+        except TelegramError as error:
+            log.warning("answerCallbackQuery failed: %s", error)
+        self.sender.wake()
+
+    async def _receive_file(self, inbound: Inbound) -> None:
+        limit = self.conversations.max_document_bytes
+        mb = round(limit / (1024 * 1024), 1)
+        if inbound.file_size is not None and inbound.file_size > limit:
+            await self._notice(inbound, "documents.too_large", {"max_mb": mb})
+            return
+        try:
+            file = await self.application.bot.get_file(inbound.file_id)
+            data = bytes(await file.download_as_bytearray())
+        except TelegramError as error:
+            log.warning("could not fetch a document: %s", error)
+            await self._notice(inbound, "documents.download_failed", {})
+            return
+        try:
+            await self.conversations.upload(
+                CHANNEL,
+                inbound.external_id,
+                inbound.file_name or "document",
+                inbound.file_mime or "application/octet-stream",
+                data,
+                locale_hint=inbound.locale_hint,
+                inbound_id=inbound.update_id,
+                outbox=True,
+                html=True,
+            )
+        except DocumentTooLarge:
+            await self._notice(inbound, "documents.too_large", {"max_mb": mb})
+
+    async def _notice(self, inbound: Inbound, key: str, params: dict) -> None:
+        await self.conversations.notice(
+            CHANNEL, inbound.external_id, key, params, locale_hint=inbound.locale_hint, html=True
+        )
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # Never the update's content: it may hold ID numbers.
+        log.error("update failed: %s", type(context.error).__name__, exc_info=context.error)

@@ -1,0 +1,71 @@
+"""The outbox and the per-identity cursor, on whichever database the fixture gives."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+
+
+async def resident(database, external_id: str = "42"):
+    async with database.unit_of_work() as uow:
+        found = await uow.residents.identify("telegram", external_id, now=NOW)
+        await uow.commit()
+    return found
+
+
+async def test_outbox_items_come_due_in_order_and_once_sent_are_gone(database):
+    who = await resident(database)
+    async with database.unit_of_work() as uow:
+        first = await uow.outbox.add(
+            resident_id=who.id, channel="telegram", address="42", kind="message", payload={"text": "一"}, at=NOW
+        )
+        second = await uow.outbox.add(
+            resident_id=who.id, channel="telegram", address="42", kind="message", payload={"text": "二"}, at=NOW
+        )
+        await uow.outbox.add(
+            resident_id=who.id, channel="web", address="42", kind="message", payload={"text": "x"}, at=NOW
+        )
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        due = await uow.outbox.due("telegram", now=NOW)
+        assert [i.id for i in due] == [first, second]
+        assert due[0].payload == {"text": "一"}
+        await uow.outbox.mark_sent(first, at=NOW, provider_message_id="7")
+        await uow.outbox.postpone(second, not_before=NOW + timedelta(seconds=5), attempts=1)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.due("telegram", now=NOW) == []
+        third = await uow.outbox.add(
+            resident_id=who.id, channel="telegram", address="42", kind="message", payload={"text": "三"}, at=NOW
+        )
+        # The third may not overtake the postponed second.
+        assert await uow.outbox.due("telegram", now=NOW) == []
+        later = await uow.outbox.due("telegram", now=NOW + timedelta(seconds=5))
+        assert [(i.id, i.attempts) for i in later] == [(second, 1), (third, 0)]
+        assert (await uow.outbox.get(first)).provider_message_id == "7"
+
+
+async def test_held_items_wait_until_released(database):
+    who = await resident(database)
+    async with database.unit_of_work() as uow:
+        item = await uow.outbox.add(
+            resident_id=who.id, channel="telegram", address="42", kind="message", payload={}, at=NOW
+        )
+        await uow.outbox.hold("telegram", "42")
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.due("telegram", now=NOW) == []
+        await uow.outbox.release("telegram", "42")
+        assert [i.id for i in await uow.outbox.due("telegram", now=NOW)] == [item]
+
+
+async def test_an_inbound_id_is_accepted_once_and_never_an_older_one(database):
+    await resident(database)
+    async with database.unit_of_work() as uow:
+        assert await uow.residents.accept_inbound("telegram", "42", 10)
+        assert not await uow.residents.accept_inbound("telegram", "42", 10)
+        assert not await uow.residents.accept_inbound("telegram", "42", 9)
+        assert await uow.residents.accept_inbound("telegram", "42", 11)
+        await uow.residents.set_active_prompt("telegram", "42", 5)
+        assert await uow.residents.active_prompt("telegram", "42") == 5

@@ -1,0 +1,180 @@
+"""The Telegram channel end to end: the real python-telegram-bot over real HTTP to the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import unused_port
+from sqlalchemy import func, select
+
+from backend.db.models import ApplicationRow, OutboxRow
+from bot.telegram.service import TelegramBot, TelegramSettings
+from bot.telegram.webhook import add_webhook_route
+from backend.web import init_app
+from locales import Translations
+from tests.bot.telegram_driver import HAPPY_PATH, Tap, act, complete_intake, session_state, texts
+from tests.fakes.telegram_api import BotApiEmulator
+
+
+# Telegram allows about one message a second per chat. A whole application then takes a
+# minute, so these tests run the emulator's limits and the bot's ten times faster, together.
+FAST_CHAT_RATE = 10.0
+
+
+def fast(settings: TelegramSettings) -> TelegramSettings:
+    return dataclasses.replace(settings, per_chat_rate=FAST_CHAT_RATE, overall_rate=300.0)
+
+
+@pytest.fixture
+async def emulator() -> AsyncIterator[BotApiEmulator]:
+    api = BotApiEmulator()
+    api.chat_rate = FAST_CHAT_RATE
+    api.global_rate = api.global_burst = 300.0
+    async with api:
+        yield api
+
+
+@pytest.fixture
+def telegram_conversations(database, config, clock, translations):
+    from bot.app import build_conversations
+
+    return build_conversations(
+        config, database, clock=clock, translations=translations, html_translations=Translations(html=True)
+    )
+
+
+async def run_bot(conversations, settings: TelegramSettings) -> TelegramBot:
+    bot = TelegramBot(conversations, settings)
+    await bot.start()
+    return bot
+
+
+@pytest.fixture
+async def polling_bot(emulator, telegram_conversations) -> AsyncIterator[TelegramBot]:
+    bot = await run_bot(
+        telegram_conversations,
+        fast(TelegramSettings(token=emulator.token, api_base_url=emulator.url, poll_timeout=1)),
+    )
+    try:
+        yield bot
+    finally:
+        await bot.stop()
+
+
+async def application_count(database) -> int:
+    async with database.engine.connect() as connection:
+        return await connection.scalar(select(func.count()).select_from(ApplicationRow))
+
+
+async def test_a_resident_applies_in_chinese_by_polling(emulator, database, polling_bot):
+    user = emulator.user(1001, language_code="zh-hans")
+    messages = await complete_intake(emulator, database, user)
+    assert "YM20261129000001" in texts(messages)[-1]
+    assert await application_count(database) == 1
+    assert await session_state(database, user) == "submitted"
+    # Each pressed message shows the choice and lost its buttons; only the last prompt had live buttons.
+    edited = [m for m in messages if m.edits]
+    assert len(edited) == sum(isinstance(a, Tap) for a in HAPPY_PATH)
+    assert all(not m.buttons and "✓" in (m.plain_text or "") for m in edited)
+    assert not emulator.flood_violations
+    assert all(a.get("callback_query_id") for a in user.callback_answers())
+
+
+async def test_a_resident_applies_in_english_by_webhook(emulator, database, telegram_conversations):
+    port = unused_port()
+    bot = TelegramBot(
+        telegram_conversations,
+        fast(
+            TelegramSettings(
+                token=emulator.token,
+                api_base_url=emulator.url,
+                webhook_url=f"http://127.0.0.1:{port}/telegram/webhook",
+                webhook_secret="s3cret",
+            )
+        ),
+    )
+    app = init_app()
+    add_webhook_route(app, bot, "s3cret")
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await bot.start()
+    try:
+        user = emulator.user(2002, language_code="en-GB")
+        messages = await complete_intake(emulator, database, user)
+        assert "Application number" in texts(messages)[-1] or "YM20261129000001" in texts(messages)[-1]
+        assert "submitted" == await session_state(database, user)
+        assert emulator.webhook_deliveries, "updates arrived by webhook"
+    finally:
+        await bot.stop()
+        await runner.cleanup()
+
+
+async def test_the_webhook_refuses_a_call_without_the_secret(emulator, telegram_conversations):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    app = init_app()
+    bot = TelegramBot(
+        telegram_conversations,
+        TelegramSettings(token=emulator.token, api_base_url=emulator.url, webhook_url="http://x/telegram/webhook"),
+    )
+    add_webhook_route(app, bot, "s3cret")
+    async with TestClient(TestServer(app)) as client:
+        update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "chat": {"id": 1, "type": "private"}}}
+        assert (await client.post("/telegram/webhook", json=update)).status == 403
+        wrong = {"X-Telegram-Bot-Api-Secret-Token": "guess"}
+        assert (await client.post("/telegram/webhook", json=update, headers=wrong)).status == 403
+        right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+        assert (await client.post("/telegram/webhook", data=b"nope", headers=right)).status == 400
+
+
+async def test_bad_input_gets_an_answer_and_changes_nothing(emulator, database, polling_bot):
+    user = emulator.user(3003, language_code="zh-hans")
+    for action in ("/start", Tap(0), Tap(0)):
+        await act(emulator, database, user, action)
+    assert await session_state(database, user) == "name"
+    consent_prompt = user.sent()[1]
+    # A stale button: the consent message's buttons are long gone.
+    await user.press(consent_prompt, "0:0")
+    # A forged one, and one that is not ours to interpret.
+    await user.press(user.sent()[-1], "99999:0")
+    await user.press(user.sent()[-1], "not-a-button")
+    await asyncio.sleep(0.3)
+    expired = [a for a in user.callback_answers() if a.get("text")]
+    assert len(expired) == 3
+    assert await session_state(database, user) == "name"
+    for action, key_fragment in (
+        ("", "姓名"),  # an empty message
+        ("张" * 4096, "姓名"),  # the longest message Telegram allows
+    ):
+        replies = await act(emulator, database, user, action)
+        assert replies and key_fragment in texts(replies)[-1]
+        assert await session_state(database, user) == "name"
+    before = len(user.sent())
+    await user.send_sticker()
+    await asyncio.sleep(0.1)
+    replies = await act(emulator, database, user, "/help")
+    assert len(user.sent()) > before + 1 and await session_state(database, user) == "name"
+    await user.send_document(b"%PDF-1.4", "huge.pdf", size_bytes=50 * 1024 * 1024)
+    replies = await act(emulator, database, user, "/help")
+    assert any("MB" in t for t in texts(user.sent()[before:]))
+    assert await session_state(database, user) == "name"
+
+
+async def test_outbox_items_are_sent_once_each(emulator, database, polling_bot):
+    user = emulator.user(4004, language_code="zh-hans")
+    await complete_intake(emulator, database, user, HAPPY_PATH[:8])
+    async with database.engine.connect() as connection:
+        rows = (
+            await connection.execute(
+                select(OutboxRow.kind, OutboxRow.status, OutboxRow.provider_message_id).order_by(OutboxRow.id)
+            )
+        ).all()
+    messages = [r for r in rows if r.kind == "message"]
+    assert all(r.status == "sent" for r in rows)
+    assert len(messages) == len(user.sent())
+    assert len({r.provider_message_id for r in messages}) == len(messages)
