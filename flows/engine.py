@@ -371,6 +371,8 @@ class _Turn:
 
     def multi(self, q: Question, ask: Ask, chosen: str | None, text: str | None) -> Any:
         options = self.options_of(q, ask)
+        if chosen is None and text in options:
+            chosen, text = text, None  # an option typed rather than tapped
         if self.s.selection is None:
             self.s.selection = list(self.store().get(q.id) or (q.preselect(ask) if q.preselect else ()))
         if chosen == DONE or (text is not None and text.lower() == DONE):

@@ -70,7 +70,7 @@ async def act(emulator: BotApiEmulator, database: Database, user: SimUser, actio
     else:
         await user.send(action)
     # Read at once: no other task can queue an update between the send and this line.
-    await settled(database, user, emulator._last_update_id)
+    await settled(database, user, emulator.last_update_id)
     return user.sent()[before:]
 
 

@@ -178,3 +178,49 @@ async def test_outbox_items_are_sent_once_each(emulator, database, polling_bot):
     assert all(r.status == "sent" for r in rows)
     assert len(messages) == len(user.sent())
     assert len({r.provider_message_id for r in messages}) == len(messages)
+
+
+async def test_with_a_fifth_of_api_calls_failing_every_reply_arrives_once_and_in_order(
+    emulator, database, polling_bot
+):
+    user = emulator.user(5005, language_code="zh-hans")
+    emulator.fail(rate=0.2, kinds=("429", "500", "502", "drop"), retry_after=1, seed=7)
+    messages = await complete_intake(emulator, database, user, HAPPY_PATH[:12])
+    emulator.clear_faults()
+    faults = [c for c in emulator.calls() if c.fault]
+    assert len(faults) >= 5, "the faults were injected"
+    async with database.engine.connect() as connection:
+        queued = (
+            await connection.execute(
+                select(OutboxRow.payload).where(OutboxRow.kind == "message").order_by(OutboxRow.id)
+            )
+        ).scalars().all()
+    # Exactly the queued replies, once each, in the order they were written.
+    assert [m.text for m in messages] == [q["text"] for q in queued] or [
+        (m.plain_text or "").split("\n\n✓")[0] for m in messages
+    ] == [q["text"] for q in queued]
+    assert await session_state(database, user) == "members.identity"
+
+
+async def test_fifty_residents_at_once_and_a_burst_keep_each_chat_in_order(emulator, database, polling_bot):
+    users = [emulator.user(6000 + i, language_code="zh-hans") for i in range(50)]
+
+    async def resident(user):
+        for action in ("/start", Tap(0), Tap(0)):
+            await act(emulator, database, user, action)
+
+    await asyncio.gather(*(resident(u) for u in users))
+    hurried = users[0]
+    burst = ["张三", "110105198001010016", "13800138000", "hubin", "none", "3", "healthy", "unemployed", "spouse", "45"]
+    for text in burst:
+        await hurried.send(text)  # all ten before the bot answers any
+    from tests.bot.telegram_driver import settled
+
+    await settled(database, hurried, emulator.last_update_id, timeout=60)
+    # In order, every answer lands on its question: no error replies, and the flow is where it should be.
+    assert await session_state(database, hurried) == "members.condition"
+    replies = texts(hurried.sent()[3:])
+    assert not any("抱歉" in t or "不能" in t for t in replies), replies
+    assert not emulator.flood_violations
+    for user in users[1:]:
+        assert await session_state(database, user) == "name"
