@@ -16,7 +16,7 @@ from bot.telegram.service import TelegramBot, TelegramSettings
 from bot.telegram.webhook import add_webhook_route
 from backend.web import init_app
 from locales import Translations
-from tests.bot.telegram_driver import HAPPY_PATH, Tap, act, complete_intake, session_state, texts
+from tests.bot.telegram_driver import HAPPY_PATH, Tap, act, complete_intake, session_state, settled, texts
 from tests.fakes.telegram_api import BotApiEmulator
 
 
@@ -214,8 +214,6 @@ async def test_fifty_residents_at_once_and_a_burst_keep_each_chat_in_order(emula
     burst = ["张三", "110105198001010016", "13800138000", "hubin", "none", "3", "healthy", "unemployed", "spouse", "45"]
     for text in burst:
         await hurried.send(text)  # all ten before the bot answers any
-    from tests.bot.telegram_driver import settled
-
     await settled(database, hurried, emulator.last_update_id, timeout=60)
     # In order, every answer lands on its question: no error replies, and the flow is where it should be.
     assert await session_state(database, hurried) == "members.condition"
@@ -224,3 +222,49 @@ async def test_fifty_residents_at_once_and_a_burst_keep_each_chat_in_order(emula
     assert not emulator.flood_violations
     for user in users[1:]:
         assert await session_state(database, user) == "name"
+
+
+async def test_commands_are_announced_in_both_languages(emulator, polling_bot):
+    assert {"default/zh", "default/en"} <= set(emulator.commands)
+    names = [c["command"] for c in emulator.commands["default/en"]]
+    assert names == ["start", "help", "back", "cancel", "language", "status", "human"]
+
+
+async def test_resident_text_is_escaped_in_html_messages(emulator, database, polling_bot):
+    user = emulator.user(8008, language_code="en")
+    await act(emulator, database, user, "/start")
+    replies = await act(emulator, database, user, "/<b>&oops")
+    # The unknown command is quoted back; unescaped it would be refused as bad HTML and never arrive.
+    assert any("<b>&oops" in (m.plain_text or "") for m in replies)
+
+
+async def test_a_photo_is_fetched_into_document_storage(emulator, database, polling_bot, config):
+    user = emulator.user(8009, language_code="zh-hans")
+    for action in ("/start", Tap(0)):
+        await act(emulator, database, user, action)
+    before = len(user.sent())
+    await user.send_photo()
+    await settled(database, user, emulator.last_update_id)
+    assert len(user.sent()) > before
+    stored = list((config.data_dir / "documents").rglob("*"))
+    assert any(p.is_file() and p.stat().st_size > 0 for p in stored)
+
+
+async def test_a_resident_who_blocked_the_bot_gets_the_kept_replies_when_writing_again(
+    emulator, database, polling_bot
+):
+    user = emulator.user(8010, language_code="zh-hans")
+    await act(emulator, database, user, "/start")
+    user.block()
+    before = len(user.sent())
+    await user.send("/help")  # the emulator unblocks on a message, so block again right after it is queued
+    user.block()
+    await asyncio.sleep(1.0)
+    async with database.engine.connect() as connection:
+        held = await connection.scalar(
+            select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "held")
+        )
+    assert held >= 1 and len(user.sent()) == before
+    user.unblock()
+    replies = await act(emulator, database, user, "/status")
+    assert len(replies) >= 3  # the kept help and prompt, then the status and prompt
