@@ -18,6 +18,7 @@ from backend.ports import DocumentMeta, Resident, UnitOfWork
 from flows import events as ev
 from flows.engine import Engine
 from flows.intents import (
+    AttachDocuments,
     DiscardData,
     Effect,
     Intent,
@@ -442,6 +443,8 @@ class Conversations:
                 await uow.escalations.add(resident_id, reason=intent.reason, step=intent.step, at=now)
             elif isinstance(intent, DiscardData):
                 discarded += await uow.documents.delete(list(intent.document_ids))
+            elif isinstance(intent, AttachDocuments):
+                await uow.documents.attach(list(intent.document_ids), intent.number)
         await uow.sessions.save(
             resident_id,
             self.flow,

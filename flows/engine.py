@@ -15,6 +15,7 @@ from typing import Any
 from flows import events as ev
 from flows.flow import Ask, Flow, FlowContext, Kind, Loop, Question, Settings
 from flows.intents import (
+    AttachDocuments,
     DiscardData,
     Intent,
     LookupOpenApplication,
@@ -173,11 +174,21 @@ class _Turn:
         if self.expired():
             self.expire()
             self.restart()
+            s = self.s
         s.last_active_at = self.now.isoformat()
         s.reminded = False
         s.turns += 1
         if isinstance(event, ev.Command):
             self.on_command(event)
+        elif isinstance(event, ev.FileUpload) and s.state == SUBMITTED and s.number:
+            # "Can be added later": a document sent after submitting joins the application.
+            self.out.append(AttachDocuments(s.number, (event.document_id,)))
+            self.say("documents.attached", filename=event.filename, number=s.number)
+        elif isinstance(event, ev.FileUpload) and "consent_at" not in s.answers:
+            # Nothing is kept before the resident has agreed to what is collected and why.
+            self.out.append(DiscardData((event.document_id,)))
+            self.say("documents.before_consent")
+            self.reask()
         elif s.final:
             self.on_final(event)
         elif isinstance(event, ev.Unsupported):
@@ -185,11 +196,6 @@ class _Turn:
             self.reask()
         elif isinstance(event, ev.Text) and len(event.text) > self.settings.max_text:
             self.say("error.text.too_long", max=self.settings.max_text)
-            self.reask()
-        elif isinstance(event, ev.FileUpload) and "consent_at" not in s.answers:
-            # Nothing is kept before the resident has agreed to what is collected and why.
-            self.out.append(DiscardData((event.document_id,)))
-            self.say("documents.before_consent")
             self.reask()
         elif s.state == NEW:
             self.start()

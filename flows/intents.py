@@ -54,6 +54,14 @@ class DiscardData:
     document_ids: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class AttachDocuments:
+    """Add documents to an application already submitted."""
+
+    number: str
+    document_ids: tuple[str, ...]
+
+
 class Effect:
     """Marker base for intents whose result comes back as an event."""
 
@@ -76,4 +84,4 @@ class LookupStatus(Effect):
     pass
 
 
-Intent = Reply | RequestHuman | ScheduleReminder | SetLocale | DiscardData | Effect
+Intent = Reply | RequestHuman | ScheduleReminder | SetLocale | DiscardData | AttachDocuments | Effect

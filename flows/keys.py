@@ -33,6 +33,7 @@ ENGINE_KEYS = frozenset(
         "documents.not_found",
         "documents.before_consent",
         "documents.download_failed",
+        "documents.attached",
         "edit.add_member",
         "edit.back",
         "edit.member",
