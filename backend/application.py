@@ -165,6 +165,10 @@ class ApplicationV1(_Model):
     housing: Housing
     hardship: Hardship
     urgent_needs: tuple[UrgentNeed, ...] = ()
+    able_supporter: bool = Field(
+        default=False,
+        description="Someone outside the household is legally obliged to support it and able to.",
+    )
     document_ids: tuple[str, ...] = ()
     submitted_at: datetime
 

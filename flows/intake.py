@@ -27,7 +27,8 @@ from flows.parsing import (
     parse_mobile,
 )
 
-VERSION = 1
+# 2: asks whether someone outside the household is obliged and able to support it.
+VERSION = 2
 CONSENT_VERSION = 1
 MIN_AGE_TO_APPLY = 16
 
@@ -209,6 +210,17 @@ def _has_pupil(ask: Ask) -> bool:
     )
 
 
+def _all_dependent(ask: Ask) -> bool:
+    """Every member is old, young, severely disabled or unable to work (特困's household test)."""
+    ages = _ages(ask)
+    return bool(ask.members) and all(
+        (age is not None and (age >= 60 or age < 16))
+        or m.get("disability") in ("1", "2")
+        or m.get("work") == "unable"
+        for m, age in zip(ask.members, ages)
+    )
+
+
 def _member_params(ask: Ask) -> dict[str, Any]:
     member = ask.member or {}
     relation = "self" if ask.index == 0 else member.get("relation", "other")
@@ -296,6 +308,8 @@ ITEMS: tuple[Question | Loop, ...] = (
         Question(f"income_{source}", Kind.TEXT, parse=_amount, when=_selected("other_income", source))
         for source in INCOME_SOURCES
     ),
+    # Only where it can matter: 特困 requires that no one is obliged and able to support them.
+    Question("able_supporter", Kind.CHOICE, options=("no", "yes"), when=_all_dependent),
     Question("savings", Kind.TEXT, options=("0",), parse=_amount),
     Question("property", Kind.CHOICE, options=(NONE, "one_home", "more"), clears=("vehicles", "homes")),
     Question("vehicles", Kind.TEXT, options=("0", "1"), parse=_count, when=_answer_is("property", "more")),
@@ -375,6 +389,7 @@ def build(answers: Any, members: list[Member], ask: Ask) -> dict[str, Any]:
         },
         "hardship": {"types": list(answers.get("hardship_types") or ()), "account": answers.get("account") or ""},
         "urgent_needs": list(answers.get("urgent") or ()),
+        "able_supporter": answers.get("able_supporter") == "yes",
     }
 
 

@@ -34,10 +34,21 @@ def catalog_path(locale: str, root: Path = LOCALES_DIR) -> Path:
 
 
 def read_catalog(locale: str, root: Path = LOCALES_DIR) -> dict[str, str]:
-    """The messages of one locale: key -> template text (untranslated entries are left out)."""
-    with catalog_path(locale, root).open("rb") as handle:
-        catalog = read_po(handle, locale=locale)
-    return {str(m.id): str(m.string) for m in catalog if m.id and m.string}
+    """The messages of one locale, from every catalog of it (``messages.po``, ``policy.po`` ...).
+
+    Untranslated entries are left out; a key defined in two catalogs is an error.
+    """
+    found: dict[str, str] = {}
+    for path in sorted(catalog_path(locale, root).parent.glob("*.po")):
+        with path.open("rb") as handle:
+            catalog = read_po(handle, locale=locale)
+        for message in catalog:
+            if not (message.id and message.string):
+                continue
+            if str(message.id) in found:
+                raise ValueError(f"{path}: {message.id!r} is already defined in another catalog")
+            found[str(message.id)] = str(message.string)
+    return found
 
 
 def pick_locale(language_code: str | None, default: str = DEFAULT_LOCALE) -> str:

@@ -127,7 +127,7 @@ def _v2_flow():
             answers["deposits"] = answers.pop("savings")
         return answers
 
-    return dataclasses.replace(INTAKE, version=2, items=tuple(items), migrations={1: rename})
+    return dataclasses.replace(INTAKE, version=INTAKE.version + 1, items=tuple(items), migrations={INTAKE.version: rename})
 
 
 def test_a_session_stored_by_an_older_flow_resumes_at_the_first_missing_answer():
@@ -138,7 +138,7 @@ def test_a_session_stored_by_an_older_flow_resumes_at_the_first_missing_answer()
     stored.answers["savings"] = "100.00"
     new = demo_engine(flow=_v2_flow())
     resumed, intents = new.step(stored, ev.Command("start"), NOW)
-    assert resumed.version == 2
+    assert resumed.version == INTAKE.version + 1
     assert resumed.state == "preferred_name"
     assert resumed.answers["deposits"] == "100.00" and "savings" not in resumed.answers
     assert resumed.answers["mobile"] == "13800138000"
