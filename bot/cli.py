@@ -10,6 +10,8 @@ import sys
 from pathlib import Path
 
 from backend.config import Config, ConfigError
+from backend.policy.cli import add_arguments as add_assess_arguments
+from backend.policy.cli import run as run_assess
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -33,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     flows_sub = flows.add_subparsers(dest="flows_command", required=True)
     flows_sub.add_parser("diagram", help="rewrite the Mermaid diagram beside each flow")
 
+    assess = sub.add_parser("assess", help="assess one household under a policy pack (JSON, or sentences with --explain)")
+    add_assess_arguments(assess)
+
     sub.add_parser("tick", help="send the reminders and expiry notices that are due (for cron)")
     sub.add_parser("serve", help="run the web application and, with TELEGRAM_BOT_TOKEN, the Telegram bot")
     return parser
@@ -50,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
             return write_schema(args.output)
         if args.command == "flows":
             return write_diagrams()
+        if args.command == "assess":
+            return run_assess(args)
         config = Config.from_env()
         return asyncio.run(_COMMANDS[args.command](config, args))
     except ConfigError as error:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-import yaml
+from backend.policy.errors import PackError
+from backend.policy.yamlfile import read_yaml
 
 PACKS = Path(__file__).resolve().parent.parent / "policies"
 
-
-class PackError(ValueError):
-    """A policy pack file is missing something or contradicts itself; the message names file and key."""
+__all__ = ["PACKS", "DistrictNode", "OfficeNode", "PackError", "RegionTree", "load_regions", "parse_regions"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,13 @@ class RegionTree:
     def office(self, code: str) -> OfficeNode | None:
         return next((o for d in self.districts for o in d.offices if o.code == code), None)
 
+    def district_of(self, office: str) -> DistrictNode | None:
+        """The district an office belongs to, or None for an unknown office."""
+        return next((d for d in self.districts if any(o.code == office for o in d.offices)), None)
+
+    def office_codes(self) -> frozenset[str]:
+        return frozenset(o.code for d in self.districts for o in d.offices)
+
 
 def _names(raw: object, where: str) -> dict[str, str]:
     if not isinstance(raw, dict) or not {"zh_CN", "en"} <= raw.keys():
@@ -44,12 +51,11 @@ def _names(raw: object, where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()}
 
 
-def load_regions(pack: str = "demo", root: Path = PACKS) -> RegionTree:
-    """Read ``<pack>/regions.yaml``; duplicate or nameless codes fail with the file and key named."""
-    path = root / pack / "regions.yaml"
-    if not path.exists():
-        raise PackError(f"{path}: no such policy pack file")
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+def parse_regions(data: Any, path: Path, pack: str) -> RegionTree:
+    """Validate the contents of ``regions.yaml``; duplicate or nameless codes fail with file and key named."""
+    data = data or {}
+    if not isinstance(data, dict):
+        raise PackError(f"{path}: must be a mapping")
     city = data.get("city") or {}
     seen: set[str] = set()
     districts = []
@@ -73,3 +79,9 @@ def load_regions(pack: str = "demo", root: Path = PACKS) -> RegionTree:
         timezone=city.get("timezone", "Asia/Shanghai"),
         districts=tuple(districts),
     )
+
+
+def load_regions(pack: str = "demo", root: Path = PACKS) -> RegionTree:
+    """Read ``<pack>/regions.yaml``; duplicate or nameless codes fail with the file and key named."""
+    path = root / pack / "regions.yaml"
+    return parse_regions(read_yaml(path), path, pack)

@@ -1,0 +1,258 @@
+"""Loading a pack: parameters by date with sources, formulas, and every kind of broken pack refused."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from backend.policy.pack import PACKS, Pack, PackError, ParameterNotInForce, load_pack
+from backend.policy.parameters import parse_formula
+from backend.policy.regions import load_regions
+
+
+@pytest.fixture(scope="module")
+def pack() -> Pack:
+    return load_pack("demo")
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    """A copy of the demo pack to break; returns the pack directory (name ``demo``)."""
+    shutil.copytree(PACKS / "demo", tmp_path / "demo", ignore=shutil.ignore_patterns("cases", "__pycache__"))
+    return tmp_path / "demo"
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def refused(directory: Path) -> str:
+    with pytest.raises(PackError) as raised:
+        load_pack("demo", root=directory.parent)
+    return str(raised.value)
+
+
+# ---- parameters
+
+
+def test_a_parameter_is_the_value_in_force_on_the_date_with_its_source(pack: Pack) -> None:
+    before, after = pack.parameter("dibao_standard", date(2024, 12, 31)), pack.parameter("dibao_standard", date(2025, 1, 1))
+    assert (before.value, before.since) == (Decimal(900), date(2024, 1, 1))
+    assert (after.value, after.since) == (Decimal(1000), date(2025, 1, 1))
+    assert "issue #4" in after.source
+    assert pack.parameter("rigid_income_line", date(2025, 6, 1)).value == 4000
+    assert pack.parameter("rigid_income_line", date(2024, 6, 1)).value == 3500
+
+
+def test_derived_parameters_follow_their_inputs(pack: Pack) -> None:
+    tekun = pack.parameter("tekun_standard", date(2025, 6, 1))
+    assert tekun.value == Decimal(1300)
+    assert tekun.since == date(2025, 1, 1)  # the latest date among its inputs
+    assert "tekun_factor * dibao_standard" in tekun.source and "issue #4" in tekun.source
+    assert pack.parameter("tekun_standard", date(2024, 6, 1)).value == Decimal(1170)
+    assert pack.parameter("savings_limit_per_person", date(2024, 6, 1)).value == Decimal(21600)
+    assert pack.parameter("marginal_line", date(2025, 6, 1)).value == Decimal(1500)
+    assert pack.parameter("watch_income_line", date(2025, 6, 1)).value == Decimal(2000)
+
+
+def test_asking_before_the_first_date_names_the_parameter_and_the_date(pack: Pack) -> None:
+    with pytest.raises(ParameterNotInForce, match=r"'dibao_standard'.*2023-12-31.*2024-01-01"):
+        pack.parameter("dibao_standard", date(2023, 12, 31))
+    with pytest.raises(ParameterNotInForce, match=r"'tekun_standard' has no value on 2023-12-31: parameter 'tekun_factor'"):
+        pack.parameter("tekun_standard", date(2023, 12, 31))
+    with pytest.raises(KeyError):
+        pack.parameter("no_such_parameter", date(2025, 1, 1))
+
+
+def test_a_parameter_ended_with_null_is_not_in_force_after(broken: Path) -> None:
+    edit(
+        broken / "parameters.yaml",
+        '    2024-01-01: {value: 3000, source: "Demo City choice',
+        '    2026-01-01: {value: null}\n    2024-01-01: {value: 3000, source: "Demo City choice',
+    )
+    pack = load_pack("demo", root=broken.parent)
+    assert pack.parameter("approval_threshold_amount", date(2025, 12, 31)).value == 3000
+    with pytest.raises(ParameterNotInForce, match="ended 2026-01-01"):
+        pack.parameter("approval_threshold_amount", date(2026, 1, 1))
+
+
+def test_the_regions_still_load_on_their_own() -> None:
+    tree = load_regions("demo")
+    assert [o.code for d in tree.districts for o in d.offices] == [
+        "hubin", "wenchang", "liuan", "qingfeng", "songlin", "shiqiao"
+    ]
+    assert tree.office("hubin").names == {"zh_CN": "湖滨街道", "en": "Hubin Subdistrict"}
+    assert tree.district_of("shiqiao").code == "qingshan"
+
+
+def test_the_pack_holds_what_routing_needs(pack: Pack) -> None:
+    assert pack.parameter("emergency_deadline_hours", date(2025, 6, 1)).value == 24
+    assert pack.parameter("approval_threshold_amount", date(2025, 6, 1)).value > 0
+    assert pack.routing.station_for("liuan").code == "minghu_sws"
+    assert pack.routing.station_service_levels == (1, 2)
+
+
+# ---- formulas are parsed, never evaluated as code
+
+
+@pytest.mark.parametrize(
+    "text", ["__import__('os').system('true')", "a.b", "a ** 2", "f(a)", "[a]", "a if b else c", "'text'", "True"]
+)
+def test_a_formula_allows_only_arithmetic_on_names_and_numbers(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_formula(text)
+
+
+def test_a_formula_computes_in_decimal() -> None:
+    formula = parse_formula("(a - b) * 1.3 / 2 + -c")
+    assert formula.names == ("a", "b", "c")
+    assert formula.evaluate({"a": Decimal(10), "b": Decimal(4), "c": Decimal("0.1")}) == Decimal("3.8")
+
+
+# ---- broken packs fail at load with the file and the key named
+
+
+def test_a_missing_parameter(broken: Path) -> None:
+    edit(broken / "parameters.yaml", "rigid_income_line:", "rigid_income_line_renamed:")
+    message = refused(broken)
+    assert "parameters.yaml" in message and "rigid_income_line" in message and "missing" in message
+
+
+def test_a_date_given_twice(broken: Path) -> None:
+    edit(
+        broken / "parameters.yaml",
+        "    2025-01-01: {value: 1000,",
+        "    2025-01-01: {value: 1100, source: x}\n    2025-01-01: {value: 1000,",
+    )
+    message = refused(broken)
+    assert "parameters.yaml" in message and "2025-01-01" in message and "twice" in message
+
+
+def test_the_same_date_written_two_ways(broken: Path) -> None:
+    edit(
+        broken / "parameters.yaml",
+        "    2025-01-01: {value: 1000,",
+        "    '2025-01-01': {value: 1100, source: x}\n    2025-01-01: {value: 1000,",
+    )
+    message = refused(broken)
+    assert "parameters.yaml" in message and "dibao_standard.values.2025-01-01" in message
+
+
+def test_a_value_without_a_source(broken: Path) -> None:
+    edit(broken / "parameters.yaml", '2024-01-01: {value: 0, source: "Demo City reference rules (Yimen issue #4): no vehicle"}',
+         "2024-01-01: {value: 0}")
+    message = refused(broken)
+    assert "parameters.yaml" in message and "max_vehicles.values.2024-01-01.source" in message
+
+
+def test_a_value_that_is_not_a_number(broken: Path) -> None:
+    edit(broken / "parameters.yaml", "{value: 1.5,", "{value: lots,")
+    message = refused(broken)
+    assert "parameters.yaml" in message and "marginal_multiple.values.2024-01-01.value" in message
+
+
+def test_a_formula_naming_an_unknown_parameter(broken: Path) -> None:
+    edit(broken / "parameters.yaml", "formula: tekun_factor * dibao_standard", "formula: tekun_factor * dibao_standrd")
+    message = refused(broken)
+    assert "parameters.yaml" in message and "tekun_standard.formula" in message and "dibao_standrd" in message
+
+
+def test_a_formula_that_is_code(broken: Path) -> None:
+    edit(broken / "parameters.yaml", "formula: tekun_factor * dibao_standard", "formula: \"__import__('os')\"")
+    message = refused(broken)
+    assert "parameters.yaml" in message and "tekun_standard.formula" in message
+
+
+def test_formulas_that_depend_on_each_other(broken: Path) -> None:
+    edit(broken / "parameters.yaml", "formula: marginal_multiple * dibao_standard", "formula: marginal_multiple * watch_income_line")
+    edit(broken / "parameters.yaml", "formula: watch_multiple * dibao_standard", "formula: watch_multiple * marginal_line")
+    message = refused(broken)
+    assert "parameters.yaml" in message and "depends on itself" in message
+
+
+def test_weights_that_do_not_sum_to_one(broken: Path) -> None:
+    edit(broken / "resilience.yaml", "income: 0.25", "income: 0.26")
+    message = refused(broken)
+    assert "resilience.yaml" in message and "weights" in message and "1.01" in message
+
+
+def test_a_missing_weight(broken: Path) -> None:
+    edit(broken / "resilience.yaml", "  housing: 0.10\n", "")
+    message = refused(broken)
+    assert "resilience.yaml" in message and "weights.housing" in message
+
+
+def test_level_bounds_that_do_not_rise(broken: Path) -> None:
+    edit(broken / "resilience.yaml", "{level: 2, below: 60}", "{level: 2, below: 30}")
+    message = refused(broken)
+    assert "resilience.yaml" in message and "levels[1].below" in message
+
+
+def test_an_unknown_office_in_routing(broken: Path) -> None:
+    edit(broken / "routing.yaml", "offices: [hubin, wenchang, liuan]", "offices: [hubin, wenchang, liuan, atlantis]")
+    message = refused(broken)
+    assert "routing.yaml" in message and "social_work_stations[0].offices[3]" in message and "atlantis" in message
+
+
+def test_an_office_without_a_station(broken: Path) -> None:
+    edit(broken / "routing.yaml", "offices: [hubin, wenchang, liuan]", "offices: [hubin, wenchang]")
+    message = refused(broken)
+    assert "routing.yaml" in message and "liuan" in message
+
+
+def test_a_duplicate_office_in_regions(broken: Path) -> None:
+    edit(broken / "regions.yaml", "{code: songlin,", "{code: hubin,")
+    message = refused(broken)
+    assert "regions.yaml" in message and "offices[1]" in message and "hubin" in message
+
+
+def test_an_unknown_fact_in_a_rule(broken: Path) -> None:
+    edit(broken / "rules.yaml", "when_any: [type_disaster]\n", "when_any: [type_dissaster]\n")
+    message = refused(broken)
+    assert "rules.yaml" in message and "assistance[4].when_any" in message and "type_dissaster" in message
+
+
+def test_an_unknown_check_in_a_layer(broken: Path) -> None:
+    edit(broken / "rules.yaml", "all: [assets.savings, assets.vehicles, assets.homes, dibao.income]",
+         "all: [assets.savings, assets.vehicles, assets.homes, dibao.incme]")
+    message = refused(broken)
+    assert "rules.yaml" in message and "layers.dibao.all" in message and "dibao.incme" in message
+
+
+def test_a_missing_layer(broken: Path) -> None:
+    edit(broken / "rules.yaml", "  watch:\n    any: [watch.income, watch.health, watch.unemployment]\n", "")
+    message = refused(broken)
+    assert "rules.yaml" in message and "layers.watch" in message
+
+
+def test_an_unknown_service(broken: Path) -> None:
+    edit(broken / "rules.yaml", "services: [skills]", "services: [juggling]")
+    message = refused(broken)
+    assert "rules.yaml" in message and "services[4].services[0]" in message and "juggling" in message
+
+
+def test_a_benefit_formula_naming_something_unknown(broken: Path) -> None:
+    edit(broken / "rules.yaml", "tekun: tekun_standard * members", "tekun: tekun_standard * households")
+    message = refused(broken)
+    assert "rules.yaml" in message and "benefits.tekun" in message and "households" in message
+
+
+def test_a_missing_file(broken: Path) -> None:
+    (broken / "resilience.yaml").unlink()
+    assert "resilience.yaml" in refused(broken)
+
+
+def test_bad_yaml(broken: Path) -> None:
+    (broken / "rules.yaml").write_text("layers: [unclosed\n", encoding="utf-8")
+    assert "rules.yaml" in refused(broken)
+
+
+def test_an_unknown_pack() -> None:
+    with pytest.raises(PackError, match="nowhere"):
+        load_pack("nowhere")
