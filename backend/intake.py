@@ -12,6 +12,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from backend.application import ApplicationV1
+from backend.cases.routing import route
+from backend.policy.assess import assess
+from backend.policy.household import Household
+from backend.policy.pack import Pack
 from backend.ports import ApplicationSummary, UnitOfWork
 from backend.status import ApplicationStatus
 
@@ -40,9 +44,10 @@ class Duplicate:
 class IntakeService:
     """Takes applications in. One instance serves every turn; it holds no state of its own."""
 
-    def __init__(self, hasher: IdHasher, review_days: int = 10) -> None:
+    def __init__(self, hasher: IdHasher, review_days: int = 10, pack: Pack | None = None) -> None:
         self._hash = hasher
         self._review_days = review_days
+        self._pack = pack
 
     async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None:
         """An open application of any household with one of these ID numbers."""
@@ -72,9 +77,28 @@ class IntakeService:
             application,
             resident_id=resident_id,
             id_hashes=hashes,
-            status=ApplicationStatus.RECEIVED,
+            status=ApplicationStatus.SUBMITTED,
             at=now,
         )
         if document_ids:
             await uow.documents.attach(document_ids, summary.number)
+        if self._pack is not None:
+            await self._assess_and_route(uow, summary.number, application, now)
         return Submitted(summary, now.date() + timedelta(days=self._review_days))
+
+    async def _assess_and_route(self, uow: UnitOfWork, number: str, application: ApplicationV1, now: datetime) -> None:
+        """Evaluate under the pack on the day of submission and route, in the same transaction."""
+        assert self._pack is not None
+        result = assess(Household.from_application(application), now.date(), self._pack)
+        path = route(application.region.office, result, self._pack, now)
+        await uow.applications.record_assessment(
+            number,
+            layer=result.layer.value,
+            resilience_level=result.resilience.level,
+            emergency=result.emergency,
+            assessment=result.as_json(),
+            queues=list(path.queues),
+            station=path.station,
+            deadline_at=path.deadline_at,
+            at=now,
+        )

@@ -129,6 +129,21 @@ class ApplicationRepository(Protocol):
 
     async def list_for_resident(self, resident_id: str) -> list[ApplicationSummary]: ...
 
+    async def record_assessment(
+        self,
+        number: str,
+        *,
+        layer: str,
+        resilience_level: int,
+        emergency: bool,
+        assessment: dict[str, Any],
+        queues: list[str],
+        station: str | None,
+        deadline_at: datetime | None,
+        at: datetime,
+    ) -> None:
+        """Store what the policy engine and routing found, and move the case to ``assessed``."""
+
     async def get(self, number: str) -> ApplicationV1 | None: ...
 
     async def history(self, number: str) -> list[StatusChange]: ...

@@ -1,18 +1,6 @@
-"""Application statuses and which of them count as open."""
+"""Application statuses are the case lifecycle's; open means not yet decided (or under appeal)."""
 
-from enum import StrEnum
+from backend.cases.lifecycle import OPEN as OPEN_STATUSES
+from backend.cases.lifecycle import CaseStatus as ApplicationStatus
 
-
-class ApplicationStatus(StrEnum):
-    RECEIVED = "received"
-    UNDER_REVIEW = "under_review"
-    INFO_REQUESTED = "info_requested"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
-    CLOSED = "closed"
-
-
-OPEN_STATUSES = frozenset(
-    {ApplicationStatus.RECEIVED, ApplicationStatus.UNDER_REVIEW, ApplicationStatus.INFO_REQUESTED}
-)
+__all__ = ["ApplicationStatus", "OPEN_STATUSES"]

@@ -13,7 +13,8 @@ from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.documents import FileDocumentStorage
 from backend.intake import IdHasher, IntakeService
-from backend.policy.regions import RegionTree, load_regions
+from backend.policy.pack import load_pack
+from backend.policy.regions import RegionTree
 from bot.conversations import Conversations
 from flows.engine import Engine
 from flows.flow import District, FlowContext, Localized, Office, Settings
@@ -61,12 +62,13 @@ def build_conversations(
 ) -> Conversations:
     """Wire the conversation runner over a connected database."""
     settings = settings or Settings()
-    regions = load_regions(config.pack)
+    pack = load_pack(config.pack)
+    regions = pack.regions
     engine = Engine(INTAKE, flow_context(regions), settings)
     return Conversations(
         database=database,
         engine=engine,
-        intake=IntakeService(IdHasher(config.secret_key), review_days=settings.review_days),
+        intake=IntakeService(IdHasher(config.secret_key), review_days=settings.review_days, pack=pack),
         translations=translations or Translations(timezone=regions.timezone),
         storage=FileDocumentStorage(config.data_dir / "documents"),
         clock=clock,

@@ -7,7 +7,20 @@ from flows.session import FINAL_STATES
 
 # The backend's application statuses as residents see them (flows cannot import the backend;
 # a test checks this list against backend.status.ApplicationStatus).
-APPLICATION_STATUSES = ("received", "under_review", "info_requested", "approved", "rejected", "withdrawn", "closed")
+APPLICATION_STATUSES = (
+    "submitted",
+    "assessed",
+    "assigned",
+    "under_review",
+    "info_requested",
+    "home_visit_scheduled",
+    "proposed",
+    "approved",
+    "rejected",
+    "appealed",
+    "withdrawn",
+    "closed",
+)
 
 ENGINE_KEYS = frozenset(
     {

@@ -40,9 +40,9 @@ APPLICATION = {
 SAMPLES = [
     dict(
         n=2, relation="spouse", age=45, for_other=False, selected=[("intake.hardship_types.option.illness", {})],
-        count=1, filename="bill.png", number="YM20261129000001", review_by="2026-12-09", status="received",
+        count=1, filename="bill.png", number="YM20261129000001", review_by="2026-12-09", status="submitted",
         days=30, name="foo", kind="sticker", max=1000000, min=1, optional=True, documents=1,
-        applications=[{"number": "YM20261129000001", "status": "received",
+        applications=[{"number": "YM20261129000001", "status": "submitted",
                        "submitted_at": "2026-11-29T02:00:00+00:00", "office": "hubin"}],
         district=PLACE, office=PLACE, district_name=PLACE, office_name=PLACE, code="x", value="3000",
         age_from_id=40, application=APPLICATION, max_mb=10, path="/tmp/x",

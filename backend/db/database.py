@@ -108,8 +108,15 @@ class Database:
         sqlite = make_url(self._url).get_backend_name() == "sqlite"
         # A local file needs no liveness ping; a server connection may have been dropped.
         # hide_parameters: a failed statement's message must not carry ID numbers or incomes into logs.
-        engine = create_async_engine(self._url, pool_pre_ping=not sqlite, hide_parameters=True)
-        if engine.dialect.name == "sqlite":
+        engine = create_async_engine(
+            self._url,
+            pool_pre_ping=not sqlite,
+            hide_parameters=True,
+            # A unit of work waits up to 30 s for SQLite's single write lock; the driver's 5 s
+            # default is too short for a busy bot.
+            connect_args={"timeout": 30} if sqlite else {},
+        )
+        if sqlite:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(engine.sync_engine, "begin", _begin)
             driver_log = logging.getLogger("aiosqlite")

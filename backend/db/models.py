@@ -64,7 +64,7 @@ Money = Numeric(12, 2, asdecimal=True)
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money, dict[str, Any]: Json}
+    type_annotation_map = {datetime: UTCDateTime(), Decimal: Money, dict[str, Any]: Json, list[str]: Json}
 
 
 class ResidentRow(Base):
@@ -134,6 +134,14 @@ class ApplicationRow(Base):
     payload: Mapped[dict[str, Any]]
     submitted_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # What the policy engine and routing made of it (queryable copies; the full result is in assessment).
+    layer: Mapped[str | None] = mapped_column(String(32), index=True)
+    resilience_level: Mapped[int | None]
+    emergency: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    assessment: Mapped[dict[str, Any] | None]
+    queues: Mapped[list[str] | None] = mapped_column(Json)
+    station: Mapped[str | None] = mapped_column(String(64))
+    deadline_at: Mapped[datetime | None]
 
 
 class ApplicationIdHashRow(Base):

@@ -357,6 +357,47 @@ class SqlApplicationRepository:
         )
         await self._session.flush()
 
+    async def record_assessment(
+        self,
+        number: str,
+        *,
+        layer: str,
+        resilience_level: int,
+        emergency: bool,
+        assessment: dict[str, Any],
+        queues: list[str],
+        station: str | None,
+        deadline_at: datetime | None,
+        at: datetime,
+    ) -> None:
+        """Store the assessment and routing, and log the move to ``assessed``."""
+        application_id = await self._id(number)
+        await self._session.execute(
+            update(ApplicationRow)
+            .where(ApplicationRow.id == application_id)
+            .values(
+                status=ApplicationStatus.ASSESSED.value,
+                layer=layer,
+                resilience_level=resilience_level,
+                emergency=emergency,
+                assessment=assessment,
+                queues=queues,
+                station=station,
+                deadline_at=deadline_at,
+                updated_at=at,
+            )
+        )
+        self._session.add(
+            StatusHistoryRow(
+                application_id=application_id,
+                status=ApplicationStatus.ASSESSED.value,
+                at=at,
+                note=f"layer {layer}, resilience level {resilience_level}" + (", emergency" if emergency else ""),
+                actor="system",
+            )
+        )
+        await self._session.flush()
+
     async def list_for_resident(self, resident_id: str) -> list[ApplicationSummary]:
         """The resident's applications, newest first."""
         rows = await self._session.execute(

@@ -48,3 +48,29 @@ async def test_two_submissions_at_once_make_one_application(database):
         assert len(await uow.applications.list_for_resident(submitted[0].application.number)) == 0
         found = await service.find_open(uow, [application().applicant.id_number])
     assert found is not None and found.number == submitted[0].application.number
+
+
+async def test_a_submitted_application_is_assessed_and_routed_in_the_same_transaction(database):
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from backend.db.models import ApplicationRow
+    from backend.policy.pack import load_pack
+
+    service = IntakeService(IdHasher(b"k"), pack=load_pack("demo"))
+    data = payload()
+    data["urgent_needs"] = ["no_food"]
+    data["region"] = {"district": "minghu", "office": "hubin"}
+    async with database.unit_of_work() as uow:
+        who = await uow.residents.identify("test", "z", now=NOW)
+        outcome = await service.submit(uow, data, resident_id=who.id, document_ids=[], now=NOW)
+        await uow.commit()
+        history = await uow.applications.history(outcome.application.number)
+    assert [h.status.value for h in history] == ["submitted", "assessed"]
+    async with database.engine.connect() as connection:
+        row = (await connection.execute(select(ApplicationRow))).one()
+    assert row.status == "assessed" and row.emergency is True
+    assert row.deadline_at == NOW + timedelta(hours=24)
+    assert "temporary" in row.queues
+    assert row.assessment["layer"] == row.layer and row.assessment["trace"]

@@ -213,7 +213,7 @@ class TestApplications:
                 application,
                 resident_id=resident_id,
                 id_hashes=hashes_of(application),
-                status=ApplicationStatus.RECEIVED,
+                status=ApplicationStatus.SUBMITTED,
                 at=at,
             )
             await uow.commit()
@@ -224,14 +224,14 @@ class TestApplications:
         application = factories.application()
         summary = await self.add(database, resident_id, application)
         assert re.fullmatch(r"YM20261129\d{6}", summary.number)
-        assert summary.status is ApplicationStatus.RECEIVED
+        assert summary.status is ApplicationStatus.SUBMITTED
         assert summary.submitted_at == application.submitted_at
         assert summary.office == application.region.office
         async with database.unit_of_work() as uow:
             assert await uow.applications.get(summary.number) == application
             assert await uow.applications.get("YM00000000000000") is None
             assert await uow.applications.history(summary.number) == [
-                StatusChange(ApplicationStatus.RECEIVED, NOW, "")
+                StatusChange(ApplicationStatus.SUBMITTED, NOW, "")
             ]
             assert await uow.applications.list_for_resident(resident_id) == [summary]
 
@@ -290,7 +290,7 @@ class TestApplications:
         async with database.unit_of_work() as uow:
             assert await uow.applications.find_open(hashes_of(application)) is None
             assert await uow.applications.history(summary.number) == [
-                StatusChange(ApplicationStatus.RECEIVED, NOW, ""),
+                StatusChange(ApplicationStatus.SUBMITTED, NOW, ""),
                 StatusChange(ApplicationStatus.CLOSED, closed_at, "结案"),
             ]
             (listed,) = await uow.applications.list_for_resident(resident_id)
@@ -345,7 +345,7 @@ class TestDocuments:
                 factories.application(),
                 resident_id=resident_id,
                 id_hashes=[],
-                status=ApplicationStatus.RECEIVED,
+                status=ApplicationStatus.SUBMITTED,
                 at=NOW,
             )
             assert [d.id for d in await uow.documents.unattached(resident_id)] == ["d0", "d1", "d2"]

@@ -29,7 +29,7 @@ class Contact:
 Action = str | Tap | Contact
 
 
-async def settled(database: Database, user: SimUser, last: int, timeout: float = 20.0) -> None:
+async def settled(database: Database, user: SimUser, last: int, timeout: float = 60.0) -> None:
     """Wait until the bot handled this user's update ``last`` and sent everything it queued."""
     seen = pending = None
     loop = asyncio.get_running_loop()

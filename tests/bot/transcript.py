@@ -145,7 +145,8 @@ class Player:
             if "state" in expect:
                 states = (await connection.execute(select(ConversationSessionRow.state))).scalars().all()
                 assert expect["state"] in states, f"{where}: session states {states}"
-            if "status" in expect:
-                status = await connection.scalar(select(ApplicationRow.status))
-                assert status == expect["status"], f"{where}: status {status}"
+            for column in ("status", "layer", "emergency", "resilience_level"):
+                if column in expect:
+                    value = await connection.scalar(select(getattr(ApplicationRow, column)))
+                    assert value == expect[column], f"{where}: {column} {value}, expected {expect[column]}"
 

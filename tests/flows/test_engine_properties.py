@@ -70,7 +70,7 @@ def run_effects(session, intents, now, open_found: bool):
     while queue:
         intent = queue.pop(0)
         if isinstance(intent, LookupOpenApplication):
-            result = ev.OpenApplicationFound("YM0", "received") if open_found else ev.NoOpenApplication()
+            result = ev.OpenApplicationFound("YM0", "submitted") if open_found else ev.NoOpenApplication()
         elif isinstance(intent, SubmitApplication):
             result = ev.ApplicationSubmitted("YM1", "2026-12-09")
         elif isinstance(intent, LookupStatus):
