@@ -102,8 +102,11 @@ class OutboxSender:
         chats: dict[str, list[OutboxItem]] = {}
         for item in due:
             chats.setdefault(item.address, []).append(item)
-        counts = await asyncio.gather(*(self._chat(items) for items in chats.values()))
-        return sum(counts)
+        # One chat's trouble (a database error, say) must not cut short the others' sends.
+        counts = await asyncio.gather(*(self._chat(items) for items in chats.values()), return_exceptions=True)
+        for failure in (c for c in counts if isinstance(c, BaseException)):
+            log.error("outbox chat pass failed: %s", type(failure).__name__)
+        return sum(c for c in counts if isinstance(c, int))
 
     async def _chat(self, items: list[OutboxItem]) -> int:
         """A chat's items in order, stopping at the first that must wait."""
@@ -148,10 +151,21 @@ class OutboxSender:
                 return True
             await self._postpone(item, min(2.0**item.attempts * 0.5, 60.0))
             return False
-        async with self.database.unit_of_work() as uow:
-            await uow.outbox.mark_sent(item.id, at=self.clock(), provider_message_id=message_id)
-            await uow.commit()
+        await self._mark_sent(item, message_id)
         return True
+
+    async def _mark_sent(self, item: OutboxItem, message_id: str | None) -> None:
+        """Record a send Telegram accepted, trying hard: an item left pending would go out twice."""
+        for attempt in range(5):
+            try:
+                async with self.database.unit_of_work() as uow:
+                    await uow.outbox.mark_sent(item.id, at=self.clock(), provider_message_id=message_id)
+                    await uow.commit()
+                return
+            except Exception as error:  # the database is busy or away for a moment
+                log.warning("could not mark outbox item %s sent (%s); retrying", item.id, type(error).__name__)
+                await asyncio.sleep(0.2 * 2**attempt)
+        raise RuntimeError(f"outbox item {item.id} was sent but could not be marked sent")
 
     async def _postpone(self, item: OutboxItem, seconds: float) -> None:
         async with self.database.unit_of_work() as uow:
