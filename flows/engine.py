@@ -397,8 +397,7 @@ class _Turn:
                 self.store()[q.text_answers] = parse_free_text(text, max_length=self.settings.max_text)
             except ParseError as error:
                 return self.invalid(q, error.code, **error.params)
-            # A story with nothing ticked is still a hardship: classify it as "other".
-            return list(self.s.selection) or ["other"]
+            return list(self.s.selection) or list(q.typed_default)
         if text is not None and q.parse is not None:
             # Typed text answers the question in one go (the flow says how).
             try:

@@ -77,8 +77,10 @@ class Question:
     exclusive: str | None = None
     preselect: Callable[[Ask], tuple[str, ...]] | None = None
     request_contact: bool = False
-    # MULTI only: typed text is the answer to this other question and ends the choice.
+    # MULTI only: typed text is the answer to this other question and ends the choice; with
+    # nothing ticked, ``typed_default`` is the choice.
     text_answers: str | None = None
+    typed_default: tuple[str, ...] = ()
     # Every value an options function can give, so that catalogs can be checked for labels.
     choices: tuple[str, ...] = ()
 

@@ -324,6 +324,7 @@ ITEMS: tuple[Question | Loop, ...] = (
         options=HARDSHIP_TYPES,
         preselect=_hardship_guess,
         text_answers="account",
+        typed_default=("other",),  # a story with nothing ticked is still a hardship
     ),
     Question("account", Kind.TEXT, parse=_account, optional=True),
     Question("documents", Kind.FILES, optional=True),

@@ -106,7 +106,7 @@ async def test_a_resident_applies_in_english_by_webhook(emulator, database, tele
     try:
         user = emulator.user(2002, language_code="en-GB")
         messages = await complete_intake(emulator, database, user)
-        assert "Application number" in texts(messages)[-1] or "YM20261129000001" in texts(messages)[-1]
+        assert "YM20261129000001" in texts(messages)[-1]
         assert "submitted" == await session_state(database, user)
         assert emulator.webhook_deliveries, "updates arrived by webhook"
     finally:
@@ -196,9 +196,8 @@ async def test_with_a_fifth_of_api_calls_failing_every_reply_arrives_once_and_in
             )
         ).scalars().all()
     # Exactly the queued replies, once each, in the order they were written.
-    assert [m.text for m in messages] == [q["text"] for q in queued] or [
-        (m.plain_text or "").split("\n\n✓")[0] for m in messages
-    ] == [q["text"] for q in queued]
+    # (A pressed message has the choice appended; the text before it is what was queued.)
+    assert [(m.plain_text or "").split("\n\n✓")[0] for m in messages] == [q["text"] for q in queued]
     assert await session_state(database, user) == "members.identity"
 
 
