@@ -1,6 +1,6 @@
-"""The backend side of an application: store it, record its first status, refuse duplicates.
+"""The backend side of an application: store it, refuse duplicates, assess, route and assign it.
 
-Scoring and routing plug in behind ``submit`` later; the conversation only sees this interface.
+The conversation and the API both come in through ``submit``, in the caller's unit of work.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from backend.application import ApplicationV1
 from backend.cases.routing import route
+from backend.cases.service import CaseService
 from backend.policy.assess import assess
 from backend.policy.household import Household
 from backend.policy.pack import Pack
@@ -44,10 +45,13 @@ class Duplicate:
 class IntakeService:
     """Takes applications in. One instance serves every turn; it holds no state of its own."""
 
-    def __init__(self, hasher: IdHasher, review_days: int = 10, pack: Pack | None = None) -> None:
+    def __init__(
+        self, hasher: IdHasher, review_days: int = 10, pack: Pack | None = None, cases: CaseService | None = None
+    ) -> None:
         self._hash = hasher
         self._review_days = review_days
         self._pack = pack
+        self._cases = cases or (CaseService(pack) if pack is not None else None)
 
     async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None:
         """An open application of any household with one of these ID numbers."""
@@ -82,13 +86,16 @@ class IntakeService:
         )
         if document_ids:
             await uow.documents.attach(document_ids, summary.number)
+        await self._notify(uow, resident_id, summary.number, ApplicationStatus.SUBMITTED, {}, now)
         if self._pack is not None:
-            await self._assess_and_route(uow, summary.number, application, now)
+            await self._assess_and_route(uow, resident_id, summary.number, application, now)
         return Submitted(summary, now.date() + timedelta(days=self._review_days))
 
-    async def _assess_and_route(self, uow: UnitOfWork, number: str, application: ApplicationV1, now: datetime) -> None:
-        """Evaluate under the pack on the day of submission and route, in the same transaction."""
-        assert self._pack is not None
+    async def _assess_and_route(
+        self, uow: UnitOfWork, resident_id: str, number: str, application: ApplicationV1, now: datetime
+    ) -> None:
+        """Evaluate under the pack on the day of submission, route and assign, in the same transaction."""
+        assert self._pack is not None and self._cases is not None
         result = assess(Household.from_application(application), now.date(), self._pack)
         path = route(application.region.office, result, self._pack, now)
         await uow.applications.record_assessment(
@@ -101,4 +108,17 @@ class IntakeService:
             station=path.station,
             deadline_at=path.deadline_at,
             at=now,
+        )
+        await self._notify(
+            uow, resident_id, number, ApplicationStatus.ASSESSED, {"emergency": result.emergency}, now
+        )
+        await self._cases.assign_on_arrival(uow, number, now=now)
+
+    @staticmethod
+    async def _notify(
+        uow: UnitOfWork, resident_id: str, number: str, status: ApplicationStatus, params: dict[str, Any], now: datetime
+    ) -> None:
+        """Every status change leaves a notification for the resident, delivered in their language."""
+        await uow.notifications.add(
+            resident_id=resident_id, application_number=number, kind=status.value, params=params, at=now
         )

@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
+from backend.cases.ports import AuditLog, CaseRepository, IdempotencyStore, NotificationRepository, UserRepository
 from backend.status import ApplicationStatus
 
 
@@ -219,6 +220,11 @@ class EscalationRepository(Protocol):
 
 class UnitOfWork(Protocol):
     residents: ResidentRepository
+    users: UserRepository
+    cases: CaseRepository
+    audit: AuditLog
+    idempotency: IdempotencyStore
+    notifications: NotificationRepository
     escalations: EscalationRepository
     outbox: OutboxRepository
     sessions: SessionRepository

@@ -11,6 +11,13 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from backend.db.cases import (
+    SqlAuditLog,
+    SqlCaseRepository,
+    SqlIdempotencyStore,
+    SqlNotificationRepository,
+    SqlUserRepository,
+)
 from backend.db.repositories import (
     SqlApplicationRepository,
     SqlDocumentRepository,
@@ -67,6 +74,11 @@ class SqlUnitOfWork:
         self.documents = SqlDocumentRepository(session)
         self.escalations = SqlEscalationRepository(session)
         self.outbox = SqlOutboxRepository(session)
+        self.users = SqlUserRepository(session)
+        self.cases = SqlCaseRepository(session)
+        self.audit = SqlAuditLog(session)
+        self.idempotency = SqlIdempotencyStore(session)
+        self.notifications = SqlNotificationRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

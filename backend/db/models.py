@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -142,6 +143,11 @@ class ApplicationRow(Base):
     queues: Mapped[list[str] | None] = mapped_column(Json)
     station: Mapped[str | None] = mapped_column(String(64))
     deadline_at: Mapped[datetime | None]
+    # Who works the case now, and who proposed its decision (maker-checker compares the two).
+    assigned_to: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The proposed or final decision: package, monthly amount, reasons, appeal deadline.
+    decision: Mapped[dict[str, Any] | None]
 
 
 class ApplicationIdHashRow(Base):
@@ -183,6 +189,8 @@ class StatusHistoryRow(Base):
     at: Mapped[datetime]
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     actor: Mapped[str] = mapped_column(String(64), default="system", server_default="system")
+    # The lifecycle action that caused the change (none for the first status).
+    action: Mapped[str | None] = mapped_column(String(32))
 
 
 class DocumentRow(Base):
@@ -232,3 +240,76 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     provider_message_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class UserRow(Base):
+    """A member of staff or a service account; only a hash of the API token is kept."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(32))
+    office: Mapped[str | None] = mapped_column(String(64), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    telegram_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    created_at: Mapped[datetime]
+
+
+class CaseNoteRow(Base):
+    """A caseworker's note on a case; notes are added, never edited."""
+
+    __tablename__ = "case_notes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class AuditRow(Base):
+    """Who read or changed which case, when (no personal data in ``details``)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_target_at", "target", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(64))
+    details: Mapped[dict[str, Any]]
+
+
+class IdempotencyRow(Base):
+    """The response to a request made with an idempotency key, replayed when the key comes again."""
+
+    __tablename__ = "idempotency_keys"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int]
+    response: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+
+
+class NotificationRow(Base):
+    """A status update for a resident, written in the transaction of the change that causes it."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int | None] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
+    created_at: Mapped[datetime]

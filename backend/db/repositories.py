@@ -342,21 +342,6 @@ class SqlApplicationRepository:
             number=row.number, status=status, submitted_at=row.submitted_at, office=row.office
         )
 
-    async def set_status(
-        self, number: str, status: ApplicationStatus, *, at: datetime, note: str = "", actor: str = "system"
-    ) -> None:
-        """Move the application to ``status`` and log it (not in the port yet: office side only)."""
-        application_id = await self._id(number)
-        await self._session.execute(
-            update(ApplicationRow)
-            .where(ApplicationRow.id == application_id)
-            .values(status=status.value, updated_at=at)
-        )
-        self._session.add(
-            StatusHistoryRow(application_id=application_id, status=status.value, at=at, note=note, actor=actor)
-        )
-        await self._session.flush()
-
     async def record_assessment(
         self,
         number: str,

@@ -126,4 +126,5 @@ PARAMETERS: tuple[str, ...] = (
     "severe_disability_grade",
     "emergency_deadline_hours",
     "approval_threshold_amount",
+    "appeal_days",
 )

@@ -285,7 +285,9 @@ class TestApplications:
         summary = await self.add(database, resident_id, application)
         closed_at = NOW + timedelta(days=5)
         async with database.unit_of_work() as uow:
-            await uow.applications.set_status(summary.number, ApplicationStatus.CLOSED, at=closed_at, note="结案")
+            await uow.cases.transition(
+                summary.number, status=ApplicationStatus.CLOSED, action="close", actor="system", note="结案", at=closed_at
+            )
             await uow.commit()
         async with database.unit_of_work() as uow:
             assert await uow.applications.find_open(hashes_of(application)) is None
@@ -296,10 +298,12 @@ class TestApplications:
             (listed,) = await uow.applications.list_for_resident(resident_id)
         assert listed.status is ApplicationStatus.CLOSED
 
-    async def test_set_status_of_unknown_number(self, database: Database) -> None:
+    async def test_transition_of_unknown_number(self, database: Database) -> None:
         async with database.unit_of_work() as uow:
             with pytest.raises(LookupError):
-                await uow.applications.set_status("YM0", ApplicationStatus.CLOSED, at=NOW)
+                await uow.cases.transition(
+                    "YM0", status=ApplicationStatus.CLOSED, action="close", actor="system", note="", at=NOW
+                )
 
     async def test_list_for_resident_is_per_resident(self, database: Database) -> None:
         mine = await new_resident(database, "me")

@@ -1,0 +1,286 @@
+"""Deciding cases: who may see and move a case, what each action records, maker-checker.
+
+Every action is one unit of work: the case moves, an immutable status event is appended, a
+notification for the resident and an audit entry are written, together or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from backend.cases.lifecycle import CaseAction, CaseStatus, Lifecycle
+from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, Note, Role, StatusEvent, User
+from backend.policy.pack import Pack
+from backend.ports import UnitOfWork
+
+SYSTEM = "system"
+
+# What each role may do to a case it can see. Residents act through the bot, not through these.
+_STAFF_ACTIONS = frozenset(CaseAction) - {CaseAction.ASSESS}
+ACTIONS_BY_ROLE: dict[Role, frozenset[CaseAction]] = {
+    Role.CASEWORKER: _STAFF_ACTIONS,
+    Role.SUPERVISOR: _STAFF_ACTIONS,
+    Role.ADMIN: _STAFF_ACTIONS,
+    Role.BOT_SERVICE: frozenset(),
+}
+# Layers whose approval always needs a second caseworker.
+SECOND_APPROVAL_LAYERS = frozenset({"tekun", "dibao"})
+
+
+class Forbidden(PermissionError):
+    """The user may not see or do this."""
+
+
+class DecisionRefused(ValueError):
+    """The action is allowed in this status but not as asked (maker-checker, a missing field)."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """A caseworker's action and what it needs: the assignee, the question asked, the visit's
+    time, the proposed package and monthly amount, the reasons of a rejection."""
+
+    action: CaseAction
+    note: str = ""
+    assignee: str | None = None
+    question: str | None = None
+    visit_at: datetime | None = None
+    package: tuple[str, ...] | None = None
+    amount: Decimal | None = None
+    reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+def can_see(user: User, case: Case) -> bool:
+    if user.role is Role.ADMIN:
+        return True
+    return user.role in OFFICE_ROLES and user.office == case.office
+
+
+def sees_id_numbers(user: User) -> bool:
+    """Office staff verify identities; an administrator runs the system and does not need them."""
+    return user.role in OFFICE_ROLES
+
+
+class CaseService:
+    """Reads and moves cases on behalf of staff. One instance serves every request."""
+
+    def __init__(self, pack: Pack, lifecycle: Lifecycle | None = None) -> None:
+        self._pack = pack
+        self._lifecycle = lifecycle or Lifecycle()
+
+    async def get(self, uow: UnitOfWork, user: User, number: str, *, now: datetime) -> Case:
+        """A case the user may see; the read is audited.
+
+        Raises:
+            LookupError: no such application.
+            Forbidden: it belongs to another office.
+        """
+        case = await self._visible(uow, user, number)
+        await uow.audit.record(
+            actor=user.username,
+            action="case.read",
+            target=number,
+            details={"id_numbers_shown": sees_id_numbers(user)},
+            at=now,
+        )
+        return case
+
+    async def list(self, uow: UnitOfWork, user: User, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
+        """A page of the cases the user may see (office staff: their office only)."""
+        if user.role is Role.BOT_SERVICE:
+            raise Forbidden("a bot service account cannot list cases")
+        if user.role in OFFICE_ROLES:
+            if query.office not in (None, user.office):
+                raise Forbidden(f"you work for {user.office}, not {query.office}")
+            query = CaseQuery(**{**_fields(query), "office": user.office})
+        return await uow.cases.list(query, now=now)
+
+    async def history(self, uow: UnitOfWork, user: User, number: str) -> list[StatusEvent]:
+        await self._visible(uow, user, number)
+        return await uow.cases.history(number)
+
+    async def notes(self, uow: UnitOfWork, user: User, number: str) -> list[Note]:
+        await self._visible(uow, user, number)
+        return await uow.cases.notes(number)
+
+    async def add_note(self, uow: UnitOfWork, user: User, number: str, body: str, *, now: datetime) -> Note:
+        await self._visible(uow, user, number)
+        if user.role is Role.BOT_SERVICE:
+            raise Forbidden("a bot service account cannot write case notes")
+        note = await uow.cases.add_note(number, author=user.username, body=body, at=now)
+        await uow.audit.record(actor=user.username, action="case.note", target=number, details={}, at=now)
+        return note
+
+    async def act(self, uow: UnitOfWork, user: User, number: str, request: ActionRequest, *, now: datetime) -> Case:
+        """Apply a lifecycle action.
+
+        Raises:
+            LookupError: no such application.
+            Forbidden: another office's case, or an action the role may not take.
+            IllegalTransition: not allowed from the case's current status (named).
+            DecisionRefused: maker-checker, or a field the action needs is missing or wrong.
+        """
+        await uow.cases.lock(number)
+        case = await self._visible(uow, user, number)
+        if request.action not in ACTIONS_BY_ROLE[user.role]:
+            raise Forbidden(f"a {user.role.value} cannot {request.action.value} a case")
+        status = self._lifecycle.apply(case.status, request.action)
+        change, params = await self._effects(uow, user, case, request, now)
+        await uow.cases.transition(
+            number, status=status, action=request.action.value, actor=user.username, note=request.note, at=now, **change
+        )
+        await uow.notifications.add(
+            resident_id=case.resident_id, application_number=number, kind=status.value, params=params, at=now
+        )
+        await uow.audit.record(
+            actor=user.username,
+            action=f"case.{request.action.value}",
+            target=number,
+            details={"from": case.status.value, "to": status.value},
+            at=now,
+        )
+        moved = await uow.cases.get(number)
+        assert moved is not None
+        return moved
+
+    async def assign_on_arrival(self, uow: UnitOfWork, number: str, *, now: datetime) -> str | None:
+        """Give a newly assessed case to a caseworker of its office: an emergency to the one on
+        duty (else the least loaded), anything else to the least loaded. None when the office has
+        no caseworker yet; the case then waits, assessed, in the office's queue."""
+        case = await uow.cases.get(number)
+        if case is None or case.status is not CaseStatus.ASSESSED:
+            return None
+        chosen = None
+        if case.emergency:
+            chosen = await uow.users.least_loaded(case.office, on_duty=True)
+        chosen = chosen or await uow.users.least_loaded(case.office)
+        if chosen is None:
+            return None
+        note = "emergency: on-duty caseworker" if case.emergency and chosen.on_duty else "least-loaded caseworker"
+        await uow.cases.transition(
+            number,
+            status=self._lifecycle.apply(case.status, CaseAction.ASSIGN),
+            action=CaseAction.ASSIGN.value,
+            actor=SYSTEM,
+            note=note,
+            at=now,
+            assigned_to=chosen.username,
+        )
+        await uow.notifications.add(
+            resident_id=case.resident_id,
+            application_number=number,
+            kind=CaseStatus.ASSIGNED.value,
+            params={"caseworker": chosen.display_name},
+            at=now,
+        )
+        return chosen.username
+
+    async def _visible(self, uow: UnitOfWork, user: User, number: str) -> Case:
+        case = await uow.cases.get(number)
+        if case is None:
+            raise LookupError(f"no application {number}")
+        if not can_see(user, case):
+            raise Forbidden(f"application {number} belongs to another office")
+        return case
+
+    async def _effects(
+        self, uow: UnitOfWork, user: User, case: Case, request: ActionRequest, now: datetime
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The columns an action changes besides the status, and the resident's notification parameters."""
+        action = request.action
+        if action is CaseAction.ASSIGN:
+            assignee = await self._assignee(uow, user, case, request.assignee)
+            return {"assigned_to": assignee.username}, {"caseworker": assignee.display_name}
+        if action is CaseAction.REQUEST_INFO:
+            question = _required(request.question, "question", "say what the resident should send or answer")
+            return {}, {"question": question}
+        if action is CaseAction.SCHEDULE_VISIT:
+            if request.visit_at is None or request.visit_at <= now:
+                raise DecisionRefused("a home visit needs a time in the future", "visit_at")
+            return {}, {"visit_at": request.visit_at.isoformat()}
+        if action is CaseAction.PROPOSE:
+            decision = self._proposal(user, case, request, now)
+            return {"proposed_by": user.username, "decision": decision}, {}
+        if action is CaseAction.APPROVE:
+            decision = self._approval(user, case, now)
+            return {"decision": decision}, {"package": decision["package"], "amount": decision["amount"]}
+        if action is CaseAction.REJECT:
+            decision = self._rejection(user, case, request, now)
+            return {"decision": decision}, {"reasons": decision["reasons"], "appeal_by": decision["appeal_by"]}
+        if action is CaseAction.REOPEN:
+            # The appeal reopens the review: the earlier proposal no longer stands.
+            return {"decision": None, "proposed_by": None}, {}
+        return {}, {}
+
+    async def _assignee(self, uow: UnitOfWork, user: User, case: Case, username: str | None) -> User:
+        username = username or (user.username if user.role is Role.CASEWORKER else None)
+        if username is None:
+            raise DecisionRefused("say which caseworker to assign", "assignee")
+        assignee = await uow.users.get(username)
+        if assignee is None or not assignee.active:
+            raise DecisionRefused(f"no active user {username!r}", "assignee")
+        if assignee.role is not Role.CASEWORKER or assignee.office != case.office:
+            raise DecisionRefused(f"{username} is not a caseworker of {case.office}", "assignee")
+        return assignee
+
+    def _proposal(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
+        assessment = case.assessment or {}
+        package = list(request.package) if request.package is not None else list(assessment.get("assistance", []))
+        if request.amount is not None:
+            if request.amount < 0:
+                raise DecisionRefused("an amount cannot be negative", "amount")
+            amount = request.amount.quantize(Decimal("0.01"))
+        else:
+            amount = Decimal(assessment.get("benefit_estimate", {}).get("amount", "0"))
+        return {
+            "outcome": "proposed",
+            "layer": case.layer,
+            "package": package,
+            "amount": str(amount),
+            "proposed_by": user.username,
+            "proposed_at": now.isoformat(),
+        }
+
+    def _approval(self, user: User, case: Case, now: datetime) -> dict[str, Any]:
+        proposal = case.decision or {}
+        amount = Decimal(proposal.get("amount", "0"))
+        threshold = self._pack.parameter("approval_threshold_amount", now.date()).value
+        needs_second = case.layer in SECOND_APPROVAL_LAYERS or amount > threshold
+        if needs_second and case.proposed_by == user.username:
+            why = f"a {case.layer} case" if case.layer in SECOND_APPROVAL_LAYERS else f"an amount above ¥{threshold}"
+            raise DecisionRefused(f"{why} needs a second caseworker: the one who proposed cannot approve")
+        return {**proposal, "outcome": "approved", "approved_by": user.username, "approved_at": now.isoformat()}
+
+    def _rejection(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
+        reasons = [r.strip() for r in request.reasons if r.strip()]
+        if not reasons:
+            raise DecisionRefused("a rejection needs at least one reason", "reasons")
+        days = int(self._pack.parameter("appeal_days", now.date()).value)
+        return {
+            "outcome": "rejected",
+            "layer": case.layer,
+            "reasons": reasons,
+            # The trace's refusals say which conditions failed; the resident is told them too.
+            "not_eligible": (case.assessment or {}).get("not_eligible", []),
+            "appeal_days": days,
+            "appeal_by": (now.date() + timedelta(days=days)).isoformat(),
+            "rejected_by": user.username,
+            "rejected_at": now.isoformat(),
+        }
+
+
+def _required(value: str | None, name: str, hint: str) -> str:
+    if value is None or not value.strip():
+        raise DecisionRefused(f"{name} is required: {hint}", name)
+    return value.strip()
+
+
+def _fields(query: CaseQuery) -> dict[str, Any]:
+    return {name: getattr(query, name) for name in query.__dataclass_fields__}

@@ -1,0 +1,375 @@
+"""SQLAlchemy implementations of the office-side ports, bound to one unit of work's session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from backend.cases.lifecycle import OPEN, CaseStatus
+from backend.cases.ports import (
+    UNSET,
+    AuditEntry,
+    Case,
+    CaseQuery,
+    DuplicateUser,
+    Note,
+    Notification,
+    Role,
+    StatusEvent,
+    StoredResponse,
+    Unset,
+    User,
+)
+from backend.db.models import (
+    ApplicationRow,
+    AuditRow,
+    CaseNoteRow,
+    IdempotencyRow,
+    NotificationRow,
+    StatusHistoryRow,
+    UserRow,
+)
+
+_OPEN = [s.value for s in OPEN]
+_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
+
+
+async def advisory_lock(session: AsyncSession, key: str) -> None:
+    """A transaction-scoped lock on PostgreSQL.
+
+    SQLite needs none: every unit of work takes its single write lock when it begins.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(_ADVISORY_LOCK, {"key": key})
+
+
+def _user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        username=row.username,
+        display_name=row.display_name,
+        role=Role(row.role),
+        office=row.office,
+        telegram_id=row.telegram_id,
+        on_duty=row.on_duty,
+        active=row.active,
+        created_at=row.created_at,
+    )
+
+
+class SqlUserRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self,
+        *,
+        username: str,
+        display_name: str,
+        role: Role,
+        office: str | None,
+        token_hash: str,
+        telegram_id: str | None,
+        on_duty: bool,
+        at: datetime,
+    ) -> User:
+        row = UserRow(
+            username=username,
+            display_name=display_name,
+            role=role.value,
+            office=office,
+            token_hash=token_hash,
+            telegram_id=telegram_id,
+            on_duty=on_duty,
+            active=True,
+            created_at=at,
+        )
+        try:
+            # A savepoint, so that a taken name leaves the unit of work usable.
+            async with self._session.begin_nested():
+                self._session.add(row)
+        except IntegrityError as error:
+            raise DuplicateUser(f"a user named {username!r} or with that Telegram id exists already") from error
+        return _user(row)
+
+    async def get(self, username: str) -> User | None:
+        row = await self._session.scalar(select(UserRow).where(UserRow.username == username))
+        return _user(row) if row else None
+
+    async def by_token_hash(self, token_hash: str) -> User | None:
+        row = await self._session.scalar(
+            select(UserRow).where(UserRow.token_hash == token_hash, UserRow.active.is_(True))
+        )
+        return _user(row) if row else None
+
+    async def list(self, office: str | None = None) -> list[User]:
+        statement = select(UserRow).order_by(UserRow.id)
+        if office is not None:
+            statement = statement.where(UserRow.office == office)
+        return [_user(r) for r in await self._session.scalars(statement)]
+
+    async def update(
+        self,
+        username: str,
+        *,
+        on_duty: bool | Unset = UNSET,
+        active: bool | Unset = UNSET,
+        token_hash: str | Unset = UNSET,
+    ) -> User:
+        values = {
+            name: value
+            for name, value in (("on_duty", on_duty), ("active", active), ("token_hash", token_hash))
+            if value is not UNSET
+        }
+        if values:
+            await self._session.execute(update(UserRow).where(UserRow.username == username).values(**values))
+        user = await self.get(username)
+        if user is None:
+            raise LookupError(f"no user {username!r}")
+        return user
+
+    async def least_loaded(self, office: str, *, on_duty: bool = False) -> User | None:
+        load = func.count(ApplicationRow.id)
+        statement = (
+            select(UserRow, load)
+            .outerjoin(
+                ApplicationRow,
+                and_(ApplicationRow.assigned_to == UserRow.id, ApplicationRow.status.in_(_OPEN)),
+            )
+            .where(UserRow.office == office, UserRow.role == Role.CASEWORKER.value, UserRow.active.is_(True))
+            .group_by(UserRow.id)
+            .order_by(load, UserRow.id)
+            .limit(1)
+        )
+        if on_duty:
+            statement = statement.where(UserRow.on_duty.is_(True))
+        row = (await self._session.execute(statement)).first()
+        return _user(row[0]) if row else None
+
+
+_ASSIGNEE = aliased(UserRow, name="assignee")
+_PROPOSER = aliased(UserRow, name="proposer")
+_CASE_COLUMNS = (ApplicationRow, _ASSIGNEE.username, _PROPOSER.username)
+
+
+def _case_select() -> Any:
+    return (
+        select(*_CASE_COLUMNS)
+        .outerjoin(_ASSIGNEE, _ASSIGNEE.id == ApplicationRow.assigned_to)
+        .outerjoin(_PROPOSER, _PROPOSER.id == ApplicationRow.proposed_by)
+    )
+
+
+def _case(row: Any) -> Case:
+    application, assignee, proposer = row
+    return Case(
+        number=application.number,
+        resident_id=application.resident_id,
+        status=CaseStatus(application.status),
+        office=application.office,
+        district=application.district,
+        layer=application.layer,
+        resilience_level=application.resilience_level,
+        emergency=application.emergency,
+        queues=tuple(application.queues or ()),
+        station=application.station,
+        deadline_at=application.deadline_at,
+        assigned_to=assignee,
+        proposed_by=proposer,
+        decision=application.decision,
+        submitted_at=application.submitted_at,
+        updated_at=application.updated_at,
+        payload=application.payload,
+        assessment=application.assessment,
+    )
+
+
+class SqlCaseRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def get(self, number: str) -> Case | None:
+        row = (await self._session.execute(_case_select().where(ApplicationRow.number == number))).first()
+        return _case(row) if row else None
+
+    async def lock(self, number: str) -> None:
+        await advisory_lock(self._session, f"case:{number}")
+
+    async def list(self, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
+        conditions = []
+        if query.office is not None:
+            conditions.append(ApplicationRow.office == query.office)
+        if query.layer is not None:
+            conditions.append(ApplicationRow.layer == query.layer)
+        if query.resilience_level is not None:
+            conditions.append(ApplicationRow.resilience_level == query.resilience_level)
+        if query.status is not None:
+            conditions.append(ApplicationRow.status == query.status.value)
+        if query.emergency is not None:
+            conditions.append(ApplicationRow.emergency.is_(query.emergency))
+        if query.assigned_to is not None:
+            conditions.append(_ASSIGNEE.username == query.assigned_to)
+        if query.overdue is not None:
+            late = and_(ApplicationRow.deadline_at < now, ApplicationRow.status.in_(_OPEN))
+            conditions.append(late if query.overdue else ~late)
+        total = await self._session.scalar(
+            select(func.count())
+            .select_from(ApplicationRow)
+            .outerjoin(_ASSIGNEE, _ASSIGNEE.id == ApplicationRow.assigned_to)
+            .where(*conditions)
+        )
+        rows = await self._session.execute(
+            _case_select()
+            .where(*conditions)
+            .order_by(
+                ApplicationRow.emergency.desc(),
+                case((ApplicationRow.deadline_at.is_(None), 1), else_=0),
+                ApplicationRow.deadline_at,
+                ApplicationRow.submitted_at,
+                ApplicationRow.id,
+            )
+            .limit(query.limit)
+            .offset(query.offset)
+        )
+        return [_case(r) for r in rows], int(total or 0)
+
+    async def transition(
+        self,
+        number: str,
+        *,
+        status: CaseStatus,
+        action: str,
+        actor: str,
+        note: str,
+        at: datetime,
+        assigned_to: str | None | Unset = UNSET,
+        proposed_by: str | None | Unset = UNSET,
+        decision: dict[str, Any] | None | Unset = UNSET,
+    ) -> None:
+        application_id = await self._id(number)
+        values: dict[str, Any] = {"status": status.value, "updated_at": at}
+        if assigned_to is not UNSET:
+            values["assigned_to"] = await self._user_id(assigned_to)
+        if proposed_by is not UNSET:
+            values["proposed_by"] = await self._user_id(proposed_by)
+        if decision is not UNSET:
+            values["decision"] = decision
+        await self._session.execute(update(ApplicationRow).where(ApplicationRow.id == application_id).values(**values))
+        self._session.add(
+            StatusHistoryRow(
+                application_id=application_id, status=status.value, action=action, actor=actor, note=note, at=at
+            )
+        )
+        await self._session.flush()
+
+    async def history(self, number: str) -> list[StatusEvent]:
+        application_id = await self._id(number)
+        rows = await self._session.scalars(
+            select(StatusHistoryRow)
+            .where(StatusHistoryRow.application_id == application_id)
+            .order_by(StatusHistoryRow.at, StatusHistoryRow.id)
+        )
+        return [StatusEvent(CaseStatus(r.status), r.action, r.actor, r.note, r.at) for r in rows]
+
+    async def add_note(self, number: str, *, author: str, body: str, at: datetime) -> Note:
+        row = CaseNoteRow(application_id=await self._id(number), author=author, body=body, at=at)
+        self._session.add(row)
+        await self._session.flush()
+        return Note(row.id, row.author, row.body, row.at)
+
+    async def notes(self, number: str) -> list[Note]:
+        application_id = await self._id(number)
+        rows = await self._session.scalars(
+            select(CaseNoteRow).where(CaseNoteRow.application_id == application_id).order_by(CaseNoteRow.id)
+        )
+        return [Note(r.id, r.author, r.body, r.at) for r in rows]
+
+    async def _id(self, number: str) -> int:
+        application_id = await self._session.scalar(select(ApplicationRow.id).where(ApplicationRow.number == number))
+        if application_id is None:
+            raise LookupError(f"no application {number}")
+        return application_id
+
+    async def _user_id(self, username: str | None) -> int | None:
+        if username is None:
+            return None
+        user_id = await self._session.scalar(select(UserRow.id).where(UserRow.username == username))
+        if user_id is None:
+            raise LookupError(f"no user {username!r}")
+        return user_id
+
+
+class SqlAuditLog:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def record(self, *, actor: str, action: str, target: str, details: dict[str, Any], at: datetime) -> None:
+        self._session.add(AuditRow(actor=actor, action=action, target=target, details=details, at=at))
+        await self._session.flush()
+
+    async def for_target(self, target: str) -> list[AuditEntry]:
+        rows = await self._session.scalars(
+            select(AuditRow).where(AuditRow.target == target).order_by(AuditRow.at, AuditRow.id)
+        )
+        return [AuditEntry(r.at, r.actor, r.action, r.target, r.details) for r in rows]
+
+
+class SqlIdempotencyStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def lock(self, owner: str, key: str) -> None:
+        await advisory_lock(self._session, f"idempotency:{owner}:{key}")
+
+    async def get(self, owner: str, key: str) -> StoredResponse | None:
+        row = await self._session.get(IdempotencyRow, (owner, key))
+        return StoredResponse(row.request_hash, row.status, row.response) if row else None
+
+    async def put(self, owner: str, key: str, response: StoredResponse, *, at: datetime) -> None:
+        self._session.add(
+            IdempotencyRow(
+                owner=owner,
+                key=key,
+                request_hash=response.request_hash,
+                status=response.status,
+                response=response.body,
+                created_at=at,
+            )
+        )
+        await self._session.flush()
+
+
+class SqlNotificationRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, *, resident_id: str, application_number: str | None, kind: str, params: dict[str, Any], at: datetime
+    ) -> int:
+        application_id = None
+        if application_number is not None:
+            application_id = await self._session.scalar(
+                select(ApplicationRow.id).where(ApplicationRow.number == application_number)
+            )
+        row = NotificationRow(
+            resident_id=resident_id, application_id=application_id, kind=kind, params=params, created_at=at
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def for_resident(self, resident_id: str) -> list[Notification]:
+        rows = await self._session.execute(
+            select(NotificationRow, ApplicationRow.number)
+            .outerjoin(ApplicationRow, ApplicationRow.id == NotificationRow.application_id)
+            .where(NotificationRow.resident_id == resident_id)
+            .order_by(NotificationRow.id)
+        )
+        return [
+            Notification(n.id, n.resident_id, number, n.kind, n.params, n.status, n.created_at) for n, number in rows
+        ]

@@ -1,0 +1,137 @@
+"""Staff users, case notes, the audit log, idempotency keys, resident notifications; case assignment.
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-11-29
+
+"""
+
+from typing import Sequence, Union
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "0005"
+down_revision: Union[str, Sequence[str], None] = "0004"
+branch_labels: Union[str, Sequence[str], None] = None
+depends_on: Union[str, Sequence[str], None] = None
+
+AwareDateTime = sa.DateTime(timezone=True)
+Json = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+
+
+def upgrade() -> None:
+    """Create the staff and case tables; add assignment, proposer and decision to applications."""
+    op.create_table("audit_log",
+    sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column("at", AwareDateTime, nullable=False),
+    sa.Column("actor", sa.String(length=64), nullable=False),
+    sa.Column("action", sa.String(length=32), nullable=False),
+    sa.Column("target", sa.String(length=64), nullable=False),
+    sa.Column("details", Json, nullable=False),
+    sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log"))
+    )
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.create_index("ix_audit_log_target_at", ["target", "at"], unique=False)
+
+    op.create_table("idempotency_keys",
+    sa.Column("owner", sa.String(length=64), nullable=False),
+    sa.Column("key", sa.String(length=128), nullable=False),
+    sa.Column("request_hash", sa.String(length=64), nullable=False),
+    sa.Column("status", sa.Integer(), nullable=False),
+    sa.Column("response", Json, nullable=False),
+    sa.Column("created_at", AwareDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("owner", "key", name=op.f("pk_idempotency_keys"))
+    )
+    op.create_table("users",
+    sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column("username", sa.String(length=64), nullable=False),
+    sa.Column("display_name", sa.String(length=128), nullable=False),
+    sa.Column("role", sa.String(length=32), nullable=False),
+    sa.Column("office", sa.String(length=64), nullable=True),
+    sa.Column("token_hash", sa.String(length=64), nullable=False),
+    sa.Column("telegram_id", sa.String(length=64), nullable=True),
+    sa.Column("on_duty", sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
+    sa.Column("created_at", AwareDateTime, nullable=False),
+    sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+    sa.UniqueConstraint("telegram_id", name=op.f("uq_users_telegram_id")),
+    sa.UniqueConstraint("token_hash", name=op.f("uq_users_token_hash")),
+    sa.UniqueConstraint("username", name=op.f("uq_users_username"))
+    )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_users_office"), ["office"], unique=False)
+
+    op.create_table("case_notes",
+    sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column("application_id", sa.Integer(), nullable=False),
+    sa.Column("author", sa.String(length=64), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("at", AwareDateTime, nullable=False),
+    sa.ForeignKeyConstraint(["application_id"], ["applications.id"], name=op.f("fk_case_notes_application_id_applications"), ondelete="CASCADE"),
+    sa.PrimaryKeyConstraint("id", name=op.f("pk_case_notes"))
+    )
+    with op.batch_alter_table("case_notes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_notes_application_id"), ["application_id"], unique=False)
+
+    op.create_table("notifications",
+    sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+    sa.Column("resident_id", sa.String(length=64), nullable=False),
+    sa.Column("application_id", sa.Integer(), nullable=True),
+    sa.Column("kind", sa.String(length=32), nullable=False),
+    sa.Column("params", Json, nullable=False),
+    sa.Column("status", sa.String(length=16), server_default="pending", nullable=False),
+    sa.Column("created_at", AwareDateTime, nullable=False),
+    sa.ForeignKeyConstraint(["application_id"], ["applications.id"], name=op.f("fk_notifications_application_id_applications"), ondelete="CASCADE"),
+    sa.ForeignKeyConstraint(["resident_id"], ["residents.id"], name=op.f("fk_notifications_resident_id_residents"), ondelete="CASCADE"),
+    sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications"))
+    )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_notifications_resident_id"), ["resident_id"], unique=False)
+        batch_op.create_index("ix_notifications_status_id", ["status", "id"], unique=False)
+
+    with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("assigned_to", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("proposed_by", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("decision", Json, nullable=True))
+        batch_op.create_index(batch_op.f("ix_applications_assigned_to"), ["assigned_to"], unique=False)
+        batch_op.create_foreign_key(batch_op.f("fk_applications_assigned_to_users"), "users", ["assigned_to"], ["id"])
+        batch_op.create_foreign_key(batch_op.f("fk_applications_proposed_by_users"), "users", ["proposed_by"], ["id"])
+
+    with op.batch_alter_table("status_history", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("action", sa.String(length=32), nullable=True))
+
+
+
+def downgrade() -> None:
+    """Drop what upgrade added."""
+    with op.batch_alter_table("status_history", schema=None) as batch_op:
+        batch_op.drop_column("action")
+
+    with op.batch_alter_table("applications", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("fk_applications_proposed_by_users"), type_="foreignkey")
+        batch_op.drop_constraint(batch_op.f("fk_applications_assigned_to_users"), type_="foreignkey")
+        batch_op.drop_index(batch_op.f("ix_applications_assigned_to"))
+        batch_op.drop_column("decision")
+        batch_op.drop_column("proposed_by")
+        batch_op.drop_column("assigned_to")
+
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_status_id")
+        batch_op.drop_index(batch_op.f("ix_notifications_resident_id"))
+
+    op.drop_table("notifications")
+    with op.batch_alter_table("case_notes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_notes_application_id"))
+
+    op.drop_table("case_notes")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_office"))
+
+    op.drop_table("users")
+    op.drop_table("idempotency_keys")
+    with op.batch_alter_table("audit_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_log_target_at")
+
+    op.drop_table("audit_log")

@@ -1,0 +1,80 @@
+"""Creating and changing staff accounts (``yimen users``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from backend.cases.ports import OFFICE_ROLES, Role, User
+from backend.policy.regions import RegionTree
+from backend.ports import UnitOfWork
+from backend.staff.tokens import new_token, token_hash
+
+_USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+class AccountError(ValueError):
+    """The account cannot be created as asked; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class NewAccount:
+    user: User
+    token: str  # shown once, never stored
+
+
+async def add_user(
+    uow: UnitOfWork,
+    regions: RegionTree,
+    *,
+    username: str,
+    role: Role,
+    office: str | None,
+    display_name: str | None = None,
+    telegram_id: str | None = None,
+    on_duty: bool = False,
+    now: datetime,
+) -> NewAccount:
+    """Create an account and its first token.
+
+    Raises:
+        AccountError: a malformed username, an office missing for an office role (or given for
+            another), an unknown office.
+        DuplicateUser: the username or Telegram id is taken.
+    """
+    if not _USERNAME.match(username):
+        raise AccountError("a username is 2–64 lower-case letters, digits, '.', '_' or '-'")
+    if role in OFFICE_ROLES and not office:
+        raise AccountError(f"a {role.value} needs --office (the street office they work for)")
+    if role not in OFFICE_ROLES and office:
+        raise AccountError(f"a {role.value} works across the region: leave out --office")
+    if office and regions.office(office) is None:
+        known = ", ".join(sorted(regions.office_codes()))
+        raise AccountError(f"unknown office {office!r}; the policy pack has: {known}")
+    if telegram_id is not None and not telegram_id.lstrip("-").isdigit():
+        raise AccountError("a Telegram id is a number (the user's numeric id, not their @name)")
+    token = new_token()
+    user = await uow.users.add(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        office=office,
+        token_hash=token_hash(token),
+        telegram_id=telegram_id,
+        on_duty=on_duty,
+        at=now,
+    )
+    return NewAccount(user, token)
+
+
+async def rotate_token(uow: UnitOfWork, username: str) -> str:
+    """Replace a user's token; the old one stops working at once. Raises LookupError."""
+    token = new_token()
+    await uow.users.update(username, token_hash=token_hash(token))
+    return token
+
+
+async def authenticate(uow: UnitOfWork, token: str) -> User | None:
+    """The active user holding ``token``, or None."""
+    return await uow.users.by_token_hash(token_hash(token))

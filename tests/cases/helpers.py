@@ -1,0 +1,58 @@
+"""Staff, residents and submitted applications for the office-side tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from backend.cases.ports import Role
+from backend.cases.service import CaseService
+from backend.db.database import Database
+from backend.intake import IdHasher, IntakeService, Submitted
+from backend.policy.pack import Pack, load_pack
+from backend.staff.accounts import NewAccount, add_user
+from tests.backend import factories
+
+NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+PACK: Pack = load_pack("demo")
+
+
+async def add_staff(
+    database: Database, username: str, role: Role = Role.CASEWORKER, office: str | None = "hubin", **kw: Any
+) -> NewAccount:
+    if role not in (Role.CASEWORKER, Role.SUPERVISOR):
+        office = None
+    async with database.unit_of_work() as uow:
+        account = await add_user(uow, PACK.regions, username=username, role=role, office=office, now=NOW, **kw)
+        await uow.commit()
+    return account
+
+
+def payload(serial: int = 1, office: str = "hubin", *, urgent: bool = False, income: str = "0") -> dict[str, Any]:
+    """A household of one adult in ``office``; ``serial`` tells households apart."""
+    application = factories.application(
+        applicant_id=factories.id_number(serial),
+        members=(factories.member(id_number=factories.id_number(serial), monthly_income=Decimal(income)),),
+        office=office,
+        district="minghu" if office in ("hubin", "wenchang", "liuan") else "qingshan",
+    )
+    data = application.model_dump(mode="json")
+    data.pop("document_ids", None)
+    if urgent:
+        data["urgent_needs"] = ["no_food"]
+    return data
+
+
+def intake(cases: CaseService | None = None) -> IntakeService:
+    return IntakeService(IdHasher(b"k"), pack=PACK, cases=cases or CaseService(PACK))
+
+
+async def submit(database: Database, data: dict[str, Any], resident: str = "r1", *, now: datetime = NOW) -> str:
+    """Submit through the intake service as a resident of the terminal channel; the application number."""
+    async with database.unit_of_work() as uow:
+        who = await uow.residents.identify("terminal", resident, now=now)
+        outcome = await intake().submit(uow, data, resident_id=who.id, document_ids=[], now=now)
+        await uow.commit()
+    assert isinstance(outcome, Submitted), outcome
+    return outcome.application.number

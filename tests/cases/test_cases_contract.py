@@ -1,0 +1,150 @@
+"""Contract of the office-side ports, run on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from backend.cases.lifecycle import CaseStatus
+from backend.cases.ports import CaseQuery, DuplicateUser, Role, StoredResponse
+from backend.staff.accounts import AccountError, authenticate, rotate_token
+from tests.cases.helpers import NOW, PACK, add_staff, payload, submit
+
+
+class TestUsers:
+    async def test_a_token_authenticates_until_it_is_rotated_or_the_user_deactivated(self, database):
+        account = await add_staff(database, "wang", display_name="王芳", telegram_id="4242")
+        async with database.unit_of_work() as uow:
+            user = await authenticate(uow, account.token)
+            assert (user.username, user.display_name, user.role, user.office) == ("wang", "王芳", Role.CASEWORKER, "hubin")
+            assert await authenticate(uow, account.token + "x") is None
+            fresh = await rotate_token(uow, "wang")
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            assert await authenticate(uow, account.token) is None
+            assert (await authenticate(uow, fresh)).username == "wang"
+            await uow.users.update("wang", active=False)
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            assert await authenticate(uow, fresh) is None
+
+    async def test_only_a_hash_of_the_token_is_stored(self, database):
+        account = await add_staff(database, "wang")
+        async with database.engine.connect() as connection:
+            from sqlalchemy import text
+
+            stored = (await connection.execute(text("SELECT token_hash FROM users"))).scalar_one()
+        assert account.token.startswith("ym_") and account.token not in stored and len(stored) == 64
+
+    async def test_usernames_and_telegram_ids_are_unique(self, database):
+        await add_staff(database, "wang", telegram_id="1")
+        with pytest.raises(DuplicateUser):
+            await add_staff(database, "wang")
+        with pytest.raises(DuplicateUser):
+            await add_staff(database, "li", telegram_id="1")
+        async with database.unit_of_work() as uow:
+            assert [u.username for u in await uow.users.list()] == ["wang"]
+
+    @pytest.mark.parametrize(
+        ("role", "office", "message"),
+        [
+            (Role.CASEWORKER, None, "needs --office"),
+            (Role.ADMIN, "hubin", "leave out --office"),
+            (Role.CASEWORKER, "nowhere", "unknown office 'nowhere'"),
+        ],
+    )
+    async def test_accounts_are_checked_against_the_pack(self, database, role, office, message):
+        from backend.staff.accounts import add_user
+
+        async with database.unit_of_work() as uow:
+            with pytest.raises(AccountError, match=message):
+                await add_user(uow, PACK.regions, username="x1", role=role, office=office, now=NOW)
+
+    async def test_least_loaded_counts_only_open_cases_of_active_caseworkers(self, database):
+        await add_staff(database, "wang")
+        await add_staff(database, "li")
+        await add_staff(database, "boss", Role.SUPERVISOR)
+        first = await submit(database, payload(1), "r1")  # wang
+        async with database.unit_of_work() as uow:
+            assert (await uow.users.least_loaded("hubin")).username == "li"
+            await uow.cases.transition(first, status=CaseStatus.WITHDRAWN, action="withdraw", actor="wang",
+                                       note="", at=NOW)
+            assert (await uow.users.least_loaded("hubin")).username == "wang"
+            assert await uow.users.least_loaded("hubin", on_duty=True) is None
+            assert await uow.users.least_loaded("wenchang") is None
+
+
+class TestCases:
+    async def test_list_filters_pages_and_puts_emergencies_and_deadlines_first(self, database):
+        numbers = [await submit(database, payload(i), f"r{i}", now=NOW + timedelta(minutes=i)) for i in range(1, 4)]
+        urgent = await submit(database, payload(9, urgent=True), "r9", now=NOW + timedelta(minutes=9))
+        other = await submit(database, payload(8, office="songlin"), "r8")
+        async with database.unit_of_work() as uow:
+            cases, total = await uow.cases.list(CaseQuery(office="hubin"), now=NOW)
+            assert total == 4 and [c.number for c in cases] == [urgent, *numbers]
+            page, total = await uow.cases.list(CaseQuery(office="hubin", limit=2, offset=2), now=NOW)
+            assert total == 4 and [c.number for c in page] == numbers[1:]
+            late = NOW + timedelta(days=2)
+            assert [c.number for c in (await uow.cases.list(CaseQuery(overdue=True), now=late))[0]] == [urgent]
+            assert (await uow.cases.list(CaseQuery(overdue=True), now=NOW))[1] == 0
+            assert (await uow.cases.list(CaseQuery(emergency=False), now=NOW))[1] == 4
+            assert [c.number for c in (await uow.cases.list(CaseQuery(office="songlin"), now=NOW))[0]] == [other]
+            # All five households are alike: one unemployed adult on a small pension.
+            level = cases[0].resilience_level
+            assert {(c.layer, c.resilience_level, c.status) for c in cases} == {("dibao", level, CaseStatus.ASSESSED)}
+            assert (await uow.cases.list(CaseQuery(layer="dibao", resilience_level=level,
+                                                   status=CaseStatus.ASSESSED), now=NOW))[1] == 5
+            assert (await uow.cases.list(CaseQuery(layer="tekun"), now=NOW))[1] == 0
+            assert (await uow.cases.list(CaseQuery(resilience_level=level % 3 + 1), now=NOW))[1] == 0
+            assert (await uow.cases.list(CaseQuery(status=CaseStatus.CLOSED), now=NOW))[1] == 0
+
+    async def test_history_is_appended_and_notes_kept_in_order(self, database):
+        number = await submit(database, payload(1), "r1")
+        async with database.unit_of_work() as uow:
+            await uow.cases.transition(number, status=CaseStatus.WITHDRAWN, action="withdraw", actor="wang",
+                                       note="本人撤回", at=NOW + timedelta(hours=1))
+            first = await uow.cases.add_note(number, author="wang", body="电话联系", at=NOW)
+            await uow.cases.add_note(number, author="li", body="已核实", at=NOW)
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            history = await uow.cases.history(number)
+            assert [(e.status, e.action, e.actor, e.note) for e in history][-1] == (
+                CaseStatus.WITHDRAWN, "withdraw", "wang", "本人撤回"
+            )
+            assert [(n.author, n.body) for n in await uow.cases.notes(number)] == [("wang", "电话联系"), ("li", "已核实")]
+            assert (await uow.cases.notes(number))[0].id == first.id
+            with pytest.raises(LookupError):
+                await uow.cases.notes("YM0")
+
+    async def test_unknown_assignee_is_refused(self, database):
+        number = await submit(database, payload(1), "r1")
+        async with database.unit_of_work() as uow:
+            with pytest.raises(LookupError):
+                await uow.cases.transition(number, status=CaseStatus.ASSIGNED, action="assign", actor="x",
+                                           note="", at=NOW, assigned_to="nobody")
+
+
+class TestIdempotencyAndNotifications:
+    async def test_a_stored_response_is_found_by_owner_and_key(self, database):
+        response = StoredResponse("h" * 64, 201, {"number": "YM1"})
+        async with database.unit_of_work() as uow:
+            await uow.idempotency.lock("bot", "k1")
+            assert await uow.idempotency.get("bot", "k1") is None
+            await uow.idempotency.put("bot", "k1", response, at=NOW)
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            assert await uow.idempotency.get("bot", "k1") == response
+            assert await uow.idempotency.get("other", "k1") is None
+
+    async def test_notifications_are_listed_per_resident_in_order(self, database):
+        number = await submit(database, payload(1), "r1")
+        async with database.unit_of_work() as uow:
+            resident = (await uow.cases.get(number)).resident_id
+            await uow.notifications.add(resident_id=resident, application_number=None, kind="reminder",
+                                        params={"n": 1}, at=NOW)
+            await uow.commit()
+            found = await uow.notifications.for_resident(resident)
+        assert [(n.kind, n.application_number, n.status) for n in found] == [
+            ("submitted", number, "pending"), ("assessed", number, "pending"), ("reminder", None, "pending")
+        ]
