@@ -10,13 +10,26 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from stdnum.cn import ric
+from stdnum.exceptions import ValidationError as StdnumError
 
 SCHEMA_VERSION = 1
 
 Money = Decimal
+
+
+def _resident_id(value: str) -> str:
+    """The check digit and birth date of a resident ID number must be right, not only its shape."""
+    try:
+        return ric.validate(value)
+    except StdnumError:
+        raise ValueError("not a valid resident ID number (check digit or birth date)") from None
+
+
+IdNumber = Annotated[str, Field(pattern=r"^\d{17}[\dX]$"), AfterValidator(_resident_id)]
 
 
 class ForWhom(StrEnum):
@@ -94,7 +107,7 @@ class Applicant(_Model):
     relationship: Relationship | None = None
     proxy_name: str | None = None
     name: str = Field(min_length=1, max_length=60)
-    id_number: str = Field(pattern=r"^\d{17}[\dX]$")
+    id_number: IdNumber
     mobile: str = Field(pattern=r"^1\d{10}$", description="Contact mobile number, 11 digits.")
 
 
@@ -106,7 +119,7 @@ class Region(_Model):
 class Member(_Model):
     relation: MemberRelation
     age: int = Field(ge=0, le=130)
-    id_number: str | None = Field(default=None, pattern=r"^\d{17}[\dX]$")
+    id_number: IdNumber | None = None
     health: Health
     disability_grade: int | None = Field(default=None, ge=1, le=4, description="1 (most severe) to 4; null for none.")
     work: Work

@@ -1,16 +1,92 @@
-"""The project's aiohttp application: built by a factory, nothing opened at import."""
+"""The project's aiohttp application: built by a factory, nothing opened at import.
+
+It serves ``/healthz``, the API under ``/api/v1`` and its OpenAPI document; channels add their
+routes (the Telegram webhook). The database and the services live in the application, opened
+and closed by ``cleanup_ctx``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
+from functools import lru_cache
+
 from aiohttp import web
 
+from backend.api.auth import bearer_auth
+from backend.api.errors import errors_as_json
+from backend.api.keys import CASES, CLOCK, CONFIG, DATABASE, INTAKE, PACK, PACKS, TRANSLATIONS
+from backend.api.openapi import openapi_document
+from backend.api.routes import ENDPOINTS
+from backend.cases.ports import Role
+from backend.cases.service import CaseService
+from backend.config import Config
+from backend.db.database import Database
+from backend.db.migrate import upgrade
+from backend.intake import IdHasher, IntakeService
+from backend.policy.pack import Pack, load_pack
+from locales import Translations
 
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def init_app() -> web.Application:
-    """The application with the backend's routes; channels add theirs (the Telegram webhook)."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def init_app(
+    config: Config,
+    *,
+    database: Database | None = None,
+    clock: Callable[[], datetime] = _utc_now,
+    review_days: int = 10,
+) -> web.Application:
+    """The application over ``config``; pass ``database`` to share an open one (it is then not closed here)."""
+    roles: dict[tuple[str, str], frozenset[Role]] = {}
+
+    def roles_of(request: web.Request) -> frozenset[Role] | None:
+        resource = request.match_info.route.resource
+        return roles.get((request.method, resource.canonical if resource else ""))
+
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[errors_as_json, bearer_auth(roles_of)])
+    pack = load_pack(config.pack)
+    cases = CaseService(pack)
+    app[CONFIG] = config
+    app[PACK] = pack
+    app[PACKS] = lru_cache(maxsize=8)(load_pack)
+    app[CASES] = cases
+    app[INTAKE] = IntakeService(IdHasher(config.secret_key), review_days=review_days, pack=pack, cases=cases)
+    app[CLOCK] = clock
+    app[TRANSLATIONS] = Translations(timezone=pack.regions.timezone)
     app.router.add_get("/healthz", health)
+    openapi = openapi_document()
+
+    async def serve_openapi(_request: web.Request) -> web.Response:
+        return web.json_response(openapi)
+
+    app.router.add_get("/api/v1/openapi.json", serve_openapi)
+    for endpoint in ENDPOINTS:
+        app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
+        roles[(endpoint.method, endpoint.path)] = endpoint.roles
+    app.cleanup_ctx.append(_database(config, database))
     return app
+
+
+def _database(config: Config, shared: Database | None) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        if shared is not None:
+            app[DATABASE] = shared
+            yield
+            return
+        if config.embedded:
+            await upgrade(config.database_url)
+        database = Database(config.database_url)
+        await database.connect()
+        app[DATABASE] = database
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    return context

@@ -28,7 +28,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
     """Run until ``stop`` is set (by SIGTERM or SIGINT when not given)."""
     stop = stop or _stop_on_signals()
     runtime = await open_runtime(config, html_translations=Translations(html=True))
-    app = init_app()
+    app = init_app(runtime.config, database=runtime.database)
     bot = None
     if config.telegram_token:
         from bot.telegram.service import TelegramBot, TelegramSettings

@@ -84,7 +84,7 @@ async def test_a_resident_applies_in_chinese_by_polling(emulator, database, poll
     assert all(a.get("callback_query_id") for a in user.callback_answers())
 
 
-async def test_a_resident_applies_in_english_by_webhook(emulator, database, telegram_conversations):
+async def test_a_resident_applies_in_english_by_webhook(emulator, database, telegram_conversations, config):
     port = unused_port()
     bot = TelegramBot(
         telegram_conversations,
@@ -97,7 +97,7 @@ async def test_a_resident_applies_in_english_by_webhook(emulator, database, tele
             )
         ),
     )
-    app = init_app()
+    app = init_app(config, database=database)
     add_webhook_route(app, bot, "s3cret")
     runner = web.AppRunner(app)
     await runner.setup()
@@ -114,10 +114,10 @@ async def test_a_resident_applies_in_english_by_webhook(emulator, database, tele
         await runner.cleanup()
 
 
-async def test_the_webhook_refuses_a_call_without_the_secret(emulator, telegram_conversations):
+async def test_the_webhook_refuses_a_call_without_the_secret(emulator, telegram_conversations, config):
     from aiohttp.test_utils import TestClient, TestServer
 
-    app = init_app()
+    app = init_app(config)
     bot = TelegramBot(
         telegram_conversations,
         TelegramSettings(token=emulator.token, api_base_url=emulator.url, webhook_url="http://x/telegram/webhook"),

@@ -117,7 +117,7 @@ def test_the_household_of_an_application() -> None:
         {
             "locale": "zh_CN",
             "consent": {"version": 1, "given_at": datetime(2025, 6, 1, tzinfo=UTC)},
-            "applicant": {"for_whom": "self", "name": "张三", "id_number": "110105194912310021", "mobile": "13800138000"},
+            "applicant": {"for_whom": "self", "name": "张三", "id_number": "11010519491231002X", "mobile": "13800138000"},
             "region": {"district": "minghu", "office": "hubin"},
             "members": [{"relation": "self", "age": 75, "health": "chronic", "work": "retired"}],
             "other_income": {"pension": "300"},

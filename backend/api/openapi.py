@@ -1,0 +1,88 @@
+"""The OpenAPI 3.1 document, built from the endpoint table and its pydantic models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from backend.api.routes import ENDPOINTS, Endpoint
+from backend.api.schemas import Error
+
+_REF = "#/components/schemas/{model}"
+
+
+def _models() -> list[tuple[type[BaseModel], str]]:
+    """Each model once, in the mode it is used in: request bodies validated, responses serialised."""
+    found: dict[str, tuple[type[BaseModel], str]] = {"Error": (Error, "serialization")}
+    for endpoint in ENDPOINTS:
+        if endpoint.body is not None:
+            found[endpoint.body.__name__] = (endpoint.body, "validation")
+        if endpoint.response is not None:
+            found[endpoint.response.__name__] = (endpoint.response, "serialization")
+    return list(found.values())
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    return {"$ref": _REF.format(model=model.__name__)}
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _operation(endpoint: Endpoint, query_schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        for name in re.findall(r"{(\w+)}", endpoint.path)
+    ]
+    if endpoint.query is not None:
+        schema = query_schemas[endpoint.query.__name__]
+        parameters += [
+            {"name": name, "in": "query", "required": False, "schema": prop}
+            for name, prop in schema.get("properties", {}).items()
+        ]
+    if endpoint.path == "/api/v1/applications" and endpoint.method == "POST":
+        parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
+                           "schema": {"type": "string", "maxLength": 128},
+                           "description": "Retries with the same key get the first response back"})
+    response = endpoint.response
+    ok_schema = {"type": "array", "items": _ref(response)} if endpoint.many and response else (_ref(response) if response else {})
+    responses: dict[str, Any] = {str(endpoint.status): {"description": "OK", "content": _json(ok_schema)}}
+    for status in sorted({400, 401, 403, *endpoint.errors}):
+        responses[str(status)] = {"description": _REASONS[status], "content": _json(_ref(Error))}
+    operation: dict[str, Any] = {
+        "summary": endpoint.summary,
+        "operationId": endpoint.handler.__name__,
+        "description": "Roles: " + ", ".join(sorted(r.value for r in endpoint.roles)),
+        "parameters": parameters,
+        "responses": responses,
+    }
+    if endpoint.body is not None:
+        operation["requestBody"] = {"required": True, "content": _json(_ref(endpoint.body))}
+    return operation
+
+
+_REASONS = {400: "Bad JSON", 401: "No or bad token", 403: "Not allowed for this role or office",
+            404: "Not found", 409: "Conflict with the case's state", 422: "A field is invalid (named)"}
+
+
+def openapi_document() -> dict[str, Any]:
+    _, definitions = models_json_schema(_models(), ref_template=_REF)
+    query_models = {e.query.__name__: e.query.model_json_schema() for e in ENDPOINTS if e.query is not None}
+    paths: dict[str, dict[str, Any]] = {}
+    for endpoint in ENDPOINTS:
+        paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint, query_models)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Yimen API", "version": "1", "description": "Applications, cases and assessments."},
+        "servers": [{"url": "/"}],
+        "components": {
+            "schemas": definitions.get("$defs", {}),
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }

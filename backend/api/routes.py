@@ -1,0 +1,332 @@
+"""The API's endpoints, declared once as data: the router and the OpenAPI document both read them.
+
+Each endpoint names the roles that may call it; a caseworker or supervisor is further kept to
+their own office's cases by the case service.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+
+from backend.api.errors import ApiError, invalid
+from backend.api.keys import CASES, CLOCK, DATABASE, INTAKE, PACK, PACKS, TRANSLATIONS, USER
+from backend.api.schemas import (
+    ActionIn,
+    ApplicationCreated,
+    AssessIn,
+    AssessOut,
+    CaseDetail,
+    CaseFilter,
+    CaseList,
+    CaseSummary,
+    CreateApplication,
+    Error,
+    FieldError,
+    Me,
+    NoteIn,
+    NoteOut,
+    StatusEventOut,
+)
+from backend.cases.lifecycle import OPEN, Lifecycle
+from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, Role, StoredResponse, User
+from backend.cases.service import ActionRequest, Forbidden, sees_id_numbers
+from backend.intake import Duplicate
+from backend.privacy import mask_id_number
+
+STAFF = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN})
+ANYONE = frozenset(Role)
+CREATORS = frozenset({Role.BOT_SERVICE, Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN})
+_LIFECYCLE = Lifecycle()
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    method: str
+    path: str
+    handler: Handler
+    roles: frozenset[Role]
+    summary: str
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    many: bool = False  # the response is a list of ``response``
+
+
+async def _body(request: web.Request, model: type[BaseModel]) -> Any:
+    raw = await request.read()
+    if not raw:
+        raise ApiError(400, "bad_json", "a JSON body is required")
+    data = json.loads(raw)  # a JSONDecodeError becomes a 400
+    return model.model_validate(data)
+
+
+def _query(request: web.Request, model: type[BaseModel]) -> Any:
+    try:
+        return model.model_validate(dict(request.query))
+    except ValidationError as error:
+        raise invalid(error) from None
+
+
+def _number(request: web.Request) -> str:
+    return request.match_info["number"]
+
+
+def _now(request: web.Request) -> datetime:
+    return request.app[CLOCK]()
+
+
+def _summary(case: Case, now: datetime) -> dict[str, Any]:
+    overdue = case.deadline_at is not None and case.deadline_at < now and case.status in OPEN
+    return CaseSummary(
+        number=case.number,
+        status=case.status,
+        office=case.office,
+        district=case.district,
+        layer=case.layer,
+        resilience_level=case.resilience_level,
+        emergency=case.emergency,
+        overdue=overdue,
+        queues=list(case.queues),
+        station=case.station,
+        deadline_at=case.deadline_at,
+        assigned_to=case.assigned_to,
+        submitted_at=case.submitted_at,
+        updated_at=case.updated_at,
+    ).model_dump(mode="json")
+
+
+def _detail(case: Case, user: User, now: datetime) -> dict[str, Any]:
+    application = case.payload if sees_id_numbers(user) else _masked(case.payload)
+    return {
+        **_summary(case, now),
+        "proposed_by": case.proposed_by,
+        "decision": case.decision,
+        "allowed_actions": [a.value for a in _LIFECYCLE.allowed(case.status)],
+        "application": application,
+        "assessment": case.assessment,
+    }
+
+
+def _masked(payload: dict[str, Any]) -> dict[str, Any]:
+    applicant = {**payload["applicant"], "id_number": mask_id_number(payload["applicant"]["id_number"])}
+    members = [
+        {**m, "id_number": mask_id_number(m["id_number"])} if m.get("id_number") else m for m in payload["members"]
+    ]
+    return {**payload, "applicant": applicant, "members": members}
+
+
+async def me(request: web.Request) -> web.Response:
+    user = request[USER]
+    return web.json_response(
+        Me(username=user.username, display_name=user.display_name, role=user.role.value, office=user.office).model_dump()
+    )
+
+
+async def create_application(request: web.Request) -> web.Response:
+    """Idempotent when an ``Idempotency-Key`` header is sent: a retry gets the first response back."""
+    user: User = request[USER]
+    raw = await request.read()
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not 1 <= len(key) <= 128:
+        raise ApiError(400, "invalid", "Idempotency-Key must be 1–128 characters",
+                       fields=[FieldError(field="Idempotency-Key", message="1–128 characters")])
+    body: CreateApplication = await _body(request, CreateApplication)
+    pack = request.app[PACK]
+    office = body.application.region.office
+    district = pack.regions.district_of(office)
+    if district is None:
+        raise ApiError(422, "invalid", f"unknown office {office!r}",
+                       fields=[FieldError(field="application.region.office", message="not an office of the region")])
+    if district.code != body.application.region.district:
+        raise ApiError(422, "invalid", f"office {office!r} is in district {district.code!r}",
+                       fields=[FieldError(field="application.region.district", message=f"{office} is in {district.code}")])
+    if user.role in OFFICE_ROLES and office != user.office:
+        raise Forbidden(f"you work for {user.office}, not {office}")
+    request_hash = hashlib.sha256(raw).hexdigest()
+    now = _now(request)
+    async with request.app[DATABASE].unit_of_work() as uow:
+        if key is not None:
+            await uow.idempotency.lock(user.username, key)
+            stored = await uow.idempotency.get(user.username, key)
+            if stored is not None:
+                if stored.request_hash != request_hash:
+                    raise ApiError(422, "idempotency_mismatch", "this Idempotency-Key was used for a different request")
+                return web.json_response(stored.body, status=stored.status, headers={"Idempotent-Replayed": "true"})
+        resident = await uow.residents.identify(body.resident.channel, body.resident.external_id, now=now)
+        for position, document_id in enumerate(body.document_ids):
+            document = await uow.documents.get(document_id)
+            if document is None or document.resident_id != resident.id:
+                raise ApiError(422, "invalid", "unknown document",
+                               fields=[FieldError(field=f"document_ids.{position}", message="no such document of this resident")])
+        payload = body.application.model_dump(mode="json", exclude={"document_ids"})
+        outcome = await request.app[INTAKE].submit(
+            uow, payload, resident_id=resident.id, document_ids=body.document_ids, now=now
+        )
+        if isinstance(outcome, Duplicate):
+            status = 409
+            response = Error(
+                error="duplicate",
+                message=f"the household already has an open application {outcome.existing.number}",
+                number=outcome.existing.number,
+                status=outcome.existing.status,
+            ).model_dump(mode="json", exclude_none=True)
+        else:
+            status = 201
+            summary = outcome.application
+            response = ApplicationCreated(
+                number=summary.number,
+                status=summary.status,
+                office=summary.office,
+                submitted_at=summary.submitted_at,
+                review_by=outcome.review_by,
+            ).model_dump(mode="json")
+            # The stored status is where the case stands after assessment and assignment.
+            case = await uow.cases.get(summary.number)
+            if case is not None:
+                response["status"] = case.status.value
+        if key is not None:
+            await uow.idempotency.put(user.username, key, StoredResponse(request_hash, status, response), at=now)
+        await uow.audit.record(actor=user.username, action="case.create", target=response.get("number", ""),
+                               details={"duplicate": status == 409}, at=now)
+        await uow.commit()
+    return web.json_response(response, status=status)
+
+
+async def list_applications(request: web.Request) -> web.Response:
+    user: User = request[USER]
+    filters: CaseFilter = _query(request, CaseFilter)
+    query = CaseQuery(
+        office=filters.office,
+        layer=filters.layer,
+        resilience_level=filters.level,
+        status=filters.status,
+        emergency=filters.emergency,
+        overdue=filters.overdue,
+        assigned_to=filters.assigned_to,
+        limit=filters.limit,
+        offset=filters.offset,
+    )
+    now = _now(request)
+    async with request.app[DATABASE].unit_of_work() as uow:
+        cases, total = await request.app[CASES].list(uow, user, query, now=now)
+    body = CaseList.model_construct(items=[], total=total, limit=filters.limit, offset=filters.offset).model_dump()
+    body["items"] = [_summary(c, now) for c in cases]
+    return web.json_response(body)
+
+
+async def get_application(request: web.Request) -> web.Response:
+    user: User = request[USER]
+    now = _now(request)
+    async with request.app[DATABASE].unit_of_work() as uow:
+        case = await request.app[CASES].get(uow, user, _number(request), now=now)
+        await uow.commit()  # the audited read
+    return web.json_response(_detail(case, user, now))
+
+
+async def act_on_application(request: web.Request) -> web.Response:
+    user: User = request[USER]
+    body: ActionIn = await _body(request, ActionIn)
+    action = ActionRequest(
+        action=body.action,
+        note=body.note,
+        assignee=body.assignee,
+        question=body.question,
+        visit_at=body.visit_at,
+        package=tuple(body.package) if body.package is not None else None,
+        amount=body.amount,
+        reasons=tuple(body.reasons),
+    )
+    now = _now(request)
+    async with request.app[DATABASE].unit_of_work() as uow:
+        case = await request.app[CASES].act(uow, user, _number(request), action, now=now)
+        await uow.commit()
+    return web.json_response(_detail(case, user, now))
+
+
+async def history(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].unit_of_work() as uow:
+        events = await request.app[CASES].history(uow, request[USER], _number(request))
+    return web.json_response(
+        [StatusEventOut(status=e.status, action=e.action, actor=e.actor, note=e.note, at=e.at).model_dump(mode="json")
+         for e in events]
+    )
+
+
+async def list_notes(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].unit_of_work() as uow:
+        notes = await request.app[CASES].notes(uow, request[USER], _number(request))
+    return web.json_response([NoteOut(id=n.id, author=n.author, body=n.body, at=n.at).model_dump(mode="json")
+                              for n in notes])
+
+
+async def add_note(request: web.Request) -> web.Response:
+    body: NoteIn = await _body(request, NoteIn)
+    async with request.app[DATABASE].unit_of_work() as uow:
+        note = await request.app[CASES].add_note(uow, request[USER], _number(request), body.body, now=_now(request))
+        await uow.commit()
+    return web.json_response(NoteOut(id=note.id, author=note.author, body=note.body, at=note.at).model_dump(mode="json"),
+                             status=201)
+
+
+async def assess_household(request: web.Request) -> web.Response:
+    from backend.policy.assess import assess
+    from backend.policy.errors import PackError, UnknownRegion
+    from backend.policy.explain import explain
+    from backend.policy.parameters import ParameterNotInForce
+
+    body: AssessIn = await _body(request, AssessIn)
+    try:
+        pack = request.app[PACKS](body.region) if body.region else request.app[PACK]
+    except PackError:
+        raise ApiError(422, "invalid", f"unknown region {body.region!r}",
+                       fields=[FieldError(field="region", message="no policy pack of that name")]) from None
+    on = body.date or _now(request).astimezone(ZoneInfo(pack.regions.timezone)).date()
+    try:
+        result = assess(body.household, on, pack)
+    except UnknownRegion as error:
+        raise ApiError(422, "invalid", str(error),
+                       fields=[FieldError(field="household.region.office", message=str(error))]) from None
+    except ParameterNotInForce as error:
+        raise ApiError(422, "invalid", str(error), fields=[FieldError(field="date", message=str(error))]) from None
+    explanation = None
+    if body.lang:
+        messages = request.app[TRANSLATIONS](body.lang)
+        explanation = explain(result, messages, pack.regions)
+    return web.json_response(AssessOut(assessment=result.as_json(), explanation=explanation).model_dump(mode="json"))
+
+
+E = Endpoint
+ENDPOINTS: tuple[Endpoint, ...] = (
+    E("GET", "/api/v1/me", me, ANYONE, "The signed-in user", response=Me),
+    E("POST", "/api/v1/applications", create_application, CREATORS,
+      "Submit an application (idempotent with an Idempotency-Key header)",
+      body=CreateApplication, response=ApplicationCreated, status=201, errors=(409, 422)),
+    E("GET", "/api/v1/applications", list_applications, STAFF, "List cases (office staff: their office)",
+      query=CaseFilter, response=CaseList, errors=(422,)),
+    E("GET", "/api/v1/applications/{number}", get_application, STAFF, "One case, with its assessment (audited)",
+      response=CaseDetail, errors=(404,)),
+    E("POST", "/api/v1/applications/{number}/actions", act_on_application, STAFF,
+      "Apply a lifecycle action (assign, request_info, propose, approve, reject, …)",
+      body=ActionIn, response=CaseDetail, errors=(404, 409, 422)),
+    E("GET", "/api/v1/applications/{number}/history", history, STAFF, "The case's status events, oldest first",
+      response=StatusEventOut, many=True, errors=(404,)),
+    E("GET", "/api/v1/applications/{number}/notes", list_notes, STAFF, "The case's notes",
+      response=NoteOut, many=True, errors=(404,)),
+    E("POST", "/api/v1/applications/{number}/notes", add_note, STAFF, "Add a note to a case",
+      body=NoteIn, response=NoteOut, status=201, errors=(404, 422)),
+    E("POST", "/api/v1/assess", assess_household, ANYONE, "Assess a household under a policy pack (nothing stored)",
+      body=AssessIn, response=AssessOut, errors=(422,)),
+)

@@ -1,0 +1,146 @@
+"""Request and response bodies of the API; the OpenAPI document is built from these models."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from datetime import date as Date
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from backend.application import ApplicationV1
+from backend.cases.lifecycle import CaseAction, CaseStatus
+from backend.policy.household import Household
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class FieldError(BaseModel):
+    field: str = Field(description="Dotted path of the offending field, e.g. application.members.0.age")
+    message: str
+
+
+class Error(BaseModel):
+    error: str = Field(description="A stable code: bad_json, invalid, unauthorized, forbidden, not_found, "
+                       "illegal_transition, refused, duplicate, idempotency_mismatch")
+    message: str
+    fields: list[FieldError] = []
+    status: CaseStatus | None = Field(None, description="The case's current status (illegal_transition)")
+    number: str | None = Field(None, description="The open application of the household (duplicate)")
+
+
+class ResidentRef(_Body):
+    channel: str = Field(min_length=1, max_length=32, examples=["telegram"])
+    external_id: str = Field(min_length=1, max_length=255, description="The resident's id on that channel")
+
+
+class CreateApplication(_Body):
+    resident: ResidentRef
+    application: ApplicationV1
+    document_ids: list[str] = Field(default=[], description="Documents the resident uploaded before submitting")
+
+
+class ApplicationCreated(BaseModel):
+    number: str
+    status: CaseStatus
+    office: str
+    submitted_at: datetime
+    review_by: date = Field(description="The date by which the office reviews the application")
+
+
+class CaseSummary(BaseModel):
+    number: str
+    status: CaseStatus
+    office: str
+    district: str
+    layer: str | None
+    resilience_level: int | None
+    emergency: bool
+    overdue: bool
+    queues: list[str]
+    station: str | None
+    deadline_at: datetime | None
+    assigned_to: str | None
+    submitted_at: datetime
+    updated_at: datetime
+
+
+class CaseDetail(CaseSummary):
+    proposed_by: str | None
+    decision: dict[str, Any] | None
+    allowed_actions: list[CaseAction]
+    application: dict[str, Any] = Field(description="The application as submitted (ID numbers masked unless the "
+                                        "role verifies identities)")
+    assessment: dict[str, Any] | None
+
+
+class CaseList(BaseModel):
+    items: list[CaseSummary]
+    total: int
+    limit: int
+    offset: int
+
+
+class CaseFilter(_Body):
+    office: str | None = None
+    layer: Literal["tekun", "dibao", "dibao_marginal", "rigid_expense", "watch", "none"] | None = None
+    level: int | None = Field(None, ge=1, le=3, description="Resilience level, 1 = weakest")
+    status: CaseStatus | None = None
+    emergency: bool | None = None
+    overdue: bool | None = None
+    assigned_to: str | None = None
+    limit: int = Field(50, ge=1, le=200)
+    offset: int = Field(0, ge=0)
+
+
+class ActionIn(_Body):
+    action: CaseAction
+    note: str = Field("", max_length=2000)
+    assignee: str | None = Field(None, description="assign: the caseworker's username")
+    question: str | None = Field(None, max_length=1000, description="request_info: what the resident should send")
+    visit_at: AwareDatetime | None = Field(None, description="schedule_visit: when")
+    package: list[str] | None = Field(None, description="propose: assistance codes (default: the assessment's)")
+    amount: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2,
+                                   description="propose: CNY per month (default: the benefit estimate)")
+    reasons: list[str] = Field([], description="reject: the reasons, at least one")
+
+
+class StatusEventOut(BaseModel):
+    status: CaseStatus
+    action: str | None
+    actor: str
+    note: str
+    at: datetime
+
+
+class NoteIn(_Body):
+    body: str = Field(min_length=1, max_length=4000)
+
+
+class NoteOut(BaseModel):
+    id: int
+    author: str
+    body: str
+    at: datetime
+
+
+class AssessIn(_Body):
+    household: Household
+    date: Date | None = Field(None, description="Whose parameters apply (default: today in the region)")
+    region: str | None = Field(None, description="The policy pack (default: the server's)")
+    lang: Literal["zh_CN", "en"] | None = Field(None, description="Also explain the result in this language")
+
+
+class AssessOut(BaseModel):
+    assessment: dict[str, Any]
+    explanation: list[str] | None = None
+
+
+class Me(BaseModel):
+    username: str
+    display_name: str
+    role: str
+    office: str | None

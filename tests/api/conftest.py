@@ -1,0 +1,49 @@
+"""An API application over the test database, its clock fixed, and staff with tokens."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+
+from backend.cases.ports import Role
+from backend.config import Config
+from backend.db.database import Database
+from backend.web import init_app
+from tests.cases.helpers import NOW, add_staff, payload
+
+
+@pytest.fixture
+def config(tmp_path: Path, database_url: str) -> Config:
+    return Config(database_url=database_url, locale="zh_CN", data_dir=tmp_path / "data", secret_key=b"k")
+
+
+@pytest.fixture
+async def client(config: Config, database: Database) -> AsyncIterator[TestClient]:
+    async with TestClient(TestServer(init_app(config, database=database, clock=lambda: NOW))) as client:
+        yield client
+
+
+@pytest.fixture
+async def tokens(database: Database) -> dict[str, str]:
+    """One account per role: two caseworkers and a supervisor of hubin, a caseworker of wenchang."""
+    accounts = {
+        "wang": (Role.CASEWORKER, "hubin"),
+        "li": (Role.CASEWORKER, "hubin"),
+        "boss": (Role.SUPERVISOR, "hubin"),
+        "zhao": (Role.CASEWORKER, "wenchang"),
+        "root": (Role.ADMIN, None),
+        "bot": (Role.BOT_SERVICE, None),
+    }
+    return {name: (await add_staff(database, name, role, office)).token for name, (role, office) in accounts.items()}
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def create_body(serial: int = 1, office: str = "hubin", resident: str = "tg-1", **kw: Any) -> dict[str, Any]:
+    return {"resident": {"channel": "telegram", "external_id": resident}, "application": payload(serial, office, **kw)}
