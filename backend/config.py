@@ -31,6 +31,9 @@ class Config:
         webhook_url: receive updates by webhook at this public URL instead of polling (``YIMEN_WEBHOOK_URL``).
         webhook_secret: the secret Telegram sends with each webhook call (``YIMEN_WEBHOOK_SECRET``).
         http_host, http_port: where ``yimen serve`` listens (``YIMEN_HTTP_HOST``, ``YIMEN_HTTP_PORT``).
+        api_url, api_token: the API a bot run apart submits to, and its bot-service token
+            (``YIMEN_API_URL``, ``YIMEN_API_TOKEN``; only for ``yimen serve --role bot``).
+        tick_seconds: how often the worker looks for due reminders and expiries (``YIMEN_TICK_SECONDS``).
     """
 
     database_url: str
@@ -45,6 +48,9 @@ class Config:
     webhook_secret: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8080
+    api_url: str | None = None
+    api_token: str | None = None
+    tick_seconds: float = 60.0
 
     @property
     def embedded(self) -> bool:
@@ -77,6 +83,9 @@ class Config:
             webhook_secret=env.get("YIMEN_WEBHOOK_SECRET") or None,
             http_host=env.get("YIMEN_HTTP_HOST") or "127.0.0.1",
             http_port=_port(env.get("YIMEN_HTTP_PORT")),
+            api_url=(env.get("YIMEN_API_URL") or "").rstrip("/") or None,
+            api_token=env.get("YIMEN_API_TOKEN") or None,
+            tick_seconds=_seconds(env.get("YIMEN_TICK_SECONDS")),
         )
 
 
@@ -86,6 +95,18 @@ def _port(raw: str | None) -> int:
     if not raw.isdigit() or not 0 <= int(raw) < 65536:
         raise ConfigError(f"YIMEN_HTTP_PORT must be a port number, not {raw!r}")
     return int(raw)
+
+
+def _seconds(raw: str | None) -> float:
+    if not raw:
+        return 60.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"YIMEN_TICK_SECONDS must be a positive number of seconds, not {raw!r}")
+    return value
 
 
 def _local_secret(data_dir: Path) -> bytes:

@@ -9,7 +9,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from backend.application import ApplicationV1
 from backend.cases.routing import route
@@ -40,6 +40,16 @@ class Submitted:
 @dataclass(frozen=True, slots=True)
 class Duplicate:
     existing: ApplicationSummary
+
+
+class Intake(Protocol):
+    """What the conversation needs of the backend: in process (IntakeService) or over HTTP."""
+
+    async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None: ...
+
+    async def submit(
+        self, uow: UnitOfWork, payload: dict[str, Any], *, resident_id: str, document_ids: list[str], now: datetime
+    ) -> Submitted | Duplicate: ...
 
 
 class IntakeService:

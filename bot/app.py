@@ -12,7 +12,7 @@ from backend.config import Config
 from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.documents import FileDocumentStorage
-from backend.intake import IdHasher, IntakeService
+from backend.intake import IdHasher, Intake, IntakeService
 from backend.policy.pack import load_pack
 from backend.policy.regions import RegionTree
 from bot.conversations import Conversations
@@ -59,8 +59,10 @@ def build_conversations(
     settings: Settings | None = None,
     translations: Translations | None = None,
     html_translations: Translations | None = None,
+    intake: Intake | None = None,
 ) -> Conversations:
-    """Wire the conversation runner over a connected database."""
+    """Wire the conversation runner over a connected database (submitting in process unless
+    another ``intake`` is given, e.g. one over HTTP)."""
     settings = settings or Settings()
     pack = load_pack(config.pack)
     regions = pack.regions
@@ -68,7 +70,7 @@ def build_conversations(
     return Conversations(
         database=database,
         engine=engine,
-        intake=IntakeService(IdHasher(config.secret_key), review_days=settings.review_days, pack=pack),
+        intake=intake or IntakeService(IdHasher(config.secret_key), review_days=settings.review_days, pack=pack),
         translations=translations or Translations(timezone=regions.timezone),
         storage=FileDocumentStorage(config.data_dir / "documents"),
         clock=clock,

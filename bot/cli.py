@@ -12,6 +12,7 @@ from pathlib import Path
 from backend.config import Config, ConfigError
 from backend.policy.cli import add_arguments as add_assess_arguments
 from backend.policy.cli import run as run_assess
+from backend.staff.cli import add_arguments as add_users_arguments
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -38,8 +39,18 @@ def _parser() -> argparse.ArgumentParser:
     assess = sub.add_parser("assess", help="assess one household under a policy pack (JSON, or sentences with --explain)")
     add_assess_arguments(assess)
 
+    users = sub.add_parser("users", help="staff and service accounts of the API")
+    add_users_arguments(users)
+
     sub.add_parser("tick", help="send the reminders and expiry notices that are due (for cron)")
-    sub.add_parser("serve", help="run the web application and, with TELEGRAM_BOT_TOKEN, the Telegram bot")
+    serve = sub.add_parser("serve", help="run the API and, with TELEGRAM_BOT_TOKEN, the Telegram bot")
+    serve.add_argument(
+        "--role",
+        choices=("all", "api", "bot", "worker"),
+        default="all",
+        help="run everything in one process (default), or one part: the API, the bot (which then submits "
+        "to YIMEN_API_URL), or the worker (reminders and expiry notices)",
+    )
     return parser
 
 
@@ -120,11 +131,17 @@ async def _tick(config: Config, args: argparse.Namespace) -> int:
 async def _serve(config: Config, args: argparse.Namespace) -> int:
     from bot.serve import serve
 
-    await serve(config)
+    await serve(config, role=args.role)
     return 0
 
 
-_COMMANDS = {"chat": _chat, "db": _db, "tick": _tick, "serve": _serve}
+async def _users(config: Config, args: argparse.Namespace) -> int:
+    from backend.staff.cli import run
+
+    return await run(config, args)
+
+
+_COMMANDS = {"chat": _chat, "db": _db, "tick": _tick, "serve": _serve, "users": _users}
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from backend.documents import FileDocumentStorage
-from backend.intake import Duplicate, IntakeService
+from backend.intake import Duplicate, Intake
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from flows import events as ev
 from flows.engine import Engine
@@ -119,7 +119,7 @@ class Conversations:
         *,
         database: Store,
         engine: Engine,
-        intake: IntakeService,
+        intake: Intake,
         translations: Translations,
         storage: FileDocumentStorage,
         clock: Callable[[], datetime],

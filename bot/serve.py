@@ -1,20 +1,33 @@
-"""``yimen serve``: the web application and, when configured, the Telegram bot, until SIGTERM."""
+"""``yimen serve``: the API, the Telegram bot and the worker, in one process or split by ``--role``.
+
+- ``all`` (default): everything in one process over one database connection pool.
+- ``api``: the HTTP API only.
+- ``bot``: the Telegram bot only; it submits applications to the API (``YIMEN_API_URL``) with
+  an idempotency key, and answers webhooks and ``/healthz`` on its own port.
+- ``worker``: reminders and expiry of unfinished applications, every ``YIMEN_TICK_SECONDS``.
+
+Each part stops cleanly on SIGTERM: the update in hand is finished and stored first.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
+from typing import Any
 
 from aiohttp import web
 
-from backend.config import Config
-from backend.web import init_app
-from bot.app import open_runtime
+from backend.config import Config, ConfigError
+from backend.web import health, init_app
+from bot.app import Runtime, open_runtime
 from locales import Translations
 
 log = logging.getLogger(__name__)
+
+ROLES = ("all", "api", "bot", "worker")
 
 TELEGRAM_OFF = (
     "Telegram is off: no TELEGRAM_BOT_TOKEN is set.\n"
@@ -24,11 +37,85 @@ TELEGRAM_OFF = (
 )
 
 
-async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
-    """Run until ``stop`` is set (by SIGTERM or SIGINT when not given)."""
+def _say(message: str) -> None:
+    print(f"yimen: {message}", file=sys.stderr, flush=True)
+
+
+def check_role(config: Config, role: str) -> None:
+    """Refuse a split that cannot work, before anything starts.
+
+    Raises:
+        ConfigError: the bot runs apart without an API to submit to, or on SQLite (whose single
+            write lock the bot's turn would hold while the API waits for it).
+    """
+    if role not in ROLES:
+        raise ConfigError(f"--role must be one of {', '.join(ROLES)}")
+    if role == "bot":
+        if not (config.api_url and config.api_token):
+            raise ConfigError("--role bot submits to the API: set YIMEN_API_URL and YIMEN_API_TOKEN "
+                              "(a bot-service token from 'yimen users add NAME --role bot-service')")
+        if config.embedded:
+            raise ConfigError("--role bot needs a database server shared with the API (YIMEN_DATABASE_URL); "
+                              "with the embedded SQLite database run everything in one process (--role all)")
+
+
+async def serve(config: Config, stop: asyncio.Event | None = None, *, role: str = "all") -> None:
+    """Run ``role`` until ``stop`` is set (by SIGTERM or SIGINT when not given)."""
+    check_role(config, role)
     stop = stop or _stop_on_signals()
-    runtime = await open_runtime(config, html_translations=Translations(html=True))
-    app = init_app(runtime.config, database=runtime.database)
+    if role == "api":
+        await _serve_api(config, stop)
+        return
+    runtime, client = await _runtime(config, role)
+    try:
+        if role == "worker":
+            await _work(runtime, stop)
+            return
+        app = init_app(config, database=runtime.database) if role == "all" else _bot_app()
+        await _serve_bot(runtime, app, stop, worker=False)
+    finally:
+        if client is not None:
+            await client.close()
+        await runtime.close()
+        _say("stopped")
+
+
+async def _runtime(config: Config, role: str) -> tuple[Runtime, Any]:
+    client = None
+    wiring: dict[str, Any] = {"html_translations": Translations(html=True)}
+    if role == "bot":
+        from backend.api.client import ApiClient
+        from backend.intake import IdHasher
+        from bot.remote_intake import RemoteIntake
+
+        assert config.api_url and config.api_token
+        client = ApiClient(config.api_url, config.api_token)
+        await client.start()
+        wiring["intake"] = RemoteIntake(client, IdHasher(config.secret_key))
+    return await open_runtime(config, **wiring), client
+
+
+async def _serve_api(config: Config, stop: asyncio.Event) -> None:
+    runner = web.AppRunner(init_app(config))
+    await runner.setup()
+    await web.TCPSite(runner, config.http_host, config.http_port).start()
+    _say(f"API listening on http://{config.http_host}:{config.http_port}")
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        _say("stopped")
+
+
+def _bot_app() -> web.Application:
+    """What a bot run apart serves over HTTP: its health and, when configured, the webhook."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app.router.add_get("/healthz", health)
+    return app
+
+
+async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event, *, worker: bool) -> None:
+    config = runtime.config
     bot = None
     if config.telegram_token:
         from bot.telegram.service import TelegramBot, TelegramSettings
@@ -49,20 +136,37 @@ async def serve(config: Config, stop: asyncio.Event | None = None) -> None:
         print(TELEGRAM_OFF, file=sys.stderr)
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, config.http_host, config.http_port)
-    await site.start()
-    print(f"yimen: listening on http://{config.http_host}:{config.http_port}", file=sys.stderr, flush=True)
+    await web.TCPSite(runner, config.http_host, config.http_port).start()
+    _say(f"listening on http://{config.http_host}:{config.http_port}")
+    ticking = asyncio.create_task(_work(runtime, stop)) if worker else None
     try:
         if bot is not None:
             await bot.start()
-            print("yimen: telegram bot started", file=sys.stderr, flush=True)
+            _say("telegram bot started")
         await stop.wait()
     finally:
         if bot is not None:
             await bot.stop()
+        if ticking is not None:
+            ticking.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticking
         await runner.cleanup()
-        await runtime.close()
-        print("yimen: stopped", file=sys.stderr, flush=True)
+
+
+async def _work(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Every ``tick_seconds``: remind residents of unfinished applications and expire stale ones."""
+    _say(f"worker started: every {runtime.config.tick_seconds:g} s")
+    while not stop.is_set():
+        try:
+            done = await runtime.conversations.tick()
+            if done:
+                log.info("reminded or expired %d sessions", len(done))
+        except Exception:
+            # One bad pass must not stop the worker; the next pass tries again.
+            log.exception("worker pass failed")
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(stop.wait(), runtime.config.tick_seconds)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -138,7 +138,6 @@ async def me(request: web.Request) -> web.Response:
 async def create_application(request: web.Request) -> web.Response:
     """Idempotent when an ``Idempotency-Key`` header is sent: a retry gets the first response back."""
     user: User = request[USER]
-    raw = await request.read()
     key = request.headers.get("Idempotency-Key")
     if key is not None and not 1 <= len(key) <= 128:
         raise ApiError(400, "invalid", "Idempotency-Key must be 1–128 characters",
@@ -155,7 +154,7 @@ async def create_application(request: web.Request) -> web.Response:
                        fields=[FieldError(field="application.region.district", message=f"{office} is in {district.code}")])
     if user.role in OFFICE_ROLES and office != user.office:
         raise Forbidden(f"you work for {user.office}, not {office}")
-    request_hash = hashlib.sha256(raw).hexdigest()
+    request_hash = _fingerprint(body)
     now = _now(request)
     async with request.app[DATABASE].unit_of_work() as uow:
         if key is not None:
@@ -165,7 +164,14 @@ async def create_application(request: web.Request) -> web.Response:
                 if stored.request_hash != request_hash:
                     raise ApiError(422, "idempotency_mismatch", "this Idempotency-Key was used for a different request")
                 return web.json_response(stored.body, status=stored.status, headers={"Idempotent-Replayed": "true"})
-        resident = await uow.residents.identify(body.resident.channel, body.resident.external_id, now=now)
+        if body.resident.id is not None:
+            resident = await uow.residents.get(body.resident.id)
+            if resident is None:
+                raise ApiError(422, "invalid", "unknown resident",
+                               fields=[FieldError(field="resident.id", message="no such resident")])
+        else:
+            assert body.resident.channel is not None and body.resident.external_id is not None
+            resident = await uow.residents.identify(body.resident.channel, body.resident.external_id, now=now)
         for position, document_id in enumerate(body.document_ids):
             document = await uow.documents.get(document_id)
             if document is None or document.resident_id != resident.id:
@@ -203,6 +209,13 @@ async def create_application(request: web.Request) -> web.Response:
                                details={"duplicate": status == 409}, at=now)
         await uow.commit()
     return web.json_response(response, status=status)
+
+
+def _fingerprint(body: CreateApplication) -> str:
+    """What makes two requests the same: everything but the submission time, which a retried
+    conversation turn stamps anew."""
+    data = body.model_dump(mode="json", exclude={"application": {"submitted_at"}})
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 async def list_applications(request: web.Request) -> web.Response:

@@ -7,7 +7,7 @@ from datetime import date as Date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from backend.application import ApplicationV1
 from backend.cases.lifecycle import CaseAction, CaseStatus
@@ -33,8 +33,17 @@ class Error(BaseModel):
 
 
 class ResidentRef(_Body):
-    channel: str = Field(min_length=1, max_length=32, examples=["telegram"])
-    external_id: str = Field(min_length=1, max_length=255, description="The resident's id on that channel")
+    """The resident: by Yimen's id (the bot, which shares the database), or by a channel identity."""
+
+    id: str | None = Field(None, max_length=64, description="Yimen's resident id")
+    channel: str | None = Field(None, min_length=1, max_length=32, examples=["telegram"])
+    external_id: str | None = Field(None, min_length=1, max_length=255, description="The resident's id on that channel")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> "ResidentRef":
+        if (self.id is None) == (self.channel is None or self.external_id is None):
+            raise ValueError("give either id, or channel and external_id")
+        return self
 
 
 class CreateApplication(_Body):

@@ -1,0 +1,91 @@
+"""``yimen users``: add staff and service accounts, list them, put them on duty, rotate tokens.
+
+A new token is printed once; only its hash is stored, so a lost token is replaced, not recovered.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import UTC, datetime
+from typing import TextIO
+
+from backend.cases.ports import DuplicateUser, Role
+from backend.config import Config
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="users_command", required=True)
+    add = sub.add_parser("add", help="create an account and print its API token once")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=[r.value for r in Role])
+    add.add_argument("--office", help="the street office (caseworkers and supervisors)")
+    add.add_argument("--name", help="the name residents and colleagues see (default: the username)")
+    add.add_argument("--telegram-id", help="the user's numeric Telegram id, to reach them in chat")
+    add.add_argument("--on-duty", action="store_true", help="takes emergencies as they arrive")
+    sub.add_parser("list", help="list accounts")
+    duty = sub.add_parser("duty", help="put a caseworker on or off duty")
+    duty.add_argument("username")
+    duty.add_argument("state", choices=("on", "off"))
+    rotate = sub.add_parser("rotate-token", help="replace an account's token (the old one stops working)")
+    rotate.add_argument("username")
+    deactivate = sub.add_parser("deactivate", help="stop an account (its token stops working)")
+    deactivate.add_argument("username")
+
+
+async def run(config: Config, args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    from backend.db.database import Database
+    from backend.db.migrate import upgrade
+    from backend.policy.pack import load_pack
+    from backend.staff.accounts import AccountError, add_user, rotate_token
+
+    out, err = out or sys.stdout, err or sys.stderr
+    if config.embedded:
+        await upgrade(config.database_url)
+    database = Database(config.database_url)
+    await database.connect()
+    try:
+        async with database.unit_of_work() as uow:
+            command = args.users_command
+            if command == "add":
+                account = await add_user(
+                    uow,
+                    load_pack(config.pack).regions,
+                    username=args.username,
+                    role=Role(args.role),
+                    office=args.office,
+                    display_name=args.name,
+                    telegram_id=args.telegram_id,
+                    on_duty=args.on_duty,
+                    now=datetime.now(UTC),
+                )
+                await uow.commit()
+                print(f"created {account.user.role.value} {account.user.username}"
+                      + (f" of {account.user.office}" if account.user.office else ""), file=out)
+                print(f"token (shown once, keep it secret): {account.token}", file=out)
+            elif command == "list":
+                for user in await uow.users.list():
+                    flags = [f for f, on in (("on duty", user.on_duty), ("inactive", not user.active)) if on]
+                    print("\t".join([user.username, user.role.value, user.office or "-", user.display_name,
+                                     ", ".join(flags)]).rstrip(), file=out)
+            elif command == "duty":
+                await uow.users.update(args.username, on_duty=args.state == "on")
+                await uow.commit()
+                print(f"{args.username} is {'on' if args.state == 'on' else 'off'} duty", file=out)
+            elif command == "rotate-token":
+                token = await rotate_token(uow, args.username)
+                await uow.commit()
+                print(f"new token for {args.username} (shown once): {token}", file=out)
+            elif command == "deactivate":
+                await uow.users.update(args.username, active=False)
+                await uow.commit()
+                print(f"{args.username} is deactivated", file=out)
+    except (AccountError, DuplicateUser) as error:
+        print(f"yimen users: {error}", file=err)
+        return 2
+    except LookupError as error:
+        print(f"yimen users: {error.args[0]}", file=err)
+        return 2
+    finally:
+        await database.dispose()
+    return 0

@@ -1,0 +1,51 @@
+"""The intake seen from a bot that runs apart from the API (``yimen serve --role bot``).
+
+Submissions go to the API over HTTP; the open-application lookup reads the shared database.
+The idempotency key is derived from the resident and the application's content, so a turn
+retried after a crash (or a timeout) sends the same key and gets the first answer back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from backend.api.client import ApiClient, review_date, summary_of
+from backend.intake import Duplicate, IdHasher, Submitted
+from backend.ports import ApplicationSummary, UnitOfWork
+
+
+def idempotency_key(resident_id: str, payload: dict[str, Any]) -> str:
+    content = {k: v for k, v in payload.items() if k != "submitted_at"}
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return f"intake-{resident_id}-{digest[:32]}"
+
+
+class RemoteIntake:
+    def __init__(self, client: ApiClient, hasher: IdHasher) -> None:
+        self._client = client
+        self._hash = hasher
+
+    async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None:
+        return await uow.applications.find_open([self._hash(n) for n in id_numbers])
+
+    async def submit(
+        self,
+        uow: UnitOfWork,
+        payload: dict[str, Any],
+        *,
+        resident_id: str,
+        document_ids: list[str],
+        now: datetime,
+    ) -> Submitted | Duplicate:
+        status, answer = await self._client.create_application(
+            resident_id=resident_id,
+            application=payload,
+            document_ids=document_ids,
+            key=idempotency_key(resident_id, payload),
+        )
+        if status == 409:
+            return Duplicate(summary_of(status, answer))
+        return Submitted(summary_of(status, answer), review_date(answer))
