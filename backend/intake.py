@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -98,13 +98,15 @@ class IntakeService:
             await uow.documents.attach(document_ids, summary.number)
         await self._notify(uow, resident_id, summary.number, ApplicationStatus.SUBMITTED, {}, now)
         if self._pack is not None:
-            await self._assess_and_route(uow, resident_id, summary.number, application, now)
+            status = await self._assess_and_route(uow, resident_id, summary.number, application, now)
+            summary = replace(summary, status=status)
         return Submitted(summary, now.date() + timedelta(days=self._review_days))
 
     async def _assess_and_route(
         self, uow: UnitOfWork, resident_id: str, number: str, application: ApplicationV1, now: datetime
-    ) -> None:
-        """Evaluate under the pack on the day of submission, route and assign, in the same transaction."""
+    ) -> ApplicationStatus:
+        """Evaluate under the pack on the day of submission, route and assign, in the same transaction;
+        the status the case is left in."""
         assert self._pack is not None and self._cases is not None
         result = assess(Household.from_application(application), now.date(), self._pack)
         path = route(application.region.office, result, self._pack, now)
@@ -122,7 +124,10 @@ class IntakeService:
         await self._notify(
             uow, resident_id, number, ApplicationStatus.ASSESSED, {"emergency": result.emergency}, now
         )
-        await self._cases.assign_on_arrival(uow, number, now=now)
+        assigned = await self._cases.assign_on_arrival(
+            uow, number, office=application.region.office, emergency=result.emergency, resident_id=resident_id, now=now
+        )
+        return ApplicationStatus.ASSIGNED if assigned else ApplicationStatus.ASSESSED
 
     @staticmethod
     async def _notify(

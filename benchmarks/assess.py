@@ -7,10 +7,11 @@ the clock starts, as the API will have validated its request body before it call
 Reports the rate, p50/p99 per assessment, and — for information — the rate with request
 validation and with the JSON form of the result included.
 
-The API half of the issue's benchmark (create-and-assess requests over loopback, SQLite and
-PostgreSQL) comes with the HTTP API.
+With ``--api``, also the API half (``benchmarks/api_load.py``): create-and-assess requests per
+second over loopback against ``yimen serve --role api``, on SQLite and on PostgreSQL.
 
-    python benchmarks/assess.py [--households 20000] [--seed 4]
+    python benchmarks/assess.py [--households 20000] [--seed 4] [--api [--requests 2000]
+        [--concurrency 16] [--postgres postgresql+asyncpg://postgres@127.0.0.1/yimen_bench]]
 """
 
 from __future__ import annotations
@@ -126,6 +127,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--households", type=int, default=20000)
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--api", action="store_true", help="also measure the API over loopback")
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--postgres", default="postgresql+asyncpg://postgres@127.0.0.1/yimen_bench",
+                        help="an empty PostgreSQL database to use (its public schema is dropped); '' skips it")
     args = parser.parse_args()
 
     rng = random.Random(args.seed)
@@ -154,7 +160,15 @@ def main() -> None:
     print("for information:")
     report("  validate the JSON body + assess", len(raw), *measure(pack, raw, validated)[:2], None)
     report("  assess + JSON form of the result and trace", len(built), *measure(pack, built, with_json)[:2], None)
-    print("The API half of this benchmark (create-and-assess over loopback) comes with the HTTP API.")
+    if args.api:
+        import asyncio
+
+        from benchmarks.api_load import run
+
+        households = [data for data, _ in raw[: args.requests]]
+        asyncio.run(run("SQLite", "sqlite", households, args.concurrency))
+        if args.postgres:
+            asyncio.run(run("PostgreSQL", args.postgres, households, args.concurrency))
 
 
 if __name__ == "__main__":

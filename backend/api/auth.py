@@ -2,21 +2,46 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from backend.api.errors import error_response
 from backend.api.keys import DATABASE, USER
-from backend.cases.ports import Role
+from backend.cases.ports import Role, User
 from backend.staff.accounts import authenticate
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 PUBLIC = frozenset({"/api/v1/openapi.json"})
 
 
-def bearer_auth(roles_of: Callable[[web.Request], frozenset[Role] | None]) -> Callable[..., Awaitable[web.StreamResponse]]:
+class RecentTokens:
+    """Tokens seen valid in the last ``ttl`` seconds, so a busy client is not looked up on every
+    request (on SQLite each lookup would queue for the write lock). A rotated or deactivated
+    token therefore stops working within ``ttl`` seconds, not at once."""
+
+    def __init__(self, ttl: float = 10.0, size: int = 1024, clock: Callable[[], float] = time.monotonic) -> None:
+        self._ttl, self._size, self._clock = ttl, size, clock
+        self._users: dict[str, tuple[User, float]] = {}
+
+    def get(self, token: str) -> User | None:
+        found = self._users.get(token)
+        if found is None or found[1] < self._clock():
+            return None
+        return found[0]
+
+    def put(self, token: str, user: User) -> None:
+        if len(self._users) >= self._size:
+            self._users.clear()
+        self._users[token] = (user, self._clock() + self._ttl)
+
+
+def bearer_auth(
+    roles_of: Callable[[web.Request], frozenset[Role] | None], recent: RecentTokens | None = None
+) -> Callable[..., Awaitable[web.StreamResponse]]:
     """A middleware: 401 without a valid token, 403 when the endpoint is not for the user's role."""
+    recent = recent or RecentTokens()
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -25,8 +50,13 @@ def bearer_auth(roles_of: Callable[[web.Request], frozenset[Role] | None]) -> Ca
         scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return error_response(401, "unauthorized", "send 'Authorization: Bearer <token>'")
-        async with request.app[DATABASE].unit_of_work() as uow:
-            user = await authenticate(uow, token.strip())
+        token = token.strip()
+        user = recent.get(token)
+        if user is None:
+            async with request.app[DATABASE].unit_of_work() as uow:
+                user = await authenticate(uow, token)
+            if user is not None:
+                recent.put(token, user)
         if user is None:
             return error_response(401, "unauthorized", "the token is not valid")
         roles = roles_of(request)

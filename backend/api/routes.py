@@ -199,10 +199,6 @@ async def create_application(request: web.Request) -> web.Response:
                 submitted_at=summary.submitted_at,
                 review_by=outcome.review_by,
             ).model_dump(mode="json")
-            # The stored status is where the case stands after assessment and assignment.
-            case = await uow.cases.get(summary.number)
-            if case is not None:
-                response["status"] = case.status.value
         if key is not None:
             await uow.idempotency.put(user.username, key, StoredResponse(request_hash, status, response), at=now)
         await uow.audit.record(actor=user.username, action="case.create", target=response.get("number", ""),

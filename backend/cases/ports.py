@@ -207,7 +207,7 @@ class IdempotencyStore(Protocol):
 class NotificationRepository(Protocol):
     async def add(
         self, *, resident_id: str, application_number: str | None, kind: str, params: dict[str, Any], at: datetime
-    ) -> int: ...
+    ) -> None: ...
 
     async def for_resident(self, resident_id: str) -> list[Notification]:
         """The resident's notifications, oldest first."""

@@ -150,23 +150,20 @@ class CaseService:
         assert moved is not None
         return moved
 
-    async def assign_on_arrival(self, uow: UnitOfWork, number: str, *, now: datetime) -> str | None:
-        """Give a newly assessed case to a caseworker of its office: an emergency to the one on
-        duty (else the least loaded), anything else to the least loaded. None when the office has
-        no caseworker yet; the case then waits, assessed, in the office's queue."""
-        case = await uow.cases.get(number)
-        if case is None or case.status is not CaseStatus.ASSESSED:
-            return None
-        chosen = None
-        if case.emergency:
-            chosen = await uow.users.least_loaded(case.office, on_duty=True)
-        chosen = chosen or await uow.users.least_loaded(case.office)
+    async def assign_on_arrival(
+        self, uow: UnitOfWork, number: str, *, office: str, emergency: bool, resident_id: str, now: datetime
+    ) -> str | None:
+        """Give a case just assessed to a caseworker of its office: an emergency to the one on duty
+        (else the least loaded), anything else to the least loaded. None when the office has no
+        caseworker yet; the case then waits, assessed, in the office's queue."""
+        chosen = await uow.users.least_loaded(office, on_duty=True) if emergency else None
+        chosen = chosen or await uow.users.least_loaded(office)
         if chosen is None:
             return None
-        note = "emergency: on-duty caseworker" if case.emergency and chosen.on_duty else "least-loaded caseworker"
+        note = "emergency: on-duty caseworker" if emergency and chosen.on_duty else "least-loaded caseworker"
         await uow.cases.transition(
             number,
-            status=self._lifecycle.apply(case.status, CaseAction.ASSIGN),
+            status=self._lifecycle.apply(CaseStatus.ASSESSED, CaseAction.ASSIGN),
             action=CaseAction.ASSIGN.value,
             actor=SYSTEM,
             note=note,
@@ -174,7 +171,7 @@ class CaseService:
             assigned_to=chosen.username,
         )
         await uow.notifications.add(
-            resident_id=case.resident_id,
+            resident_id=resident_id,
             application_number=number,
             kind=CaseStatus.ASSIGNED.value,
             params={"caseworker": chosen.display_name},

@@ -25,6 +25,7 @@ from backend.cases.ports import (
     Unset,
     User,
 )
+from backend.db.repositories import application_id_of
 from backend.db.models import (
     ApplicationRow,
     AuditRow,
@@ -265,7 +266,6 @@ class SqlCaseRepository:
                 application_id=application_id, status=status.value, action=action, actor=actor, note=note, at=at
             )
         )
-        await self._session.flush()
 
     async def history(self, number: str) -> list[StatusEvent]:
         application_id = await self._id(number)
@@ -290,10 +290,7 @@ class SqlCaseRepository:
         return [Note(r.id, r.author, r.body, r.at) for r in rows]
 
     async def _id(self, number: str) -> int:
-        application_id = await self._session.scalar(select(ApplicationRow.id).where(ApplicationRow.number == number))
-        if application_id is None:
-            raise LookupError(f"no application {number}")
-        return application_id
+        return await application_id_of(self._session, number)
 
     async def _user_id(self, username: str | None) -> int | None:
         if username is None:
@@ -310,7 +307,6 @@ class SqlAuditLog:
 
     async def record(self, *, actor: str, action: str, target: str, details: dict[str, Any], at: datetime) -> None:
         self._session.add(AuditRow(actor=actor, action=action, target=target, details=details, at=at))
-        await self._session.flush()
 
     async def for_target(self, target: str) -> list[AuditEntry]:
         rows = await self._session.scalars(
@@ -350,26 +346,18 @@ class SqlNotificationRepository:
 
     async def add(
         self, *, resident_id: str, application_number: str | None, kind: str, params: dict[str, Any], at: datetime
-    ) -> int:
-        application_id = None
-        if application_number is not None:
-            application_id = await self._session.scalar(
-                select(ApplicationRow.id).where(ApplicationRow.number == application_number)
+    ) -> None:
+        self._session.add(
+            NotificationRow(
+                resident_id=resident_id, application_number=application_number, kind=kind, params=params, created_at=at
             )
-        row = NotificationRow(
-            resident_id=resident_id, application_id=application_id, kind=kind, params=params, created_at=at
         )
-        self._session.add(row)
-        await self._session.flush()
-        return row.id
 
     async def for_resident(self, resident_id: str) -> list[Notification]:
-        rows = await self._session.execute(
-            select(NotificationRow, ApplicationRow.number)
-            .outerjoin(ApplicationRow, ApplicationRow.id == NotificationRow.application_id)
-            .where(NotificationRow.resident_id == resident_id)
-            .order_by(NotificationRow.id)
+        rows = await self._session.scalars(
+            select(NotificationRow).where(NotificationRow.resident_id == resident_id).order_by(NotificationRow.id)
         )
         return [
-            Notification(n.id, n.resident_id, number, n.kind, n.params, n.status, n.created_at) for n, number in rows
+            Notification(n.id, n.resident_id, n.application_number, n.kind, n.params, n.status, n.created_at)
+            for n in rows
         ]

@@ -85,6 +85,26 @@ def _save_session(dialect: str) -> Any:
     )
 
 
+def remembered_ids(session: AsyncSession) -> dict[str, int]:
+    """Application numbers already resolved to row ids in this unit of work.
+
+    A submission stores, assesses, routes and assigns one application in one transaction;
+    without this each of those steps would look its id up again.
+    """
+    return session.info.setdefault("application_ids", {})
+
+
+async def application_id_of(session: AsyncSession, number: str) -> int:
+    """The row id behind an application number (raises LookupError when there is none)."""
+    known = remembered_ids(session)
+    if number not in known:
+        application_id = await session.scalar(select(ApplicationRow.id).where(ApplicationRow.number == number))
+        if application_id is None:
+            raise LookupError(f"no application {number}")
+        known[number] = application_id
+    return known[number]
+
+
 def application_number(at: datetime, application_id: int) -> str:
     """The public application number, e.g. YM20261129000042 (date of ``at`` as given)."""
     return f"YM{at:%Y%m%d}{application_id:06d}"
@@ -320,6 +340,7 @@ class SqlApplicationRepository:
         self._session.add(row)
         await self._session.flush()
         row.number = application_number(at, row.id)
+        remembered_ids(self._session)[row.number] = row.id
         self._session.add_all(
             ApplicationIdHashRow(application_id=row.id, id_hash=h) for h in dict.fromkeys(id_hashes)
         )
@@ -410,13 +431,7 @@ class SqlApplicationRepository:
         return [StatusChange(status=ApplicationStatus(r.status), at=r.at, note=r.note) for r in rows]
 
     async def _id(self, number: str) -> int:
-        """The row id behind an application number."""
-        application_id = await self._session.scalar(
-            select(ApplicationRow.id).where(ApplicationRow.number == number)
-        )
-        if application_id is None:
-            raise LookupError(f"no application {number}")
-        return application_id
+        return await application_id_of(self._session, number)
 
 
 class SqlDocumentRepository:

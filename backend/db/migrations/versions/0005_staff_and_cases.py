@@ -78,12 +78,11 @@ def upgrade() -> None:
     op.create_table("notifications",
     sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
     sa.Column("resident_id", sa.String(length=64), nullable=False),
-    sa.Column("application_id", sa.Integer(), nullable=True),
+    sa.Column("application_number", sa.String(length=40), nullable=True),
     sa.Column("kind", sa.String(length=32), nullable=False),
     sa.Column("params", Json, nullable=False),
     sa.Column("status", sa.String(length=16), server_default="pending", nullable=False),
     sa.Column("created_at", AwareDateTime, nullable=False),
-    sa.ForeignKeyConstraint(["application_id"], ["applications.id"], name=op.f("fk_notifications_application_id_applications"), ondelete="CASCADE"),
     sa.ForeignKeyConstraint(["resident_id"], ["residents.id"], name=op.f("fk_notifications_resident_id_residents"), ondelete="CASCADE"),
     sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications"))
     )
