@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
@@ -80,7 +80,8 @@ class Messages:
         self._templates: dict[str, Template] = {}
         env = Environment(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=False)
         env.filters.update(
-            money=self.money, date=self.date, number=self.number, loc=self.localized, mask=mask_id_number
+            money=self.money, date=self.date, when=self.when, number=self.number, loc=self.localized,
+            mask=mask_id_number,
         )
         # With HTML autoescaping, a message rendered inside another is already safe markup.
         env.globals.update(t=self._nested if html else self.render, locale=locale)
@@ -123,6 +124,13 @@ class Messages:
             value = (value.astimezone(self._zone) if value.tzinfo else value).date()
         assert isinstance(value, date)
         return format_date(value, format="long", locale=self._babel)
+
+    def when(self, value: Any) -> str:
+        """A date and time where the resident lives (a home visit, say)."""
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        assert isinstance(value, datetime) and value.tzinfo is not None
+        return format_datetime(value.astimezone(self._zone), format="medium", locale=self._babel)
 
     def localized(self, value: Any) -> str:
         """A name kept in data for each locale (a region, a programme)."""

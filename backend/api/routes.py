@@ -40,7 +40,7 @@ from backend.cases.lifecycle import OPEN, Lifecycle
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, Role, StoredResponse, User
 from backend.cases.service import ActionRequest, Forbidden, sees_id_numbers
 from backend.intake import Duplicate
-from backend.privacy import mask_id_number
+from locales import mask_id_number
 
 STAFF = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN})
 ANYONE = frozenset(Role)
