@@ -148,3 +148,16 @@ class TestIdempotencyAndNotifications:
         assert [(n.kind, n.application_number, n.status) for n in found] == [
             ("submitted", number, "pending"), ("assessed", number, "pending"), ("reminder", None, "pending")
         ]
+
+
+async def test_status_events_cannot_be_rewritten(database):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError, IntegrityError
+
+    await submit(database, payload(1), "r1")
+    with pytest.raises((DBAPIError, IntegrityError), match="append-only"):
+        async with database.engine.begin() as connection:
+            await connection.execute(text("UPDATE status_history SET note = 'rewritten'"))
+    async with database.engine.connect() as connection:
+        notes = (await connection.execute(text("SELECT note FROM status_history"))).scalars().all()
+    assert "rewritten" not in notes

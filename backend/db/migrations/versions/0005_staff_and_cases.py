@@ -100,11 +100,38 @@ def upgrade() -> None:
 
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.add_column(sa.Column("action", sa.String(length=32), nullable=True))
+    _append_only("status_history")
 
+
+
+def _append_only(table: str) -> None:
+    """Status events are never rewritten: the database itself refuses an UPDATE of one."""
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            f"""CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN RAISE EXCEPTION '{table} is append-only'; END $$"""
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
+        )
+    else:
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+        )
+
+
+def _drop_append_only(table: str) -> None:
+    op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only" + (
+        f" ON {table}" if op.get_bind().dialect.name == "postgresql" else ""))
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
 
 
 def downgrade() -> None:
     """Drop what upgrade added."""
+    _drop_append_only("status_history")
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.drop_column("action")
 
