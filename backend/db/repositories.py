@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -573,6 +573,18 @@ _OUTBOX_COLUMNS = (
 )
 
 
+# One statement for many items: marks of sends that finished together are committed together.
+_MARK_SENT = (
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("item_id"))
+    .values(
+        status="sent",
+        sent_at=bindparam("at", type_=OutboxRow.__table__.c.sent_at.type),
+        provider_message_id=bindparam("message_id"),
+    )
+)
+
+
 class SqlOutboxRepository:
     """Replies waiting to be sent, in the order they were written."""
 
@@ -623,8 +635,18 @@ class SqlOutboxRepository:
         row = (await _core(self._session, select(*_OUTBOX_COLUMNS).where(OutboxRow.id == item_id))).first()
         return OutboxItem(*row) if row else None
 
-    async def mark_sent(self, item_id: int, *, at: datetime, provider_message_id: str | None) -> None:
-        await self._set(item_id, status="sent", sent_at=at, provider_message_id=provider_message_id)
+    async def get_many(self, item_ids: list[int]) -> dict[int, OutboxItem]:
+        if not item_ids:
+            return {}
+        result = await _core(self._session, select(*_OUTBOX_COLUMNS).where(OutboxRow.id.in_(set(item_ids))))
+        return {row.id: OutboxItem(*row) for row in result}
+
+    async def mark_sent(self, sent: Mapping[int, str | None], *, at: datetime) -> None:
+        if sent:
+            connection = await self._session.connection()
+            await connection.execute(
+                _MARK_SENT, [{"item_id": item, "at": at, "message_id": message} for item, message in sent.items()]
+            )
 
     async def postpone(self, item_id: int, *, not_before: datetime, attempts: int) -> None:
         await self._set(item_id, not_before=not_before, attempts=attempts)
