@@ -6,6 +6,7 @@ application written by that turn commit together or not at all.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -188,7 +189,11 @@ class OutboxRepository(Protocol):
 
     async def get(self, item_id: int) -> OutboxItem | None: ...
 
-    async def mark_sent(self, item_id: int, *, at: datetime, provider_message_id: str | None) -> None: ...
+    async def get_many(self, item_ids: list[int]) -> dict[int, OutboxItem]:
+        """The items that exist among ``item_ids``, by id."""
+
+    async def mark_sent(self, sent: Mapping[int, str | None], *, at: datetime) -> None:
+        """Mark items Telegram (or another provider) accepted: item id -> the provider's message id."""
 
     async def postpone(self, item_id: int, *, not_before: datetime, attempts: int) -> None: ...
 

@@ -209,10 +209,11 @@ class Conversations:
                 payload={"edit_of": prompt_id, "chosen": label},
                 at=now,
             )
-            await uow.residents.set_active_prompt(channel, external_id, None)
             await self._turn(
                 uow, resident, channel, external_id, ev.Choice(value), now, turn, locale_hint, None, True, html
             )
+            if not turn.replies:  # else storing them made the newest prompt the live one
+                await uow.residents.set_active_prompt(channel, external_id, None)
             await uow.commit()
         self._remove_bytes(turn.discarded)
         return Pressed(expired=False, replies=turn.replies)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -71,6 +71,22 @@ _LOAD_SESSION = select(ConversationSessionRow.snapshot).where(
     ConversationSessionRow.flow == bindparam("flow"),
 )
 _LOG_TURN = insert(ConversationTurnRow)
+# The identity's bind names differ from its columns: an UPDATE would take a parameter named
+# like a column as a value to set.
+_THIS_IDENTITY = (
+    ChannelIdentityRow.channel == bindparam("identity_channel"),
+    ChannelIdentityRow.external_id == bindparam("identity_external_id"),
+)
+_ACCEPT_INBOUND = (
+    update(ChannelIdentityRow)
+    .where(
+        *_THIS_IDENTITY,
+        ChannelIdentityRow.last_inbound_id.is_(None) | (ChannelIdentityRow.last_inbound_id < bindparam("inbound_id")),
+    )
+    .values(last_inbound_id=bindparam("inbound_id"))
+)
+_ACTIVE_PROMPT = select(ChannelIdentityRow.active_prompt).where(*_THIS_IDENTITY)
+_SET_ACTIVE_PROMPT = update(ChannelIdentityRow).where(*_THIS_IDENTITY).values(active_prompt=bindparam("prompt"))
 _LOCK_HOUSEHOLD = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
 _SESSION_FIELDS = ("snapshot", "state", "updated_at", "remind_at", "expire_at")
 
@@ -153,34 +169,16 @@ class SqlResidentRepository:
 
     async def accept_inbound(self, channel: str, external_id: str, inbound_id: int) -> bool:
         """Advance the identity's inbound cursor; False for an id already handled."""
-        result = await _core(
-            self._session,
-            update(ChannelIdentityRow)
-            .where(
-                ChannelIdentityRow.channel == channel,
-                ChannelIdentityRow.external_id == external_id,
-                (ChannelIdentityRow.last_inbound_id.is_(None)) | (ChannelIdentityRow.last_inbound_id < inbound_id),
-            )
-            .values(last_inbound_id=inbound_id),
-        )
+        params = {**_identity(channel, external_id), "inbound_id": inbound_id}
+        result = await _core(self._session, _ACCEPT_INBOUND, params)
         return result.rowcount == 1
 
     async def active_prompt(self, channel: str, external_id: str) -> int | None:
-        result = await _core(
-            self._session,
-            select(ChannelIdentityRow.active_prompt).where(
-                ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id
-            ),
-        )
+        result = await _core(self._session, _ACTIVE_PROMPT, _identity(channel, external_id))
         return result.scalar()
 
     async def set_active_prompt(self, channel: str, external_id: str, outbox_id: int | None) -> None:
-        await _core(
-            self._session,
-            update(ChannelIdentityRow)
-            .where(ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id)
-            .values(active_prompt=outbox_id),
-        )
+        await _core(self._session, _SET_ACTIVE_PROMPT, {**_identity(channel, external_id), "prompt": outbox_id})
 
     async def set_unreachable(self, resident_id: str, unreachable: bool) -> None:
         await _core(
@@ -192,6 +190,11 @@ class SqlResidentRepository:
         await self._session.execute(
             update(ResidentRow).where(ResidentRow.id == resident_id).values(locale=locale)
         )
+
+
+def _identity(channel: str, external_id: str) -> dict[str, str]:
+    """The bind parameters of ``_THIS_IDENTITY``."""
+    return {"identity_channel": channel, "identity_external_id": external_id}
 
 
 class SqlSessionRepository:
@@ -573,6 +576,20 @@ _OUTBOX_COLUMNS = (
 )
 
 
+_ADD_TO_OUTBOX = insert(OutboxRow).returning(OutboxRow.id)
+
+# One statement for many items: marks of sends that finished together are committed together.
+_MARK_SENT = (
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("item_id"))
+    .values(
+        status="sent",
+        sent_at=bindparam("at", type_=OutboxRow.__table__.c.sent_at.type),
+        provider_message_id=bindparam("message_id"),
+    )
+)
+
+
 class SqlOutboxRepository:
     """Replies waiting to be sent, in the order they were written."""
 
@@ -584,18 +601,17 @@ class SqlOutboxRepository:
     ) -> int:
         result = await _core(
             self._session,
-            insert(OutboxRow)
-            .values(
-                resident_id=resident_id,
-                channel=channel,
-                address=address,
-                kind=kind,
-                payload=payload,
-                status="pending",
-                attempts=0,
-                created_at=at,
-            )
-            .returning(OutboxRow.id),
+            _ADD_TO_OUTBOX,
+            {
+                "resident_id": resident_id,
+                "channel": channel,
+                "address": address,
+                "kind": kind,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": at,
+            },
         )
         return int(result.scalar_one())
 
@@ -623,8 +639,18 @@ class SqlOutboxRepository:
         row = (await _core(self._session, select(*_OUTBOX_COLUMNS).where(OutboxRow.id == item_id))).first()
         return OutboxItem(*row) if row else None
 
-    async def mark_sent(self, item_id: int, *, at: datetime, provider_message_id: str | None) -> None:
-        await self._set(item_id, status="sent", sent_at=at, provider_message_id=provider_message_id)
+    async def get_many(self, item_ids: list[int]) -> dict[int, OutboxItem]:
+        if not item_ids:
+            return {}
+        result = await _core(self._session, select(*_OUTBOX_COLUMNS).where(OutboxRow.id.in_(set(item_ids))))
+        return {row.id: OutboxItem(*row) for row in result}
+
+    async def mark_sent(self, sent: Mapping[int, str | None], *, at: datetime) -> None:
+        if sent:
+            connection = await self._session.connection()
+            await connection.execute(
+                _MARK_SENT, [{"item_id": item, "at": at, "message_id": message} for item, message in sent.items()]
+            )
 
     async def postpone(self, item_id: int, *, not_before: datetime, attempts: int) -> None:
         await self._set(item_id, not_before=not_before, attempts=attempts)

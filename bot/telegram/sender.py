@@ -1,8 +1,9 @@
 """Sends the Telegram outbox: in order per chat, within the flood limits, retrying what fails.
 
-A reply is marked sent only after Telegram accepted it. A 429 waits ``retry_after``; a
-5xx or network error is retried with backoff; a 403 (the resident blocked the bot) marks
-the resident unreachable and keeps their messages until they write again.
+A reply is marked sent only after Telegram accepted it, and a chat's next reply goes out only
+once the previous one is marked. A 429 waits ``retry_after``; a 5xx or network error is
+retried with backoff; a 403 (the resident blocked the bot) marks the resident unreachable and
+keeps their messages until they write again.
 """
 
 from __future__ import annotations
@@ -48,6 +49,66 @@ def _seconds(value: Any) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
+class SentMarks:
+    """Records sends Telegram accepted; the marks of sends that finish together share one commit.
+
+    ``mark`` returns only once its send is committed as sent, so a chat's next reply never
+    goes out before the previous one is marked: a crash repeats at most the sends in flight,
+    as it would with a commit per send, while a busy bot commits once for many chats.
+    """
+
+    def __init__(self, database: Store, clock: Callable[[], datetime], attempts: int = 5) -> None:
+        self.database = database
+        self.clock = clock
+        self.attempts = attempts
+        self._waiting: dict[int, tuple[str | None, asyncio.Future[None]]] = {}
+        self._committer: asyncio.Task[None] | None = None
+
+    async def mark(self, item_id: int, message_id: str | None) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._waiting[item_id] = (message_id, done)
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_waiting(), name="telegram-sent-marks")
+        await done
+
+    async def _commit_waiting(self) -> None:
+        """Commit what is waiting, again and again: what arrives during a commit goes in the next."""
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, {}
+                try:
+                    await self._commit({item: message for item, (message, _) in batch.items()})
+                except Exception as error:
+                    _settle(batch, error)
+                else:
+                    _settle(batch, None)
+        finally:
+            self._committer = None
+
+    async def _commit(self, sent: dict[int, str | None]) -> None:
+        """Try hard: an item left pending would go out twice."""
+        for attempt in range(self.attempts):
+            try:
+                async with self.database.unit_of_work() as uow:
+                    await uow.outbox.mark_sent(sent, at=self.clock())
+                    await uow.commit()
+                return
+            except Exception as error:  # the database is busy or away for a moment
+                log.warning("could not mark %s outbox items sent (%s); retrying", len(sent), type(error).__name__)
+                await asyncio.sleep(0.2 * 2**attempt)
+        raise RuntimeError(f"outbox items {sorted(sent)} were sent but could not be marked sent")
+
+
+def _settle(batch: dict[int, tuple[str | None, asyncio.Future[None]]], error: Exception | None) -> None:
+    for _, done in batch.values():
+        if done.done():  # its sender gave up waiting (shutdown)
+            continue
+        if error is None:
+            done.set_result(None)
+        else:
+            done.set_exception(error)
+
+
 class OutboxSender:
     """Drains the outbox of one channel. Run one per deployment (see the README)."""
 
@@ -70,6 +131,7 @@ class OutboxSender:
         self.idle_poll = idle_poll
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
+        self._marks = SentMarks(database, clock)
 
     def wake(self) -> None:
         """Something was queued: look now rather than at the next poll."""
@@ -99,30 +161,35 @@ class OutboxSender:
         """One pass over what is due; returns how many items went out."""
         async with self.database.unit_of_work() as uow:
             due = await uow.outbox.due(CHANNEL, now=self.clock(), limit=500)
+            # The prompts this pass's edits change, read here rather than in a unit of work each.
+            # Every send of an earlier pass is marked by now, so their message ids are known.
+            prompts = await uow.outbox.get_many([i.payload["edit_of"] for i in due if i.kind == "edit"])
         chats: dict[str, list[OutboxItem]] = {}
         for item in due:
             chats.setdefault(item.address, []).append(item)
         # One chat's trouble (a database error, say) must not cut short the others' sends.
-        counts = await asyncio.gather(*(self._chat(items) for items in chats.values()), return_exceptions=True)
+        counts = await asyncio.gather(
+            *(self._chat(items, prompts) for items in chats.values()), return_exceptions=True
+        )
         for failure in (c for c in counts if isinstance(c, BaseException)):
             log.error("outbox chat pass failed: %s", type(failure).__name__)
         return sum(c for c in counts if isinstance(c, int))
 
-    async def _chat(self, items: list[OutboxItem]) -> int:
+    async def _chat(self, items: list[OutboxItem], prompts: dict[int, OutboxItem]) -> int:
         """A chat's items in order, stopping at the first that must wait."""
         sent = 0
         async with self._slots:
             for item in items:
-                if not await self._deliver(item):
+                if not await self._deliver(item, prompts):
                     break
                 sent += 1
         return sent
 
-    async def _deliver(self, item: OutboxItem) -> bool:
+    async def _deliver(self, item: OutboxItem, prompts: dict[int, OutboxItem]) -> bool:
         now = self.clock()
         try:
             await self.limits.acquire(item.address)
-            message_id = await self._call(item)
+            message_id = await self._call(item, prompts)
         except RetryAfter as error:
             await self._postpone(item, _seconds(error.retry_after))
             return False
@@ -151,21 +218,8 @@ class OutboxSender:
                 return True
             await self._postpone(item, min(2.0**item.attempts * 0.5, 60.0))
             return False
-        await self._mark_sent(item, message_id)
+        await self._marks.mark(item.id, message_id)
         return True
-
-    async def _mark_sent(self, item: OutboxItem, message_id: str | None) -> None:
-        """Record a send Telegram accepted, trying hard: an item left pending would go out twice."""
-        for attempt in range(5):
-            try:
-                async with self.database.unit_of_work() as uow:
-                    await uow.outbox.mark_sent(item.id, at=self.clock(), provider_message_id=message_id)
-                    await uow.commit()
-                return
-            except Exception as error:  # the database is busy or away for a moment
-                log.warning("could not mark outbox item %s sent (%s); retrying", item.id, type(error).__name__)
-                await asyncio.sleep(0.2 * 2**attempt)
-        raise RuntimeError(f"outbox item {item.id} was sent but could not be marked sent")
 
     async def _postpone(self, item: OutboxItem, seconds: float) -> None:
         async with self.database.unit_of_work() as uow:
@@ -174,24 +228,11 @@ class OutboxSender:
             )
             await uow.commit()
 
-    async def _call(self, item: OutboxItem) -> str | None:
+    async def _call(self, item: OutboxItem, prompts: dict[int, OutboxItem]) -> str | None:
         payload = item.payload
         chat_id = int(item.address)
         if item.kind == "edit":
-            async with self.database.unit_of_work() as uow:
-                original = await uow.outbox.get(payload["edit_of"])
-            if original is None or not original.provider_message_id:
-                return None  # the prompt never went out: nothing to edit
-            chosen = payload["chosen"]
-            shown = html.escape(chosen) if original.payload.get("html") else chosen
-            edited = await self.bot.edit_message_text(
-                chat_id=chat_id,
-                message_id=int(original.provider_message_id),
-                text=f"{original.payload['text']}\n\n✓ {shown}",
-                parse_mode=ParseMode.HTML if original.payload.get("html") else None,
-                reply_markup=None,
-            )
-            return str(getattr(edited, "message_id", original.provider_message_id))
+            return await self._edit(chat_id, payload, prompts.get(payload["edit_of"]))
         message = await self.bot.send_message(
             chat_id=chat_id,
             text=payload["text"],
@@ -199,3 +240,18 @@ class OutboxSender:
             reply_markup=keyboard(item),
         )
         return str(message.message_id)
+
+    async def _edit(self, chat_id: int, payload: dict[str, Any], prompt: OutboxItem | None) -> str | None:
+        """Show the choice under the pressed prompt and take its buttons away."""
+        if prompt is None or not prompt.provider_message_id:
+            return None  # the prompt never went out: nothing to edit
+        is_html = bool(prompt.payload.get("html"))
+        chosen = payload["chosen"]
+        edited = await self.bot.edit_message_text(
+            chat_id=chat_id,
+            message_id=int(prompt.provider_message_id),
+            text=f"{prompt.payload['text']}\n\n✓ {html.escape(chosen) if is_html else chosen}",
+            parse_mode=ParseMode.HTML if is_html else None,
+            reply_markup=None,
+        )
+        return str(getattr(edited, "message_id", prompt.provider_message_id))

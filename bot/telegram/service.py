@@ -39,6 +39,10 @@ class TelegramSettings:
     per_chat_rate: float = 1.0
     per_chat_burst: float = 3
     overall_rate: float = 30.0
+    # Turns of different chats run this many at a time (a chat's own always one by one). On one
+    # core more buy nothing: with SQLite they only queue for its single write lock, whose waiters
+    # poll it with sleeps, and cost CPU and latency. A remote PostgreSQL may want a few.
+    concurrent_turns: int = 1
 
 
 class TelegramBot:
@@ -67,6 +71,7 @@ class TelegramBot:
         self.sender = OutboxSender(conversations.database, self.application.bot, clock=system_clock, limits=limits)
         self._stop_sender = asyncio.Event()
         self._sender_task: asyncio.Task | None = None
+        self._turns = asyncio.Semaphore(settings.concurrent_turns)
 
     @property
     def webhook(self) -> bool:
@@ -126,15 +131,16 @@ class TelegramBot:
         if inbound.file_id is not None:
             await self._receive_file(inbound)
         elif inbound.event is not None:
-            await self.conversations.handle(
-                CHANNEL,
-                inbound.external_id,
-                inbound.event,
-                locale_hint=inbound.locale_hint,
-                inbound_id=inbound.update_id,
-                outbox=True,
-                html=True,
-            )
+            async with self._turns:
+                await self.conversations.handle(
+                    CHANNEL,
+                    inbound.external_id,
+                    inbound.event,
+                    locale_hint=inbound.locale_hint,
+                    inbound_id=inbound.update_id,
+                    outbox=True,
+                    html=True,
+                )
         self.sender.wake()
 
     async def on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -143,22 +149,23 @@ class TelegramBot:
         if inbound is None or query is None:
             return
         expired = True
-        if inbound.press is not None:
-            prompt, index = inbound.press
-            result = await self.conversations.press(
-                CHANNEL,
-                inbound.external_id,
-                prompt,
-                index,
-                locale_hint=inbound.locale_hint,
-                inbound_id=inbound.update_id,
-                html=True,
-            )
-            expired = result.expired
-        text = None
-        if expired:
-            locale = await self.conversations.locale_of(CHANNEL, inbound.external_id, inbound.locale_hint)
-            text = self.conversations.translations(locale).render("channel.button_expired")
+        async with self._turns:
+            if inbound.press is not None:
+                prompt, index = inbound.press
+                result = await self.conversations.press(
+                    CHANNEL,
+                    inbound.external_id,
+                    prompt,
+                    index,
+                    locale_hint=inbound.locale_hint,
+                    inbound_id=inbound.update_id,
+                    html=True,
+                )
+                expired = result.expired
+            text = None
+            if expired:
+                locale = await self.conversations.locale_of(CHANNEL, inbound.external_id, inbound.locale_hint)
+                text = self.conversations.translations(locale).render("channel.button_expired")
         try:
             await query.answer(text=text)  # always answered, or the resident's button keeps spinning
         except TelegramError as error:
@@ -179,24 +186,26 @@ class TelegramBot:
             await self._notice(inbound, "documents.download_failed", {})
             return
         try:
-            await self.conversations.upload(
-                CHANNEL,
-                inbound.external_id,
-                inbound.file_name or "document",
-                inbound.file_mime or "application/octet-stream",
-                data,
-                locale_hint=inbound.locale_hint,
-                inbound_id=inbound.update_id,
-                outbox=True,
-                html=True,
-            )
+            async with self._turns:
+                await self.conversations.upload(
+                    CHANNEL,
+                    inbound.external_id,
+                    inbound.file_name or "document",
+                    inbound.file_mime or "application/octet-stream",
+                    data,
+                    locale_hint=inbound.locale_hint,
+                    inbound_id=inbound.update_id,
+                    outbox=True,
+                    html=True,
+                )
         except DocumentTooLarge:
             await self._notice(inbound, "documents.too_large", {"max_mb": mb})
 
     async def _notice(self, inbound: Inbound, key: str, params: dict) -> None:
-        await self.conversations.notice(
-            CHANNEL, inbound.external_id, key, params, locale_hint=inbound.locale_hint, html=True
-        )
+        async with self._turns:
+            await self.conversations.notice(
+                CHANNEL, inbound.external_id, key, params, locale_hint=inbound.locale_hint, html=True
+            )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Never the update's content: it may hold ID numbers.

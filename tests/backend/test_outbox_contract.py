@@ -31,7 +31,7 @@ async def test_outbox_items_come_due_in_order_and_once_sent_are_gone(database):
         due = await uow.outbox.due("telegram", now=NOW)
         assert [i.id for i in due] == [first, second]
         assert due[0].payload == {"text": "一"}
-        await uow.outbox.mark_sent(first, at=NOW, provider_message_id="7")
+        await uow.outbox.mark_sent({first: "7"}, at=NOW)
         await uow.outbox.postpone(second, not_before=NOW + timedelta(seconds=5), attempts=1)
         await uow.commit()
     async with database.unit_of_work() as uow:
@@ -44,6 +44,31 @@ async def test_outbox_items_come_due_in_order_and_once_sent_are_gone(database):
         later = await uow.outbox.due("telegram", now=NOW + timedelta(seconds=5))
         assert [(i.id, i.attempts) for i in later] == [(second, 1), (third, 0)]
         assert (await uow.outbox.get(first)).provider_message_id == "7"
+
+
+async def test_sends_finished_together_are_marked_in_one_call(database):
+    who = await resident(database)
+    async with database.unit_of_work() as uow:
+        items = [
+            await uow.outbox.add(
+                resident_id=who.id, channel="telegram", address=address, kind="message", payload={}, at=NOW
+            )
+            for address in ("42", "42", "43")
+        ]
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        await uow.outbox.mark_sent({items[0]: "7", items[2]: None}, at=NOW)
+        await uow.outbox.mark_sent({}, at=NOW)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert [i.id for i in await uow.outbox.due("telegram", now=NOW)] == [items[1]]
+        marked = await uow.outbox.get_many([*items, items[0], 999_999])
+        assert await uow.outbox.get_many([]) == {}
+    assert {i: (m.status, m.provider_message_id) for i, m in marked.items()} == {
+        items[0]: ("sent", "7"),
+        items[1]: ("pending", None),
+        items[2]: ("sent", None),
+    }
 
 
 async def test_held_items_wait_until_released(database):

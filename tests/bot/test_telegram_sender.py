@@ -1,0 +1,61 @@
+"""The sender's marks: sends that finish together are committed together, and only then released."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+
+import pytest
+
+from bot.telegram.sender import SentMarks
+
+NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
+
+
+class CountingStore:
+    """The database, counting the units of work it gives."""
+
+    def __init__(self, database, *, fail: bool = False) -> None:
+        self.database = database
+        self.fail = fail
+        self.units = 0
+
+    def unit_of_work(self):
+        self.units += 1
+        if self.fail:
+            raise ConnectionError("the database is away")
+        return self.database.unit_of_work()
+
+
+async def queued(database, count: int) -> list[int]:
+    async with database.unit_of_work() as uow:
+        who = await uow.residents.identify("telegram", "42", now=NOW)
+        items = [
+            await uow.outbox.add(
+                resident_id=who.id, channel="telegram", address="42", kind="message", payload={}, at=NOW
+            )
+            for _ in range(count)
+        ]
+        await uow.commit()
+    return items
+
+
+async def test_marks_of_sends_finished_together_share_a_commit_and_return_once_committed(database):
+    items = await queued(database, 6)
+    store = CountingStore(database)
+    marks = SentMarks(store, clock=lambda: NOW)
+
+    async def mark(item: int) -> str:
+        await marks.mark(item, str(item))
+        async with database.unit_of_work() as uow:  # a mark returns only once it is committed
+            return (await uow.outbox.get(item)).status
+
+    assert await asyncio.gather(*(mark(i) for i in items)) == ["sent"] * 6
+    assert store.units <= 2  # the first mark's commit, then everything that arrived meanwhile
+
+
+async def test_a_mark_that_cannot_be_committed_fails_its_sender(database):
+    (item,) = await queued(database, 1)
+    marks = SentMarks(CountingStore(database, fail=True), clock=lambda: NOW, attempts=2)
+    with pytest.raises(RuntimeError, match="could not be marked sent"):
+        await marks.mark(item, "7")
