@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -66,8 +67,11 @@ _DRIVER_FILTER = _NoDriverDebug()
 class SqlUnitOfWork:
     """One resident turn's writes: repositories sharing one session, committed together or not at all."""
 
-    def __init__(self, session: AsyncSession, new_id: Callable[[], str]) -> None:
+    def __init__(
+        self, session: AsyncSession, new_id: Callable[[], str], writer: asyncio.Lock | None = None
+    ) -> None:
         self._session = session
+        self._writer = writer
         self.residents = SqlResidentRepository(session, new_id)
         self.sessions = SqlSessionRepository(session)
         self.applications = SqlApplicationRepository(session)
@@ -85,6 +89,8 @@ class SqlUnitOfWork:
         await self._session.commit()
 
     async def __aenter__(self) -> SqlUnitOfWork:
+        if self._writer is not None:
+            await self._writer.acquire()
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -92,7 +98,11 @@ class SqlUnitOfWork:
         try:
             await self._session.rollback()
         finally:
-            await self._session.close()
+            try:
+                await self._session.close()
+            finally:
+                if self._writer is not None:
+                    self._writer.release()
 
 
 class Database:
@@ -107,6 +117,7 @@ class Database:
         self._new_id = new_id
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
+        self._writer: asyncio.Lock | None = None
 
     @property
     def engine(self) -> AsyncEngine:
@@ -136,12 +147,16 @@ class Database:
                 driver_log.addFilter(_DRIVER_FILTER)
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        # SQLite has one writer at a time, and a unit of work that waits for it polls with sleeps
+        # of up to 100 ms. Units of work of this process queue here instead, first come first
+        # served; other processes still meet SQLite's own lock.
+        self._writer = asyncio.Lock() if sqlite else None
 
     def unit_of_work(self) -> SqlUnitOfWork:
         """A fresh unit of work; use it as ``async with db.unit_of_work() as uow``."""
         if self._sessions is None:
             raise RuntimeError("Database.connect() has not been called")
-        return SqlUnitOfWork(self._sessions(), self._new_id)
+        return SqlUnitOfWork(self._sessions(), self._new_id, self._writer)
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -311,5 +311,11 @@ class NotificationRow(Base):
     application_number: Mapped[str | None] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(32))
     params: Mapped[dict[str, Any]]
+    # Urgent ones (an emergency case) are sent in quiet hours too.
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # pending → queued (in the outbox of the resident's channel), superseded by a newer one of the
+    # same application, or waiting for the resident to come back (no channel that can push).
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     created_at: Mapped[datetime]
+    dispatched_at: Mapped[datetime | None]
+    outbox_id: Mapped[int | None]

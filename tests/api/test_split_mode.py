@@ -51,7 +51,8 @@ async def api(config, database):
                 request.transport.close()
         return response
 
-    app = init_app(config, database=database, clock=lambda: NOW)
+    # Its own connection pool, as the API process of a split deployment has.
+    app = init_app(config, clock=lambda: NOW)
     app.middlewares.append(lose_a_response)
     server = TestServer(app)
     await server.start_server()

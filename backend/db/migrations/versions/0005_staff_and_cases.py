@@ -81,8 +81,11 @@ def upgrade() -> None:
     sa.Column("application_number", sa.String(length=40), nullable=True),
     sa.Column("kind", sa.String(length=32), nullable=False),
     sa.Column("params", Json, nullable=False),
+    sa.Column("urgent", sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column("status", sa.String(length=16), server_default="pending", nullable=False),
     sa.Column("created_at", AwareDateTime, nullable=False),
+    sa.Column("dispatched_at", AwareDateTime, nullable=True),
+    sa.Column("outbox_id", sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(["resident_id"], ["residents.id"], name=op.f("fk_notifications_resident_id_residents"), ondelete="CASCADE"),
     sa.PrimaryKeyConstraint("id", name=op.f("pk_notifications"))
     )
