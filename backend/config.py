@@ -34,6 +34,8 @@ class Config:
         api_url, api_token: the API a bot run apart submits to, and its bot-service token
             (``YIMEN_API_URL``, ``YIMEN_API_TOKEN``; only for ``yimen serve --role bot``).
         tick_seconds: how often the worker looks for due reminders and expiries (``YIMEN_TICK_SECONDS``).
+        quiet_hours: when nothing but emergencies is sent to residents, in the region's time zone
+            (``YIMEN_QUIET_HOURS``, e.g. ``22:00-07:00``; ``00:00-00:00`` for none).
     """
 
     database_url: str
@@ -51,6 +53,7 @@ class Config:
     api_url: str | None = None
     api_token: str | None = None
     tick_seconds: float = 60.0
+    quiet_hours: str = "22:00-07:00"
 
     @property
     def embedded(self) -> bool:
@@ -86,6 +89,7 @@ class Config:
             api_url=(env.get("YIMEN_API_URL") or "").rstrip("/") or None,
             api_token=env.get("YIMEN_API_TOKEN") or None,
             tick_seconds=_seconds(env.get("YIMEN_TICK_SECONDS")),
+            quiet_hours=_quiet_hours(env.get("YIMEN_QUIET_HOURS")),
         )
 
 
@@ -95,6 +99,18 @@ def _port(raw: str | None) -> int:
     if not raw.isdigit() or not 0 <= int(raw) < 65536:
         raise ConfigError(f"YIMEN_HTTP_PORT must be a port number, not {raw!r}")
     return int(raw)
+
+
+def _quiet_hours(raw: str | None) -> str:
+    from backend.delivery.quiet import QuietHours
+
+    if not raw:
+        return "22:00-07:00"
+    try:
+        QuietHours.parse(raw, "UTC")
+    except ValueError as error:
+        raise ConfigError(f"YIMEN_QUIET_HOURS: {error}") from None
+    return raw
 
 
 def _seconds(raw: str | None) -> float:

@@ -122,7 +122,8 @@ class IntakeService:
             at=now,
         )
         await self._notify(
-            uow, resident_id, number, ApplicationStatus.ASSESSED, {"emergency": result.emergency}, now
+            uow, resident_id, number, ApplicationStatus.ASSESSED, {"emergency": result.emergency}, now,
+            urgent=result.emergency,
         )
         assigned = await self._cases.assign_on_arrival(
             uow, number, office=application.region.office, emergency=result.emergency, resident_id=resident_id, now=now
@@ -131,9 +132,16 @@ class IntakeService:
 
     @staticmethod
     async def _notify(
-        uow: UnitOfWork, resident_id: str, number: str, status: ApplicationStatus, params: dict[str, Any], now: datetime
+        uow: UnitOfWork,
+        resident_id: str,
+        number: str,
+        status: ApplicationStatus,
+        params: dict[str, Any],
+        now: datetime,
+        *,
+        urgent: bool = False,
     ) -> None:
         """Every status change leaves a notification for the resident, delivered in their language."""
         await uow.notifications.add(
-            resident_id=resident_id, application_number=number, kind=status.value, params=params, at=now
+            resident_id=resident_id, application_number=number, kind=status.value, params=params, at=now, urgent=urgent
         )

@@ -75,6 +75,9 @@ class ResidentRepository(Protocol):
 
     async def set_unreachable(self, resident_id: str, unreachable: bool) -> None: ...
 
+    async def identities(self, resident_id: str) -> list[tuple[str, str]]:
+        """The resident's (channel, external id) pairs, newest first."""
+
 
 class SessionRepository(Protocol):
     async def load(self, resident_id: str, flow: str) -> dict[str, Any] | None: ...

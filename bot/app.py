@@ -45,6 +45,7 @@ class Runtime:
     config: Config
     database: Database
     conversations: Conversations
+    timezone: str = "Asia/Shanghai"  # the region's, from the policy pack
 
     async def close(self) -> None:
         await self.database.dispose()
@@ -92,4 +93,5 @@ async def open_runtime(config: Config, *, migrate: bool | None = None, **wiring:
         await upgrade(config.database_url)
     database = Database(config.database_url, **({"new_id": wiring["new_id"]} if "new_id" in wiring else {}))
     await database.connect()
-    return Runtime(config, database, build_conversations(config, database, **wiring))
+    timezone = load_pack(config.pack).regions.timezone
+    return Runtime(config, database, build_conversations(config, database, **wiring), timezone)

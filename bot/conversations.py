@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from backend.documents import FileDocumentStorage
+from backend.cases.notices import notice_key, render_notice
 from backend.intake import Duplicate, Intake
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from flows import events as ev
@@ -34,6 +35,16 @@ from flows.session import Session
 from locales import Translations
 
 log = logging.getLogger(__name__)
+
+# Channels that can reach a resident who is not writing, most preferred first: notifications go
+# to these by the dispatcher, and wait for the resident's next message on any other.
+PUSH_CHANNELS: tuple[str, ...] = ("telegram",)
+
+
+def _push_identity(identities: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """Of a resident's identities (newest first), the one to push to, or None."""
+    pushable = [i for i in identities if i[0] in PUSH_CHANNELS]
+    return min(pushable, key=lambda i: PUSH_CHANNELS.index(i[0])) if pushable else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,9 +262,13 @@ class Conversations:
                 )
             )
         stored = await uow.sessions.load(resident.id, self.flow)
-        session = (
-            Session.from_dict(stored) if stored else self.engine.new_session(now, resident.locale or locale_hint)
-        )
+        if stored:
+            session = Session.from_dict(stored)
+        else:
+            session = self.engine.new_session(now, resident.locale or locale_hint)
+            if resident.locale is None and locale_hint:
+                # The channel's language stands until they choose one: notifications use it too.
+                await uow.residents.set_locale(resident.id, locale_hint)
         before = session.state
         session, intents = self.engine.step(session, event, now)
         session, intents = await self._run_effects(uow, resident.id, session, intents, now)
@@ -268,10 +283,28 @@ class Conversations:
             event_kind=ev.kind_of(event),
             at=now,
         )
-        turn.replies = self.render(intents, locale, html=html)
+        turn.replies = await self._waiting_notices(uow, resident.id, channel, locale, html, now)
+        turn.replies += self.render(intents, locale, html=html)
         if outbox:
             await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now)
         log.info("turn %s %s: %s -> %s", channel, ev.kind_of(event), before, session.state)
+
+    async def _waiting_notices(
+        self, uow: UnitOfWork, resident_id: str, channel: str, locale: str, html: bool, now: datetime
+    ) -> list[Outbound]:
+        """Status updates that could not be pushed to this resident, shown now that they write.
+
+        Channels that can push get them from the dispatcher instead; they are not looked up."""
+        if channel in PUSH_CHANNELS:
+            return []
+        notices = await uow.notifications.waiting(resident_id)
+        translations = self.html_translations if html and self.html_translations else self.translations
+        messages = translations(locale)
+        shown = []
+        for notice in notices:
+            shown.append(Outbound(key=notice_key(notice.kind), text=render_notice(notice, messages), html=html))
+            await uow.notifications.mark(notice.id, status="shown", at=now)
+        return shown
 
     async def _store_replies(
         self, uow: UnitOfWork, resident_id: str, channel: str, address: str, replies: list[Outbound], now: datetime
@@ -360,11 +393,16 @@ class Conversations:
         return (stored or {}).get("locale") or resident.locale or hint or self.default_locale
 
     async def tick(self) -> list[tuple[str, list[Outbound]]]:
-        """Send reminders and expiry notices that have come due; returns (resident id, replies)."""
+        """Reminders and expiry notices that have come due.
+
+        Residents reachable on a channel that can push get them through its outbox, in the
+        transaction that records them as sent; the others' are returned, as (resident id,
+        replies), for a channel that shows them (the terminal) to present.
+        """
         now = self.clock()
         async with self.database.unit_of_work() as uow:
             due = await uow.sessions.due(now)
-        sent: list[tuple[str, list[Outbound]]] = []
+        kept: list[tuple[str, list[Outbound]]] = []
         for item in due:
             if item.flow != self.flow:
                 continue
@@ -376,13 +414,17 @@ class Conversations:
                 resident = await uow.residents.get(item.resident_id)
                 session, intents = self.engine.step(Session.from_dict(stored), ev.Tick(), now)
                 await self._act(uow, item.resident_id, session, intents, now, discarded)
+                locale = session.locale or (resident.locale if resident else None) or self.default_locale
+                push = _push_identity(await uow.residents.identities(item.resident_id))
+                html = push is not None and self.html_translations is not None
+                replies = self.render(intents, locale, html=html)
+                if push is not None and replies:
+                    await self._store_replies(uow, item.resident_id, *push, replies, now)
                 await uow.commit()
             self._remove_bytes(discarded)
-            locale = session.locale or (resident.locale if resident else None) or self.default_locale
-            replies = self.render(intents, locale)
-            if replies:
-                sent.append((item.resident_id, replies))
-        return sent
+            if push is None and replies:
+                kept.append((item.resident_id, replies))
+        return kept
 
     # ------------------------------------------------------------------ internals
 

@@ -4,7 +4,8 @@
 - ``api``: the HTTP API only.
 - ``bot``: the Telegram bot only; it submits applications to the API (``YIMEN_API_URL``) with
   an idempotency key, and answers webhooks and ``/healthz`` on its own port.
-- ``worker``: reminders and expiry of unfinished applications, every ``YIMEN_TICK_SECONDS``.
+- ``worker``: status updates into the residents' channels (the notification dispatcher, every
+  few seconds), and reminders and expiry of unfinished applications (every ``YIMEN_TICK_SECONDS``).
 
 Each part stops cleanly on SIGTERM: the update in hand is finished and stored first.
 """
@@ -72,7 +73,7 @@ async def serve(config: Config, stop: asyncio.Event | None = None, *, role: str 
             await _work(runtime, stop)
             return
         app = init_app(config, database=runtime.database) if role == "all" else _bot_app()
-        await _serve_bot(runtime, app, stop, worker=False)
+        await _serve_bot(runtime, app, stop, worker=role == "all")
     finally:
         if client is not None:
             await client.close()
@@ -154,19 +155,38 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
         await runner.cleanup()
 
 
-async def _work(runtime: Runtime, stop: asyncio.Event) -> None:
-    """Every ``tick_seconds``: remind residents of unfinished applications and expire stale ones."""
-    _say(f"worker started: every {runtime.config.tick_seconds:g} s")
+async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float = 2.0) -> None:
+    """Dispatch notifications every ``dispatch_seconds``; remind and expire every ``tick_seconds``."""
+    from backend.delivery.quiet import QuietHours
+    from bot.app import system_clock
+    from bot.dispatch import NotificationDispatcher
+
+    config = runtime.config
+    conversations = runtime.conversations
+    dispatcher = NotificationDispatcher(
+        runtime.database,
+        translations=conversations.translations,
+        html_translations=conversations.html_translations or Translations(html=True),
+        quiet=QuietHours.parse(config.quiet_hours, runtime.timezone),
+        clock=system_clock,
+        default_locale=config.locale,
+    )
+    _say(f"worker started: notifications every {dispatch_seconds:g} s, reminders every {config.tick_seconds:g} s")
+    loop = asyncio.get_running_loop()
+    next_tick = loop.time()
     while not stop.is_set():
         try:
-            done = await runtime.conversations.tick()
-            if done:
-                log.info("reminded or expired %d sessions", len(done))
+            await dispatcher.drain()
+            if loop.time() >= next_tick:
+                next_tick = loop.time() + config.tick_seconds
+                done = await conversations.tick()
+                if done:
+                    log.info("reminded or expired %d sessions with no channel to push to", len(done))
         except Exception:
             # One bad pass must not stop the worker; the next pass tries again.
             log.exception("worker pass failed")
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), runtime.config.tick_seconds)
+            await asyncio.wait_for(stop.wait(), dispatch_seconds)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -238,3 +238,6 @@ class NotificationRepository(Protocol):
         ``channels`` are those that can push, most preferred first."""
 
     async def mark(self, notification_id: int, *, status: str, at: datetime, outbox_id: int | None = None) -> None: ...
+
+    async def waiting(self, resident_id: str) -> list[Notification]:
+        """Notifications kept for the resident's return (no channel could push them), oldest first."""

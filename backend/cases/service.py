@@ -137,7 +137,12 @@ class CaseService:
             number, status=status, action=request.action.value, actor=user.username, note=request.note, at=now, **change
         )
         await uow.notifications.add(
-            resident_id=case.resident_id, application_number=number, kind=status.value, params=params, at=now
+            resident_id=case.resident_id,
+            application_number=number,
+            kind=status.value,
+            params=params,
+            at=now,
+            urgent=case.emergency,
         )
         await uow.audit.record(
             actor=user.username,
@@ -176,6 +181,7 @@ class CaseService:
             kind=CaseStatus.ASSIGNED.value,
             params={"caseworker": chosen.display_name},
             at=now,
+            urgent=emergency,
         )
         return chosen.username
 

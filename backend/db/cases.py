@@ -15,6 +15,7 @@ from backend.cases.ports import (
     UNSET,
     AuditEntry,
     Case,
+    DueNotification,
     CaseQuery,
     DuplicateUser,
     Note,
@@ -30,8 +31,10 @@ from backend.db.models import (
     ApplicationRow,
     AuditRow,
     CaseNoteRow,
+    ChannelIdentityRow,
     IdempotencyRow,
     NotificationRow,
+    ResidentRow,
     StatusHistoryRow,
     UserRow,
 )
@@ -345,12 +348,72 @@ class SqlNotificationRepository:
         self._session = session
 
     async def add(
-        self, *, resident_id: str, application_number: str | None, kind: str, params: dict[str, Any], at: datetime
+        self,
+        *,
+        resident_id: str,
+        application_number: str | None,
+        kind: str,
+        params: dict[str, Any],
+        at: datetime,
+        urgent: bool = False,
     ) -> None:
         self._session.add(
             NotificationRow(
-                resident_id=resident_id, application_number=application_number, kind=kind, params=params, created_at=at
+                resident_id=resident_id,
+                application_number=application_number,
+                kind=kind,
+                params=params,
+                urgent=urgent,
+                created_at=at,
             )
+        )
+
+    async def claim(self, *, channels: tuple[str, ...], urgent_only: bool, limit: int) -> list[DueNotification]:
+        statement = select(NotificationRow).where(NotificationRow.status == "pending")
+        if urgent_only:
+            statement = statement.where(NotificationRow.urgent.is_(True))
+        statement = statement.order_by(NotificationRow.id).limit(limit)
+        if self._session.get_bind().dialect.name == "postgresql":
+            statement = statement.with_for_update(skip_locked=True)
+        rows = list(await self._session.scalars(statement))
+        if not rows:
+            return []
+        residents = {r.resident_id for r in rows}
+        locales = dict(
+            (await self._session.execute(
+                select(ResidentRow.id, ResidentRow.locale).where(ResidentRow.id.in_(residents))
+            )).all()
+        )
+        # The identity to push to: of the channels that can push, the most preferred; within one
+        # channel the newest identity.
+        identities: dict[str, tuple[str, str]] = {}
+        found = await self._session.execute(
+            select(ChannelIdentityRow.resident_id, ChannelIdentityRow.channel, ChannelIdentityRow.external_id)
+            .where(ChannelIdentityRow.resident_id.in_(residents), ChannelIdentityRow.channel.in_(channels))
+            .order_by(ChannelIdentityRow.id.desc())
+        )
+        for resident_id, channel, address in found:
+            best = identities.get(resident_id)
+            if best is None or channels.index(channel) < channels.index(best[0]):
+                identities[resident_id] = (channel, address)
+        return [
+            DueNotification(
+                Notification(r.id, r.resident_id, r.application_number, r.kind, r.params, r.status, r.created_at,
+                             r.urgent),
+                locales.get(r.resident_id),
+                *identities.get(r.resident_id, (None, None)),
+            )
+            for r in rows
+        ]
+
+    async def waiting(self, resident_id: str) -> list[Notification]:
+        return [n for n in await self.for_resident(resident_id) if n.status == "waiting"]
+
+    async def mark(self, notification_id: int, *, status: str, at: datetime, outbox_id: int | None = None) -> None:
+        await self._session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.id == notification_id)
+            .values(status=status, dispatched_at=at, outbox_id=outbox_id)
         )
 
     async def for_resident(self, resident_id: str) -> list[Notification]:
@@ -358,6 +421,6 @@ class SqlNotificationRepository:
             select(NotificationRow).where(NotificationRow.resident_id == resident_id).order_by(NotificationRow.id)
         )
         return [
-            Notification(n.id, n.resident_id, n.application_number, n.kind, n.params, n.status, n.created_at)
+            Notification(n.id, n.resident_id, n.application_number, n.kind, n.params, n.status, n.created_at, n.urgent)
             for n in rows
         ]

@@ -180,6 +180,15 @@ class SqlResidentRepository:
     async def set_active_prompt(self, channel: str, external_id: str, outbox_id: int | None) -> None:
         await _core(self._session, _SET_ACTIVE_PROMPT, {**_identity(channel, external_id), "prompt": outbox_id})
 
+    async def identities(self, resident_id: str) -> list[tuple[str, str]]:
+        """The resident's (channel, external id) pairs, newest first."""
+        rows = await self._session.execute(
+            select(ChannelIdentityRow.channel, ChannelIdentityRow.external_id)
+            .where(ChannelIdentityRow.resident_id == resident_id)
+            .order_by(ChannelIdentityRow.id.desc())
+        )
+        return [(channel, external_id) for channel, external_id in rows]
+
     async def set_unreachable(self, resident_id: str, unreachable: bool) -> None:
         await _core(
             self._session, update(ResidentRow).where(ResidentRow.id == resident_id).values(unreachable=unreachable)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-from collections.abc import AsyncIterator
 
-import pytest
 from aiohttp import web
 from aiohttp.test_utils import unused_port
 from sqlalchemy import func, select
@@ -15,54 +12,8 @@ from backend.db.models import ApplicationRow, OutboxRow
 from bot.telegram.service import TelegramBot, TelegramSettings
 from bot.telegram.webhook import add_webhook_route
 from backend.web import init_app
-from locales import Translations
 from tests.bot.telegram_driver import HAPPY_PATH, Tap, act, complete_intake, session_state, settled, texts
-from tests.fakes.telegram_api import BotApiEmulator
-
-
-# Telegram allows about one message a second per chat. A whole application then takes a
-# minute, so these tests run the emulator's limits and the bot's ten times faster, together.
-FAST_CHAT_RATE = 10.0
-
-
-def fast(settings: TelegramSettings) -> TelegramSettings:
-    return dataclasses.replace(settings, per_chat_rate=FAST_CHAT_RATE, overall_rate=300.0)
-
-
-@pytest.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    api = BotApiEmulator()
-    api.chat_rate = FAST_CHAT_RATE
-    api.global_rate = api.global_burst = 300.0
-    async with api:
-        yield api
-
-
-@pytest.fixture
-def telegram_conversations(database, config, clock, translations):
-    from bot.app import build_conversations
-
-    return build_conversations(
-        config, database, clock=clock, translations=translations, html_translations=Translations(html=True)
-    )
-
-
-async def run_bot(conversations, settings: TelegramSettings) -> TelegramBot:
-    bot = TelegramBot(conversations, settings)
-    await bot.start()
-    return bot
-
-
-@pytest.fixture
-async def polling_bot(emulator, telegram_conversations) -> AsyncIterator[TelegramBot]:
-    bot = await run_bot(
-        telegram_conversations,
-        fast(TelegramSettings(token=emulator.token, api_base_url=emulator.url, poll_timeout=1)),
-    )
-    try:
-        yield bot
-    finally:
-        await bot.stop()
+from tests.bot.conftest import fast, run_bot
 
 
 async def application_count(database) -> int:

@@ -1,0 +1,122 @@
+"""The notification dispatcher: status updates into the outbox of the resident's channel.
+
+Each pass claims pending notifications (on PostgreSQL with ``SKIP LOCKED``, so several
+dispatchers never take the same one), renders each in the resident's language and queues it in
+the outbox of a channel that can push (Telegram), in one transaction: a crash before the commit
+leaves them pending, a crash after it leaves them queued, never both. The channel's sender then
+delivers with its own retries and flood limits.
+
+- Quiet hours: outside them everything goes; inside them only urgent notifications (an
+  emergency case); the rest stay pending until the morning.
+- Several updates of one application in the same pass: the resident is told where the case
+  stands now, so only the newest is sent and the others are marked superseded.
+- A resident with no channel that can push (the terminal) gets the notification when they next
+  write: it waits for them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from backend.cases.notices import notice_key, render_notice
+from backend.cases.ports import DueNotification
+from backend.delivery.quiet import QuietHours
+from bot.conversations import PUSH_CHANNELS, Outbound, Store
+from locales import DEFAULT_LOCALE, Translations
+
+log = logging.getLogger(__name__)
+
+# Channels that show HTML.
+HTML_CHANNELS = frozenset({"telegram"})
+
+
+@dataclass(frozen=True, slots=True)
+class Pass:
+    queued: int
+    superseded: int
+    waiting: int
+
+    @property
+    def claimed(self) -> int:
+        return self.queued + self.superseded + self.waiting
+
+
+class NotificationDispatcher:
+    def __init__(
+        self,
+        database: Store,
+        *,
+        translations: Translations,
+        html_translations: Translations,
+        quiet: QuietHours,
+        clock: Callable[[], datetime],
+        batch: int = 200,
+        default_locale: str = DEFAULT_LOCALE,
+    ) -> None:
+        self._database = database
+        self._plain, self._html = translations, html_translations
+        self._quiet = quiet
+        self._clock = clock
+        self._batch = batch
+        self._default_locale = default_locale
+
+    async def run_once(self) -> Pass:
+        """One batch, one transaction."""
+        now = self._clock()
+        queued = superseded = waiting = 0
+        async with self._database.unit_of_work() as uow:
+            due = await uow.notifications.claim(
+                channels=PUSH_CHANNELS, urgent_only=self._quiet.contains(now), limit=self._batch
+            )
+            newest = _newest_per_application(due)
+            for item in due:
+                note = item.notification
+                if newest.get(note.application_number) not in (None, note.id):
+                    await uow.notifications.mark(note.id, status="superseded", at=now)
+                    superseded += 1
+                elif item.channel is None or item.address is None:
+                    await uow.notifications.mark(note.id, status="waiting", at=now)
+                    waiting += 1
+                else:
+                    outbox_id = await uow.outbox.add(
+                        resident_id=note.resident_id,
+                        channel=item.channel,
+                        address=item.address,
+                        kind="message",
+                        payload=self._render(item).to_payload(),
+                        at=now,
+                    )
+                    await uow.notifications.mark(note.id, status="queued", at=now, outbox_id=outbox_id)
+                    queued += 1
+            await uow.commit()
+        result = Pass(queued, superseded, waiting)
+        if result.claimed:
+            log.info("dispatched notifications: %d queued, %d superseded, %d waiting", queued, superseded, waiting)
+        return result
+
+    async def drain(self) -> Pass:
+        """Passes until nothing is claimed; the totals."""
+        total = Pass(0, 0, 0)
+        while True:
+            one = await self.run_once()
+            if not one.claimed:
+                return total
+            total = Pass(total.queued + one.queued, total.superseded + one.superseded, total.waiting + one.waiting)
+
+    def _render(self, item: DueNotification) -> Outbound:
+        html = item.channel in HTML_CHANNELS
+        messages = (self._html if html else self._plain)(item.locale or self._default_locale)
+        note = item.notification
+        return Outbound(key=notice_key(note.kind), text=render_notice(note, messages), html=html)
+
+
+def _newest_per_application(due: list[DueNotification]) -> dict[str | None, int]:
+    newest: dict[str | None, int] = {}
+    for item in due:
+        note = item.notification
+        if note.application_number is not None:
+            newest[note.application_number] = max(newest.get(note.application_number, 0), note.id)
+    return newest
