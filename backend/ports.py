@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
@@ -187,8 +187,17 @@ class OutboxRepository(Protocol):
         self, *, resident_id: str, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime
     ) -> int: ...
 
-    async def due(self, channel: str, *, now: datetime, limit: int = 100) -> list[OutboxItem]:
-        """Pending items whose time has come, oldest first."""
+    async def due(
+        self,
+        channel: str,
+        *,
+        now: datetime,
+        limit: int = 100,
+        owner: str | None = None,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[OutboxItem]:
+        """Pending items whose time has come, oldest first; with an ``owner``, leased to it, and
+        without the addresses another owner holds."""
 
     async def get(self, item_id: int) -> OutboxItem | None: ...
 

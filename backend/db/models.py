@@ -240,6 +240,9 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    # Which sender holds the item, until when: several senders never serve one address at once.
+    leased_by: Mapped[str | None] = mapped_column(String(64))
+    leased_until: Mapped[datetime | None]
 
 
 class UserRow(Base):

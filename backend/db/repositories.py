@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -71,6 +71,11 @@ _LOAD_SESSION = select(ConversationSessionRow.snapshot).where(
     ConversationSessionRow.flow == bindparam("flow"),
 )
 _LOG_TURN = insert(ConversationTurnRow)
+# The addresses whose transaction-scoped lock this sender takes (PostgreSQL); the others are busy.
+_LOCK_ADDRESSES = text(
+    "SELECT a FROM unnest(CAST(:addresses AS text[])) AS a "
+    "WHERE pg_try_advisory_xact_lock(hashtextextended('outbox:' || :channel || ':' || a, 0))"
+)
 # The identity's bind names differ from its columns: an UPDATE would take a parameter named
 # like a column as a value to set.
 _THIS_IDENTITY = (
@@ -624,24 +629,61 @@ class SqlOutboxRepository:
         )
         return int(result.scalar_one())
 
-    async def due(self, channel: str, *, now: datetime, limit: int = 100) -> list[OutboxItem]:
-        # An address waits whole while its oldest item waits: later items never overtake it.
+    async def due(
+        self,
+        channel: str,
+        *,
+        now: datetime,
+        limit: int = 100,
+        owner: str | None = None,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[OutboxItem]:
+        """Pending items whose time has come, oldest first. An address waits whole while its oldest
+        item waits: later items never overtake it.
+
+        With an ``owner`` the items are leased to it until ``now + lease`` (once the caller
+        commits), and addresses another owner holds are left out: several senders can run, and
+        one address is served by one of them at a time, in order.
+        """
+        items = await self._due(channel, now, limit, owner, addresses=None)
+        if owner is None or not items:
+            return items
+        if self._session.get_bind().dialect.name == "postgresql":
+            # Two senders may read the same candidates at once: each address goes to whichever
+            # takes its lock first, and is read again under the lock (the other may have just
+            # committed its lease).
+            addresses = sorted({item.address for item in items})
+            locked = (await _core(self._session, _LOCK_ADDRESSES, {"addresses": addresses, "channel": channel}))
+            held = [row[0] for row in locked]
+            items = await self._due(channel, now, limit, owner, addresses=held) if held else []
+        if items:
+            await _core(
+                self._session,
+                update(OutboxRow)
+                .where(OutboxRow.id.in_([item.id for item in items]))
+                .values(leased_by=owner, leased_until=now + lease),
+            )
+        return items
+
+    async def _due(
+        self, channel: str, now: datetime, limit: int, owner: str | None, addresses: list[str] | None
+    ) -> list[OutboxItem]:
+        blocked = OutboxRow.not_before > now
+        if owner is not None:
+            blocked = or_(blocked, and_(OutboxRow.leased_until > now, OutboxRow.leased_by != owner))
         waiting = (
             select(OutboxRow.address)
-            .where(OutboxRow.channel == channel, OutboxRow.status == "pending", OutboxRow.not_before > now)
+            .where(OutboxRow.channel == channel, OutboxRow.status == "pending", blocked)
             .scalar_subquery()
         )
-        result = await _core(
-            self._session,
-            select(*_OUTBOX_COLUMNS)
-            .where(
-                OutboxRow.channel == channel,
-                OutboxRow.status == "pending",
-                OutboxRow.address.not_in(waiting),
-            )
-            .order_by(OutboxRow.id)
-            .limit(limit),
+        statement = select(*_OUTBOX_COLUMNS).where(
+            OutboxRow.channel == channel,
+            OutboxRow.status == "pending",
+            OutboxRow.address.not_in(waiting),
         )
+        if addresses is not None:
+            statement = statement.where(OutboxRow.address.in_(addresses))
+        result = await _core(self._session, statement.order_by(OutboxRow.id).limit(limit))
         return [OutboxItem(*row) for row in result]
 
     async def get(self, item_id: int) -> OutboxItem | None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
+import os
+import socket
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import uuid4
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
@@ -110,7 +113,7 @@ def _settle(batch: dict[int, tuple[str | None, asyncio.Future[None]]], error: Ex
 
 
 class OutboxSender:
-    """Drains the outbox of one channel. Run one per deployment (see the README)."""
+    """Drains the outbox of one channel; several may run, in one process or many."""
 
     def __init__(
         self,
@@ -122,8 +125,13 @@ class OutboxSender:
         max_attempts: int = 12,
         idle_poll: float = 1.0,
         concurrency: int = 32,
+        owner: str | None = None,
+        lease: timedelta = timedelta(seconds=60),
     ) -> None:
         self.database = database
+        # Senders of several processes share the outbox by leasing its items (see OutboxRepository.due).
+        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+        self.lease = lease
         self.bot = bot
         self.clock = clock
         self.limits = limits or FloodLimits()
@@ -160,10 +168,12 @@ class OutboxSender:
     async def drain_once(self) -> int:
         """One pass over what is due; returns how many items went out."""
         async with self.database.unit_of_work() as uow:
-            due = await uow.outbox.due(CHANNEL, now=self.clock(), limit=500)
+            due = await uow.outbox.due(CHANNEL, now=self.clock(), limit=500, owner=self.owner, lease=self.lease)
             # The prompts this pass's edits change, read here rather than in a unit of work each.
             # Every send of an earlier pass is marked by now, so their message ids are known.
             prompts = await uow.outbox.get_many([i.payload["edit_of"] for i in due if i.kind == "edit"])
+            if due:
+                await uow.commit()  # the leases
         chats: dict[str, list[OutboxItem]] = {}
         for item in due:
             chats.setdefault(item.address, []).append(item)

@@ -94,3 +94,49 @@ async def test_an_inbound_id_is_accepted_once_and_never_an_older_one(database):
         assert await uow.residents.accept_inbound("telegram", "42", 11)
         await uow.residents.set_active_prompt("telegram", "42", 5)
         assert await uow.residents.active_prompt("telegram", "42") == 5
+
+
+async def _queue(database, addresses, per_address):
+    async with database.unit_of_work() as uow:
+        for address in addresses:
+            who = await uow.residents.identify("telegram", address, now=NOW)
+            for n in range(per_address):
+                await uow.outbox.add(resident_id=who.id, channel="telegram", address=address, kind="message",
+                                     payload={"text": f"{address}-{n}"}, at=NOW)
+        await uow.commit()
+
+
+async def _claim(database, owner, now=NOW, limit=100):
+    async with database.unit_of_work() as uow:
+        items = await uow.outbox.due("telegram", now=now, limit=limit, owner=owner, lease=timedelta(seconds=60))
+        await uow.commit()
+    return items
+
+
+async def test_a_leased_address_is_left_to_its_sender_until_the_lease_ends(database):
+    await _queue(database, ["1"], 2)
+    first = await _claim(database, "a")
+    assert [i.payload["text"] for i in first] == ["1-0", "1-1"]
+    await _queue(database, ["2"], 1)
+    assert [i.address for i in await _claim(database, "b")] == ["2"]  # "1" is a's
+    assert [i.address for i in await _claim(database, "a")] == ["1", "1"]  # its own, again
+    async with database.unit_of_work() as uow:
+        await uow.outbox.mark_sent({first[0].id: "m1"}, at=NOW)
+        await uow.commit()
+    later = NOW + timedelta(seconds=61)  # a stopped without marking the second: its lease ran out
+    assert [i.payload["text"] for i in await _claim(database, "b", now=later)] == ["1-1", "2-0"]
+
+
+async def test_senders_claiming_at_once_never_share_an_address(database):
+    import asyncio
+
+    addresses = [str(n) for n in range(30)]
+    await _queue(database, addresses, 3)
+    claims = await asyncio.gather(*(_claim(database, f"s{n}", limit=20) for n in range(4)))
+    owners_of: dict[str, set[int]] = {}
+    for n, items in enumerate(claims):
+        for item in items:
+            owners_of.setdefault(item.address, set()).add(n)
+    assert all(len(owners) == 1 for owners in owners_of.values()), owners_of
+    claimed = [item.id for items in claims for item in items]
+    assert len(claimed) == len(set(claimed))

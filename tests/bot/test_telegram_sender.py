@@ -59,3 +59,41 @@ async def test_a_mark_that_cannot_be_committed_fails_its_sender(database):
     marks = SentMarks(CountingStore(database, fail=True), clock=lambda: NOW, attempts=2)
     with pytest.raises(RuntimeError, match="could not be marked sent"):
         await marks.mark(item, "7")
+
+
+async def test_two_senders_deliver_each_message_once_and_in_order(database, emulator):
+    from telegram import Bot
+
+    from bot.telegram.limits import FloodLimits
+    from bot.telegram.sender import OutboxSender
+
+    chats = [str(7000 + n) for n in range(6)]
+    users = {chat: emulator.user(int(chat)) for chat in chats}
+    async with database.unit_of_work() as uow:
+        for chat in chats:
+            who = await uow.residents.identify("telegram", chat, now=NOW)
+            for n in range(8):
+                await uow.outbox.add(resident_id=who.id, channel="telegram", address=chat, kind="message",
+                                     payload={"key": "k", "text": f"{chat}-{n}", "html": False}, at=NOW)
+        await uow.commit()
+    stop = asyncio.Event()
+    senders = []
+    for owner in ("one", "two"):
+        bot = Bot(emulator.token, base_url=f"{emulator.url}/bot", base_file_url=f"{emulator.url}/file/bot")
+        await bot.initialize()
+        limits = FloodLimits(per_chat_rate=9.0, overall_rate=100.0)  # each under the emulator's limits
+        senders.append((bot, OutboxSender(database, bot, clock=lambda: NOW, limits=limits, owner=owner,
+                                          idle_poll=0.05)))
+    running = [asyncio.create_task(sender.run(stop)) for _, sender in senders]
+    for _ in range(200):
+        if all(len(users[c].sent()) >= 8 for c in chats):
+            break
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)  # a second delivery would arrive by now
+    assert not emulator.flood_violations
+    stop.set()
+    await asyncio.gather(*running)
+    for bot, _ in senders:
+        await bot.shutdown()
+    for chat in chats:
+        assert [m.text for m in users[chat].sent()] == [f"{chat}-{n}" for n in range(8)]

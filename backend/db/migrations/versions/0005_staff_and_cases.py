@@ -1,4 +1,5 @@
-"""Staff users, case notes, the audit log, idempotency keys, resident notifications; case assignment.
+"""Staff users, case notes, the audit log, idempotency keys, resident notifications; case assignment;
+leases on outbox items.
 
 Revision ID: 0005
 Revises: 0004
@@ -104,6 +105,9 @@ def upgrade() -> None:
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.add_column(sa.Column("action", sa.String(length=32), nullable=True))
     _append_only("status_history")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("leased_by", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("leased_until", AwareDateTime, nullable=True))
 
 
 
@@ -134,6 +138,9 @@ def _drop_append_only(table: str) -> None:
 
 def downgrade() -> None:
     """Drop what upgrade added."""
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("leased_until")
+        batch_op.drop_column("leased_by")
     _drop_append_only("status_history")
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.drop_column("action")
