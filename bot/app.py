@@ -18,6 +18,7 @@ from backend.policy.regions import RegionTree
 from bot.conversations import Conversations
 from flows.engine import Engine
 from flows.flow import District, FlowContext, Localized, Office, Settings
+from flows.crisis import load_crisis_words
 from flows.intake import INTAKE
 from locales import Translations
 
@@ -64,7 +65,7 @@ def build_conversations(
 ) -> Conversations:
     """Wire the conversation runner over a connected database (submitting in process unless
     another ``intake`` is given, e.g. one over HTTP)."""
-    settings = settings or Settings()
+    settings = settings or Settings(crisis_words=load_crisis_words())
     pack = load_pack(config.pack)
     regions = pack.regions
     engine = Engine(INTAKE, flow_context(regions), settings)

@@ -178,6 +178,11 @@ class _Turn:
         s.last_active_at = self.now.isoformat()
         s.reminded = False
         s.turns += 1
+        if isinstance(event, ev.Text) and mentions_crisis(event.text, self.settings.crisis_words):
+            # Someone in danger gets a person at once, whatever else the message is; the
+            # conversation still takes it as an answer below.
+            self.request_human("crisis_words")
+            self.say("human.crisis")
         if isinstance(event, ev.Command):
             self.on_command(event)
         elif isinstance(event, ev.FileUpload) and s.state == SUBMITTED and s.number:
@@ -784,6 +789,14 @@ def _household_size_answered(turn: _Turn, value: Any) -> bool:
     del members[value:]
     members.extend({} for _ in range(value - len(members)))
     return False
+
+
+def mentions_crisis(text: str, words: tuple[str, ...]) -> bool:
+    """Whether ``text`` contains one of the crisis words or phrases, ignoring case and spacing."""
+    if not words:
+        return False
+    folded = "".join(text.split()).casefold()
+    return any(word in folded for word in words)
 
 
 def _urgent_answered(turn: _Turn, value: Any) -> bool:

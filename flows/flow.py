@@ -103,6 +103,8 @@ class Settings:
     max_members: int = 12
     max_invalid: int = 3
     review_days: int = 10
+    # Words that bring a person in at once (flows/crisis_words.yaml), folded as mentions_crisis folds text.
+    crisis_words: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

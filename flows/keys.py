@@ -55,6 +55,7 @@ ENGINE_KEYS = frozenset(
         "edit.remove_member",
         "help.offer",
         "human.recorded",
+        "human.crisis",
         "status.list",
         "summary.change",
         "summary.confirm",

@@ -169,3 +169,24 @@ def test_submission_carries_the_whole_application():
     assert payload["housing"] == {"status": "renting", "monthly_rent": "1500.00"}
     assert payload["hardship"] == {"types": ["unemployment"], "account": "房租太贵"}
     assert payload["members"][0]["age"] == 46
+
+
+def test_crisis_words_bring_a_person_in_at_once_and_the_answer_still_counts():
+    from flows.crisis import load_crisis_words
+    from flows.engine import mentions_crisis
+    from flows.flow import Settings
+    from flows.intents import RequestHuman, Reply
+    from tests.flows.helpers import NOW, demo_engine
+
+    words = load_crisis_words()
+    assert mentions_crisis("我真的 不 想 活 了", words) and mentions_crisis("He BEATS ME every night", words)
+    assert not mentions_crisis("我想找工作", words) and not mentions_crisis("skills: cooking", words)
+    engine = demo_engine(Settings(crisis_words=words))
+    session, _ = engine.step(engine.new_session(NOW, "zh_CN"), ev.Command("start", ""), NOW)
+    session, _ = engine.step(session, ev.Choice("agree"), NOW)
+    session, _ = engine.step(session, ev.Choice("self"), NOW)
+    assert session.state == "name"
+    after, intents = engine.step(session, ev.Text("张三 家里没饭吃"), NOW)
+    assert RequestHuman("crisis_words", "name") in intents
+    assert [i.key for i in intents if isinstance(i, Reply)][0] == "human.crisis"
+    assert after.answers["name"] == "张三 家里没饭吃" and after.state != "name"
