@@ -13,7 +13,7 @@ from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.documents import FileDocumentStorage
 from backend.intake import IdHasher, Intake, IntakeService
-from backend.policy.pack import load_pack
+from backend.policy.pack import Pack, load_pack
 from backend.policy.regions import RegionTree
 from bot.conversations import Conversations
 from flows.engine import Engine
@@ -46,7 +46,12 @@ class Runtime:
     config: Config
     database: Database
     conversations: Conversations
-    timezone: str = "Asia/Shanghai"  # the region's, from the policy pack
+    pack: Pack
+
+    @property
+    def timezone(self) -> str:
+        """The region's, from the policy pack."""
+        return self.pack.regions.timezone
 
     async def close(self) -> None:
         await self.database.dispose()
@@ -94,5 +99,4 @@ async def open_runtime(config: Config, *, migrate: bool | None = None, **wiring:
         await upgrade(config.database_url)
     database = Database(config.database_url, **({"new_id": wiring["new_id"]} if "new_id" in wiring else {}))
     await database.connect()
-    timezone = load_pack(config.pack).regions.timezone
-    return Runtime(config, database, build_conversations(config, database, **wiring), timezone)
+    return Runtime(config, database, build_conversations(config, database, **wiring), load_pack(config.pack))

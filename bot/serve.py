@@ -182,11 +182,25 @@ async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float =
                 done = await conversations.tick()
                 if done:
                     log.info("reminded or expired %d sessions with no channel to push to", len(done))
+                await _tell_the_long_waiting(runtime)
         except Exception:
             # One bad pass must not stop the worker; the next pass tries again.
             log.exception("worker pass failed")
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(stop.wait(), dispatch_seconds)
+
+
+async def _tell_the_long_waiting(runtime: Runtime) -> None:
+    from backend.cases.service import CaseService
+    from bot.app import system_clock
+
+    async with runtime.database.unit_of_work() as uow:
+        told = await CaseService(runtime.pack).tell_the_long_waiting(
+            uow, now=system_clock(), days=runtime.conversations.engine.settings.review_days
+        )
+        await uow.commit()
+    if told:
+        log.info("told %d residents their application is still in review", told)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -196,6 +196,10 @@ class CaseRepository(Protocol):
 
     async def history(self, number: str) -> list[StatusEvent]: ...
 
+    async def waiting_long(self, *, submitted_before: datetime, not_told_since: datetime) -> list[Case]:
+        """Undecided cases submitted before ``submitted_before`` whose resident has had no
+        ``still_in_review`` notification since ``not_told_since``."""
+
     async def add_note(self, number: str, *, author: str, body: str, at: datetime) -> Note: ...
 
     async def notes(self, number: str) -> list[Note]: ...

@@ -185,6 +185,22 @@ class CaseService:
         )
         return chosen.username
 
+    async def tell_the_long_waiting(self, uow: UnitOfWork, *, now: datetime, days: int) -> int:
+        """A "still in review" notification for each undecided case older than ``days``, at most
+        once every ``days``: the resident was told when to expect an answer, and is not left
+        wondering when that date passes. Returns how many were written."""
+        since = now - timedelta(days=days)
+        cases = await uow.cases.waiting_long(submitted_before=since, not_told_since=since)
+        for case in cases:
+            await uow.notifications.add(
+                resident_id=case.resident_id,
+                application_number=case.number,
+                kind="still_in_review",
+                params={"days": (now - case.submitted_at).days, "status": case.status.value},
+                at=now,
+            )
+        return len(cases)
+
     async def _visible(self, uow: UnitOfWork, user: User, number: str) -> Case:
         case = await uow.cases.get(number)
         if case is None:

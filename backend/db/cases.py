@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from backend.cases.lifecycle import OPEN, CaseStatus
+from backend.cases.lifecycle import BEFORE_DECISION, OPEN, CaseStatus
 from backend.cases.ports import (
     UNSET,
     AuditEntry,
@@ -40,6 +40,7 @@ from backend.db.models import (
 )
 
 _OPEN = [s.value for s in OPEN]
+STILL_IN_REVIEW = "still_in_review"
 _ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
 
 
@@ -269,6 +270,27 @@ class SqlCaseRepository:
                 application_id=application_id, status=status.value, action=action, actor=actor, note=note, at=at
             )
         )
+
+    async def waiting_long(self, *, submitted_before: datetime, not_told_since: datetime) -> list[Case]:
+        told = (
+            select(NotificationRow.id)
+            .where(
+                NotificationRow.application_number == ApplicationRow.number,
+                NotificationRow.kind == STILL_IN_REVIEW,
+                NotificationRow.created_at >= not_told_since,
+            )
+            .exists()
+        )
+        rows = await self._session.execute(
+            _case_select()
+            .where(
+                ApplicationRow.status.in_([s.value for s in BEFORE_DECISION]),
+                ApplicationRow.submitted_at < submitted_before,
+                ~told,
+            )
+            .order_by(ApplicationRow.id)
+        )
+        return [_case(r) for r in rows]
 
     async def history(self, number: str) -> list[StatusEvent]:
         application_id = await self._id(number)

@@ -222,3 +222,28 @@ async def test_concurrent_decisions_on_one_case_apply_one_after_the_other(databa
     assert sum(not isinstance(r, BaseException) for r in results) == 1, results
     async with database.unit_of_work() as uow:
         assert [e.status for e in await uow.cases.history(number)].count(CaseStatus.REJECTED) == 1
+
+
+async def test_a_resident_waiting_past_the_review_date_is_told_once_every_period(database):
+    await add_staff(database, "wang")
+    waiting = await submit(database, payload(1), "r1")
+    decided = await submit(database, payload(2), "r2")
+    await to_review(database, decided)
+    await act(database, "wang", decided, "reject", reasons=("x",))
+
+    async def tell(now):
+        async with database.unit_of_work() as uow:
+            count = await SERVICE.tell_the_long_waiting(uow, now=now, days=10)
+            await uow.commit()
+        return count
+
+    assert await tell(NOW + timedelta(days=9)) == 0
+    assert await tell(NOW + timedelta(days=11)) == 1
+    assert await tell(NOW + timedelta(days=12)) == 0  # told a day ago
+    assert await tell(NOW + timedelta(days=22)) == 1
+    case = await case_of(database, waiting)
+    async with database.unit_of_work() as uow:
+        told = [n for n in await uow.notifications.for_resident(case.resident_id) if n.kind == "still_in_review"]
+    assert [n.params["days"] for n in told] == [
+        (NOW + timedelta(days=d) - case.submitted_at).days for d in (11, 22)
+    ]
