@@ -16,6 +16,10 @@ from backend.cases.ports import AuditLog, CaseRepository, IdempotencyStore, Noti
 from backend.status import ApplicationStatus
 
 
+class NotFound(LookupError):
+    """No such application, user or other record; the message names it."""
+
+
 @dataclass(frozen=True, slots=True)
 class Resident:
     id: str

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from backend.api.schemas import Error, FieldError
 from backend.cases.lifecycle import IllegalTransition
 from backend.cases.service import DecisionRefused, Forbidden
+from backend.ports import NotFound
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(400, "bad_json", f"the body is not valid JSON: {error.msg} at position {error.pos}")
     except Forbidden as error:
         return error_response(403, "forbidden", str(error))
-    except LookupError as error:
+    except NotFound as error:
         return error_response(404, "not_found", str(error.args[0] if error.args else error))
     except IllegalTransition as error:
         return error_response(409, "illegal_transition", str(error), status=error.status)

@@ -231,9 +231,9 @@ async def list_applications(request: web.Request) -> web.Response:
     now = _now(request)
     async with request.app[DATABASE].unit_of_work() as uow:
         cases, total = await request.app[CASES].list(uow, user, query, now=now)
-    body = CaseList.model_construct(items=[], total=total, limit=filters.limit, offset=filters.offset).model_dump()
-    body["items"] = [_summary(c, now) for c in cases]
-    return web.json_response(body)
+    return web.json_response(
+        {"items": [_summary(c, now) for c in cases], "total": total, "limit": filters.limit, "offset": filters.offset}
+    )
 
 
 async def get_application(request: web.Request) -> web.Response:

@@ -164,7 +164,7 @@ class UserRepository(Protocol):
 
     async def update(self, username: str, *, on_duty: bool | Unset = UNSET, active: bool | Unset = UNSET,
                      token_hash: str | Unset = UNSET) -> User:
-        """Raises LookupError for an unknown username."""
+        """Raises NotFound for an unknown username."""
 
     async def least_loaded(self, office: str, *, on_duty: bool = False) -> User | None:
         """The active caseworker of ``office`` with the fewest open cases (oldest account on a tie)."""
@@ -192,7 +192,7 @@ class CaseRepository(Protocol):
         proposed_by: str | None | Unset = UNSET,
         decision: dict[str, Any] | None | Unset = UNSET,
     ) -> None:
-        """Move the case and append its immutable status event (raises LookupError when unknown)."""
+        """Move the case and append its immutable status event (raises NotFound when unknown)."""
 
     async def history(self, number: str) -> list[StatusEvent]: ...
 

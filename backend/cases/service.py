@@ -14,7 +14,7 @@ from typing import Any
 from backend.cases.lifecycle import CaseAction, CaseStatus, Lifecycle
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, Note, Role, StatusEvent, User
 from backend.policy.pack import Pack
-from backend.ports import UnitOfWork
+from backend.ports import NotFound, UnitOfWork
 
 SYSTEM = "system"
 
@@ -79,7 +79,7 @@ class CaseService:
         """A case the user may see; the read is audited.
 
         Raises:
-            LookupError: no such application.
+            NotFound: no such application.
             Forbidden: it belongs to another office.
         """
         case = await self._visible(uow, user, number)
@@ -122,7 +122,7 @@ class CaseService:
         """Apply a lifecycle action.
 
         Raises:
-            LookupError: no such application.
+            NotFound: no such application.
             Forbidden: another office's case, or an action the role may not take.
             IllegalTransition: not allowed from the case's current status (named).
             DecisionRefused: maker-checker, or a field the action needs is missing or wrong.
@@ -204,7 +204,7 @@ class CaseService:
     async def _visible(self, uow: UnitOfWork, user: User, number: str) -> Case:
         case = await uow.cases.get(number)
         if case is None:
-            raise LookupError(f"no application {number}")
+            raise NotFound(f"no application {number}")
         if not can_see(user, case):
             raise Forbidden(f"application {number} belongs to another office")
         return case

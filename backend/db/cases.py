@@ -27,6 +27,7 @@ from backend.cases.ports import (
     User,
 )
 from backend.db.repositories import application_id_of
+from backend.ports import NotFound
 from backend.db.models import (
     ApplicationRow,
     AuditRow,
@@ -135,7 +136,7 @@ class SqlUserRepository:
             await self._session.execute(update(UserRow).where(UserRow.username == username).values(**values))
         user = await self.get(username)
         if user is None:
-            raise LookupError(f"no user {username!r}")
+            raise NotFound(f"no user {username!r}")
         return user
 
     async def least_loaded(self, office: str, *, on_duty: bool = False) -> User | None:
@@ -322,7 +323,7 @@ class SqlCaseRepository:
             return None
         user_id = await self._session.scalar(select(UserRow.id).where(UserRow.username == username))
         if user_id is None:
-            raise LookupError(f"no user {username!r}")
+            raise NotFound(f"no user {username!r}")
         return user_id
 
 

@@ -27,6 +27,7 @@ from backend.db.models import (
     StatusHistoryRow,
 )
 from backend.ports import (
+    NotFound,
     ApplicationSummary,
     DocumentMeta,
     DueSession,
@@ -116,12 +117,12 @@ def remembered_ids(session: AsyncSession) -> dict[str, int]:
 
 
 async def application_id_of(session: AsyncSession, number: str) -> int:
-    """The row id behind an application number (raises LookupError when there is none)."""
+    """The row id behind an application number (raises NotFound when there is none)."""
     known = remembered_ids(session)
     if number not in known:
         application_id = await session.scalar(select(ApplicationRow.id).where(ApplicationRow.number == number))
         if application_id is None:
-            raise LookupError(f"no application {number}")
+            raise NotFound(f"no application {number}")
         known[number] = application_id
     return known[number]
 
@@ -491,7 +492,7 @@ class SqlDocumentRepository:
             )
         ).first()
         if application is None:
-            raise LookupError(f"no application {application_number}")
+            raise NotFound(f"no application {application_number}")
         await self._session.execute(
             update(DocumentRow)
             .where(DocumentRow.id.in_(document_ids), DocumentRow.resident_id == application.resident_id)

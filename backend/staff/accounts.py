@@ -69,7 +69,7 @@ async def add_user(
 
 
 async def rotate_token(uow: UnitOfWork, username: str) -> str:
-    """Replace a user's token; the old one stops working at once. Raises LookupError."""
+    """Replace a user's token; the old one stops working at once. Raises NotFound."""
     token = new_token()
     await uow.users.update(username, token_hash=token_hash(token))
     return token

@@ -36,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 async def run(config: Config, args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None) -> int:
     from backend.db.database import Database
     from backend.db.migrate import upgrade
+    from backend.ports import NotFound
     from backend.policy.pack import load_pack
     from backend.staff.accounts import AccountError, add_user, rotate_token
 
@@ -83,7 +84,7 @@ async def run(config: Config, args: argparse.Namespace, out: TextIO | None = Non
     except (AccountError, DuplicateUser) as error:
         print(f"yimen users: {error}", file=err)
         return 2
-    except LookupError as error:
+    except NotFound as error:
         print(f"yimen users: {error.args[0]}", file=err)
         return 2
     finally:
