@@ -188,8 +188,17 @@ class OutboxItem:
 
 class OutboxRepository(Protocol):
     async def add(
-        self, *, resident_id: str, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime
-    ) -> int: ...
+        self,
+        *,
+        resident_id: str,
+        channel: str,
+        address: str,
+        kind: str,
+        payload: dict[str, Any],
+        at: datetime,
+        priority: int = 0,
+    ) -> int:
+        """Queue an item; ``priority`` 0 (a reply), 1 (a status update) or 2 (a broadcast), lower first."""
 
     async def due(
         self,

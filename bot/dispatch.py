@@ -29,6 +29,10 @@ from locales import DEFAULT_LOCALE, Translations
 
 log = logging.getLogger(__name__)
 
+# Outbox priorities: replies to residents who are chatting (0) go before status updates, which go
+# before broadcasts.
+UPDATE_PRIORITY, BROADCAST_PRIORITY = 1, 2
+BROADCAST = "broadcast"
 # Channels that show HTML.
 HTML_CHANNELS = frozenset({"telegram"})
 
@@ -88,6 +92,7 @@ class NotificationDispatcher:
                         kind="message",
                         payload=self._render(item).to_payload(),
                         at=now,
+                        priority=BROADCAST_PRIORITY if note.kind == BROADCAST else UPDATE_PRIORITY,
                     )
                     await uow.notifications.mark(note.id, status="queued", at=now, outbox_id=outbox_id)
                     queued += 1

@@ -24,6 +24,8 @@ from backend.api.schemas import (
     ApplicationCreated,
     AssessIn,
     AssessOut,
+    BroadcastIn,
+    BroadcastOut,
     CaseDetail,
     CaseFilter,
     CaseList,
@@ -290,6 +292,18 @@ async def add_note(request: web.Request) -> web.Response:
                              status=201)
 
 
+async def broadcast(request: web.Request) -> web.Response:
+    body: BroadcastIn = await _body(request, BroadcastIn)
+    query = CaseQuery(office=body.office, layer=body.layer, resilience_level=body.level, status=body.status,
+                      emergency=body.emergency)
+    async with request.app[DATABASE].unit_of_work() as uow:
+        count = await request.app[CASES].broadcast(
+            uow, request[USER], query, body.message.model_dump(), now=_now(request)
+        )
+        await uow.commit()
+    return web.json_response(BroadcastOut(residents=count).model_dump(), status=202)
+
+
 async def assess_household(request: web.Request) -> web.Response:
     from backend.policy.assess import assess
     from backend.policy.errors import PackError, UnknownRegion
@@ -336,6 +350,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
       response=NoteOut, many=True, errors=(404,)),
     E("POST", "/api/v1/applications/{number}/notes", add_note, STAFF, "Add a note to a case",
       body=NoteIn, response=NoteOut, status=201, errors=(404, 422)),
+    E("POST", "/api/v1/broadcasts", broadcast, frozenset({Role.SUPERVISOR, Role.ADMIN}),
+      "Send a message to the residents of a segment of cases, after replies and status updates",
+      body=BroadcastIn, response=BroadcastOut, status=202, errors=(422,)),
     E("POST", "/api/v1/assess", assess_household, ANYONE, "Assess a household under a policy pack (nothing stored)",
       body=AssessIn, response=AssessOut, errors=(422,)),
 )

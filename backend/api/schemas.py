@@ -153,3 +153,23 @@ class Me(BaseModel):
     display_name: str
     role: str
     office: str | None
+
+
+class BroadcastText(_Body):
+    zh_CN: str = Field(min_length=1, max_length=1000)
+    en: str = Field(min_length=1, max_length=1000)
+
+
+class BroadcastIn(_Body):
+    """Who receives it: the residents of the cases these filters select (a supervisor: their office)."""
+
+    office: str | None = None
+    layer: Literal["tekun", "dibao", "dibao_marginal", "rigid_expense", "watch", "none"] | None = None
+    level: int | None = Field(None, ge=1, le=3)
+    status: CaseStatus | None = None
+    emergency: bool | None = None
+    message: BroadcastText = Field(description="The message in each language; each resident gets theirs")
+
+
+class BroadcastOut(BaseModel):
+    residents: int = Field(description="How many residents it was queued for")

@@ -179,6 +179,9 @@ class CaseRepository(Protocol):
     async def list(self, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
         """One page of cases, emergencies and the nearest deadlines first, and the total count."""
 
+    async def residents(self, query: CaseQuery, *, now: datetime) -> list[str]:
+        """The residents behind the cases a query selects (paging ignored), each once."""
+
     async def transition(
         self,
         number: str,

@@ -185,6 +185,36 @@ class CaseService:
         )
         return chosen.username
 
+    async def broadcast(
+        self, uow: UnitOfWork, user: User, query: CaseQuery, texts: dict[str, str], *, now: datetime
+    ) -> int:
+        """A message for every resident with a case the query selects (a supervisor: in their
+        office), sent after replies and status updates. Returns how many residents it reaches.
+
+        Raises:
+            Forbidden: not a supervisor or administrator, or another office.
+        """
+        if user.role not in (Role.SUPERVISOR, Role.ADMIN):
+            raise Forbidden("only a supervisor or an administrator can broadcast")
+        if user.role is Role.SUPERVISOR:
+            if query.office not in (None, user.office):
+                raise Forbidden(f"you supervise {user.office}, not {query.office}")
+            query = CaseQuery(**{**_fields(query), "office": user.office})
+        residents = await uow.cases.residents(query, now=now)
+        for resident_id in residents:
+            await uow.notifications.add(
+                resident_id=resident_id, application_number=None, kind="broadcast", params={"texts": texts}, at=now
+            )
+        segment = {k: v for k, v in _fields(query).items() if v is not None and k not in ("limit", "offset")}
+        await uow.audit.record(
+            actor=user.username,
+            action="broadcast",
+            target=query.office or "*",
+            details={"segment": {k: str(v) for k, v in segment.items()}, "residents": len(residents)},
+            at=now,
+        )
+        return len(residents)
+
     async def tell_the_long_waiting(self, uow: UnitOfWork, *, now: datetime, days: int) -> int:
         """A "still in review" notification for each undecided case older than ``days``, at most
         once every ``days``: the resident was told when to expect an answer, and is not left

@@ -195,6 +195,26 @@ def _case(row: Any) -> Case:
     )
 
 
+def _conditions(query: CaseQuery, now: datetime) -> list[Any]:
+    conditions = []
+    if query.office is not None:
+        conditions.append(ApplicationRow.office == query.office)
+    if query.layer is not None:
+        conditions.append(ApplicationRow.layer == query.layer)
+    if query.resilience_level is not None:
+        conditions.append(ApplicationRow.resilience_level == query.resilience_level)
+    if query.status is not None:
+        conditions.append(ApplicationRow.status == query.status.value)
+    if query.emergency is not None:
+        conditions.append(ApplicationRow.emergency.is_(query.emergency))
+    if query.assigned_to is not None:
+        conditions.append(_ASSIGNEE.username == query.assigned_to)
+    if query.overdue is not None:
+        late = and_(ApplicationRow.deadline_at < now, ApplicationRow.status.in_(_OPEN))
+        conditions.append(late if query.overdue else ~late)
+    return conditions
+
+
 class SqlCaseRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -207,22 +227,7 @@ class SqlCaseRepository:
         await advisory_lock(self._session, f"case:{number}")
 
     async def list(self, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
-        conditions = []
-        if query.office is not None:
-            conditions.append(ApplicationRow.office == query.office)
-        if query.layer is not None:
-            conditions.append(ApplicationRow.layer == query.layer)
-        if query.resilience_level is not None:
-            conditions.append(ApplicationRow.resilience_level == query.resilience_level)
-        if query.status is not None:
-            conditions.append(ApplicationRow.status == query.status.value)
-        if query.emergency is not None:
-            conditions.append(ApplicationRow.emergency.is_(query.emergency))
-        if query.assigned_to is not None:
-            conditions.append(_ASSIGNEE.username == query.assigned_to)
-        if query.overdue is not None:
-            late = and_(ApplicationRow.deadline_at < now, ApplicationRow.status.in_(_OPEN))
-            conditions.append(late if query.overdue else ~late)
+        conditions = _conditions(query, now)
         total = await self._session.scalar(
             select(func.count())
             .select_from(ApplicationRow)
@@ -243,6 +248,17 @@ class SqlCaseRepository:
             .offset(query.offset)
         )
         return [_case(r) for r in rows], int(total or 0)
+
+    async def residents(self, query: CaseQuery, *, now: datetime) -> list[str]:
+        """The residents behind the cases a query selects (paging ignored), each once."""
+        rows = await self._session.scalars(
+            select(ApplicationRow.resident_id)
+            .outerjoin(_ASSIGNEE, _ASSIGNEE.id == ApplicationRow.assigned_to)
+            .where(*_conditions(query, now))
+            .distinct()
+            .order_by(ApplicationRow.resident_id)
+        )
+        return list(rows)
 
     async def transition(
         self,
@@ -395,7 +411,8 @@ class SqlNotificationRepository:
         statement = select(NotificationRow).where(NotificationRow.status == "pending")
         if urgent_only:
             statement = statement.where(NotificationRow.urgent.is_(True))
-        statement = statement.order_by(NotificationRow.id).limit(limit)
+        # Emergencies first, then oldest first.
+        statement = statement.order_by(NotificationRow.urgent.desc(), NotificationRow.id).limit(limit)
         if self._session.get_bind().dialect.name == "postgresql":
             statement = statement.with_for_update(skip_locked=True)
         rows = list(await self._session.scalars(statement))

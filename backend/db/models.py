@@ -240,6 +240,8 @@ class OutboxRow(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     provider_message_id: Mapped[str | None] = mapped_column(String(64))
+    # 0: a reply to a resident who is chatting; 1: a status update; 2: a broadcast. Lower goes first.
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Which sender holds the item, until when: several senders never serve one address at once.
     leased_by: Mapped[str | None] = mapped_column(String(64))
     leased_until: Mapped[datetime | None]

@@ -612,7 +612,8 @@ class SqlOutboxRepository:
         self._session = session
 
     async def add(
-        self, *, resident_id: str, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime
+        self, *, resident_id: str, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime,
+        priority: int = 0,
     ) -> int:
         result = await _core(
             self._session,
@@ -626,6 +627,7 @@ class SqlOutboxRepository:
                 "status": "pending",
                 "attempts": 0,
                 "created_at": at,
+                "priority": priority,
             },
         )
         return int(result.scalar_one())
@@ -684,7 +686,9 @@ class SqlOutboxRepository:
         )
         if addresses is not None:
             statement = statement.where(OutboxRow.address.in_(addresses))
-        result = await _core(self._session, statement.order_by(OutboxRow.id).limit(limit))
+        # Replies to residents who are chatting first, then status updates, then broadcasts; one
+        # address's items keep their order within each of these.
+        result = await _core(self._session, statement.order_by(OutboxRow.priority, OutboxRow.id).limit(limit))
         return [OutboxItem(*row) for row in result]
 
     async def get(self, item_id: int) -> OutboxItem | None:

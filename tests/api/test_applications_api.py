@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from backend.db.models import ApplicationRow
 from tests.api.conftest import auth, create_body
+from tests.cases.helpers import NOW
 
 
 async def create(client, token, body, key=None):
@@ -197,3 +198,28 @@ async def test_the_openapi_document_describes_every_route_and_its_references_res
     assert create_op["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CreateApplication"
     }
+
+
+async def test_a_broadcast_reaches_the_residents_of_a_segment_each_in_their_language(client, tokens, database):
+    from backend.cases.notices import render_notice
+    from locales import Translations
+
+    for serial in range(1, 4):
+        await create(client, tokens["bot"], create_body(serial, resident=f"r{serial}"))
+    await create(client, tokens["bot"], create_body(4, resident="r4", urgent=True))
+    await create(client, tokens["bot"], create_body(5, office="wenchang", resident="r5"))
+    message = {"zh_CN": "本周六社区义诊", "en": "Free clinic this Saturday"}
+    response = await client.post("/api/v1/broadcasts", json={"emergency": False, "message": message},
+                                 headers=auth(tokens["boss"]))
+    assert response.status == 202 and await response.json() == {"residents": 3}  # hubin, not urgent
+    response = await client.post("/api/v1/broadcasts", json={"office": "wenchang", "message": message},
+                                 headers=auth(tokens["boss"]))
+    assert response.status == 403
+    response = await client.post("/api/v1/broadcasts", json={"message": {"zh_CN": "只有中文"}},
+                                 headers=auth(tokens["root"]))
+    assert response.status == 422 and (await response.json())["fields"][0]["field"] == "message.en"
+    async with database.unit_of_work() as uow:
+        resident = (await uow.residents.identify("telegram", "r1", now=NOW))
+        (notice,) = [n for n in await uow.notifications.for_resident(resident.id) if n.kind == "broadcast"]
+    assert render_notice(notice, Translations()("en")) == "Free clinic this Saturday"
+    assert render_notice(notice, Translations()("zh_CN")) == "本周六社区义诊"

@@ -19,6 +19,7 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/v1/applications/{number}/history"): (401, 200, 403, 200, 200, 403),
     ("GET", "/api/v1/applications/{number}/notes"): (401, 200, 403, 200, 200, 403),
     ("POST", "/api/v1/applications/{number}/notes"): (401, 201, 403, 201, 201, 403),
+    ("POST", "/api/v1/broadcasts"): (401, 403, 403, 202, 202, 403),
     ("POST", "/api/v1/assess"): (401, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200, 200),
 }
@@ -35,6 +36,8 @@ def _body(method: str, path: str, serial: int) -> dict | None:
         return {"action": "assign", "assignee": "li"}
     if path.endswith("/notes") and method == "POST":
         return {"body": "note"}
+    if path == "/api/v1/broadcasts":
+        return {"message": {"zh_CN": "通知", "en": "Notice"}}
     if path == "/api/v1/assess":
         application = create_body()["application"]
         return {"household": {k: application[k] for k in ("members", "assets", "housing")}}

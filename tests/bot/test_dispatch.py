@@ -157,3 +157,20 @@ async def test_a_reminder_reaches_a_telegram_resident_through_the_outbox(databas
     # The terminal resident's reminder is handed back for the terminal to show.
     assert [r.key for _, replies in kept for r in replies] == ["intake.reminder", "intake.language.prompt"]
     assert await conversations.tick() == [] and len(await outbox(database)) == before + 2
+
+
+async def test_replies_go_before_status_updates_and_status_updates_before_broadcasts(database):
+    who = await resident(database)
+    async with database.unit_of_work() as uow:
+        await uow.notifications.add(resident_id=who, application_number=None, kind="broadcast",
+                                    params={"texts": {"zh_CN": "通知", "en": "Notice"}}, at=NOON)
+        await uow.notifications.add(resident_id=who, application_number="YM1", kind="under_review", params={},
+                                    at=NOON)
+        await uow.commit()
+    await dispatcher(database, FakeClock(NOON)).drain()
+    async with database.unit_of_work() as uow:
+        await uow.outbox.add(resident_id=who, channel="telegram", address="42", kind="message",
+                             payload={"key": "reply", "text": "r"}, at=NOON)
+        await uow.commit()
+        due = await uow.outbox.due("telegram", now=NOON)
+    assert [i.payload["key"] for i in due] == ["reply", "notice.under_review", "notice.broadcast"]

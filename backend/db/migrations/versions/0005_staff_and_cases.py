@@ -106,6 +106,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("action", sa.String(length=32), nullable=True))
     _append_only("status_history")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("priority", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("leased_by", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("leased_until", AwareDateTime, nullable=True))
 
@@ -141,6 +142,7 @@ def downgrade() -> None:
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("leased_until")
         batch_op.drop_column("leased_by")
+        batch_op.drop_column("priority")
     _drop_append_only("status_history")
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.drop_column("action")
