@@ -26,6 +26,7 @@ class Resident:
     locale: str | None
     created_at: datetime
     unreachable: bool = False
+    talking_to: int | None = None  # the request for a person a caseworker has claimed
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,9 @@ class ResidentRepository(Protocol):
     async def set_active_prompt(self, channel: str, external_id: str, outbox_id: int | None) -> None: ...
 
     async def set_unreachable(self, resident_id: str, unreachable: bool) -> None: ...
+
+    async def set_talking_to(self, resident_id: str, escalation_id: int | None) -> None:
+        """While set, the resident's messages go to the caseworker who claimed the request."""
 
     async def identities(self, resident_id: str) -> list[tuple[str, str]]:
         """The resident's (channel, external id) pairs, newest first."""
@@ -237,15 +241,53 @@ class Escalation:
     resident_id: str
     reason: str
     step: str
-    status: str
+    status: str  # open, claimed, closed
     created_at: datetime
+    office: str | None = None
+    urgent: bool = False
+    claimed_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class EscalationMessage:
+    sender: str  # resident, staff
+    author: str
+    body: str
+    at: datetime
 
 
 class EscalationRepository(Protocol):
-    async def add(self, resident_id: str, *, reason: str, step: str, at: datetime) -> Escalation:
-        """Record a request for a person; an open one for the same resident is returned instead."""
+    async def add(
+        self, resident_id: str, *, reason: str, step: str, at: datetime, office: str | None = None, urgent: bool = False
+    ) -> Escalation:
+        """Record a request for a person; one not yet closed for the same resident is returned instead."""
 
-    async def open_for(self, resident_id: str) -> list[Escalation]: ...
+    async def open_for(self, resident_id: str) -> list[Escalation]:
+        """The resident's requests not yet closed."""
+
+    async def get(self, escalation_id: int) -> Escalation | None: ...
+
+    async def claim(self, escalation_id: int, username: str, *, at: datetime) -> bool:
+        """Claim an open request; False when someone else was first (or it is closed)."""
+
+    async def claimed_by(self, username: str) -> Escalation | None:
+        """The request this caseworker claimed most recently and has not closed."""
+
+    async def close(self, escalation_id: int, *, note: str, at: datetime) -> None: ...
+
+    async def add_message(self, escalation_id: int, *, sender: str, author: str, body: str, at: datetime) -> None: ...
+
+    async def messages(self, escalation_id: int) -> list[EscalationMessage]: ...
+
+    async def add_ping(self, escalation_id: int, *, username: str, outbox_id: int) -> None: ...
+
+    async def pings(self, escalation_id: int) -> list[tuple[str, int]]:
+        """(username, outbox id) of each caseworker's copy of the request."""
+
+    async def unclaimed(self, *, created_before: datetime, urgent_created_before: datetime) -> list[Escalation]:
+        """Open requests nobody claimed in time whose office's supervisors have not been pinged."""
+
+    async def mark_supervisor_pinged(self, escalation_id: int, *, at: datetime) -> None: ...
 
 
 class UnitOfWork(Protocol):

@@ -150,6 +150,8 @@ class Conversations:
         self.max_document_bytes = max_document_bytes
         self.html_translations = html_translations
         self.flow = engine.flow.name
+        # The escalation desk (bot/desk.py), when caseworkers answer requests for a person in chat.
+        self.desk: Any = None
 
     async def handle(
         self,
@@ -177,6 +179,15 @@ class Conversations:
             if inbound_id is not None and not await uow.residents.accept_inbound(channel, external_id, inbound_id):
                 log.info("turn %s: redelivered message ignored", channel)
                 return []
+            if resident.talking_to is not None and isinstance(event, ev.Text) and self.desk is not None:
+                # A caseworker holds their request for a person: the message is for the caseworker.
+                await self.desk.relay_from_resident(uow, resident.talking_to, resident.id, event.text, now)
+                locale = resident.locale or locale_hint or self.default_locale
+                turn.replies = await self._waiting_notices(uow, resident.id, channel, locale, html, now)
+                if outbox:
+                    await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now)
+                await uow.commit()
+                return turn.replies
             await self._turn(uow, resident, channel, external_id, event, now, turn, locale_hint, document, outbox, html)
             await uow.commit()
         self._remove_bytes(turn.discarded)
@@ -392,6 +403,16 @@ class Conversations:
             await uow.commit()
         return (stored or {}).get("locale") or resident.locale or hint or self.default_locale
 
+    async def resume(self, resident_id: str) -> None:
+        """Back to the flow after a conversation with a caseworker: ask again where they were
+        (residents on a channel that can push; the others continue at their next message)."""
+        async with self.database.unit_of_work() as uow:
+            push = _push_identity(await uow.residents.identities(resident_id))
+            stored = await uow.sessions.load(resident_id, self.flow)
+        if push is None or stored is None or Session.from_dict(stored).final:
+            return
+        await self.handle(*push, ev.Command("start"), outbox=True, html=self.html_translations is not None)
+
     async def tick(self) -> list[tuple[str, list[Outbound]]]:
         """Reminders and expiry notices that have come due.
 
@@ -483,7 +504,12 @@ class Conversations:
             elif isinstance(intent, SetLocale):
                 await uow.residents.set_locale(resident_id, intent.locale)
             elif isinstance(intent, RequestHuman):
-                await uow.escalations.add(resident_id, reason=intent.reason, step=intent.step, at=now)
+                if self.desk is not None:
+                    office = session.answers.get("office")
+                    await self.desk.open(uow, resident_id, reason=intent.reason, step=intent.step,
+                                         office=office if isinstance(office, str) else None, now=now)
+                else:
+                    await uow.escalations.add(resident_id, reason=intent.reason, step=intent.step, at=now)
             elif isinstance(intent, DiscardData):
                 discarded += await uow.documents.delete(list(intent.document_ids))
             elif isinstance(intent, AttachDocuments):

@@ -93,7 +93,14 @@ async def _runtime(config: Config, role: str) -> tuple[Runtime, Any]:
         client = ApiClient(config.api_url, config.api_token)
         await client.start()
         wiring["intake"] = RemoteIntake(client, IdHasher(config.secret_key))
-    return await open_runtime(config, **wiring), client
+    runtime = await open_runtime(config, **wiring)
+    from bot.app import system_clock
+    from bot.desk import EscalationDesk
+
+    runtime.conversations.desk = EscalationDesk(
+        runtime.database, translations=Translations(html=True), clock=system_clock, staff_locale=config.locale
+    )
+    return runtime, client
 
 
 async def _serve_api(config: Config, stop: asyncio.Event) -> None:
@@ -122,6 +129,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
         from bot.telegram.service import TelegramBot, TelegramSettings
         from bot.telegram.webhook import add_webhook_route
 
+        desk = runtime.conversations.desk
         bot = TelegramBot(
             runtime.conversations,
             TelegramSettings(
@@ -130,6 +138,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
                 webhook_url=config.webhook_url,
                 webhook_secret=config.webhook_secret,
             ),
+            desk=desk,
         )
         if config.webhook_url:
             add_webhook_route(app, bot, config.webhook_secret)
@@ -183,6 +192,8 @@ async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float =
                 if done:
                     log.info("reminded or expired %d sessions with no channel to push to", len(done))
                 await _tell_the_long_waiting(runtime)
+            if conversations.desk is not None:
+                await conversations.desk.escalate_unclaimed()
         except Exception:
             # One bad pass must not stop the worker; the next pass tries again.
             log.exception("worker pass failed")

@@ -75,6 +75,8 @@ class ResidentRow(Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime]
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A request for a person a caseworker has claimed: the resident's messages go to them.
+    talking_to: Mapped[int | None] = mapped_column(Integer)
 
 
 class ChannelIdentityRow(Base):
@@ -218,8 +220,40 @@ class EscalationRow(Base):
     resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id"), index=True)
     reason: Mapped[str] = mapped_column(String(32))
     step: Mapped[str] = mapped_column(String(64))
+    # open → claimed (a caseworker talks with the resident) → closed
     status: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
     created_at: Mapped[datetime]
+    office: Mapped[str | None] = mapped_column(String(64))
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    close_note: Mapped[str | None] = mapped_column(Text)
+    supervisor_pinged_at: Mapped[datetime | None]
+
+
+class EscalationMessageRow(Base):
+    """Everything said in a request for a person, both ways, kept with the ticket."""
+
+    __tablename__ = "escalation_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"), index=True)
+    sender: Mapped[str] = mapped_column(String(16))  # resident, staff
+    author: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class EscalationPingRow(Base):
+    """A caseworker's copy of a request (its Claim button), changed once someone claims it."""
+
+    __tablename__ = "escalation_pings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    outbox_id: Mapped[int]
 
 
 class OutboxRow(Base):
@@ -229,7 +263,8 @@ class OutboxRow(Base):
     __table_args__ = (Index("ix_outbox_channel_status_id", "channel", "status", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
+    # None for a message to a member of staff (a caseworker's ping).
+    resident_id: Mapped[str | None] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(32))
     address: Mapped[str] = mapped_column(String(255))
     kind: Mapped[str] = mapped_column(String(16))

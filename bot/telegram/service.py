@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -21,6 +22,7 @@ from bot.telegram.inbound import Inbound, read_update
 from bot.telegram.limits import FloodLimits
 from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.sender import CHANNEL, OutboxSender
+from flows import events as ev
 from locales import SUPPORTED
 
 log = logging.getLogger(__name__)
@@ -48,9 +50,11 @@ class TelegramSettings:
 class TelegramBot:
     """Receives updates (polling or webhook), runs turns, and drains the outbox."""
 
-    def __init__(self, conversations: Conversations, settings: TelegramSettings) -> None:
+    def __init__(self, conversations: Conversations, settings: TelegramSettings, desk: Any = None) -> None:
         self.conversations = conversations
         self.settings = settings
+        # Caseworkers who answer requests for a person in chat (bot/desk.py); None: no one does.
+        self.desk = desk
         builder = Application.builder().token(settings.token).concurrent_updates(ChatOrderedProcessor())
         if settings.api_base_url:
             builder = builder.base_url(f"{settings.api_base_url}/bot").base_file_url(
@@ -128,6 +132,10 @@ class TelegramBot:
         inbound = read_update(update)
         if inbound is None:
             return
+        staff = await self.desk.staff(inbound.external_id) if self.desk is not None else None
+        if staff is not None:
+            await self._from_staff(staff, inbound)
+            return
         if inbound.file_id is not None:
             await self._receive_file(inbound)
         elif inbound.event is not None:
@@ -147,6 +155,15 @@ class TelegramBot:
         inbound = read_update(update)
         query = update.callback_query
         if inbound is None or query is None:
+            return
+        staff = await self.desk.staff(inbound.external_id) if self.desk is not None else None
+        if staff is not None:
+            answer = await self.desk.press(staff, *inbound.press) if inbound.press else None
+            try:
+                await query.answer(text=answer)
+            except TelegramError as error:
+                log.warning("answerCallbackQuery failed: %s", error)
+            self.sender.wake()
             return
         expired = True
         async with self._turns:
@@ -170,6 +187,18 @@ class TelegramBot:
             await query.answer(text=text)  # always answered, or the resident's button keeps spinning
         except TelegramError as error:
             log.warning("answerCallbackQuery failed: %s", error)
+        self.sender.wake()
+
+    async def _from_staff(self, staff: Any, inbound: Inbound) -> None:
+        """A caseworker writes: ``/close NOTE`` ends the request they hold, text goes to its resident."""
+        event = inbound.event
+        if isinstance(event, ev.Command) and event.name == "close":
+            resident_id = await self.desk.close(staff, event.arg.strip())
+            if resident_id is not None:
+                async with self._turns:
+                    await self.conversations.resume(resident_id)
+        elif isinstance(event, ev.Text):
+            await self.desk.from_staff(staff, event.text)
         self.sender.wake()
 
     async def _receive_file(self, inbound: Inbound) -> None:

@@ -105,7 +105,45 @@ def upgrade() -> None:
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.add_column(sa.Column("action", sa.String(length=32), nullable=True))
     _append_only("status_history")
+    with op.batch_alter_table("residents", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("talking_to", sa.Integer(), nullable=True))
+    with op.batch_alter_table("escalations", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("office", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("urgent", sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column("claimed_by", sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column("claimed_at", AwareDateTime, nullable=True))
+        batch_op.add_column(sa.Column("closed_at", AwareDateTime, nullable=True))
+        batch_op.add_column(sa.Column("close_note", sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column("supervisor_pinged_at", AwareDateTime, nullable=True))
+    for table in ("escalation_messages", "escalation_pings"):
+        columns = (
+            [
+                sa.Column("sender", sa.String(length=16), nullable=False),
+                sa.Column("author", sa.String(length=64), nullable=False),
+                sa.Column("body", sa.Text(), nullable=False),
+                sa.Column("at", AwareDateTime, nullable=False),
+            ]
+            if table == "escalation_messages"
+            else [
+                sa.Column("username", sa.String(length=64), nullable=False),
+                sa.Column("outbox_id", sa.Integer(), nullable=False),
+            ]
+        )
+        op.create_table(
+            table,
+            sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+            sa.Column("escalation_id", sa.Integer(), nullable=False),
+            *columns,
+            sa.ForeignKeyConstraint(
+                ["escalation_id"], ["escalations.id"], name=op.f(f"fk_{table}_escalation_id_escalations"),
+                ondelete="CASCADE",
+            ),
+            sa.PrimaryKeyConstraint("id", name=op.f(f"pk_{table}")),
+        )
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(batch_op.f(f"ix_{table}_escalation_id"), ["escalation_id"], unique=False)
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.alter_column("resident_id", existing_type=sa.String(length=64), nullable=True)
         batch_op.add_column(sa.Column("priority", sa.Integer(), server_default="0", nullable=False))
         batch_op.add_column(sa.Column("leased_by", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("leased_until", AwareDateTime, nullable=True))
@@ -143,6 +181,14 @@ def downgrade() -> None:
         batch_op.drop_column("leased_until")
         batch_op.drop_column("leased_by")
         batch_op.drop_column("priority")
+        batch_op.alter_column("resident_id", existing_type=sa.String(length=64), nullable=False)
+    for table in ("escalation_pings", "escalation_messages"):
+        op.drop_table(table)
+    with op.batch_alter_table("escalations", schema=None) as batch_op:
+        for column in ("supervisor_pinged_at", "close_note", "closed_at", "claimed_at", "claimed_by", "urgent", "office"):
+            batch_op.drop_column(column)
+    with op.batch_alter_table("residents", schema=None) as batch_op:
+        batch_op.drop_column("talking_to")
     _drop_append_only("status_history")
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.drop_column("action")

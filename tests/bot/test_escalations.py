@@ -1,0 +1,127 @@
+"""A person when a person is needed: caseworkers pinged, the first claim wins, messages relayed both
+ways, /close returns the resident to their step, and a request nobody claims reaches the supervisor."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from backend.cases.ports import Role
+from backend.delivery.quiet import QuietHours
+from bot.desk import EscalationDesk
+from bot.dispatch import NotificationDispatcher
+from bot.telegram.service import TelegramBot, TelegramSettings
+from locales import Translations
+from tests.bot.conftest import fast
+from tests.bot.telegram_driver import Contact, Tap, act, settled
+from tests.cases.helpers import add_staff
+
+TO_OFFICE = ("/start", Tap(0), Tap(0), "张三", "110105198001010016", Contact("+86 138 0013 8000"), Tap(0))
+
+
+@pytest.fixture
+async def desk_bot(emulator, database, telegram_conversations, clock):
+    desk = EscalationDesk(database, translations=Translations(html=True), clock=clock, staff_refresh=0)
+    telegram_conversations.desk = desk
+    bot = TelegramBot(
+        telegram_conversations,
+        fast(TelegramSettings(token=emulator.token, api_base_url=emulator.url, poll_timeout=1)),
+        desk=desk,
+    )
+    await bot.start()
+    try:
+        yield bot, desk
+    finally:
+        await bot.stop()
+
+
+async def until(predicate, timeout: float = 10.0):
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+async def delivered(database, clock, predicate, timeout: float = 10.0):
+    """Run the notification dispatcher, as the worker does, until ``predicate`` holds."""
+    worker = dispatcher(database, clock)
+    for _ in range(int(timeout / 0.05)):
+        await worker.drain()
+        if predicate():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("not delivered in time")
+
+
+def dispatcher(database, clock):
+    return NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
+                                  quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock)
+
+
+async def test_a_caseworker_claims_a_request_and_talks_with_the_resident(emulator, database, clock, desk_bot):
+    await add_staff(database, "wang", display_name="王芳", telegram_id="9001", on_duty=True)
+    await add_staff(database, "li", display_name="李强", telegram_id="9002", on_duty=True)
+    await add_staff(database, "zhao", office="wenchang", telegram_id="9003", on_duty=True)
+    wang, li, zhao = emulator.user(9001), emulator.user(9002), emulator.user(9003)
+    resident = emulator.user(3004, language_code="zh-hans")
+    for action in TO_OFFICE:
+        await act(emulator, database, resident, action)
+    await act(emulator, database, resident, "/human")
+    await until(lambda: wang.sent() and li.sent())
+    assert not zhao.sent()  # another office
+    (ping,) = li.sent()
+    assert "求助 #1" in ping.plain_text and "居民要求人工" in ping.plain_text
+    wang_ping, wang_claim = wang.sent()[0], wang.sent()[0].buttons[0]["callback_data"]
+    await li.press(ping, ping.buttons[0]["callback_data"])
+    await until(lambda: len(li.sent()) >= 2 and wang.sent()[0].edits)
+    assert "已由李强认领" in wang.sent()[0].plain_text and not wang.sent()[0].buttons
+    assert "您已认领" in li.sent()[0].plain_text
+    # The other caseworker is too late.
+    await wang.press(wang_ping, wang_claim)
+    await until(lambda: wang.callback_answers())
+    assert wang.callback_answers()[-1].get("text") == "已由 li 认领"
+    await delivered(database, clock, lambda: any("李强来了" in (m.plain_text or "") for m in resident.sent()))
+
+    before = len(resident.sent())
+    await resident.send("家里没饭吃了")
+    await until(lambda: any("家里没饭吃了" in (m.plain_text or "") for m in li.sent()))
+    await li.send("您好，我马上联系您")
+    await delivered(database, clock,
+                    lambda: any("李强：您好，我马上联系您" in (m.plain_text or "") for m in resident.sent()))
+    await li.send("/close 已电话联系")
+    await until(lambda: any("已结束" in (m.plain_text or "") for m in li.sent()))
+    await delivered(database, clock, lambda: any("已结束这次对话" in (m.plain_text or "") for m in resident.sent()))
+    # Back where they were: the urgent-need question after the office.
+    await until(lambda: any(m.buttons for m in resident.sent()[before:]))
+    async with database.unit_of_work() as uow:
+        messages = await uow.escalations.messages(1)
+        ticket = await uow.escalations.get(1)
+    assert [(m.sender, m.body) for m in messages] == [
+        ("resident", "家里没饭吃了"), ("staff", "您好，我马上联系您"), ("staff", "已电话联系")
+    ]
+    assert ticket.status == "closed" and ticket.claimed_by == "li"
+    # "没饭吃" is a crisis word, but the message went to the caseworker who already had them: no second request.
+    async with database.unit_of_work() as uow:
+        assert await uow.escalations.get(2) is None
+
+
+async def test_a_request_nobody_claims_reaches_the_supervisor(emulator, database, clock, desk_bot):
+    _, desk = desk_bot
+    await add_staff(database, "wang", telegram_id="9001", on_duty=True)
+    await add_staff(database, "boss", Role.SUPERVISOR, telegram_id="9009")
+    boss = emulator.user(9009)
+    resident = emulator.user(3005, language_code="en")
+    for action in TO_OFFICE:
+        await act(emulator, database, resident, action)
+    await act(emulator, database, resident, "/human")
+    clock.advance(timedelta(minutes=9))
+    assert await desk.escalate_unclaimed() == 0
+    clock.advance(timedelta(minutes=2))
+    assert await desk.escalate_unclaimed() == 1
+    assert await desk.escalate_unclaimed() == 0  # once
+    desk_bot[0].sender.wake()
+    await until(lambda: boss.sent())
+    assert "无人认领" in boss.sent()[0].plain_text and boss.sent()[0].buttons
