@@ -178,7 +178,7 @@ class DocumentRepository(Protocol):
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     id: int
-    resident_id: str
+    resident_id: str | None  # None for a message to a member of staff
     channel: str
     address: str
     kind: str  # "message" or "edit"

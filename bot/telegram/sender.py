@@ -204,8 +204,14 @@ class OutboxSender:
             await self._postpone(item, _seconds(error.retry_after))
             return False
         except Forbidden:
-            log.info("resident %s is unreachable on telegram", item.resident_id)
             async with self.database.unit_of_work() as uow:
+                if item.resident_id is None:
+                    # A member of staff blocked the bot: nothing is kept for them.
+                    log.warning("a caseworker's chat refuses the bot; outbox item %s dropped", item.id)
+                    await uow.outbox.mark_failed(item.id, at=now)
+                    await uow.commit()
+                    return True
+                log.info("resident %s is unreachable on telegram", item.resident_id)
                 await uow.residents.set_unreachable(item.resident_id, True)
                 await uow.outbox.hold(CHANNEL, item.address)
                 await uow.commit()
