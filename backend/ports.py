@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
+from backend.points.ports import PointsRepository
 from backend.cases.ports import AuditLog, CaseRepository, IdempotencyStore, NotificationRepository, UserRepository
 from backend.status import ApplicationStatus
 
@@ -297,6 +298,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     idempotency: IdempotencyStore
     notifications: NotificationRepository
+    points: PointsRepository
     escalations: EscalationRepository
     outbox: OutboxRepository
     sessions: SessionRepository

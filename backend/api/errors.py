@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from backend.api.schemas import Error, FieldError
 from backend.cases.lifecycle import IllegalTransition
 from backend.cases.service import DecisionRefused, Forbidden
+from backend.points.ledger import LedgerError
 from backend.ports import NotFound
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,9 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(404, "not_found", str(error.args[0] if error.args else error))
     except IllegalTransition as error:
         return error_response(409, "illegal_transition", str(error), status=error.status)
+    except LedgerError as error:
+        fields = [FieldError(field=error.field, message=str(error))] if error.field else None
+        return error_response(422, "refused", str(error), fields=fields)
     except DecisionRefused as error:
         if error.field:
             return error_response(422, "refused", str(error), fields=[FieldError(field=error.field, message=str(error))])

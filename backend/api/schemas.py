@@ -173,3 +173,64 @@ class BroadcastIn(_Body):
 
 class BroadcastOut(BaseModel):
     residents: int = Field(description="How many residents it was queued for")
+
+
+class PointHolderIn(_Body):
+    holder: Literal["volunteer", "resident", "enterprise", "merchant"]
+    ref: str = Field(min_length=1, max_length=64, description="The holder's id: a volunteer's, a company's …")
+    name: str = Field(min_length=1, max_length=128)
+
+
+class DonationIn(_Body):
+    donor: PointHolderIn
+    kind: Literal["money", "goods", "time"]
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="CNY, or hours for time")
+    note: str = Field("", max_length=500)
+
+
+class TaskCreditIn(_Body):
+    volunteer_ref: str = Field(min_length=1, max_length=64)
+    volunteer_name: str = Field(min_length=1, max_length=128)
+    hours: Decimal = Field(gt=0, le=24, max_digits=5, decimal_places=2)
+    task: str = Field(min_length=1, max_length=128, description="The service task's reference")
+
+
+class ReversalIn(_Body):
+    transaction: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class CodeIn(_Body):
+    holder: Literal["volunteer", "resident", "enterprise"]
+    ref: str = Field(min_length=1, max_length=64)
+    points: int = Field(gt=0, le=100_000)
+
+
+class CodeOut(BaseModel):
+    code: str = Field(description="Shown once; valid for 10 minutes")
+
+
+class RedemptionIn(_Body):
+    code: str = Field(min_length=8, max_length=8, pattern=r"^\d{8}$")
+
+
+class PostedOut(BaseModel):
+    transaction: str
+    points: int
+
+
+class PointEntryOut(BaseModel):
+    transaction: str
+    amount: int
+    cause: str
+    ref: str
+    note: str
+    at: datetime
+
+
+class PointAccountOut(BaseModel):
+    holder: str
+    ref: str
+    name: str
+    balance: int
+    entries: list[PointEntryOut]

@@ -15,6 +15,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
     BOT_SERVICE = "bot-service"
+    MERCHANT = "merchant"  # a charity merchant: confirms credit-point redemptions
 
 
 # Roles that belong to one street office (the others work across the region).

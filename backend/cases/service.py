@@ -25,6 +25,7 @@ ACTIONS_BY_ROLE: dict[Role, frozenset[CaseAction]] = {
     Role.SUPERVISOR: _STAFF_ACTIONS,
     Role.ADMIN: _STAFF_ACTIONS,
     Role.BOT_SERVICE: frozenset(),
+    Role.MERCHANT: frozenset(),
 }
 # Layers whose approval always needs a second caseworker.
 SECOND_APPROVAL_LAYERS = frozenset({"tekun", "dibao"})

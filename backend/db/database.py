@@ -19,6 +19,7 @@ from backend.db.cases import (
     SqlNotificationRepository,
     SqlUserRepository,
 )
+from backend.db.points import SqlPointsRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
     SqlDocumentRepository,
@@ -83,6 +84,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditLog(session)
         self.idempotency = SqlIdempotencyStore(session)
         self.notifications = SqlNotificationRepository(session)
+        self.points = SqlPointsRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

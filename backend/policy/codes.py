@@ -127,4 +127,8 @@ PARAMETERS: tuple[str, ...] = (
     "emergency_deadline_hours",
     "approval_threshold_amount",
     "appeal_days",
+    "points_per_task_hour",
+    "points_per_donated_yuan",
+    "points_per_goods_yuan",
+    "points_per_donated_hour",
 )

@@ -29,7 +29,8 @@ async def client(config: Config, database: Database) -> AsyncIterator[TestClient
 
 @pytest.fixture
 async def tokens(database: Database) -> dict[str, str]:
-    """One account per role: two caseworkers and a supervisor of hubin, a caseworker of wenchang."""
+    """One account per role: two caseworkers and a supervisor of hubin, a caseworker of wenchang,
+    an administrator, the bot's service account and a charity merchant."""
     accounts = {
         "wang": (Role.CASEWORKER, "hubin"),
         "li": (Role.CASEWORKER, "hubin"),
@@ -37,6 +38,7 @@ async def tokens(database: Database) -> dict[str, str]:
         "zhao": (Role.CASEWORKER, "wenchang"),
         "root": (Role.ADMIN, None),
         "bot": (Role.BOT_SERVICE, None),
+        "shop": (Role.MERCHANT, None),
     }
     return {name: (await add_staff(database, name, role, office)).token for name, (role, office) in accounts.items()}
 

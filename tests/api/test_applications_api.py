@@ -223,3 +223,27 @@ async def test_a_broadcast_reaches_the_residents_of_a_segment_each_in_their_lang
         (notice,) = [n for n in await uow.notifications.for_resident(resident.id) if n.kind == "broadcast"]
     assert render_notice(notice, Translations()("en")) == "Free clinic this Saturday"
     assert render_notice(notice, Translations()("zh_CN")) == "本周六社区义诊"
+
+
+async def test_credit_points_are_earned_shown_and_redeemed_once(client, tokens):
+    task = {"volunteer_ref": "v7", "volunteer_name": "李华", "hours": "3", "task": "T-7"}
+    response = await client.post("/api/v1/points/tasks", json=task, headers=auth(tokens["wang"]))
+    assert response.status == 201 and (await response.json())["points"] == 30
+    response = await client.post("/api/v1/points/codes", json={"holder": "volunteer", "ref": "v7", "points": 12},
+                                 headers=auth(tokens["bot"]))
+    code = (await response.json())["code"]
+    first = await client.post("/api/v1/points/redemptions", json={"code": code}, headers=auth(tokens["shop"]))
+    again = await client.post("/api/v1/points/redemptions", json={"code": code}, headers=auth(tokens["shop"]))
+    assert first.status == 201 and (await first.json())["points"] == 12
+    assert again.status == 422 and (await again.json())["fields"][0]["field"] == "code"
+    account = await (await client.get("/api/v1/points/accounts/volunteer/v7", headers=auth(tokens["wang"]))).json()
+    assert account["balance"] == 18 and [e["cause"] for e in account["entries"]] == ["redemption", "task"]
+    shop = await (await client.get("/api/v1/points/accounts/merchant/shop", headers=auth(tokens["root"]))).json()
+    assert shop["balance"] == 12
+    response = await client.post("/api/v1/points/codes", json={"holder": "volunteer", "ref": "v7", "points": 19},
+                                 headers=auth(tokens["bot"]))
+    assert response.status == 422 and "balance is 18" in (await response.json())["message"]
+    response = await client.post("/api/v1/points/redemptions", json={"code": "12ab"}, headers=auth(tokens["shop"]))
+    assert response.status == 422 and (await response.json())["fields"][0]["field"] == "code"
+    assert (await client.get("/api/v1/points/accounts/robot/x", headers=auth(tokens["wang"]))).status == 422
+    assert (await client.get("/api/v1/points/accounts/volunteer/nobody", headers=auth(tokens["wang"]))).status == 404

@@ -7,21 +7,27 @@ import pytest
 from backend.api.routes import ENDPOINTS
 from tests.api.conftest import auth, create_body
 
-WHO = ("anonymous", "wang", "zhao", "boss", "root", "bot")
+WHO = ("anonymous", "wang", "zhao", "boss", "root", "bot", "shop")
 # wang, boss: caseworker and supervisor of hubin (the case's office); zhao: caseworker of wenchang;
-# root: administrator; bot: the bot's service account.
+# root: administrator; bot: the bot's service account; shop: a charity merchant.
 MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
-    ("GET", "/api/v1/me"): (401, 200, 200, 200, 200, 200),
-    ("POST", "/api/v1/applications"): (401, 201, 403, 201, 201, 201),
-    ("GET", "/api/v1/applications"): (401, 200, 200, 200, 200, 403),
-    ("GET", "/api/v1/applications/{number}"): (401, 200, 403, 200, 200, 403),
-    ("POST", "/api/v1/applications/{number}/actions"): (401, 200, 403, 200, 200, 403),
-    ("GET", "/api/v1/applications/{number}/history"): (401, 200, 403, 200, 200, 403),
-    ("GET", "/api/v1/applications/{number}/notes"): (401, 200, 403, 200, 200, 403),
-    ("POST", "/api/v1/applications/{number}/notes"): (401, 201, 403, 201, 201, 403),
-    ("POST", "/api/v1/broadcasts"): (401, 403, 403, 202, 202, 403),
-    ("POST", "/api/v1/assess"): (401, 200, 200, 200, 200, 200),
-    ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/me"): (401, 200, 200, 200, 200, 200, 200),
+    ("POST", "/api/v1/applications"): (401, 201, 403, 201, 201, 201, 403),
+    ("GET", "/api/v1/applications"): (401, 200, 200, 200, 200, 403, 403),
+    ("GET", "/api/v1/applications/{number}"): (401, 200, 403, 200, 200, 403, 403),
+    ("POST", "/api/v1/applications/{number}/actions"): (401, 200, 403, 200, 200, 403, 403),
+    ("GET", "/api/v1/applications/{number}/history"): (401, 200, 403, 200, 200, 403, 403),
+    ("GET", "/api/v1/applications/{number}/notes"): (401, 200, 403, 200, 200, 403, 403),
+    ("POST", "/api/v1/applications/{number}/notes"): (401, 201, 403, 201, 201, 403, 403),
+    ("POST", "/api/v1/broadcasts"): (401, 403, 403, 202, 202, 403, 403),
+    ("POST", "/api/v1/points/donations"): (401, 201, 201, 201, 201, 403, 403),
+    ("POST", "/api/v1/points/tasks"): (401, 201, 201, 201, 201, 403, 403),
+    ("POST", "/api/v1/points/reversals"): (401, 403, 403, 201, 201, 403, 403),
+    ("POST", "/api/v1/points/codes"): (401, 403, 403, 403, 201, 201, 403),
+    ("POST", "/api/v1/points/redemptions"): (401, 403, 403, 403, 201, 403, 201),
+    ("GET", "/api/v1/points/accounts/{holder}/{ref}"): (401, 200, 200, 200, 200, 200, 403),
+    ("POST", "/api/v1/assess"): (401, 200, 200, 200, 200, 200, 200),
+    ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200, 200, 200),
 }
 
 
@@ -29,13 +35,23 @@ def test_the_matrix_covers_every_endpoint():
     assert {(e.method, e.path) for e in ENDPOINTS} | {("GET", "/api/v1/openapi.json")} == set(MATRIX)
 
 
-def _body(method: str, path: str, serial: int) -> dict | None:
+def _body(method: str, path: str, serial: int, ledger: dict) -> dict | None:
     if path == "/api/v1/applications" and method == "POST":
         return create_body(serial, resident=f"r{serial}")
     if path.endswith("/actions"):
         return {"action": "assign", "assignee": "li"}
     if path.endswith("/notes") and method == "POST":
         return {"body": "note"}
+    if path == "/api/v1/points/donations":
+        return {"donor": {"holder": "enterprise", "ref": "e1", "name": "超市"}, "kind": "money", "amount": "100"}
+    if path == "/api/v1/points/tasks":
+        return {"volunteer_ref": "v1", "volunteer_name": "李华", "hours": "1", "task": f"T{serial}"}
+    if path == "/api/v1/points/reversals":
+        return {"transaction": ledger["transactions"][serial], "reason": "correction"}
+    if path == "/api/v1/points/codes":
+        return {"holder": "volunteer", "ref": "v-matrix", "points": 1}
+    if path == "/api/v1/points/redemptions":
+        return {"code": ledger["codes"][serial]}
     if path == "/api/v1/broadcasts":
         return {"message": {"zh_CN": "通知", "en": "Notice"}}
     if path == "/api/v1/assess":
@@ -44,15 +60,35 @@ def _body(method: str, path: str, serial: int) -> dict | None:
     return None
 
 
+async def _ledger(database) -> dict:
+    """A volunteer with points, one transaction and one code for each caller to use up."""
+    from decimal import Decimal
+
+    from backend.points.ledger import Ledger
+    from backend.points.ports import Holder
+    from tests.cases.helpers import NOW, PACK
+
+    ledger, made = Ledger(PACK), {"transactions": {}, "codes": {}}
+    async with database.unit_of_work() as uow:
+        await ledger.credit_task(uow, "v-matrix", "李华", hours=Decimal(20), task="T0", by="test", now=NOW)
+        for serial in range(1, len(WHO) + 1):
+            made["transactions"][serial], _ = await ledger.credit_task(
+                uow, "v-matrix", "李华", hours=Decimal(1), task=f"R{serial}", by="test", now=NOW)
+            made["codes"][serial] = await ledger.issue_code(uow, Holder.VOLUNTEER, "v-matrix", points=1, now=NOW)
+        await uow.commit()
+    return made
+
+
 @pytest.mark.parametrize(("method", "path"), list(MATRIX))
-async def test_authorization(client, tokens, method, path):
+async def test_authorization(client, tokens, database, method, path):
     created = await client.post("/api/v1/applications", json=create_body(99, resident="owner"),
                                 headers=auth(tokens["bot"]))
     number = (await created.json())["number"]
+    ledger = await _ledger(database)
     got = []
     for serial, who in enumerate(WHO, start=1):
         headers = auth(tokens[who]) if who in tokens else {}
-        response = await client.request(method, path.replace("{number}", number), json=_body(method, path, serial),
-                                        headers=headers)
+        url = path.replace("{number}", number).replace("{holder}/{ref}", "volunteer/v-matrix")
+        response = await client.request(method, url, json=_body(method, path, serial, ledger), headers=headers)
         got.append(response.status)
     assert tuple(got) == MATRIX[(method, path)], dict(zip(WHO, got))

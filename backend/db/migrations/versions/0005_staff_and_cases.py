@@ -105,6 +105,7 @@ def upgrade() -> None:
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.add_column(sa.Column("action", sa.String(length=32), nullable=True))
     _append_only("status_history")
+    _create_points()
     with op.batch_alter_table("residents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("talking_to", sa.Integer(), nullable=True))
     with op.batch_alter_table("escalations", schema=None) as batch_op:
@@ -150,8 +151,62 @@ def upgrade() -> None:
 
 
 
+def _create_points() -> None:
+    """The credit-points ledger: accounts, append-only entries, one-time redemption codes."""
+    op.create_table(
+        "point_accounts",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("holder", sa.String(length=16), nullable=False),
+        sa.Column("ref", sa.String(length=64), nullable=False),
+        sa.Column("name", sa.String(length=128), nullable=False),
+        sa.Column("created_at", AwareDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_point_accounts")),
+        sa.UniqueConstraint("holder", "ref", name=op.f("uq_point_accounts_holder_ref")),
+    )
+    op.create_table(
+        "point_entries",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("txn", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("amount", sa.Integer(), nullable=False),
+        sa.Column("cause", sa.String(length=32), nullable=False),
+        sa.Column("ref", sa.String(length=128), nullable=False),
+        sa.Column("note", sa.Text(), server_default="", nullable=False),
+        sa.Column("by", sa.String(length=64), nullable=False),
+        sa.Column("at", AwareDateTime, nullable=False),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["point_accounts.id"], name=op.f("fk_point_entries_account_id_point_accounts")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_point_entries")),
+    )
+    with op.batch_alter_table("point_entries", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_point_entries_account_id"), ["account_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_point_entries_txn"), ["txn"], unique=False)
+    _append_only("point_entries")
+    op.create_table(
+        "redemption_codes",
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("account_id", sa.Integer(), nullable=False),
+        sa.Column("points", sa.Integer(), nullable=False),
+        sa.Column("expires_at", AwareDateTime, nullable=False),
+        sa.Column("used_at", AwareDateTime, nullable=True),
+        sa.Column("txn", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["account_id"], ["point_accounts.id"], name=op.f("fk_redemption_codes_account_id_point_accounts")
+        ),
+        sa.PrimaryKeyConstraint("code_hash", name=op.f("pk_redemption_codes")),
+    )
+
+
+def _drop_points() -> None:
+    op.drop_table("redemption_codes")
+    _drop_append_only("point_entries")
+    op.drop_table("point_entries")
+    op.drop_table("point_accounts")
+
+
 def _append_only(table: str) -> None:
-    """Status events are never rewritten: the database itself refuses an UPDATE of one."""
+    """Rows of ``table`` are never rewritten: the database itself refuses an UPDATE of one."""
     if op.get_bind().dialect.name == "postgresql":
         op.execute(
             f"""CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -189,6 +244,7 @@ def downgrade() -> None:
             batch_op.drop_column(column)
     with op.batch_alter_table("residents", schema=None) as batch_op:
         batch_op.drop_column("talking_to")
+    _drop_points()
     _drop_append_only("status_history")
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.drop_column("action")
