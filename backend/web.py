@@ -24,7 +24,7 @@ from backend.config import Config
 from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.intake import IdHasher, IntakeService
-from backend.policy.pack import Pack, load_pack
+from backend.policy.pack import load_pack
 from locales import Translations
 
 async def health(request: web.Request) -> web.Response:

@@ -23,7 +23,7 @@ A case file (``<pack>/cases/*.yaml``) is a list of cases::
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date  # noqa: F401  (pydantic resolves the annotations at runtime)
 from decimal import Decimal
 from pathlib import Path
 

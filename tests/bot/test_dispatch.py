@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from backend.cases.lifecycle import CaseStatus
 from backend.db.models import NotificationRow, OutboxRow
 from backend.delivery.quiet import QuietHours
 from bot.dispatch import NotificationDispatcher

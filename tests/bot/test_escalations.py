@@ -15,7 +15,7 @@ from bot.dispatch import NotificationDispatcher
 from bot.telegram.service import TelegramBot, TelegramSettings
 from locales import Translations
 from tests.bot.conftest import fast
-from tests.bot.telegram_driver import Contact, Tap, act, settled
+from tests.bot.telegram_driver import Contact, Tap, act
 from tests.cases.helpers import add_staff
 
 TO_OFFICE = ("/start", Tap(0), Tap(0), "张三", "110105198001010016", Contact("+86 138 0013 8000"), Tap(0))

@@ -6,7 +6,6 @@ import asyncio
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from backend.cases.ports import Role
 from backend.delivery.quiet import QuietHours
 from backend.web import init_app
 from bot.dispatch import NotificationDispatcher

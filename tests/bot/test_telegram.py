@@ -13,7 +13,7 @@ from bot.telegram.service import TelegramBot, TelegramSettings
 from bot.telegram.webhook import add_webhook_route
 from backend.web import init_app
 from tests.bot.telegram_driver import HAPPY_PATH, Tap, act, complete_intake, session_state, settled, texts
-from tests.bot.conftest import fast, run_bot
+from tests.bot.conftest import fast
 
 
 async def application_count(database) -> int:

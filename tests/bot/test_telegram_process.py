@@ -13,7 +13,7 @@ from aiohttp.test_utils import unused_port
 from sqlalchemy import select
 
 from backend.db.models import OutboxRow
-from tests.bot.telegram_driver import Tap, act, session_state, settled, texts
+from tests.bot.telegram_driver import Tap, act, session_state, settled
 from tests.fakes.telegram_api import BotApiEmulator
 
 
