@@ -12,11 +12,13 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
+from backend.cases.offers import offer_projects
 from backend.cases.routing import route
 from backend.cases.service import CaseService
 from backend.policy.assess import assess
 from backend.policy.household import Household
 from backend.policy.pack import Pack
+from backend.policy.projects import Project, load_projects
 from backend.ports import ApplicationSummary, UnitOfWork
 from backend.status import ApplicationStatus
 
@@ -56,12 +58,18 @@ class IntakeService:
     """Takes applications in. One instance serves every turn; it holds no state of its own."""
 
     def __init__(
-        self, hasher: IdHasher, review_days: int = 10, pack: Pack | None = None, cases: CaseService | None = None
+        self,
+        hasher: IdHasher,
+        review_days: int = 10,
+        pack: Pack | None = None,
+        cases: CaseService | None = None,
+        projects: tuple[Project, ...] | None = None,
     ) -> None:
         self._hash = hasher
         self._review_days = review_days
         self._pack = pack
         self._cases = cases or (CaseService(pack) if pack is not None else None)
+        self._projects = projects if projects is not None else (load_projects(pack.name) if pack else ())
 
     async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None:
         """An open application of any household with one of these ID numbers."""
@@ -125,6 +133,7 @@ class IntakeService:
             uow, resident_id, number, ApplicationStatus.ASSESSED, {"emergency": result.emergency}, now,
             urgent=result.emergency,
         )
+        await offer_projects(uow, self._projects, result, resident_id=resident_id, number=number, now=now)
         assigned = await self._cases.assign_on_arrival(
             uow, number, office=application.region.office, emergency=result.emergency, resident_id=resident_id, now=now
         )

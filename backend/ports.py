@@ -13,7 +13,14 @@ from typing import Any, Protocol
 
 from backend.application import ApplicationV1
 from backend.points.ports import PointsRepository
-from backend.cases.ports import AuditLog, CaseRepository, IdempotencyStore, NotificationRepository, UserRepository
+from backend.cases.ports import (
+    AuditLog,
+    CaseRepository,
+    IdempotencyStore,
+    NotificationRepository,
+    OfferRepository,
+    UserRepository,
+)
 from backend.status import ApplicationStatus
 
 
@@ -299,6 +306,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyStore
     notifications: NotificationRepository
     points: PointsRepository
+    offers: OfferRepository
     escalations: EscalationRepository
     outbox: OutboxRepository
     sessions: SessionRepository

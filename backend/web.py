@@ -15,7 +15,7 @@ from aiohttp import web
 
 from backend.api.auth import bearer_auth
 from backend.api.errors import errors_as_json
-from backend.api.keys import CASES, CLOCK, CONFIG, DATABASE, INTAKE, PACK, PACKS, TRANSLATIONS
+from backend.api.keys import CASES, CLOCK, CONFIG, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS
 from backend.api.openapi import openapi_document
 from backend.api.routes import ENDPOINTS
 from backend.cases.ports import Role
@@ -25,6 +25,7 @@ from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.intake import IdHasher, IntakeService
 from backend.policy.pack import load_pack
+from backend.policy.projects import load_projects
 from locales import Translations
 
 async def health(request: web.Request) -> web.Response:
@@ -56,8 +57,11 @@ def init_app(
     app[PACK] = pack
     app[PACKS] = lru_cache(maxsize=8)(load_pack)
     app[CASES] = cases
-    app[INTAKE] = IntakeService(IdHasher(config.secret_key), review_days=review_days, pack=pack, cases=cases)
+    app[INTAKE] = IntakeService(
+        IdHasher(config.secret_key), review_days=review_days, pack=pack, cases=cases, projects=load_projects(config.pack)
+    )
     app[CLOCK] = clock
+    app[PROJECTS] = load_projects(config.pack)
     app[TRANSLATIONS] = Translations(timezone=pack.regions.timezone)
     app.router.add_get("/healthz", health)
     openapi = openapi_document()

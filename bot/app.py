@@ -14,6 +14,7 @@ from backend.db.migrate import upgrade
 from backend.documents import FileDocumentStorage
 from backend.intake import IdHasher, Intake, IntakeService
 from backend.policy.pack import Pack, load_pack
+from backend.policy.projects import load_projects
 from backend.policy.regions import RegionTree
 from bot.conversations import Conversations
 from flows.engine import Engine
@@ -74,10 +75,12 @@ def build_conversations(
     pack = load_pack(config.pack)
     regions = pack.regions
     engine = Engine(INTAKE, flow_context(regions), settings)
-    return Conversations(
+    projects = load_projects(config.pack)
+    conversations = Conversations(
         database=database,
         engine=engine,
-        intake=intake or IntakeService(IdHasher(config.secret_key), review_days=settings.review_days, pack=pack),
+        intake=intake
+        or IntakeService(IdHasher(config.secret_key), review_days=settings.review_days, pack=pack, projects=projects),
         translations=translations or Translations(timezone=regions.timezone),
         storage=FileDocumentStorage(config.data_dir / "documents"),
         clock=clock,
@@ -86,6 +89,8 @@ def build_conversations(
         max_document_bytes=config.max_document_bytes,
         html_translations=html_translations,
     )
+    conversations.projects = projects
+    return conversations
 
 
 async def open_runtime(config: Config, *, migrate: bool | None = None, **wiring: Any) -> Runtime:

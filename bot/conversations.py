@@ -14,6 +14,8 @@ from typing import Any, Protocol
 
 from backend.documents import FileDocumentStorage
 from backend.cases.notices import notice_key, render_notice
+from backend.cases.offers import answer_offer, parse_button
+from backend.policy.projects import Project
 from backend.intake import Duplicate, Intake
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from flows import events as ev
@@ -152,6 +154,8 @@ class Conversations:
         self.flow = engine.flow.name
         # The escalation desk (bot/desk.py), when caseworkers answer requests for a person in chat.
         self.desk: Any = None
+        # The policy pack's charity projects, whose offers residents answer with a button.
+        self.projects: tuple[Project, ...] = ()
 
     async def handle(
         self,
@@ -217,6 +221,13 @@ class Conversations:
             item = None
             if await uow.residents.active_prompt(channel, external_id) == prompt_id:
                 item = await uow.outbox.get(prompt_id)
+            else:
+                # Not the conversation's live prompt: perhaps an offer sent on its own.
+                offered = await self._answer_offer(uow, resident, channel, external_id, prompt_id, index, now,
+                                                   locale_hint, html)
+                if offered is not None:
+                    await uow.commit()
+                    return Pressed(expired=False, replies=offered)
             buttons = item.payload.get("buttons", []) if item and item.address == external_id else []
             if not 0 <= index < len(buttons):
                 await uow.commit()  # only the inbound cursor moved
@@ -299,6 +310,30 @@ class Conversations:
         if outbox:
             await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now)
         log.info("turn %s %s: %s -> %s", channel, ev.kind_of(event), before, session.state)
+
+    async def _answer_offer(
+        self, uow: UnitOfWork, resident: Resident, channel: str, external_id: str, message_id: int, index: int,
+        now: datetime, locale_hint: str | None, html: bool,
+    ) -> list[Outbound] | None:
+        """A button of an offer pressed: the answer's replies, or None when it is no offer of theirs."""
+        item = await uow.outbox.get(message_id)
+        buttons = (item.payload.get("buttons") or []) if item and item.address == external_id else []
+        parsed = parse_button(str(buttons[index][0])) if 0 <= index < len(buttons) else None
+        if item is None or item.resident_id != resident.id or parsed is None:
+            return None
+        answer = await answer_offer(uow, self.projects, resident_id=resident.id, offer_id=parsed[0],
+                                    accepted=parsed[1], now=now)
+        if answer is None:
+            return None
+        await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="edit",
+                             payload={"edit_of": message_id, "chosen": buttons[index][1]}, at=now)
+        locale = resident.locale or locale_hint or self.default_locale
+        translations = self.html_translations if html and self.html_translations else self.translations
+        replies = [Outbound(key=answer.key, text=translations(locale).render(answer.key, **answer.params), html=html)]
+        for reply in replies:
+            await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="message",
+                                 payload=reply.to_payload(), at=now)
+        return replies
 
     async def _waiting_notices(
         self, uow: UnitOfWork, resident_id: str, channel: str, locale: str, html: bool, now: datetime

@@ -24,7 +24,7 @@ from datetime import datetime
 from backend.cases.notices import notice_key, render_notice
 from backend.cases.ports import DueNotification
 from backend.delivery.quiet import QuietHours
-from bot.conversations import PUSH_CHANNELS, Outbound, Store
+from bot.conversations import PUSH_CHANNELS, Button, Outbound, Store
 from locales import DEFAULT_LOCALE, Translations
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,12 @@ class NotificationDispatcher:
         html = item.channel in HTML_CHANNELS
         messages = (self._html if html else self._plain)(item.locale or self._default_locale)
         note = item.notification
-        return Outbound(key=notice_key(note.kind), text=render_notice(note, messages), html=html)
+        buttons: tuple[Button, ...] = ()
+        if note.kind == "offer":
+            offer = note.params["offer_id"]
+            buttons = (Button(f"offer:{offer}:accept", messages.render("offer.accept")),
+                       Button(f"offer:{offer}:decline", messages.render("offer.decline")))
+        return Outbound(key=notice_key(note.kind), text=render_notice(note, messages), buttons=buttons, html=html)
 
 
 def _newest_per_application(due: list[DueNotification]) -> dict[str | None, int]:

@@ -22,6 +22,7 @@ PACKS = web.AppKey("packs", Callable[[str], Pack])
 CASES = web.AppKey("cases", CaseService)
 INTAKE = web.AppKey("intake", IntakeService)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
+PROJECTS = web.AppKey("projects", tuple)
 TRANSLATIONS = web.AppKey("translations", Callable[[str], Messages])
 # The authenticated user of a request.
 USER = web.RequestKey("user", User)

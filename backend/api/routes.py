@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from backend.api.errors import ApiError, invalid
-from backend.api.keys import CASES, CLOCK, DATABASE, INTAKE, PACK, PACKS, TRANSLATIONS, USER
+from backend.api.keys import CASES, CLOCK, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS, USER
 from backend.api.schemas import (
     ActionIn,
     ApplicationCreated,
@@ -32,6 +32,8 @@ from backend.api.schemas import (
     PointAccountOut,
     PointEntryOut,
     PostedOut,
+    ProjectOut,
+    ReferralOut,
     RedemptionIn,
     ReversalIn,
     TaskCreditIn,
@@ -392,6 +394,26 @@ async def point_account(request: web.Request) -> web.Response:
     ).model_dump(mode="json"))
 
 
+async def list_projects(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].unit_of_work() as uow:
+        body = [
+            ProjectOut(id=p.id, name=p.names, category=p.category, sponsor=p.sponsor, contact=p.contact,
+                       capacity=p.capacity, taken=len(await uow.offers.taken("project", p.id))).model_dump()
+            for p in request.app[PROJECTS]
+        ]
+    return web.json_response(body)
+
+
+async def project_referrals(request: web.Request) -> web.Response:
+    project = request.match_info["project"]
+    if project not in {p.id for p in request.app[PROJECTS]}:
+        raise NotFound(f"no charity project {project}")
+    async with request.app[DATABASE].unit_of_work() as uow:
+        taken = await uow.offers.taken("project", project)
+    return web.json_response([ReferralOut(application_number=o.application_number, accepted_at=o.answered_at)
+                              .model_dump(mode="json") for o in taken])
+
+
 async def assess_household(request: web.Request) -> web.Response:
     from backend.policy.assess import assess
     from backend.policy.errors import PackError, UnknownRegion
@@ -456,6 +478,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
       errors=(422,)),
     E("GET", "/api/v1/points/accounts/{holder}/{ref}", point_account, STAFF | {Role.BOT_SERVICE},
       "A points account: balance and newest entries", response=PointAccountOut, errors=(404, 422)),
+    E("GET", "/api/v1/projects", list_projects, STAFF, "The charity projects and how many places are taken",
+      response=ProjectOut, many=True),
+    E("GET", "/api/v1/projects/{project}/referrals", project_referrals, STAFF,
+      "The residents' referrals to a project (accepted offers)", response=ReferralOut, many=True, errors=(404,)),
     E("POST", "/api/v1/assess", assess_household, ANYONE, "Assess a household under a policy pack (nothing stored)",
       body=AssessIn, response=AssessOut, errors=(422,)),
 )

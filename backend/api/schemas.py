@@ -234,3 +234,18 @@ class PointAccountOut(BaseModel):
     name: str
     balance: int
     entries: list[PointEntryOut]
+
+
+class ProjectOut(BaseModel):
+    id: str
+    name: dict[str, str]
+    category: str
+    sponsor: dict[str, str]
+    contact: str
+    capacity: int
+    taken: int
+
+
+class ReferralOut(BaseModel):
+    application_number: str | None
+    accepted_at: datetime | None

@@ -249,3 +249,32 @@ class NotificationRepository(Protocol):
 
     async def waiting(self, resident_id: str) -> list[Notification]:
         """Notifications kept for the resident's return (no channel could push them), oldest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    id: int
+    resident_id: str
+    application_number: str | None
+    kind: str
+    ref: str
+    status: str
+    created_at: datetime
+    answered_at: datetime | None
+
+
+class OfferRepository(Protocol):
+    async def add(self, *, resident_id: str, application_number: str | None, kind: str, ref: str,
+                  at: datetime) -> int | None:
+        """Record an offer; None when this resident was offered it before (it is never repeated)."""
+
+    async def get(self, offer_id: int) -> Offer | None: ...
+
+    async def lock(self, kind: str, ref: str) -> None:
+        """Hold the project until the unit of work ends (its capacity is counted, then taken)."""
+
+    async def answer(self, offer_id: int, *, status: str, at: datetime) -> bool:
+        """Answer an open offer; False when it was answered already."""
+
+    async def taken(self, kind: str, ref: str) -> list[Offer]:
+        """The accepted offers (referrals) of a project, oldest first."""

@@ -17,6 +17,7 @@ from backend.db.cases import (
     SqlCaseRepository,
     SqlIdempotencyStore,
     SqlNotificationRepository,
+    SqlOfferRepository,
     SqlUserRepository,
 )
 from backend.db.points import SqlPointsRepository
@@ -85,6 +86,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyStore(session)
         self.notifications = SqlNotificationRepository(session)
         self.points = SqlPointsRepository(session)
+        self.offers = SqlOfferRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

@@ -299,4 +299,5 @@ def assess(household: Household, on: date, pack: Pack) -> Assessment:
         refusals=tuple(refusals),
         office=office,
         trace=tuple(trace),
+        facts=facts,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from enum import Enum
@@ -86,6 +86,8 @@ class Assessment:
     refusals: tuple[Refusal, ...]
     office: str | None
     trace: tuple[RuleEvaluation, ...]
+    # Every fact the rules saw, by name (charity projects are matched on them too).
+    facts: Mapping[str, bool] = field(default_factory=dict, repr=False)
 
     def as_json(self) -> dict[str, Any]:
         """A JSON-ready dict: amounts as strings (no float rounding), dates ISO, codes as strings."""

@@ -247,3 +247,26 @@ async def test_credit_points_are_earned_shown_and_redeemed_once(client, tokens):
     assert response.status == 422 and (await response.json())["fields"][0]["field"] == "code"
     assert (await client.get("/api/v1/points/accounts/robot/x", headers=auth(tokens["wang"]))).status == 422
     assert (await client.get("/api/v1/points/accounts/volunteer/nobody", headers=auth(tokens["wang"]))).status == 404
+
+
+async def test_projects_list_their_places_and_referrals(client, tokens, database):
+    from backend.cases.offers import answer_offer
+    from backend.policy.projects import load_projects
+
+    # The applicant is 46 and seriously ill: the serious-illness fund fits and is offered.
+    body = create_body()
+    body["application"]["members"][0]["health"] = "serious"
+    status, created, _ = await create(client, tokens["bot"], body)
+    async with database.unit_of_work() as uow:
+        resident = await uow.residents.identify("telegram", "tg-1", now=NOW)
+        (offer,) = [n for n in await uow.notifications.for_resident(resident.id) if n.kind == "offer"]
+        answer = await answer_offer(uow, load_projects("demo"), resident_id=resident.id,
+                                    offer_id=offer.params["offer_id"], accepted=True, now=NOW)
+        await uow.commit()
+    assert answer.key == "offer.accepted"
+    projects = await (await client.get("/api/v1/projects", headers=auth(tokens["wang"]))).json()
+    assert [(p["id"], p["taken"]) for p in projects] == [("warm_winter", 0), ("serious_illness_aid", 1),
+                                                         ("elder_meals", 0)]
+    referrals = await client.get("/api/v1/projects/serious_illness_aid/referrals", headers=auth(tokens["wang"]))
+    assert referrals.status == 200 and [r["application_number"] for r in await referrals.json()] == [created["number"]]
+    assert (await client.get("/api/v1/projects/nope/referrals", headers=auth(tokens["wang"]))).status == 404

@@ -26,6 +26,8 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/points/codes"): (401, 403, 403, 403, 201, 201, 403),
     ("POST", "/api/v1/points/redemptions"): (401, 403, 403, 403, 201, 403, 201),
     ("GET", "/api/v1/points/accounts/{holder}/{ref}"): (401, 200, 200, 200, 200, 200, 403),
+    ("GET", "/api/v1/projects"): (401, 200, 200, 200, 200, 403, 403),
+    ("GET", "/api/v1/projects/{project}/referrals"): (401, 200, 200, 200, 200, 403, 403),
     ("POST", "/api/v1/assess"): (401, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200, 200, 200),
 }
@@ -89,6 +91,7 @@ async def test_authorization(client, tokens, database, method, path):
     for serial, who in enumerate(WHO, start=1):
         headers = auth(tokens[who]) if who in tokens else {}
         url = path.replace("{number}", number).replace("{holder}/{ref}", "volunteer/v-matrix")
+        url = url.replace("{project}", "warm_winter")
         response = await client.request(method, url, json=_body(method, path, serial, ledger), headers=headers)
         got.append(response.status)
     assert tuple(got) == MATRIX[(method, path)], dict(zip(WHO, got))

@@ -37,14 +37,46 @@ async def test_an_approval_reaches_the_resident_once_in_english(emulator, databa
             response = await api.post(url, json=body, headers={"Authorization": f"Bearer {token}"})
             assert response.status == 200, await response.text()
     # Submitted, assessed, assigned, under review, proposed, approved: one pass tells where it stands.
+    # The household also fits a charity project (a schoolchild, a dibao household): offered on its own.
     done = await dispatcher.drain()
-    assert (done.queued, done.superseded) == (1, 5)
+    assert (done.queued, done.superseded) == (2, 5)
     for _ in range(200):
-        if len(user.sent()) > before:
+        if len(user.sent()) >= before + 2:
             break
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)  # anything sent twice would arrive by now
-    pushed = texts(user.sent()[before:])
-    assert len(pushed) == 1, pushed
-    assert pushed[0].startswith(f"Your application {number} has been approved.")
-    assert "Assistance: medical assistance." in pushed[0] and "CN¥450.00 a month" in pushed[0]
+    pushed = user.sent()[before:]
+    assert len(pushed) == 2, texts(pushed)
+    approval, offer = sorted(pushed, key=lambda m: "approved" not in (m.plain_text or ""))
+    assert approval.plain_text.startswith(f"Your application {number} has been approved.")
+    assert "Assistance: medical assistance." in approval.plain_text and "CN¥450.00 a month" in approval.plain_text
+    assert "Warm Winter school grant" in offer.plain_text and len(offer.buttons) == 2
+
+
+async def test_a_resident_accepts_an_offered_charity_project_with_one_button(emulator, database, clock, polling_bot):
+    user = emulator.user(3006, language_code="en-US")
+    await complete_intake(emulator, database, user)
+    dispatcher = NotificationDispatcher(
+        database, translations=Translations(), html_translations=Translations(html=True),
+        quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock,
+    )
+    await dispatcher.drain()
+    for _ in range(200):
+        offers = [m for m in user.sent() if "charity project" in (m.plain_text or "")]
+        if offers:
+            break
+        await asyncio.sleep(0.05)
+    (offer,) = offers
+    accept = offer.buttons[0]["callback_data"]
+    await user.press(offer, accept)
+    for _ in range(200):
+        if any("You have been referred" in (m.plain_text or "") for m in user.sent()):
+            break
+        await asyncio.sleep(0.05)
+    assert "✓ Accept" in offer.plain_text and not offer.buttons  # the choice shown, the buttons gone
+    await user.press(offer, accept)  # a second press of the old button changes nothing
+    await asyncio.sleep(0.5)
+    assert sum("You have been referred" in (m.plain_text or "") for m in user.sent()) == 1
+    async with database.unit_of_work() as uow:
+        (referral,) = await uow.offers.taken("project", "warm_winter")
+    assert referral.status == "accepted"

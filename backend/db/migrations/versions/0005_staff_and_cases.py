@@ -106,6 +106,25 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("action", sa.String(length=32), nullable=True))
     _append_only("status_history")
     _create_points()
+    op.create_table(
+        "offers",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("resident_id", sa.String(length=64), nullable=False),
+        sa.Column("application_number", sa.String(length=40), nullable=True),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("ref", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=16), server_default="offered", nullable=False),
+        sa.Column("created_at", AwareDateTime, nullable=False),
+        sa.Column("answered_at", AwareDateTime, nullable=True),
+        sa.ForeignKeyConstraint(
+            ["resident_id"], ["residents.id"], name=op.f("fk_offers_resident_id_residents"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_offers")),
+        sa.UniqueConstraint("resident_id", "kind", "ref", name=op.f("uq_offers_resident_id_kind_ref")),
+    )
+    with op.batch_alter_table("offers", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_offers_resident_id"), ["resident_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_offers_ref"), ["ref"], unique=False)
     with op.batch_alter_table("residents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("talking_to", sa.Integer(), nullable=True))
     with op.batch_alter_table("escalations", schema=None) as batch_op:
@@ -244,6 +263,7 @@ def downgrade() -> None:
             batch_op.drop_column(column)
     with op.batch_alter_table("residents", schema=None) as batch_op:
         batch_op.drop_column("talking_to")
+    op.drop_table("offers")
     _drop_points()
     _drop_append_only("status_history")
     with op.batch_alter_table("status_history", schema=None) as batch_op:
