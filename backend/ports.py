@@ -35,6 +35,7 @@ class Resident:
     created_at: datetime
     unreachable: bool = False
     talking_to: int | None = None  # the request for a person a caseworker has claimed
+    offers_off: bool = False  # they said /offers off
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,8 @@ class ResidentRepository(Protocol):
     async def set_active_prompt(self, channel: str, external_id: str, outbox_id: int | None) -> None: ...
 
     async def set_unreachable(self, resident_id: str, unreachable: bool) -> None: ...
+
+    async def set_offers(self, resident_id: str, enabled: bool) -> None: ...
 
     async def set_talking_to(self, resident_id: str, escalation_id: int | None) -> None:
         """While set, the resident's messages go to the caseworker who claimed the request."""

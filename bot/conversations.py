@@ -31,6 +31,7 @@ from flows.intents import (
     RequestHuman,
     ScheduleReminder,
     SetLocale,
+    SetOffers,
     SubmitApplication,
 )
 from flows.session import Session
@@ -538,6 +539,8 @@ class Conversations:
                 expire_at = _parse(intent.expire_at)
             elif isinstance(intent, SetLocale):
                 await uow.residents.set_locale(resident_id, intent.locale)
+            elif isinstance(intent, SetOffers):
+                await uow.residents.set_offers(resident_id, intent.enabled)
             elif isinstance(intent, RequestHuman):
                 if self.desk is not None:
                     office = session.answers.get("office")

@@ -23,6 +23,7 @@ from flows.intents import (
     Option,
     Reply,
     RequestHuman,
+    SetOffers,
     ScheduleReminder,
     SetLocale,
     SubmitApplication,
@@ -617,6 +618,15 @@ class _Turn:
             self.reask()
         elif name == "status":
             self.out.append(LookupStatus())
+        elif name == "offers":
+            choice = command.arg.strip().lower()
+            if choice in ("off", "on"):
+                self.out.append(SetOffers(choice == "on"))
+                self.say(f"command.offers_{choice}")
+            else:
+                self.say("command.offers_usage")
+            if not s.final and s.state != NEW:
+                self.reask()
         elif s.final:
             self.say("command.nothing_in_progress")
         elif name == "back":

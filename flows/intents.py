@@ -48,6 +48,13 @@ class SetLocale:
 
 
 @dataclass(frozen=True, slots=True)
+class SetOffers:
+    """Whether the resident wants offers (charity projects, services) pushed to them."""
+
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
 class DiscardData:
     """Delete the session's answers and documents: consent does not allow keeping them."""
 
@@ -84,4 +91,4 @@ class LookupStatus(Effect):
     pass
 
 
-Intent = Reply | RequestHuman | ScheduleReminder | SetLocale | DiscardData | AttachDocuments | Effect
+Intent = Reply | RequestHuman | ScheduleReminder | SetLocale | SetOffers | DiscardData | AttachDocuments | Effect

@@ -30,7 +30,11 @@ def project_params(project: Project) -> dict[str, Any]:
 
 async def offer_projects(uow: UnitOfWork, projects: tuple[Project, ...], assessment: Assessment, *,
                          resident_id: str, number: str, now: datetime) -> list[str]:
-    """Offer every project the household fits and was not offered before; their ids."""
+    """Offer every project the household fits and was not offered before (nothing after
+    /offers off); their ids."""
+    resident = await uow.residents.get(resident_id)
+    if resident is not None and resident.offers_off:
+        return []
     offered = []
     for project in matching(projects, assessment.facts):
         offer_id = await uow.offers.add(resident_id=resident_id, application_number=number, kind=PROJECT,

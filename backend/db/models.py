@@ -77,6 +77,8 @@ class ResidentRow(Base):
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # A request for a person a caseworker has claimed: the resident's messages go to them.
     talking_to: Mapped[int | None] = mapped_column(Integer)
+    # The resident said /offers off: nothing is offered to them.
+    offers_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class ChannelIdentityRow(Base):

@@ -63,7 +63,14 @@ async def _core(session: AsyncSession, statement: Any, params: dict[str, Any] | 
 
 
 _FIND_RESIDENT = (
-    select(ResidentRow.id, ResidentRow.locale, ResidentRow.created_at, ResidentRow.unreachable, ResidentRow.talking_to)
+    select(
+        ResidentRow.id,
+        ResidentRow.locale,
+        ResidentRow.created_at,
+        ResidentRow.unreachable,
+        ResidentRow.talking_to,
+        ResidentRow.offers_off,
+    )
     .join(ChannelIdentityRow, ChannelIdentityRow.resident_id == ResidentRow.id)
     .where(
         ChannelIdentityRow.channel == bindparam("channel"),
@@ -188,6 +195,11 @@ class SqlResidentRepository:
 
     async def set_active_prompt(self, channel: str, external_id: str, outbox_id: int | None) -> None:
         await _core(self._session, _SET_ACTIVE_PROMPT, {**_identity(channel, external_id), "prompt": outbox_id})
+
+    async def set_offers(self, resident_id: str, enabled: bool) -> None:
+        await self._session.execute(
+            update(ResidentRow).where(ResidentRow.id == resident_id).values(offers_off=not enabled)
+        )
 
     async def set_talking_to(self, resident_id: str, escalation_id: int | None) -> None:
         await self._session.execute(
@@ -534,6 +546,7 @@ def _resident(row: ResidentRow) -> Resident:
         created_at=row.created_at,
         unreachable=bool(row.unreachable),
         talking_to=row.talking_to,
+        offers_off=bool(row.offers_off),
     )
 
 

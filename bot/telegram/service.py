@@ -26,7 +26,7 @@ from flows import events as ev
 from locales import SUPPORTED
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "help", "back", "cancel", "language", "status", "human")
+COMMANDS = ("start", "help", "back", "cancel", "language", "status", "human", "offers")
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 

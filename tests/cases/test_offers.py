@@ -79,3 +79,18 @@ async def test_an_offer_is_made_once_and_accepted_within_capacity_even_at_once(d
         again = await answer_offer(uow, small, resident_id=people[0], offer_id=offers[people[0]], accepted=False,
                                    now=NOW)
         assert again.key == "offer.answered"
+
+
+async def test_nothing_is_offered_after_offers_off(database):
+    elder = assess(household(members=[{"relation": "self", "age": 78, "health": "healthy", "work": "retired"}]),
+                   NOW.date(), PACK)
+    (who,) = await residents(database, 1)
+    async with database.unit_of_work() as uow:
+        await uow.residents.set_offers(who, False)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await offer_projects(uow, PROJECTS, elder, resident_id=who, number="YM1", now=NOW) == []
+        await uow.residents.set_offers(who, True)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await offer_projects(uow, PROJECTS, elder, resident_id=who, number="YM1", now=NOW) == ["elder_meals"]

@@ -190,3 +190,21 @@ def test_crisis_words_bring_a_person_in_at_once_and_the_answer_still_counts():
     assert RequestHuman("crisis_words", "name") in intents
     assert [i.key for i in intents if isinstance(i, Reply)][0] == "human.crisis"
     assert after.answers["name"] == "张三 家里没饭吃" and after.state != "name"
+
+
+def test_offers_are_turned_off_and_on_by_command_anywhere():
+    from flows.intents import Reply, SetOffers
+    from tests.flows.helpers import NOW, demo_engine
+
+    engine = demo_engine()
+    session, _ = engine.step(engine.new_session(NOW, "en"), ev.Command("start", ""), NOW)
+    state = session.state
+    session, intents = engine.step(session, ev.Command("offers", "off"), NOW)
+    assert SetOffers(False) in intents and session.state == state
+    keys = [i.key for i in intents if isinstance(i, Reply)]
+    assert keys[0] == "command.offers_off" and len(keys) > 1  # then the question again
+    _, intents = engine.step(session, ev.Command("offers", "ON"), NOW)
+    assert SetOffers(True) in intents
+    _, intents = engine.step(session, ev.Command("offers", "maybe"), NOW)
+    assert not any(isinstance(i, SetOffers) for i in intents)
+    assert [i.key for i in intents if isinstance(i, Reply)][0] == "command.offers_usage"

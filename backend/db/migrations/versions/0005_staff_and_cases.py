@@ -127,6 +127,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_offers_ref"), ["ref"], unique=False)
     with op.batch_alter_table("residents", schema=None) as batch_op:
         batch_op.add_column(sa.Column("talking_to", sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column("offers_off", sa.Boolean(), server_default=sa.false(), nullable=False))
     with op.batch_alter_table("escalations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("office", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("urgent", sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -262,6 +263,7 @@ def downgrade() -> None:
         for column in ("supervisor_pinged_at", "close_note", "closed_at", "claimed_at", "claimed_by", "urgent", "office"):
             batch_op.drop_column(column)
     with op.batch_alter_table("residents", schema=None) as batch_op:
+        batch_op.drop_column("offers_off")
         batch_op.drop_column("talking_to")
     op.drop_table("offers")
     _drop_points()
