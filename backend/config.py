@@ -36,6 +36,8 @@ class Config:
         tick_seconds: how often the worker looks for due reminders and expiries (``YIMEN_TICK_SECONDS``).
         quiet_hours: when nothing but emergencies is sent to residents, in the region's time zone
             (``YIMEN_QUIET_HOURS``, e.g. ``22:00-07:00``; ``00:00-00:00`` for none).
+        send_attempts: a message still failing after this many attempts is given up and caseworkers
+            are told (``YIMEN_SEND_ATTEMPTS``).
     """
 
     database_url: str
@@ -54,6 +56,7 @@ class Config:
     api_token: str | None = None
     tick_seconds: float = 60.0
     quiet_hours: str = "22:00-07:00"
+    send_attempts: int = 12
 
     @property
     def embedded(self) -> bool:
@@ -90,6 +93,7 @@ class Config:
             api_token=env.get("YIMEN_API_TOKEN") or None,
             tick_seconds=_seconds(env.get("YIMEN_TICK_SECONDS")),
             quiet_hours=_quiet_hours(env.get("YIMEN_QUIET_HOURS")),
+            send_attempts=_attempts(env.get("YIMEN_SEND_ATTEMPTS")),
         )
 
 
@@ -98,6 +102,14 @@ def _port(raw: str | None) -> int:
         return 8080
     if not raw.isdigit() or not 0 <= int(raw) < 65536:
         raise ConfigError(f"YIMEN_HTTP_PORT must be a port number, not {raw!r}")
+    return int(raw)
+
+
+def _attempts(raw: str | None) -> int:
+    if not raw:
+        return 12
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"YIMEN_SEND_ATTEMPTS must be a whole number of attempts, at least 1, not {raw!r}")
     return int(raw)
 
 

@@ -156,6 +156,24 @@ class EscalationDesk:
             await uow.commit()
         return ticket.resident_id
 
+    async def delivery_failed(self, item: Any) -> None:
+        """A message a resident never got: tell the supervisors and on-duty caseworkers of the
+        office of their latest application, so that someone reaches them another way."""
+        if item.resident_id is None or item.kind != "message":
+            return
+        now = self.clock()
+        async with self.database.unit_of_work() as uow:
+            applications = await uow.applications.list_for_resident(item.resident_id)
+            office = applications[0].office if applications else None
+            staff = [u for u in await uow.users.list(office) if u.active and u.telegram_id
+                     and (u.role is Role.SUPERVISOR or (u.role is Role.CASEWORKER and u.on_duty))] if office else []
+            for user in staff:
+                await self._to_staff(uow, user, "desk.delivery_failed",
+                                     {"number": applications[0].number, "what": item.payload.get("key", "")}, now)
+            await uow.commit()
+        if not staff:
+            log.warning("a message to a resident was given up and no caseworker could be told (office %s)", office)
+
     # ------------------------------------------------------------------ worker
 
     async def escalate_unclaimed(self) -> int:

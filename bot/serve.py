@@ -137,6 +137,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
                 api_base_url=config.telegram_api_base_url,
                 webhook_url=config.webhook_url,
                 webhook_secret=config.webhook_secret,
+                send_attempts=config.send_attempts,
             ),
             desk=desk,
         )

@@ -13,7 +13,7 @@ import html
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
@@ -127,8 +127,11 @@ class OutboxSender:
         concurrency: int = 32,
         owner: str | None = None,
         lease: timedelta = timedelta(seconds=60),
+        on_give_up: Callable[[OutboxItem], Awaitable[None]] | None = None,
     ) -> None:
         self.database = database
+        # Told of each item given up (caseworkers are alerted: a resident did not get a message).
+        self.on_give_up = on_give_up
         # Senders of several processes share the outbox by leasing its items (see OutboxRepository.due).
         self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
         self.lease = lease
@@ -221,21 +224,27 @@ class OutboxSender:
                 message_id = None
             else:
                 log.error("telegram refused outbox item %s (%s): %s", item.id, item.payload.get("key"), error)
-                async with self.database.unit_of_work() as uow:
-                    await uow.outbox.mark_failed(item.id, at=now)
-                    await uow.commit()
+                await self._give_up(item, now)
                 return True
         except NetworkError as error:
             if item.attempts + 1 >= self.max_attempts:
                 log.error("giving up on outbox item %s after %s attempts: %s", item.id, item.attempts + 1, error)
-                async with self.database.unit_of_work() as uow:
-                    await uow.outbox.mark_failed(item.id, at=now)
-                    await uow.commit()
+                await self._give_up(item, now)
                 return True
             await self._postpone(item, min(2.0**item.attempts * 0.5, 60.0))
             return False
         await self._marks.mark(item.id, message_id)
         return True
+
+    async def _give_up(self, item: OutboxItem, now: datetime) -> None:
+        async with self.database.unit_of_work() as uow:
+            await uow.outbox.mark_failed(item.id, at=now)
+            await uow.commit()
+        if self.on_give_up is not None:
+            try:
+                await self.on_give_up(item)
+            except Exception:  # the alert is best effort; the item stays failed either way
+                log.exception("could not alert caseworkers about outbox item %s", item.id)
 
     async def _postpone(self, item: OutboxItem, seconds: float) -> None:
         async with self.database.unit_of_work() as uow:

@@ -45,6 +45,8 @@ class TelegramSettings:
     # core more buy nothing: with SQLite they only queue for its single write lock, whose waiters
     # poll it with sleeps, and cost CPU and latency. A remote PostgreSQL may want a few.
     concurrent_turns: int = 1
+    # A message that still fails after this many attempts is given up, and caseworkers are told.
+    send_attempts: int = 12
 
 
 class TelegramBot:
@@ -72,7 +74,14 @@ class TelegramBot:
             overall_rate=settings.overall_rate,
         )
         # Real time, whatever clock the conversations run on: retries wait in the real world.
-        self.sender = OutboxSender(conversations.database, self.application.bot, clock=system_clock, limits=limits)
+        self.sender = OutboxSender(
+            conversations.database,
+            self.application.bot,
+            clock=system_clock,
+            limits=limits,
+            max_attempts=settings.send_attempts,
+            on_give_up=desk.delivery_failed if desk is not None else None,
+        )
         self._stop_sender = asyncio.Event()
         self._sender_task: asyncio.Task | None = None
         self._turns = asyncio.Semaphore(settings.concurrent_turns)

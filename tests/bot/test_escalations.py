@@ -125,3 +125,33 @@ async def test_a_request_nobody_claims_reaches_the_supervisor(emulator, database
     desk_bot[0].sender.wake()
     await until(lambda: boss.sent())
     assert "无人认领" in boss.sent()[0].plain_text and boss.sent()[0].buttons
+
+
+async def test_a_message_given_up_is_reported_to_the_office(emulator, database, telegram_conversations, clock):
+    from tests.bot.telegram_driver import HAPPY_PATH, complete_intake
+
+    desk = EscalationDesk(database, translations=Translations(html=True), clock=clock, staff_refresh=0)
+    telegram_conversations.desk = desk
+    bot = TelegramBot(
+        telegram_conversations,
+        fast(TelegramSettings(token=emulator.token, api_base_url=emulator.url, poll_timeout=1, send_attempts=2)),
+        desk=desk,
+    )
+    await bot.start()
+    try:
+        await add_staff(database, "boss", Role.SUPERVISOR, telegram_id="9009")
+        boss = emulator.user(9009)
+        resident = emulator.user(3007, language_code="en")
+        await complete_intake(emulator, database, resident, HAPPY_PATH)
+        async with database.unit_of_work() as uow:
+            who = await uow.residents.identify("telegram", "3007", now=clock())
+            await uow.outbox.add(resident_id=who.id, channel="telegram", address="3007", kind="message",
+                                 payload={"key": "notice.approved", "text": "approved", "html": False}, at=clock())
+            await uow.commit()
+        emulator.fail_next("sendMessage", "500", times=2)
+        bot.sender.wake()
+        await until(lambda: boss.sent(), timeout=15)
+        assert "YM20261129000001" in boss.sent()[0].plain_text and "notice.approved" in boss.sent()[0].plain_text
+        assert not any(m.text == "approved" for m in resident.sent())
+    finally:
+        await bot.stop()
