@@ -57,11 +57,12 @@ def init_app(
     app[PACK] = pack
     app[PACKS] = lru_cache(maxsize=8)(load_pack)
     app[CASES] = cases
+    projects = load_projects(config.pack)
     app[INTAKE] = IntakeService(
-        IdHasher(config.secret_key), review_days=review_days, pack=pack, cases=cases, projects=load_projects(config.pack)
+        IdHasher(config.secret_key), review_days=review_days, pack=pack, cases=cases, projects=projects
     )
     app[CLOCK] = clock
-    app[PROJECTS] = load_projects(config.pack)
+    app[PROJECTS] = projects
     app[TRANSLATIONS] = Translations(timezone=pack.regions.timezone)
     app.router.add_get("/healthz", health)
     openapi = openapi_document()

@@ -68,14 +68,15 @@ def build_conversations(
     translations: Translations | None = None,
     html_translations: Translations | None = None,
     intake: Intake | None = None,
+    pack: Pack | None = None,
 ) -> Conversations:
     """Wire the conversation runner over a connected database (submitting in process unless
     another ``intake`` is given, e.g. one over HTTP)."""
     settings = settings or Settings(crisis_words=load_crisis_words())
-    pack = load_pack(config.pack)
+    pack = pack or load_pack(config.pack)
     regions = pack.regions
     engine = Engine(INTAKE, flow_context(regions), settings)
-    projects = load_projects(config.pack)
+    projects = load_projects(pack.name)
     conversations = Conversations(
         database=database,
         engine=engine,
@@ -104,4 +105,5 @@ async def open_runtime(config: Config, *, migrate: bool | None = None, **wiring:
         await upgrade(config.database_url)
     database = Database(config.database_url, **({"new_id": wiring["new_id"]} if "new_id" in wiring else {}))
     await database.connect()
-    return Runtime(config, database, build_conversations(config, database, **wiring), load_pack(config.pack))
+    pack = load_pack(config.pack)
+    return Runtime(config, database, build_conversations(config, database, pack=pack, **wiring), pack)

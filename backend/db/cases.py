@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -27,7 +27,7 @@ from backend.cases.ports import (
     Unset,
     User,
 )
-from backend.db.repositories import application_id_of
+from backend.db.repositories import advisory_lock, application_id_of
 from backend.ports import NotFound
 from backend.db.models import (
     ApplicationRow,
@@ -44,16 +44,6 @@ from backend.db.models import (
 
 _OPEN = [s.value for s in OPEN]
 STILL_IN_REVIEW = "still_in_review"
-_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
-
-
-async def advisory_lock(session: AsyncSession, key: str) -> None:
-    """A transaction-scoped lock on PostgreSQL.
-
-    SQLite needs none: every unit of work takes its single write lock when it begins.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        await session.execute(_ADVISORY_LOCK, {"key": key})
 
 
 def _user(row: UserRow) -> User:
@@ -384,6 +374,11 @@ class SqlIdempotencyStore:
         await self._session.flush()
 
 
+def _notification(row: NotificationRow) -> Notification:
+    return Notification(row.id, row.resident_id, row.application_number, row.kind, row.params, row.status,
+                        row.created_at, row.urgent)
+
+
 class SqlNotificationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
@@ -440,8 +435,7 @@ class SqlNotificationRepository:
                 identities[resident_id] = (channel, address)
         return [
             DueNotification(
-                Notification(r.id, r.resident_id, r.application_number, r.kind, r.params, r.status, r.created_at,
-                             r.urgent),
+                _notification(r),
                 locales.get(r.resident_id),
                 *identities.get(r.resident_id, (None, None)),
             )
@@ -449,7 +443,12 @@ class SqlNotificationRepository:
         ]
 
     async def waiting(self, resident_id: str) -> list[Notification]:
-        return [n for n in await self.for_resident(resident_id) if n.status == "waiting"]
+        rows = await self._session.scalars(
+            select(NotificationRow)
+            .where(NotificationRow.resident_id == resident_id, NotificationRow.status == "waiting")
+            .order_by(NotificationRow.id)
+        )
+        return [_notification(n) for n in rows]
 
     async def mark(self, notification_id: int, *, status: str, at: datetime, outbox_id: int | None = None) -> None:
         await self._session.execute(
@@ -462,10 +461,7 @@ class SqlNotificationRepository:
         rows = await self._session.scalars(
             select(NotificationRow).where(NotificationRow.resident_id == resident_id).order_by(NotificationRow.id)
         )
-        return [
-            Notification(n.id, n.resident_id, n.application_number, n.kind, n.params, n.status, n.created_at, n.urgent)
-            for n in rows
-        ]
+        return [_notification(n) for n in rows]
 
 
 def _offer(row: OfferRow) -> Offer:

@@ -103,7 +103,7 @@ _ACCEPT_INBOUND = (
 )
 _ACTIVE_PROMPT = select(ChannelIdentityRow.active_prompt).where(*_THIS_IDENTITY)
 _SET_ACTIVE_PROMPT = update(ChannelIdentityRow).where(*_THIS_IDENTITY).values(active_prompt=bindparam("prompt"))
-_LOCK_HOUSEHOLD = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
+_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
 _SESSION_FIELDS = ("snapshot", "state", "updated_at", "remind_at", "expire_at")
 
 
@@ -115,6 +115,15 @@ def _save_session(dialect: str) -> Any:
         index_elements=["resident_id", "flow"],
         set_={name: statement.excluded[name] for name in _SESSION_FIELDS},
     )
+
+
+async def advisory_lock(session: AsyncSession, key: str) -> None:
+    """A transaction-scoped lock on ``key`` on PostgreSQL.
+
+    SQLite needs none: every unit of work takes its single write lock when it begins.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await _core(session, _ADVISORY_LOCK, {"key": key})
 
 
 def remembered_ids(session: AsyncSession) -> dict[str, int]:
@@ -330,10 +339,8 @@ class SqlApplicationRepository:
         SQLite needs none: it has one writer at a time, and a transaction that read before
         another committed cannot write on top of that commit (it fails and is retried).
         """
-        if self._session.get_bind().dialect.name != "postgresql":
-            return
         for id_hash in sorted(set(id_hashes)):
-            await _core(self._session, _LOCK_HOUSEHOLD, {"key": id_hash})
+            await advisory_lock(self._session, id_hash)
 
     async def find_open(self, id_hashes: list[str]) -> ApplicationSummary | None:
         """The newest open application any of whose household members has one of these ID hashes."""
