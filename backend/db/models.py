@@ -79,6 +79,9 @@ class ResidentRow(Base):
     talking_to: Mapped[int | None] = mapped_column(Integer)
     # The resident said /offers off: nothing is offered to them.
     offers_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The flow their messages go to when it is not the intake (volunteer registration, a reply to a
+    # caseworker's question); back to the intake when that flow ends.
+    active_flow: Mapped[str | None] = mapped_column(String(32))
 
 
 class ChannelIdentityRow(Base):
@@ -420,3 +423,122 @@ class OfferRow(Base):
     status: Mapped[str] = mapped_column(String(16), default="offered", server_default="offered")
     created_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
+
+
+class VolunteerRow(Base):
+    """A resident registered for the credit + volunteer scheme (信用+志愿)."""
+
+    __tablename__ = "volunteers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(60))
+    mobile: Mapped[str] = mapped_column(String(20))
+    offices: Mapped[list[str]]
+    availability: Mapped[list[str]]  # weekly slots: weekday_morning ... weekend_evening
+    paused: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    created_at: Mapped[datetime]
+
+
+class VolunteerSkillRow(Base):
+    """A skill a volunteer offers; it counts for matching once a caseworker has qualified it."""
+
+    __tablename__ = "volunteer_skills"
+
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True)
+    skill: Mapped[str] = mapped_column(String(32), primary_key=True)
+    claimed_at: Mapped[datetime]
+    qualified_by: Mapped[str | None] = mapped_column(String(64))
+    qualified_at: Mapped[datetime | None]
+
+
+class TaskRow(Base):
+    """A service task for a case, done by one volunteer."""
+
+    __tablename__ = "tasks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    application_number: Mapped[str | None] = mapped_column(String(40), index=True)
+    # The household's resident, who confirms and rates the task.
+    resident_id: Mapped[str | None] = mapped_column(ForeignKey("residents.id", ondelete="SET NULL"))
+    office: Mapped[str] = mapped_column(String(64))
+    skill: Mapped[str] = mapped_column(String(32))
+    given_name: Mapped[str] = mapped_column(String(60))
+    address: Mapped[str] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    duration_minutes: Mapped[int]
+    # open (looking for a volunteer) → assigned → done (checked in) → confirmed (rated by the
+    # resident); or unfilled (nobody accepted), missed (the volunteer says it did not happen), cancelled.
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    next_round_at: Mapped[datetime | None]
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    assigned_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    checkin_sent_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    photo_document_id: Mapped[str | None] = mapped_column(String(64))
+    rating: Mapped[int | None]
+    rated_at: Mapped[datetime | None]
+    points_txn: Mapped[str | None] = mapped_column(String(64))
+
+
+class TaskPingRow(Base):
+    """A volunteer asked to take a task, and their answer."""
+
+    __tablename__ = "task_pings"
+    __table_args__ = (UniqueConstraint("task_id", "volunteer_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("tasks.id", ondelete="CASCADE"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"), index=True)
+    round: Mapped[int]
+    sent_at: Mapped[datetime]
+    # accepted, declined, expired (no answer in time), taken (someone else accepted first)
+    answer: Mapped[str | None] = mapped_column(String(16))
+    answered_at: Mapped[datetime | None]
+
+
+class CertificateRow(Base):
+    """An honour certificate given at a milestone of service hours; once per milestone."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("volunteer_id", "milestone_hours"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id", ondelete="CASCADE"))
+    milestone_hours: Mapped[int]
+    issued_at: Mapped[datetime]
+
+
+class FundRow(Base):
+    """A named fund (冠名基金) held by an enterprise or a merchant."""
+
+    __tablename__ = "funds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    holder: Mapped[str] = mapped_column(String(16))  # enterprise or merchant
+    holder_ref: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class FundEntryRow(Base):
+    """Money into (a donation) or out of (spending on a project or household) a named fund; never updated."""
+
+    __tablename__ = "fund_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # donation, spending
+    amount: Mapped[Decimal]  # always above zero; the kind gives the direction
+    ref: Mapped[str] = mapped_column(String(128))
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime]

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from backend.db import append_only
+
 revision: str = "0005"
 down_revision: Union[str, Sequence[str], None] = "0004"
 branch_labels: Union[str, Sequence[str], None] = None
@@ -104,7 +106,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.add_column(sa.Column("action", sa.String(length=32), nullable=True))
-    _append_only("status_history")
+    append_only.create("status_history")
     _create_points()
     op.create_table(
         "offers",
@@ -202,7 +204,7 @@ def _create_points() -> None:
     with op.batch_alter_table("point_entries", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_point_entries_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_point_entries_txn"), ["txn"], unique=False)
-    _append_only("point_entries")
+    append_only.create("point_entries")
     op.create_table(
         "redemption_codes",
         sa.Column("code_hash", sa.String(length=64), nullable=False),
@@ -220,34 +222,9 @@ def _create_points() -> None:
 
 def _drop_points() -> None:
     op.drop_table("redemption_codes")
-    _drop_append_only("point_entries")
+    append_only.drop("point_entries")
     op.drop_table("point_entries")
     op.drop_table("point_accounts")
-
-
-def _append_only(table: str) -> None:
-    """Rows of ``table`` are never rewritten: the database itself refuses an UPDATE of one."""
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(
-            f"""CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-            BEGIN RAISE EXCEPTION '{table} is append-only'; END $$"""
-        )
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
-            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
-        )
-    else:
-        op.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE ON {table} "
-            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
-        )
-
-
-def _drop_append_only(table: str) -> None:
-    op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only" + (
-        f" ON {table}" if op.get_bind().dialect.name == "postgresql" else ""))
-    if op.get_bind().dialect.name == "postgresql":
-        op.execute(f"DROP FUNCTION IF EXISTS {table}_append_only()")
 
 
 def downgrade() -> None:
@@ -267,7 +244,7 @@ def downgrade() -> None:
         batch_op.drop_column("talking_to")
     op.drop_table("offers")
     _drop_points()
-    _drop_append_only("status_history")
+    append_only.drop("status_history")
     with op.batch_alter_table("status_history", schema=None) as batch_op:
         batch_op.drop_column("action")
 
