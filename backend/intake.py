@@ -12,13 +12,14 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
-from backend.cases.offers import offer_projects
+from backend.cases.offers import offer_projects, offer_services
 from backend.cases.routing import route
 from backend.cases.service import CaseService
 from backend.policy.assess import assess
 from backend.policy.household import Household
 from backend.policy.pack import Pack
 from backend.policy.projects import Project, load_projects
+from backend.policy.services import ServiceCatalogue, load_services
 from backend.ports import ApplicationSummary, UnitOfWork
 from backend.status import ApplicationStatus
 
@@ -64,12 +65,14 @@ class IntakeService:
         pack: Pack | None = None,
         cases: CaseService | None = None,
         projects: tuple[Project, ...] | None = None,
+        services: ServiceCatalogue | None = None,
     ) -> None:
         self._hash = hasher
         self._review_days = review_days
         self._pack = pack
         self._cases = cases or (CaseService(pack) if pack is not None else None)
         self._projects = projects if projects is not None else (load_projects(pack.name) if pack else ())
+        self._services = services if services is not None else (load_services(pack.name) if pack else ServiceCatalogue())
 
     async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None:
         """An open application of any household with one of these ID numbers."""
@@ -134,6 +137,7 @@ class IntakeService:
             urgent=result.emergency,
         )
         await offer_projects(uow, self._projects, result, resident_id=resident_id, number=number, now=now)
+        await offer_services(uow, self._services, result, resident_id=resident_id, number=number, now=now)
         assigned = await self._cases.assign_on_arrival(
             uow, number, office=application.region.office, emergency=result.emergency, resident_id=resident_id, now=now
         )

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from backend.application import ApplicationV1
 from backend.points.ports import PointsRepository
+from backend.volunteers.ports import TaskRepository, VolunteerRepository
 from backend.cases.ports import (
     AuditLog,
     CaseRepository,
@@ -36,6 +37,7 @@ class Resident:
     unreachable: bool = False
     talking_to: int | None = None  # the request for a person a caseworker has claimed
     offers_off: bool = False  # they said /offers off
+    active_flow: str | None = None  # the flow their messages go to when it is not the intake
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,8 @@ class ResidentRepository(Protocol):
     async def set_unreachable(self, resident_id: str, unreachable: bool) -> None: ...
 
     async def set_offers(self, resident_id: str, enabled: bool) -> None: ...
+
+    async def set_active_flow(self, resident_id: str, flow: str | None) -> None: ...
 
     async def set_talking_to(self, resident_id: str, escalation_id: int | None) -> None:
         """While set, the resident's messages go to the caseworker who claimed the request."""
@@ -310,6 +314,8 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     points: PointsRepository
     offers: OfferRepository
+    volunteers: VolunteerRepository
+    tasks: TaskRepository
     escalations: EscalationRepository
     outbox: OutboxRepository
     sessions: SessionRepository

@@ -10,12 +10,15 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from backend.api.auth import bearer_auth
 from backend.api.errors import errors_as_json
-from backend.api.keys import CASES, CLOCK, CONFIG, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS
+from backend.api.keys import (
+    CASES, CLOCK, CONFIG, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS, VOLUNTEERING,
+)
 from backend.api.openapi import openapi_document
 from backend.api.routes import ENDPOINTS
 from backend.cases.ports import Role
@@ -25,7 +28,9 @@ from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.intake import IdHasher, IntakeService
 from backend.policy.pack import load_pack
+from backend.points.ledger import Ledger
 from backend.policy.projects import load_projects
+from backend.volunteers.service import Volunteering
 from locales import Translations
 
 async def health(request: web.Request) -> web.Response:
@@ -64,6 +69,7 @@ def init_app(
     app[CLOCK] = clock
     app[PROJECTS] = projects
     app[TRANSLATIONS] = Translations(timezone=pack.regions.timezone)
+    app[VOLUNTEERING] = Volunteering(pack, Ledger(pack), zone=ZoneInfo(pack.regions.timezone))
     app.router.add_get("/healthz", health)
     openapi = openapi_document()
 

@@ -14,9 +14,15 @@ from typing import Any, Protocol
 
 from backend.documents import FileDocumentStorage
 from backend.cases.notices import notice_key, render_notice
-from backend.cases.offers import answer_offer, parse_button
+from backend.cases.offers import OFFER_BUTTON, answer_offer, parse_button
+from backend.cases.service import REPLY_BUTTON, CaseService
+from backend.cases.lifecycle import CaseStatus
 from backend.policy.projects import Project
+from backend.policy.services import ServiceCatalogue
 from backend.intake import Duplicate, Intake
+from backend.points.ledger import Ledger, LedgerError
+from backend.points.ports import Holder
+from backend.volunteers.service import Volunteering
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from flows import events as ev
 from flows.engine import Engine
@@ -38,6 +44,13 @@ from flows.session import Session
 from locales import Translations
 
 log = logging.getLogger(__name__)
+
+# Deep links (``/start PAYLOAD``) that open a flow other than the intake.
+DEEP_LINKS = {"volunteer": "volunteer"}
+REPLY_FLOW = "reply"
+# Commands about the resident's account rather than the flow they are in: answered on the side,
+# the question they were at stays live.
+ACCOUNT_COMMANDS = frozenset({"points", "code", "pause", "resume"})
 
 # Channels that can reach a resident who is not writing, most preferred first: notifications go
 # to these by the dispatcher, and wait for the resident's next message on any other.
@@ -141,9 +154,12 @@ class Conversations:
         default_locale: str = "zh_CN",
         max_document_bytes: int = 10 * 1024 * 1024,
         html_translations: Translations | None = None,
+        flows: tuple[Engine, ...] = (),
     ) -> None:
         self.database = database
         self.engine = engine
+        # Every flow by name: the intake (the default) and the flows started from outside it.
+        self.engines = {e.flow.name: e for e in (engine, *flows)}
         self.intake = intake
         self.translations = translations
         self.storage = storage
@@ -157,6 +173,11 @@ class Conversations:
         self.desk: Any = None
         # The policy pack's charity projects, whose offers residents answer with a button.
         self.projects: tuple[Project, ...] = ()
+        # Volunteer services offered, volunteering (tasks, check-ins), points and case replies.
+        self.services: ServiceCatalogue | None = None
+        self.volunteering: Volunteering | None = None
+        self.ledger: Ledger | None = None
+        self.cases: CaseService | None = None
 
     async def handle(
         self,
@@ -193,6 +214,19 @@ class Conversations:
                     await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now)
                 await uow.commit()
                 return turn.replies
+            if isinstance(event, ev.Command) and event.name.lower() in ACCOUNT_COMMANDS:
+                turn.replies = await self._account_command(uow, resident, event, locale_hint, html, now)
+                if outbox:
+                    await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now, live=False)
+                await uow.commit()
+                return turn.replies
+            if document is not None and await self._task_photo(uow, resident, document, now):
+                locale = resident.locale or locale_hint or self.default_locale
+                turn.replies = self.render([Reply("task.photo_added")], locale, html=html)
+                if outbox:
+                    await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now, live=False)
+                await uow.commit()
+                return turn.replies
             await self._turn(uow, resident, channel, external_id, event, now, turn, locale_hint, document, outbox, html)
             await uow.commit()
         self._remove_bytes(turn.discarded)
@@ -223,12 +257,13 @@ class Conversations:
             if await uow.residents.active_prompt(channel, external_id) == prompt_id:
                 item = await uow.outbox.get(prompt_id)
             else:
-                # Not the conversation's live prompt: perhaps an offer sent on its own.
-                offered = await self._answer_offer(uow, resident, channel, external_id, prompt_id, index, now,
-                                                   locale_hint, html)
-                if offered is not None:
+                # Not the conversation's live prompt: perhaps a notification's button (an offer, a
+                # task, a rating, "reply now"), which stays valid on its own message.
+                answered = await self._answer_button(uow, resident, channel, external_id, prompt_id, index, now,
+                                                     locale_hint, html, turn)
+                if answered is not None:
                     await uow.commit()
-                    return Pressed(expired=False, replies=offered)
+                    return Pressed(expired=False, replies=answered)
             buttons = item.payload.get("buttons", []) if item and item.address == external_id else []
             if not 0 <= index < len(buttons):
                 await uow.commit()  # only the inbound cursor moved
@@ -265,8 +300,15 @@ class Conversations:
         document: DocumentMeta | None,
         outbox: bool,
         html: bool,
+        flow: str | None = None,
+        preset: dict[str, Any] | None = None,
     ) -> None:
-        """Load, step, run effects, save and log: everything of a turn but the commit."""
+        """Load, step, run effects, save and log: everything of a turn but the commit.
+
+        Args:
+            flow: the flow to run (default: the one the resident is in, or the one a deep link opens).
+            preset: answers a new session of ``flow`` starts with (a reply's application number).
+        """
         if resident.unreachable:
             # They wrote again, so they can be reached again: send what was kept for them.
             await uow.residents.set_unreachable(resident.id, False)
@@ -284,22 +326,28 @@ class Conversations:
                     now,
                 )
             )
-        stored = await uow.sessions.load(resident.id, self.flow)
+        flow = flow or self._flow_for(resident, event)
+        if flow != (resident.active_flow or self.flow):
+            await uow.residents.set_active_flow(resident.id, None if flow == self.flow else flow)
+        engine = self.engines[flow]
+        stored = None if preset is not None else await uow.sessions.load(resident.id, flow)
         if stored:
             session = Session.from_dict(stored)
         else:
-            session = self.engine.new_session(now, resident.locale or locale_hint)
+            session = engine.new_session(now, resident.locale or locale_hint, answers=preset)
             if resident.locale is None and locale_hint:
                 # The channel's language stands until they choose one: notifications use it too.
                 await uow.residents.set_locale(resident.id, locale_hint)
         before = session.state
-        session, intents = self.engine.step(session, event, now)
-        session, intents = await self._run_effects(uow, resident.id, session, intents, now)
+        session, intents = engine.step(session, event, now)
+        session, intents = await self._run_effects(uow, resident.id, engine, session, intents, now)
         locale = session.locale or resident.locale or locale_hint or self.default_locale
         await self._act(uow, resident.id, session, intents, now, turn.discarded)
+        if flow != self.flow and session.final:
+            intents += await self._back_to_intake(uow, resident.id, now, turn)
         await uow.sessions.record_turn(
             resident.id,
-            self.flow,
+            flow,
             turn=session.turns,
             state_before=before,
             state_after=session.state,
@@ -312,29 +360,111 @@ class Conversations:
             await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now)
         log.info("turn %s %s: %s -> %s", channel, ev.kind_of(event), before, session.state)
 
-    async def _answer_offer(
+    def _flow_for(self, resident: Resident, event: ev.Event) -> str:
+        """The flow a message goes to: one a deep link opens, else the one the resident is in."""
+        if isinstance(event, ev.Command) and event.name.lower() == "start" and event.arg.strip() in DEEP_LINKS:
+            linked = DEEP_LINKS[event.arg.strip()]
+            if linked in self.engines:
+                return linked
+        return resident.active_flow if resident.active_flow in self.engines else self.flow
+
+    async def _back_to_intake(self, uow: UnitOfWork, resident_id: str, now: datetime, turn: "_TurnOutput") -> list[Intent]:
+        """Another flow ended: the intake takes their messages again, at the question they were at."""
+        await uow.residents.set_active_flow(resident_id, None)
+        stored = await uow.sessions.load(resident_id, self.flow)
+        if stored is None:
+            return []
+        session = Session.from_dict(stored)
+        if session.final or session.state == "new":
+            return []
+        session, intents = self.engine.step(session, ev.Command("start"), now)
+        await self._act(uow, resident_id, session, intents, now, turn.discarded)
+        return intents
+
+    async def _answer_button(
         self, uow: UnitOfWork, resident: Resident, channel: str, external_id: str, message_id: int, index: int,
-        now: datetime, locale_hint: str | None, html: bool,
+        now: datetime, locale_hint: str | None, html: bool, turn: "_TurnOutput",
     ) -> list[Outbound] | None:
-        """A button of an offer pressed: the answer's replies, or None when it is no offer of theirs."""
+        """A button of a notification pressed: the replies, or None when it is no button of theirs."""
         item = await uow.outbox.get(message_id)
         buttons = (item.payload.get("buttons") or []) if item and item.address == external_id else []
-        parsed = parse_button(str(buttons[index][0])) if 0 <= index < len(buttons) else None
-        if item is None or item.resident_id != resident.id or parsed is None:
+        if item is None or item.resident_id != resident.id or not 0 <= index < len(buttons):
             return None
-        answer = await answer_offer(uow, self.projects, resident_id=resident.id, offer_id=parsed[0],
-                                    accepted=parsed[1], now=now)
-        if answer is None:
+        value, label = str(buttons[index][0]), buttons[index][1]
+        locale = resident.locale or locale_hint or self.default_locale
+        start: tuple[str, dict[str, Any] | None] | None = None
+        if value.startswith(OFFER_BUTTON) and (parsed := parse_button(value)) is not None:
+            answer = await answer_offer(uow, self.projects, resident_id=resident.id, offer_id=parsed[0],
+                                        accepted=parsed[1], now=now, services=self.services,
+                                        volunteering=self.volunteering)
+            if answer is not None and answer.start_flow in self.engines:
+                start = (answer.start_flow, None)
+        elif value.startswith(REPLY_BUTTON):
+            number = value[len(REPLY_BUTTON):]
+            case = await uow.cases.get(number)
+            if case is None or case.resident_id != resident.id or REPLY_FLOW not in self.engines:
+                return None
+            if case.status is not CaseStatus.INFO_REQUESTED:
+                answer = _Said("reply.not_needed", {"number": number})
+            else:
+                answer, start = None, (REPLY_FLOW, {"number": number})
+        elif self.volunteering is not None:
+            answer = await self.volunteering.press(uow, resident.id, value, now=now)
+        else:
+            answer = None
+        if answer is None and start is None:
             return None
         await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="edit",
-                             payload={"edit_of": message_id, "chosen": buttons[index][1]}, at=now)
-        locale = resident.locale or locale_hint or self.default_locale
-        translations = self.html_translations if html and self.html_translations else self.translations
-        replies = [Outbound(key=answer.key, text=translations(locale).render(answer.key, **answer.params), html=html)]
-        for reply in replies:
-            await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="message",
-                                 payload=reply.to_payload(), at=now)
+                             payload={"edit_of": message_id, "chosen": label}, at=now)
+        replies = self.render([Reply(answer.key, answer.params)], locale, html=html) if answer is not None else []
+        if start is not None:
+            await self._turn(uow, resident, channel, external_id, ev.Command("start"), now, turn, locale_hint, None,
+                             False, html, flow=start[0], preset=start[1])
+            replies += turn.replies
+            await self._store_replies(uow, resident.id, channel, external_id, replies, now)
+        else:
+            await self._store_replies(uow, resident.id, channel, external_id, replies, now, live=False)
         return replies
+
+    async def _account_command(self, uow: UnitOfWork, resident: Resident, command: ev.Command,
+                               locale_hint: str | None, html: bool, now: datetime) -> list[Outbound]:
+        """/points, /code N, /pause, /resume: about the resident as a volunteer, outside any flow."""
+        locale = resident.locale or locale_hint or self.default_locale
+        name = command.name.lower()
+        volunteer = await uow.volunteers.by_resident(resident.id)
+        if volunteer is None or self.ledger is None:
+            return self.render([Reply("volunteer.not_registered")], locale, html=html)
+        if name in ("pause", "resume"):
+            await uow.volunteers.set_paused(volunteer.id, name == "pause")
+            return self.render([Reply(f"volunteer.{name}d")], locale, html=html)
+        account, balance = await self.ledger.balance(uow, Holder.VOLUNTEER, str(volunteer.id))
+        if name == "points":
+            entries = await uow.points.entries(account.id, limit=5) if account else []
+            recent = [{"points": e.amount, "cause": e.cause, "at": e.at} for e in entries]
+            hours = await uow.volunteers.hours_served(volunteer.id)
+            return self.render([Reply("points.balance", {"balance": balance, "hours": str(hours), "entries": recent})],
+                               locale, html=html)
+        arg = command.arg.strip()
+        if not arg.isdigit() or int(arg) <= 0:
+            return self.render([Reply("points.code_usage", {"balance": balance})], locale, html=html)
+        try:
+            code = await self.ledger.issue_code(uow, Holder.VOLUNTEER, str(volunteer.id), points=int(arg), now=now)
+        except LedgerError:
+            return self.render([Reply("points.code_refused", {"balance": balance, "points": int(arg)})], locale,
+                               html=html)
+        minutes = int(self.ledger.code_ttl.total_seconds() // 60)
+        return self.render([Reply("points.code", {"code": code, "points": int(arg), "minutes": minutes})], locale,
+                           html=html)
+
+    async def _task_photo(self, uow: UnitOfWork, resident: Resident, document: DocumentMeta, now: datetime) -> bool:
+        """A volunteer's photo right after checking in joins that task, not any application."""
+        if self.volunteering is None or resident.active_flow is not None:
+            return False
+        if await self.volunteering.attach_photo(uow, resident.id, document.id, now=now) is None:
+            return False
+        await uow.documents.add(DocumentMeta(document.id, resident.id, document.filename, document.mime, document.size,
+                                             document.sha256, document.storage_key, now))
+        return True
 
     async def _waiting_notices(
         self, uow: UnitOfWork, resident_id: str, channel: str, locale: str, html: bool, now: datetime
@@ -354,10 +484,12 @@ class Conversations:
         return shown
 
     async def _store_replies(
-        self, uow: UnitOfWork, resident_id: str, channel: str, address: str, replies: list[Outbound], now: datetime
+        self, uow: UnitOfWork, resident_id: str, channel: str, address: str, replies: list[Outbound], now: datetime,
+        *, live: bool = True,
     ) -> None:
-        """Queue the replies; the last one with buttons becomes the live prompt."""
-        live: int | None = None
+        """Queue the replies; the last one with buttons becomes the live prompt (unless ``live`` is
+        False: replies on the side leave the question the resident is at live)."""
+        prompt: int | None = None
         for reply in replies:
             item = await uow.outbox.add(
                 resident_id=resident_id,
@@ -368,9 +500,9 @@ class Conversations:
                 at=now,
             )
             if reply.buttons or reply.request_contact:
-                live = item
-        if replies:
-            await uow.residents.set_active_prompt(channel, address, live)
+                prompt = item
+        if replies and live:
+            await uow.residents.set_active_prompt(channel, address, prompt)
 
     async def upload(
         self,
@@ -461,16 +593,19 @@ class Conversations:
             due = await uow.sessions.due(now)
         kept: list[tuple[str, list[Outbound]]] = []
         for item in due:
-            if item.flow != self.flow:
+            engine = self.engines.get(item.flow)
+            if engine is None:
                 continue
             discarded: list[DocumentMeta] = []
             async with self.database.unit_of_work() as uow:
-                stored = await uow.sessions.load(item.resident_id, self.flow)
+                stored = await uow.sessions.load(item.resident_id, item.flow)
                 if stored is None:
                     continue
                 resident = await uow.residents.get(item.resident_id)
-                session, intents = self.engine.step(Session.from_dict(stored), ev.Tick(), now)
+                session, intents = engine.step(Session.from_dict(stored), ev.Tick(), now)
                 await self._act(uow, item.resident_id, session, intents, now, discarded)
+                if item.flow != self.flow and session.final and resident and resident.active_flow == item.flow:
+                    await uow.residents.set_active_flow(item.resident_id, None)
                 locale = session.locale or (resident.locale if resident else None) or self.default_locale
                 push = _push_identity(await uow.residents.identities(item.resident_id))
                 html = push is not None and self.html_translations is not None
@@ -486,7 +621,7 @@ class Conversations:
     # ------------------------------------------------------------------ internals
 
     async def _run_effects(
-        self, uow: UnitOfWork, resident_id: str, session: Session, intents: list[Intent], now: datetime
+        self, uow: UnitOfWork, resident_id: str, engine: Engine, session: Session, intents: list[Intent], now: datetime
     ) -> tuple[Session, list[Intent]]:
         """Execute effects and feed their results back until only plain intents are left."""
         done: list[Intent] = []
@@ -496,12 +631,14 @@ class Conversations:
             if not isinstance(intent, Effect):
                 done.append(intent)
                 continue
-            result = await self._execute(uow, resident_id, intent, now)
-            session, more = self.engine.step(session, result, now)
+            result = await self._execute(uow, resident_id, session.flow, intent, now)
+            session, more = engine.step(session, result, now)
             queue = more + queue
         return session, done
 
-    async def _execute(self, uow: UnitOfWork, resident_id: str, effect: Effect, now: datetime) -> ev.Event:
+    async def _execute(self, uow: UnitOfWork, resident_id: str, flow: str, effect: Effect, now: datetime) -> ev.Event:
+        if isinstance(effect, SubmitApplication) and flow != self.flow:
+            return await self._submit_other(uow, resident_id, flow, effect, now)
         if isinstance(effect, LookupOpenApplication):
             found = await self.intake.find_open(uow, list(effect.id_numbers))
             return ev.OpenApplicationFound(found.number, found.status) if found else ev.NoOpenApplication()
@@ -521,6 +658,20 @@ class Conversations:
                 )
             )
         raise TypeError(f"unknown effect {effect!r}")
+
+    async def _submit_other(
+        self, uow: UnitOfWork, resident_id: str, flow: str, effect: SubmitApplication, now: datetime
+    ) -> ev.Event:
+        """What a flow other than the intake submits: a volunteer's registration, a reply to a caseworker."""
+        if flow == DEEP_LINKS["volunteer"] and self.volunteering is not None:
+            volunteer = await self.volunteering.register(uow, resident_id, effect.payload, now=now)
+            return ev.ApplicationSubmitted(str(volunteer.id), now.date().isoformat())
+        if flow == REPLY_FLOW and self.cases is not None:
+            number = str(effect.payload["number"])
+            await self.cases.resident_replied(uow, resident_id, number, str(effect.payload["answer"]),
+                                              list(effect.document_ids), now=now)
+            return ev.ApplicationSubmitted(number, now.date().isoformat())
+        raise TypeError(f"nothing takes what the {flow} flow submits")
 
     async def _act(
         self,
@@ -554,7 +705,7 @@ class Conversations:
                 await uow.documents.attach(list(intent.document_ids), intent.number)
         await uow.sessions.save(
             resident_id,
-            self.flow,
+            session.flow,
             session.to_dict(),
             state=session.state,
             updated_at=now,
@@ -585,6 +736,12 @@ class Conversations:
             contact = labels.render("common.share_contact") if intent.request_contact else ""
             out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text, html, contact))
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class _Said:
+    key: str
+    params: dict[str, Any]
 
 
 @dataclass

@@ -221,6 +221,13 @@ class EscalationDesk:
         )
         await uow.escalations.add_ping(ticket.id, username=user.username, outbox_id=outbox_id)
 
+    async def tell(self, user: User, key: str, params: dict[str, Any]) -> None:
+        """A message to a member of staff in their chat (the answer to one of their commands)."""
+        now = self.clock()
+        async with self.database.unit_of_work() as uow:
+            await self._to_staff(uow, user, key, params, now)
+            await uow.commit()
+
     async def _to_staff(self, uow: UnitOfWork, user: User, key: str, params: dict[str, Any], now: datetime) -> None:
         text = self.messages.render(key, **params)
         await uow.outbox.add(

@@ -115,11 +115,9 @@ class NotificationDispatcher:
         html = item.channel in HTML_CHANNELS
         messages = (self._html if html else self._plain)(item.locale or self._default_locale)
         note = item.notification
-        buttons: tuple[Button, ...] = ()
-        if note.kind == "offer":
-            offer = note.params["offer_id"]
-            buttons = (Button(f"offer:{offer}:accept", messages.render("offer.accept")),
-                       Button(f"offer:{offer}:decline", messages.render("offer.decline")))
+        # Buttons come with the notification as [value, label key]: an offer's Accept/Not now, a
+        # task's Accept/Decline, a rating's stars, a request for information's "Reply now".
+        buttons = tuple(Button(value, messages.render(label)) for value, label in note.params.get("buttons", ()))
         return Outbound(key=notice_key(note.kind), text=render_notice(note, messages), buttons=buttons, html=html)
 
 

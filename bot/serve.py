@@ -140,6 +140,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
                 send_attempts=config.send_attempts,
             ),
             desk=desk,
+            staff_commands=_staff_commands(runtime),
         )
         if config.webhook_url:
             add_webhook_route(app, bot, config.webhook_secret)
@@ -163,6 +164,18 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             with contextlib.suppress(asyncio.CancelledError):
                 await ticking
         await runner.cleanup()
+
+
+def _staff_commands(runtime: Runtime) -> Any:
+    """/task, /qualify and /redeem for staff on Telegram, when the desk and volunteering are wired."""
+    from bot.app import system_clock
+    from bot.staff_commands import StaffCommands
+
+    conversations = runtime.conversations
+    if conversations.desk is None or conversations.volunteering is None or conversations.ledger is None:
+        return None
+    return StaffCommands(runtime.database, desk=conversations.desk, volunteering=conversations.volunteering,
+                         ledger=conversations.ledger, clock=system_clock)
 
 
 async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float = 2.0) -> None:
@@ -193,6 +206,7 @@ async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float =
                 if done:
                     log.info("reminded or expired %d sessions with no channel to push to", len(done))
                 await _tell_the_long_waiting(runtime)
+                await _volunteer_tasks(runtime)
             if conversations.desk is not None:
                 await conversations.desk.escalate_unclaimed()
         except Exception:
@@ -213,6 +227,20 @@ async def _tell_the_long_waiting(runtime: Runtime) -> None:
         await uow.commit()
     if told:
         log.info("told %d residents their application is still in review", told)
+
+
+async def _volunteer_tasks(runtime: Runtime) -> None:
+    """Next rounds of pings, reminders before tasks and check-ins after them."""
+    from bot.app import system_clock
+
+    volunteering = runtime.conversations.volunteering
+    if volunteering is None:
+        return
+    async with runtime.database.unit_of_work() as uow:
+        acted = await volunteering.tick(uow, system_clock())
+        await uow.commit()
+    if acted:
+        log.info("volunteer tasks: %d pinged, reminded or asked to check in", acted)
 
 
 def _stop_on_signals() -> asyncio.Event:

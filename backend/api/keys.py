@@ -13,6 +13,7 @@ from backend.config import Config
 from backend.db.database import Database
 from backend.intake import IntakeService
 from backend.policy.pack import Pack
+from backend.volunteers.service import Volunteering
 from locales import Messages
 
 CONFIG = web.AppKey("config", Config)
@@ -23,6 +24,7 @@ CASES = web.AppKey("cases", CaseService)
 INTAKE = web.AppKey("intake", IntakeService)
 CLOCK = web.AppKey("clock", Callable[[], datetime])
 PROJECTS = web.AppKey("projects", tuple)
+VOLUNTEERING = web.AppKey("volunteering", Volunteering)
 TRANSLATIONS = web.AppKey("translations", Callable[[str], Messages])
 # The authenticated user of a request.
 USER = web.RequestKey("user", User)

@@ -18,7 +18,7 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from backend.api.errors import ApiError, invalid
-from backend.api.keys import CASES, CLOCK, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS, USER
+from backend.api.keys import CASES, CLOCK, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS, USER, VOLUNTEERING
 from backend.api.schemas import (
     ActionIn,
     ApplicationCreated,
@@ -48,6 +48,11 @@ from backend.api.schemas import (
     NoteIn,
     NoteOut,
     StatusEventOut,
+    ScheduleIn,
+    TaskIn,
+    TaskOut,
+    VolunteerOut,
+    VolunteerTaskView,
 )
 from backend.cases.lifecycle import OPEN, Lifecycle
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, Role, StoredResponse, User
@@ -56,6 +61,7 @@ from backend.intake import Duplicate
 from backend.points.ledger import Donation, Ledger
 from backend.points.ports import Holder
 from backend.ports import NotFound
+from backend.volunteers.ports import SKILLS, Task, TaskSpec
 from locales import mask_id_number
 
 STAFF = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN})
@@ -441,6 +447,107 @@ async def assess_household(request: web.Request) -> web.Response:
     return web.json_response(AssessOut(assessment=result.as_json(), explanation=explanation).model_dump(mode="json"))
 
 
+def _task_out(task: Task) -> dict[str, Any]:
+    spec = task.spec
+    return TaskOut(
+        id=task.id, status=task.status.value, skill=spec.skill, office=spec.office, given_name=spec.given_name,
+        address=spec.address, details=spec.details, starts_at=spec.starts_at, ends_at=spec.ends_at,
+        duration_minutes=spec.duration_minutes, application_number=spec.application_number,
+        volunteer_id=task.volunteer_id, round=task.round, created_by=task.created_by, created_at=task.created_at,
+        done_at=task.done_at, has_photo=task.photo_document_id is not None, rating=task.rating,
+        points_transaction=task.points_txn,
+    ).model_dump(mode="json")
+
+
+def _task_id(request: web.Request) -> int:
+    raw = request.match_info["task"]
+    if not raw.isdigit():
+        raise NotFound(f"no task {raw}")
+    return int(raw)
+
+
+async def create_task(request: web.Request) -> web.Response:
+    body: TaskIn = await _body(request, TaskIn)
+    spec = TaskSpec(skill=body.skill, office=body.office, given_name=body.given_name, address=body.address,
+                    details=body.details, starts_at=body.starts_at, ends_at=body.ends_at,
+                    duration_minutes=body.duration_minutes, application_number=body.application_number)
+    async with request.app[DATABASE].unit_of_work() as uow:
+        task = await request.app[VOLUNTEERING].create_task(uow, request[USER], spec, now=_now(request))
+        await uow.commit()
+    return web.json_response(_task_out(task), status=201)
+
+
+async def schedule_task(request: web.Request) -> web.Response:
+    body: ScheduleIn = await _body(request, ScheduleIn)
+    async with request.app[DATABASE].unit_of_work() as uow:
+        task = await request.app[VOLUNTEERING].schedule(
+            uow, request[USER], _task_id(request), address=body.address, details=body.details,
+            starts_at=body.starts_at, ends_at=body.ends_at, now=_now(request),
+        )
+        await uow.commit()
+    return web.json_response(_task_out(task))
+
+
+async def get_task(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].unit_of_work() as uow:
+        task = await request.app[VOLUNTEERING].get_task(uow, request[USER], _task_id(request))
+    return web.json_response(_task_out(task))
+
+
+async def task_volunteer_view(request: web.Request) -> web.Response:
+    volunteering = request.app[VOLUNTEERING]
+    async with request.app[DATABASE].unit_of_work() as uow:
+        task = await volunteering.get_task(uow, request[USER], _task_id(request))
+    view = volunteering.view(task, assigned=task.volunteer_id is not None)
+    return web.json_response(VolunteerTaskView.model_validate(view).model_dump(mode="json"))
+
+
+async def application_tasks(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].unit_of_work() as uow:
+        await request.app[CASES].get(uow, request[USER], _number(request), now=_now(request))
+        tasks = await uow.tasks.for_application(_number(request))
+    return web.json_response([_task_out(t) for t in tasks])
+
+
+def _volunteer_id(request: web.Request) -> int:
+    raw = request.match_info["volunteer"]
+    if not raw.isdigit():
+        raise NotFound(f"no volunteer {raw}")
+    return int(raw)
+
+
+async def _volunteer_out(uow: Any, volunteer: Any) -> dict[str, Any]:
+    return VolunteerOut(
+        id=volunteer.id, name=volunteer.name, mobile=volunteer.mobile, offices=list(volunteer.offices),
+        availability=list(volunteer.availability), paused=volunteer.paused, skills=volunteer.skills,
+        hours_served=await uow.volunteers.hours_served(volunteer.id), created_at=volunteer.created_at,
+    ).model_dump(mode="json")
+
+
+async def get_volunteer(request: web.Request) -> web.Response:
+    user: User = request[USER]
+    async with request.app[DATABASE].unit_of_work() as uow:
+        volunteer = await uow.volunteers.get(_volunteer_id(request))
+        if volunteer is None:
+            raise NotFound(f"no volunteer {_volunteer_id(request)}")
+        if user.role in OFFICE_ROLES and user.office not in volunteer.offices:
+            raise Forbidden(f"volunteer {volunteer.id} does not cover {user.office}")
+        return web.json_response(await _volunteer_out(uow, volunteer))
+
+
+async def qualify_skill(request: web.Request) -> web.Response:
+    skill = request.match_info["skill"]
+    if skill not in SKILLS:
+        raise ApiError(422, "invalid", f"unknown skill {skill!r}",
+                       fields=[FieldError(field="skill", message=", ".join(SKILLS))])
+    async with request.app[DATABASE].unit_of_work() as uow:
+        volunteer = await request.app[VOLUNTEERING].qualify(uow, request[USER], _volunteer_id(request), skill,
+                                                            now=_now(request))
+        body = await _volunteer_out(uow, volunteer)
+        await uow.commit()
+    return web.json_response(body)
+
+
 E = Endpoint
 ENDPOINTS: tuple[Endpoint, ...] = (
     E("GET", "/api/v1/me", me, ANYONE, "The signed-in user", response=Me),
@@ -482,6 +589,21 @@ ENDPOINTS: tuple[Endpoint, ...] = (
       response=ProjectOut, many=True),
     E("GET", "/api/v1/projects/{project}/referrals", project_referrals, STAFF,
       "The residents' referrals to a project (accepted offers)", response=ReferralOut, many=True, errors=(404,)),
+    E("POST", "/api/v1/tasks", create_task, STAFF,
+      "Create a service task (for a case or not); the best-ranked volunteers are pinged at once",
+      body=TaskIn, response=TaskOut, status=201, errors=(403, 404, 422)),
+    E("GET", "/api/v1/tasks/{task}", get_task, STAFF, "A service task", response=TaskOut, errors=(403, 404)),
+    E("POST", "/api/v1/tasks/{task}/schedule", schedule_task, STAFF,
+      "Set the place and time of a task a resident asked for; volunteers are then pinged",
+      body=ScheduleIn, response=TaskOut, errors=(403, 404, 422)),
+    E("GET", "/api/v1/tasks/{task}/volunteer-view", task_volunteer_view, STAFF,
+      "The task exactly as its volunteer sees it", response=VolunteerTaskView, errors=(403, 404)),
+    E("GET", "/api/v1/applications/{number}/tasks", application_tasks, STAFF, "The service tasks of a case",
+      response=TaskOut, many=True, errors=(403, 404)),
+    E("GET", "/api/v1/volunteers/{volunteer}", get_volunteer, STAFF, "A volunteer and their skills",
+      response=VolunteerOut, errors=(403, 404)),
+    E("POST", "/api/v1/volunteers/{volunteer}/skills/{skill}/qualification", qualify_skill, STAFF,
+      "A caseworker vouches for a skill the volunteer offered", response=VolunteerOut, errors=(403, 404, 422)),
     E("POST", "/api/v1/assess", assess_household, ANYONE, "Assess a household under a policy pack (nothing stored)",
       body=AssessIn, response=AssessOut, errors=(422,)),
 )

@@ -249,3 +249,74 @@ class ProjectOut(BaseModel):
 class ReferralOut(BaseModel):
     application_number: str | None
     accepted_at: datetime | None
+
+
+class TaskIn(_Body):
+    """A service task for a volunteer: what, where, when."""
+
+    skill: Literal["companion", "delivery", "tutoring", "elder_care", "hospital_escort", "repairs", "counselling"]
+    office: str = Field(min_length=1, max_length=64)
+    given_name: str = Field(min_length=1, max_length=60, description="What the volunteer calls the person helped")
+    address: str = Field(min_length=1, max_length=500)
+    details: str = Field(default="", max_length=2000, description="What to do")
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    duration_minutes: int = Field(gt=0, le=720)
+    application_number: str | None = Field(default=None, max_length=40)
+
+
+class ScheduleIn(_Body):
+    """The place and time of a task a resident asked for."""
+
+    address: str = Field(min_length=1, max_length=500)
+    details: str = Field(default="", max_length=2000)
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+
+
+class TaskOut(BaseModel):
+    id: int
+    status: str
+    skill: str
+    office: str
+    given_name: str
+    address: str
+    details: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    duration_minutes: int
+    application_number: str | None
+    volunteer_id: int | None
+    round: int
+    created_by: str
+    created_at: datetime
+    done_at: datetime | None
+    has_photo: bool
+    rating: int | None
+    points_transaction: str | None
+
+
+class VolunteerTaskView(BaseModel):
+    """A task as its volunteer sees it: never an ID number, income, health or disability detail."""
+
+    task_id: int
+    skill: str
+    area: dict[str, str]
+    details: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    duration_minutes: int
+    given_name: str | None = None
+    address: str | None = None
+
+
+class VolunteerOut(BaseModel):
+    id: int
+    name: str
+    mobile: str
+    offices: list[str]
+    availability: list[str]
+    paused: bool
+    skills: dict[str, bool] = Field(description="Each skill offered, and whether a caseworker qualified it")
+    hours_served: Decimal
+    created_at: datetime

@@ -1,7 +1,10 @@
-"""Charity projects offered to a household after assessment, and the resident's answer.
+"""What is offered to a household after assessment, and the resident's answer.
 
-An offer is made once per resident and project, whatever happens to it; accepting creates a
-referral the project's owner sees, within the project's capacity.
+Charity projects, volunteer services that fit the household's needs, and an invitation to join the
+credit + volunteer scheme. An offer is made once per resident and thing offered, whatever happens
+to it. Accepting a project creates a referral the project's owner sees, within its capacity;
+accepting a service creates a task for the office to schedule; accepting the invitation opens the
+volunteer registration.
 """
 
 from __future__ import annotations
@@ -10,18 +13,28 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from backend.cases.ports import Offer
 from backend.policy.outcome import Assessment
 from backend.policy.projects import Project, matching
+from backend.policy.services import ServiceCatalogue
 from backend.ports import UnitOfWork
+from backend.volunteers.service import Volunteering, given_name
 
-PROJECT = "project"
+PROJECT, SERVICE, SCHEME = "project", "service", "scheme"
 OFFER_BUTTON = "offer:"
+VOLUNTEER_FLOW = "volunteer"
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    key: str  # the message for the resident: offer.accepted, offer.declined, offer.full, offer.answered
+    key: str  # the message for the resident: offer.accepted, offer.declined, offer.full, offer.answered ...
     params: dict[str, Any]
+    start_flow: str | None = None  # a flow the resident goes on to (the volunteer registration)
+
+
+def offer_buttons(offer_id: int) -> list[list[str]]:
+    """Accept / Not now, as notification buttons ([value, label key])."""
+    return [[f"{OFFER_BUTTON}{offer_id}:accept", "offer.accept"], [f"{OFFER_BUTTON}{offer_id}:decline", "offer.decline"]]
 
 
 def project_params(project: Project) -> dict[str, Any]:
@@ -42,8 +55,31 @@ async def offer_projects(uow: UnitOfWork, projects: tuple[Project, ...], assessm
         if offer_id is None:
             continue
         await uow.notifications.add(resident_id=resident_id, application_number=None, kind="offer",
-                                    params={"offer_id": offer_id, **project_params(project)}, at=now)
+                                    params={"offer_id": offer_id, **project_params(project),
+                                            "buttons": offer_buttons(offer_id)}, at=now)
         offered.append(project.id)
+    return offered
+
+
+async def offer_services(uow: UnitOfWork, catalogue: ServiceCatalogue, assessment: Assessment, *, resident_id: str,
+                         number: str, now: datetime) -> list[str]:
+    """Offer the volunteer services the household fits, and the scheme invitation when it is for
+    them, each once (nothing after /offers off); what was offered (skills, and "scheme")."""
+    resident = await uow.residents.get(resident_id)
+    if resident is not None and resident.offers_off:
+        return []
+    wanted = [(SERVICE, s.skill) for s in catalogue.matching(assessment.facts)]
+    if catalogue.invites(assessment.facts) and await uow.volunteers.by_resident(resident_id) is None:
+        wanted.append((SCHEME, VOLUNTEER_FLOW))
+    offered = []
+    for kind, ref in wanted:
+        offer_id = await uow.offers.add(resident_id=resident_id, application_number=number, kind=kind, ref=ref, at=now)
+        if offer_id is None:
+            continue
+        await uow.notifications.add(resident_id=resident_id, application_number=None, kind=f"offer_{kind}",
+                                    params={"offer_id": offer_id, "skill": ref, "buttons": offer_buttons(offer_id)},
+                                    at=now)
+        offered.append(ref if kind == SERVICE else kind)
     return offered
 
 
@@ -56,11 +92,16 @@ def parse_button(value: str) -> tuple[int, bool] | None:
 
 
 async def answer_offer(uow: UnitOfWork, projects: tuple[Project, ...], *, resident_id: str, offer_id: int,
-                       accepted: bool, now: datetime) -> Answer | None:
-    """The resident's answer; None when the offer is not theirs or names an unknown project."""
+                       accepted: bool, now: datetime, services: ServiceCatalogue | None = None,
+                       volunteering: Volunteering | None = None) -> Answer | None:
+    """The resident's answer; None when the offer is not theirs or names something unknown."""
     offer = await uow.offers.get(offer_id)
-    project = next((p for p in projects if offer and p.id == offer.ref), None)
-    if offer is None or offer.resident_id != resident_id or project is None:
+    if offer is None or offer.resident_id != resident_id:
+        return None
+    if offer.kind in (SERVICE, SCHEME):
+        return await _answer_service(uow, offer, services, volunteering, accepted, now)
+    project = next((p for p in projects if p.id == offer.ref), None)
+    if project is None:
         return None
     params = project_params(project)
     if offer.status != "offered":
@@ -75,3 +116,27 @@ async def answer_offer(uow: UnitOfWork, projects: tuple[Project, ...], *, reside
         return Answer("offer.full", params)
     await uow.offers.answer(offer.id, status="accepted", at=now)
     return Answer("offer.accepted", params)
+
+
+async def _answer_service(uow: UnitOfWork, offer: Offer, catalogue: ServiceCatalogue | None,
+                          volunteering: Volunteering | None, accepted: bool, now: datetime) -> Answer | None:
+    service = next((s for s in catalogue.services if s.skill == offer.ref), None) if catalogue else None
+    if volunteering is None or (offer.kind == SERVICE and service is None):
+        return None
+    params = {"skill": offer.ref}
+    if offer.status != "offered":
+        return Answer("offer.answered", params)
+    if not accepted:
+        await uow.offers.answer(offer.id, status="declined", at=now)
+        return Answer("offer.declined_service", params)
+    await uow.offers.answer(offer.id, status="accepted", at=now)
+    if offer.kind == SCHEME:
+        return Answer("offer.scheme_accepted", params, start_flow=VOLUNTEER_FLOW)
+    case = await uow.cases.get(offer.application_number) if offer.application_number else None
+    if case is None or service is None:
+        return None
+    name = str(case.payload.get("applicant", {}).get("name", ""))
+    await volunteering.request_task(uow, resident_id=offer.resident_id, number=case.number, office=case.office,
+                                    skill=service.skill, given_name=given_name(name),
+                                    duration_minutes=service.duration_minutes, now=now)
+    return Answer("offer.service_accepted", params)

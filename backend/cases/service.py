@@ -31,6 +31,10 @@ ACTIONS_BY_ROLE: dict[Role, frozenset[CaseAction]] = {
 SECOND_APPROVAL_LAYERS = frozenset({"tekun", "dibao"})
 
 
+# The button on a request for information; the chat opens the reply flow for the application.
+REPLY_BUTTON = "reply:"
+
+
 class Forbidden(PermissionError):
     """The user may not see or do this."""
 
@@ -134,6 +138,9 @@ class CaseService:
             raise Forbidden(f"a {user.role.value} cannot {request.action.value} a case")
         status = self._lifecycle.apply(case.status, request.action)
         change, params = await self._effects(uow, user, case, request, now)
+        if status is CaseStatus.INFO_REQUESTED:
+            # One press takes the resident straight into answering, in the chat.
+            params = {**params, "buttons": [[f"{REPLY_BUTTON}{number}", "notice.reply_now"]]}
         await uow.cases.transition(
             number, status=status, action=request.action.value, actor=user.username, note=request.note, at=now, **change
         )
@@ -155,6 +162,27 @@ class CaseService:
         moved = await uow.cases.get(number)
         assert moved is not None
         return moved
+
+    async def resident_replied(self, uow: UnitOfWork, resident_id: str, number: str, answer: str,
+                               document_ids: list[str], *, now: datetime) -> bool:
+        """The resident answered a request for information in the chat: their answer becomes a case
+        note, their documents join the application, and the case goes back under review. False
+        (nothing changed) when the case is not theirs or no longer waits for information."""
+        await uow.cases.lock(number)
+        case = await uow.cases.get(number)
+        if case is None or case.resident_id != resident_id or case.status is not CaseStatus.INFO_REQUESTED:
+            return False
+        actor = f"resident:{resident_id}"
+        status = self._lifecycle.apply(case.status, CaseAction.RECEIVE_INFO)
+        await uow.cases.add_note(number, author=actor, body=answer, at=now)
+        if document_ids:
+            await uow.documents.attach(document_ids, number)
+        await uow.cases.transition(number, status=status, action=CaseAction.RECEIVE_INFO.value, actor=actor,
+                                   note="", at=now)
+        await uow.audit.record(actor=actor, action=f"case.{CaseAction.RECEIVE_INFO.value}", target=number,
+                               details={"from": case.status.value, "to": status.value,
+                                        "documents": len(document_ids)}, at=now)
+        return True
 
     async def assign_on_arrival(
         self, uow: UnitOfWork, number: str, *, office: str, emergency: bool, resident_id: str, now: datetime

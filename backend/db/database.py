@@ -21,6 +21,7 @@ from backend.db.cases import (
     SqlUserRepository,
 )
 from backend.db.points import SqlPointsRepository
+from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
     SqlDocumentRepository,
@@ -87,6 +88,8 @@ class SqlUnitOfWork:
         self.notifications = SqlNotificationRepository(session)
         self.points = SqlPointsRepository(session)
         self.offers = SqlOfferRepository(session)
+        self.volunteers = SqlVolunteerRepository(session)
+        self.tasks = SqlTaskRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

@@ -464,12 +464,13 @@ class TaskRow(Base):
     office: Mapped[str] = mapped_column(String(64))
     skill: Mapped[str] = mapped_column(String(32))
     given_name: Mapped[str] = mapped_column(String(60))
-    address: Mapped[str] = mapped_column(Text)
-    details: Mapped[str] = mapped_column(Text)
-    starts_at: Mapped[datetime]
-    ends_at: Mapped[datetime]
+    address: Mapped[str] = mapped_column(Text, default="", server_default="")
+    details: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # None until a caseworker schedules a task a resident asked for by accepting an offer.
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
     duration_minutes: Mapped[int]
-    # open (looking for a volunteer) → assigned → done (checked in) → confirmed (rated by the
+    # requested (by a resident; a caseworker schedules it) → open (looking for a volunteer) → assigned → done (checked in) → confirmed (rated by the
     # resident); or unfilled (nobody accepted), missed (the volunteer says it did not happen), cancelled.
     status: Mapped[str] = mapped_column(String(16), index=True)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)

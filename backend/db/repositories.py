@@ -210,6 +210,9 @@ class SqlResidentRepository:
             update(ResidentRow).where(ResidentRow.id == resident_id).values(offers_off=not enabled)
         )
 
+    async def set_active_flow(self, resident_id: str, flow: str | None) -> None:
+        await self._session.execute(update(ResidentRow).where(ResidentRow.id == resident_id).values(active_flow=flow))
+
     async def set_talking_to(self, resident_id: str, escalation_id: int | None) -> None:
         await self._session.execute(
             update(ResidentRow).where(ResidentRow.id == resident_id).values(talking_to=escalation_id)
@@ -554,6 +557,7 @@ def _resident(row: ResidentRow) -> Resident:
         unreachable=bool(row.unreachable),
         talking_to=row.talking_to,
         offers_off=bool(row.offers_off),
+        active_flow=row.active_flow,
     )
 
 

@@ -56,6 +56,11 @@ class Ledger:
         self._new_txn = new_txn
         self._code_ttl = code_ttl
 
+    @property
+    def code_ttl(self) -> timedelta:
+        """How long a redemption code stays good."""
+        return self._code_ttl
+
     async def credit_task(self, uow: UnitOfWork, volunteer: str, name: str, *, hours: Decimal, task: str, by: str,
                           now: datetime) -> tuple[str, int]:
         """Points for a completed service task; (transaction, points)."""

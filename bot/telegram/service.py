@@ -26,7 +26,7 @@ from flows import events as ev
 from locales import SUPPORTED
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "help", "back", "cancel", "language", "status", "human", "offers")
+COMMANDS = ("start", "help", "back", "cancel", "language", "status", "human", "offers", "points")
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
@@ -52,9 +52,12 @@ class TelegramSettings:
 class TelegramBot:
     """Receives updates (polling or webhook), runs turns, and drains the outbox."""
 
-    def __init__(self, conversations: Conversations, settings: TelegramSettings, desk: Any = None) -> None:
+    def __init__(self, conversations: Conversations, settings: TelegramSettings, desk: Any = None,
+                 staff_commands: Any = None) -> None:
         self.conversations = conversations
         self.settings = settings
+        # /task, /qualify, /redeem typed by staff (bot/staff_commands.py); None: not offered.
+        self.staff_commands = staff_commands
         # Caseworkers who answer requests for a person in chat (bot/desk.py); None: no one does.
         self.desk = desk
         builder = Application.builder().token(settings.token).concurrent_updates(ChatOrderedProcessor())
@@ -199,13 +202,16 @@ class TelegramBot:
         self.sender.wake()
 
     async def _from_staff(self, staff: Any, inbound: Inbound) -> None:
-        """A caseworker writes: ``/close NOTE`` ends the request they hold, text goes to its resident."""
+        """A member of staff writes: one of their commands, ``/close NOTE`` to end the request for a
+        person they hold, or text for that request's resident."""
         event = inbound.event
         if isinstance(event, ev.Command) and event.name == "close":
             resident_id = await self.desk.close(staff, event.arg.strip())
             if resident_id is not None:
                 async with self._turns:
                     await self.conversations.resume(resident_id)
+        elif isinstance(event, ev.Command) and self.staff_commands is not None:
+            await self.staff_commands.handle(staff, event)
         elif isinstance(event, ev.Text):
             await self.desk.from_staff(staff, event.text)
         self.sender.wake()
