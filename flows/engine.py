@@ -7,7 +7,7 @@ checks every move against the edges the flow declares.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -73,10 +73,17 @@ class Engine:
 
     # ------------------------------------------------------------------ entry points
 
-    def new_session(self, now: datetime, locale_hint: str | None = None) -> Session:
-        """A fresh session; a language the channel already knows is taken as answered."""
+    def new_session(
+        self, now: datetime, locale_hint: str | None = None, answers: Mapping[str, Any] | None = None
+    ) -> Session:
+        """A fresh session; a language the channel already knows is taken as answered.
+
+        ``answers`` are what whoever starts the flow already knows (the flow's ``given``).
+        """
         locale = locale_hint if locale_hint in LOCALES else None
-        answers = {"language": locale} if locale else {}
+        answers = dict(answers or {})
+        if locale:
+            answers["language"] = locale
         stamp = now.isoformat()
         return Session(
             flow=self.flow.name,
@@ -101,7 +108,7 @@ class Engine:
             return s
         for old in sorted(v for v in self.flow.migrations if v >= s.version):
             s.answers = self.flow.migrations[old](s.answers)
-        known = {q.id for q in self.flow.items if isinstance(q, Question)} | {"consent_at"}
+        known = {q.id for q in self.flow.items if isinstance(q, Question)} | {"consent_at", *self.flow.given}
         s.answers = {k: v for k, v in s.answers.items() if k in known}
         if self.loop:
             keys = {q.id for q in self.loop.questions}
@@ -190,7 +197,7 @@ class _Turn:
             # "Can be added later": a document sent after submitting joins the application.
             self.out.append(AttachDocuments(s.number, (event.document_id,)))
             self.say("documents.attached", filename=event.filename, number=s.number)
-        elif isinstance(event, ev.FileUpload) and "consent_at" not in s.answers:
+        elif isinstance(event, ev.FileUpload) and not self.consented():
             # Nothing is kept before the resident has agreed to what is collected and why.
             self.out.append(DiscardData((event.document_id,)))
             self.say("documents.before_consent")
@@ -204,6 +211,10 @@ class _Turn:
             self.say("error.text.too_long", max=self.settings.max_text)
             self.reask()
         elif s.state == NEW:
+            if isinstance(event, ev.FileUpload):
+                # Only a flow consented to before gets here with a file: keep it, not lose it.
+                self.keep_document(event)
+                self.say("documents.kept_early", filename=event.filename)
             self.start()
         elif isinstance(event, ev.FileUpload) and self.question_kind() is not Kind.FILES:
             self.keep_document(event)
@@ -228,6 +239,17 @@ class _Turn:
 
     def say(self, key: str, options: tuple[Option, ...] = (), **params: Any) -> None:
         self.out.append(Reply(key, params, options))
+
+    def consented(self) -> bool:
+        return self.e.flow.consented_before or "consent_at" in self.s.answers
+
+    def given(self) -> dict[str, Any]:
+        """The answers the flow was started with (those it has)."""
+        return {key: self.s.answers[key] for key in self.e.flow.given if key in self.s.answers}
+
+    def given_params(self) -> dict[str, Any]:
+        """The same as message parameters: every one named, ``None`` when missing."""
+        return dict.fromkeys(self.e.flow.given) | self.given()
 
     def fire(self, trigger: str, target: str) -> None:
         fire(self.e.machine, self.s, trigger, target)
@@ -319,7 +341,7 @@ class _Turn:
 
     def start(self) -> None:
         """Greet and ask the first question that applies."""
-        self.say(f"{self.e.flow.name}.welcome")
+        self.say(f"{self.e.flow.name}.welcome", **self.given_params())
         first = self.e.first_missing(self.s, self.now)
         assert first is not None
         self.fire("start", first.state)
@@ -747,20 +769,24 @@ class _Turn:
             last = datetime.fromisoformat(s.last_active_at)
             if self.now - last >= self.settings.reminder_after:
                 s.reminded = True
-                self.say(f"{self.e.flow.name}.reminder")
+                self.say(f"{self.e.flow.name}.reminder", **self.given_params())
                 self.reask()
         self.schedule()
 
     def restart(self) -> None:
         """Start over with a new session in the same language."""
-        fresh = self.e.new_session(self.now, self.s.locale)
+        fresh = self.e.new_session(self.now, self.s.locale, self.given())
         fresh.turns = self.s.turns
         self.s = fresh
 
     def wipe(self) -> None:
-        """Forget the answers: they live on in the stored application, or are not to be kept."""
+        """Forget the answers: they live on in the stored application, or are not to be kept.
+
+        What the flow was started with stays: it is not the resident's answer but what the
+        flow is about, and a restart needs it.
+        """
         s = self.s
-        s.answers = {"language": s.locale} if s.locale else {}
+        s.answers = self.given() | ({"language": s.locale} if s.locale else {})
         s.members, s.documents, s.selection, s.resume = [], [], None, None
         s.cursor, s.invalid = 0, 0
 

@@ -122,11 +122,13 @@ class District:
 
 @dataclass(frozen=True, slots=True)
 class FlowContext:
-    """Data a flow reads but does not own: the region tree of the policy pack."""
+    """Data a flow reads but does not own: the region tree of the policy pack, the volunteer skills."""
 
     districts: tuple[District, ...] = ()
     # Up to this many offices in all, one question picks district and office together.
     single_step_offices: int = 8
+    # Skill codes a volunteer can offer, in the order they are listed.
+    skills: tuple[str, ...] = ()
 
     def office(self, code: str) -> tuple[District, Office] | None:
         for district in self.districts:
@@ -154,6 +156,13 @@ class Flow:
     summary_extras: Callable[[Answers, "Ask"], dict[str, Any]] | None = None
     # A question whose answer is checked against open applications right away.
     lookup_after: frozenset[str] = frozenset()
+    # Answers the flow is started with rather than asks (the application a reply is about):
+    # its welcome and reminder show them, and they outlive a wipe or a restart.
+    given: tuple[str, ...] = ()
+    # The resident agreed to what is collected, and why, before this flow began (a reply on
+    # their own application falls under the consent given when applying), so the flow asks
+    # no consent question and documents are kept from the first message.
+    consented_before: bool = False
 
     def questions(self) -> dict[str, Question]:
         """Every question by state name."""

@@ -15,6 +15,9 @@ from typing import Any
 
 from stdnum.cn import ric
 
+from flows.common import CONSENT, LANGUAGE, consent_record
+from flows.common import mobile as _mobile
+from flows.common import name as _name
 from flows.flow import Ask, Flow, Kind, Loop, Member, Question
 from flows.parsing import (
     ParseError,
@@ -24,7 +27,6 @@ from flows.parsing import (
     parse_count,
     parse_free_text,
     parse_id_number,
-    parse_mobile,
 )
 
 # 2: asks whether someone outside the household is obliged and able to support it.
@@ -55,13 +57,6 @@ NONE = "none"
 # ---------------------------------------------------------------- parsing
 
 
-def _name(text: str, ask: Ask) -> str:
-    name = parse_free_text(text, max_length=60)
-    if any(ch.isdigit() for ch in name):
-        raise ParseError("name.invalid", {})
-    return name
-
-
 def _subject_id(text: str, ask: Ask) -> str:
     found = parse_id_number(text, today=ask.today)
     if ask.answers.get("for_whom") == "self" and found.age_on(ask.today) < MIN_AGE_TO_APPLY:
@@ -90,10 +85,6 @@ def _household_size(text: str, ask: Ask) -> int:
     if size < 1:
         raise ParseError("count.too_small", {"min": 1})
     return size
-
-
-def _mobile(text: str, ask: Ask) -> str:
-    return parse_mobile(text)
 
 
 def _account(text: str, ask: Ask) -> str:
@@ -165,14 +156,6 @@ def _office_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
 def _district_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
     district = next(d for d in ask.context.districts if d.code == value)
     return "region.district", {"district": district.name}
-
-
-def _language_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
-    return f"language.option.{value}", {}
-
-
-def _language_unknown(ask: Ask) -> bool:
-    return "language" not in ask.answers
 
 
 def _not_applicant(ask: Ask) -> bool:
@@ -283,8 +266,8 @@ HOUSEHOLD = Loop(
 )
 
 ITEMS: tuple[Question | Loop, ...] = (
-    Question("language", Kind.CHOICE, options=("zh_CN", "en"), when=_language_unknown, option_labels=_language_label),
-    Question("consent", Kind.CHOICE, options=("agree", "decline")),
+    LANGUAGE,
+    CONSENT,
     Question("for_whom", Kind.CHOICE, options=("self", "other"), clears=("relationship", "proxy_name")),
     Question("relationship", Kind.CHOICE, options=("family", "guardian", "other"), when=_answer_is("for_whom", "other")),
     Question("proxy_name", Kind.TEXT, parse=_name, when=_answer_is("for_whom", "other")),
@@ -363,7 +346,7 @@ def build(answers: Any, members: list[Member], ask: Ask) -> dict[str, Any]:
     selected = answers.get("other_income") or ()
     return {
         "schema_version": 1,
-        "consent": {"version": CONSENT_VERSION, "given_at": answers.get("consent_at")},
+        "consent": consent_record(answers, CONSENT_VERSION),
         "applicant": {
             "for_whom": answers.get("for_whom"),
             "relationship": answers.get("relationship"),

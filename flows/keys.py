@@ -101,7 +101,9 @@ ERROR_CODES = frozenset(
     }
 )
 
-FLOW_MESSAGES = ("welcome", "summary", "receipt", "duplicate", "expired", "reminder", "declined", "urgent_flagged")
+FLOW_MESSAGES = ("welcome", "summary", "receipt", "duplicate", "expired", "reminder")
+# Messages a flow can emit only when it asks the question that triggers them.
+QUESTION_MESSAGES = {"consent": "declined", "urgent": "urgent_flagged"}
 
 
 def _question_keys(prefix: str, q: Question) -> set[str]:
@@ -116,6 +118,8 @@ def message_keys(flow: Flow) -> set[str]:
     """The keys of ``flow`` plus the engine's own and every error message."""
     keys = set(ENGINE_KEYS) | {f"error.{code}" for code in ERROR_CODES}
     keys |= {f"{flow.name}.{m}" for m in FLOW_MESSAGES}
+    asked = flow.questions()
+    keys |= {f"{flow.name}.{m}" for question, m in QUESTION_MESSAGES.items() if question in asked}
     for item in flow.items:
         if isinstance(item, Loop):
             for q in item.questions:

@@ -76,8 +76,9 @@ def flow_edges(flow: Flow) -> set[Edge]:
     edges |= {(EDIT_MENU, "pick", MEMBER_MENU), (EDIT_MENU, "pick", SUMMARY), (MEMBER_MENU, "pick", SUMMARY)}
     edges |= {(MEMBER_MENU, "pick", name) for name, _, loop in seq if loop is not None}
     edges |= {(EDIT_MENU, "back", SUMMARY), (MEMBER_MENU, "back", EDIT_MENU)}
-    consent = "consent" if "consent" in names else names[0]
-    edges.add((consent, "decline", DECLINED))
+    if "consent" in names:
+        # A flow that asks for consent ends when it is declined (one consented before does not ask).
+        edges.add(("consent", "decline", DECLINED))
     for name in flow.lookup_after:
         edges.add((name, "duplicate", DUPLICATE))
     edges.add((SUMMARY, "duplicate", DUPLICATE))

@@ -350,6 +350,14 @@ def parse_free_text(text: str, *, max_length: int = 4096) -> str:
     return stripped
 
 
+def parse_name(text: str, *, max_length: int = 60) -> str:
+    """A person's name as they write it: free text with no digits (a digit means a wrong answer)."""
+    name = parse_free_text(text, max_length=max_length)
+    if any(ch.isdigit() for ch in name):
+        raise ParseError("name.invalid")
+    return name
+
+
 def age_on(birth: date, day: date) -> int:
     """Completed years from ``birth`` to ``day`` (a 29 February birthday counts from 1 March)."""
     if day < birth:

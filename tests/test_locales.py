@@ -6,11 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
+from flows.flow import Flow
 from flows.intake import INTAKE
 from flows.keys import message_keys
+from flows.reply import REPLY
+from flows.volunteer import SKILLS as VOLUNTEER_SKILLS
+from flows.volunteer import VOLUNTEER
 from locales import SUPPORTED, MissingMessage, Translations, pick_locale, read_catalog
 
-KEYS = sorted(message_keys(INTAKE))
+FLOWS: tuple[Flow, ...] = (INTAKE, VOLUNTEER, REPLY)
+KEYS = sorted(set().union(*(message_keys(flow) for flow in FLOWS)))
 PLACE = {"zh_CN": "明湖区", "en": "Minghu District"}
 APPLICATION = {
     "schema_version": 1,
@@ -37,6 +42,32 @@ APPLICATION = {
     "hardship": {"types": ["illness", "disability", "elderly_care"], "account": "老人独居"},
     "urgent_needs": ["no_food"],
 }
+# What each flow's summary shows: one full, one as sparse as the flow allows.
+VOLUNTEER_APPLICATIONS = [
+    {
+        "schema_version": 1,
+        "consent": {"version": 1, "given_at": "2026-11-29T02:00:00+00:00"},
+        "name": "李明",
+        "mobile": "13912345678",
+        "offices": ["hubin", "qingfeng"],
+        "skills": ["companion", "hospital_escort"],
+        "availability": ["weekday_evening", "weekend_morning"],
+    },
+    {
+        "schema_version": 1,
+        "consent": {"version": 1, "given_at": "2026-11-29T02:00:00+00:00"},
+        "name": "Li",
+        "mobile": "13912345678",
+        "offices": ["gone"],
+        "skills": [],
+        "availability": ["weekend_evening"],
+    },
+]
+REPLY_APPLICATIONS = [
+    {"schema_version": 1, "number": "YM20261129000001", "answer": "残疾人证正在补办，下周可以拿到。"},
+    {"schema_version": 1, "number": "YM20261129000001", "answer": "x" * 2000},
+]
+OFFICE_NAMES = [[{"district": PLACE, "office": PLACE}, {"district": PLACE, "office": PLACE}], [{"district": "", "office": "gone"}]]
 SAMPLES = [
     dict(
         n=2, relation="spouse", age=45, for_other=False, selected=[("intake.hardship_types.option.illness", {})],
@@ -73,13 +104,49 @@ def test_every_key_the_flow_can_emit_is_in_the_catalog(locale):
     assert not missing, f"{locale} lacks {sorted(missing)}"
 
 
+def _params(key: str, sample: int) -> dict:
+    """The sample's parameters, with the summary's ``application`` in the shape of the key's flow."""
+    params = dict(SAMPLES[sample], office_names=OFFICE_NAMES[sample])
+    if key.startswith(f"{VOLUNTEER.name}."):
+        params["application"] = VOLUNTEER_APPLICATIONS[sample]
+    elif key.startswith(f"{REPLY.name}."):
+        params["application"] = REPLY_APPLICATIONS[sample]
+    return params
+
+
 @pytest.mark.parametrize("locale", SUPPORTED)
 @pytest.mark.parametrize("sample", range(len(SAMPLES)))
 def test_every_key_renders(translations, locale, sample):
     messages = translations(locale)
     for key in KEYS:
-        text = messages.render(key, **SAMPLES[sample])
+        text = messages.render(key, **_params(key, sample))
         assert text, f"{locale}: {key} rendered empty"
+
+
+def test_a_flow_needs_the_messages_of_the_questions_it_asks_only():
+    assert {"intake.declined", "intake.urgent_flagged"} <= message_keys(INTAKE)
+    assert "volunteer.declined" in message_keys(VOLUNTEER)
+    assert "volunteer.urgent_flagged" not in message_keys(VOLUNTEER)
+    assert not {"reply.declined", "reply.urgent_flagged", "reply.consent.prompt"} & message_keys(REPLY)
+    assert {f"volunteer.skills.option.{code}" for code in VOLUNTEER_SKILLS} <= message_keys(VOLUNTEER)
+
+
+def test_the_volunteer_summary_names_offices_skills_and_times(translations):
+    text = translations("en").render("volunteer.summary", **_params("volunteer.summary", 0))
+    for fragment in ("李明", "13912345678", "Minghu District · Minghu District", "Going with someone to hospital",
+                     "Weekend mornings", "to be confirmed by a caseworker"):
+        assert fragment in text
+    text = translations("zh_CN").render("volunteer.summary", **_params("volunteer.summary", 1))
+    assert "服务技能：未选择" in text and "gone" in text
+
+
+def test_the_reply_messages_name_the_application(translations):
+    for locale in SUPPORTED:
+        messages = translations(locale)
+        for key in ("reply.welcome", "reply.receipt", "reply.reminder"):
+            assert "YM20261129000001" in messages.render(key, **_params(key, 0)), (locale, key)
+    text = translations("en").render("reply.summary", **_params("reply.summary", 0))
+    assert "残疾人证正在补办" in text and "Documents: 1" in text
 
 
 def test_a_missing_key_fails_loudly(translations):

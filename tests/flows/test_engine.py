@@ -8,6 +8,8 @@ from datetime import timedelta
 from flows import events as ev
 from flows.flow import Kind, Question, Settings
 from flows.intake import INTAKE
+from flows.reply import REPLY
+from flows.volunteer import VOLUNTEER
 from flows.intents import (
     DiscardData,
     LookupOpenApplication,
@@ -208,3 +210,28 @@ def test_offers_are_turned_off_and_on_by_command_anywhere():
     _, intents = engine.step(session, ev.Command("offers", "maybe"), NOW)
     assert not any(isinstance(i, SetOffers) for i in intents)
     assert [i.key for i in intents if isinstance(i, Reply)][0] == "command.offers_usage"
+
+
+def test_a_new_session_can_start_with_what_the_starter_knows():
+    engine = demo_engine(flow=REPLY)
+    assert engine.new_session(NOW, "en", {"number": "YM1"}).answers == {"number": "YM1", "language": "en"}
+    assert engine.new_session(NOW, "fr", {"number": "YM1"}).answers == {"number": "YM1"}
+    assert demo_engine().new_session(NOW, "en").answers == {"language": "en"}
+
+
+def test_what_a_flow_is_started_with_survives_a_new_version_of_it():
+    engine = demo_engine(flow=dataclasses.replace(REPLY, version=REPLY.version + 1))
+    stored = Session(
+        flow="reply", version=REPLY.version, state="documents", locale="en",
+        answers={"number": "YM1", "language": "en", "answer": "done", "stale": 1},
+        started_at=NOW.isoformat(), last_active_at=NOW.isoformat(),
+    )
+    restored = engine.restore(stored)
+    assert restored.answers == {"number": "YM1", "language": "en", "answer": "done"}
+    assert restored.state == "documents"
+
+
+def test_every_flow_asks_for_consent_or_was_consented_to_before():
+    for flow in (INTAKE, VOLUNTEER, REPLY):
+        asks = "consent" in flow.questions()
+        assert asks != flow.consented_before, flow.name
