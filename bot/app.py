@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from datetime import UTC, datetime
 from uuid import uuid4
+from zoneinfo import ZoneInfo
 
 from backend.config import Config
 from backend.db.database import Database
@@ -14,19 +15,27 @@ from backend.db.migrate import upgrade
 from backend.documents import FileDocumentStorage
 from backend.intake import IdHasher, Intake, IntakeService
 from backend.policy.pack import Pack, load_pack
+from backend.cases.service import CaseService
+from backend.points.ledger import Ledger
 from backend.policy.projects import load_projects
+from backend.policy.services import load_services
+from backend.volunteers.ports import SKILLS
+from backend.volunteers.service import Volunteering
 from backend.policy.regions import RegionTree
 from bot.conversations import Conversations
 from flows.engine import Engine
 from flows.flow import District, FlowContext, Localized, Office, Settings
 from flows.crisis import load_crisis_words
 from flows.intake import INTAKE
+from flows.reply import REPLY
+from flows.volunteer import VOLUNTEER
 from locales import Translations
 
 
 def flow_context(tree: RegionTree) -> FlowContext:
-    """The region tree of a policy pack, as the intake flow sees it."""
+    """The region tree of a policy pack and the volunteer skills, as the flows see them."""
     return FlowContext(
+        skills=SKILLS,
         districts=tuple(
             District(
                 d.code,
@@ -75,13 +84,16 @@ def build_conversations(
     settings = settings or Settings(crisis_words=load_crisis_words())
     pack = pack or load_pack(config.pack)
     regions = pack.regions
-    engine = Engine(INTAKE, flow_context(regions), settings)
+    context = flow_context(regions)
+    engine = Engine(INTAKE, context, settings)
     projects = load_projects(pack.name)
+    cases = CaseService(pack)
     conversations = Conversations(
         database=database,
         engine=engine,
         intake=intake
-        or IntakeService(IdHasher(config.secret_key), review_days=settings.review_days, pack=pack, projects=projects),
+        or IntakeService(IdHasher(config.secret_key), review_days=settings.review_days, pack=pack, cases=cases,
+                         projects=projects),
         translations=translations or Translations(timezone=regions.timezone),
         storage=FileDocumentStorage(config.data_dir / "documents"),
         clock=clock,
@@ -89,8 +101,14 @@ def build_conversations(
         default_locale=config.locale,
         max_document_bytes=config.max_document_bytes,
         html_translations=html_translations,
+        flows=(Engine(VOLUNTEER, context, settings), Engine(REPLY, context, settings)),
     )
+    ledger = Ledger(pack)
     conversations.projects = projects
+    conversations.services = load_services(pack.name)
+    conversations.ledger = ledger
+    conversations.volunteering = Volunteering(pack, ledger, zone=ZoneInfo(regions.timezone))
+    conversations.cases = cases
     return conversations
 
 
