@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
-from backend.points.ports import PointsRepository
+from backend.points.ports import CertificateRepository, PointsRepository
 from backend.cases.ports import (
     AuditLog,
     CaseRepository,
@@ -192,7 +192,7 @@ class OutboxItem:
     resident_id: str | None  # None for a message to a member of staff
     channel: str
     address: str
-    kind: str  # "message" or "edit"
+    kind: str  # "message", "edit" or "document"
     payload: dict[str, Any]
     status: str  # pending, sent, held (resident unreachable), failed
     attempts: int
@@ -309,6 +309,7 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyStore
     notifications: NotificationRepository
     points: PointsRepository
+    certificates: CertificateRepository
     offers: OfferRepository
     escalations: EscalationRepository
     outbox: OutboxRepository

@@ -20,6 +20,7 @@ from backend.db.cases import (
     SqlOfferRepository,
     SqlUserRepository,
 )
+from backend.db.certificates import SqlCertificateRepository
 from backend.db.points import SqlPointsRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
@@ -87,6 +88,7 @@ class SqlUnitOfWork:
         self.notifications = SqlNotificationRepository(session)
         self.points = SqlPointsRepository(session)
         self.offers = SqlOfferRepository(session)
+        self.certificates = SqlCertificateRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""
