@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
+from backend.points.fund_ports import FundRepository
 from backend.points.ports import CertificateRepository, PointsRepository
 from backend.cases.ports import (
     AuditLog,
@@ -310,6 +311,7 @@ class UnitOfWork(Protocol):
     notifications: NotificationRepository
     points: PointsRepository
     certificates: CertificateRepository
+    funds: FundRepository
     offers: OfferRepository
     escalations: EscalationRepository
     outbox: OutboxRepository

@@ -21,6 +21,7 @@ from backend.db.cases import (
     SqlUserRepository,
 )
 from backend.db.certificates import SqlCertificateRepository
+from backend.db.funds import SqlFundRepository
 from backend.db.points import SqlPointsRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
@@ -89,6 +90,7 @@ class SqlUnitOfWork:
         self.points = SqlPointsRepository(session)
         self.offers = SqlOfferRepository(session)
         self.certificates = SqlCertificateRepository(session)
+        self.funds = SqlFundRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""
