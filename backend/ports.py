@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
-from backend.points.ports import PointsRepository
+from backend.points.fund_ports import FundRepository
+from backend.points.ports import CertificateRepository, PointsRepository
 from backend.volunteers.ports import TaskRepository, VolunteerRepository
 from backend.cases.ports import (
     AuditLog,
@@ -196,7 +197,7 @@ class OutboxItem:
     resident_id: str | None  # None for a message to a member of staff
     channel: str
     address: str
-    kind: str  # "message" or "edit"
+    kind: str  # "message", "edit" or "document"
     payload: dict[str, Any]
     status: str  # pending, sent, held (resident unreachable), failed
     attempts: int
@@ -313,6 +314,8 @@ class UnitOfWork(Protocol):
     idempotency: IdempotencyStore
     notifications: NotificationRepository
     points: PointsRepository
+    certificates: CertificateRepository
+    funds: FundRepository
     offers: OfferRepository
     volunteers: VolunteerRepository
     tasks: TaskRepository

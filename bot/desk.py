@@ -159,7 +159,7 @@ class EscalationDesk:
     async def delivery_failed(self, item: Any) -> None:
         """A message a resident never got: tell the supervisors and on-duty caseworkers of the
         office of their latest application, so that someone reaches them another way."""
-        if item.resident_id is None or item.kind != "message":
+        if item.resident_id is None or item.kind not in ("message", "document"):
             return
         now = self.clock()
         async with self.database.unit_of_work() as uow:

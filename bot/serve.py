@@ -193,6 +193,9 @@ async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float =
         quiet=QuietHours.parse(config.quiet_hours, runtime.timezone),
         clock=system_clock,
         default_locale=config.locale,
+        # Certificates are drawn into the documents folder the bot's sender uploads from: a
+        # worker run apart must share the bot's data directory.
+        storage=conversations.storage,
     )
     _say(f"worker started: notifications every {dispatch_seconds:g} s, reminders every {config.tick_seconds:g} s")
     loop = asyncio.get_running_loop()

@@ -13,6 +13,8 @@ from pydantic import ValidationError
 from backend.api.schemas import Error, FieldError
 from backend.cases.lifecycle import IllegalTransition
 from backend.cases.service import DecisionRefused, Forbidden
+from backend.points.fund_ports import DuplicateFund
+from backend.points.funds import FundError
 from backend.points.ledger import LedgerError
 from backend.ports import NotFound
 
@@ -66,9 +68,11 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(404, "not_found", str(error.args[0] if error.args else error))
     except IllegalTransition as error:
         return error_response(409, "illegal_transition", str(error), status=error.status)
-    except LedgerError as error:
+    except (LedgerError, FundError) as error:
         fields = [FieldError(field=error.field, message=str(error))] if error.field else None
         return error_response(422, "refused", str(error), fields=fields)
+    except DuplicateFund as error:
+        return error_response(409, "duplicate", str(error), fields=[FieldError(field="code", message=str(error))])
     except DecisionRefused as error:
         if error.field:
             return error_response(422, "refused", str(error), fields=[FieldError(field=error.field, message=str(error))])

@@ -66,7 +66,7 @@ def _operation(endpoint: Endpoint, query_schemas: dict[str, dict[str, Any]]) -> 
 
 
 _REASONS = {400: "Bad JSON", 401: "No or bad token", 403: "Not allowed for this role or office",
-            404: "Not found", 409: "Conflict with the case's state", 422: "A field is invalid (named)"}
+            404: "Not found", 409: "Conflict: the case's state, or a duplicate", 422: "A field is invalid (named)"}
 
 
 def openapi_document() -> dict[str, Any]:

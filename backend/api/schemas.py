@@ -11,6 +11,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from backend.application import ApplicationV1
 from backend.cases.lifecycle import CaseAction, CaseStatus
+from backend.points.funds import CODE_PATTERN
 from backend.policy.household import Household
 
 
@@ -320,3 +321,52 @@ class VolunteerOut(BaseModel):
     skills: dict[str, bool] = Field(description="Each skill offered, and whether a caseworker qualified it")
     hours_served: Decimal
     created_at: datetime
+
+
+class FundIn(_Body):
+    code: str = Field(min_length=2, max_length=48, pattern=CODE_PATTERN, description="A stable short name",
+                      examples=["minghu-market-2026"])
+    name: str = Field(min_length=1, max_length=128, examples=["明湖超市助学基金"])
+    holder: Literal["enterprise", "merchant"]
+    holder_ref: str = Field(min_length=1, max_length=64,
+                            description="The enterprise's id, or the username of the merchant's account "
+                            "(which may then read the fund)")
+
+
+class FundEntryIn(_Body):
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="CNY, to the fen",
+                            examples=["500.00"])
+    ref: str = Field(min_length=1, max_length=128,
+                     description="Donation: the donor or the receipt; spending: the project or application number")
+    note: str = Field("", max_length=500)
+
+
+class FundCorrectionIn(_Body):
+    entry: int = Field(gt=0, description="The entry to cancel with its opposite")
+    reason: str = Field(min_length=1, max_length=500)
+
+
+class FundEntryOut(BaseModel):
+    id: int
+    kind: Literal["donation", "spending"]
+    amount: Decimal = Field(description="CNY, above zero; the kind gives the direction")
+    ref: str
+    note: str
+    by: str
+    at: datetime
+
+
+class FundPostedOut(BaseModel):
+    entry: FundEntryOut
+    balance: Decimal = Field(description="CNY after the entry")
+
+
+class FundOut(BaseModel):
+    code: str
+    name: str
+    holder: Literal["enterprise", "merchant"]
+    holder_ref: str
+    created_by: str
+    created_at: datetime
+    balance: Decimal = Field(description="CNY: donations less spending")
+    entries: list[FundEntryOut] = Field(description="The newest entries first (at most 20)")

@@ -20,6 +20,8 @@ from backend.db.cases import (
     SqlOfferRepository,
     SqlUserRepository,
 )
+from backend.db.certificates import SqlCertificateRepository
+from backend.db.funds import SqlFundRepository
 from backend.db.points import SqlPointsRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
@@ -90,6 +92,8 @@ class SqlUnitOfWork:
         self.offers = SqlOfferRepository(session)
         self.volunteers = SqlVolunteerRepository(session)
         self.tasks = SqlTaskRepository(session)
+        self.certificates = SqlCertificateRepository(session)
+        self.funds = SqlFundRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

@@ -74,3 +74,24 @@ class PointsRepository(Protocol):
         """Mark an unexpired, unused code used and return it; None when it is unknown, used or expired."""
 
     async def set_code_transaction(self, code_hash: str, txn: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Certificate:
+    """An honour certificate: a volunteer reached ``milestone`` hours of service."""
+
+    id: int
+    volunteer_id: int
+    milestone: int
+    issued_at: datetime
+
+
+class CertificateRepository(Protocol):
+    async def add(self, volunteer_id: int, milestone: int, at: datetime) -> int | None:
+        """Record a certificate and return its id; None when this milestone was given before.
+
+        The database's unique (volunteer, milestone) decides, so of two awards at once exactly
+        one gets an id; the unit of work stays usable either way."""
+
+    async def list(self, volunteer_id: int) -> list[Certificate]:
+        """The volunteer's certificates, lowest milestone first."""

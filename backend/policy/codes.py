@@ -132,3 +132,8 @@ PARAMETERS: tuple[str, ...] = (
     "points_per_goods_yuan",
     "points_per_donated_hour",
 )
+
+# Parameters whose value is a list of numbers, read by name (``Pack.parameter_list``).
+LIST_PARAMETERS: tuple[str, ...] = (
+    "certificate_milestones_hours",
+)

@@ -2,7 +2,8 @@
 
 A pack directory holds:
 
-- ``parameters.yaml``: dated parameters with a source per value, or formulas over them;
+- ``parameters.yaml``: dated parameters with a source per value (a number, or a list of
+  numbers), or formulas over them;
 - ``rules.yaml``: which checks make each layer, which facts make types, assistance and services,
   and the benefit formula per layer;
 - ``resilience.yaml``: resilience weights, level bounds and dimension scoring;
@@ -23,10 +24,11 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from backend.policy.codes import PARAMETERS, Assistance, Layer
+from backend.policy.codes import LIST_PARAMETERS, PARAMETERS, Assistance, Layer
 from backend.policy.errors import PackError, pack_error
 from backend.policy.parameters import (
     Parameter,
+    ParameterList,
     ParameterNotInForce,
     ParameterSet,
     ParameterValue,
@@ -38,7 +40,7 @@ from backend.policy.resilience import ResilienceRules, parse_resilience
 from backend.policy.rules import Rules, parse_rules
 from backend.policy.yamlfile import read_yaml
 
-__all__ = ["PACKS", "Pack", "PackError", "ParameterNotInForce", "ParameterValue", "load_pack"]
+__all__ = ["PACKS", "Pack", "PackError", "ParameterList", "ParameterNotInForce", "ParameterValue", "load_pack"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +95,19 @@ class Pack:
         """
         return resolve(self.parameters, name, on, {})
 
+    def parameter_list(self, name: str, on: date) -> ParameterList:
+        """The list of numbers ``name`` holds on ``on``, with its date and source.
+
+        Raises:
+            KeyError: the pack has no such parameter.
+            TypeError: the parameter is a number, not a list.
+            ParameterNotInForce: before the first date, or after the parameter ended.
+        """
+        parameter = self.parameters.get(name)
+        if parameter is None:
+            raise KeyError(f"no parameter {name!r} in this pack")
+        return parameter.own_list(on)
+
     def at(self, on: date) -> ParameterSet:
         """Every parameter resolved for ``on``, computed once per date (the engine's hot path)."""
         found = self._by_date.get(on)
@@ -100,7 +115,9 @@ class Pack:
             memo: dict[str, ParameterValue] = {}
             for name in PARAMETERS:
                 resolve(self.parameters, name, on, memo)
-            for name in self.parameters:
+            for name, parameter in self.parameters.items():
+                if parameter.is_list:
+                    continue  # Not a number; read with parameter_list.
                 try:
                     resolve(self.parameters, name, on, memo)
                 except ParameterNotInForce:
@@ -116,6 +133,10 @@ def _number(raw: Any, path: Path, key: str) -> Decimal:
         return Decimal(str(raw))
     except InvalidOperation:
         raise pack_error(path, key, f"value must be a number, not {raw!r}") from None
+
+
+def _numbers(raw: list[Any], path: Path, key: str) -> tuple[Decimal, ...]:
+    return tuple(_number(item, path, f"{key}.{i}") for i, item in enumerate(raw))
 
 
 def _date(raw: Any, path: Path, key: str) -> date:
@@ -144,7 +165,7 @@ def _parameter(name: str, raw: Any, path: Path) -> Parameter:
     values = raw["values"]
     if not isinstance(values, dict) or not values:
         raise pack_error(path, f"{name}.values", "must map dates to {value, source}")
-    dated: dict[date, ParameterValue | None] = {}
+    dated: dict[date, ParameterValue | ParameterList | None] = {}
     for key, item in values.items():
         where = f"{name}.values.{key}"
         since = _date(key, path, where)
@@ -158,7 +179,14 @@ def _parameter(name: str, raw: Any, path: Path) -> Parameter:
         source = str(item.get("source") or "").strip()
         if not source:
             raise pack_error(path, f"{where}.source", "missing: every value needs the source it comes from")
-        dated[since] = ParameterValue(_number(item["value"], path, f"{where}.value"), since, source)
+        raw_value = item["value"]
+        if isinstance(raw_value, list):
+            dated[since] = ParameterList(_numbers(raw_value, path, f"{where}.value"), since, source)
+        else:
+            dated[since] = ParameterValue(_number(raw_value, path, f"{where}.value"), since, source)
+    kinds = {type(v) for v in dated.values() if v is not None}
+    if len(kinds) > 1:
+        raise pack_error(path, f"{name}.values", "every value must be a number, or every value a list of numbers")
     starts = tuple(sorted(dated))
     return Parameter(name, description, unit, starts=starts, values=tuple(dated[d] for d in starts))
 
@@ -171,6 +199,8 @@ def _check_formulas(parameters: Mapping[str, Parameter], path: Path) -> None:
         for used in parameter.formula.names:
             if used not in parameters:
                 raise pack_error(path, f"{name}.formula", f"unknown parameter {used!r}")
+            if parameters[used].is_list:
+                raise pack_error(path, f"{name}.formula", f"{used!r} is a list of numbers, not a number")
     state: dict[str, int] = {}
 
     def visit(name: str, chain: tuple[str, ...]) -> None:
@@ -193,9 +223,15 @@ def parse_parameters(data: Any, path: Path) -> dict[str, Parameter]:
     if not isinstance(data, dict):
         raise pack_error(path, "(top)", "must be a mapping of parameter names")
     parameters = {str(name): _parameter(str(name), raw, path) for name, raw in data.items()}
-    for name in PARAMETERS:
+    for name in PARAMETERS + LIST_PARAMETERS:
         if name not in parameters:
             raise pack_error(path, name, "missing parameter")
+    for name in PARAMETERS:
+        if parameters[name].is_list:
+            raise pack_error(path, f"{name}.values", "must be a number, not a list")
+    for name in LIST_PARAMETERS:
+        if not parameters[name].is_list:
+            raise pack_error(path, f"{name}.values", "must be a list of numbers")
     _check_formulas(parameters, path)
     return parameters
 
@@ -256,7 +292,9 @@ def load_pack(name: str = "demo", root: Path = PACKS) -> Pack:
     parameters_path = directory / "parameters.yaml"
     parameters = parse_parameters(read_yaml(parameters_path), parameters_path)
     rules_path = directory / "rules.yaml"
-    rules = parse_rules(read_yaml(rules_path), rules_path, parameters)
+    # A benefit formula computes with numbers: a list parameter is no name it may use.
+    numbers = [key for key, parameter in parameters.items() if not parameter.is_list]
+    rules = parse_rules(read_yaml(rules_path), rules_path, numbers)
     resilience_path = directory / "resilience.yaml"
     resilience = parse_resilience(read_yaml(resilience_path), resilience_path)
     routing_path = directory / "routing.yaml"

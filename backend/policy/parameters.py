@@ -4,6 +4,10 @@ A parameter is either a table of dated values, each with the source it comes fro
 formula over other parameters (``tekun_factor * dibao_standard``). Formulas are parsed with
 :mod:`ast` into a closure that only adds, subtracts, multiplies and divides Decimals: no
 ``eval``, no names other than parameters.
+
+A dated value may also be a list of numbers (the service hours at which certificates are
+given, say). Such a list parameter is read with :meth:`Parameter.own_list`; it takes no part in
+formulas, and reading it as a number is an error rather than a silent surprise.
 """
 
 from __future__ import annotations
@@ -28,6 +32,15 @@ class ParameterValue:
     """One value of a parameter as used on a date: what it is, since when, and on whose authority."""
 
     value: Decimal
+    since: date
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterList:
+    """One value of a list parameter as used on a date: its numbers in order, since when, on whose authority."""
+
+    items: tuple[Decimal, ...]
     since: date
     source: str
 
@@ -86,11 +99,38 @@ class Parameter:
     description: str
     unit: str
     starts: tuple[date, ...] = ()
-    values: tuple[ParameterValue | None, ...] = ()
+    values: tuple[ParameterValue | ParameterList | None, ...] = ()
     formula: Formula | None = None
 
+    @property
+    def is_list(self) -> bool:
+        return any(isinstance(v, ParameterList) for v in self.values)
+
     def own_value(self, on: date) -> ParameterValue:
-        """The dated value in force on ``on``; a formula parameter has none of its own."""
+        """The dated number in force on ``on``; a formula parameter has none of its own.
+
+        Raises:
+            TypeError: the parameter is a list (read it with :meth:`own_list`).
+        """
+        found = self._dated(on)
+        if not isinstance(found, ParameterValue):
+            raise TypeError(f"parameter {self.name!r} is a list of numbers, not a number")
+        return found
+
+    def own_list(self, on: date) -> ParameterList:
+        """The dated list in force on ``on``.
+
+        Raises:
+            TypeError: the parameter is a number or a formula.
+        """
+        if self.formula is not None:
+            raise TypeError(f"parameter {self.name!r} is a formula, not a list")
+        found = self._dated(on)
+        if not isinstance(found, ParameterList):
+            raise TypeError(f"parameter {self.name!r} is a number, not a list")
+        return found
+
+    def _dated(self, on: date) -> ParameterValue | ParameterList:
         index = bisect.bisect_right(self.starts, on) - 1
         if index < 0:
             first = self.starts[0].isoformat() if self.starts else "never"

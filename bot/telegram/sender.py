@@ -4,6 +4,9 @@ A reply is marked sent only after Telegram accepted it, and a chat's next reply 
 once the previous one is marked. A 429 waits ``retry_after``; a 5xx or network error is
 retried with backoff; a 403 (the resident blocked the bot) marks the resident unreachable and
 keeps their messages until they write again.
+
+An item of kind "document" (an honour certificate) is uploaded from the document storage with
+its caption, under the same order, limits and retries; if its bytes are gone it is given up.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, KeyboardButton, ReplyKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
+from backend.documents import FileDocumentStorage
 from backend.ports import OutboxItem
 from bot.conversations import Store
 from bot.telegram.inbound import callback_data
@@ -46,6 +50,10 @@ def keyboard(item: OutboxItem) -> Any:
         button = KeyboardButton(payload["contact_label"], request_contact=True)
         return ReplyKeyboardMarkup([[button]], one_time_keyboard=True, resize_keyboard=True)
     return None
+
+
+class _Missing(Exception):
+    """What an item needs to go out is not there: retrying cannot help."""
 
 
 def _seconds(value: Any) -> float:
@@ -128,8 +136,11 @@ class OutboxSender:
         owner: str | None = None,
         lease: timedelta = timedelta(seconds=60),
         on_give_up: Callable[[OutboxItem], Awaitable[None]] | None = None,
+        storage: FileDocumentStorage | None = None,
     ) -> None:
         self.database = database
+        # Where the bytes of "document" items are (the dispatcher put certificates there).
+        self.storage = storage
         # Told of each item given up (caseworkers are alerted: a resident did not get a message).
         self.on_give_up = on_give_up
         # Senders of several processes share the outbox by leasing its items (see OutboxRepository.due).
@@ -219,6 +230,10 @@ class OutboxSender:
                 await uow.outbox.hold(CHANNEL, item.address)
                 await uow.commit()
             return False
+        except _Missing as error:
+            log.error("outbox item %s (%s) cannot be sent: %s", item.id, item.payload.get("key"), error)
+            await self._give_up(item, now)
+            return True
         except BadRequest as error:
             if "not modified" in str(error).lower():
                 message_id = None
@@ -258,11 +273,33 @@ class OutboxSender:
         chat_id = int(item.address)
         if item.kind == "edit":
             return await self._edit(chat_id, payload, prompts.get(payload["edit_of"]))
+        if item.kind == "document":
+            return await self._document(chat_id, payload)
         message = await self.bot.send_message(
             chat_id=chat_id,
             text=payload["text"],
             parse_mode=ParseMode.HTML if payload.get("html") else None,
             reply_markup=keyboard(item),
+        )
+        return str(message.message_id)
+
+    async def _document(self, chat_id: int, payload: dict[str, Any]) -> str:
+        """Upload stored bytes as a file, with the caption under it."""
+        if self.storage is None:
+            raise _Missing("this sender has no document storage")
+        try:
+            data = self.storage.open(payload["storage_key"])
+        except (OSError, ValueError) as error:  # removed, or a malformed key
+            raise _Missing(f"the stored document is gone ({type(error).__name__})") from error
+        upload = InputFile(data, filename=payload["filename"])
+        upload.mimetype = payload.get("mime") or upload.mimetype
+        message = await self.bot.send_document(
+            chat_id=chat_id,
+            document=upload,
+            caption=payload.get("caption") or None,
+            parse_mode=ParseMode.HTML if payload.get("html") else None,
+            # The volunteer keeps the .svg file as sent, whatever Telegram's own guess of its type.
+            disable_content_type_detection=True,
         )
         return str(message.message_id)
 

@@ -84,6 +84,7 @@ class TelegramBot:
             limits=limits,
             max_attempts=settings.send_attempts,
             on_give_up=desk.delivery_failed if desk is not None else None,
+            storage=conversations.storage,
         )
         self._stop_sender = asyncio.Event()
         self._sender_task: asyncio.Task | None = None

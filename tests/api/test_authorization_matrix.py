@@ -26,6 +26,12 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/points/codes"): (401, 403, 403, 403, 201, 201, 403),
     ("POST", "/api/v1/points/redemptions"): (401, 403, 403, 403, 201, 403, 201),
     ("GET", "/api/v1/points/accounts/{holder}/{ref}"): (401, 200, 200, 200, 200, 200, 403),
+    ("POST", "/api/v1/funds"): (401, 403, 403, 201, 201, 403, 403),
+    # The fund is held by the merchant "shop", who may read it.
+    ("GET", "/api/v1/funds/{code}"): (401, 200, 200, 200, 200, 403, 200),
+    ("POST", "/api/v1/funds/{code}/donations"): (401, 201, 201, 201, 201, 403, 403),
+    ("POST", "/api/v1/funds/{code}/spending"): (401, 201, 201, 201, 201, 403, 403),
+    ("POST", "/api/v1/funds/{code}/corrections"): (401, 403, 403, 201, 201, 403, 403),
     ("GET", "/api/v1/projects"): (401, 200, 200, 200, 200, 403, 403),
     ("GET", "/api/v1/projects/{project}/referrals"): (401, 200, 200, 200, 200, 403, 403),
     ("POST", "/api/v1/assess"): (401, 200, 200, 200, 200, 200, 200),
@@ -54,6 +60,12 @@ def _body(method: str, path: str, serial: int, ledger: dict) -> dict | None:
         return {"holder": "volunteer", "ref": "v-matrix", "points": 1}
     if path == "/api/v1/points/redemptions":
         return {"code": ledger["codes"][serial]}
+    if path == "/api/v1/funds":
+        return {"code": f"matrix-{serial}", "name": "基金", "holder": "enterprise", "holder_ref": "e1"}
+    if path.endswith(("/donations", "/spending")):
+        return {"amount": "1.00", "ref": f"R{serial}"}
+    if path.endswith("/corrections"):
+        return {"entry": ledger["fund_entries"][serial], "reason": "correction"}
     if path == "/api/v1/broadcasts":
         return {"message": {"zh_CN": "通知", "en": "Notice"}}
     if path == "/api/v1/assess":
@@ -81,17 +93,37 @@ async def _ledger(database) -> dict:
     return made
 
 
+async def _fund(database, made: dict) -> None:
+    """A merchant's fund with money, and one donation for each caller to correct."""
+    from decimal import Decimal
+
+    from backend.points import funds
+    from backend.points.fund_ports import FundHolder
+    from tests.cases.helpers import NOW
+
+    async with database.unit_of_work() as uow:
+        await funds.create_fund(uow, code="matrix-shop", name="小店基金", holder=FundHolder.MERCHANT, holder_ref="shop",
+                                by="test", now=NOW)
+        await funds.donate(uow, "matrix-shop", amount=Decimal(100), ref="seed", by="test", now=NOW)
+        made["fund_entries"] = {}
+        for serial in range(1, len(WHO) + 1):
+            entry = await funds.donate(uow, "matrix-shop", amount=Decimal(1), ref=f"C{serial}", by="test", now=NOW)
+            made["fund_entries"][serial] = entry.id
+        await uow.commit()
+
+
 @pytest.mark.parametrize(("method", "path"), list(MATRIX))
 async def test_authorization(client, tokens, database, method, path):
     created = await client.post("/api/v1/applications", json=create_body(99, resident="owner"),
                                 headers=auth(tokens["bot"]))
     number = (await created.json())["number"]
     ledger = await _ledger(database)
+    await _fund(database, ledger)
     got = []
     for serial, who in enumerate(WHO, start=1):
         headers = auth(tokens[who]) if who in tokens else {}
         url = path.replace("{number}", number).replace("{holder}/{ref}", "volunteer/v-matrix")
-        url = url.replace("{project}", "warm_winter")
+        url = url.replace("{project}", "warm_winter").replace("{code}", "matrix-shop")
         response = await client.request(method, url, json=_body(method, path, serial, ledger), headers=headers)
         got.append(response.status)
     assert tuple(got) == MATRIX[(method, path)], dict(zip(WHO, got))

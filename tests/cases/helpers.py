@@ -6,9 +6,12 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import insert
+
 from backend.cases.ports import Role
 from backend.cases.service import CaseService
 from backend.db.database import Database
+from backend.db.models import VolunteerRow
 from backend.intake import IdHasher, IntakeService, Submitted
 from backend.policy.pack import Pack, load_pack
 from backend.staff.accounts import NewAccount, add_user
@@ -56,3 +59,17 @@ async def submit(database: Database, data: dict[str, Any], resident: str = "r1",
         await uow.commit()
     assert isinstance(outcome, Submitted), outcome
     return outcome.application.number
+
+
+async def volunteer(database: Database, resident: str = "tg-7", name: str = "李华", *,
+                    channel: str = "telegram") -> tuple[int, str]:
+    """A resident registered as a volunteer: (volunteer id, resident id)."""
+    async with database.unit_of_work() as uow:
+        who = await uow.residents.identify(channel, resident, now=NOW)
+        await uow.commit()
+    async with database.engine.begin() as connection:
+        created = await connection.execute(
+            insert(VolunteerRow).values(resident_id=who.id, name=name, mobile="13912345678", offices=["hubin"],
+                                        availability=["weekend_morning"], created_at=NOW).returning(VolunteerRow.id)
+        )
+        return created.scalar_one(), who.id

@@ -49,8 +49,15 @@ def test_every_name_has_a_message_that_renders(translations: Translations, local
     missing = names_needed() - policy_keys(locale)
     assert not missing, f"{locale} lacks {sorted(missing)}"
     for key in sorted(names_needed()):
-        assert messages.render(key, value=PACK.parameter(key.split(".")[-1], date(2025, 6, 1)).value
+        assert messages.render(key, value=parameter_value(key.split(".")[-1])
                                if key.startswith("policy.parameter.") else None)
+
+
+def parameter_value(name: str) -> object:
+    on = date(2025, 6, 1)
+    if PACK.parameters[name].is_list:
+        return PACK.parameter_list(name, on).items
+    return PACK.parameter(name, on).value
 
 
 @pytest.mark.parametrize("locale", SUPPORTED)

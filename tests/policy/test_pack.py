@@ -82,6 +82,42 @@ def test_a_parameter_ended_with_null_is_not_in_force_after(broken: Path) -> None
         pack.parameter("approval_threshold_amount", date(2026, 1, 1))
 
 
+def test_a_list_parameter_is_read_as_a_list_and_never_as_a_number(pack: Pack) -> None:
+    milestones = pack.parameter_list("certificate_milestones_hours", date(2025, 6, 1))
+    assert milestones.items == (Decimal(10), Decimal(50), Decimal(100), Decimal(200))
+    assert milestones.since == date(2024, 1, 1) and "Demo City" in milestones.source
+    with pytest.raises(TypeError, match="is a list"):
+        pack.parameter("certificate_milestones_hours", date(2025, 6, 1))
+    with pytest.raises(TypeError, match="not a list"):
+        pack.parameter_list("dibao_standard", date(2025, 6, 1))
+    with pytest.raises(ParameterNotInForce):
+        pack.parameter_list("certificate_milestones_hours", date(2023, 12, 31))
+    assert "certificate_milestones_hours" not in pack.at(date(2025, 6, 1)).values
+
+
+def test_a_list_parameter_mixed_with_a_number_is_refused(broken: Path) -> None:
+    edit(broken / "parameters.yaml", "    2024-01-01: {value: [10, 50, 100, 200],",
+         "    2026-01-01: {value: 20, source: x}\n    2024-01-01: {value: [10, 50, 100, 200],")
+    message = refused(broken)
+    assert "certificate_milestones_hours.values" in message and "every value a list" in message
+
+
+def test_a_list_item_must_be_a_number(broken: Path) -> None:
+    edit(broken / "parameters.yaml", "{value: [10, 50, 100, 200],", "{value: [10, fifty],")
+    assert "certificate_milestones_hours.values.2024-01-01.value.1" in refused(broken)
+
+
+def test_a_formula_cannot_compute_with_a_list(broken: Path) -> None:
+    edit(broken / "parameters.yaml", "formula: marginal_multiple * dibao_standard",
+         "formula: marginal_multiple * certificate_milestones_hours")
+    assert "is a list of numbers, not a number" in refused(broken)
+
+
+def test_a_parameter_the_code_reads_as_a_list_must_be_one(broken: Path) -> None:
+    edit(broken / "parameters.yaml", "{value: [10, 50, 100, 200],", "{value: 10,")
+    assert "must be a list of numbers" in refused(broken)
+
+
 def test_the_regions_still_load_on_their_own() -> None:
     tree = load_regions("demo")
     assert [o.code for d in tree.districts for o in d.offices] == [

@@ -1,0 +1,89 @@
+"""SQLAlchemy implementation of the named-fund port, bound to one unit of work's session."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import case, func, select, type_coerce
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import FundEntryRow, FundRow, Money
+from backend.db.repositories import advisory_lock
+from backend.points.fund_ports import (
+    DuplicateFund,
+    Fund,
+    FundEntry,
+    FundEntryKind,
+    FundHolder,
+)
+
+CENT = Decimal("0.01")
+
+
+def _fund(row: FundRow) -> Fund:
+    return Fund(row.id, row.code, row.name, FundHolder(row.holder), row.holder_ref, row.created_by, row.created_at)
+
+
+def _entry(row: FundEntryRow) -> FundEntry:
+    return FundEntry(row.id, row.fund_id, FundEntryKind(row.kind), Decimal(row.amount).quantize(CENT), row.ref,
+                     row.note, row.by, row.at)
+
+
+class SqlFundRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def create(self, *, code: str, name: str, holder: FundHolder, holder_ref: str, created_by: str,
+                     at: datetime) -> Fund:
+        row = FundRow(code=code, name=name, holder=holder.value, holder_ref=holder_ref, created_by=created_by,
+                      created_at=at)
+        try:
+            # The unique code decides between two creations at once; the savepoint keeps the
+            # unit of work usable after a refusal.
+            async with self._session.begin_nested():
+                self._session.add(row)
+        except IntegrityError as error:
+            raise DuplicateFund(f"a fund with code {code!r} exists already") from error
+        return _fund(row)
+
+    async def get(self, code: str) -> Fund | None:
+        row = await self._session.scalar(select(FundRow).where(FundRow.code == code))
+        return _fund(row) if row else None
+
+    async def lock(self, fund_id: int) -> None:
+        await advisory_lock(self._session, f"fund:{fund_id}")
+
+    async def balance(self, fund_id: int) -> Decimal:
+        signed = case((FundEntryRow.kind == FundEntryKind.DONATION.value, FundEntryRow.amount),
+                      else_=-FundEntryRow.amount)
+        # Read back as a Decimal of two places on both databases (SQLite keeps no exact decimals).
+        total = await self._session.scalar(
+            select(type_coerce(func.coalesce(func.sum(signed), 0), Money)).where(FundEntryRow.fund_id == fund_id)
+        )
+        return Decimal(total or 0).quantize(CENT)
+
+    async def add_entry(self, fund_id: int, *, kind: FundEntryKind, amount: Decimal, ref: str, note: str, by: str,
+                        at: datetime) -> FundEntry:
+        row = FundEntryRow(fund_id=fund_id, kind=kind.value, amount=amount, ref=ref, note=note, by=by, at=at)
+        self._session.add(row)
+        await self._session.flush()
+        return _entry(row)
+
+    async def entry(self, fund_id: int, entry_id: int) -> FundEntry | None:
+        row = await self._session.get(FundEntryRow, entry_id)
+        return _entry(row) if row is not None and row.fund_id == fund_id else None
+
+    async def with_ref(self, fund_id: int, ref: str) -> FundEntry | None:
+        row = await self._session.scalar(
+            select(FundEntryRow).where(FundEntryRow.fund_id == fund_id, FundEntryRow.ref == ref)
+            .order_by(FundEntryRow.id).limit(1)
+        )
+        return _entry(row) if row else None
+
+    async def entries(self, fund_id: int, *, limit: int = 20) -> list[FundEntry]:
+        rows = await self._session.scalars(
+            select(FundEntryRow).where(FundEntryRow.fund_id == fund_id).order_by(FundEntryRow.id.desc()).limit(limit)
+        )
+        return [_entry(r) for r in rows]
