@@ -22,7 +22,7 @@ from backend.policy.services import ServiceCatalogue
 from backend.intake import Duplicate, Intake
 from backend.points.ledger import Ledger, LedgerError
 from backend.points.ports import Holder
-from backend.volunteers.service import Volunteering
+from backend.volunteers.service import RATE_BUTTON, TASK_BUTTON, Volunteering
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from flows import events as ev
 from flows.engine import Engine
@@ -51,6 +51,8 @@ REPLY_FLOW = "reply"
 # Commands about the resident's account rather than the flow they are in: answered on the side,
 # the question they were at stays live.
 ACCOUNT_COMMANDS = frozenset({"points", "code", "pause", "resume"})
+# Values of buttons that come with notifications rather than with a question.
+NOTIFICATION_BUTTONS = (OFFER_BUTTON, REPLY_BUTTON, f"{TASK_BUTTON}:", f"{RATE_BUTTON}:")
 
 # Channels that can reach a resident who is not writing, most preferred first: notifications go
 # to these by the dispatcher, and wait for the resident's next message on any other.
@@ -220,6 +222,17 @@ class Conversations:
                     await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now, live=False)
                 await uow.commit()
                 return turn.replies
+            if isinstance(event, ev.Choice) and event.value.startswith(NOTIFICATION_BUTTONS):
+                # A notification's button chosen where buttons are typed (the terminal).
+                answered = await self._notification_button(uow, resident, channel, external_id, event.value, now,
+                                                           locale_hint, html, turn)
+                if answered is not None:
+                    turn.replies, started = answered
+                    if outbox:
+                        await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now,
+                                                  live=started)
+                    await uow.commit()
+                    return turn.replies
             if document is not None and await self._task_photo(uow, resident, document, now):
                 locale = resident.locale or locale_hint or self.default_locale
                 turn.replies = self.render([Reply("task.photo_added")], locale, html=html)
@@ -391,8 +404,28 @@ class Conversations:
         if item is None or item.resident_id != resident.id or not 0 <= index < len(buttons):
             return None
         value, label = str(buttons[index][0]), buttons[index][1]
+        answered = await self._notification_button(uow, resident, channel, external_id, value, now, locale_hint,
+                                                   html, turn)
+        if answered is None:
+            return None
+        replies, started = answered
+        # The pressed message shows the choice and loses its buttons.
+        await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="edit",
+                             payload={"edit_of": message_id, "chosen": label}, at=now)
+        await self._store_replies(uow, resident.id, channel, external_id, replies, now, live=started)
+        return replies
+
+    async def _notification_button(
+        self, uow: UnitOfWork, resident: Resident, channel: str, external_id: str, value: str, now: datetime,
+        locale_hint: str | None, html: bool, turn: "_TurnOutput",
+    ) -> tuple[list[Outbound], bool] | None:
+        """An offer, task, rating or "reply now" button, pressed on Telegram or chosen in the terminal:
+        the replies, and whether a flow started (its question is then the live prompt); None when
+        the button is not one of the resident's. Every handler checks that, so a forged value
+        changes nothing."""
         locale = resident.locale or locale_hint or self.default_locale
         start: tuple[str, dict[str, Any] | None] | None = None
+        answer: Any = None
         if value.startswith(OFFER_BUTTON) and (parsed := parse_button(value)) is not None:
             answer = await answer_offer(uow, self.projects, resident_id=resident.id, offer_id=parsed[0],
                                         accepted=parsed[1], now=now, services=self.services,
@@ -404,27 +437,20 @@ class Conversations:
             case = await uow.cases.get(number)
             if case is None or case.resident_id != resident.id or REPLY_FLOW not in self.engines:
                 return None
-            if case.status is not CaseStatus.INFO_REQUESTED:
-                answer = _Said("reply.not_needed", {"number": number})
+            if case.status is CaseStatus.INFO_REQUESTED:
+                start = (REPLY_FLOW, {"number": number})
             else:
-                answer, start = None, (REPLY_FLOW, {"number": number})
+                answer = _Said("reply.not_needed", {"number": number})
         elif self.volunteering is not None:
             answer = await self.volunteering.press(uow, resident.id, value, now=now)
-        else:
-            answer = None
         if answer is None and start is None:
             return None
-        await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="edit",
-                             payload={"edit_of": message_id, "chosen": label}, at=now)
         replies = self.render([Reply(answer.key, answer.params)], locale, html=html) if answer is not None else []
         if start is not None:
             await self._turn(uow, resident, channel, external_id, ev.Command("start"), now, turn, locale_hint, None,
                              False, html, flow=start[0], preset=start[1])
             replies += turn.replies
-            await self._store_replies(uow, resident.id, channel, external_id, replies, now)
-        else:
-            await self._store_replies(uow, resident.id, channel, external_id, replies, now, live=False)
-        return replies
+        return replies, start is not None
 
     async def _account_command(self, uow: UnitOfWork, resident: Resident, command: ev.Command,
                                locale_hint: str | None, html: bool, now: datetime) -> list[Outbound]:
@@ -478,8 +504,11 @@ class Conversations:
         translations = self.html_translations if html and self.html_translations else self.translations
         messages = translations(locale)
         shown = []
+        labels = self.translations(locale)
         for notice in notices:
-            shown.append(Outbound(key=notice_key(notice.kind), text=render_notice(notice, messages), html=html))
+            buttons = tuple(Button(value, labels.render(label)) for value, label in notice.params.get("buttons", ()))
+            shown.append(Outbound(key=notice_key(notice.kind), text=render_notice(notice, messages), buttons=buttons,
+                                  html=html))
             await uow.notifications.mark(notice.id, status="shown", at=now)
         return shown
 

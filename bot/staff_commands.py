@@ -81,7 +81,7 @@ class StaffCommands:
         case = await uow.cases.get(number)
         name = str(case.payload.get("applicant", {}).get("name", "")) if case is not None else ""
         spec = TaskSpec(skill=skill, office=case.office if case else (user.office or ""), given_name=given_name(name),
-                        address=address, details=details.strip(), starts_at=starts_at,
+                        address=address.strip(), details=details.strip(), starts_at=starts_at,
                         ends_at=starts_at + timedelta(minutes=int(minutes)), duration_minutes=int(minutes),
                         application_number=number)
         try:
