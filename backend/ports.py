@@ -300,6 +300,9 @@ class EscalationRepository(Protocol):
     async def pings(self, escalation_id: int) -> list[tuple[str, int]]:
         """(username, outbox id) of each caseworker's copy of the request."""
 
+    async def waiting(self, office: str | None) -> list[Escalation]:
+        """Open requests nobody claimed yet, of an office (and those of no office); urgent first."""
+
     async def unclaimed(self, *, created_before: datetime, urgent_created_before: datetime) -> list[Escalation]:
         """Open requests nobody claimed in time whose office's supervisors have not been pinged."""
 

@@ -23,6 +23,7 @@ from backend.volunteers.ports import SKILLS
 from backend.volunteers.service import Volunteering
 from backend.policy.regions import RegionTree
 from bot.conversations import Conversations
+from bot.desk import EscalationDesk
 from flows.engine import Engine
 from flows.flow import District, FlowContext, Localized, Office, Settings
 from flows.crisis import load_crisis_words
@@ -109,6 +110,9 @@ def build_conversations(
     conversations.ledger = ledger
     conversations.volunteering = Volunteering(pack, ledger, zone=ZoneInfo(regions.timezone))
     conversations.cases = cases
+    # Caseworkers answer requests for a person on Telegram or at a terminal (yimen desk).
+    conversations.desk = EscalationDesk(database, translations=Translations(html=True), clock=clock,
+                                        staff_locale=config.locale)
     return conversations
 
 

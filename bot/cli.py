@@ -25,6 +25,9 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--lang", choices=("zh_CN", "en"), help="the resident's language (else asked)")
     chat.add_argument("--user", default="local", help="which simulated resident (separate sessions)")
 
+    desk = sub.add_parser("desk", help="answer residents' requests for a person as a caseworker, in this terminal")
+    desk.add_argument("username", help="your staff account (yimen users add ...)")
+
     db = sub.add_parser("db", help="database maintenance")
     db_sub = db.add_subparsers(dest="db_command", required=True)
     db_sub.add_parser("upgrade", help="apply every migration")
@@ -107,6 +110,33 @@ async def _chat(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _desk(config: Config, args: argparse.Namespace) -> int:
+    from bot.app import open_runtime
+    from bot.terminal import interactive_lines
+    from bot.terminal_desk import TerminalCaseworker
+    from locales import Translations
+
+    runtime = await open_runtime(config)
+    try:
+        async with runtime.database.unit_of_work() as uow:
+            user = await uow.users.get(args.username)
+        if user is None or not user.active:
+            print(f"no active staff account {args.username!r}: see yimen users add", file=sys.stderr)
+            return 2
+        desk = TerminalCaseworker(runtime.conversations, runtime.conversations.desk, user,
+                                  Translations(timezone=runtime.timezone)(config.locale))
+        await desk.send("/help")
+        if sys.stdin.isatty():
+            async for line in interactive_lines("desk> "):
+                await desk.send(line)
+        else:
+            for line in sys.stdin:
+                await desk.send(line)
+    finally:
+        await runtime.close()
+    return 0
+
+
 async def _db(config: Config, args: argparse.Namespace) -> int:
     from backend.db.migrate import upgrade
 
@@ -141,7 +171,7 @@ async def _users(config: Config, args: argparse.Namespace) -> int:
     return await run(config, args)
 
 
-_COMMANDS = {"chat": _chat, "db": _db, "tick": _tick, "serve": _serve, "users": _users}
+_COMMANDS = {"chat": _chat, "desk": _desk, "db": _db, "tick": _tick, "serve": _serve, "users": _users}
 
 
 if __name__ == "__main__":

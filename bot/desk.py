@@ -90,20 +90,24 @@ class EscalationDesk:
 
     async def press(self, user: User, outbox_id: int, index: int) -> str:
         """A button of a ping pressed: claim the ticket. The answer shown on the button."""
-        now = self.clock()
         async with self.database.unit_of_work() as uow:
             item = await uow.outbox.get(outbox_id)
-            buttons = (item.payload.get("buttons") or []) if item else []
-            if item is None or item.address != user.telegram_id or index >= len(buttons) \
-                    or not str(buttons[index][0]).startswith(CLAIM):
-                return self.messages.render("channel.button_expired")
-            ticket_id = int(str(buttons[index][0])[len(CLAIM):])
-            if not await uow.escalations.claim(ticket_id, user.username, at=now):
-                ticket = await uow.escalations.get(ticket_id)
-                by = ticket.claimed_by if ticket else None
-                return self.messages.render("desk.already_claimed", by=by or "-")
+        buttons = (item.payload.get("buttons") or []) if item else []
+        if item is None or item.address != user.telegram_id or index >= len(buttons) \
+                or not str(buttons[index][0]).startswith(CLAIM):
+            return self.messages.render("channel.button_expired")
+        return await self.claim(user, int(str(buttons[index][0])[len(CLAIM):]))
+
+    async def claim(self, user: User, ticket_id: int) -> str:
+        """Take a request for a person (first claim wins): the answer for the caseworker."""
+        now = self.clock()
+        async with self.database.unit_of_work() as uow:
             ticket = await uow.escalations.get(ticket_id)
-            assert ticket is not None
+            if ticket is None or (user.office is not None and ticket.office not in (None, user.office)):
+                return self.messages.render("channel.button_expired")
+            if not await uow.escalations.claim(ticket_id, user.username, at=now):
+                taken = await uow.escalations.get(ticket_id)
+                return self.messages.render("desk.already_claimed", by=(taken and taken.claimed_by) or "-")
             await uow.residents.set_talking_to(ticket.resident_id, ticket.id)
             for username, ping in await uow.escalations.pings(ticket.id):
                 copy = await uow.outbox.get(ping)
@@ -229,6 +233,8 @@ class EscalationDesk:
             await uow.commit()
 
     async def _to_staff(self, uow: UnitOfWork, user: User, key: str, params: dict[str, Any], now: datetime) -> None:
+        if user.telegram_id is None:
+            return  # a caseworker at the terminal reads the ticket there (bot/terminal_desk.py)
         text = self.messages.render(key, **params)
         await uow.outbox.add(
             resident_id=None, channel=CHANNEL, address=str(user.telegram_id), kind="message",

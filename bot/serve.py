@@ -94,12 +94,6 @@ async def _runtime(config: Config, role: str) -> tuple[Runtime, Any]:
         await client.start()
         wiring["intake"] = RemoteIntake(client, IdHasher(config.secret_key))
     runtime = await open_runtime(config, **wiring)
-    from bot.app import system_clock
-    from bot.desk import EscalationDesk
-
-    runtime.conversations.desk = EscalationDesk(
-        runtime.database, translations=Translations(html=True), clock=system_clock, staff_locale=config.locale
-    )
     return runtime, client
 
 

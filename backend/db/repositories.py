@@ -668,6 +668,13 @@ class SqlEscalationRepository:
         )
         return [(username, outbox_id) for username, outbox_id in rows]
 
+    async def waiting(self, office: str | None) -> list[Escalation]:
+        statement = select(EscalationRow).where(EscalationRow.status == "open")
+        if office is not None:
+            statement = statement.where(or_(EscalationRow.office == office, EscalationRow.office.is_(None)))
+        rows = await self._session.scalars(statement.order_by(EscalationRow.urgent.desc(), EscalationRow.id))
+        return [_escalation(r) for r in rows]
+
     async def unclaimed(self, *, created_before: datetime, urgent_created_before: datetime) -> list[Escalation]:
         late = or_(
             and_(EscalationRow.urgent.is_(False), EscalationRow.created_at < created_before),

@@ -1,0 +1,51 @@
+"""A caseworker at the terminal answers a resident at the terminal: list, claim, talk, close."""
+
+from __future__ import annotations
+
+import io
+
+from backend.delivery.quiet import QuietHours
+from bot.dispatch import NotificationDispatcher
+from bot.terminal import CHANNEL
+from bot.terminal_desk import TerminalCaseworker
+from flows import events as ev
+from locales import Translations
+from tests.cases.helpers import add_staff
+
+
+async def test_a_terminal_caseworker_claims_talks_and_closes(conversations, database, clock):
+    wang = (await add_staff(database, "wang", display_name="王芳")).user
+    out = io.StringIO()
+    desk = TerminalCaseworker(conversations, conversations.desk, wang, Translations()("en"), out=out)
+    await desk.send("/tickets")
+    assert "No request for a person is waiting." in out.getvalue()
+
+    resident = "r-desk"
+    for event in (ev.Command("start"), ev.Choice("en"), ev.Choice("agree"), ev.Choice("self")):
+        await conversations.handle(CHANNEL, resident, event)
+    await conversations.handle(CHANNEL, resident, ev.Command("human"))
+    await desk.send("/tickets")
+    assert "#1 — the resident asked for a person, at step name" in out.getvalue()
+    await desk.send("/claim 1")
+    assert out.getvalue().splitlines()[-1] == "已认领求助 #1"  # the desk answers in the office's language
+    # The resident's words reach the desk; the caseworker's reach the resident when they next write.
+    await conversations.handle(CHANNEL, resident, ev.Text("I have no food at home"))
+    await desk.show_new()
+    assert "I have no food at home" in out.getvalue()
+    await desk.send("I am calling you now")
+    dispatcher = NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
+                                        quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock)
+    await dispatcher.drain()
+    replies = await conversations.handle(CHANNEL, resident, ev.Text("thank you"))
+    assert any("王芳" in r.text and "I am calling you now" in r.text for r in replies)
+    await desk.send("/close phoned, food parcel arranged")
+    assert "Closed; the resident is back at their step." in out.getvalue()
+    async with database.unit_of_work() as uow:
+        ticket = await uow.escalations.get(1)
+        who = await uow.residents.identify(CHANNEL, resident, now=clock())
+    assert ticket.status == "closed" and ticket.claimed_by == "wang" and who.talking_to is None
+    # A second caseworker is too late for a claimed request.
+    li = (await add_staff(database, "li")).user
+    other = io.StringIO()
+    await TerminalCaseworker(conversations, conversations.desk, li, Translations()("en"), out=other).send("/claim 1")
+    assert other.getvalue().splitlines()[-1] == "已由 wang 认领"
