@@ -123,7 +123,7 @@ async def test_volunteer_commands_answer_on_the_side(conversations, database):
 
 async def test_a_photo_after_check_in_joins_the_task(conversations, database, clock):
     account = await add_staff(database, "wang")
-    helper = await volunteer(database, "helper", channel=CHANNEL)
+    await volunteer(database, "helper", channel=CHANNEL)
     async with database.unit_of_work() as uow:
         task = await conversations.volunteering.create_task(uow, account.user, spec(), now=NOW)
         await uow.commit()
