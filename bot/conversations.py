@@ -20,10 +20,10 @@ from backend.cases.lifecycle import CaseStatus
 from backend.policy.projects import Project
 from backend.policy.services import ServiceCatalogue
 from backend.intake import Duplicate, Intake
-from backend.points.ledger import Ledger, LedgerError
-from backend.points.ports import Holder
+from backend.points.ledger import Ledger
 from backend.volunteers.service import RATE_BUTTON, TASK_BUTTON, Volunteering
 from backend.ports import DocumentMeta, Resident, UnitOfWork
+from bot import volunteer_commands
 from flows import events as ev
 from flows.engine import Engine
 from flows.intents import (
@@ -48,9 +48,6 @@ log = logging.getLogger(__name__)
 # Deep links (``/start PAYLOAD``) that open a flow other than the intake.
 DEEP_LINKS = {"volunteer": "volunteer"}
 REPLY_FLOW = "reply"
-# Commands about the resident's account rather than the flow they are in: answered on the side,
-# the question they were at stays live.
-ACCOUNT_COMMANDS = frozenset({"points", "code", "pause", "resume"})
 # Values of buttons that come with notifications rather than with a question.
 NOTIFICATION_BUTTONS = (OFFER_BUTTON, REPLY_BUTTON, f"{TASK_BUTTON}:", f"{RATE_BUTTON}:")
 
@@ -216,8 +213,9 @@ class Conversations:
                     await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now)
                 await uow.commit()
                 return turn.replies
-            if isinstance(event, ev.Command) and event.name.lower() in ACCOUNT_COMMANDS:
-                turn.replies = await self._account_command(uow, resident, event, locale_hint, html, now)
+            if isinstance(event, ev.Command) and event.name.lower() in volunteer_commands.COMMANDS and self.ledger:
+                said = await volunteer_commands.answer(uow, resident.id, event, self.ledger, now=now)
+                turn.replies = self.render([said], resident.locale or locale_hint or self.default_locale, html=html)
                 if outbox:
                     await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now, live=False)
                 await uow.commit()
@@ -440,7 +438,7 @@ class Conversations:
             if case.status is CaseStatus.INFO_REQUESTED:
                 start = (REPLY_FLOW, {"number": number})
             else:
-                answer = _Said("reply.not_needed", {"number": number})
+                answer = Reply("reply.not_needed", {"number": number})
         elif self.volunteering is not None:
             answer = await self.volunteering.press(uow, resident.id, value, now=now)
         if answer is None and start is None:
@@ -451,36 +449,6 @@ class Conversations:
                              False, html, flow=start[0], preset=start[1])
             replies += turn.replies
         return replies, start is not None
-
-    async def _account_command(self, uow: UnitOfWork, resident: Resident, command: ev.Command,
-                               locale_hint: str | None, html: bool, now: datetime) -> list[Outbound]:
-        """/points, /code N, /pause, /resume: about the resident as a volunteer, outside any flow."""
-        locale = resident.locale or locale_hint or self.default_locale
-        name = command.name.lower()
-        volunteer = await uow.volunteers.by_resident(resident.id)
-        if volunteer is None or self.ledger is None:
-            return self.render([Reply("volunteer.not_registered")], locale, html=html)
-        if name in ("pause", "resume"):
-            await uow.volunteers.set_paused(volunteer.id, name == "pause")
-            return self.render([Reply(f"volunteer.{name}d")], locale, html=html)
-        account, balance = await self.ledger.balance(uow, Holder.VOLUNTEER, str(volunteer.id))
-        if name == "points":
-            entries = await uow.points.entries(account.id, limit=5) if account else []
-            recent = [{"points": e.amount, "cause": e.cause, "at": e.at} for e in entries]
-            hours = await uow.volunteers.hours_served(volunteer.id)
-            return self.render([Reply("points.balance", {"balance": balance, "hours": str(hours), "entries": recent})],
-                               locale, html=html)
-        arg = command.arg.strip()
-        if not arg.isdigit() or int(arg) <= 0:
-            return self.render([Reply("points.code_usage", {"balance": balance})], locale, html=html)
-        try:
-            code = await self.ledger.issue_code(uow, Holder.VOLUNTEER, str(volunteer.id), points=int(arg), now=now)
-        except LedgerError:
-            return self.render([Reply("points.code_refused", {"balance": balance, "points": int(arg)})], locale,
-                               html=html)
-        minutes = int(self.ledger.code_ttl.total_seconds() // 60)
-        return self.render([Reply("points.code", {"code": code, "points": int(arg), "minutes": minutes})], locale,
-                           html=html)
 
     async def _task_photo(self, uow: UnitOfWork, resident: Resident, document: DocumentMeta, now: datetime) -> bool:
         """A volunteer's photo right after checking in joins that task, not any application."""
@@ -765,12 +733,6 @@ class Conversations:
             contact = labels.render("common.share_contact") if intent.request_contact else ""
             out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text, html, contact))
         return out
-
-
-@dataclass(frozen=True, slots=True)
-class _Said:
-    key: str
-    params: dict[str, Any]
 
 
 @dataclass
