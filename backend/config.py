@@ -38,6 +38,8 @@ class Config:
             (``YIMEN_QUIET_HOURS``, e.g. ``22:00-07:00``; ``00:00-00:00`` for none).
         send_attempts: a message still failing after this many attempts is given up and caseworkers
             are told (``YIMEN_SEND_ATTEMPTS``).
+        send_lease_seconds: how long a sender holds the messages it took; those of a sender that
+            died wait this long for another (``YIMEN_SEND_LEASE_SECONDS``).
     """
 
     database_url: str
@@ -57,6 +59,7 @@ class Config:
     tick_seconds: float = 60.0
     quiet_hours: str = "22:00-07:00"
     send_attempts: int = 12
+    send_lease_seconds: float = 60.0
 
     @property
     def embedded(self) -> bool:
@@ -91,9 +94,10 @@ class Config:
             http_port=_port(env.get("YIMEN_HTTP_PORT")),
             api_url=(env.get("YIMEN_API_URL") or "").rstrip("/") or None,
             api_token=env.get("YIMEN_API_TOKEN") or None,
-            tick_seconds=_seconds(env.get("YIMEN_TICK_SECONDS")),
+            tick_seconds=_seconds(env.get("YIMEN_TICK_SECONDS"), "YIMEN_TICK_SECONDS"),
             quiet_hours=_quiet_hours(env.get("YIMEN_QUIET_HOURS")),
             send_attempts=_attempts(env.get("YIMEN_SEND_ATTEMPTS")),
+            send_lease_seconds=_seconds(env.get("YIMEN_SEND_LEASE_SECONDS"), "YIMEN_SEND_LEASE_SECONDS"),
         )
 
 
@@ -125,15 +129,15 @@ def _quiet_hours(raw: str | None) -> str:
     return raw
 
 
-def _seconds(raw: str | None) -> float:
+def _seconds(raw: str | None, name: str) -> float:
     if not raw:
         return 60.0
     try:
         value = float(raw)
     except ValueError:
         value = 0
-    if value <= 0:
-        raise ConfigError(f"YIMEN_TICK_SECONDS must be a positive number of seconds, not {raw!r}")
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
     return value
 
 

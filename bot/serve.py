@@ -132,6 +132,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
                 webhook_url=config.webhook_url,
                 webhook_secret=config.webhook_secret,
                 send_attempts=config.send_attempts,
+                send_lease_seconds=config.send_lease_seconds,
             ),
             desk=desk,
             staff_commands=_staff_commands(runtime),

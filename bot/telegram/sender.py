@@ -181,8 +181,9 @@ class OutboxSender:
 
     async def drain_once(self) -> int:
         """One pass over what is due; returns how many items went out."""
+        leased_at = self.clock()
         async with self.database.unit_of_work() as uow:
-            due = await uow.outbox.due(CHANNEL, now=self.clock(), limit=500, owner=self.owner, lease=self.lease)
+            due = await uow.outbox.due(CHANNEL, now=leased_at, limit=500, owner=self.owner, lease=self.lease)
             # The prompts this pass's edits change, read here rather than in a unit of work each.
             # Every send of an earlier pass is marked by now, so their message ids are known.
             prompts = await uow.outbox.get_many([i.payload["edit_of"] for i in due if i.kind == "edit"])
@@ -191,28 +192,35 @@ class OutboxSender:
         chats: dict[str, list[OutboxItem]] = {}
         for item in due:
             chats.setdefault(item.address, []).append(item)
+        # Once the lease ends another sender may take these items, so a send must be over by
+        # then, its mark included: none starts after half the lease. A chat whose items take
+        # longer (a long backlog at one message a second) goes on in the next pass.
+        until = leased_at + self.lease / 2
         # One chat's trouble (a database error, say) must not cut short the others' sends.
         counts = await asyncio.gather(
-            *(self._chat(items, prompts) for items in chats.values()), return_exceptions=True
+            *(self._chat(items, prompts, until) for items in chats.values()), return_exceptions=True
         )
         for failure in (c for c in counts if isinstance(c, BaseException)):
             log.error("outbox chat pass failed: %s", type(failure).__name__)
         return sum(c for c in counts if isinstance(c, int))
 
-    async def _chat(self, items: list[OutboxItem], prompts: dict[int, OutboxItem]) -> int:
+    async def _chat(self, items: list[OutboxItem], prompts: dict[int, OutboxItem], until: datetime) -> int:
         """A chat's items in order, stopping at the first that must wait."""
         sent = 0
         async with self._slots:
             for item in items:
-                if not await self._deliver(item, prompts):
+                if not await self._deliver(item, prompts, until):
                     break
                 sent += 1
         return sent
 
-    async def _deliver(self, item: OutboxItem, prompts: dict[int, OutboxItem]) -> bool:
+    async def _deliver(self, item: OutboxItem, prompts: dict[int, OutboxItem], until: datetime) -> bool:
+        """Send one item unless it is past ``until``; False: the chat's next items must wait."""
         now = self.clock()
         try:
             await self.limits.acquire(item.address)
+            if self.clock() >= until:  # too late in the lease: the next pass leases it again
+                return False
             message_id = await self._call(item, prompts)
         except RetryAfter as error:
             await self._postpone(item, _seconds(error.retry_after))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -47,6 +48,9 @@ class TelegramSettings:
     concurrent_turns: int = 1
     # A message that still fails after this many attempts is given up, and caseworkers are told.
     send_attempts: int = 12
+    # How long the sender holds the messages it takes (OutboxRepository.due): after a crash
+    # they wait this long for a sender; it should be far longer than one send takes.
+    send_lease_seconds: float = 60.0
 
 
 class TelegramBot:
@@ -83,6 +87,7 @@ class TelegramBot:
             clock=system_clock,
             limits=limits,
             max_attempts=settings.send_attempts,
+            lease=timedelta(seconds=settings.send_lease_seconds),
             on_give_up=desk.delivery_failed if desk is not None else None,
             storage=conversations.storage,
         )

@@ -23,7 +23,9 @@ async def emulator() -> AsyncIterator[BotApiEmulator]:
         yield api
 
 
-async def start_serve(emulator: BotApiEmulator, database_url: str, tmp_path) -> asyncio.subprocess.Process:
+async def start_serve(
+    emulator: BotApiEmulator, database_url: str, tmp_path, extra_env: dict[str, str] | None = None
+) -> asyncio.subprocess.Process:
     env = {
         **os.environ,
         "TELEGRAM_BOT_TOKEN": emulator.token,
@@ -32,6 +34,7 @@ async def start_serve(emulator: BotApiEmulator, database_url: str, tmp_path) -> 
         "YIMEN_DATA_DIR": str(tmp_path / "data"),
         "YIMEN_SECRET_KEY": "test-key",
         "YIMEN_HTTP_PORT": str(unused_port()),
+        **(extra_env or {}),
     }
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "serve", env=env, stderr=asyncio.subprocess.PIPE
