@@ -581,6 +581,7 @@ class RegistryPersonRow(Base):
     name: Mapped[str] = mapped_column(String(60))
     birth_date: Mapped[date]
     relation: Mapped[str] = mapped_column(String(16))  # self (the head), spouse, child ...
+    member: Mapped[int]  # the person's index in the household's members (its JSON carries no ID number)
     # dibao, tekun, relapse_watch, near_dibao, rigid_expense (the five registered groups) or
     # elderly, child, sick, disabled (the N others)
     category: Mapped[str] = mapped_column(String(32))

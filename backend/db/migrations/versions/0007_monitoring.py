@@ -108,6 +108,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=60), nullable=False),
     sa.Column('birth_date', sa.Date(), nullable=False),
     sa.Column('relation', sa.String(length=16), nullable=False),
+    sa.Column('member', sa.Integer(), nullable=False),
     sa.Column('category', sa.String(length=32), nullable=False),
     sa.Column('earner', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('resident_id', sa.String(length=64), nullable=True),
