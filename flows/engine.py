@@ -7,7 +7,7 @@ checks every move against the edges the flow declares.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -74,25 +74,42 @@ class Engine:
     # ------------------------------------------------------------------ entry points
 
     def new_session(
-        self, now: datetime, locale_hint: str | None = None, answers: Mapping[str, Any] | None = None
+        self,
+        now: datetime,
+        locale_hint: str | None = None,
+        answers: Mapping[str, Any] | None = None,
+        *,
+        members: Sequence[Mapping[str, Any]] = (),
+        confirm: bool = False,
     ) -> Session:
         """A fresh session; a language the channel already knows is taken as answered.
 
-        ``answers`` are what whoever starts the flow already knows (the flow's ``given``).
+        ``answers`` are what whoever starts the flow already knows (the flow's ``given``). With
+        ``confirm``, ``answers`` and ``members`` are a pre-filled application: the resident is
+        asked each of those questions in turn with its value offered, and only checks it (or
+        corrects it) before the summary.
         """
         locale = locale_hint if locale_hint in LOCALES else None
         answers = dict(answers or {})
         if locale:
             answers["language"] = locale
         stamp = now.isoformat()
-        return Session(
+        session = Session(
             flow=self.flow.name,
             version=self.flow.version,
             locale=locale,
             answers=answers,
+            members=[dict(m) for m in members],
             started_at=stamp,
             last_active_at=stamp,
         )
+        if confirm:
+            session.to_confirm = [
+                _confirm_key(pos.state, pos.cursor)
+                for pos in self.positions(session, now.date())
+                if pos.state != "language" and pos.question.id in (pos.member if pos.member is not None else answers)
+            ]
+        return session
 
     def step(self, session: Session, event: ev.Event, now: datetime) -> tuple[Session, list[Intent]]:
         """Apply one event to a session. The input session is left untouched."""
@@ -143,7 +160,7 @@ class Engine:
         today = (now or datetime.fromisoformat(s.last_active_at or s.started_at)).date()
         for pos in self.positions(s, today):
             store = pos.member if pos.member is not None else s.answers
-            if pos.question.id not in store:
+            if pos.question.id not in store or (s.to_confirm and _confirm_key(pos.state, pos.cursor) in s.to_confirm):
                 return pos
         return None
 
@@ -454,6 +471,9 @@ class _Turn:
 
     def accept(self, q: Question, value: Any) -> None:
         s = self.s
+        if s.to_confirm:
+            key = _confirm_key(s.state, s.cursor)
+            s.to_confirm = [k for k in s.to_confirm if k != key]
         store = self.store()
         changed = store.get(q.id, _MISSING) != value
         store[q.id] = value
@@ -787,7 +807,7 @@ class _Turn:
         """
         s = self.s
         s.answers = self.given() | ({"language": s.locale} if s.locale else {})
-        s.members, s.documents, s.selection, s.resume = [], [], None, None
+        s.members, s.documents, s.selection, s.resume, s.to_confirm = [], [], None, None, []
         s.cursor, s.invalid = 0, 0
 
     def on_final(self, event: ev.Event) -> None:
@@ -861,6 +881,10 @@ _RESULTS = (ev.OpenApplicationFound, ev.NoOpenApplication, ev.ApplicationSubmitt
 _PENDING = object()
 _INVALID = object()
 _MISSING = object()
+
+
+def _confirm_key(state: str, cursor: int) -> str:
+    return f"{state}@{cursor}"
 
 
 def _picked(event: ev.Event) -> str | None:

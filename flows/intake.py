@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stdnum.cn import ric
@@ -381,6 +382,70 @@ def summary_extras(answers: Any, ask: Ask) -> dict[str, Any]:
     """Names for the codes the summary shows."""
     found = ask.context.office(answers.get("office", ""))
     return {"district_name": found[0].name if found else "", "office_name": found[1].name if found else ""}
+
+
+def prefill(
+    household: Mapping[str, Any],
+    *,
+    name: str,
+    id_number: str,
+    office: str,
+    district: str | None,
+    member_ids: Sequence[str | None] = (),
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Answers and members of an application the office fills in from what it knows (the registry
+    of the monitored population), for the resident to check one by one: the inverse of ``build``.
+
+    ``household`` has the shape of the policy engine's household (``members``, ``other_income``,
+    ``assets``, ``rigid_spending``, ``housing``, ``hardship``); member 0 is the applicant.
+    Today's urgent needs, the mobile number and consent are never pre-filled: only the resident
+    can say them.
+    """
+    rows = list(household.get("members") or ())
+    answers: dict[str, Any] = {
+        "for_whom": "self", "name": name, "id_number": id_number, "office": office, "household_size": len(rows),
+    }
+    if district:
+        answers["district"] = district
+    members: list[dict[str, Any]] = []
+    for i, row in enumerate(rows):
+        health, grade = row.get("health") or "healthy", row.get("disability_grade")
+        member: dict[str, Any] = {"condition": "disability" if health == "healthy" and grade else health}
+        if member["condition"] != "healthy":
+            member["disability"] = str(grade) if grade else NONE
+        if i > 0:
+            member["relation"] = row.get("relation") if row.get("relation") in RELATIONS else "other"
+            known = member_ids[i] if i < len(member_ids) else None
+            member["identity"] = {"id_number": known, "age": row.get("age")} if known else {"age": row.get("age")}
+        if (row.get("age") or 0) >= 6:
+            member["work"] = row.get("work") or "unable"
+        if member.get("work") in ("employed", "retired"):
+            member["income"] = _money(row.get("monthly_income"))
+        members.append(member)
+    other = household.get("other_income") or {}
+    answers["other_income"] = [s for s in INCOME_SOURCES if Decimal(str(other.get(s) or 0)) > 0]
+    for source in answers["other_income"]:
+        answers[f"income_{source}"] = _money(other[source])
+    assets = household.get("assets") or {}
+    homes, vehicles = int(assets.get("homes") or 0), int(assets.get("vehicles") or 0)
+    answers["savings"] = _money(assets.get("savings"))
+    answers["property"] = NONE if homes == vehicles == 0 else "one_home" if (homes, vehicles) == (1, 0) else "more"
+    if answers["property"] == "more":
+        answers["homes"], answers["vehicles"] = homes, vehicles
+    spending = household.get("rigid_spending") or {}
+    answers["medical_spending"] = _money(spending.get("medical"))
+    answers["education_spending"] = _money(spending.get("education"))
+    housing = household.get("housing") or {}
+    if housing.get("status"):
+        answers["housing"] = housing["status"]
+        if housing["status"] == "renting":
+            answers["rent"] = _money(housing.get("monthly_rent"))
+    types = (household.get("hardship") or {}).get("types") or ()
+    if types:
+        answers["hardship_types"] = list(types)
+    if "able_supporter" in household:
+        answers["able_supporter"] = "yes" if household["able_supporter"] else "no"
+    return answers, members
 
 
 INTAKE = Flow(

@@ -41,6 +41,9 @@ class Session:
     reminded: bool = False
     number: str | None = None
     turns: int = 0
+    # Answers filled in by someone else (outreach from the registry) that the resident has not
+    # confirmed yet, as "<state>@<cursor>": each is asked again, with its value offered.
+    to_confirm: list[str] = field(default_factory=list)
 
     def copy(self) -> "Session":
         """A copy deep enough that changing it never touches the original."""
@@ -61,6 +64,7 @@ class Session:
             reminded=self.reminded,
             number=self.number,
             turns=self.turns,
+            to_confirm=list(self.to_confirm),
         )
 
     def to_dict(self) -> dict[str, Any]:
