@@ -312,13 +312,14 @@ class Conversations:
         outbox: bool,
         html: bool,
         flow: str | None = None,
-        preset: dict[str, Any] | None = None,
+        preset: "Preset | None" = None,
     ) -> None:
         """Load, step, run effects, save and log: everything of a turn but the commit.
 
         Args:
             flow: the flow to run (default: the one the resident is in, or the one a deep link opens).
-            preset: answers a new session of ``flow`` starts with (a reply's application number).
+            preset: what a new session of ``flow`` starts with (a reply's application number, an
+                application the office filled in).
         """
         if resident.unreachable:
             # They wrote again, so they can be reached again: send what was kept for them.
@@ -345,7 +346,9 @@ class Conversations:
         if stored:
             session = Session.from_dict(stored)
         else:
-            session = engine.new_session(now, resident.locale or locale_hint, answers=preset)
+            preset = preset or Preset()
+            session = engine.new_session(now, resident.locale or locale_hint, answers=preset.answers,
+                                         members=preset.members, confirm=preset.confirm)
             if resident.locale is None and locale_hint:
                 # The channel's language stands until they choose one: notifications use it too.
                 await uow.residents.set_locale(resident.id, locale_hint)
@@ -422,7 +425,7 @@ class Conversations:
         the button is not one of the resident's. Every handler checks that, so a forged value
         changes nothing."""
         locale = resident.locale or locale_hint or self.default_locale
-        start: tuple[str, dict[str, Any] | None] | None = None
+        start: tuple[str, Preset | None] | None = None
         answer: Any = None
         if value.startswith(OFFER_BUTTON) and (parsed := parse_button(value)) is not None:
             answer = await answer_offer(uow, self.projects, resident_id=resident.id, offer_id=parsed[0],
@@ -436,7 +439,7 @@ class Conversations:
             if case is None or case.resident_id != resident.id or REPLY_FLOW not in self.engines:
                 return None
             if case.status is CaseStatus.INFO_REQUESTED:
-                start = (REPLY_FLOW, {"number": number})
+                start = (REPLY_FLOW, Preset({"number": number}))
             else:
                 answer = Reply("reply.not_needed", {"number": number})
         elif self.volunteering is not None:
@@ -733,6 +736,16 @@ class Conversations:
             contact = labels.render("common.share_contact") if intent.request_contact else ""
             out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text, html, contact))
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class Preset:
+    """What a flow started from outside begins with: answers it is given, and members; with
+    ``confirm``, an application filled in for the resident to check answer by answer."""
+
+    answers: dict[str, Any] = field(default_factory=dict)
+    members: tuple[dict[str, Any], ...] = ()
+    confirm: bool = False
 
 
 @dataclass
