@@ -159,8 +159,13 @@ async def test_a_killed_sender_under_failing_sends_delivers_every_update_once(
     rows = await outbox(database)
     assert len(rows) == backlog and {status for *_, status in rows} == {"sent"}
     expected = Counter((chat, text) for _, chat, text, _ in rows)
-    expected.update(in_doubt)
-    assert seen(telegram, residents) == expected, "a resident missed a message or saw one twice"
+    got = seen(telegram, residents)
+    # A send in flight at the kill may or may not have been counted sent by the dead process
+    # (its mark's commit races the kill): those, and only those, may arrive twice.
+    assert {k: v for k, v in got.items() if k not in in_doubt} == {k: v for k, v in expected.items()
+                                                                    if k not in in_doubt}, \
+        "a resident missed a message or saw one twice"
+    assert all(got[k] in (1, 2) for k in in_doubt)
     # The window is the few sends in flight at the kill, not the backlog.
     assert len(in_doubt) <= 32
     assert not telegram.flood_violations
