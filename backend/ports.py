@@ -69,6 +69,22 @@ class DocumentMeta:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentityMove:
+    """What moving a channel identity to another resident did.
+
+    Attributes:
+        outcome: ``moved``; ``already`` (it led to that resident before); or ``refused`` (the
+            resident it led to has records of their own with the office, which only a caseworker
+            may merge).
+        discarded: the documents of an unfinished conversation left behind with the old resident,
+            whose bytes the caller removes once the unit of work is committed.
+    """
+
+    outcome: str
+    discarded: tuple[DocumentMeta, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DueSession:
     resident_id: str
     flow: str
@@ -101,6 +117,18 @@ class ResidentRepository(Protocol):
 
     async def identities(self, resident_id: str) -> list[tuple[str, str]]:
         """The resident's (channel, external id) pairs, newest first."""
+
+    async def find(self, channel: str, external_id: str) -> Resident | None:
+        """The resident behind a channel identity, without creating one."""
+
+    async def last_inbound(self, channel: str, external_id: str) -> int | None:
+        """The newest inbound id the identity accepted, if any."""
+
+    async def move_identity(self, channel: str, external_id: str, *, to_resident: str) -> IdentityMove:
+        """Make the identity lead to ``to_resident``, who keeps everything of theirs. Refused when
+        the identity's resident has records of their own (applications, a volunteer registration,
+        requests for a person, a place in the monitored registry); otherwise that resident's
+        unfinished conversation is discarded with them once no identity leads to them."""
 
 
 class SessionRepository(Protocol):
@@ -250,6 +278,31 @@ class OutboxRepository(Protocol):
     async def release(self, channel: str, address: str) -> None:
         """Send the held items after all (the resident wrote again)."""
 
+    async def recent(self, channel: str, address: str, *, limit: int) -> list[OutboxItem]:
+        """The address's newest ``limit`` items of every kind and status, oldest first."""
+
+    async def forget_before(self, channel: str, address: str, before_id: int, *, keep: int | None = None) -> None:
+        """Delete the address's items older than ``before_id``, except ``keep``."""
+
+
+class LinkCodeRepository(Protocol):
+    """One-time codes that lead to a resident for a few minutes, kept only as keyed hashes."""
+
+    async def add_code(self, code_hash: str, resident_id: str, *, at: datetime) -> bool:
+        """Store a code; False when a live code has the same hash (draw another)."""
+
+    async def take_code(self, code_hash: str) -> tuple[str, datetime] | None:
+        """Remove a code and return its resident and when it was issued; None when there is none
+        (never issued, or already taken: each code is taken once)."""
+
+    async def forget_codes(self, *, resident_id: str | None = None, issued_before: datetime | None = None) -> None:
+        """Remove a resident's codes, or those issued before a time (expired)."""
+
+    async def failures(self, resident_id: str, *, since: datetime) -> int:
+        """How many codes the resident sent that led nowhere since ``since``."""
+
+    async def record_failure(self, resident_id: str, *, at: datetime) -> None: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Escalation:
@@ -327,6 +380,7 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     applications: ApplicationRepository
     documents: DocumentRepository
+    links: LinkCodeRepository
 
     async def commit(self) -> None: ...
 

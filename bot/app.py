@@ -24,6 +24,7 @@ from backend.volunteers.service import Volunteering
 from backend.policy.regions import RegionTree
 from bot.conversations import Conversations
 from bot.desk import EscalationDesk
+from bot.linking import LinkCodes
 from flows.engine import Engine
 from flows.flow import District, FlowContext, Localized, Office, Settings
 from flows.crisis import load_crisis_words
@@ -110,6 +111,7 @@ def build_conversations(
     conversations.ledger = ledger
     conversations.volunteering = Volunteering(pack, ledger, zone=ZoneInfo(regions.timezone))
     conversations.cases = cases
+    conversations.links = LinkCodes(config.secret_key)
     # Caseworkers answer requests for a person on Telegram or at a terminal (yimen desk).
     conversations.desk = EscalationDesk(database, translations=Translations(html=True), clock=clock,
                                         staff_locale=config.locale)

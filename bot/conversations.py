@@ -23,7 +23,7 @@ from backend.intake import Duplicate, Intake
 from backend.points.ledger import Ledger
 from backend.volunteers.service import RATE_BUTTON, TASK_BUTTON, Volunteering
 from backend.ports import DocumentMeta, Resident, UnitOfWork
-from bot import volunteer_commands
+from bot import linking, volunteer_commands
 from flows import events as ev
 from flows.engine import Engine
 from flows.intents import (
@@ -54,12 +54,20 @@ NOTIFICATION_BUTTONS = (OFFER_BUTTON, REPLY_BUTTON, f"{TASK_BUTTON}:", f"{RATE_B
 # Channels that can reach a resident who is not writing, most preferred first: notifications go
 # to these by the dispatcher, and wait for the resident's next message on any other.
 PUSH_CHANNELS: tuple[str, ...] = ("telegram",)
+# Channels that cannot push but keep a transcript the resident reads when they come back (the
+# web chat): the worker's reminders for a resident with no push channel are stored there.
+TRANSCRIPT_CHANNELS: tuple[str, ...] = ("web",)
 
 
 def _push_identity(identities: list[tuple[str, str]]) -> tuple[str, str] | None:
     """Of a resident's identities (newest first), the one to push to, or None."""
     pushable = [i for i in identities if i[0] in PUSH_CHANNELS]
     return min(pushable, key=lambda i: PUSH_CHANNELS.index(i[0])) if pushable else None
+
+
+def _transcript_identity(identities: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """Of a resident's identities (newest first), the newest that keeps a transcript, or None."""
+    return next((i for i in identities if i[0] in TRANSCRIPT_CHANNELS), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +185,8 @@ class Conversations:
         self.volunteering: Volunteering | None = None
         self.ledger: Ledger | None = None
         self.cases: CaseService | None = None
+        # One-time codes that link another channel's identity to a resident (``/link CODE``).
+        self.links: linking.LinkCodes | None = None
 
     async def handle(
         self,
@@ -213,6 +223,11 @@ class Conversations:
                     await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now)
                 await uow.commit()
                 return turn.replies
+            if isinstance(event, ev.Command) and event.name.lower() in linking.COMMANDS and self.links is not None:
+                await self._link(uow, resident, channel, external_id, event, now, locale_hint, outbox, html, turn)
+                await uow.commit()
+                self._remove_bytes(turn.discarded)
+                return turn.replies
             if isinstance(event, ev.Command) and event.name.lower() in volunteer_commands.COMMANDS and self.ledger:
                 said = await volunteer_commands.answer(uow, resident.id, event, self.ledger, now=now)
                 turn.replies = self.render([said], resident.locale or locale_hint or self.default_locale, html=html)
@@ -242,6 +257,58 @@ class Conversations:
             await uow.commit()
         self._remove_bytes(turn.discarded)
         return turn.replies
+
+    async def _link(
+        self, uow: UnitOfWork, resident: Resident, channel: str, external_id: str, command: ev.Command,
+        now: datetime, locale_hint: str | None, outbox: bool, html: bool, turn: "_TurnOutput",
+    ) -> None:
+        """``/link CODE``: this identity joins the resident the code was issued to, who then carries
+        on here where they were (a channel that can push also gets what waited for them)."""
+        assert self.links is not None
+        linked = await self.links.redeem(uow, resident, channel, external_id, command, now=now)
+        turn.discarded += linked.discarded
+        owner = await uow.residents.get(linked.resident_id) if linked.resident_id else None
+        locale = (owner.locale if owner else None) or resident.locale or locale_hint or self.default_locale
+        turn.replies = self.render([linked.reply], locale, html=html)
+        resumed = False
+        if owner is not None:
+            if channel in PUSH_CHANNELS:
+                await uow.notifications.requeue_waiting(owner.id)
+            flow = owner.active_flow if owner.active_flow in self.engines else self.flow
+            stored = await uow.sessions.load(owner.id, flow)
+            session = Session.from_dict(stored) if stored else None
+            if session is not None and not session.final and session.state != "new":
+                more = _TurnOutput()
+                await self._turn(uow, owner, channel, external_id, ev.Command("start"), now, more, locale_hint,
+                                 None, False, html)
+                turn.replies += more.replies
+                turn.discarded += more.discarded
+                resumed = True
+        if outbox:
+            await self._store_replies(uow, (owner or resident).id, channel, external_id, turn.replies, now,
+                                      live=resumed)
+
+    async def catch_up(self, channel: str, external_id: str, *, outbox: bool = False, html: bool = False
+                       ) -> list[Outbound]:
+        """What waited for a returning resident on a channel that cannot push (status updates, a
+        caseworker's messages), without a turn: a page of the web chat loaded, say.
+
+        An identity never seen is not created. With ``outbox`` the notices are stored in the
+        outbox, where a channel that redraws its transcript finds them (and their buttons).
+        """
+        if channel in PUSH_CHANNELS:
+            return []
+        now = self.clock()
+        async with self.database.unit_of_work() as uow:
+            resident = await uow.residents.find(channel, external_id)
+            if resident is None:
+                return []
+            locale = resident.locale or self.default_locale
+            replies = await self._waiting_notices(uow, resident.id, channel, locale, html, now)
+            if replies and outbox:
+                await self._store_replies(uow, resident.id, channel, external_id, replies, now, live=False)
+            await uow.commit()
+        return replies
 
     async def press(
         self,
@@ -499,7 +566,9 @@ class Conversations:
                 payload=reply.to_payload(),
                 at=now,
             )
-            if reply.buttons or reply.request_contact:
+            # A notification's buttons stay valid on their own message and never answer the
+            # question (they are shown with a turn's replies where notices wait for the resident).
+            if (reply.buttons and not _from_a_notification(reply)) or reply.request_contact:
                 prompt = item
         if replies and live:
             await uow.residents.set_active_prompt(channel, address, prompt)
@@ -585,7 +654,8 @@ class Conversations:
         """Reminders and expiry notices that have come due.
 
         Residents reachable on a channel that can push get them through its outbox, in the
-        transaction that records them as sent; the others' are returned, as (resident id,
+        transaction that records them as sent, and so do those on a channel that keeps a
+        transcript (the web chat) for their return; the others' are returned, as (resident id,
         replies), for a channel that shows them (the terminal) to present.
         """
         now = self.clock()
@@ -607,14 +677,16 @@ class Conversations:
                 if item.flow != self.flow and session.final and resident and resident.active_flow == item.flow:
                     await uow.residents.set_active_flow(item.resident_id, None)
                 locale = session.locale or (resident.locale if resident else None) or self.default_locale
-                push = _push_identity(await uow.residents.identities(item.resident_id))
-                html = push is not None and self.html_translations is not None
+                identities = await uow.residents.identities(item.resident_id)
+                # Pushed, or kept in a transcript for the resident's return, or handed back.
+                target = _push_identity(identities) or _transcript_identity(identities)
+                html = target is not None and self.html_translations is not None
                 replies = self.render(intents, locale, html=html)
-                if push is not None and replies:
-                    await self._store_replies(uow, item.resident_id, *push, replies, now)
+                if target is not None and replies:
+                    await self._store_replies(uow, item.resident_id, *target, replies, now)
                 await uow.commit()
             self._remove_bytes(discarded)
-            if push is None and replies:
+            if target is None and replies:
                 kept.append((item.resident_id, replies))
         return kept
 
@@ -752,6 +824,10 @@ class Preset:
 class _TurnOutput:
     replies: list[Outbound] = field(default_factory=list)
     discarded: list[DocumentMeta] = field(default_factory=list)
+
+
+def _from_a_notification(reply: Outbound) -> bool:
+    return any(b.value.startswith(NOTIFICATION_BUTTONS) for b in reply.buttons)
 
 
 def _parse(value: str | None) -> datetime | None:

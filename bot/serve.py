@@ -1,9 +1,11 @@
 """``yimen serve``: the API, the Telegram bot and the worker, in one process or split by ``--role``.
 
-- ``all`` (default): everything in one process over one database connection pool.
+- ``all`` (default): everything in one process over one database connection pool; the
+  residents' web chat (``/chat``) is served on the API's application.
 - ``api``: the HTTP API only.
-- ``bot``: the Telegram bot only; it submits applications to the API (``YIMEN_API_URL``) with
-  an idempotency key, and answers webhooks and ``/healthz`` on its own port.
+- ``bot``: the Telegram bot and the web chat only; they submit applications to the API
+  (``YIMEN_API_URL``) with an idempotency key, and webhooks, ``/chat`` and ``/healthz`` are
+  answered on the bot's own port.
 - ``worker``: status updates into the residents' channels (the notification dispatcher, every
   few seconds), and reminders and expiry of unfinished applications (every ``YIMEN_TICK_SECONDS``).
 
@@ -141,6 +143,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             add_webhook_route(app, bot, config.webhook_secret)
     else:
         print(TELEGRAM_OFF, file=sys.stderr)
+    _add_web_chat(runtime, app)
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, config.http_host, config.http_port).start()
@@ -159,6 +162,14 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             with contextlib.suppress(asyncio.CancelledError):
                 await ticking
         await runner.cleanup()
+
+
+def _add_web_chat(runtime: Runtime, app: web.Application) -> None:
+    """The residents' web chat (/chat) on the application that serves the API (or, run apart, the bot's)."""
+    from bot.web_chat.routes import WebChat
+
+    WebChat(runtime.conversations, secret=runtime.config.secret_key).add_routes(app)
+    _say(f"web chat at http://{runtime.config.http_host}:{runtime.config.http_port}/chat")
 
 
 def _staff_commands(runtime: Runtime) -> Any:

@@ -250,6 +250,9 @@ class NotificationRepository(Protocol):
     async def waiting(self, resident_id: str) -> list[Notification]:
         """Notifications kept for the resident's return (no channel could push them), oldest first."""
 
+    async def requeue_waiting(self, resident_id: str) -> None:
+        """Make the resident's waiting notifications pending again (they gained a channel that can push)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Offer:

@@ -450,6 +450,14 @@ class SqlNotificationRepository:
         )
         return [_notification(n) for n in rows]
 
+    async def requeue_waiting(self, resident_id: str) -> None:
+        """The resident can be pushed to now: what waited for their return goes out like any other."""
+        await self._session.execute(
+            update(NotificationRow)
+            .where(NotificationRow.resident_id == resident_id, NotificationRow.status == "waiting")
+            .values(status="pending", dispatched_at=None)
+        )
+
     async def mark(self, notification_id: int, *, status: str, at: datetime, outbox_id: int | None = None) -> None:
         await self._session.execute(
             update(NotificationRow)

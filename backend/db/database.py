@@ -22,6 +22,7 @@ from backend.db.cases import (
 )
 from backend.db.certificates import SqlCertificateRepository
 from backend.db.funds import SqlFundRepository
+from backend.db.links import SqlLinkCodeRepository
 from backend.db.points import SqlPointsRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
@@ -94,6 +95,7 @@ class SqlUnitOfWork:
         self.tasks = SqlTaskRepository(session)
         self.certificates = SqlCertificateRepository(session)
         self.funds = SqlFundRepository(session)
+        self.links = SqlLinkCodeRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

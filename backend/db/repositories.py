@@ -8,7 +8,7 @@ from functools import lru_cache
 from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import Table, and_, bindparam, delete, func, insert, or_, select, text, update
+from sqlalchemy import Table, and_, bindparam, delete, exists, func, insert, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -25,9 +25,13 @@ from backend.db.models import (
     EscalationRow,
     HouseholdMemberRow,
     OutboxRow,
+    RegistryPersonRow,
     ResidentRow,
     StatusHistoryRow,
+    TaskRow,
+    VolunteerRow,
 )
+from backend.db.links import LINK_CHANNEL
 from backend.ports import (
     NotFound,
     ApplicationSummary,
@@ -35,6 +39,7 @@ from backend.ports import (
     DueSession,
     Escalation,
     EscalationMessage,
+    IdentityMove,
     OutboxItem,
     Resident,
     StatusChange,
@@ -220,13 +225,75 @@ class SqlResidentRepository:
         )
 
     async def identities(self, resident_id: str) -> list[tuple[str, str]]:
-        """The resident's (channel, external id) pairs, newest first."""
+        """The resident's (channel, external id) pairs, newest first (one-time link codes are no channel)."""
         rows = await self._session.execute(
             select(ChannelIdentityRow.channel, ChannelIdentityRow.external_id)
-            .where(ChannelIdentityRow.resident_id == resident_id)
+            .where(ChannelIdentityRow.resident_id == resident_id, ChannelIdentityRow.channel != LINK_CHANNEL)
             .order_by(ChannelIdentityRow.id.desc())
         )
         return [(channel, external_id) for channel, external_id in rows]
+
+    async def find(self, channel: str, external_id: str) -> Resident | None:
+        """The resident behind a channel identity, without creating one (a page view by a visitor
+        who never wrote leaves nothing behind)."""
+        return await self._find(channel, external_id)
+
+    async def last_inbound(self, channel: str, external_id: str) -> int | None:
+        return await self._session.scalar(
+            select(ChannelIdentityRow.last_inbound_id).where(
+                ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id
+            )
+        )
+
+    async def move_identity(self, channel: str, external_id: str, *, to_resident: str) -> IdentityMove:
+        """Make the identity lead to ``to_resident``, in the caller's unit of work.
+
+        ``to_resident`` keeps everything of theirs. The identity's old resident is refused when
+        they have records of their own with the office (merging two case histories is a
+        caseworker's decision); otherwise, once no identity leads to them, they are deleted with
+        their unfinished conversation, and their documents are returned for their bytes to go.
+
+        Raises:
+            NotFound: no such identity.
+        """
+        current = await self._find(channel, external_id)
+        if current is None:
+            raise NotFound(f"no {channel} identity to move")
+        if current.id == to_resident:
+            return IdentityMove("already")
+        if await self._has_records(current.id):
+            return IdentityMove("refused")
+        await self._session.execute(
+            update(ChannelIdentityRow)
+            .where(ChannelIdentityRow.channel == channel, ChannelIdentityRow.external_id == external_id)
+            # The old resident's prompt is no question of the new one.
+            .values(resident_id=to_resident, active_prompt=None)
+        )
+        if current.locale is not None:
+            await self._session.execute(
+                update(ResidentRow).where(ResidentRow.id == to_resident, ResidentRow.locale.is_(None))
+                .values(locale=current.locale)
+            )
+        if await self.identities(current.id):
+            return IdentityMove("moved")
+        documents = [
+            _document(row)
+            for row in await self._session.scalars(select(DocumentRow).where(DocumentRow.resident_id == current.id))
+        ]
+        await self._session.execute(delete(DocumentRow).where(DocumentRow.resident_id == current.id))
+        # Sessions, the turn log, outbox, notifications, offers and link codes go with the row
+        # (ON DELETE CASCADE); an application would stop it (no cascade), so none is ever lost.
+        await self._session.execute(delete(ResidentRow).where(ResidentRow.id == current.id))
+        return IdentityMove("moved", tuple(documents))
+
+    async def _has_records(self, resident_id: str) -> bool:
+        """Whether the resident is known to the office: applications, a volunteer registration,
+        requests for a person, a monitored person, a service task for their household."""
+        owned = [
+            exists().where(row.resident_id == resident_id)
+            for row in (ApplicationRow, VolunteerRow, EscalationRow, RegistryPersonRow, TaskRow)
+        ]
+        return bool(await self._session.scalar(select(or_(*owned))))
 
     async def set_unreachable(self, resident_id: str, unreachable: bool) -> None:
         await _core(
@@ -843,6 +910,24 @@ class SqlOutboxRepository:
 
     async def release(self, channel: str, address: str) -> None:
         await self._move(channel, address, "held", "pending")
+
+    async def recent(self, channel: str, address: str, *, limit: int) -> list[OutboxItem]:
+        newest = (
+            select(*_OUTBOX_COLUMNS)
+            .where(OutboxRow.channel == channel, OutboxRow.address == address)
+            .order_by(OutboxRow.id.desc())
+            .limit(limit)
+        )
+        result = await _core(self._session, newest)
+        return sorted((OutboxItem(*row) for row in result), key=lambda item: item.id)
+
+    async def forget_before(self, channel: str, address: str, before_id: int, *, keep: int | None = None) -> None:
+        statement = delete(OutboxRow).where(
+            OutboxRow.channel == channel, OutboxRow.address == address, OutboxRow.id < before_id
+        )
+        if keep is not None:
+            statement = statement.where(OutboxRow.id != keep)
+        await _core(self._session, statement)
 
     async def _set(self, item_id: int, **values: Any) -> None:
         await _core(self._session, update(OutboxRow).where(OutboxRow.id == item_id).values(**values))

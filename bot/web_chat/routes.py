@@ -1,0 +1,269 @@
+"""The web chat's routes on the project's aiohttp application.
+
+- ``GET /chat``: the page. A new browser gets a random identity in a signed cookie; a returning
+  one first sees what waited for it (``Conversations.catch_up``).
+- ``POST /chat/messages``: typed text, a pressed button or an uploaded file, then a redirect
+  back to the page (303), so that everything works without JavaScript and a reload repeats nothing.
+- ``POST /chat/link``: a one-time code to link Telegram, shown once on the page it answers with.
+- ``POST /chat/forget``: this browser forgets its identity (a shared computer).
+- ``GET /chat/static/{name}``: the page's stylesheet; the page loads nothing from anywhere else.
+
+Every post carries the form token of the browser's identity, or is refused with 403.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.conversations import Conversations, DocumentTooLarge, PUSH_CHANNELS
+from bot.web_chat.forms import Form, FormRefused, read_form
+from bot.web_chat.identity import COOKIE, COOKIE_MAX_AGE, WebIdentities
+from bot.web_chat.page import Page
+from bot.web_chat.transcript import CHANNEL, Transcript, View
+from flows import events as ev
+from locales import pick_locale
+
+BASE = "/chat"
+STATIC = Path(__file__).resolve().parent / "static"
+HEADERS = {
+    # Nothing but this site's own stylesheet and forms; no script at all.
+    "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+                               "frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    # The page holds the resident's answers: never kept by a browser or a proxy.
+    "Cache-Control": "no-store",
+}
+
+
+class _TurnLocks:
+    """One post at a time per browser in this process, as Telegram's chats are handled one
+    update at a time: two quick posts must not run two turns over one session at once."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._held.get(key, (asyncio.Lock(), 0))
+        self._held[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._held[key]
+            if users == 1:
+                del self._held[key]
+            else:
+                self._held[key] = (lock, users - 1)
+
+
+class WebChat:
+    """The web channel over the conversation runner.
+
+    Args:
+        conversations: the runner (its database, clock, catalogs and document limit are used).
+        secret: the installation's secret key, which signs cookies and form tokens.
+        identities: instead of ones made from ``secret`` (tests give predictable ids).
+    """
+
+    def __init__(self, conversations: Conversations, *, secret: bytes, identities: WebIdentities | None = None,
+                 page: Page | None = None) -> None:
+        self.conversations = conversations
+        self.identities = identities or WebIdentities(secret)
+        self.transcript = Transcript(conversations.database, clock=conversations.clock, push_channels=PUSH_CHANNELS)
+        self.page = page or Page(base=BASE)
+        # Replies rendered for HTML carry the resident's own words escaped; else the page escapes.
+        self.html = conversations.html_translations is not None
+        self._turns = _TurnLocks()
+        self._static: dict[str, bytes] = {}
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_get(BASE, self.show)
+        app.router.add_post(f"{BASE}/messages", self.post)
+        app.router.add_post(f"{BASE}/link", self.link)
+        app.router.add_post(f"{BASE}/forget", self.forget)
+        app.router.add_get(f"{BASE}/static/{{name}}", self.static)
+
+    # ------------------------------------------------------------------ routes
+
+    async def show(self, request: web.Request) -> web.Response:
+        web_id = self.identities.read(request.cookies.get(COOKIE))
+        if web_id is None:
+            # A new browser, or a cookie that does not verify: a new identity, never someone else's.
+            return self._page(request, self.identities.new(), View(), new_cookie=True)
+        await self.conversations.catch_up(CHANNEL, web_id, outbox=True, html=self.html)
+        view = await self.transcript.view(web_id)
+        return self._page(request, web_id, view, notice=request.query.get("n"))
+
+    async def post(self, request: web.Request) -> web.Response:
+        web_id = self.identities.read(request.cookies.get(COOKIE))
+        if web_id is None:
+            return self._refused(request)
+        try:
+            form = await read_form(request, max_file=self.conversations.max_document_bytes,
+                                   token_ok=lambda token: self.identities.form_token_ok(web_id, token))
+        except FormRefused:
+            return self._refused(request)
+        if not self.identities.form_token_ok(web_id, form.fields.get("csrf")):
+            return self._refused(request)
+        if form.empty_upload and form.upload is None:
+            return _back("no_file")
+        counter = _number(form.fields.get("seq"))
+        async with self._turns.hold(web_id):
+            return await self._act(request, web_id, form, counter)
+
+    async def link(self, request: web.Request) -> web.Response:
+        web_id = self.identities.read(request.cookies.get(COOKIE))
+        links = self.conversations.links
+        if web_id is None or links is None:
+            return self._refused(request)
+        try:
+            form = await read_form(request, max_file=0, token_ok=lambda _: False)
+        except FormRefused:
+            return self._refused(request)
+        if not self.identities.form_token_ok(web_id, form.fields.get("csrf")):
+            return self._refused(request)
+        now = self.conversations.clock()
+        async with self.conversations.database.unit_of_work() as uow:
+            resident = await uow.residents.identify(CHANNEL, web_id, now=now)
+            code = await links.issue(uow, resident.id, now=now)
+            await uow.commit()
+        view = await self.transcript.view(web_id)
+        # Answered with the page rather than a redirect: the code is stored only as a hash and
+        # can be shown this once.
+        return self._page(request, web_id, view, code=code)
+
+    async def forget(self, request: web.Request) -> web.Response:
+        web_id = self.identities.read(request.cookies.get(COOKIE))
+        if web_id is None:
+            return _back()
+        try:
+            form = await read_form(request, max_file=0, token_ok=lambda _: False)
+        except FormRefused:
+            return self._refused(request)
+        if not self.identities.form_token_ok(web_id, form.fields.get("csrf")):
+            return self._refused(request)
+        response = _back()
+        response.del_cookie(COOKIE, path=BASE)
+        return response
+
+    async def static(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if not self._static:
+            self._static = {p.name: p.read_bytes() for p in STATIC.iterdir() if p.suffix == ".css"}
+        body = self._static.get(name)
+        if body is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=body, content_type="text/css", charset="utf-8",
+                            headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
+
+    # ------------------------------------------------------------------ internals
+
+    async def _act(self, request: web.Request, web_id: str, form: Form, counter: int) -> web.Response:
+        """One post: recorded, then handed to the runner as the event it is."""
+        conversations = self.conversations
+        hint = _hint(request)
+        turn = {"locale_hint": hint, "html": self.html}
+        upload, fields = form.upload, form.fields
+        if upload is not None:
+            if not await self.transcript.accept(web_id, counter, {"text": upload.filename, "file": True}):
+                return _back("stale")
+            too_large = upload.too_large
+            if not too_large:
+                try:
+                    await conversations.upload(CHANNEL, web_id, upload.filename, upload.mime, upload.data,
+                                               outbox=True, **turn)
+                except DocumentTooLarge:
+                    too_large = True
+            if too_large:
+                # Said in the chat, where the resident is looking, as Telegram does.
+                mb = round(conversations.max_document_bytes / (1024 * 1024), 1)
+                await conversations.notice(CHANNEL, web_id, "documents.too_large", {"max_mb": mb}, **turn)
+            return _back()
+        pressed = _pressed(fields.get("button"))
+        if pressed is not None:
+            if not await self.transcript.accept(web_id, counter, pressed=pressed):
+                return _back("stale")
+            result = await conversations.press(CHANNEL, web_id, *pressed, **turn)
+            if result.expired:
+                await conversations.notice(CHANNEL, web_id, "channel.button_expired", {}, **turn)
+            return _back()
+        if fields.get("start"):
+            label = conversations.translations(hint or conversations.default_locale).render("webchat.start")
+            event: ev.Event = ev.Command("start")
+        else:
+            label = (fields.get("text") or "").strip()
+            if not label:
+                return _back("empty")
+            event = _event(label)
+        if not await self.transcript.accept(web_id, counter, {"text": label}):
+            return _back("stale")
+        await conversations.handle(CHANNEL, web_id, event, outbox=True, **turn)
+        return _back()
+
+    def _page(self, request: web.Request, web_id: str, view: View, *, notice: str | None = None,
+              code: str | None = None, new_cookie: bool = False) -> web.Response:
+        conversations = self.conversations
+        messages = conversations.translations(view.locale or _hint(request) or conversations.default_locale)
+        links = conversations.links
+        body = self.page.render(
+            view, messages, csrf=self.identities.form_token(web_id),
+            max_mb=round(conversations.max_document_bytes / (1024 * 1024), 1), notice=notice, code=code,
+            minutes=links.minutes if links else 10, links=links is not None,
+        )
+        response = web.Response(text=body, content_type="text/html", charset="utf-8", headers=HEADERS)
+        if new_cookie:
+            response.set_cookie(COOKIE, self.identities.cookie(web_id), max_age=COOKIE_MAX_AGE, path=BASE,
+                                httponly=True, samesite="Lax", secure=_https(request))
+        return response
+
+    def _refused(self, request: web.Request) -> web.Response:
+        messages = self.conversations.translations(_hint(request) or self.conversations.default_locale)
+        return web.Response(status=403, text=self.page.refused(messages), content_type="text/html",
+                            charset="utf-8", headers=HEADERS)
+
+
+def _back(notice: str | None = None) -> web.Response:
+    """See the page again (303: the browser follows with a GET, and a reload does not post twice)."""
+    query = f"?n={notice}" if notice else ""
+    return web.Response(status=303, headers={"Location": f"{BASE}{query}#latest", "Cache-Control": "no-store"})
+
+
+def _event(text: str) -> ev.Event:
+    """Typed text as the engine takes it: ``/name arg`` is a command, as on Telegram."""
+    if text.startswith("/"):
+        name, _, arg = text[1:].partition(" ")
+        if name:
+            return ev.Command(name.lower(), arg.strip())
+    return ev.Text(text)
+
+
+def _pressed(value: str | None) -> tuple[int, int] | None:
+    """``"<outbox id>:<index>"`` as two numbers, or None."""
+    prompt, _, index = (value or "").partition(":")
+    if not (prompt.isdigit() and index.isdigit()) or len(prompt) > 18 or len(index) > 3:
+        return None
+    return int(prompt), int(index)
+
+
+def _number(value: str | None) -> int:
+    return int(value) if value and value.isdigit() and len(value) < 18 else 0
+
+
+def _hint(request: web.Request) -> str | None:
+    """The browser's preferred language as a supported locale, or None when it states none."""
+    first = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
+    return pick_locale(first) if first and first != "*" else None
+
+
+def _https(request: web.Request) -> bool:
+    """Served over https, directly or behind a proxy that says so (trusting the header can only make
+    the cookie stricter)."""
+    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return request.secure or forwarded == "https"

@@ -1,0 +1,160 @@
+"""Linking Telegram to a web resident with a one-time code: the web resident keeps everything, and
+Telegram then sees the same applications and session and gets the status updates."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from backend.cases.lifecycle import CaseAction
+from backend.cases.service import ActionRequest
+from backend.db.links import LINK_CHANNEL
+from backend.db.models import ChannelIdentityRow
+from bot.linking import LinkCodes
+from flows import events as ev
+from tests.bot.telegram_driver import act
+from tests.bot.test_volunteer_chat import dispatched
+from tests.bot.web_chat.test_web_chat import applied
+from tests.cases.helpers import NOW, add_staff, payload
+
+
+async def link(conversations, telegram_id: str, code: str):
+    return await conversations.handle("telegram", telegram_id, ev.Command("link", code), outbox=True, html=True)
+
+
+async def resident_of(database, channel: str, external_id: str) -> str | None:
+    async with database.unit_of_work() as uow:
+        found = await uow.residents.find(channel, external_id)
+    return found.id if found else None
+
+
+def numbered_codes(conversations, config) -> None:
+    """Codes 100001, 100002 ... instead of random ones, so that two are never the same by chance."""
+    counter = itertools.count(100001)
+    conversations.links = LinkCodes(config.secret_key, draw=lambda: str(next(counter)))
+
+
+async def test_telegram_linked_with_a_code_shares_the_web_residents_applications_and_updates(
+    emulator, database, clock, polling_bot, telegram_conversations, telegram_web
+):
+    account = await add_staff(database, "wang")
+    web = telegram_web(language="en")
+    await web.open()
+    resident, number = await applied(telegram_conversations, database, web.web_id)
+    # An update while the resident is on the web only: it waits for them.
+    async with database.unit_of_work() as uow:
+        await telegram_conversations.cases.act(uow, account.user, number, ActionRequest(CaseAction.START_REVIEW),
+                                               now=NOW)
+        await uow.commit()
+    await dispatched(database, clock)
+    code = await web.link_code()
+    assert len(code) == 6 and code.isdigit()
+    # Only a keyed hash of the code is stored.
+    async with database.engine.connect() as connection:
+        (stored,) = (await connection.execute(
+            select(ChannelIdentityRow.external_id).where(ChannelIdentityRow.channel == LINK_CHANNEL)
+        )).scalars().all()
+    assert code not in stored and len(stored) == 64
+    user = emulator.user(4004, language_code="en")
+    (answer,) = await act(emulator, database, user, f"/link {code}")
+    assert answer.plain_text.startswith("Linked!")
+    assert await resident_of(database, "telegram", "4004") == resident
+    # Telegram sees the web resident's application.
+    status = await act(emulator, database, user, "/status")
+    assert any(number in (m.plain_text or "") for m in status)
+    # What waited for the web resident is pushed to Telegram now, and so is what comes next.
+    await dispatched(database, clock)
+    async with database.unit_of_work() as uow:
+        await telegram_conversations.cases.act(
+            uow, account.user, number, ActionRequest(CaseAction.REQUEST_INFO, question="Please send the bill"),
+            now=NOW)
+        await uow.commit()
+    await dispatched(database, clock)
+    for _ in range(200):
+        texts = [m.plain_text or "" for m in user.sent()]
+        if any("Please send the bill" in t for t in texts) and any("is being reviewed" in t for t in texts):
+            break
+        await asyncio.sleep(0.05)
+    assert any(f"Your application {number} is being reviewed." in t for t in texts), texts
+    assert any("Please send the bill" in t for t in texts), texts
+    # The page says so; and the code cannot be used again.
+    page = await web.open()
+    assert "Linked with Telegram" in page.html
+    other = emulator.user(4005, language_code="en")
+    (again,) = await act(emulator, database, other, f"/link {code}")
+    assert again.plain_text.startswith("That code is wrong, has expired or has been used already")
+
+
+async def test_the_linked_identity_carries_on_where_the_web_resident_was(browser, database, chat_conversations, config):
+    numbered_codes(chat_conversations, config)
+    web = browser(language="en")
+    await web.open()
+    page = await web.start()
+    page = await web.press_value(page.live_buttons()[0][0])  # agree
+    page = await web.press_value(page.live_buttons()[0][0])  # for myself
+    # Someone who wrote to the bot before, with nothing of record: their unfinished start is dropped.
+    await chat_conversations.handle("telegram", "77", ev.Command("start"), outbox=True, html=True)
+    await chat_conversations.upload("telegram", "77", "a.png", "image/png", b"\x89PNG", outbox=True, html=True)
+    before = await resident_of(database, "telegram", "77")
+    code = await web.link_code()
+    replies = await link(chat_conversations, "77", code)
+    assert [r.key for r in replies] == ["link.done", "command.welcome_back", "intake.name.prompt"]
+    web_resident = await resident_of(database, "web", web.web_id)
+    assert await resident_of(database, "telegram", "77") == web_resident != before
+    async with database.unit_of_work() as uow:
+        assert await uow.residents.get(before) is None
+        assert await uow.documents.unattached(web_resident) == []
+    # One session, two ways in: answered on Telegram, seen on the web.
+    replies = await chat_conversations.handle("telegram", "77", ev.Text("张三"), outbox=True, html=True)
+    assert replies[-1].key == "intake.id_number.prompt"
+    page = await web.open()
+    assert [m.key for m in page.messages if not m.mine][-1] == "intake.name.prompt"  # the web's own transcript
+    page = await web.send("110105198001010016")
+    assert page.keys == ["intake.mobile.prompt"]
+    # Sending a code of the same resident again changes nothing.
+    assert [r.key for r in await link(chat_conversations, "77", await web.link_code())] == ["link.already"]
+
+
+async def test_a_code_is_taken_once_within_ten_minutes_and_guessing_is_slowed(
+    browser, database, chat_conversations, config, clock
+):
+    numbered_codes(chat_conversations, config)
+    web = browser(language="en")
+    await web.open()
+    await web.start()
+    code = await web.link_code()
+    clock.advance(timedelta(minutes=10))
+    assert [r.key for r in await link(chat_conversations, "1", code)] == ["link.invalid"]  # expired
+    first, second = await web.link_code(), await web.link_code()
+    assert [r.key for r in await link(chat_conversations, "2", first)] == ["link.invalid"]  # replaced by the second
+    assert (await link(chat_conversations, "2", second))[0].key == "link.done"
+    assert [r.key for r in await link(chat_conversations, "3", second)] == ["link.invalid"]  # used
+    assert [r.key for r in await link(chat_conversations, "4", "12ab")] == ["link.usage"]
+    assert [r.key for r in await link(chat_conversations, "4", "")] == ["link.usage"]
+    # Five codes that led nowhere in an hour, then even a right one waits.
+    for guess in ("000001", "000002", "000003", "000004"):
+        assert [r.key for r in await link(chat_conversations, "5", guess)] == ["link.invalid"]
+    fresh = await web.link_code()
+    assert [r.key for r in await link(chat_conversations, "5", "000005")] == ["link.invalid"]
+    assert [r.key for r in await link(chat_conversations, "5", fresh)] == ["link.too_many"]
+    clock.advance(timedelta(hours=1))
+    fresh = await web.link_code()
+    assert (await link(chat_conversations, "5", fresh))[0].key == "link.done"
+
+
+async def test_a_telegram_identity_with_its_own_application_is_not_linked(browser, database, chat_conversations):
+    web = browser(language="en")
+    await web.open()
+    await web.start()
+    async with database.unit_of_work() as uow:
+        own = await uow.residents.identify("telegram", "9", now=NOW)
+        await chat_conversations.intake.submit(uow, payload(2), resident_id=own.id, document_ids=[], now=NOW)
+        await uow.commit()
+    code = await web.link_code()
+    replies = await link(chat_conversations, "9", code)
+    assert [r.key for r in replies] == ["link.refused"]
+    assert await resident_of(database, "telegram", "9") == own.id
+    assert await resident_of(database, "web", web.web_id) != own.id

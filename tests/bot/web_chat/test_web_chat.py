@@ -1,0 +1,290 @@
+"""The web chat's page and posts: identity, form tokens, status updates on return, notification
+buttons, uploads, and nothing loaded from elsewhere."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from http.cookies import SimpleCookie
+
+import aiohttp
+from sqlalchemy import func, select
+
+from backend.cases.lifecycle import CaseAction, CaseStatus
+from backend.cases.service import ActionRequest
+from backend.db.models import DocumentRow, OutboxRow, ResidentRow
+from bot.web_chat.identity import COOKIE
+from tests.bot.test_volunteer_chat import dispatched
+from tests.bot.transcript import FIXTURES
+from tests.bot.web_chat.browser import Browser
+from tests.cases.helpers import NOW, add_staff, payload
+
+
+async def applied(conversations, database, web_id: str, *, serial: int = 1, locale: str = "en") -> tuple[str, str]:
+    """The browser's resident with a submitted application: (resident id, application number)."""
+    async with database.unit_of_work() as uow:
+        resident = await uow.residents.identify("web", web_id, now=NOW)
+        await uow.residents.set_locale(resident.id, locale)
+        outcome = await conversations.intake.submit(uow, payload(serial), resident_id=resident.id, document_ids=[],
+                                                    now=NOW)
+        await uow.commit()
+    return resident.id, outcome.application.number
+
+
+async def count(database, row, *where) -> int:
+    async with database.engine.connect() as connection:
+        return await connection.scalar(select(func.count()).select_from(row).where(*where))
+
+
+def cookie_of(set_cookie: str):
+    jar = SimpleCookie()
+    jar.load(set_cookie)
+    return jar[COOKIE]
+
+
+async def test_a_new_browser_gets_a_signed_http_only_cookie_and_leaves_nothing_behind(browser, database):
+    page = await browser().open()
+    assert page.status == 200 and page.set_cookie
+    morsel = cookie_of(page.set_cookie)
+    assert morsel["httponly"] and morsel["samesite"] == "Lax" and morsel["path"] == "/chat"
+    assert not morsel["secure"]  # plain http here: a Secure cookie would never come back
+    assert int(morsel["max-age"]) > 300 * 24 * 3600
+    # Only a page was seen: no resident is made for every passing browser.
+    assert await count(database, ResidentRow) == 0
+    # Behind a proxy that ends TLS, the cookie is Secure.
+    behind = await browser(forwarded_proto="https").open()
+    assert cookie_of(behind.set_cookie)["secure"]
+    # A returning browser keeps its cookie.
+    returning = browser()
+    await returning.open()
+    again = await returning.open()
+    assert again.set_cookie is None
+    assert await count(database, ResidentRow) == 0  # still only pages seen
+
+
+async def test_a_tampered_cookie_gets_a_new_identity_never_someone_elses(browser, client, database):
+    alice = browser(language="en")
+    await alice.open()
+    await alice.start()
+    mine = await alice.send("Alice")  # at the consent question: not understood, asked again
+    assert any(m.text == "Alice" for m in mine.messages if m.mine)
+    web_id, _, signature = alice.cookie.partition(".")
+    other_id = "B" * 24
+    for forged in (f"{web_id}.{signature[:-2]}xx", f"{web_id}.", web_id, f"{other_id}.{signature}",
+                   f"{web_id[:-1]}{'A' if web_id[-1] != 'A' else 'B'}.{signature}", "garbage", ""):
+        mallory = browser(language="en", cookie=forged)
+        page = await mallory.open()
+        assert page.status == 200 and page.set_cookie, forged
+        assert mallory.web_id != web_id
+        assert not page.messages and "Alice" not in page.html
+        # Nor can the forged cookie post in Alice's name, even with her page's token.
+        impostor = Browser(client, language="en", cookie=forged)
+        impostor.page = alice.page
+        refused = await impostor.submit(text="I am Alice")
+        assert refused.status == 403
+    assert await count(database, OutboxRow, OutboxRow.payload["text"].as_string() == "I am Alice") == 0
+    # Alice herself still finds her conversation.
+    assert any(m.text == "Alice" for m in (await alice.open()).messages)
+
+
+async def test_posts_without_the_form_token_of_the_browser_are_refused(browser, client, database):
+    web = browser(language="en")
+    await web.open()
+    await web.start()
+    other = browser()
+    await other.open()
+    before = await count(database, OutboxRow)
+    for token in ("", "not-a-token", other.page.csrf):
+        page = await web.submit(token=token, text="hello")
+        assert page.status == 403 and "expired" in page.html
+    # A link code or a sign-out needs the token too.
+    assert (await web.submit("/chat/link", token="x")).status == 403
+    assert (await web.submit("/chat/forget", token="x")).status == 403
+    # A file sent before the token is not read.
+    data = aiohttp.FormData()
+    data.add_field("file", b"%PDF-1.4", filename="x.pdf", content_type="application/pdf")
+    data.add_field("csrf", web.page.csrf if web.page.csrf else "")
+    response = await client.post("/chat/messages", data=data, allow_redirects=False,
+                                 headers={"Cookie": f"{COOKIE}={web.cookie}"})
+    assert response.status == 403
+    # No cookie at all.
+    response = await client.post("/chat/messages", data={"csrf": "x", "text": "hi"}, allow_redirects=False)
+    assert response.status == 403
+    assert await count(database, OutboxRow) == before
+    assert await count(database, DocumentRow) == 0
+
+
+async def test_a_form_is_taken_once(browser, database):
+    web = browser(language="en")
+    await web.open()
+    old = await web.start()
+    agree = old.live_buttons()[0][0]
+    page = await web.press_value(agree)
+    assert page.keys == ["intake.for_whom.prompt"]
+    # The same form again (a double click, the back button): nothing happens twice.
+    web.page = old
+    page = await web.press_value(agree)
+    assert page.notice.startswith("This page was out of date")
+    assert page.keys == []
+    assert [m.key for m in page.messages if not m.mine][-1] == "intake.for_whom.prompt"
+    # A button of a question already answered, sent from a page drawn now, has expired.
+    page = await web.press_value(agree)
+    assert page.keys == ["channel.button_expired"]
+    # The question being asked keeps its buttons.
+    assert [label for _, label in page.live_buttons()] == ["For myself", "For someone else"]
+    # Empty posts change nothing.
+    assert (await web.send("   ")).notice.startswith("Please type something")
+
+
+async def test_a_status_update_waits_for_the_next_page_load(browser, database, chat_conversations, clock):
+    account = await add_staff(database, "wang")
+    web = browser(language="en")
+    await web.open()
+    _, number = await applied(chat_conversations, database, web.web_id)
+    async with database.unit_of_work() as uow:
+        await chat_conversations.cases.act(uow, account.user, number, ActionRequest(CaseAction.START_REVIEW), now=NOW)
+        await uow.commit()
+    await dispatched(database, clock)
+    page = await web.open()
+    (update,) = [m for m in page.new if m.key == "notice.under_review"]
+    assert update.text == f"Your application {number} is being reviewed."
+    # Shown once: on the next load it is part of the conversation, no longer new.
+    again = await web.open()
+    assert [m.key for m in again.messages].count("notice.under_review") == 1
+    assert not again.new
+
+
+async def test_reply_now_works_from_the_page(browser, database, chat_conversations, clock):
+    account = await add_staff(database, "wang")
+    web = browser(language="en")
+    await web.open()
+    _, number = await applied(chat_conversations, database, web.web_id)
+    async with database.unit_of_work() as uow:
+        for action in (ActionRequest(CaseAction.START_REVIEW),
+                       ActionRequest(CaseAction.REQUEST_INFO, question="Please send the hospital bill")):
+            await chat_conversations.cases.act(uow, account.user, number, action, now=NOW)
+        await uow.commit()
+    await dispatched(database, clock)
+    page = await web.open()
+    (asked,) = [m for m in page.new if m.key == "notice.info_requested"]
+    assert "Please send the hospital bill" in asked.text
+    page = await web.press("Reply now")
+    assert page.keys[0] == "reply.welcome" and page.keys[-1] == "reply.answer.prompt"
+    assert number in page.new[0].text
+    page = await web.send("The bill is attached; we paid 3,200 yuan.")
+    bill = FIXTURES / "hospital_bill.png"
+    page = await web.upload(bill.name, bill.read_bytes(), "image/png")
+    assert "documents.received" in page.keys
+    page = await web.press("Done")
+    assert page.keys[-1] == "reply.summary"
+    page = await web.press_value(page.live_buttons()[0][0])  # send it
+    assert page.keys[0] == "reply.receipt"
+    async with database.unit_of_work() as uow:
+        case = await uow.cases.get(number)
+        notes = await uow.cases.notes(number)
+    assert case.status is CaseStatus.UNDER_REVIEW
+    assert notes[-1].body == "The bill is attached; we paid 3,200 yuan."
+    # The notification's button was used: it is gone from the page.
+    assert not [b for m in page.messages if m.key == "notice.info_requested" for b in m.buttons]
+
+
+async def test_an_oversized_upload_is_refused_with_a_message(browser, database, config):
+    web = browser(language="en")
+    await web.open()
+    page = await web.start()
+    await web.press_value(page.live_buttons()[0][0])  # agree: documents are taken from now on
+    big = FIXTURES / "too_large.pdf"
+    assert big.stat().st_size > config.max_document_bytes
+    page = await web.upload(big.name, big.read_bytes(), "application/pdf")
+    assert page.keys == ["documents.too_large"]
+    assert "the limit is 0.1 MB" in page.new[0].text
+    assert any(m.text == f"📎 {big.name}" for m in page.messages if m.mine)
+    assert await count(database, DocumentRow) == 0
+    stored = config.data_dir / "documents"
+    assert not stored.exists() or not any(p.is_file() for p in stored.rglob("*"))
+    # One within the limit is kept.
+    bill = FIXTURES / "hospital_bill.png"
+    page = await web.upload(bill.name, bill.read_bytes(), "image/png")
+    assert page.keys == ["documents.kept_early", "intake.for_whom.prompt"]
+    assert await count(database, DocumentRow) == 1
+    # The upload button with no file chosen.
+    page = await web.upload("", b"")
+    assert page.notice.startswith("Please choose a file")
+
+
+async def test_a_reminder_waits_in_the_transcript(browser, chat_conversations, clock):
+    web = browser(language="en")
+    await web.open()
+    page = await web.start()
+    page = await web.press_value(page.live_buttons()[0][0])  # agree
+    page = await web.press_value(page.live_buttons()[0][0])  # for myself
+    assert page.keys == ["intake.name.prompt"]
+    clock.advance(timedelta(hours=25))
+    assert await chat_conversations.tick() == []  # nothing handed back: kept for the browser
+    page = await web.open()
+    assert page.keys == ["intake.reminder", "intake.name.prompt"]
+
+
+async def test_the_page_loads_nothing_from_elsewhere_and_is_accessible(browser, client):
+    web = browser(language="en")
+    pages = [await web.open(), await web.start()]
+    await web.send("/help")
+    pages.append(web.page)
+    pages.append(await web.submit("/chat/link"))
+    for page in pages:
+        html = page.html
+        assert page.status == 200
+        assert not re.search(r"https?:|//|<script|<iframe|<img|@import|url\(", html, re.IGNORECASE), html
+        for attribute in re.findall(r'(?:href|src|action)="([^"]*)"', html):
+            assert attribute.startswith(("/chat", "#")), attribute
+        # Language, viewport, labelled controls, real buttons, a way past the conversation.
+        assert page.lang == "en" and 'name="viewport"' in html
+        assert html.count("<button") == html.count('<button type="submit"')
+        if "<textarea" in html:
+            assert '<label for="answer">' in html and 'id="answer"' in html
+        if 'type="file"' in html:
+            assert '<label for="file">' in html and 'id="file"' in html
+        assert 'href="#answer"' in html
+    response = await client.get("/chat", headers={"Accept-Language": "en"})
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "style-src 'self'" in policy and "script" not in policy
+    assert response.headers["Cache-Control"] == "no-store"
+    css = await client.get("/chat/static/chat.css")
+    assert css.status == 200 and css.content_type == "text/css"
+    text = await css.text()
+    assert not re.search(r"https?:|//[a-z]|@import|url\(|@font-face", text, re.IGNORECASE)
+    assert (await client.get("/chat/static/../routes.py")).status == 404
+    assert (await client.get("/chat/static/nothing.css")).status == 404
+
+
+async def test_the_page_speaks_the_residents_language(browser):
+    web = browser(language="zh-CN,zh;q=0.9")
+    page = await web.open()
+    assert page.lang == "zh-CN" and "开始" in page.html
+    page = await web.start()
+    assert page.keys == ["intake.welcome", "intake.consent.prompt"]
+    page = await web.send("/language")
+    page = await web.press("English")
+    assert page.lang == "en" and "Your answer" in page.html
+
+
+async def test_signing_out_forgets_the_browser(browser, database):
+    web = browser(language="en")
+    await web.open()
+    await web.start()
+    old = web.web_id
+    page = await web.submit("/chat/forget")
+    assert page.set_cookie and web.web_id != old  # the next page made a new identity
+    assert not page.messages
+
+
+async def test_what_a_resident_types_is_shown_as_text_never_as_markup(browser):
+    web = browser(language="en")
+    await web.open()
+    page = await web.start()
+    page = await web.press_value(page.live_buttons()[0][0])  # agree
+    page = await web.press_value(page.live_buttons()[0][0])  # for myself
+    page = await web.send("<b>Zhang</b> <script>alert(1)</script>")
+    assert "<script>alert" not in page.html and "<b>Zhang" not in page.html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.html
+    assert any(m.text == "<b>Zhang</b> <script>alert(1)</script>" for m in page.messages if m.mine)
