@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from backend.application import ApplicationV1
 from backend.points.fund_ports import FundRepository
 from backend.points.ports import CertificateRepository, PointsRepository
+from backend.monitoring.outreach_ports import OutreachRepository
 from backend.volunteers.ports import TaskRepository, VolunteerRepository
 from backend.cases.ports import (
     AuditLog,
@@ -375,6 +376,7 @@ class UnitOfWork(Protocol):
     offers: OfferRepository
     volunteers: VolunteerRepository
     tasks: TaskRepository
+    outreach: OutreachRepository
     escalations: EscalationRepository
     outbox: OutboxRepository
     sessions: SessionRepository

@@ -20,12 +20,14 @@ from backend.cases.lifecycle import CaseStatus
 from backend.policy.projects import Project
 from backend.policy.services import ServiceCatalogue
 from backend.intake import Duplicate, Intake
+from backend.monitoring.outreach import APPLY_BUTTON, Outreach
 from backend.points.ledger import Ledger
 from backend.volunteers.service import RATE_BUTTON, TASK_BUTTON, Volunteering
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from bot import linking, volunteer_commands
 from flows import events as ev
 from flows.engine import Engine
+from flows.intake import prefill
 from flows.intents import (
     AttachDocuments,
     DiscardData,
@@ -49,7 +51,7 @@ log = logging.getLogger(__name__)
 DEEP_LINKS = {"volunteer": "volunteer"}
 REPLY_FLOW = "reply"
 # Values of buttons that come with notifications rather than with a question.
-NOTIFICATION_BUTTONS = (OFFER_BUTTON, REPLY_BUTTON, f"{TASK_BUTTON}:", f"{RATE_BUTTON}:")
+NOTIFICATION_BUTTONS = (OFFER_BUTTON, REPLY_BUTTON, f"{TASK_BUTTON}:", f"{RATE_BUTTON}:", APPLY_BUTTON)
 
 # Channels that can reach a resident who is not writing, most preferred first: notifications go
 # to these by the dispatcher, and wait for the resident's next message on any other.
@@ -185,6 +187,8 @@ class Conversations:
         self.volunteering: Volunteering | None = None
         self.ledger: Ledger | None = None
         self.cases: CaseService | None = None
+        # Applications pre-filled for households that monitoring found (backend/monitoring/outreach.py).
+        self.outreach: Outreach | None = None
         # One-time codes that link another channel's identity to a resident (``/link CODE``).
         self.links: linking.LinkCodes | None = None
 
@@ -509,6 +513,14 @@ class Conversations:
                 start = (REPLY_FLOW, Preset({"number": number}))
             else:
                 answer = Reply("reply.not_needed", {"number": number})
+        elif value.startswith(APPLY_BUTTON) and value[len(APPLY_BUTTON):].isdigit() and self.outreach is not None:
+            known = await self.outreach.prefill(uow, resident.id, int(value[len(APPLY_BUTTON):]))
+            if known is None:
+                return None
+            answers, members = prefill(known.household, name=known.name, id_number=known.id_number,
+                                       office=known.office, district=known.district, member_ids=known.member_ids)
+            answer = Reply("outreach.prefilled")
+            start = (self.flow, Preset(answers, tuple(members), confirm=True))
         elif self.volunteering is not None:
             answer = await self.volunteering.press(uow, resident.id, value, now=now)
         if answer is None and start is None:

@@ -24,6 +24,7 @@ from backend.db.certificates import SqlCertificateRepository
 from backend.db.funds import SqlFundRepository
 from backend.db.links import SqlLinkCodeRepository
 from backend.db.points import SqlPointsRepository
+from backend.db.outreach import SqlOutreachRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
@@ -93,6 +94,7 @@ class SqlUnitOfWork:
         self.offers = SqlOfferRepository(session)
         self.volunteers = SqlVolunteerRepository(session)
         self.tasks = SqlTaskRepository(session)
+        self.outreach = SqlOutreachRepository(session)
         self.certificates = SqlCertificateRepository(session)
         self.funds = SqlFundRepository(session)
         self.links = SqlLinkCodeRepository(session)

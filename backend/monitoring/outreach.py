@@ -1,0 +1,81 @@
+"""Outreach (主动发现): a household whose situation worsened is told it may be eligible.
+
+For every alert not followed up yet, the household's person bound to the chat (the head first)
+gets a message in their language, outside quiet hours (the dispatcher's rules), with a button
+that opens an application already filled in from the registry: each answer is shown for them to
+confirm or correct. A household with nobody in the chat is listed for a home visit instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from backend.policy.pack import Pack
+from backend.ports import UnitOfWork
+
+APPLY_BUTTON = "apply:"
+SENT, VISIT = "sent", "visit"
+
+
+@dataclass(frozen=True, slots=True)
+class Prefill:
+    """What the office knows of a household, for the chat to turn into intake answers."""
+
+    household: dict[str, Any]
+    name: str
+    id_number: str
+    office: str
+    district: str | None
+    member_ids: tuple[str | None, ...]
+
+
+class Outreach:
+    """Args:
+        pack: the policy pack (the region tree).
+        decrypt: turns a stored ID number cipher back into the number (the registry's vault).
+    """
+
+    def __init__(self, pack: Pack, decrypt: Callable[[str], str]) -> None:
+        self._pack = pack
+        self._decrypt = decrypt
+
+    async def reach_out(self, uow: UnitOfWork, *, now: datetime) -> tuple[int, int]:
+        """Follow up the alerts not followed up yet: (messages queued, households listed for a visit)."""
+        sent = visits = 0
+        for alert in await uow.outreach.pending():
+            bound = [c for c in await uow.outreach.contacts(alert.household_id) if c.resident_id]
+            if bound:
+                await uow.notifications.add(
+                    resident_id=str(bound[0].resident_id), application_number=None, kind="outreach",
+                    params={"alert_id": alert.alert_id,
+                            "buttons": [[f"{APPLY_BUTTON}{alert.alert_id}", "outreach.apply"]]},
+                    at=now,
+                )
+                await uow.outreach.mark(alert.alert_id, SENT)
+                sent += 1
+            else:
+                await uow.outreach.mark(alert.alert_id, VISIT)
+                visits += 1
+        return sent, visits
+
+    async def prefill(self, uow: UnitOfWork, resident_id: str, alert_id: int) -> Prefill | None:
+        """The application to pre-fill for a resident who pressed the button of an alert of their
+        household; None when it is no household of theirs (a forged or foreign button)."""
+        alert = await uow.outreach.alert(alert_id)
+        if alert is None:
+            return None
+        people = await uow.outreach.contacts(alert.household_id)
+        if not any(p.resident_id == resident_id for p in people) or not people or people[0].member != 0:
+            return None
+        head = people[0]
+        district = self._pack.regions.district_of(alert.office)
+        ids = {p.member: self._decrypt(p.id_cipher) for p in people}
+        members = alert.household.get("members") or ()
+        return Prefill(
+            household=alert.household, name=head.name, id_number=ids[0], office=alert.office,
+            district=district.code if district else None,
+            member_ids=tuple(ids.get(i) for i in range(len(members))),
+        )
