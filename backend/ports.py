@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
+from backend.console.ports import ConsoleRepository, Reports
 from backend.points.fund_ports import FundRepository
 from backend.points.ports import CertificateRepository, PointsRepository
 from backend.volunteers.ports import TaskRepository, VolunteerRepository
@@ -327,6 +328,8 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     applications: ApplicationRepository
     documents: DocumentRepository
+    console: ConsoleRepository
+    reports: Reports
 
     async def commit(self) -> None: ...
 

@@ -226,8 +226,11 @@ class SqlCaseRepository:
             .outerjoin(_ASSIGNEE, _ASSIGNEE.id == ApplicationRow.assigned_to)
             .where(*conditions)
         )
-        rows = await self._session.execute(
-            _case_select()
+        # The page's ids first, sorted from the queue index alone; then only those rows are read.
+        # Sorting whole rows would drag every case's payload and assessment through the sort.
+        ids = list(await self._session.scalars(
+            select(ApplicationRow.id)
+            .outerjoin(_ASSIGNEE, _ASSIGNEE.id == ApplicationRow.assigned_to)
             .where(*conditions)
             .order_by(
                 ApplicationRow.emergency.desc(),
@@ -238,8 +241,11 @@ class SqlCaseRepository:
             )
             .limit(query.limit)
             .offset(query.offset)
-        )
-        return [_case(r) for r in rows], int(total or 0)
+        ))
+        if not ids:
+            return [], int(total or 0)
+        rows = {r[0].id: r for r in await self._session.execute(_case_select().where(ApplicationRow.id.in_(ids)))}
+        return [_case(rows[i]) for i in ids], int(total or 0)
 
     async def residents(self, query: CaseQuery, *, now: datetime) -> list[str]:
         """The residents behind the cases a query selects (paging ignored), each once."""

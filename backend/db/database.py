@@ -21,8 +21,10 @@ from backend.db.cases import (
     SqlUserRepository,
 )
 from backend.db.certificates import SqlCertificateRepository
+from backend.db.console import SqlConsoleRepository
 from backend.db.funds import SqlFundRepository
 from backend.db.points import SqlPointsRepository
+from backend.db.reports import SqlReports
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
@@ -94,6 +96,8 @@ class SqlUnitOfWork:
         self.tasks = SqlTaskRepository(session)
         self.certificates = SqlCertificateRepository(session)
         self.funds = SqlFundRepository(session)
+        self.console = SqlConsoleRepository(session)
+        self.reports = SqlReports(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""
