@@ -25,21 +25,22 @@ def _n(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
 
 
-def radar(axes: Sequence[tuple[str, float]], *, title: str, size: int = 320) -> Markup:
+def radar(axes: Sequence[tuple[str, float]], *, title: str, size: int = 260) -> Markup:
     """A radar (spider) chart of scores 0–100, one axis per item, the first at the top."""
     if not axes:
         return Markup("")
-    margin = 70
-    radius = size / 2 - margin / 2 - 20
-    cx = cy = size / 2 + 10
+    side, edge = 130, 36  # room for the labels beside and above or below the chart
+    radius = size / 2
+    cx, cy = side + radius, edge + radius
     count = len(axes)
 
     def point(index: int, value: float) -> tuple[float, float]:
         angle = -math.pi / 2 + 2 * math.pi * index / count
-        r = radius * max(0.0, min(value, 100.0)) / 100
+        r = radius * max(0.0, min(value, 110.0)) / 100
         return cx + r * math.cos(angle), cy + r * math.sin(angle)
 
-    parts = [f'<svg class="chart radar" viewBox="0 0 {size + 20} {size + 20}" role="img" '
+    parts = [f'<svg class="chart radar" width="{size + 2 * side}" viewBox="0 0 {size + 2 * side} {size + 2 * edge}" '
+             f'role="img" '
              f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
     for ring in (25, 50, 75, 100):
         ring_points = " ".join(f"{_n(x)},{_n(y)}" for x, y in (point(i, ring) for i in range(count)))
@@ -47,9 +48,10 @@ def radar(axes: Sequence[tuple[str, float]], *, title: str, size: int = 320) -> 
     for i, (label, value) in enumerate(axes):
         x, y = point(i, 100)
         parts.append(f'<line class="axis" x1="{_n(cx)}" y1="{_n(cy)}" x2="{_n(x)}" y2="{_n(y)}"/>')
-        lx, ly = point(i, 118)
+        lx, ly = point(i, 108)
         anchor = "middle" if abs(lx - cx) < 8 else ("start" if lx > cx else "end")
-        parts.append(f'<text class="label" x="{_n(lx)}" y="{_n(ly + 4)}" text-anchor="{anchor}">'
+        ly += 14 if ly > cy + 8 else (-4 if ly < cy - 8 else 4)
+        parts.append(f'<text class="label" x="{_n(lx)}" y="{_n(ly)}" text-anchor="{anchor}">'
                      f'{escape(label)} {_n(value)}</text>')
     shape = " ".join(f"{_n(x)},{_n(y)}" for x, y in (point(i, v) for i, (_, v) in enumerate(axes)))
     parts.append(f'<polygon class="score" points="{shape}"/>')
@@ -60,13 +62,14 @@ def radar(axes: Sequence[tuple[str, float]], *, title: str, size: int = 320) -> 
     return Markup("".join(parts))
 
 
-def bars(items: Sequence[Bar], *, title: str, width: int = 520, unit: str = "") -> Markup:
+def bars(items: Sequence[Bar], *, title: str, width: int = 600, unit: str = "") -> Markup:
     """Horizontal bars, one row per item, scaled to the largest value."""
-    row, label_width = 26, 190
+    row, label_width = 24, 250
     height = max(1, len(items)) * row + 10
     top = max((b.value for b in items), default=0) or 1
     span = width - label_width - 150
-    parts = [f'<svg class="chart bars" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">'
+    parts = [f'<svg class="chart bars" width="{width}" viewBox="0 0 {width} {height}" role="img" '
+             f'aria-label="{escape(title)}">'
              f'<title>{escape(title)}</title>']
     for i, bar in enumerate(items):
         y = 5 + i * row
@@ -93,7 +96,7 @@ def histogram(counts: Sequence[tuple[str, int, bool]], *, title: str, limit_labe
     slot = (width - left - 10) / slots
     peak = max((c for _, c, _ in counts), default=0) or 1
     usable = height - bottom - top_pad
-    parts = [f'<svg class="chart histogram" viewBox="0 0 {width} {height}" role="img" '
+    parts = [f'<svg class="chart histogram" width="{width}" viewBox="0 0 {width} {height}" role="img" '
              f'aria-label="{escape(title)}"><title>{escape(title)}</title>']
     parts.append(f'<line class="axis" x1="{left}" y1="{height - bottom}" x2="{width - 10}" y2="{height - bottom}"/>')
     for i, (label, count, late) in enumerate(counts):

@@ -45,14 +45,14 @@ def decision_times(decisions: list[Decision], *, review_days: int) -> DecisionTi
     review days the resident was told when they applied."""
     ordinary = [d for d in decisions if not d.emergency]
     urgent = [d for d in decisions if d.emergency]
-    days = [(d.decided_at - d.submitted_at) / timedelta(days=1) for d in ordinary]
+    days = [max(0.0, (d.decided_at - d.submitted_at) / timedelta(days=1)) for d in ordinary]
     top = review_days + 5
     counts = [0] * (top + 2)
     for value in days:
         counts[min(int(value), top + 1)] += 1
     buckets = [(str(i) if i <= top else f"{top + 1}+", n, i > review_days) for i, n in enumerate(counts)]
     on_time = sum(1 for value in days if value <= review_days)
-    hours = [(d.decided_at - d.submitted_at) / timedelta(hours=1) for d in urgent]
+    hours = [max(0.0, (d.decided_at - d.submitted_at) / timedelta(hours=1)) for d in urgent]
     urgent_on_time = sum(1 for d in urgent if d.deadline_at is None or d.decided_at <= d.deadline_at)
     return DecisionTimes(
         buckets=buckets, limit_days=review_days, decided=len(decisions), on_time=on_time + urgent_on_time,

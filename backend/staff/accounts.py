@@ -91,3 +91,20 @@ async def set_password(uow: UnitOfWork, username: str, password: str) -> None:
     check_strength(password)
     if not await uow.console.set_password(username, hash_password(password)):
         raise NotFound(f"no user {username!r}")
+
+
+FIRST_ADMIN = "admin"
+
+
+async def first_admin(uow: UnitOfWork, regions: RegionTree, *, now: datetime) -> tuple[str, str] | None:
+    """On a database with no administrator yet, create one with a generated console password:
+    (username, password) to show once. None when an administrator exists already."""
+    from backend.staff.passwords import new_password
+
+    if any(u.role is Role.ADMIN for u in await uow.users.list()):
+        return None
+    await add_user(uow, regions, username=FIRST_ADMIN, role=Role.ADMIN, office=None,
+                   display_name=FIRST_ADMIN, now=now)
+    password = new_password()
+    await set_password(uow, FIRST_ADMIN, password)
+    return FIRST_ADMIN, password
