@@ -79,3 +79,19 @@ async def post_form(client: TestClient, path: str, referer: str, **fields: str):
     """Post a form of the page at ``referer`` with that page's CSRF token."""
     page = await client.get(referer)
     return await client.post(path, data={"csrf": csrf_in(await page.text()), **fields})
+
+
+@pytest.fixture
+async def aiohttp_client_for() -> AsyncIterator[object]:
+    """Clients of applications built in the test: ``client = await aiohttp_client_for(app)``."""
+    clients: list[TestClient] = []
+
+    async def make(app: web.Application) -> TestClient:
+        client = TestClient(TestServer(app))
+        await client.start_server()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        await client.close()
