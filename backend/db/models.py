@@ -132,10 +132,11 @@ class ConversationTurnRow(Base):
 class ApplicationRow(Base):
     __tablename__ = "applications"
     # The console's queue of an office: filtered, counted per filter and paged from this index
-    # alone, without reading the rows' documents (payload, assessment).
+    # alone, without reading the rows (whose payload and assessment are large). The id is last so
+    # that PostgreSQL, whose index entries do not carry it otherwise, can page by index only.
     __table_args__ = (
-        Index("ix_applications_queue", "office", "emergency", "deadline_at", "submitted_at", "status", "layer",
-              "resilience_level"),
+        Index("ix_applications_queue", "office", "emergency", "layer", "resilience_level", "status", "deadline_at",
+              "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -62,18 +62,26 @@ class SqlReports:
         self._session = session
 
     async def queue_cells(self, scope: Scope, filters: QueueFilters, *, now: datetime) -> list[QueueCell]:
-        # Every column here is in ix_applications_queue: the count reads the index, not the rows.
-        overdue = case((_overdue(now), 1), else_=0).label("overdue")
+        # Grouped in the order of ix_applications_queue, whose columns are all it reads: the
+        # database streams the office's index entries once, without sorting or reading rows.
+        # Whether a case is overdue is summed within each group rather than grouped on.
+        late = func.sum(case((_overdue(now), 1), else_=0))
         conditions = _in_scope(scope)
         if filters.assigned_to is not None:
             conditions.append(ApplicationRow.assigned_to == filters.assigned_to)
-        columns = (ApplicationRow.layer, ApplicationRow.resilience_level, ApplicationRow.status,
-                   ApplicationRow.emergency, overdue)
+        columns = (ApplicationRow.office, ApplicationRow.emergency, ApplicationRow.layer,
+                   ApplicationRow.resilience_level, ApplicationRow.status)
         rows = await self._session.execute(
-            select(*columns, func.count()).where(*conditions).group_by(*columns)
+            select(*columns, func.count(), late).where(*conditions).group_by(*columns)
         )
-        return [QueueCell(layer, level, status, bool(emergency), bool(late), int(count))
-                for layer, level, status, emergency, late, count in rows]
+        cells = []
+        for _, emergency, layer, level, status, count, overdue in rows:
+            overdue = int(overdue or 0)
+            if overdue:
+                cells.append(QueueCell(layer, level, status, bool(emergency), True, overdue))
+            if int(count) > overdue:
+                cells.append(QueueCell(layer, level, status, bool(emergency), False, int(count) - overdue))
+        return cells
 
     async def documents(self, number: str) -> list[DocumentView]:
         rows = await self._session.scalars(

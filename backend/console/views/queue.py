@@ -35,6 +35,7 @@ async def queue(request: web.Request) -> web.Response:
         assigned_to=user.username if filters.assigned_to is not None else None,
         limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
+        documents=False,
     )
     async with database_of(request).unit_of_work() as uow:
         cases, total = await request.config_dict[CASES].list(uow, user, query, now=now)

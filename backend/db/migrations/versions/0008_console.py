@@ -36,7 +36,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_console_sessions_user_id'), ['user_id'], unique=False)
 
     with op.batch_alter_table('applications', schema=None) as batch_op:
-        batch_op.create_index('ix_applications_queue', ['office', 'emergency', 'deadline_at', 'submitted_at', 'status', 'layer', 'resilience_level'], unique=False)
+        batch_op.create_index('ix_applications_queue', ['office', 'emergency', 'layer', 'resilience_level', 'status', 'deadline_at', 'submitted_at', 'id'], unique=False)
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('password_hash', sa.String(length=255), nullable=True))
