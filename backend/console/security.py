@@ -7,16 +7,15 @@ import hmac
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
-from backend.api.keys import TRANSLATIONS
+from backend.api.keys import DATABASE, TRANSLATIONS
 from backend.cases.service import Forbidden
 from backend.console.common import now_of, render
 from backend.console.keys import MESSAGES, SESSION
 from backend.console.signin import session_of
-from backend.api.keys import DATABASE
 from backend.ports import NotFound
 from locales import SUPPORTED
 
@@ -108,7 +107,7 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
             request[SESSION] = session
     if request.get(SESSION) is None and not public:
         if request.method == "GET":
-            raise web.HTTPSeeOther(f"/console/sign-in?next={request.path_qs}")
+            raise web.HTTPSeeOther(f"/console/sign-in?{urlencode({'next': request.path_qs})}")
         return _error_page(request, 403, "console.error.signed_out")
     if request.method == "POST" and not (_same_origin(request) and await _csrf_ok(request)):
         log.warning("console: a form without a valid CSRF token was refused (%s)", request.path)

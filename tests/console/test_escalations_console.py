@@ -51,6 +51,8 @@ async def test_a_caseworker_claims_answers_and_closes_a_request_from_the_web(con
         assert "The request is closed" in await closed.text()
         async with database.unit_of_work() as uow:
             assert (await uow.escalations.get(ticket.id)).status == "closed"
+            audit = [(e.actor, e.action) for e in await uow.audit.for_target(f"escalation:{ticket.id}")]
+        assert audit == [("wang", "escalation.claim"), ("wang", "escalation.reply"), ("wang", "escalation.close")]
 
 
 async def test_without_a_desk_requests_are_listed_but_not_answered(client, staff, database):

@@ -32,7 +32,8 @@ async def test_signing_in_sets_an_httponly_samesite_session_cookie(client, staff
 
 async def test_pages_need_a_session(client, staff):
     response = await client.get("/console/queue?layer=dibao", allow_redirects=False)
-    assert response.status == 303 and response.headers["Location"] == "/console/sign-in?next=/console/queue?layer=dibao"
+    location = response.headers["Location"]
+    assert response.status == 303 and location == "/console/sign-in?next=%2Fconsole%2Fqueue%3Flayer%3Ddibao"
     assert (await client.post("/console/cases/YM1/notes", data={"body": "x"})).status == 403
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backend.console.common import database_of, form_of, redirect, render, scope_of, user_of
+from backend.cases.service import Forbidden
+from backend.console.common import database_of, form_of, now_of, redirect, render, scope_of, user_of
 from backend.console.keys import DESK
 from backend.console.ports import Desk
 
@@ -53,11 +54,17 @@ async def ticket(request: web.Request) -> web.Response:
 
 
 def _check_scope(request: web.Request, office: str | None) -> None:
-    from backend.cases.service import Forbidden
-
     scope = scope_of(request)
     if user_of(request).office is not None and office not in (None, scope.office):
         raise Forbidden("another office's request")
+
+
+async def _audit(request: web.Request, action: str, ticket_id: int) -> None:
+    """What a caseworker did with a request for a person from the console (never what was said)."""
+    async with database_of(request).unit_of_work() as uow:
+        await uow.audit.record(actor=user_of(request).username, action=f"escalation.{action}",
+                               target=f"escalation:{ticket_id}", details={"from": "console"}, at=now_of(request))
+        await uow.commit()
 
 
 async def claim(request: web.Request) -> web.StreamResponse:
@@ -65,6 +72,7 @@ async def claim(request: web.Request) -> web.StreamResponse:
     desk = _desk(request)
     if desk is None or not await desk.claim(user_of(request), ticket_id):
         raise redirect(f"/console/escalations/{ticket_id}", error="console.refused.ticket")
+    await _audit(request, "claim", ticket_id)
     raise redirect(f"/console/escalations/{ticket_id}", flash="console.flash.claimed")
 
 
@@ -74,6 +82,7 @@ async def reply(request: web.Request) -> web.StreamResponse:
     desk = _desk(request)
     if not text or desk is None or not await desk.reply(user_of(request), ticket_id, text):
         raise redirect(f"/console/escalations/{ticket_id}", error="console.refused.reply")
+    await _audit(request, "reply", ticket_id)
     raise redirect(f"/console/escalations/{ticket_id}", flash="console.flash.replied")
 
 
@@ -83,4 +92,5 @@ async def close(request: web.Request) -> web.StreamResponse:
     desk = _desk(request)
     if desk is None or not await desk.close(user_of(request), ticket_id, note):
         raise redirect(f"/console/escalations/{ticket_id}", error="console.refused.ticket")
+    await _audit(request, "close", ticket_id)
     raise redirect("/console/escalations", flash="console.flash.closed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from aiohttp import web
 
 from backend.api.keys import CASES, PACK
@@ -60,8 +62,6 @@ async def queue(request: web.Request) -> web.Response:
 
 
 def _toggle_mine(base: dict[str, str]) -> str:
-    from urllib.parse import urlencode
-
     query = {k: v for k, v in base.items() if v and k not in ("mine", "page")}
     if base.get("mine") != "1":
         query["mine"] = "1"
