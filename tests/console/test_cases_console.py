@@ -156,3 +156,18 @@ async def test_the_case_page_explains_the_assessment_and_charts_seven_dimensions
         assert name in page
     trace = re.search(r'<ol class="trace">(.*?)</ol>', page, re.S).group(1)
     assert trace.count("<li>") > 30 and "policy.rule" not in trace
+
+
+async def test_a_home_visit_is_scheduled_in_the_regions_time(client, staff, database):
+    number = await submit(database, payload(1), "r1")
+    await _move(database, staff, number, CaseAction.START_REVIEW)
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    past = await post_form(client, f"{page}/actions", page, action="schedule_visit", visit_at="2026-11-28T09:00")
+    assert "needs a date and time in the future" in await past.text()
+    done = await post_form(client, f"{page}/actions", page, action="schedule_visit", visit_at="2026-12-01T09:30")
+    assert "The home visit is scheduled" in await done.text()
+    async with database.unit_of_work() as uow:
+        notices = await uow.notifications.for_resident((await uow.cases.get(number)).resident_id)
+    # What was typed is a time where the office is (the pack's time zone, Asia/Shanghai).
+    assert notices[-1].params["visit_at"] == "2026-12-01T09:30:00+08:00"
