@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
+from backend.console.ports import ConsoleRepository, Reports
 from backend.points.fund_ports import FundRepository
 from backend.points.ports import CertificateRepository, PointsRepository
 from backend.monitoring.outreach_ports import OutreachRepository
@@ -383,6 +384,8 @@ class UnitOfWork(Protocol):
     applications: ApplicationRepository
     documents: DocumentRepository
     links: LinkCodeRepository
+    console: ConsoleRepository
+    reports: Reports
 
     async def commit(self) -> None: ...
 

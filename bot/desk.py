@@ -125,11 +125,12 @@ class EscalationDesk:
             await uow.commit()
         return self.messages.render("desk.claimed_answer", id=ticket_id)
 
-    async def from_staff(self, user: User, text: str) -> None:
-        """A caseworker's message: to the resident of the ticket they hold, or how to get one."""
+    async def from_staff(self, user: User, text: str, *, ticket_id: int | None = None) -> bool:
+        """A caseworker's message: to the resident of the ticket they hold (``ticket_id``: that one,
+        as the console names it), or how to get one. Whether it went to a resident."""
         now = self.clock()
         async with self.database.unit_of_work() as uow:
-            ticket = await uow.escalations.claimed_by(user.username)
+            ticket = await self._held(uow, user, ticket_id)
             if ticket is None:
                 await self._to_staff(uow, user, "desk.no_ticket", {}, now)
             else:
@@ -139,12 +140,14 @@ class EscalationDesk:
                                             params={"caseworker": user.display_name, "text": text}, at=now,
                                             urgent=True)
             await uow.commit()
+        return ticket is not None
 
-    async def close(self, user: User, note: str) -> str | None:
-        """``/close NOTE``: end the ticket the caseworker holds. The resident's id, or None."""
+    async def close(self, user: User, note: str, *, ticket_id: int | None = None) -> str | None:
+        """``/close NOTE``: end the ticket the caseworker holds (``ticket_id``: that one). The
+        resident's id, or None."""
         now = self.clock()
         async with self.database.unit_of_work() as uow:
-            ticket = await uow.escalations.claimed_by(user.username)
+            ticket = await self._held(uow, user, ticket_id)
             if ticket is None:
                 await self._to_staff(uow, user, "desk.no_ticket", {}, now)
                 await uow.commit()
@@ -200,6 +203,16 @@ class EscalationDesk:
         return len(late)
 
     # ------------------------------------------------------------------ internals
+
+    @staticmethod
+    async def _held(uow: UnitOfWork, user: User, ticket_id: int | None) -> Escalation | None:
+        """The ticket this caseworker holds: the one named, or their latest."""
+        if ticket_id is None:
+            return await uow.escalations.claimed_by(user.username)
+        ticket = await uow.escalations.get(ticket_id)
+        if ticket is None or ticket.status != "claimed" or ticket.claimed_by != user.username:
+            return None
+        return ticket
 
     async def _responders(self, uow: UnitOfWork, office: str | None) -> list[User]:
         """Who is pinged: the office's on-duty caseworkers on Telegram, else all its caseworkers on

@@ -1,8 +1,8 @@
-"""``yimen serve``: the API, the Telegram bot and the worker, in one process or split by ``--role``.
+"""``yimen serve``: the API, the console, the Telegram bot and the worker, in one process or split by ``--role``.
 
 - ``all`` (default): everything in one process over one database connection pool; the
-  residents' web chat (``/chat``) is served on the API's application.
-- ``api``: the HTTP API only.
+  residents' web chat (``/chat``) and the console (``/console``) are served on the API's application.
+- ``api``: the HTTP API and the console only (requests for a person are answered in chat).
 - ``bot``: the Telegram bot and the web chat only; they submit applications to the API
   (``YIMEN_API_URL``) with an idempotency key, and webhooks, ``/chat`` and ``/healthz`` are
   answered on the bot's own port.
@@ -74,7 +74,12 @@ async def serve(config: Config, stop: asyncio.Event | None = None, *, role: str 
         if role == "worker":
             await _work(runtime, stop)
             return
-        app = init_app(config, database=runtime.database) if role == "all" else _bot_app()
+        if role == "all":
+            await _first_admin(runtime.database, runtime.pack)
+            app = init_app(config, database=runtime.database)
+            _mount_console(app, runtime)
+        else:
+            app = _bot_app()
         await _serve_bot(runtime, app, stop, worker=role == "all")
     finally:
         if client is not None:
@@ -99,11 +104,55 @@ async def _runtime(config: Config, role: str) -> tuple[Runtime, Any]:
     return runtime, client
 
 
+async def _first_admin(database: Any, pack: Any) -> None:
+    """A database with no administrator gets one, and its password is printed this once."""
+    from backend.staff.accounts import first_admin
+    from bot.app import system_clock
+
+    async with database.unit_of_work() as uow:
+        created = await first_admin(uow, pack.regions, now=system_clock())
+        await uow.commit()
+    if created is not None:
+        username, password = created
+        print(f"yimen: created the first administrator. Sign in to the console as {username!r} with the "
+              f"password {password} (shown once; change it with 'yimen users password {username}')", flush=True)
+
+
+def _mount_console(app: web.Application, runtime: Runtime | None) -> None:
+    """The console at /console; with the bot's runtime, requests for a person are answered there too."""
+    from backend.console.app import mount
+    from flows.intake import INTAKE
+    from flows.machine import question_states
+    from flows.session import SUBMITTED, SUMMARY
+
+    desk = None
+    if runtime is not None and runtime.conversations.desk is not None:
+        from bot.console_desk import ConsoleDesk
+
+        desk = ConsoleDesk(runtime.conversations.desk, runtime.conversations)
+    review_days = runtime.conversations.engine.settings.review_days if runtime is not None else 10
+    mount(app, desk=desk, funnel_steps=(*question_states(INTAKE), SUMMARY, SUBMITTED), review_days=review_days)
+
+
 async def _serve_api(config: Config, stop: asyncio.Event) -> None:
-    runner = web.AppRunner(init_app(config))
+    from backend.db.database import Database
+    from backend.db.migrate import upgrade
+    from backend.policy.pack import load_pack
+
+    if config.embedded:
+        await upgrade(config.database_url)
+    database = Database(config.database_url)
+    await database.connect()
+    try:
+        await _first_admin(database, load_pack(config.pack))
+    finally:
+        await database.dispose()
+    app = init_app(config)
+    _mount_console(app, None)
+    runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, config.http_host, config.http_port).start()
-    _say(f"API listening on http://{config.http_host}:{config.http_port}")
+    _say(f"API and console listening on http://{config.http_host}:{config.http_port} (console: /console)")
     try:
         await stop.wait()
     finally:
@@ -147,7 +196,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
     runner = web.AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, config.http_host, config.http_port).start()
-    _say(f"listening on http://{config.http_host}:{config.http_port}")
+    _say(f"listening on http://{config.http_host}:{config.http_port} (console: /console)")
     ticking = asyncio.create_task(_work(runtime, stop)) if worker else None
     try:
         if bot is not None:

@@ -43,6 +43,11 @@ def _sequence(flow: Flow) -> list[tuple[str, Question, Loop | None]]:
     return seq
 
 
+def question_states(flow: Flow) -> tuple[str, ...]:
+    """The states of the flow's questions in the order they are asked (a loop's as ``loop.question``)."""
+    return tuple(name for name, _, _ in _sequence(flow))
+
+
 def _chain(seq: list[tuple[str, Question, Loop | None]], start: int) -> list[str]:
     """States reachable from ``start`` by skipping questions that may not apply."""
     found: list[str] = []

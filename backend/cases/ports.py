@@ -76,6 +76,9 @@ class CaseQuery:
     assigned_to: str | None = None
     limit: int = 50
     offset: int = 0
+    # False: the cases come without their payload and assessment (empty), for lists that show
+    # neither; reading and decoding those documents is most of the cost of a page of cases.
+    documents: bool = True
 
 
 @dataclass(frozen=True, slots=True)

@@ -163,6 +163,29 @@ def _case_select() -> Any:
     )
 
 
+_LIGHT_COLUMNS = tuple(c for c in ApplicationRow.__table__.c if c.name not in ("payload", "assessment"))
+
+
+def _light_select() -> Any:
+    """Like ``_case_select`` without the payload and the assessment."""
+    return (
+        select(*_LIGHT_COLUMNS, _ASSIGNEE.username, _PROPOSER.username)
+        .outerjoin(_ASSIGNEE, _ASSIGNEE.id == ApplicationRow.assigned_to)
+        .outerjoin(_PROPOSER, _PROPOSER.id == ApplicationRow.proposed_by)
+    )
+
+
+def _light_case(row: Any) -> Case:
+    m = row._mapping
+    return Case(
+        number=m["number"], resident_id=m["resident_id"], status=CaseStatus(m["status"]), office=m["office"],
+        district=m["district"], layer=m["layer"], resilience_level=m["resilience_level"], emergency=m["emergency"],
+        queues=tuple(m["queues"] or ()), station=m["station"], deadline_at=m["deadline_at"],
+        assigned_to=row[-2], proposed_by=row[-1], decision=m["decision"], submitted_at=m["submitted_at"],
+        updated_at=m["updated_at"], payload={}, assessment=None,
+    )
+
+
 def _case(row: Any) -> Case:
     application, assignee, proposer = row
     return Case(
@@ -202,7 +225,9 @@ def _conditions(query: CaseQuery, now: datetime) -> list[Any]:
     if query.assigned_to is not None:
         conditions.append(_ASSIGNEE.username == query.assigned_to)
     if query.overdue is not None:
-        late = and_(ApplicationRow.deadline_at < now, ApplicationRow.status.in_(_OPEN))
+        # A case without a deadline is never overdue (and so matches overdue=False).
+        late = and_(ApplicationRow.deadline_at.is_not(None), ApplicationRow.deadline_at < now,
+                    ApplicationRow.status.in_(_OPEN))
         conditions.append(late if query.overdue else ~late)
     return conditions
 
@@ -220,15 +245,19 @@ class SqlCaseRepository:
 
     async def list(self, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
         conditions = _conditions(query, now)
-        total = await self._session.scalar(
-            select(func.count())
-            .select_from(ApplicationRow)
-            .outerjoin(_ASSIGNEE, _ASSIGNEE.id == ApplicationRow.assigned_to)
-            .where(*conditions)
-        )
-        rows = await self._session.execute(
-            _case_select()
-            .where(*conditions)
+
+        def scoped(statement: Any) -> Any:
+            # The assignee is joined only to filter on it: without it the count and the page's ids
+            # are read from ix_applications_queue alone.
+            if query.assigned_to is not None:
+                statement = statement.outerjoin(_ASSIGNEE, _ASSIGNEE.id == ApplicationRow.assigned_to)
+            return statement.where(*conditions)
+
+        total = await self._session.scalar(scoped(select(func.count()).select_from(ApplicationRow)))
+        # The page's ids first, sorted from the queue index alone; then only those rows are read.
+        # Sorting whole rows would drag every case's payload and assessment through the sort.
+        ids = list(await self._session.scalars(
+            scoped(select(ApplicationRow.id))
             .order_by(
                 ApplicationRow.emergency.desc(),
                 case((ApplicationRow.deadline_at.is_(None), 1), else_=0),
@@ -238,8 +267,14 @@ class SqlCaseRepository:
             )
             .limit(query.limit)
             .offset(query.offset)
-        )
-        return [_case(r) for r in rows], int(total or 0)
+        ))
+        if not ids:
+            return [], int(total or 0)
+        if not query.documents:
+            light = {r.id: r for r in await self._session.execute(_light_select().where(ApplicationRow.id.in_(ids)))}
+            return [_light_case(light[i]) for i in ids], int(total or 0)
+        rows = {r[0].id: r for r in await self._session.execute(_case_select().where(ApplicationRow.id.in_(ids)))}
+        return [_case(rows[i]) for i in ids], int(total or 0)
 
     async def residents(self, query: CaseQuery, *, now: datetime) -> list[str]:
         """The residents behind the cases a query selects (paging ignored), each once."""

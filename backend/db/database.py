@@ -21,10 +21,12 @@ from backend.db.cases import (
     SqlUserRepository,
 )
 from backend.db.certificates import SqlCertificateRepository
+from backend.db.console import SqlConsoleRepository
 from backend.db.funds import SqlFundRepository
 from backend.db.links import SqlLinkCodeRepository
 from backend.db.points import SqlPointsRepository
 from backend.db.outreach import SqlOutreachRepository
+from backend.db.reports import SqlReports
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
@@ -98,6 +100,8 @@ class SqlUnitOfWork:
         self.certificates = SqlCertificateRepository(session)
         self.funds = SqlFundRepository(session)
         self.links = SqlLinkCodeRepository(session)
+        self.console = SqlConsoleRepository(session)
+        self.reports = SqlReports(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

@@ -131,6 +131,13 @@ class ConversationTurnRow(Base):
 
 class ApplicationRow(Base):
     __tablename__ = "applications"
+    # The console's queue of an office: filtered, counted per filter and paged from this index
+    # alone, without reading the rows (whose payload and assessment are large). The id is last so
+    # that PostgreSQL, whose index entries do not carry it otherwise, can page by index only.
+    __table_args__ = (
+        Index("ix_applications_queue", "office", "emergency", "layer", "resilience_level", "status", "deadline_at",
+              "submitted_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -302,6 +309,24 @@ class UserRow(Base):
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime]
+    # The console's sign-in: an argon2 hash (None: this account cannot sign in to the console),
+    # failures since the last success, and the time until which sign-in is refused after too many.
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None]
+
+
+class ConsoleSessionRow(Base):
+    """A signed-in console session; the cookie holds a random token and only its hash is kept here."""
+
+    __tablename__ = "console_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The token every form of this session carries (compared with what a POST sends).
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class CaseNoteRow(Base):

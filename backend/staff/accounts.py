@@ -8,7 +8,8 @@ from datetime import datetime
 
 from backend.cases.ports import OFFICE_ROLES, Role, User
 from backend.policy.regions import RegionTree
-from backend.ports import UnitOfWork
+from backend.ports import NotFound, UnitOfWork
+from backend.staff.passwords import check_strength, hash_password
 from backend.staff.tokens import new_token, token_hash
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -78,3 +79,32 @@ async def rotate_token(uow: UnitOfWork, username: str) -> str:
 async def authenticate(uow: UnitOfWork, token: str) -> User | None:
     """The active user holding ``token``, or None."""
     return await uow.users.by_token_hash(token_hash(token))
+
+
+async def set_password(uow: UnitOfWork, username: str, password: str) -> None:
+    """Set a console password (argon2 hash); the user's sessions end and any lock-out is lifted.
+
+    Raises:
+        WeakPassword: shorter than the minimum.
+        NotFound: no such user.
+    """
+    check_strength(password)
+    if not await uow.console.set_password(username, hash_password(password)):
+        raise NotFound(f"no user {username!r}")
+
+
+FIRST_ADMIN = "admin"
+
+
+async def first_admin(uow: UnitOfWork, regions: RegionTree, *, now: datetime) -> tuple[str, str] | None:
+    """On a database with no administrator yet, create one with a generated console password:
+    (username, password) to show once. None when an administrator exists already."""
+    from backend.staff.passwords import new_password
+
+    if any(u.role is Role.ADMIN for u in await uow.users.list()):
+        return None
+    await add_user(uow, regions, username=FIRST_ADMIN, role=Role.ADMIN, office=None,
+                   display_name=FIRST_ADMIN, now=now)
+    password = new_password()
+    await set_password(uow, FIRST_ADMIN, password)
+    return FIRST_ADMIN, password

@@ -1,0 +1,61 @@
+"""The dashboard's figures, worked out from what the reports return (pure: no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from statistics import median
+
+from backend.console.ports import Decision
+
+
+@dataclass(frozen=True, slots=True)
+class FunnelStep:
+    step: str  # "started", a question's state, "summary" or "submitted"
+    reached: int
+    dropped: int  # residents whose furthest step this was (0 for "submitted": they finished)
+
+
+def funnel(furthest: dict[int, int], steps: tuple[str, ...]) -> list[FunnelStep]:
+    """Started → each step → submitted. A resident counts at every step up to the furthest they
+    reached, so the counts only fall, and each drop-off is the residents who stopped there."""
+    started = sum(furthest.values())
+    rows = [FunnelStep("started", started, furthest.get(-1, 0))]
+    for index, step in enumerate(steps):
+        reached = sum(count for at, count in furthest.items() if at >= index)
+        last = index == len(steps) - 1
+        rows.append(FunnelStep(step, reached, 0 if last else furthest.get(index, 0)))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionTimes:
+    buckets: list[tuple[str, int, bool]]  # (days, cases, late?) of ordinary cases
+    limit_days: int
+    decided: int
+    on_time: int
+    median_days: float | None
+    emergencies: int
+    emergencies_on_time: int
+    emergency_median_hours: float | None
+
+
+def decision_times(decisions: list[Decision], *, review_days: int) -> DecisionTimes:
+    """How long decisions took against their deadlines: an emergency's own deadline, else the
+    review days the resident was told when they applied."""
+    ordinary = [d for d in decisions if not d.emergency]
+    urgent = [d for d in decisions if d.emergency]
+    days = [max(0.0, (d.decided_at - d.submitted_at) / timedelta(days=1)) for d in ordinary]
+    top = review_days + 5
+    counts = [0] * (top + 2)
+    for value in days:
+        counts[min(int(value), top + 1)] += 1
+    buckets = [(str(i) if i <= top else f"{top + 1}+", n, i > review_days) for i, n in enumerate(counts)]
+    on_time = sum(1 for value in days if value <= review_days)
+    hours = [max(0.0, (d.decided_at - d.submitted_at) / timedelta(hours=1)) for d in urgent]
+    urgent_on_time = sum(1 for d in urgent if d.deadline_at is None or d.decided_at <= d.deadline_at)
+    return DecisionTimes(
+        buckets=buckets, limit_days=review_days, decided=len(decisions), on_time=on_time + urgent_on_time,
+        median_days=round(median(days), 1) if days else None, emergencies=len(urgent),
+        emergencies_on_time=urgent_on_time, emergency_median_hours=round(median(hours), 1) if hours else None,
+    )

@@ -1,0 +1,110 @@
+"""A case: every answer, the documents, the resilience chart, the trace in sentences, its history,
+notes, service tasks and referrals, and the forms of the actions its status allows."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from aiohttp import web
+
+from backend.api.keys import CASES, CONFIG, PACK, PROJECTS
+from backend.cases.lifecycle import OPEN, CaseAction, Lifecycle
+from backend.cases.ports import Role
+from backend.cases.service import ACTIONS_BY_ROLE, sees_id_numbers
+from backend.console.answers import answers, members
+from backend.console.charts import radar
+from backend.console.common import database_of, messages_of, now_of, render, user_of
+from backend.console.trace import sentences
+from backend.documents import FileDocumentStorage
+from backend.policy.codes import Dimension
+from backend.volunteers.ports import SKILLS
+
+_LIFECYCLE = Lifecycle()
+# Actions shown as forms with fields of their own; the others are a button with an optional note.
+WITH_FIELDS = frozenset({CaseAction.ASSIGN, CaseAction.REQUEST_INFO, CaseAction.SCHEDULE_VISIT, CaseAction.PROPOSE,
+                         CaseAction.REJECT})
+
+
+def number_of(request: web.Request) -> str:
+    return request.match_info["number"]
+
+
+async def case_page(request: web.Request) -> web.Response:
+    user = user_of(request)
+    number = number_of(request)
+    now = now_of(request)
+    messages = messages_of(request)
+    pack = request.config_dict[PACK]
+    async with database_of(request).unit_of_work() as uow:
+        service = request.config_dict[CASES]
+        case = await service.get(uow, user, number, now=now)  # Forbidden for another office's case
+        history = await service.history(uow, user, number)
+        notes = await service.notes(uow, user, number)
+        documents = await uow.reports.documents(number)
+        offers = await uow.reports.offers(number)
+        tasks = await uow.tasks.for_application(number)
+        caseworkers = [u for u in await uow.users.list(case.office) if u.role is Role.CASEWORKER and u.active]
+        await uow.commit()  # the audited read
+    assessment = case.assessment or {}
+    resilience = assessment.get("resilience") or {}
+    dimensions = resilience.get("dimensions") or {}
+    axes = [(messages.render(f"policy.dimension.{d.value}"), float(dimensions[d.value]["score"]))
+            for d in Dimension if d.value in dimensions]
+    allowed = [a for a in _LIFECYCLE.allowed(case.status) if a in ACTIONS_BY_ROLE[user.role]]
+    projects = {p.id: p for p in request.config_dict[PROJECTS]}
+    return render(request, "case.html.j2", {
+        "case": case,
+        "answers": answers(case.payload, messages, pack.regions, show_ids=sees_id_numbers(user)),
+        "members": members(case.payload, messages, show_ids=sees_id_numbers(user)),
+        "assessment": assessment,
+        "resilience": resilience,
+        "chart": radar(axes, title=messages.render("console.case.resilience")),
+        "trace": sentences(assessment, messages),
+        "history": history,
+        "notes": notes,
+        "documents": documents,
+        "offers": offers,
+        "projects": projects,
+        "tasks": tasks,
+        "caseworkers": caseworkers,
+        "allowed": allowed,
+        "with_fields": WITH_FIELDS,
+        "skills": SKILLS,
+        "overdue": case.deadline_at is not None and case.deadline_at < now and case.status in OPEN,
+        "package_options": assessment.get("assistance", []),
+    })
+
+
+async def document(request: web.Request) -> web.StreamResponse:
+    """A document of the case: an image inline, anything else as a download."""
+    user = user_of(request)
+    number = number_of(request)
+    async with database_of(request).unit_of_work() as uow:
+        await request.config_dict[CASES].get(uow, user, number, now=now_of(request))
+        found = await uow.reports.document(number, request.match_info["document"])
+        if found is None:
+            raise web.HTTPNotFound()
+        await uow.audit.record(actor=user.username, action="case.document", target=number,
+                               details={"document": found.id}, at=now_of(request))
+        await uow.commit()
+    storage = FileDocumentStorage(request.config_dict[CONFIG].data_dir / "documents")
+    try:
+        data = storage.open(found.storage_key)
+    except (FileNotFoundError, ValueError):
+        raise web.HTTPNotFound() from None
+    inline = found.mime in INLINE_TYPES
+    # An image is shown only as the types browsers draw safely; anything else is downloaded,
+    # never rendered in the console's origin.
+    disposition = "inline" if inline else "attachment"
+    headers = {
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{_quote(found.filename)}",
+        "Content-Type": found.mime if inline else "application/octet-stream",
+    }
+    return web.Response(body=data, headers=headers)
+
+
+INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+def _quote(name: str) -> str:
+    return quote(name, safe="")

@@ -1,0 +1,44 @@
+"""The office's other lists: alerts from monitoring, volunteers and tasks, the points ledger and
+its merchants, charity projects. All read-only here; they change through their own services."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from backend.api.keys import PROJECTS
+from backend.cases.ports import Role
+from backend.console.common import database_of, render, scope_of
+
+LIMIT = 200
+
+
+async def alerts(request: web.Request) -> web.Response:
+    # Monitoring fills the alerts table; an empty table is simply an empty list.
+    async with database_of(request).unit_of_work() as uow:
+        found = await uow.reports.alerts(scope_of(request), limit=LIMIT)
+    return render(request, "alerts.html.j2", {"alerts": found})
+
+
+async def volunteers(request: web.Request) -> web.Response:
+    scope = scope_of(request)
+    async with database_of(request).unit_of_work() as uow:
+        people = await uow.reports.volunteers(scope, limit=LIMIT)
+        tasks = await uow.reports.tasks(scope, limit=LIMIT)
+    return render(request, "volunteers.html.j2", {"volunteers": people, "tasks": tasks})
+
+
+async def points(request: web.Request) -> web.Response:
+    async with database_of(request).unit_of_work() as uow:
+        accounts = await uow.reports.accounts(limit=LIMIT)
+        entries = await uow.reports.entries(limit=50)
+        merchants = [u for u in await uow.users.list() if u.role is Role.MERCHANT]
+    return render(request, "points.html.j2", {"accounts": accounts, "entries": entries, "merchants": merchants})
+
+
+async def projects(request: web.Request) -> web.Response:
+    rows = []
+    async with database_of(request).unit_of_work() as uow:
+        for project in request.config_dict[PROJECTS]:
+            taken = await uow.offers.taken("project", project.id)
+            rows.append((project, taken))
+    return render(request, "projects.html.j2", {"projects": rows})

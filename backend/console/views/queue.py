@@ -1,0 +1,68 @@
+"""The queue: the scope's cases, most urgent first, then oldest; filters with their counts."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from backend.api.keys import CASES, PACK
+from backend.cases.lifecycle import OPEN, CaseStatus
+from backend.cases.ports import CaseQuery
+from backend.console.common import database_of, now_of, render, scope_of, user_of
+from backend.console.queue import facets, page_href, parse_filters
+
+PAGE_SIZE = 50
+KEPT = ("layer", "level", "status", "emergency", "overdue", "mine", "office")
+
+
+def levels_of(request: web.Request) -> list[int]:
+    return [level for level, _ in request.config_dict[PACK].resilience.levels]
+
+
+async def queue(request: web.Request) -> web.Response:
+    user = user_of(request)
+    scope = scope_of(request)
+    now = now_of(request)
+    levels = levels_of(request)
+    filters = parse_filters(request.query, levels=levels, me=user.id)
+    page = max(1, int(request.query["page"])) if request.query.get("page", "").isdigit() else 1
+    query = CaseQuery(
+        office=scope.office,
+        layer=filters.layer,
+        resilience_level=filters.level,
+        status=CaseStatus(filters.status) if filters.status else None,
+        emergency=filters.emergency,
+        overdue=filters.overdue,
+        assigned_to=user.username if filters.assigned_to is not None else None,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+        documents=False,
+    )
+    async with database_of(request).unit_of_work() as uow:
+        cases, total = await request.config_dict[CASES].list(uow, user, query, now=now)
+        cells = await uow.reports.queue_cells(scope, filters, now=now)
+    base = {k: request.query.get(k, "") for k in KEPT}
+    pages = max(1, -(-total // PAGE_SIZE))
+    return render(request, "queue.html.j2", {
+        "cases": cases,
+        "total": total,
+        "facets": facets(cells, filters, base, levels=levels),
+        "mine": filters.assigned_to is not None,
+        "mine_href": _toggle_mine(base),
+        "page": page,
+        "pages": pages,
+        "prev_href": page_href(base, page - 1) if page > 1 else None,
+        "next_href": page_href(base, page + 1) if page < pages else None,
+        "now": now,
+        "open": OPEN,
+        "scope": scope,
+        "chosen_office": base["office"],
+    })
+
+
+def _toggle_mine(base: dict[str, str]) -> str:
+    query = {k: v for k, v in base.items() if v and k not in ("mine", "page")}
+    if base.get("mine") != "1":
+        query["mine"] = "1"
+    return "/console/queue" + (f"?{urlencode(query)}" if query else "")

@@ -1,0 +1,173 @@
+"""Cases from the console: office scopes, the queue's order and counts, actions through the case
+service (maker-checker, refusals named), every action audited, documents, trace sentences."""
+
+from __future__ import annotations
+
+import re
+
+from backend.cases.lifecycle import CaseAction
+from backend.cases.service import ActionRequest, CaseService
+from backend.documents import FileDocumentStorage
+from backend.intake import IdHasher, IntakeService
+from backend.ports import DocumentMeta
+from tests.cases.helpers import NOW, PACK, payload, submit
+from tests.console.conftest import post_form, sign_in
+
+
+async def _move(database, staff, number, *actions):
+    async with database.unit_of_work() as uow:
+        for action in actions:
+            await CaseService(PACK).act(uow, staff["wang"], number, ActionRequest(action), now=NOW)
+        await uow.commit()
+
+
+def _facet(html: str, name: str) -> dict[str, int]:
+    block = re.search(rf'data-facet="{name}">(.*?)</div>', html, re.S).group(1)
+    return {v: int(n) for v, n in re.findall(r'data-value="([^"]+)"[^>]*>[^<]*<span class="n">(\d+)</span>', block)}
+
+
+async def test_a_caseworker_sees_only_their_office_and_an_admin_sees_all(client, staff, database):
+    ours = await submit(database, payload(1, "hubin"), "r1")
+    theirs = await submit(database, payload(2, "wenchang"), "r2")
+    await sign_in(client, "wang")
+    queue = await (await client.get("/console/queue")).text()
+    assert ours in queue and theirs not in queue
+    refused = await client.get(f"/console/cases/{theirs}")
+    assert refused.status == 403 and "another office" in await refused.text()
+    async with database.unit_of_work() as uow:
+        assert not [e for e in await uow.audit.for_target(theirs) if e.actor == "wang"]
+    client.session.cookie_jar.clear()
+    await sign_in(client, "root")
+    queue = await (await client.get("/console/queue")).text()
+    assert ours in queue and theirs in queue
+    only = await (await client.get("/console/queue?office=wenchang")).text()
+    assert ours not in only and theirs in only
+    case = await (await client.get(f"/console/cases/{ours}")).text()
+    id_number = (await _payload_id(database, ours))
+    assert id_number not in case and id_number[:3] + "*" in case  # an administrator sees ID numbers masked
+
+
+async def _payload_id(database, number: str) -> str:
+    async with database.unit_of_work() as uow:
+        return (await uow.cases.get(number)).payload["applicant"]["id_number"]
+
+
+async def test_the_queue_puts_emergencies_first_and_counts_each_filter(client, staff, database):
+    plain = await submit(database, payload(1), "r1")
+    urgent = await submit(database, payload(2, urgent=True), "r2")
+    await submit(database, payload(3, income="9000"), "r3")
+    await sign_in(client, "wang")
+    text = await (await client.get("/console/queue")).text()
+    assert text.index(urgent) < text.index(plain)
+    assert "3 cases" in text
+    assert _facet(text, "emergency") == {"yes": 1, "no": 2}
+    filtered = await (await client.get("/console/queue?emergency=no")).text()
+    assert "2 cases" in filtered and urgent not in filtered
+    # A facet's counts apply the other filters, not its own.
+    assert _facet(filtered, "emergency") == {"yes": 1, "no": 2}
+    assert sum(_facet(filtered, "layer").values()) == 2
+
+
+async def test_actions_from_the_console_go_through_the_case_service_and_the_audit_log(client, staff, database):
+    number = await submit(database, payload(1), "r1")
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    done = await post_form(client, f"{page}/actions", page, action="start_review")
+    assert "The review has started" in await done.text()
+    refused = await post_form(client, f"{page}/actions", page, action="request_info", question="")
+    assert "Say what the resident should send" in await refused.text()
+    await post_form(client, f"{page}/actions", page, action="request_info", question="Send the bill")
+    illegal = await post_form(client, f"{page}/actions", page, action="propose")
+    assert "That action is not possible" in await illegal.text()
+    async with database.unit_of_work() as uow:
+        notices = await uow.notifications.for_resident((await uow.cases.get(number)).resident_id)
+        actions = [e.action for e in await uow.audit.for_target(number)]
+    assert notices[-1].params["question"] == "Send the bill"
+    assert {"case.start_review", "case.request_info", "case.read"} <= set(actions)
+
+
+async def test_maker_checker_and_a_rejection_with_reasons(client, staff, database):
+    number = await submit(database, payload(1), "r1")
+    await _move(database, staff, number, CaseAction.START_REVIEW)
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    await post_form(client, f"{page}/actions", page, action="propose", amount="500")
+    own = await post_form(client, f"{page}/actions", page, action="approve")
+    assert "needs a second caseworker" in await own.text()
+    client.session.cookie_jar.clear()
+    await sign_in(client, "li")
+    rejected = await post_form(client, f"{page}/actions", page, action="reject",
+                               reasons="savings too high\n\nowns a car")
+    text = await rejected.text()
+    assert "Rejected by li" in text and "savings too high" in text and "owns a car" in text
+    async with database.unit_of_work() as uow:
+        case = await uow.cases.get(number)
+    assert case.decision["reasons"] == ["savings too high", "owns a car"]
+
+
+async def test_a_note_and_a_service_task(client, staff, database):
+    number = await submit(database, payload(1), "r1")
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    await post_form(client, f"{page}/notes", page, body="Called the resident")
+    task = await post_form(client, f"{page}/tasks", page, skill="companion", day="2026-12-02", time="09:30",
+                           minutes="90", given_name="张", address="湖滨路 1 号", details="Accompany to the clinic")
+    assert "The task is created" in await task.text()
+    past = await post_form(client, f"{page}/tasks", page, skill="companion", day="2020-01-01", time="09:30",
+                           minutes="90", given_name="张", address="x")
+    assert "starts at a date and time in the future" in await past.text()
+    async with database.unit_of_work() as uow:
+        tasks = await uow.tasks.for_application(number)
+        actions = [e.action for e in await uow.audit.for_target(number)]
+    assert [t.spec.skill for t in tasks] == ["companion"] and tasks[0].spec.duration_minutes == 90
+    assert "case.note" in actions
+
+
+async def test_documents_images_inline_and_files_downloaded(client, staff, database, config):
+    storage = FileDocumentStorage(config.data_dir / "documents")
+    async with database.unit_of_work() as uow:
+        resident = await uow.residents.identify("terminal", "r1", now=NOW)
+        for doc_id, name, mime, data in (("d1", "bill.png", "image/png", b"\x89PNG fake"),
+                                         ("d2", "letter.html", "text/html", b"<script>alert(1)</script>")):
+            key, digest = storage.save(data)
+            await uow.documents.add(DocumentMeta(doc_id, resident.id, name, mime, len(data), digest, key, NOW))
+        outcome = await IntakeService(IdHasher(b"k"), pack=PACK).submit(uow, payload(1), resident_id=resident.id,
+                                                                        document_ids=["d1", "d2"], now=NOW)
+        await uow.commit()
+    number = outcome.application.number
+    await sign_in(client, "wang")
+    page = await (await client.get(f"/console/cases/{number}")).text()
+    assert f'<img src="/console/cases/{number}/documents/d1"' in page
+    assert f'href="/console/cases/{number}/documents/d2" download' in page
+    image = await client.get(f"/console/cases/{number}/documents/d1")
+    assert image.headers["Content-Type"] == "image/png" and image.headers["Content-Disposition"].startswith("inline")
+    html = await client.get(f"/console/cases/{number}/documents/d2")
+    assert html.headers["Content-Type"] == "application/octet-stream"
+    assert html.headers["Content-Disposition"].startswith("attachment")
+    assert (await client.get(f"/console/cases/{number}/documents/nope")).status == 404
+
+
+async def test_the_case_page_explains_the_assessment_and_charts_seven_dimensions(client, staff, database):
+    number = await submit(database, payload(1), "r1")
+    await sign_in(client, "wang", lang="zh_CN")
+    page = await (await client.get(f"/console/cases/{number}")).text()
+    assert page.count('<circle class="dot"') == 7
+    for name in ("收入", "资产", "健康", "住房"):
+        assert name in page
+    trace = re.search(r'<ol class="trace">(.*?)</ol>', page, re.S).group(1)
+    assert trace.count("<li>") > 30 and "policy.rule" not in trace
+
+
+async def test_a_home_visit_is_scheduled_in_the_regions_time(client, staff, database):
+    number = await submit(database, payload(1), "r1")
+    await _move(database, staff, number, CaseAction.START_REVIEW)
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    past = await post_form(client, f"{page}/actions", page, action="schedule_visit", visit_at="2026-11-28T09:00")
+    assert "needs a date and time in the future" in await past.text()
+    done = await post_form(client, f"{page}/actions", page, action="schedule_visit", visit_at="2026-12-01T09:30")
+    assert "The home visit is scheduled" in await done.text()
+    async with database.unit_of_work() as uow:
+        notices = await uow.notifications.for_resident((await uow.cases.get(number)).resident_id)
+    # What was typed is a time where the office is (the pack's time zone, Asia/Shanghai).
+    assert notices[-1].params["visit_at"] == "2026-12-01T09:30:00+08:00"

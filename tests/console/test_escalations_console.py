@@ -1,0 +1,66 @@
+"""Requests for a person from the web: listed live, claimed, answered and closed through the bot's
+desk, so the resident hears the caseworker in their own channel, and chat claims count here too."""
+
+from __future__ import annotations
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from backend.delivery.quiet import QuietHours
+from bot.app import build_conversations
+from bot.dispatch import NotificationDispatcher
+from bot.console_desk import ConsoleDesk
+from bot.terminal import CHANNEL
+from flows import events as ev
+from locales import Translations
+from tests.console.conftest import console_application, post_form, sign_in
+from tests.fakes.clock import Counter, FakeClock
+
+
+async def test_a_caseworker_claims_answers_and_closes_a_request_from_the_web(config, database, staff):
+    clock = FakeClock()
+    conversations = build_conversations(config, database, clock=clock, new_id=Counter("doc"),
+                                        translations=Translations())
+    desk = ConsoleDesk(conversations.desk, conversations)
+    async with TestClient(TestServer(console_application(config, database, clock=clock, desk=desk))) as client:
+        await conversations.handle(CHANNEL, "r1", ev.Command("human"))
+        async with database.unit_of_work() as uow:
+            (ticket,) = await uow.escalations.open_for((await uow.residents.identify(CHANNEL, "r1", now=clock())).id)
+        await sign_in(client, "wang")
+        listed = await (await client.get("/console/escalations/live")).text()
+        assert f'data-ticket="{ticket.id}"' in listed
+        page = f"/console/escalations/{ticket.id}"
+        claimed = await post_form(client, f"{page}/claim", page)
+        assert "The request is yours" in await claimed.text()
+        sent = await post_form(client, f"{page}/reply", page, text="你好，我是社工小王")
+        assert "Sent to the resident" in await sent.text()
+        # The resident reads it in their channel (the worker's pass first), and writes back.
+        await NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
+                                     quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock).drain()
+        replies = await conversations.handle(CHANNEL, "r1", ev.Text("谢谢"))
+        assert any("你好，我是社工小王" in r.text for r in replies)
+        conversation = await (await client.get(page)).text()
+        assert "谢谢" in conversation and "你好，我是社工小王" in conversation
+        # Someone else cannot answer or close it.
+        client.session.cookie_jar.clear()
+        await sign_in(client, "li")
+        refused = await post_form(client, f"{page}/reply", page, text="hi")
+        assert "Nothing was sent" in await refused.text()
+        client.session.cookie_jar.clear()
+        await sign_in(client, "wang")
+        closed = await post_form(client, f"{page}/close", page, note="helped by phone")
+        assert "The request is closed" in await closed.text()
+        async with database.unit_of_work() as uow:
+            assert (await uow.escalations.get(ticket.id)).status == "closed"
+            audit = [(e.actor, e.action) for e in await uow.audit.for_target(f"escalation:{ticket.id}")]
+        assert audit == [("wang", "escalation.claim"), ("wang", "escalation.reply"), ("wang", "escalation.close")]
+
+
+async def test_without_a_desk_requests_are_listed_but_not_answered(client, staff, database):
+    async with database.unit_of_work() as uow:
+        resident = await uow.residents.identify(CHANNEL, "r1", now=FakeClock()())
+        await uow.escalations.add(resident.id, reason="urgent_need", step="urgent", at=FakeClock()(), office="hubin",
+                                  urgent=True)
+        await uow.commit()
+    await sign_in(client, "wang")
+    page = await (await client.get("/console/escalations")).text()
+    assert "an urgent need" in page and "answered only in chat" in page and "/claim" not in page
