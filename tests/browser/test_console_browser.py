@@ -16,13 +16,16 @@ from backend.staff.accounts import set_password
 from bot.app import build_conversations
 from bot.dispatch import NotificationDispatcher
 from bot.terminal import CHANNEL
-from flows import events as ev
+from bot.web_chat.identity import COOKIE, WebIdentities
+from bot.web_chat.routes import WebChat
+from bot.web_chat.transcript import CHANNEL as WEB
 from locales import Translations
 from tests.cases.helpers import add_staff, payload
 from tests.console.conftest import PASSWORD, console_application
 from tests.fakes.clock import Counter, FakeClock
 
 QUESTION = "Please send the hospital bill of October"
+WEB_ID = "household-web-0001"
 ANSWER = "The bill is attached; we paid 3,200 yuan."
 
 
@@ -34,14 +37,20 @@ async def _staff(database) -> None:
             await uow.commit()
 
 
-async def _apply(conversations, database, who: str, data: dict) -> str:
+async def _apply(conversations, database, who: str, data: dict, channel: str = CHANNEL) -> str:
     async with database.unit_of_work() as uow:
-        resident = await uow.residents.identify(CHANNEL, who, now=conversations.clock())
+        resident = await uow.residents.identify(channel, who, now=conversations.clock())
         await uow.residents.set_locale(resident.id, "en")
         outcome = await conversations.intake.submit(uow, data, resident_id=resident.id, document_ids=[],
                                                     now=conversations.clock())
         await uow.commit()
     return outcome.application.number
+
+
+async def _post(page, selector: str) -> None:
+    """Press a button of the web chat and wait for the page its post redirects to."""
+    async with page.expect_navigation():
+        await page.click(selector)
 
 
 async def _signed_in(browser, url: str, username: str):
@@ -64,10 +73,6 @@ async def _act(page, action: str, **fields: str) -> None:
     await page.wait_for_load_state()
 
 
-def _button(replies, label: str) -> str:
-    return next(b.value for r in replies for b in r.buttons if b.label == label)
-
-
 async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, artifacts: Path, database,
                                                              database_url, tmp_path) -> None:
     clock = FakeClock()
@@ -75,10 +80,14 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
     conversations = build_conversations(config, database, clock=clock, new_id=Counter("doc"),
                                         translations=Translations())
     await _staff(database)
-    number = await _apply(conversations, database, "household", payload(1, "hubin"))
+    # The household applied in the web chat, from the browser that later reads the question.
+    number = await _apply(conversations, database, WEB_ID, payload(1, "hubin"), channel=WEB)
     urgent = await _apply(conversations, database, "hungry", payload(2, "hubin", urgent=True))
     elsewhere = await _apply(conversations, database, "far", payload(3, "wenchang"))
-    url = await serve(console_application(config, database, clock=clock))
+    app = console_application(config, database, clock=clock)
+    identities = WebIdentities(config.secret_key)
+    WebChat(conversations, secret=config.secret_key, identities=identities).add_routes(app)
+    url = await serve(app)
 
     # Sign in, and filter the queue down to the emergencies.
     wang, page = await _signed_in(browser, url, "wang")
@@ -101,22 +110,24 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
     assert await page.get_attribute("#status", "data-status") == "info_requested"
     await page.screenshot(path=str(artifacts / "console-case.png"), full_page=True)
 
-    # The question reaches the resident: the worker turns the notification into a notice, which a
-    # resident of a channel that cannot push reads when they next write (through Conversations).
-    # ---- HOOK (web chat): once the resident web chat (/chat) has landed, open it here in a second
-    # ---- browser context as this resident and check that the question appears on the page, then
-    # ---- answer it there instead of through Conversations below.
+    # The question reaches the resident in the web chat: the worker turns the notification into a
+    # notice, which the page shows when they come back; "Reply now" takes them into answering.
     await NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
                                  quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock).drain()
-    replies = await conversations.handle(CHANNEL, "household", ev.Text("hello"))
-    assert any(QUESTION in r.text for r in replies), [r.text for r in replies]
-
-    # The resident answers it in the chat; the case is back under review with the answer as a note.
-    await conversations.handle(CHANNEL, "household", ev.Choice(_button(replies, "Reply now")))
-    await conversations.handle(CHANNEL, "household", ev.Text(ANSWER))
-    await conversations.handle(CHANNEL, "household", ev.Choice("_done"))
-    receipt = await conversations.handle(CHANNEL, "household", ev.Choice("_confirm"))
-    assert receipt[0].key == "reply.receipt"
+    resident_context = await browser.new_context(locale="en-GB")
+    # The browser the household applied from carries its signed identity.
+    await resident_context.add_cookies([{"name": COOKIE, "value": identities.cookie(WEB_ID), "url": url}])
+    chat = await resident_context.new_page()
+    await chat.goto(f"{url}/chat")
+    assert QUESTION in await chat.content()
+    await chat.screenshot(path=str(artifacts / "web-chat-question.png"), full_page=True)
+    await _post(chat, "button[name=button]:has-text('Reply now')")
+    await chat.fill("textarea[name=text]", ANSWER)
+    await _post(chat, "form.composer button[type=submit]")
+    await _post(chat, "button[name=button]:has-text('Skip')")  # no documents this time
+    await _post(chat, "button[name=button]:has-text('Submit')")
+    assert number in await chat.locator("main").inner_text()
+    await resident_context.close()
     await page.reload()
     assert await page.get_attribute("#status", "data-status") == "under_review"
     assert ANSWER in await page.locator("#notes").inner_text()
