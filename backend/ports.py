@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
+from backend.monitoring.records import AlertRepository, FeedKeyStore, TriggerStore
 from backend.points.fund_ports import FundRepository
 from backend.points.ports import CertificateRepository, PointsRepository
 from backend.volunteers.ports import TaskRepository, VolunteerRepository
@@ -327,6 +328,9 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     applications: ApplicationRepository
     documents: DocumentRepository
+    alerts: AlertRepository
+    triggers: TriggerStore
+    feed_keys: FeedKeyStore
 
     async def commit(self) -> None: ...
 
