@@ -35,6 +35,8 @@ E, H, P = FeedEventRow, RegistryHouseholdRow, RegistryPersonRow
 _EPOCH = date(1970, 1, 1)
 _HUNDRED = Decimal(100)
 _PENDING = E.evaluated == false()
+# A row marked as a serious illness, read in SQL: the rest of its detail is not needed here.
+_SERIOUS = func.coalesce(func.lower(func.trim(E.detail["serious"].as_string())).in_(SERIOUS_MARKS), false())
 # The same test in a form no index serves: SQLite then scans the table in row order.
 _PENDING_SCAN = func.coalesce(E.evaluated, true()) == false()
 # Scan when more than one event in this many is pending.
@@ -139,8 +141,7 @@ class SqlTriggerRepository:
         exits = aliased(FeedEventRow)
         wanted = E.kind.in_(list(kinds))
         if serious_kind is not None:
-            marked = func.lower(func.trim(E.detail["serious"].as_string())).in_(SERIOUS_MARKS)
-            wanted = or_(wanted, and_(E.kind == serious_kind, marked))
+            wanted = or_(wanted, and_(E.kind == serious_kind, _SERIOUS))
         exit_on = (
             select(func.max(exits.occurred_on))
             .where(exits.household_id == E.household_id, exits.kind == exit_kind, exits.occurred_on <= E.occurred_on)
@@ -171,7 +172,7 @@ class SqlTriggerRepository:
 
     async def unapplied(self, household_ids: Sequence[int]) -> list[FeedEvent]:
         statement = (
-            select(E.id, E.household_id, E.person_id, E.kind, E.occurred_on, E.amount, E.grade, E.detail,
+            select(E.id, E.household_id, E.person_id, E.kind, E.occurred_on, E.amount, E.grade, _SERIOUS,
                    E.imported_at, E.evaluated)
             .join(H, H.id == E.household_id)
             .where(
@@ -180,8 +181,8 @@ class SqlTriggerRepository:
             )
             .order_by(E.household_id, E.occurred_on, E.id)
         )
-        return [FeedEvent(i, h, p, k, on, amount, grade, detail or {}, at, not evaluated)
-                for i, h, p, k, on, amount, grade, detail, at, evaluated in await self._run(statement)]
+        return [FeedEvent(i, h, p, k, on, amount, grade, bool(serious), at, not evaluated)
+                for i, h, p, k, on, amount, grade, serious, at, evaluated in await self._run(statement)]
 
     async def save(self, reassessed: Sequence[Reassessed], *, at: datetime) -> None:
         if not reassessed:

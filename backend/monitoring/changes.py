@@ -34,10 +34,6 @@ def age_on(birth: date, day: date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def is_serious(detail: Mapping[str, Any]) -> bool:
-    return str(detail.get("serious", "")).strip().lower() in SERIOUS_MARKS
-
-
 def add_months(day: date, months: int) -> date:
     """The same day ``months`` later, or the month's last day when it has no such day."""
     month = day.month - 1 + months
@@ -106,7 +102,7 @@ class HouseholdState:
             if amount:
                 spending = self.data.setdefault("rigid_spending", {})
                 spending["medical"] = _money(Decimal(str(spending.get("medical") or 0)) + amount)
-            if is_serious(event.detail):
+            if event.serious:
                 member["health"] = "serious"
         elif kind == DISABILITY_ASSESSED:
             if event.grade is not None and 1 <= event.grade <= 4:

@@ -22,7 +22,7 @@ class FeedEvent:
     occurred_on: date
     amount: Decimal | None
     grade: int | None
-    detail: Mapping[str, Any]
+    serious: bool  # its detail marks a serious illness (medical rows)
     imported_at: datetime
     pending: bool  # not evaluated yet
 

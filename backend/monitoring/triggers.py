@@ -118,6 +118,7 @@ class _Pass:
     values: dict[str, dict[str, Decimal]]  # rule id → role → value on ``on``
     found: dict[int, dict[str, Firing]]  # household → rule id → firing, decided in SQL
     candidates: dict[int, Candidate]  # event id → candidate of a per-person test
+    working_age_min: int  # below it, a child who leaves school is a child, not unemployed
     counts: Counter[str] = field(default_factory=Counter)
 
 
@@ -186,7 +187,8 @@ async def _match(uow: UnitOfWork, pack: Pack, on: date, now: datetime) -> _Pass:
             if loss >= values[rule.id]["amount"]:
                 found[household_id].setdefault(rule.id, Firing(rule, {"loss": str(loss.quantize(CENT))}))
     per_event = {c.event_id: c for c in candidates.values() if c.kind != DISASTER_LOSS}
-    return _Pass(pack, on, now, values, dict(found), per_event)
+    working_age_min = int(pack.parameter("working_age_min", on).value)
+    return _Pass(pack, on, now, values, dict(found), per_event, working_age_min)
 
 
 async def _reassess(uow: UnitOfWork, run: _Pass, ids: Sequence[int]) -> None:
@@ -208,9 +210,9 @@ async def _reassess(uow: UnitOfWork, run: _Pass, ids: Sequence[int]) -> None:
         state, firings, applied = outcome
         run.counts["fired"] += len(firings)
         try:
-            before = _assess(row.household, run)
+            before = assess(Household.model_validate(row.household), run.on, run.pack)
             after_household = Household.model_validate(state.data)
-            after = _assess_model(after_household, run)
+            after = assess(after_household, run.on, run.pack)
         except (ValidationError, UnknownRegion) as error:
             run.counts["skipped"] += 1
             log.warning("registry household %s cannot be assessed after its events: %s", row.id, _why(error))
@@ -250,8 +252,8 @@ def _replay(run: _Pass, row: RegistryHousehold, persons: Mapping[int, RegistryPe
     None when no rule fired for the household (its facts are then left as they are).
     """
     firings = dict(run.found.get(row.id, {}))
-    working_age_min = int(run.pack.parameter("working_age_min", run.on).value)
-    state = HouseholdState(row.household, {p.id: p.member for p in persons.values()}, working_age_min=working_age_min)
+    state = HouseholdState(row.household, {p.id: p.member for p in persons.values()},
+                           working_age_min=run.working_age_min)
     rules = run.pack.triggers.rules
     for event in events:
         candidate = run.candidates.get(event.id) if event.pending else None
@@ -305,14 +307,6 @@ def _check(rule: TriggerRule, event: FeedEvent, candidate: Candidate, state: Hou
         return {"exit_on": exit_on.isoformat(), "months": months, "before": str(before.quantize(CENT)),
                 "after": str(after.quantize(CENT))}
     return None
-
-
-def _assess(household: Mapping[str, Any], run: _Pass) -> Assessment:
-    return _assess_model(Household.model_validate(household), run)
-
-
-def _assess_model(household: Household, run: _Pass) -> Assessment:
-    return assess(household, run.on, run.pack)
 
 
 def _worsened(before: Assessment, after: Assessment) -> list[str]:

@@ -204,3 +204,15 @@ async def test_a_second_evaluation_at_the_same_time_steps_aside(database, databa
         finally:
             await holder.execute(text("SELECT pg_advisory_unlock(hashtextextended('monitoring:evaluate', 0))"))
     assert summary.busy
+
+
+async def test_a_serious_illness_marks_the_member_seriously_ill(database) -> None:
+    seeded = await add_household(database, FAMILY)
+    await add_events(database, [event(seeded.person(), seeded.id, "out_of_pocket", amount="800",
+                                      detail={"serious": " Yes ", "diagnosis": "…"})])
+    summary = await evaluate(database, PACK, now=NOW)
+    assert summary.alerts == 1
+    [alert] = await alerts(database)
+    assert alert.reason["params"] == {"cause": "serious_illness", "age": 45} and "illness" in alert.trace["new_types"]
+    member_0 = (await registry(database, seeded.id)).household["members"][0]
+    assert member_0["health"] == "serious"
