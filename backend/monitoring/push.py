@@ -113,7 +113,12 @@ async def authenticate(database: Database, source: str, *, timestamp: str | None
         cipher = await uow.feed_keys.get(source)
         if cipher is None:
             raise PushRefused(401, "unauthorized", f"no key has been made for {source}")
-        verify(unseal(secret_key, source, cipher), timestamp, signature, body, now)
+        try:
+            key = unseal(secret_key, source, cipher)
+        except ValueError:
+            # The installation's secret changed since the key was made: only a new key helps.
+            raise PushRefused(401, "unauthorized", f"the key of {source} must be made again") from None
+        verify(key, timestamp, signature, body, now)
         assert signature is not None
         if not await uow.feed_keys.remember(source, signature.strip().lower(), at=now):
             raise PushRefused(409, "replayed", "this request was received before")

@@ -171,6 +171,12 @@ async def test_a_source_without_a_key_or_unknown_is_refused(client, keyed, impor
     assert importer.calls == []
 
 
+async def test_a_key_sealed_under_another_secret_is_refused(client, database, importer: StandIn) -> None:
+    await rotate_key(database, "medical", secret_key=b"the secret before", now=NOW, new_key=lambda: KEY)
+    response = await _push(client)
+    assert response.status == 401 and "made again" in (await response.json())["message"]
+
+
 async def test_a_bearer_token_is_no_signature(client, tokens, keyed, importer: StandIn) -> None:
     response = await client.post("/api/v1/feeds/medical/events", json=ROWS,
                                  headers={"Authorization": f"Bearer {tokens['root']}"})
