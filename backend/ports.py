@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from backend.application import ApplicationV1
 from backend.console.ports import ConsoleRepository, Reports
+from backend.monitoring.records import AlertRepository, FeedKeyStore, TriggerStore
 from backend.points.fund_ports import FundRepository
 from backend.points.ports import CertificateRepository, PointsRepository
 from backend.monitoring.outreach_ports import OutreachRepository
@@ -386,6 +387,9 @@ class UnitOfWork(Protocol):
     links: LinkCodeRepository
     console: ConsoleRepository
     reports: Reports
+    alerts: AlertRepository
+    triggers: TriggerStore
+    feed_keys: FeedKeyStore
 
     async def commit(self) -> None: ...
 

@@ -50,12 +50,20 @@ def init_app(
 ) -> web.Application:
     """The application over ``config``; pass ``database`` to share an open one (it is then not closed here)."""
     roles: dict[tuple[str, str], frozenset[Role]] = {}
+    signed_routes: set[tuple[str, str]] = set()
+
+    def route_of(request: web.Request) -> tuple[str, str]:
+        resource = request.match_info.route.resource
+        return request.method, resource.canonical if resource else ""
 
     def roles_of(request: web.Request) -> frozenset[Role] | None:
-        resource = request.match_info.route.resource
-        return roles.get((request.method, resource.canonical if resource else ""))
+        return roles.get(route_of(request))
 
-    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[errors_as_json, bearer_auth(roles_of)])
+    def signed(request: web.Request) -> bool:
+        return route_of(request) in signed_routes
+
+    app = web.Application(client_max_size=2 * 1024 * 1024,
+                          middlewares=[errors_as_json, bearer_auth(roles_of, signed=signed)])
     pack = load_pack(config.pack)
     cases = CaseService(pack)
     app[CONFIG] = config
@@ -80,6 +88,8 @@ def init_app(
     for endpoint in ENDPOINTS:
         app.router.add_route(endpoint.method, endpoint.path, endpoint.handler)
         roles[(endpoint.method, endpoint.path)] = endpoint.roles
+        if endpoint.signed:
+            signed_routes.add((endpoint.method, endpoint.path))
     app.cleanup_ctx.append(_database(config, database))
     return app
 

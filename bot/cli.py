@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from backend.config import Config, ConfigError
+from backend.monitoring.push import SOURCES
 from backend.policy.cli import add_arguments as add_assess_arguments
 from backend.policy.cli import run as run_assess
 from backend.staff.cli import add_arguments as add_users_arguments
@@ -44,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
 
     users = sub.add_parser("users", help="staff and service accounts of the API")
     add_users_arguments(users)
+
+    monitor = sub.add_parser("monitor", help="monitoring (监测预警): department data")
+    monitor_sub = monitor.add_subparsers(dest="monitor_command", required=True)
+    key = monitor_sub.add_parser("key", help="create or rotate the key a department signs pushed events with "
+                                 "(printed once)")
+    key.add_argument("source", choices=SOURCES, help="the department")
 
     sub.add_parser("tick", help="send the reminders and expiry notices that are due (for cron)")
     serve = sub.add_parser("serve", help="run the API and, with TELEGRAM_BOT_TOKEN, the Telegram bot")
@@ -171,7 +178,32 @@ async def _users(config: Config, args: argparse.Namespace) -> int:
     return await run(config, args)
 
 
-_COMMANDS = {"chat": _chat, "desk": _desk, "db": _db, "tick": _tick, "serve": _serve, "users": _users}
+async def _monitor(config: Config, args: argparse.Namespace) -> int:
+    return await _MONITOR[args.monitor_command](config, args)
+
+
+async def _monitor_key(config: Config, args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from backend.db.database import Database
+    from backend.db.migrate import upgrade
+    from backend.monitoring.push import rotate_key
+
+    if config.embedded:
+        await upgrade(config.database_url)
+    database = Database(config.database_url)
+    await database.connect()
+    try:
+        key = await rotate_key(database, args.source, secret_key=config.secret_key, now=datetime.now(UTC))
+    finally:
+        await database.dispose()
+    print(f"key for {args.source} (shown once; a key made before no longer works): {key}")
+    return 0
+
+
+_MONITOR = {"key": _monitor_key}
+_COMMANDS = {"chat": _chat, "desk": _desk, "db": _db, "tick": _tick, "serve": _serve, "users": _users,
+             "monitor": _monitor}
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@
   (``YIMEN_API_URL``) with an idempotency key, and webhooks, ``/chat`` and ``/healthz`` are
   answered on the bot's own port.
 - ``worker``: status updates into the residents' channels (the notification dispatcher, every
-  few seconds), and reminders and expiry of unfinished applications (every ``YIMEN_TICK_SECONDS``).
+  few seconds), and reminders and expiry of unfinished applications, monitoring (department
+  events evaluated against the triggers, overdue alerts escalated) every ``YIMEN_TICK_SECONDS``.
 
 Each part stops cleanly on SIGTERM: the update in hand is finished and stored first.
 """
@@ -26,7 +27,7 @@ from aiohttp import web
 from backend.config import Config, ConfigError
 from backend.web import health, init_app
 from bot.app import Runtime, open_runtime
-from locales import Translations
+from locales import Messages, Translations
 
 log = logging.getLogger(__name__)
 
@@ -252,6 +253,8 @@ async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float =
         # worker run apart must share the bot's data directory.
         storage=conversations.storage,
     )
+    staff_messages = (conversations.html_translations or Translations(html=True, timezone=runtime.timezone))(
+        config.locale)
     _say(f"worker started: notifications every {dispatch_seconds:g} s, reminders every {config.tick_seconds:g} s")
     loop = asyncio.get_running_loop()
     next_tick = loop.time()
@@ -265,6 +268,7 @@ async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float =
                     log.info("reminded or expired %d sessions with no channel to push to", len(done))
                 await _tell_the_long_waiting(runtime)
                 await _volunteer_tasks(runtime)
+                await _monitor(runtime, staff_messages)
             if conversations.desk is not None:
                 await conversations.desk.escalate_unclaimed()
         except Exception:
@@ -299,6 +303,22 @@ async def _volunteer_tasks(runtime: Runtime) -> None:
         await uow.commit()
     if acted:
         log.info("volunteer tasks: %d pinged, reminded or asked to check in", acted)
+
+
+async def _monitor(runtime: Runtime, staff_messages: Messages) -> None:
+    """Evaluate the department events that came in; tell supervisors of alerts past their deadline."""
+    from backend.monitoring.alerts import escalate_overdue
+    from backend.monitoring.triggers import evaluate
+    from bot.app import system_clock
+
+    summary = await evaluate(runtime.database, runtime.pack, now=system_clock())
+    if summary.households:
+        log.info("monitoring: %d events evaluated, %d households assessed again, %d alerts raised "
+                 "(%d within their window already)", summary.events, summary.households, summary.alerts,
+                 summary.suppressed)
+    escalated = await escalate_overdue(runtime.database, system_clock(), messages=staff_messages)
+    if escalated:
+        log.info("monitoring: %d alerts past their deadline escalated to supervisors", escalated)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from backend.api.schemas import Error, FieldError
 from backend.cases.lifecycle import IllegalTransition
 from backend.cases.service import DecisionRefused, Forbidden
+from backend.monitoring.alerts import IllegalAlertTransition
 from backend.points.fund_ports import DuplicateFund
 from backend.points.funds import FundError
 from backend.points.ledger import LedgerError
@@ -68,6 +69,8 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(404, "not_found", str(error.args[0] if error.args else error))
     except IllegalTransition as error:
         return error_response(409, "illegal_transition", str(error), status=error.status)
+    except IllegalAlertTransition as error:
+        return error_response(409, "illegal_transition", str(error), status=error.status.value)
     except (LedgerError, FundError) as error:
         fields = [FieldError(field=error.field, message=str(error))] if error.field else None
         return error_response(422, "refused", str(error), fields=fields)

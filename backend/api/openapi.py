@@ -10,6 +10,7 @@ from pydantic.json_schema import models_json_schema
 
 from backend.api.routes import ENDPOINTS, Endpoint
 from backend.api.schemas import Error
+from backend.monitoring.push import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 _REF = "#/components/schemas/{model}"
 
@@ -44,6 +45,13 @@ def _operation(endpoint: Endpoint, query_schemas: dict[str, dict[str, Any]]) -> 
             {"name": name, "in": "query", "required": False, "schema": prop}
             for name, prop in schema.get("properties", {}).items()
         ]
+    if endpoint.signed:
+        parameters += [
+            {"name": TIMESTAMP_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+             "description": "The time of signing, unix seconds (five minutes of tolerance)"},
+            {"name": SIGNATURE_HEADER, "in": "header", "required": True, "schema": {"type": "string"},
+             "description": "Hex HMAC-SHA256 of timestamp + '.' + raw body, keyed with the department's key"},
+        ]
     if endpoint.path == "/api/v1/applications" and endpoint.method == "POST":
         parameters.append({"name": "Idempotency-Key", "in": "header", "required": False,
                            "schema": {"type": "string", "maxLength": 128},
@@ -60,13 +68,17 @@ def _operation(endpoint: Endpoint, query_schemas: dict[str, dict[str, Any]]) -> 
         "parameters": parameters,
         "responses": responses,
     }
+    if endpoint.signed:
+        operation["description"] = "No token: signed with the department's key ('yimen monitor key SOURCE')"
+        operation["security"] = []
     if endpoint.body is not None:
         operation["requestBody"] = {"required": True, "content": _json(_ref(endpoint.body))}
     return operation
 
 
-_REASONS = {400: "Bad JSON", 401: "No or bad token", 403: "Not allowed for this role or office",
-            404: "Not found", 409: "Conflict: the case's state, or a duplicate", 422: "A field is invalid (named)"}
+_REASONS = {400: "Bad JSON", 401: "No or bad token (or signature)", 403: "Not allowed for this role or office",
+            404: "Not found", 409: "Conflict: the case's or alert's state, a duplicate, or a replayed push",
+            422: "A field is invalid (named)"}
 
 
 def openapi_document() -> dict[str, Any]:

@@ -16,10 +16,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from backend.api.errors import ApiError, invalid
-from backend.api.keys import CASES, CLOCK, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS, USER, VOLUNTEERING
+from backend.api.errors import ApiError
+from backend.api.keys import CASES, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS, USER, VOLUNTEERING
+from backend.api.monitoring import act_on_alert, get_alert, list_alerts, push_feed_events
+from backend.api.monitoring_schemas import AlertActionIn, AlertDetail, AlertFilter, AlertList, FeedPush, FeedPushOut
+from backend.api.requests import read_body as _body
+from backend.api.requests import read_query as _query
+from backend.api.requests import request_now as _now
 from backend.api.schemas import (
     ActionIn,
     ApplicationCreated,
@@ -95,29 +100,12 @@ class Endpoint:
     status: int = 200
     errors: tuple[int, ...] = ()
     many: bool = False  # the response is a list of ``response``
-
-
-async def _body(request: web.Request, model: type[BaseModel]) -> Any:
-    raw = await request.read()
-    if not raw:
-        raise ApiError(400, "bad_json", "a JSON body is required")
-    data = json.loads(raw)  # a JSONDecodeError becomes a 400
-    return model.model_validate(data)
-
-
-def _query(request: web.Request, model: type[BaseModel]) -> Any:
-    try:
-        return model.model_validate(dict(request.query))
-    except ValidationError as error:
-        raise invalid(error) from None
+    # Authenticated by the caller's signature instead of a bearer token (a department's push).
+    signed: bool = False
 
 
 def _number(request: web.Request) -> str:
     return request.match_info["number"]
-
-
-def _now(request: web.Request) -> datetime:
-    return request.app[CLOCK]()
 
 
 def _summary(case: Case, now: datetime) -> dict[str, Any]:
@@ -700,4 +688,14 @@ ENDPOINTS: tuple[Endpoint, ...] = (
       "A caseworker vouches for a skill the volunteer offered", response=VolunteerOut, errors=(403, 404, 422)),
     E("POST", "/api/v1/assess", assess_household, ANYONE, "Assess a household under a policy pack (nothing stored)",
       body=AssessIn, response=AssessOut, errors=(422,)),
+    E("GET", "/api/v1/alerts", list_alerts, STAFF, "Monitoring alerts, open ones by deadline (office staff: their office)",
+      query=AlertFilter, response=AlertList, errors=(422,)),
+    E("GET", "/api/v1/alerts/{alert}", get_alert, STAFF,
+      "One alert with its trace (before and after) and what was done (audited)", response=AlertDetail, errors=(404,)),
+    E("POST", "/api/v1/alerts/{alert}/actions", act_on_alert, STAFF,
+      "Acknowledge an alert, act on it (with a note) or dismiss it (with a reason)",
+      body=AlertActionIn, response=AlertDetail, errors=(404, 409, 422)),
+    E("POST", "/api/v1/feeds/{source}/events", push_feed_events, frozenset(),
+      "A department's system pushes events, signed with its key (X-Yimen-Timestamp, X-Yimen-Signature)",
+      body=FeedPush, response=FeedPushOut, status=202, errors=(404, 409, 422), signed=True),
 )

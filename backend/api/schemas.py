@@ -26,10 +26,10 @@ class FieldError(BaseModel):
 
 class Error(BaseModel):
     error: str = Field(description="A stable code: bad_json, invalid, unauthorized, forbidden, not_found, "
-                       "illegal_transition, refused, duplicate, idempotency_mismatch")
+                       "illegal_transition, refused, duplicate, idempotency_mismatch, stale, replayed")
     message: str
     fields: list[FieldError] = []
-    status: CaseStatus | None = Field(None, description="The case's current status (illegal_transition)")
+    status: str | None = Field(None, description="The case's or alert's current status (illegal_transition)")
     number: str | None = Field(None, description="The open application of the household (duplicate)")
 
 

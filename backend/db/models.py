@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -652,7 +653,9 @@ class FeedEventRow(Base):
     __table_args__ = (
         UniqueConstraint("source", "record_id"),
         Index("ix_feed_events_household_occurred", "household_id", "occurred_on"),
-        Index("ix_feed_events_pending", "evaluated", "household_id"),
+        # Only the pending events: marking one evaluated drops its entry.
+        Index("ix_feed_events_pending", "household_id", sqlite_where=text("evaluated = 0"),
+              postgresql_where=text("evaluated = false")),
     )
 
 

@@ -9,6 +9,8 @@ A pack directory holds:
 - ``resilience.yaml``: resilience weights, level bounds and dimension scoring;
 - ``routing.yaml``: social-work stations and the offices they serve, programme queues;
 - ``regions.yaml``: districts and their street offices;
+- ``triggers.yaml`` (optional): monitoring triggers and the parameters they use (see
+  :mod:`backend.policy.triggers`);
 - ``cases/*.yaml``: the pack's tests (see :mod:`backend.policy.cases`).
 
 Anything missing, duplicated, unknown or inconsistent fails at load with a :class:`PackError`
@@ -38,6 +40,7 @@ from backend.policy.parameters import (
 from backend.policy.regions import PACKS, RegionTree, parse_regions
 from backend.policy.resilience import ResilienceRules, parse_resilience
 from backend.policy.rules import Rules, parse_rules
+from backend.policy.triggers import TriggerRules, load_triggers
 from backend.policy.yamlfile import read_yaml
 
 __all__ = ["PACKS", "Pack", "PackError", "ParameterList", "ParameterNotInForce", "ParameterValue", "load_pack"]
@@ -84,6 +87,7 @@ class Pack:
     rules: Rules
     resilience: ResilienceRules
     routing: RoutingRules
+    triggers: TriggerRules = TriggerRules()
     _by_date: dict[date, ParameterSet] = field(default_factory=dict, repr=False, compare=False)
 
     def parameter(self, name: str, on: date) -> ParameterValue:
@@ -299,4 +303,5 @@ def load_pack(name: str = "demo", root: Path = PACKS) -> Pack:
     resilience = parse_resilience(read_yaml(resilience_path), resilience_path)
     routing_path = directory / "routing.yaml"
     routing = parse_routing(read_yaml(routing_path), routing_path, regions)
-    return Pack(name, directory, regions, parameters, rules, resilience, routing)
+    triggers = load_triggers(directory, parameters)
+    return Pack(name, directory, regions, parameters, rules, resilience, routing, triggers)

@@ -43,6 +43,12 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/v1/volunteers/{volunteer}"): (401, 200, 403, 200, 200, 403, 403),
     ("POST", "/api/v1/volunteers/{volunteer}/skills/{skill}/qualification"): (401, 200, 403, 200, 200, 403, 403),
     ("POST", "/api/v1/assess"): (401, 200, 200, 200, 200, 200, 200),
+    # The alert belongs to hubin; each caller acknowledges an alert of their own.
+    ("GET", "/api/v1/alerts"): (401, 200, 200, 200, 200, 403, 403),
+    ("GET", "/api/v1/alerts/{alert}"): (401, 200, 403, 200, 200, 403, 403),
+    ("POST", "/api/v1/alerts/{alert}/actions"): (401, 200, 403, 200, 200, 403, 403),
+    # A department signs its pushes: no bearer token is worth anything there.
+    ("POST", "/api/v1/feeds/{source}/events"): (401, 401, 401, 401, 401, 401, 401),
     ("GET", "/api/v1/openapi.json"): (200, 200, 200, 200, 200, 200, 200),
 }
 
@@ -51,9 +57,13 @@ def test_the_matrix_covers_every_endpoint():
     assert {(e.method, e.path) for e in ENDPOINTS} | {("GET", "/api/v1/openapi.json")} == set(MATRIX)
 
 
-def _body(method: str, path: str, serial: int, ledger: dict) -> dict | None:
+def _body(method: str, path: str, serial: int, ledger: dict) -> dict | list | None:
     if path == "/api/v1/applications" and method == "POST":
         return create_body(serial, resident=f"r{serial}")
+    if path.endswith("/alerts/{alert}/actions"):
+        return {"action": "acknowledge"}
+    if path.endswith("/events"):
+        return [{"record_id": f"R{serial}"}]
     if path.endswith("/actions"):
         return {"action": "assign", "assignee": "li"}
     if path.endswith("/notes") and method == "POST":
@@ -144,6 +154,15 @@ async def _volunteering(database, made: dict, number: str) -> None:
         await uow.commit()
 
 
+async def _alerts(database, made: dict) -> None:
+    """A household of hubin with an alert, and one alert for each caller to acknowledge."""
+    from tests.monitoring.seed import add_alert, add_household, household, member
+
+    seeded = await add_household(database, household(member("self", 45, income="3500"), office="hubin"))
+    made["alert"] = await add_alert(database, seeded.id)
+    made["alerts"] = {serial: await add_alert(database, seeded.id) for serial in range(1, len(WHO) + 1)}
+
+
 @pytest.mark.parametrize(("method", "path"), list(MATRIX))
 async def test_authorization(client, tokens, database, method, path):
     created = await client.post("/api/v1/applications", json=create_body(99, resident="owner"),
@@ -152,6 +171,7 @@ async def test_authorization(client, tokens, database, method, path):
     ledger = await _ledger(database)
     await _fund(database, ledger)
     await _volunteering(database, ledger, number)
+    await _alerts(database, ledger)
     got = []
     for serial, who in enumerate(WHO, start=1):
         headers = auth(tokens[who]) if who in tokens else {}
@@ -160,6 +180,8 @@ async def test_authorization(client, tokens, database, method, path):
         # Each caller schedules a task of their own (a task is scheduled once).
         url = url.replace("{task}", str(ledger["requested"][serial] if path.endswith("/schedule") else ledger["task"]))
         url = url.replace("{volunteer}", str(ledger["volunteer"])).replace("{skill}", "companion")
+        url = url.replace("{alert}", str(ledger["alerts"][serial] if path.endswith("/actions") else ledger["alert"]))
+        url = url.replace("{source}", "medical")
         response = await client.request(method, url, json=_body(method, path, serial, ledger), headers=headers)
         got.append(response.status)
     assert tuple(got) == MATRIX[(method, path)], dict(zip(WHO, got))

@@ -142,7 +142,10 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('feed_events', schema=None) as batch_op:
         batch_op.create_index('ix_feed_events_household_occurred', ['household_id', 'occurred_on'], unique=False)
-        batch_op.create_index('ix_feed_events_pending', ['evaluated', 'household_id'], unique=False)
+        # Only the pending events: marking one evaluated drops its entry, so the index stays as
+        # small as the backlog and answers "which households have pending events" by itself.
+        batch_op.create_index('ix_feed_events_pending', ['household_id'], unique=False,
+                              sqlite_where=sa.text('evaluated = 0'), postgresql_where=sa.text('evaluated = false'))
         batch_op.create_index(batch_op.f('ix_feed_events_person_id'), ['person_id'], unique=False)
 
 
