@@ -319,6 +319,13 @@ async def _monitor(runtime: Runtime, staff_messages: Messages) -> None:
     escalated = await escalate_overdue(runtime.database, system_clock(), messages=staff_messages)
     if escalated:
         log.info("monitoring: %d alerts past their deadline escalated to supervisors", escalated)
+    outreach = runtime.conversations.outreach
+    if outreach is not None:
+        async with runtime.database.unit_of_work() as uow:
+            sent, visits = await outreach.reach_out(uow, now=system_clock())
+            await uow.commit()
+        if sent or visits:
+            log.info("monitoring: %d households told in the chat, %d listed for a home visit", sent, visits)
 
 
 def _stop_on_signals() -> asyncio.Event:
