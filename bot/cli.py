@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     key = monitor_sub.add_parser("key", help="create or rotate the key a department signs pushed events with "
                                  "(printed once)")
     key.add_argument("source", choices=SOURCES, help="the department")
+    link = monitor_sub.add_parser("link", help="the deep link a caseworker hands a household listed for a home "
+                                  "visit: it opens the application filled in for them in the chat")
+    link.add_argument("alert", type=int, help="the alert's number")
+    link.add_argument("--bot", help="the bot's username, to print a t.me link")
 
     sub.add_parser("tick", help="send the reminders and expiry notices that are due (for cron)")
     serve = sub.add_parser("serve", help="run the API and, with TELEGRAM_BOT_TOKEN, the Telegram bot")
@@ -201,7 +205,16 @@ async def _monitor_key(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-_MONITOR = {"key": _monitor_key}
+async def _monitor_link(config: Config, args: argparse.Namespace) -> int:
+    from backend.monitoring.outreach import Outreach
+    from backend.policy.pack import load_pack
+
+    payload = Outreach(load_pack(config.pack), decrypt=str, secret=config.secret_key).link(args.alert)
+    print(f"https://t.me/{args.bot}?start={payload}" if args.bot else f"/start {payload}")
+    return 0
+
+
+_MONITOR = {"key": _monitor_key, "link": _monitor_link}
 _COMMANDS = {"chat": _chat, "desk": _desk, "db": _db, "tick": _tick, "serve": _serve, "users": _users,
              "monitor": _monitor}
 

@@ -239,6 +239,11 @@ class Conversations:
                     await self._store_replies(uow, resident.id, channel, external_id, turn.replies, now, live=False)
                 await uow.commit()
                 return turn.replies
+            if isinstance(event, ev.Command) and event.name.lower() == "start" and self.outreach is not None:
+                # A caseworker's link (/start apply-…) from a home visit: bound, and as if pressed.
+                alert = self.outreach.parse_link(event.arg.strip())
+                if alert is not None and await self.outreach.bind_by_link(uow, resident.id, alert):
+                    event = ev.Choice(f"{APPLY_BUTTON}{alert}")
             if isinstance(event, ev.Choice) and event.value.startswith(NOTIFICATION_BUTTONS):
                 # A notification's button chosen where buttons are typed (the terminal).
                 answered = await self._notification_button(uow, resident, channel, external_id, event.value, now,

@@ -3,11 +3,16 @@
 For every alert not followed up yet, the household's person bound to the chat (the head first)
 gets a message in their language, outside quiet hours (the dispatcher's rules), with a button
 that opens an application already filled in from the registry: each answer is shown for them to
-confirm or correct. A household with nobody in the chat is listed for a home visit instead.
+confirm or correct. A household with nobody in the chat is listed for a home visit instead; the
+caseworker who visits can hand the head of the household a deep link (``/start apply-…``, from
+``yimen monitor link ALERT``) that binds their new chat to the household and opens the same
+application. The link carries a signature, so it cannot be made up for another household.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,6 +22,7 @@ from backend.policy.pack import Pack
 from backend.ports import UnitOfWork
 
 APPLY_BUTTON = "apply:"
+LINK_PREFIX = "apply-"
 SENT, VISIT = "sent", "visit"
 
 
@@ -36,11 +42,38 @@ class Outreach:
     """Args:
         pack: the policy pack (the region tree).
         decrypt: turns a stored ID number cipher back into the number (the registry's vault).
+        secret: the installation's secret key, which signs deep links.
     """
 
-    def __init__(self, pack: Pack, decrypt: Callable[[str], str]) -> None:
+    def __init__(self, pack: Pack, decrypt: Callable[[str], str], secret: bytes) -> None:
         self._pack = pack
         self._decrypt = decrypt
+        self._link_key = hashlib.sha256(b"yimen outreach link\0" + secret).digest()
+
+    def link(self, alert_id: int) -> str:
+        """The deep-link payload of an alert's application (Telegram allows 64 characters)."""
+        return f"{LINK_PREFIX}{alert_id}-{self._sign(alert_id)}"
+
+    def parse_link(self, payload: str) -> int | None:
+        """The alert a deep-link payload names, when its signature is ours."""
+        head, _, signature = payload.removeprefix(LINK_PREFIX).partition("-")
+        if not payload.startswith(LINK_PREFIX) or not head.isdigit():
+            return None
+        return int(head) if hmac.compare_digest(signature, self._sign(int(head))) else None
+
+    def _sign(self, alert_id: int) -> str:
+        return hmac.new(self._link_key, str(alert_id).encode(), hashlib.sha256).hexdigest()[:24]
+
+    async def bind_by_link(self, uow: UnitOfWork, resident_id: str, alert_id: int) -> bool:
+        """The head of the alert's household opened its link: their chat is theirs from now on.
+        False when the head is already someone else's chat (the link was passed on)."""
+        alert = await uow.outreach.alert(alert_id)
+        people = await uow.outreach.contacts(alert.household_id) if alert else []
+        head = next((p for p in people if p.member == 0), None)
+        if alert is None or head is None or head.resident_id not in (None, resident_id):
+            return False
+        await uow.outreach.bind(alert.household_id, 0, resident_id)
+        return True
 
     async def reach_out(self, uow: UnitOfWork, *, now: datetime) -> tuple[int, int]:
         """Follow up the alerts not followed up yet: (messages queued, households listed for a visit)."""

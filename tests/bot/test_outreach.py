@@ -44,7 +44,7 @@ def cipher(id_number: str) -> str:
     return id_number[::-1]  # the registry's vault is tested on its own; any reversible stand-in does here
 
 
-OUTREACH = Outreach(PACK, decrypt=cipher)
+OUTREACH = Outreach(PACK, decrypt=cipher, secret=b"k")
 
 
 @pytest.fixture
@@ -165,3 +165,19 @@ async def test_a_button_of_another_household_opens_nothing(emulator, database, c
     await household(database, clock, "H-3")  # alert 1, nobody bound
     replies = await telegram_conversations.handle(CHANNEL, "stranger", ev.Choice("apply:1"))
     assert all(r.key != "outreach.prefilled" for r in replies)
+
+
+async def test_a_household_listed_for_a_visit_applies_by_the_caseworkers_link(database, clock, telegram_conversations):
+    from bot.terminal import CHANNEL
+    from flows import events as ev
+
+    telegram_conversations.outreach = OUTREACH
+    await household(database, clock, "H-4")  # alert 1, nobody of it in the chat
+    link = OUTREACH.link(1)
+    assert OUTREACH.parse_link(link) == 1 and OUTREACH.parse_link("apply-1-0000") is None
+    assert OUTREACH.parse_link(link.replace("apply-1-", "apply-2-")) is None  # not another household's
+    opened = await telegram_conversations.handle(CHANNEL, "visited", ev.Command("start", link))
+    assert opened[0].key == "outreach.prefilled"
+    # The link was for the head, whose chat it now is: someone else opening it gets the ordinary start.
+    other = await telegram_conversations.handle(CHANNEL, "someone-else", ev.Command("start", link))
+    assert all(r.key != "outreach.prefilled" for r in other)
