@@ -23,6 +23,7 @@ from backend.cases.ports import (
     OfferRepository,
     UserRepository,
 )
+from backend.monitoring.registry_ports import RegistryRepository
 from backend.status import ApplicationStatus
 
 
@@ -327,6 +328,7 @@ class UnitOfWork(Protocol):
     sessions: SessionRepository
     applications: ApplicationRepository
     documents: DocumentRepository
+    registry: RegistryRepository
 
     async def commit(self) -> None: ...
 

@@ -14,6 +14,7 @@ from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.documents import FileDocumentStorage
 from backend.intake import IdHasher, Intake, IntakeService
+from backend.monitoring.vault import IdVault
 from backend.policy.pack import Pack, load_pack
 from backend.cases.service import CaseService
 from backend.points.ledger import Ledger
@@ -94,7 +95,7 @@ def build_conversations(
         engine=engine,
         intake=intake
         or IntakeService(IdHasher(config.secret_key), review_days=settings.review_days, pack=pack, cases=cases,
-                         projects=projects),
+                         projects=projects, vault=IdVault(config.secret_key)),
         translations=translations or Translations(timezone=regions.timezone),
         storage=FileDocumentStorage(config.data_dir / "documents"),
         clock=clock,

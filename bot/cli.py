@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from backend.config import Config, ConfigError
+from backend.monitoring.import_cli import add_demo_arguments, add_monitor_arguments, add_registry_arguments
 from backend.policy.cli import add_arguments as add_assess_arguments
 from backend.policy.cli import run as run_assess
 from backend.staff.cli import add_arguments as add_users_arguments
@@ -45,6 +46,15 @@ def _parser() -> argparse.ArgumentParser:
     users = sub.add_parser("users", help="staff and service accounts of the API")
     add_users_arguments(users)
 
+    registry = sub.add_parser("registry", help="the registry of the monitored population (5+N)")
+    add_registry_arguments(registry)
+
+    monitor = sub.add_parser("monitor", help="department data matched against the registry")
+    add_monitor_arguments(monitor)
+
+    demo = sub.add_parser("demo-data", help="write a synthetic city: a registry file and a data file per department")
+    add_demo_arguments(demo)
+
     sub.add_parser("tick", help="send the reminders and expiry notices that are due (for cron)")
     serve = sub.add_parser("serve", help="run the API and, with TELEGRAM_BOT_TOKEN, the Telegram bot")
     serve.add_argument(
@@ -71,6 +81,10 @@ def main(argv: list[str] | None = None) -> int:
             return write_diagrams()
         if args.command == "assess":
             return run_assess(args)
+        if args.command == "demo-data":
+            from backend.monitoring.import_cli import run_demo
+
+            return run_demo(args)
         config = Config.from_env()
         return asyncio.run(_COMMANDS[args.command](config, args))
     except ConfigError as error:
@@ -171,7 +185,22 @@ async def _users(config: Config, args: argparse.Namespace) -> int:
     return await run(config, args)
 
 
-_COMMANDS = {"chat": _chat, "desk": _desk, "db": _db, "tick": _tick, "serve": _serve, "users": _users}
+async def _registry(config: Config, args: argparse.Namespace) -> int:
+    from backend.monitoring.import_cli import run_registry
+
+    return await run_registry(config, args)
+
+
+async def _monitor(config: Config, args: argparse.Namespace) -> int:
+    from backend.monitoring.import_cli import run_monitor
+
+    return await run_monitor(config, args)
+
+
+_COMMANDS = {
+    "chat": _chat, "desk": _desk, "db": _db, "tick": _tick, "serve": _serve, "users": _users,
+    "registry": _registry, "monitor": _monitor,
+}
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from backend.db.cases import (
 from backend.db.certificates import SqlCertificateRepository
 from backend.db.funds import SqlFundRepository
 from backend.db.points import SqlPointsRepository
+from backend.db.registry import SqlRegistryRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
@@ -94,6 +95,7 @@ class SqlUnitOfWork:
         self.tasks = SqlTaskRepository(session)
         self.certificates = SqlCertificateRepository(session)
         self.funds = SqlFundRepository(session)
+        self.registry = SqlRegistryRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""
