@@ -9,12 +9,13 @@ import hashlib
 import hmac
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from backend.application import ApplicationV1
 from backend.cases.offers import offer_projects, offer_services
 from backend.cases.routing import route
 from backend.cases.service import CaseService
+from backend.monitoring.registry import seed_from_application
 from backend.policy.assess import assess
 from backend.policy.household import Household
 from backend.policy.pack import Pack
@@ -22,6 +23,9 @@ from backend.policy.projects import Project, load_projects
 from backend.policy.services import ServiceCatalogue, load_services
 from backend.ports import ApplicationSummary, UnitOfWork
 from backend.status import ApplicationStatus
+
+if TYPE_CHECKING:
+    from backend.monitoring.vault import IdVault
 
 
 class IdHasher:
@@ -66,8 +70,11 @@ class IntakeService:
         cases: CaseService | None = None,
         projects: tuple[Project, ...] | None = None,
         services: ServiceCatalogue | None = None,
+        vault: IdVault | None = None,
     ) -> None:
         self._hash = hasher
+        # With a vault, every assessed application's household enters the monitoring registry.
+        self._vault = vault
         self._review_days = review_days
         self._pack = pack
         self._cases = cases or (CaseService(pack) if pack is not None else None)
@@ -136,6 +143,11 @@ class IntakeService:
             uow, resident_id, number, ApplicationStatus.ASSESSED, {"emergency": result.emergency}, now,
             urgent=result.emergency,
         )
+        if self._vault is not None:
+            await seed_from_application(
+                uow, number, application, result, hasher=self._hash, vault=self._vault, pack=self._pack, now=now,
+                resident_id=resident_id,
+            )
         await offer_projects(uow, self._projects, result, resident_id=resident_id, number=number, now=now)
         await offer_services(uow, self._services, result, resident_id=resident_id, number=number, now=now)
         assigned = await self._cases.assign_on_arrival(

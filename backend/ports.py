@@ -26,6 +26,7 @@ from backend.cases.ports import (
     OfferRepository,
     UserRepository,
 )
+from backend.monitoring.registry_ports import RegistryRepository
 from backend.status import ApplicationStatus
 
 
@@ -390,6 +391,7 @@ class UnitOfWork(Protocol):
     alerts: AlertRepository
     triggers: TriggerStore
     feed_keys: FeedKeyStore
+    registry: RegistryRepository
 
     async def commit(self) -> None: ...
 

@@ -27,6 +27,7 @@ from backend.config import Config
 from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.intake import IdHasher, IntakeService
+from backend.monitoring.vault import IdVault
 from backend.policy.pack import load_pack
 from backend.points.ledger import Ledger
 from backend.policy.projects import load_projects
@@ -72,7 +73,8 @@ def init_app(
     app[CASES] = cases
     projects = load_projects(config.pack)
     app[INTAKE] = IntakeService(
-        IdHasher(config.secret_key), review_days=review_days, pack=pack, cases=cases, projects=projects
+        IdHasher(config.secret_key), review_days=review_days, pack=pack, cases=cases, projects=projects,
+        vault=IdVault(config.secret_key),
     )
     app[CLOCK] = clock
     app[PROJECTS] = projects

@@ -14,6 +14,8 @@ from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.documents import FileDocumentStorage
 from backend.intake import IdHasher, Intake, IntakeService
+from backend.monitoring.outreach import Outreach
+from backend.monitoring.vault import IdVault
 from backend.policy.pack import Pack, load_pack
 from backend.cases.service import CaseService
 from backend.points.ledger import Ledger
@@ -95,7 +97,7 @@ def build_conversations(
         engine=engine,
         intake=intake
         or IntakeService(IdHasher(config.secret_key), review_days=settings.review_days, pack=pack, cases=cases,
-                         projects=projects),
+                         projects=projects, vault=IdVault(config.secret_key)),
         translations=translations or Translations(timezone=regions.timezone),
         storage=FileDocumentStorage(config.data_dir / "documents"),
         clock=clock,
@@ -112,6 +114,7 @@ def build_conversations(
     conversations.volunteering = Volunteering(pack, ledger, zone=ZoneInfo(regions.timezone))
     conversations.cases = cases
     conversations.links = LinkCodes(config.secret_key)
+    conversations.outreach = Outreach(pack, IdVault(config.secret_key).decrypt, config.secret_key)
     # Caseworkers answer requests for a person on Telegram or at a terminal (yimen desk).
     conversations.desk = EscalationDesk(database, translations=Translations(html=True), clock=clock,
                                         staff_locale=config.locale)

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from backend.config import Config, ConfigError
+from backend.monitoring.import_cli import add_demo_arguments, add_monitor_arguments, add_registry_arguments
 from backend.monitoring.push import SOURCES
 from backend.policy.cli import add_arguments as add_assess_arguments
 from backend.policy.cli import run as run_assess
@@ -46,8 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     users = sub.add_parser("users", help="staff and service accounts of the API")
     add_users_arguments(users)
 
-    monitor = sub.add_parser("monitor", help="monitoring (监测预警): department data")
-    monitor_sub = monitor.add_subparsers(dest="monitor_command", required=True)
+    registry = sub.add_parser("registry", help="the registry of the monitored population (5+N)")
+    add_registry_arguments(registry)
+
+    monitor = sub.add_parser("monitor", help="monitoring (监测预警): department data matched against the registry")
+    monitor_sub = add_monitor_arguments(monitor)
     key = monitor_sub.add_parser("key", help="create or rotate the key a department signs pushed events with "
                                  "(printed once)")
     key.add_argument("source", choices=SOURCES, help="the department")
@@ -55,6 +59,9 @@ def _parser() -> argparse.ArgumentParser:
                                   "visit: it opens the application filled in for them in the chat")
     link.add_argument("alert", type=int, help="the alert's number")
     link.add_argument("--bot", help="the bot's username, to print a t.me link")
+
+    demo = sub.add_parser("demo-data", help="write a synthetic city: a registry file and a data file per department")
+    add_demo_arguments(demo)
 
     sub.add_parser("tick", help="send the reminders and expiry notices that are due (for cron)")
     serve = sub.add_parser("serve", help="run the API and, with TELEGRAM_BOT_TOKEN, the Telegram bot")
@@ -82,6 +89,10 @@ def main(argv: list[str] | None = None) -> int:
             return write_diagrams()
         if args.command == "assess":
             return run_assess(args)
+        if args.command == "demo-data":
+            from backend.monitoring.import_cli import run_demo
+
+            return run_demo(args)
         config = Config.from_env()
         return asyncio.run(_COMMANDS[args.command](config, args))
     except ConfigError as error:
@@ -182,8 +193,20 @@ async def _users(config: Config, args: argparse.Namespace) -> int:
     return await run(config, args)
 
 
+async def _registry(config: Config, args: argparse.Namespace) -> int:
+    from backend.monitoring.import_cli import run_registry
+
+    return await run_registry(config, args)
+
+
 async def _monitor(config: Config, args: argparse.Namespace) -> int:
     return await _MONITOR[args.monitor_command](config, args)
+
+
+async def _monitor_import(config: Config, args: argparse.Namespace) -> int:
+    from backend.monitoring.import_cli import run_monitor
+
+    return await run_monitor(config, args)
 
 
 async def _monitor_key(config: Config, args: argparse.Namespace) -> int:
@@ -214,9 +237,11 @@ async def _monitor_link(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-_MONITOR = {"key": _monitor_key, "link": _monitor_link}
-_COMMANDS = {"chat": _chat, "desk": _desk, "db": _db, "tick": _tick, "serve": _serve, "users": _users,
-             "monitor": _monitor}
+_MONITOR = {"import": _monitor_import, "key": _monitor_key, "link": _monitor_link}
+_COMMANDS = {
+    "chat": _chat, "desk": _desk, "db": _db, "tick": _tick, "serve": _serve, "users": _users,
+    "registry": _registry, "monitor": _monitor,
+}
 
 
 if __name__ == "__main__":

@@ -30,6 +30,7 @@ from backend.db.outreach import SqlOutreachRepository
 from backend.db.reports import SqlReports
 from backend.db.push import SqlFeedKeyRepository
 from backend.db.triggers import SqlTriggerRepository
+from backend.db.registry import SqlRegistryRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
@@ -111,6 +112,7 @@ class SqlUnitOfWork:
         self.alerts = SqlAlertRepository(session)
         self.triggers = SqlTriggerRepository(session)
         self.feed_keys = SqlFeedKeyRepository(session)
+        self.registry = SqlRegistryRepository(session)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

@@ -1,0 +1,364 @@
+"""SQL of the monitoring registry and of matching department data against it, set-based.
+
+Everything here works on whole chunks: a chunk of households is written with a handful of
+statements, and a chunk of department rows is matched with one INSERT … SELECT over a staging
+table, never with a statement per row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Date,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from backend.db.models import (
+    FeedEventRow,
+    RegistryAssessmentRow,
+    RegistryHouseholdRow,
+    RegistryPersonRow,
+    UTCDateTime,
+)
+from backend.monitoring.registry_ports import (
+    STAGED_COLUMNS,
+    HouseholdRecord,
+    PersonRecord,
+    PersonRef,
+    PersonSecret,
+    StagedRow,
+)
+
+
+# Not in the models' metadata: a temporary table exists only on the connection that made it.
+_STAGING_METADATA = MetaData()
+STAGING = Table(
+    "feed_staging",
+    _STAGING_METADATA,
+    Column("line", Integer, nullable=False),
+    Column("record_id", String(64), nullable=False),
+    Column("id_hash", String(64), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("occurred_on", Date, nullable=False),
+    Column("amount", Numeric(12, 2)),
+    Column("grade", Integer),
+)
+_STAGING_DDL = (
+    "(line INTEGER NOT NULL, record_id VARCHAR(64) NOT NULL, id_hash VARCHAR(64) NOT NULL,"
+    " kind VARCHAR(32) NOT NULL, occurred_on DATE NOT NULL, amount NUMERIC(12, 2), grade INTEGER)"
+)
+
+_HOUSEHOLDS = RegistryHouseholdRow.__table__
+_PERSONS = RegistryPersonRow.__table__
+_EVENTS = FeedEventRow.__table__
+
+
+def _dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for dialect {dialect!r}")
+
+
+def _upsert_households(dialect: str) -> Any:
+    statement = _dialect_insert(dialect, _HOUSEHOLDS)
+    excluded = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=["code"],
+        set_={
+            "office": excluded.office,
+            "household": excluded.household,
+            "monthly_income": excluded.monthly_income,
+            "layer": excluded.layer,
+            "resilience_level": excluded.resilience_level,
+            "types": excluded.types,
+            # An import does not know the application a household came from; it keeps it.
+            "application_number": func.coalesce(excluded.application_number, _HOUSEHOLDS.c.application_number),
+            "assessed_at": excluded.assessed_at,
+            "updated_at": excluded.updated_at,
+        },
+    )
+
+
+def _upsert_persons(dialect: str) -> Any:
+    statement = _dialect_insert(dialect, _PERSONS)
+    excluded = statement.excluded
+    # created_at and resident_id stay: the person is the same, wherever they now live.
+    return statement.on_conflict_do_update(
+        index_elements=["id_hash"],
+        set_={
+            name: excluded[name]
+            for name in (
+                "household_id", "id_cipher", "name", "birth_date", "relation", "member", "category", "earner",
+            )
+        },
+    )
+
+
+def _match(dialect: str) -> Any:
+    """Staged rows whose ID hash is a registry person's become feed events, once per record."""
+    staged = STAGING.alias("s")
+    person = _PERSONS.alias("p")
+    rows = (
+        select(
+            bindparam("source", type_=String(24)),
+            staged.c.record_id,
+            person.c.id,
+            person.c.household_id,
+            staged.c.kind,
+            staged.c.occurred_on,
+            staged.c.amount,
+            staged.c.grade,
+            literal({}, FeedEventRow.__table__.c.detail.type),
+            bindparam("now", type_=UTCDateTime()),
+        )
+        .select_from(staged.join(person, person.c.id_hash == staged.c.id_hash))
+        # SQLite reads "ON CONFLICT" after a join as the join's ON unless the SELECT has a WHERE.
+        .where(true())
+    )
+    columns = (
+        "source", "record_id", "person_id", "household_id", "kind", "occurred_on", "amount", "grade", "detail",
+        "imported_at",
+    )
+    return (
+        _dialect_insert(dialect, _EVENTS)
+        .from_select([_EVENTS.c[name] for name in columns], rows)
+        .on_conflict_do_nothing(index_elements=["source", "record_id"])
+    )
+
+
+_UNMATCHED = (
+    select(STAGING.c.line)
+    .where(~exists().where(RegistryPersonRow.id_hash == STAGING.c.id_hash))
+    .order_by(STAGING.c.line)
+)
+
+
+async def bulk_load(
+    connection: AsyncConnection, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Append ``rows`` to ``table`` the fastest way the database offers.
+
+    PostgreSQL: binary COPY. SQLite: one prepared statement run for every row in C, with
+    dates and amounts as the text SQLAlchemy itself stores them as.
+    """
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        raw = await connection.get_raw_connection()
+        await raw.driver_connection.copy_records_to_table(table, records=rows, columns=list(columns))
+        return
+    marks = ", ".join("?" * len(columns))
+    await connection.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", [_sqlite_values(row) for row in rows]
+    )
+
+
+def _sqlite_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(str(v) if isinstance(v, date | Decimal) else v for v in row)
+
+
+_STAGE_SQLITE = f"INSERT INTO temp.feed_staging ({', '.join(STAGED_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?, ?)"
+
+
+def _sqlite_staged(row: StagedRow) -> tuple[Any, ...]:
+    """A staged row as SQLite stores it (dates as ISO text, amounts as text); the feed's hot path."""
+    line, record_id, id_hash, kind, occurred_on, amount, grade = row
+    return line, record_id, id_hash, kind, occurred_on.isoformat(), None if amount is None else str(amount), grade
+
+
+class SqlRegistryRepository:
+    """The registry's households, persons and assessment history, and feed matching."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def _connection(self) -> AsyncConnection:
+        return await self._session.connection()
+
+    # ------------------------------------------------------------------ households and persons
+
+    async def save_households(
+        self, records: Sequence[HouseholdRecord], *, cause: str, at: datetime, unchanged_too: bool = False
+    ) -> dict[str, int]:
+        """Insert or update each household by its code, and append its assessment to the history
+        when the household is new or its layer, level or types changed (always with ``unchanged_too``).
+
+        Returns the row id of every household by code.
+        """
+        if not records:
+            return {}
+        connection = await self._connection()
+        before = await self._assessed([r.code for r in records])
+        await connection.execute(
+            _upsert_households(connection.dialect.name),
+            [{**record._asdict(), "assessed_at": at, "created_at": at, "updated_at": at} for record in records],
+        )
+        ids = await self.household_ids([r.code for r in records])
+        history = [
+            {
+                "household_id": ids[r.code],
+                "layer": r.layer,
+                "resilience_level": r.resilience_level,
+                "types": r.types,
+                "cause": cause,
+                "at": at,
+            }
+            for r in records
+            if unchanged_too or before.get(r.code) != (r.layer, r.resilience_level, r.types)
+        ]
+        if history:
+            await connection.execute(RegistryAssessmentRow.__table__.insert(), history)
+        return ids
+
+    async def _assessed(self, codes: list[str]) -> dict[str, tuple[str | None, int | None, list[str]]]:
+        """The layer, level and types households of these codes have now."""
+        connection = await self._connection()
+        found: dict[str, tuple[str | None, int | None, list[str]]] = {}
+        columns = (_HOUSEHOLDS.c.code, _HOUSEHOLDS.c.layer, _HOUSEHOLDS.c.resilience_level, _HOUSEHOLDS.c.types)
+        for start in range(0, len(codes), _IN_LIMIT):
+            part = codes[start:start + _IN_LIMIT]
+            result = await connection.execute(select(*columns).where(_HOUSEHOLDS.c.code.in_(part)))
+            found.update({code: (layer, level, list(types)) for code, layer, level, types in result})
+        return found
+
+    async def household_ids(self, codes: Iterable[str]) -> dict[str, int]:
+        """The row id of each of these household codes that exists."""
+        connection = await self._connection()
+        wanted = list(dict.fromkeys(codes))
+        found: dict[str, int] = {}
+        for start in range(0, len(wanted), _IN_LIMIT):
+            part = wanted[start:start + _IN_LIMIT]
+            result = await connection.execute(
+                select(_HOUSEHOLDS.c.code, _HOUSEHOLDS.c.id).where(_HOUSEHOLDS.c.code.in_(part))
+            )
+            found.update({code: id_ for code, id_ in result})
+        return found
+
+    async def replace_persons(
+        self, household_ids: dict[str, int], persons: Sequence[PersonRecord], *, at: datetime
+    ) -> int:
+        """Make ``persons`` the members of these households; returns how many left the registry.
+
+        A person already in the registry (same ID hash) is updated and may move household. A
+        person of one of these households who is not among ``persons`` is no longer declared
+        there and leaves the registry, with their events.
+        """
+        connection = await self._connection()
+        staying = {p.id_hash for p in persons}
+        leaving = [ref.id for ref in await self.persons_of(household_ids.values()) if ref.id_hash not in staying]
+        for start in range(0, len(leaving), _IN_LIMIT):
+            await connection.execute(delete(_PERSONS).where(_PERSONS.c.id.in_(leaving[start:start + _IN_LIMIT])))
+        if persons:
+            await connection.execute(
+                _upsert_persons(connection.dialect.name),
+                [
+                    {
+                        "household_id": household_ids[p.household_code],
+                        "id_hash": p.id_hash,
+                        "id_cipher": p.id_cipher,
+                        "name": p.name,
+                        "birth_date": p.birth_date,
+                        "relation": p.relation,
+                        "member": p.member,
+                        "category": p.category,
+                        "earner": p.earner,
+                        "created_at": at,
+                    }
+                    for p in persons
+                ],
+            )
+        return len(leaving)
+
+    async def persons_of(self, household_ids: Iterable[int]) -> list[PersonRef]:
+        """Every person of these households."""
+        connection = await self._connection()
+        wanted = list(dict.fromkeys(household_ids))
+        found: list[PersonRef] = []
+        for start in range(0, len(wanted), _IN_LIMIT):
+            result = await connection.execute(
+                select(_PERSONS.c.id, _PERSONS.c.household_id, _PERSONS.c.id_hash).where(
+                    _PERSONS.c.household_id.in_(wanted[start:start + _IN_LIMIT])
+                )
+            )
+            found.extend(PersonRef(*row) for row in result)
+        return found
+
+    async def find_persons(self, id_hashes: Iterable[str]) -> list[PersonRef]:
+        """The registry persons with these ID hashes."""
+        wanted = list(dict.fromkeys(id_hashes))
+        if not wanted:
+            return []
+        connection = await self._connection()
+        result = await connection.execute(
+            select(_PERSONS.c.id, _PERSONS.c.household_id, _PERSONS.c.id_hash).where(_PERSONS.c.id_hash.in_(wanted))
+        )
+        return [PersonRef(*row) for row in result]
+
+    async def household_code(self, household_id: int) -> str | None:
+        connection = await self._connection()
+        return await connection.scalar(select(_HOUSEHOLDS.c.code).where(_HOUSEHOLDS.c.id == household_id))
+
+    async def person_secret(self, person_id: int) -> PersonSecret | None:
+        """The encrypted ID number of a person and the office of their household."""
+        connection = await self._connection()
+        row = (
+            await connection.execute(
+                select(_PERSONS.c.id_cipher, _PERSONS.c.household_id, _HOUSEHOLDS.c.office)
+                .join(_HOUSEHOLDS, _HOUSEHOLDS.c.id == _PERSONS.c.household_id)
+                .where(_PERSONS.c.id == person_id)
+            )
+        ).first()
+        return PersonSecret(*row) if row else None
+
+    # ------------------------------------------------------------------ department feeds
+
+    async def match_feed(self, source: str, rows: Sequence[StagedRow], *, now: datetime) -> tuple[int, list[int]]:
+        """Stage ``rows``, turn those of registry persons into events, and find the others.
+
+        Returns how many events were inserted (rows whose record was already there are not),
+        and the lines of the rows whose ID hash is no registry person's.
+        """
+        connection = await self._connection()
+        await self._create_staging(connection)
+        if connection.dialect.name == "sqlite":
+            await connection.exec_driver_sql(_STAGE_SQLITE, [_sqlite_staged(row) for row in rows])
+        else:
+            await bulk_load(connection, "feed_staging", STAGED_COLUMNS, rows)
+        inserted = (await connection.execute(_match(connection.dialect.name), {"source": source, "now": now})).rowcount
+        unmatched = list((await connection.scalars(_UNMATCHED)).all())
+        if connection.dialect.name == "sqlite":
+            # PostgreSQL drops its table at commit; SQLite's stays with the pooled connection, empty.
+            await connection.exec_driver_sql("DELETE FROM temp.feed_staging")
+        return inserted, unmatched
+
+    @staticmethod
+    async def _create_staging(connection: AsyncConnection) -> None:
+        if connection.dialect.name == "postgresql":
+            await connection.exec_driver_sql(f"CREATE TEMPORARY TABLE feed_staging {_STAGING_DDL} ON COMMIT DROP")
+        else:
+            await connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS feed_staging {_STAGING_DDL}")
+            await connection.exec_driver_sql("DELETE FROM temp.feed_staging")
+
+
+# Values per IN list: below both SQLite's and asyncpg's limits on bound parameters.
+_IN_LIMIT = 5000

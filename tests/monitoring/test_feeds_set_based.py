@@ -1,0 +1,81 @@
+"""Matching is set-based: the statements an import runs do not grow with its rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from backend.db.database import Database
+from tests.backend.factories import id_number
+from tests.monitoring.registry_files import feed_csv, import_registry_text, ingest_text, person, registry_csv
+
+PEOPLE = [id_number(i % 1000, born=date(1960, 1, 1) + timedelta(days=i)) for i in range(200)]
+
+
+@contextmanager
+def counted(database: Database) -> Iterator[list[str]]:
+    """Every statement sent to the database while inside (an executemany counts once)."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    engine = database.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def medical(rows: int, start: int = 0) -> str:
+    return feed_csv(*(
+        (f"M{start + i}", PEOPLE[i % len(PEOPLE)], "out_of_pocket", "2026-10-01", f"{100 + i}.50", "")
+        for i in range(rows)
+    ))
+
+
+async def registry(database: Database, tmp_path: Path, households: int) -> None:
+    await import_registry_text(database, tmp_path, registry_csv(
+        *(person(f"H{i}", number, category="elderly") for i, number in enumerate(PEOPLE[:households]))
+    ))
+
+
+async def test_matching_5000_rows_takes_as_many_statements_as_500(database: Database, tmp_path: Path) -> None:
+    await registry(database, tmp_path, len(PEOPLE))
+    with counted(database) as small:
+        few = await ingest_text(database, tmp_path, "medical", medical(500))
+    with counted(database) as large:
+        many = await ingest_text(database, tmp_path, "medical", medical(5000, start=500))
+    assert (few.inserted, many.inserted) == (500, 5000)
+    assert len(large) == len(small) <= 10, large
+
+
+async def test_each_chunk_costs_the_same_few_statements(database: Database, tmp_path: Path) -> None:
+    await registry(database, tmp_path, len(PEOPLE))
+    with counted(database) as statements:
+        summary = await ingest_text(database, tmp_path, "medical", medical(5000), chunk=1000)
+    assert summary.inserted == 5000
+    assert len(statements) <= 5 * 10, statements
+
+
+async def test_rows_of_unknown_persons_are_found_in_one_query(database: Database, tmp_path: Path) -> None:
+    await registry(database, tmp_path, 20)  # 180 of the 200 people are not in the registry
+    with counted(database) as statements:
+        summary = await ingest_text(database, tmp_path, "medical", medical(5000))
+    assert summary.inserted == 500 and len(summary.errors) == 4500
+    assert all(e.reason.startswith("unknown person") for e in summary.errors)
+    assert len(statements) <= 10, statements
+
+
+async def test_importing_households_is_set_based_too(database: Database, tmp_path: Path) -> None:
+    with counted(database) as small:
+        await registry(database, tmp_path, 20)
+    with counted(database) as large:
+        await registry(database, tmp_path, 200)
+    assert len(large) == len(small), large
