@@ -77,6 +77,9 @@ class RegistryRepository(Protocol):
 
     async def person_secret(self, person_id: int) -> PersonSecret | None: ...
 
+    async def end_bulk(self) -> None:
+        """Give back the memory a bulk import took (call before the unit of work ends)."""
+
     async def match_feed(self, source: str, rows: Sequence[StagedRow], *, now: datetime) -> tuple[int, list[int]]:
         """Store the rows of registry persons as events once per record; (inserted, lines of no person)."""
 

@@ -12,7 +12,15 @@ from backend.db.database import Database
 from backend.monitoring.import_cli import run_monitor, run_registry
 from bot.cli import _parser
 from tests.monitoring.registry_files import (
-    ELDER, HEAD, SECRET, STRANGER, family, feed_csv, feed_jsonl, person, registry_csv,
+    ELDER,
+    HEAD,
+    SECRET,
+    STRANGER,
+    family,
+    feed_csv,
+    feed_jsonl,
+    person,
+    registry_csv,
 )
 
 BAD_DIGIT = HEAD[:17] + ("0" if HEAD[17] != "0" else "1")

@@ -16,8 +16,21 @@ from backend.db.models import FeedEventRow, RegistryPersonRow
 from backend.monitoring.feeds import ingest, read_feed
 from backend.monitoring.rows import FileFormatError, RowError, write_error_report
 from tests.monitoring.registry_files import (
-    CHILD, ELDER, HASHER, HEAD, LONER, NOW, SPOUSE, STRANGER, family, feed_csv, feed_jsonl, import_registry_text,
-    ingest_text, person, registry_csv,
+    CHILD,
+    ELDER,
+    HASHER,
+    HEAD,
+    LONER,
+    NOW,
+    SPOUSE,
+    STRANGER,
+    family,
+    feed_csv,
+    feed_jsonl,
+    import_registry_text,
+    ingest_text,
+    person,
+    registry_csv,
 )
 
 BAD_DIGIT = HEAD[:17] + ("0" if HEAD[17] != "0" else "1")

@@ -79,3 +79,15 @@ async def test_importing_households_is_set_based_too(database: Database, tmp_pat
     with counted(database) as large:
         await registry(database, tmp_path, 200)
     assert len(large) == len(small), large
+
+
+async def test_the_page_cache_widened_for_the_import_is_given_back(database: Database, tmp_path: Path) -> None:
+    if database.engine.dialect.name != "sqlite":
+        return  # PostgreSQL's buffers are the server's
+    await registry(database, tmp_path, 20)
+    async with database.engine.connect() as connection:
+        before = await connection.exec_driver_sql("PRAGMA cache_size")
+        default = before.scalar()
+    await ingest_text(database, tmp_path, "medical", medical(50))
+    async with database.engine.connect() as connection:
+        assert (await connection.exec_driver_sql("PRAGMA cache_size")).scalar() == default

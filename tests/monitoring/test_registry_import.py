@@ -17,7 +17,18 @@ from backend.monitoring.rows import FileFormatError
 from backend.policy.assess import assess
 from backend.policy.household import Household
 from tests.monitoring.registry_files import (
-    CHILD, ELDER, HASHER, HEAD, LONER, PACK, SPOUSE, TODAY, VAULT, family, import_registry_text, person,
+    CHILD,
+    ELDER,
+    HASHER,
+    HEAD,
+    LONER,
+    PACK,
+    SPOUSE,
+    TODAY,
+    VAULT,
+    family,
+    import_registry_text,
+    person,
     registry_csv,
 )
 

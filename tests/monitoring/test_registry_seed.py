@@ -20,7 +20,13 @@ from backend.ports import NotFound
 from locales import mask_id_number
 from tests.backend import factories
 from tests.monitoring.registry_files import (
-    HASHER, NOW, PACK, VAULT, import_registry_text, person, registry_csv,
+    HASHER,
+    NOW,
+    PACK,
+    VAULT,
+    import_registry_text,
+    person,
+    registry_csv,
 )
 
 APPLICANT = factories.id_number(1)

@@ -1,0 +1,213 @@
+"""Monitoring benchmark: a city's registry, then a department's data matched against it.
+
+Writes a demo city (default 1,000,000 persons in about 400,000 households, and a medical
+feed of one row per person) with ``yimen demo-data``'s generator, then on a fresh database:
+
+1. imports the registry (every household built, assessed and written with its history);
+2. loads the medical rows in bulk without matching them: read, checked, hashed and appended
+   to a plain table of the same columns, chunk by chunk as the import does (the baseline);
+3. imports the medical feed: the same, plus matching every chunk to the registry in one
+   statement, storing the events and reporting the rows of no registry person;
+4. evaluates the triggers on the new events (``backend.monitoring.triggers.evaluate``, when
+   that module exists; skipped with a note otherwise);
+5. imports the feed again (every row a duplicate), for information.
+
+It prints the time of each step, the ratio of step 3 to step 2, and the peak RSS of the process
+(the generator's list of ID numbers included).
+
+    python3 benchmarks/monitoring.py [--persons 1000000] [--seed 1]
+    python3 benchmarks/monitoring.py --database-url postgresql+asyncpg://postgres@127.0.0.1/yimen_bench
+
+The PostgreSQL database must be one to throw away: its public schema is dropped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+# benchmarks/telegram.py would shadow the python-telegram-bot package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.path.insert(0, str(ROOT))
+
+from backend.db.database import Database  # noqa: E402
+from backend.db.migrate import upgrade  # noqa: E402
+from backend.db.registry import bulk_load  # noqa: E402
+from backend.intake import IdHasher  # noqa: E402
+from backend.monitoring.demo import generate  # noqa: E402
+from backend.monitoring.feeds import ImportSummary, ingest, parse_row, read_feed  # noqa: E402
+from backend.monitoring.registry import import_registry, read_registry  # noqa: E402
+from backend.monitoring.registry_ports import STAGED_COLUMNS, StagedRow  # noqa: E402
+from backend.monitoring.rows import RowError  # noqa: E402
+from backend.monitoring.vault import IdVault  # noqa: E402
+from backend.policy.pack import Pack, load_pack  # noqa: E402
+
+SECRET = b"monitoring-benchmark-secret-key-0123456789"
+FEED_TARGET_SECONDS = 60.0
+RSS_TARGET_MIB = 1024.0
+# (database, pack, now) -> anything: where trigger evaluation plugs in.
+Evaluate = Callable[..., Awaitable[Any]]
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def load_evaluate() -> Evaluate | None:
+    """``backend.monitoring.triggers.evaluate`` if it exists yet."""
+    try:
+        module = importlib.import_module("backend.monitoring.triggers")
+    except ModuleNotFoundError:
+        return None
+    return getattr(module, "evaluate", None)
+
+
+async def reset_postgres(url: str) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("DROP SCHEMA public CASCADE"))
+            await connection.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+async def plain_bulk_load(
+    database: Database, source: str, rows: Iterable[tuple[int, Mapping[str, str]]], hasher: IdHasher, chunk: int
+) -> int:
+    """The baseline: the import's reading, checking, hashing and bulk insert, without matching."""
+    async with database.engine.begin() as connection:
+        await connection.exec_driver_sql(
+            "CREATE TABLE bench_plain_load (line INTEGER NOT NULL, record_id VARCHAR(64) NOT NULL, "
+            "id_hash VARCHAR(64) NOT NULL, kind VARCHAR(32) NOT NULL, occurred_on DATE NOT NULL, "
+            "amount NUMERIC(12, 2), grade INTEGER)"
+        )
+    loaded = 0
+    batch: list[StagedRow] = []
+
+    async def flush() -> None:
+        nonlocal loaded
+        async with database.engine.begin() as connection:
+            await bulk_load(connection, "bench_plain_load", STAGED_COLUMNS, batch)
+        loaded += len(batch)
+        batch.clear()
+
+    for line, fields in rows:
+        parsed = parse_row(source, fields, line)
+        if isinstance(parsed, RowError):
+            continue
+        batch.append((line, parsed.record_id, hasher(parsed.id_number), parsed.kind, parsed.occurred_on,
+                      parsed.amount, parsed.grade))
+        if len(batch) >= chunk:
+            await flush()
+    if batch:
+        await flush()
+    async with database.engine.begin() as connection:
+        await connection.exec_driver_sql("DROP TABLE bench_plain_load")
+    return loaded
+
+
+def step(name: str, seconds: float, detail: str = "") -> None:
+    print(f"{name:<44} {seconds:8.1f} s   {detail}".rstrip(), flush=True)
+
+
+async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Evaluate | None) -> None:
+    pack: Pack = load_pack("demo")
+    hasher, vault = IdHasher(SECRET), IdVault(SECRET)
+    now = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
+    if url.startswith("postgresql"):
+        await reset_postgres(url)
+    await upgrade(url)
+    database = Database(url)
+    await database.connect()
+    try:
+        started = time.perf_counter()
+        registry = await import_registry(database, read_registry(directory / "registry.csv"), pack=pack,
+                                         hasher=hasher, vault=vault, now=now)
+        step("registry import", time.perf_counter() - started,
+             f"{registry.households:,} households, {registry.persons:,} persons, {len(registry.errors)} rows refused, "
+             f"{(registry.persons / (time.perf_counter() - started)):,.0f} persons/s")
+        if url.startswith("postgresql"):
+            # What autovacuum does soon after a bulk load: statistics, and the visibility map that lets
+            # the look-up of unknown persons read the hash index alone.
+            started = time.perf_counter()
+            async with database.engine.connect() as connection:
+                autocommit = await connection.execution_options(isolation_level="AUTOCOMMIT")
+                await autocommit.exec_driver_sql("VACUUM ANALYZE registry_households, registry_persons")
+            step("VACUUM ANALYZE of the registry", time.perf_counter() - started)
+        feed = directory / "feeds" / "medical.csv"
+
+        started = time.perf_counter()
+        loaded = await plain_bulk_load(database, "medical", read_feed(feed), hasher, chunk)
+        baseline = time.perf_counter() - started
+        step("plain bulk load of the feed (baseline)", baseline, f"{loaded:,} rows, {loaded / baseline:,.0f} rows/s")
+
+        started = time.perf_counter()
+        summary: ImportSummary = await ingest(database, "medical", read_feed(feed), hasher=hasher, now=now, chunk=chunk)
+        matched = time.perf_counter() - started
+        step("feed import + match", matched,
+             f"read {summary.read:,}, inserted {summary.inserted:,}, duplicates {summary.duplicates:,}, "
+             f"errors {len(summary.errors):,}; {summary.read / matched:,.0f} rows/s")
+
+        evaluated = 0.0
+        if evaluate is None:
+            print("trigger evaluation: skipped, backend.monitoring.triggers.evaluate does not exist yet")
+        else:
+            started = time.perf_counter()
+            outcome = await evaluate(database, pack, now=now)
+            evaluated = time.perf_counter() - started
+            step("trigger evaluation", evaluated, f"{outcome!r}"[:100])
+
+        started = time.perf_counter()
+        again = await ingest(database, "medical", read_feed(feed), hasher=hasher, now=now, chunk=chunk)
+        step("feed import again (all duplicates)", time.perf_counter() - started,
+             f"inserted {again.inserted:,}, duplicates {again.duplicates:,}")
+
+        total = matched + evaluated
+        print(f"import + match ÷ plain bulk load: {matched / baseline:.2f}")
+        print(f"feed import + match + trigger evaluation: {total:.1f} s (target ≤ {FEED_TARGET_SECONDS:.0f} s, "
+              f"{'met' if total <= FEED_TARGET_SECONDS else 'NOT met'})")
+        rss = peak_rss_mib()
+        print(f"peak RSS: {rss:,.0f} MiB (target ≤ {RSS_TARGET_MIB:,.0f} MiB, "
+              f"{'met' if rss <= RSS_TARGET_MIB else 'NOT met'})")
+    finally:
+        await database.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=1_000_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--chunk", type=int, default=10_000, help="feed rows per transaction")
+    parser.add_argument("--database-url", help="PostgreSQL to use instead of a fresh SQLite file (emptied first)")
+    parser.add_argument("--workdir", type=Path, help="where to write the city (default: a temporary directory)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="yimen-monitoring-") as scratch:
+        directory = args.workdir or Path(scratch) / "city"
+        started = time.perf_counter()
+        written = generate(directory, persons=args.persons, seed=args.seed)
+        rows = {path.name: count for path, count in written.items()}
+        step("generate the city", time.perf_counter() - started,
+             f"registry {rows['registry.csv']:,} rows, medical feed {rows['medical.csv']:,} rows")
+        url = args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'monitoring.sqlite3'}"
+        print(f"database: {url.split('://')[0]}")
+        asyncio.run(run(url, directory, args.persons, args.chunk, load_evaluate()))
+
+
+if __name__ == "__main__":
+    main()
