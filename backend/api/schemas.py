@@ -13,6 +13,7 @@ from backend.application import ApplicationV1
 from backend.cases.lifecycle import CaseAction, CaseStatus
 from backend.points.funds import CODE_PATTERN
 from backend.policy.household import Household
+from backend.volunteers.ports import SKILLS
 
 
 class _Body(BaseModel):
@@ -255,7 +256,7 @@ class ReferralOut(BaseModel):
 class TaskIn(_Body):
     """A service task for a volunteer: what, where, when."""
 
-    skill: Literal["companion", "delivery", "tutoring", "elder_care", "hospital_escort", "repairs", "counselling"]
+    skill: Literal[SKILLS]  # type: ignore[valid-type]  # the volunteer skills, one list
     office: str = Field(min_length=1, max_length=64)
     given_name: str = Field(min_length=1, max_length=60, description="What the volunteer calls the person helped")
     address: str = Field(min_length=1, max_length=500)

@@ -11,26 +11,26 @@ from backend.db.models import AlertRow, RegistryHouseholdRow, RegistryPersonRow
 from backend.monitoring.outreach_ports import AlertHousehold, Contact
 
 
+# An alert with the household it is about.
+_ALERT_HOUSEHOLD = select(
+    AlertRow.id, AlertRow.household_id, RegistryHouseholdRow.office, RegistryHouseholdRow.household
+).join(RegistryHouseholdRow, RegistryHouseholdRow.id == AlertRow.household_id)
+
+
 class SqlOutreachRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
     async def pending(self, *, limit: int = 500) -> list[AlertHousehold]:
         rows = await self._session.execute(
-            select(AlertRow.id, AlertRow.household_id, RegistryHouseholdRow.office, RegistryHouseholdRow.household)
-            .join(RegistryHouseholdRow, RegistryHouseholdRow.id == AlertRow.household_id)
-            .where(AlertRow.outreach.is_(None), AlertRow.status.in_(("new", "acknowledged")))
+            _ALERT_HOUSEHOLD.where(AlertRow.outreach.is_(None), AlertRow.status.in_(("new", "acknowledged")))
             .order_by(AlertRow.id)
             .limit(limit)
         )
         return [AlertHousehold(*row) for row in rows]
 
     async def alert(self, alert_id: int) -> AlertHousehold | None:
-        row = (await self._session.execute(
-            select(AlertRow.id, AlertRow.household_id, RegistryHouseholdRow.office, RegistryHouseholdRow.household)
-            .join(RegistryHouseholdRow, RegistryHouseholdRow.id == AlertRow.household_id)
-            .where(AlertRow.id == alert_id)
-        )).first()
+        row = (await self._session.execute(_ALERT_HOUSEHOLD.where(AlertRow.id == alert_id))).first()
         return AlertHousehold(*row) if row else None
 
     async def contacts(self, household_id: int) -> list[Contact]:
