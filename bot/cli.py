@@ -11,7 +11,7 @@ from pathlib import Path
 
 from backend.config import Config, ConfigError
 from backend.monitoring.import_cli import add_demo_arguments, add_monitor_arguments, add_registry_arguments
-from backend.monitoring.push import SOURCES
+from backend.monitoring.vocabulary import SOURCES
 from backend.policy.cli import add_arguments as add_assess_arguments
 from backend.policy.cli import run as run_assess
 from backend.staff.cli import add_arguments as add_users_arguments
@@ -54,7 +54,7 @@ def _parser() -> argparse.ArgumentParser:
     monitor_sub = add_monitor_arguments(monitor)
     key = monitor_sub.add_parser("key", help="create or rotate the key a department signs pushed events with "
                                  "(printed once)")
-    key.add_argument("source", choices=SOURCES, help="the department")
+    key.add_argument("source", choices=tuple(SOURCES), help="the department")
     link = monitor_sub.add_parser("link", help="the deep link a caseworker hands a household listed for a home "
                                   "visit: it opens the application filled in for them in the chat")
     link.add_argument("alert", type=int, help="the alert's number")

@@ -13,20 +13,22 @@ from decimal import Decimal
 from typing import Any
 
 from backend.monitoring.records import FeedEvent
+from backend.monitoring.vocabulary import (
+    DEATH,
+    DISABILITY_ASSESSED,
+    DISASTER_LOSS,
+    EMPLOYED,
+    ENROLLED,
+    INCOME_CHANGE,
+    LEFT_SCHOOL,
+    OUT_OF_POCKET,
+    UNEMPLOYED,
+)
 
 ZERO, CENT = Decimal(0), Decimal("0.01")
 GONE = -1  # the member index of a person who left the household (died)
 # How a department marks a medical row as a serious illness (大病): its ``serious`` field.
 SERIOUS_MARKS = ("1", "true", "yes", "y", "是")
-
-# Feed kinds, by the department that reports them.
-DEATH, REGISTRATION_CHANGE = "death", "registration_change"
-OUT_OF_POCKET = "out_of_pocket"
-DISABILITY_ASSESSED = "disability_assessed"
-UNEMPLOYED, EMPLOYED = "unemployed", "employed"
-ENROLLED, LEFT_SCHOOL = "enrolled", "left_school"
-DISASTER_LOSS = "disaster_loss"
-ASSISTANCE_EXIT, INCOME_CHANGE = "assistance_exit", "income_change"
 
 
 def age_on(birth: date, day: date) -> int:

@@ -24,7 +24,20 @@ from typing import IO
 
 from stdnum.cn import ric
 
-from backend.monitoring.feeds import SOURCES
+from backend.monitoring.vocabulary import (
+    ASSISTANCE_EXIT,
+    DEATH,
+    DISABILITY_ASSESSED,
+    DISASTER_LOSS,
+    EMPLOYED,
+    ENROLLED,
+    INCOME_CHANGE,
+    LEFT_SCHOOL,
+    OUT_OF_POCKET,
+    REGISTRATION_CHANGE,
+    SOURCES,
+    UNEMPLOYED,
+)
 from backend.monitoring.registry import COLUMNS
 
 DEMO_DAY = date(2026, 11, 30)
@@ -49,13 +62,13 @@ _REGISTERED = frozenset(_GROUPS[:5])
 _UNKNOWN_PER_MILLE = 20
 # Rows per person for each source (medical: one per person, the largest file), and kinds' shares.
 _FEEDS: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
-    "medical": (1.0, (("out_of_pocket", 1),)),
-    "public_security": (0.015, (("death", 1), ("registration_change", 2))),
-    "disability": (0.02, (("disability_assessed", 1),)),
-    "hr": (0.05, (("unemployed", 3), ("employed", 2))),
-    "education": (0.03, (("enrolled", 1), ("left_school", 1))),
-    "emergency": (0.01, (("disaster_loss", 1),)),
-    "civil_affairs": (0.03, (("assistance_exit", 3), ("income_change", 7))),
+    "medical": (1.0, ((OUT_OF_POCKET, 1),)),
+    "public_security": (0.015, ((DEATH, 1), (REGISTRATION_CHANGE, 2))),
+    "disability": (0.02, ((DISABILITY_ASSESSED, 1),)),
+    "hr": (0.05, ((UNEMPLOYED, 3), (EMPLOYED, 2))),
+    "education": (0.03, ((ENROLLED, 1), (LEFT_SCHOOL, 1))),
+    "emergency": (0.01, ((DISASTER_LOSS, 1),)),
+    "civil_affairs": (0.03, ((ASSISTANCE_EXIT, 3), (INCOME_CHANGE, 7))),
 }
 _PREFIX = {
     "medical": "MED", "public_security": "PSB", "disability": "DPF", "hr": "HRS", "education": "EDU",
@@ -350,7 +363,7 @@ def _write_feed(city: _City, handle: IO[str], source: str, feed_format: str) -> 
         kind = kinds[kind_of(draw())][0]
         if population and draw() * 1000 >= _UNKNOWN_PER_MILLE:
             person = int(draw() * population)
-            if kind in ("enrolled", "left_school") and not 6 <= ages[person] <= 18:
+            if kind in (ENROLLED, LEFT_SCHOOL) and not 6 <= ages[person] <= 18:
                 person = int(draw() * population)  # a second try, so schools mostly name pupils
             id_number = ids[person]
         else:

@@ -16,7 +16,6 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from enum import Enum
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
@@ -26,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from backend.monitoring.id_numbers import BadIdNumber, check_id_number
 from backend.monitoring.registry_ports import StagedRow
 from backend.monitoring.rows import RowError, Unreadable, open_rows, parse_amount
+from backend.monitoring.vocabulary import SOURCES, Needs
 from locales import mask_id_number
 
 if TYPE_CHECKING:
@@ -33,26 +33,6 @@ if TYPE_CHECKING:
     from backend.ports import UnitOfWork
 
 
-class Needs(Enum):
-    """What a kind of row carries besides the person and the date."""
-
-    NOTHING = "nothing"
-    AMOUNT = "amount"  # CNY, above zero
-    AMOUNT_OR_ZERO = "amount_or_zero"  # CNY, zero allowed (a monthly income may fall to nothing)
-    GRADE = "grade"  # disability grade, 1 (most severe) to 4
-
-
-# Every source and the kinds of row it sends.
-SOURCES: Mapping[str, Mapping[str, Needs]] = {
-    "public_security": {"death": Needs.NOTHING, "registration_change": Needs.NOTHING},
-    "medical": {"out_of_pocket": Needs.AMOUNT},
-    "disability": {"disability_assessed": Needs.GRADE},
-    "hr": {"unemployed": Needs.NOTHING, "employed": Needs.NOTHING},
-    "education": {"enrolled": Needs.NOTHING, "left_school": Needs.NOTHING},
-    "emergency": {"disaster_loss": Needs.AMOUNT},
-    # income_change: the amount is the person's new monthly income.
-    "civil_affairs": {"assistance_exit": Needs.NOTHING, "income_change": Needs.AMOUNT_OR_ZERO},
-}
 REQUIRED_FIELDS = ("record_id", "id_number", "kind", "occurred_on")
 OPTIONAL_FIELDS = ("amount", "grade")
 FORMATS = ("csv", "jsonl")

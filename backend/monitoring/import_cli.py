@@ -32,7 +32,8 @@ def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_monitor_arguments(parser: argparse.ArgumentParser) -> Any:
     """``monitor import``; the subcommands, for the CLI to add its others to."""
-    from backend.monitoring.feeds import FORMATS, SOURCES
+    from backend.monitoring.feeds import FORMATS
+    from backend.monitoring.vocabulary import SOURCES
 
     sub = parser.add_subparsers(dest="monitor_command", required=True)
     imports = sub.add_parser("import", help="import a department's data file and match it to the registry")

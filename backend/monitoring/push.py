@@ -31,11 +31,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.hashes import SHA256
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from backend.monitoring.vocabulary import SOURCES
+
 if TYPE_CHECKING:
     from backend.db.database import Database
 
-# The departments that send data (DOMAIN.md, "Monitoring"), as they are named in feed events.
-SOURCES = ("public_security", "medical", "disability", "hr", "education", "emergency", "civil_affairs")
 TOLERANCE = timedelta(minutes=5)
 # A signature stays replayable while its timestamp is within the tolerance of the clock, which may
 # be up to two tolerances after it was first seen; a minute more covers the clock moving meanwhile.

@@ -32,18 +32,16 @@ from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
-from backend.monitoring.changes import (
+from backend.monitoring.changes import HouseholdState, add_months, age_on
+from backend.monitoring.vocabulary import (
+    ASSISTANCE_EXIT,
     DEATH,
     DISABILITY_ASSESSED,
     DISASTER_LOSS,
     INCOME_CHANGE,
-    ASSISTANCE_EXIT,
     LEFT_SCHOOL,
     OUT_OF_POCKET,
     UNEMPLOYED,
-    HouseholdState,
-    add_months,
-    age_on,
 )
 from backend.monitoring.records import Candidate, FeedEvent, NewAlert, Reassessed, RegistryHousehold, RegistryPerson
 from backend.policy.assess import assess

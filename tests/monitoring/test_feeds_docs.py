@@ -7,7 +7,8 @@ import re
 from pathlib import Path
 
 from backend.db.database import Database
-from backend.monitoring.feeds import SOURCES, FeedRow, parse_row
+from backend.monitoring.feeds import FeedRow, parse_row
+from backend.monitoring.vocabulary import SOURCES
 from backend.monitoring.registry import CATEGORIES
 from backend.monitoring.rows import read_csv, read_jsonl
 from tests.monitoring.registry_files import import_registry_text

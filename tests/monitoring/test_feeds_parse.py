@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from backend.monitoring.feeds import SOURCES, FeedRow, parse_row
+from backend.monitoring.feeds import FeedRow, parse_row
+from backend.monitoring.vocabulary import SOURCES
 from backend.monitoring.rows import RowError, Unreadable, read_csv, read_jsonl
 from tests.monitoring.registry_files import HEAD
 
