@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import deque
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from backend.monitoring.id_numbers import BadIdNumber, check_id_number
 from backend.monitoring.registry_ports import StagedRow
 from backend.monitoring.rows import RowError, Unreadable, open_rows, parse_amount
 from backend.monitoring.vocabulary import SOURCES, Needs
+from backend.monitoring.workers import Workers, done, worth_starting
 from locales import mask_id_number
 
 if TYPE_CHECKING:
@@ -53,6 +55,8 @@ _UNKNOWN_PERSON = "unknown person: no one in the registry has this ID number"
 TRANSACTION_ROWS = 250_000
 # Rows read between two chances for the chunk being matched to go on to its next statement.
 _YIELD_EVERY = 500
+# Rows read before worker processes take over checking and hashing (starting them takes about a second).
+PARALLEL_FROM = 50_000
 
 
 class FeedRow(NamedTuple):
@@ -185,6 +189,7 @@ async def ingest(
     now: datetime,
     chunk: int = 10_000,
     progress: Progress | None = None,
+    processes: int | None = None,
 ) -> ImportSummary:
     """Check, match and store department rows of ``source``, ``chunk`` rows at a time.
 
@@ -195,6 +200,11 @@ async def ingest(
     :data:`TRANSACTION_ROWS` rows: an interrupted import is completed by importing the same
     file again.
 
+    Args:
+        processes: worker processes that check and hash the rows while the database matches
+            (0: none, the process does it between statements); by default one per core once
+            :data:`PARALLEL_FROM` rows were read.
+
     Raises:
         ValueError: unknown ``source``, or ``chunk`` below 1.
     """
@@ -203,49 +213,113 @@ async def ingest(
         raise ValueError("chunk must be at least 1")
     summary = ImportSummary()
     latest = now.date() + _LATEST
-    staged: list[StagedRow] = []
-    in_chunk: set[str] = set()
     writer = _ChunkWriter(database, source, now, summary, progress)
+    workers: Workers | None = None
+    checked: deque[tuple[asyncio.Future[_Checked], int]] = deque()  # chunks being checked, in order
     writing: asyncio.Task[None] | None = None
+
+    async def hand_over(depth: int) -> None:
+        """Write the oldest checked chunks until at most ``depth`` are still being checked."""
+        nonlocal writing
+        while len(checked) > depth:
+            future, read = checked.popleft()
+            result = await future
+            summary.duplicates += result.duplicates
+            summary.errors.extend(result.errors)
+            if writing is not None:
+                await writing
+            # The database matches one chunk while the next are read and checked; chunks are
+            # still written one after the other, in the file's order.
+            writing = asyncio.create_task(writer.write(result.staged, read))
+
     try:
-        since = 0  # rows read since the last chunk was handed over
-        for line, fields in rows:
+        pending: list[tuple[int, Mapping[str, str]]] = []
+        added = 0  # rows of ``pending`` checked in the process so far
+        checking = _Checking(source, hasher, latest)
+        for row in rows:
             summary.read += 1
-            since += 1
-            parsed = parse_row(source, fields, line)
-            if isinstance(parsed, RowError):
-                summary.errors.append(parsed)
-            elif parsed.occurred_on > latest:
-                summary.errors.append(RowError(line, "in the future", "occurred_on"))
-            elif parsed.record_id in in_chunk:
-                # The same record twice in one chunk: the first stays (a later chunk meets the stored one).
-                summary.duplicates += 1
-            else:
-                in_chunk.add(parsed.record_id)
-                staged.append(
-                    (line, parsed.record_id, hasher(parsed.id_number), parsed.kind, parsed.occurred_on,
-                     parsed.amount, parsed.grade)
-                )
-            if since == chunk:
-                # The database matches one chunk while the next is read and hashed; chunks are
-                # still written one after the other, in the file's order.
-                if writing is not None:
-                    await writing
-                writing = asyncio.create_task(writer.write(staged, since))
-                staged, in_chunk, since = [], set(), 0
-            elif since % _YIELD_EVERY == 0:
+            pending.append(row)
+            full = len(pending) == chunk
+            if workers is None and (full or len(pending) % _YIELD_EVERY == 0):
+                checking.add(pending[added:])
+                added = len(pending)
+            if full:
+                if workers is None:
+                    checked.append((done(checking.finish()), chunk))
+                    # Workers check the next chunks once the input is long enough to repay starting them.
+                    wanted = worth_starting(summary.read, worth_from=PARALLEL_FROM) if processes is None else processes
+                    workers = Workers(wanted) if wanted else None
+                else:
+                    checked.append((workers.submit(_check_rows, source, hasher, latest, pending), chunk))
+                await hand_over(workers.processes if workers is not None else 0)
+                pending, added = [], 0
+            elif workers is None and added == len(pending):
                 await asyncio.sleep(0)  # let the chunk being written go on to its next statement
+        if workers is not None:
+            checked.append((workers.submit(_check_rows, source, hasher, latest, pending), len(pending)))
+        else:
+            checking.add(pending[added:])
+            checked.append((done(checking.finish()), len(pending)))
+        await hand_over(0)
         if writing is not None:
             await writing
             writing = None
-        await writer.write(staged, since)
         await writer.commit()
     finally:
         if writing is not None:
             await asyncio.gather(writing, return_exceptions=True)
+        if workers is not None:
+            workers.close()
         await writer.abandon()
     summary.errors.sort(key=lambda error: error.line)
     return summary
+
+
+@dataclass(slots=True)
+class _Checked:
+    """A chunk of rows checked: the rows to stage, the rows refused, the repeats within it."""
+
+    staged: list[StagedRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    duplicates: int = 0
+
+
+class _Checking:
+    """Checks and hashes one chunk's rows as they come."""
+
+    def __init__(self, source: str, hasher: IdHasher, latest: date) -> None:
+        self._source, self._hasher, self._latest = source, hasher, latest
+        self._result, self._seen = _Checked(), set[str]()
+
+    def add(self, rows: Iterable[tuple[int, Mapping[str, str]]]) -> None:
+        result, seen, hasher = self._result, self._seen, self._hasher
+        for line, fields in rows:
+            parsed = parse_row(self._source, fields, line)
+            if isinstance(parsed, RowError):
+                result.errors.append(parsed)
+            elif parsed.occurred_on > self._latest:
+                result.errors.append(RowError(line, "in the future", "occurred_on"))
+            elif parsed.record_id in seen:
+                # The same record twice in one chunk: the first stays (a later chunk meets the stored one).
+                result.duplicates += 1
+            else:
+                seen.add(parsed.record_id)
+                result.staged.append(
+                    (line, parsed.record_id, hasher(parsed.id_number), parsed.kind, parsed.occurred_on,
+                     parsed.amount, parsed.grade)
+                )
+
+    def finish(self) -> _Checked:
+        """The chunk's result; the next rows added start a new chunk."""
+        result, self._result, self._seen = self._result, _Checked(), set()
+        return result
+
+
+def _check_rows(source: str, hasher: IdHasher, latest: date, rows: list[tuple[int, Mapping[str, str]]]) -> _Checked:
+    """A whole chunk checked in a worker process."""
+    checking = _Checking(source, hasher, latest)
+    checking.add(rows)
+    return checking.finish()
 
 
 class _ChunkWriter:

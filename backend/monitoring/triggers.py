@@ -21,8 +21,9 @@ One pass, in one transaction:
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -30,9 +31,9 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from pydantic import ValidationError
-
 from backend.monitoring.changes import HouseholdState, add_months, age_on
+from backend.monitoring.reassess import Assessors, Change, Verdict
+from backend.monitoring.records import Candidate, FeedEvent, NewAlert, Reassessed, RegistryHousehold, RegistryPerson
 from backend.monitoring.vocabulary import (
     ASSISTANCE_EXIT,
     DEATH,
@@ -43,12 +44,7 @@ from backend.monitoring.vocabulary import (
     OUT_OF_POCKET,
     UNEMPLOYED,
 )
-from backend.monitoring.records import Candidate, FeedEvent, NewAlert, Reassessed, RegistryHousehold, RegistryPerson
-from backend.policy.assess import assess
-from backend.policy.codes import SEVERITY
-from backend.policy.errors import UnknownRegion
-from backend.policy.household import Household
-from backend.policy.outcome import Assessment
+from backend.monitoring.workers import worth_starting
 from backend.policy.pack import Pack
 from backend.policy.triggers import TriggerRule, TriggerTest
 
@@ -61,6 +57,8 @@ log = logging.getLogger(__name__)
 
 T = TriggerTest
 BATCH = 500
+# From this many households to assess, worker processes assess them (see backend.monitoring.reassess).
+PARALLEL_FROM = 2_000
 CENT, BASIS_POINT = Decimal("0.01"), Decimal("0.0001")
 # The pending events each per-person test may fire on (medical rows only when marked serious).
 _CANDIDATE_KINDS: dict[TriggerTest, tuple[str, ...]] = {
@@ -121,7 +119,8 @@ class _Pass:
 
 
 async def evaluate(database: Database, pack: Pack, *, now: datetime, hasher: IdHasher | None = None,
-                   batch: int = BATCH) -> EvaluationSummary:
+                   batch: int = BATCH, processes: int | None = None,
+                   parallel_from: int = PARALLEL_FROM) -> EvaluationSummary:
     """Evaluate every pending feed event against ``pack``'s triggers, as a set.
 
     Args:
@@ -131,6 +130,8 @@ async def evaluate(database: Database, pack: Pack, *, now: datetime, hasher: IdH
         hasher: accepted so every monitoring entry point takes the same arguments; evaluation
             needs none (feed rows were matched to persons when they were imported).
         batch: households read, assessed and written per round.
+        processes: worker processes that assess while the database reads and writes (0: none);
+            by default one per core once ``parallel_from`` households are to be assessed.
 
     Raises:
         ParameterNotInForce: a trigger's parameter has no value today.
@@ -144,8 +145,13 @@ async def evaluate(database: Database, pack: Pack, *, now: datetime, hasher: IdH
         if pack.triggers:
             run = await _match(uow, pack, on, now)
             households = sorted(set(run.found) | {c.household_id for c in run.candidates.values()})
-            for start in range(0, len(households), batch):
-                await _reassess(uow, run, households[start:start + batch])
+            if processes is None:
+                processes = worth_starting(len(households), worth_from=parallel_from)
+            assessors = Assessors(pack, on, processes)
+            try:
+                await _reassess_all(uow, run, households, batch, assessors)
+            finally:
+                assessors.close()
             counts = run.counts
         events = await uow.triggers.mark_evaluated()
         await uow.commit()
@@ -189,49 +195,82 @@ async def _match(uow: UnitOfWork, pack: Pack, on: date, now: datetime) -> _Pass:
     return _Pass(pack, on, now, values, dict(found), per_event, working_age_min)
 
 
-async def _reassess(uow: UnitOfWork, run: _Pass, ids: Sequence[int]) -> None:
-    """Replay, assess and write one batch of households; raise the alerts of those that worsened."""
+@dataclass(frozen=True, slots=True)
+class _Replayed:
+    """A household some rule fired for, with its events applied."""
+
+    row: RegistryHousehold
+    state: HouseholdState
+    firings: dict[str, Firing]
+    applied: list[FeedEvent]
+
+
+async def _reassess_all(uow: UnitOfWork, run: _Pass, households: Sequence[int], batch: int,
+                        assessors: Assessors) -> None:
+    """Replay, assess and write the households, ``batch`` at a time.
+
+    With worker processes, the database reads and replays the next batches while earlier ones
+    are assessed; the batches are still written in order.
+    """
+    in_flight: deque[tuple[list[_Replayed], asyncio.Future[list[Verdict]]]] = deque()
+    for start in range(0, len(households), batch):
+        replayed = await _replay_batch(uow, run, households[start:start + batch])
+        in_flight.append((replayed, assessors.submit([
+            Change(r.row.id, r.row.household, r.state.data) for r in replayed
+        ])))
+        while len(in_flight) > assessors.processes:
+            replayed, verdicts = in_flight.popleft()
+            await _write(uow, run, replayed, await verdicts)
+    while in_flight:
+        replayed, verdicts = in_flight.popleft()
+        await _write(uow, run, replayed, await verdicts)
+
+
+async def _replay_batch(uow: UnitOfWork, run: _Pass, ids: Sequence[int]) -> list[_Replayed]:
+    """Read one batch of households with their persons and events, and replay the events."""
     persons: dict[int, dict[int, RegistryPerson]] = defaultdict(dict)
     for person in await uow.triggers.persons(ids):
         persons[person.household_id][person.id] = person
     events: dict[int, list[FeedEvent]] = defaultdict(list)
     for event in await uow.triggers.unapplied(ids):
         events[event.household_id].append(event)
+    replayed = []
+    for row in await uow.triggers.households(ids):
+        outcome = _replay(run, row, persons[row.id], events[row.id])
+        if outcome is not None:
+            replayed.append(_Replayed(row, *outcome))
+    return replayed
+
+
+async def _write(uow: UnitOfWork, run: _Pass, replayed: Sequence[_Replayed], verdicts: Sequence[Verdict]) -> None:
+    """Store the batch's new facts and history; raise the alerts of the households that worsened."""
     order = {rule.id: i for i, rule in enumerate(run.pack.triggers.rules)}
     deadline = run.now + timedelta(hours=float(run.pack.parameter("alert_deadline_hours", run.on).value))
     saved: list[Reassessed] = []
     raised: list[NewAlert] = []
-    for row in await uow.triggers.households(ids):
-        outcome = _replay(run, row, persons[row.id], events[row.id])
-        if outcome is None:
-            continue
-        state, firings, applied = outcome
-        run.counts["fired"] += len(firings)
-        try:
-            before = assess(Household.model_validate(row.household), run.on, run.pack)
-            after_household = Household.model_validate(state.data)
-            after = assess(after_household, run.on, run.pack)
-        except (ValidationError, UnknownRegion) as error:
+    for item, verdict in zip(replayed, verdicts, strict=True):
+        row, state, applied = item.row, item.state, item.applied
+        run.counts["fired"] += len(item.firings)
+        if verdict.household is None:
             run.counts["skipped"] += 1
-            log.warning("registry household %s cannot be assessed after its events: %s", row.id, _why(error))
+            log.warning("registry household %s cannot be assessed after its events: %s", row.id, verdict.error)
             continue
-        ranked = sorted(firings.values(), key=lambda f: order[f.rule.id])
+        ranked = sorted(item.firings.values(), key=lambda f: order[f.rule.id])
         saved.append(Reassessed(
             household_id=row.id,
-            household=after_household.model_dump(mode="json"),
+            household=verdict.household,
             monthly_income=state.income(),
-            layer=after.layer.value,
-            resilience_level=after.resilience.level,
-            types=tuple(t.value for t in after.types),
+            layer=verdict.layer,
+            resilience_level=verdict.resilience_level,
+            types=verdict.types,
             cause=f"trigger:{ranked[0].rule.id}",
             # Not before the events it applied were imported: those are then never applied twice.
             assessed_at=max([run.now, *(e.imported_at for e in applied)]),
             members=state.members if state.moved else {},
         ))
-        worse = _worsened(before, after)
-        if worse:
+        if verdict.worsened:
             run.counts["worsened"] += 1
-            trace = _trace(before, after, worse, applied)
+            trace = _with_events(verdict.trace or {}, applied)
             raised += [NewAlert(row.id, row.office, f.rule.id, f.reason(), trace, deadline) for f in ranked]
     run.counts["households"] += len(saved)
     await uow.triggers.save(saved, at=run.now)
@@ -307,42 +346,9 @@ def _check(rule: TriggerRule, event: FeedEvent, candidate: Candidate, state: Hou
     return None
 
 
-def _worsened(before: Assessment, after: Assessment) -> list[str]:
-    """What got worse: the layer (more severe), the resilience level (weaker), new hardship types."""
-    worse = []
-    if SEVERITY[after.layer] < SEVERITY[before.layer]:
-        worse.append("layer")
-    if after.resilience.level < before.resilience.level:
-        worse.append("resilience_level")
-    if set(after.types) - set(before.types):
-        worse.append("types")
-    return worse
-
-
-def _snapshot(assessment: Assessment) -> dict[str, Any]:
-    return {
-        "layer": assessment.layer.value,
-        "resilience_level": assessment.resilience.level,
-        "resilience_total": str(assessment.resilience.total),
-        "types": [t.value for t in assessment.types],
-        "benefit_estimate": str(assessment.benefit_estimate),
-    }
-
-
-def _trace(before: Assessment, after: Assessment, worse: list[str], applied: Sequence[FeedEvent]) -> dict[str, Any]:
-    return {
-        "before": _snapshot(before),
-        "after": _snapshot(after),
-        "worsened": worse,
-        "new_types": [t.value for t in after.types if t not in before.types],
-        "events": [{"id": e.id, "kind": e.kind, "occurred_on": e.occurred_on.isoformat(),
-                    "amount": None if e.amount is None else str(e.amount), "grade": e.grade} for e in applied],
-        "assessment": after.as_json()["trace"],
-    }
-
-
-def _why(error: Exception) -> str:
-    """An error's gist without the values that caused it (they are personal data)."""
-    if isinstance(error, ValidationError):
-        return "invalid " + ", ".join(".".join(str(p) for p in e["loc"]) for e in error.errors(include_input=False))
-    return str(error)
+def _with_events(trace: Mapping[str, Any], applied: Sequence[FeedEvent]) -> dict[str, Any]:
+    """An alert's trace: the assessments before and after, and the events that were applied."""
+    events = [{"id": e.id, "kind": e.kind, "occurred_on": e.occurred_on.isoformat(),
+               "amount": None if e.amount is None else str(e.amount), "grade": e.grade} for e in applied]
+    return {key: value for key, value in trace.items() if key != "assessment"} | {
+        "events": events, "assessment": trace.get("assessment")}

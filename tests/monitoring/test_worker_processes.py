@@ -1,0 +1,71 @@
+"""Large imports and evaluations hand the checking and the assessing to worker processes; the
+result is the same as in the process, row for row and alert for alert."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from backend.db.database import Database
+from backend.monitoring import feeds, reassess
+from backend.monitoring.workers import Workers
+from backend.monitoring.triggers import evaluate
+from tests.monitoring.seed import PACK, NOW, add_events, add_household, alerts, event, household, member, registry
+from tests.monitoring.test_feeds_set_based import medical
+from tests.monitoring.test_feeds_set_based import registry as seed_registry
+from tests.monitoring.registry_files import feed_csv, ingest_text
+
+
+@pytest.fixture
+def submitted(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the functions sent to worker processes."""
+    sent: list[str] = []
+
+    class Watched(Workers):
+        def submit(self, function: Any, *args: Any) -> Any:
+            sent.append(function.__name__)
+            return super().submit(function, *args)
+
+    monkeypatch.setattr(feeds, "Workers", Watched)
+    monkeypatch.setattr(reassess, "Workers", Watched)
+    return sent
+
+
+async def test_an_import_checked_by_workers_counts_and_refuses_the_same_rows(database: Database, tmp_path: Path,
+                                                                              submitted: list[str]) -> None:
+    await seed_registry(database, tmp_path, 200)
+    good = medical(950).splitlines()
+    bad = feed_csv(("B1", "110101199001011234", "out_of_pocket", "2026-10-01", "10.00", ""),  # bad check digit
+                   ("B2", good[1].split(",")[1], "out_of_pocket", "someday", "10.00", "")).splitlines()[1:]
+    text = "\n".join([*good, *bad, good[5]]) + "\n"  # the last row repeats the fifth
+
+    summary = await ingest_text(database, tmp_path, "medical", text, chunk=100, processes=1)
+
+    assert submitted == ["_check_rows"] * 9  # the first of the ten chunks is checked in the process
+    assert (summary.read, summary.inserted, summary.duplicates) == (953, 950, 1)
+    assert [(e.line, e.field) for e in summary.errors] == [(952, "id_number"), (953, "occurred_on")]
+    again = await ingest_text(database, tmp_path, "medical", text, chunk=100, processes=0)
+    assert (again.inserted, again.duplicates, len(again.errors)) == (0, 951, 2)
+
+
+async def test_households_assessed_by_workers_are_written_and_alerted_as_in_the_process(
+        database: Database, submitted: list[str]) -> None:
+    worse = [await add_household(database, household(member("self", 45, income="3500"),
+                                                     member("spouse", 43, work="unable"), office="wenchang"))
+             for _ in range(3)]
+    fine = await add_household(database, household(member("self", 45, income="8000"),
+                                                   member("spouse", 43, income="7000"), savings="200000"))
+    await add_events(database, [event(s.person(), s.id, "death") for s in [*worse, fine]])
+
+    summary = await evaluate(database, PACK, now=NOW, batch=2, processes=1)
+
+    assert submitted == ["_assess_in_worker"] * 2
+    assert (summary.households, summary.worsened, summary.alerts, summary.events) == (4, 3, 3, 4)
+    assert sorted(a.household_id for a in await alerts(database)) == sorted(s.id for s in worse)
+    [alert] = await alerts(database, worse[0].id)
+    assert alert.trace["before"]["layer"] == "watch" and alert.trace["after"]["layer"] == "tekun"
+    assert [e["kind"] for e in alert.trace["events"]] == ["death"]
+    assert (await registry(database, worse[2].id)).layer == "tekun"
+    assert [m["relation"] for m in (await registry(database, fine.id)).household["members"]] == ["spouse"]
