@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from backend.monitoring.workers import Workers, done
 from backend.policy.assess import assess
-from backend.policy.codes import SEVERITY
+from backend.policy.codes import SEVERITY, Layer
 from backend.policy.errors import UnknownRegion
 from backend.policy.household import Household
 from backend.policy.outcome import Assessment
@@ -27,12 +27,27 @@ from backend.policy.pack import Pack, load_pack
 
 
 @dataclass(frozen=True, slots=True)
+class Standing:
+    """Where a household stood when it was last assessed: layer, resilience level, hardship types."""
+
+    layer: str
+    resilience_level: int
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Change:
-    """A household's facts before and after its events were applied."""
+    """A household's facts before and after its events were applied.
+
+    ``standing``: the assessment of ``before`` as stored, when it was made under the parameters
+    in force today; it is then what ``before`` assesses to, and ``before`` is assessed again only
+    for the trace of a household that worsened.
+    """
 
     household_id: int
     before: dict[str, Any]
     after: dict[str, Any]
+    standing: Standing | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +73,17 @@ def assess_changes(pack: Pack, on: date, changes: Sequence[Change]) -> list[Verd
     verdicts = []
     for change in changes:
         try:
-            before = assess(Household.model_validate(change.before), on, pack)
             household = Household.model_validate(change.after)
             after = assess(household, on, pack)
+            if change.standing is not None:
+                worse = _worse_than(change.standing, after)
+                before = assess(Household.model_validate(change.before), on, pack) if worse else None
+            else:
+                before = assess(Household.model_validate(change.before), on, pack)
+                worse = worsened(before, after)
         except (ValidationError, UnknownRegion) as error:
             verdicts.append(Verdict(change.household_id, error=_why(error)))
             continue
-        worse = worsened(before, after)
         verdicts.append(Verdict(
             change.household_id,
             household=household.model_dump(mode="json"),
@@ -72,7 +91,7 @@ def assess_changes(pack: Pack, on: date, changes: Sequence[Change]) -> list[Verd
             resilience_level=after.resilience.level,
             types=tuple(t.value for t in after.types),
             worsened=worse,
-            trace=_trace(before, after, worse) if worse else None,
+            trace=_trace(before, after, worse) if worse and before is not None else None,
         ))
     return verdicts
 
@@ -85,6 +104,18 @@ def worsened(before: Assessment, after: Assessment) -> tuple[str, ...]:
     if after.resilience.level < before.resilience.level:
         worse.append("resilience_level")
     if set(after.types) - set(before.types):
+        worse.append("types")
+    return tuple(worse)
+
+
+def _worse_than(standing: Standing, after: Assessment) -> tuple[str, ...]:
+    """:func:`worsened`, from the stored standing instead of an assessment."""
+    worse = []
+    if SEVERITY[after.layer] < SEVERITY[Layer(standing.layer)]:
+        worse.append("layer")
+    if after.resilience.level < standing.resilience_level:
+        worse.append("resilience_level")
+    if {t.value for t in after.types} - set(standing.types):
         worse.append("types")
     return tuple(worse)
 

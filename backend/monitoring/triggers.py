@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from backend.monitoring.changes import HouseholdState, add_months, age_on
-from backend.monitoring.reassess import Assessors, Change, Verdict
+from backend.monitoring.reassess import Assessors, Change, Standing, Verdict
 from backend.monitoring.records import Candidate, FeedEvent, NewAlert, Reassessed, RegistryHousehold, RegistryPerson
 from backend.monitoring.vocabulary import (
     ASSISTANCE_EXIT,
@@ -46,6 +46,7 @@ from backend.monitoring.vocabulary import (
 )
 from backend.monitoring.workers import worth_starting
 from backend.policy.pack import Pack
+from backend.policy.parameters import ParameterNotInForce
 from backend.policy.triggers import TriggerRule, TriggerTest
 
 if TYPE_CHECKING:
@@ -116,6 +117,12 @@ class _Pass:
     candidates: dict[int, Candidate]  # event id → candidate of a per-person test
     working_age_min: int  # below it, a child who leaves school is a child, not unemployed
     counts: Counter[str] = field(default_factory=Counter)
+    # Date of a stored assessment → whether the parameters in force then are today's.
+    same_parameters: dict[date, bool] = field(default_factory=dict)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.pack.regions.timezone)
 
 
 async def evaluate(database: Database, pack: Pack, *, now: datetime, hasher: IdHasher | None = None,
@@ -216,7 +223,7 @@ async def _reassess_all(uow: UnitOfWork, run: _Pass, households: Sequence[int], 
     for start in range(0, len(households), batch):
         replayed = await _replay_batch(uow, run, households[start:start + batch])
         in_flight.append((replayed, assessors.submit([
-            Change(r.row.id, r.row.household, r.state.data) for r in replayed
+            Change(r.row.id, r.row.household, r.state.data, _standing(run, r.row)) for r in replayed
         ])))
         while len(in_flight) > assessors.processes:
             replayed, verdicts = in_flight.popleft()
@@ -224,6 +231,20 @@ async def _reassess_all(uow: UnitOfWork, run: _Pass, households: Sequence[int], 
     while in_flight:
         replayed, verdicts = in_flight.popleft()
         await _write(uow, run, replayed, await verdicts)
+
+
+def _standing(run: _Pass, row: RegistryHousehold) -> Standing | None:
+    """The household's stored assessment, if it was made under the parameters in force today."""
+    if row.layer is None or row.resilience_level is None or row.assessed_at is None:
+        return None
+    on = row.assessed_at.astimezone(run.zone).date()
+    same = run.same_parameters.get(on)
+    if same is None:
+        try:
+            same = run.same_parameters[on] = run.pack.at(on).values == run.pack.at(run.on).values
+        except ParameterNotInForce:
+            same = run.same_parameters[on] = False
+    return Standing(row.layer, row.resilience_level, row.types) if same else None
 
 
 async def _replay_batch(uow: UnitOfWork, run: _Pass, ids: Sequence[int]) -> list[_Replayed]:

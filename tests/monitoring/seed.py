@@ -161,7 +161,11 @@ async def add_alert(database: Database, household_id: int, *, office: str = "hub
 
 
 async def reimport(database: Database, household_id: int, data: dict[str, Any], *, at: datetime) -> None:
-    """The household's facts as a new import of the registry sets them (its events so far count as applied)."""
+    """The household's facts as a new import of the registry sets them, assessed with them (its events
+    so far count as applied)."""
+    result = assess(Household.model_validate(data), TODAY, PACK)
     async with database.engine.begin() as connection:
         await connection.execute(update(RegistryHouseholdRow).where(RegistryHouseholdRow.id == household_id)
-                                 .values(household=data, assessed_at=at, updated_at=at))
+                                 .values(household=data, layer=result.layer.value,
+                                         resilience_level=result.resilience.level,
+                                         types=[t.value for t in result.types], assessed_at=at, updated_at=at))

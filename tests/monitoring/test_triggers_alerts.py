@@ -3,7 +3,7 @@ an alert for its office when it worsened, once per rule within the window."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from sqlalchemy import select, text, update
 from backend.db.models import RegistryHouseholdRow, RegistryPersonRow
 from backend.monitoring.triggers import evaluate
 from tests.monitoring.seed import (
+    IMPORTED,
     NOW,
     PACK,
     TODAY,
@@ -216,3 +217,23 @@ async def test_a_serious_illness_marks_the_member_seriously_ill(database) -> Non
     assert alert.reason["params"] == {"cause": "serious_illness", "age": 45} and "illness" in alert.trace["new_types"]
     member_0 = (await registry(database, seeded.id)).household["members"][0]
     assert member_0["health"] == "serious"
+
+
+@pytest.mark.parametrize(("assessed_at", "alerted"), [
+    (IMPORTED, False),  # today's parameters: the stored standing is what the old facts assess to
+    (datetime(2024, 6, 1, tzinfo=UTC), True),  # the 2024 parameters differ: the old facts are assessed again
+])
+async def test_the_stored_standing_stands_for_the_old_facts_only_under_todays_parameters(
+        database, assessed_at: datetime, alerted: bool) -> None:
+    seeded = await add_household(database, household(member("self", 45, income="3500"),
+                                                     member("spouse", 43, work="unable")), assessed_at=assessed_at)
+    # As stored, the household already stood where the death will put it.
+    async with database.engine.begin() as connection:
+        await connection.execute(update(RegistryHouseholdRow).where(RegistryHouseholdRow.id == seeded.id)
+                                 .values(layer="tekun", resilience_level=1, types=["disability", "illness"]))
+    await add_events(database, [event(seeded.person(), seeded.id, "death")])
+
+    summary = await evaluate(database, PACK, now=NOW)
+
+    assert (summary.households, summary.worsened) == (1, int(alerted))
+    assert [a.trace["before"]["layer"] for a in await alerts(database)] == (["watch"] if alerted else [])
