@@ -4,7 +4,11 @@ N residents (default 200) each complete the happy-path application (30 actions: 
 button presses, a shared contact) at the same time. Each resident reads before they act: after
 each action they wait until every reply of that turn has arrived. The same residents then write
 the same number of messages to a minimal python-telegram-bot echo bot, the practical limit of
-the transport, and the two are compared.
+the transport, and the two are compared. Last, the residents make their very actions to a
+minimal "buttons bot" that answers them with the Bot API calls Yimen makes and no work of its
+own (a message: a reply with buttons; a press: answerCallbackQuery, the pressed message edited
+to show the choice without its buttons, a new message), which tells the cost of those calls
+apart from the cost of the conversation.
 
     python3 benchmarks/telegram.py [--residents 200] [--database-url URL] [--in-process] [--profile]
 
@@ -74,8 +78,8 @@ from typing import Any  # noqa: E402
 
 from sqlalchemy.engine import make_url  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
-from telegram import Update  # noqa: E402
-from telegram.ext import Application, ContextTypes, MessageHandler, filters  # noqa: E402
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update  # noqa: E402
+from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters  # noqa: E402
 
 from backend.config import Config  # noqa: E402
 from bot.app import open_runtime  # noqa: E402
@@ -276,7 +280,7 @@ async def emulator_side(channel: Channel, kind: str, residents: int, salt: int) 
 
 
 async def measure(channel: Channel, emulator: StampedEmulator, kind: str, residents: int, salt: int) -> dict:
-    plan: Callable[[int], Sequence[Action]] = yimen_actions if kind == "yimen" else echo_actions
+    plan: Callable[[int], Sequence[Action]] = echo_actions if kind == "echo" else yimen_actions
     expected = await calibrate(
         emulator, emulator.user(FIRST_USER_ID + salt + residents, language_code="zh-hans"), plan(salt + residents)
     )
@@ -297,6 +301,9 @@ async def measure(channel: Channel, emulator: StampedEmulator, kind: str, reside
     if kind == "yimen":
         last = (u.sent()[-1].plain_text or "" if u.sent() else "" for u in users)
         completed = len({m.group(0) for text in last if (m := APPLICATION_NUMBER.search(text))})
+    elif kind == "buttons":
+        answered = {line.split()[1] for line in run.stuck}
+        completed = sum(str(u.id) not in answered for u in users)
     else:
         unique = ([m.plain_text for m in u.sent() if m.plain_text] for u in users)
         completed = sum(list(dict.fromkeys(texts)) == list(p) for texts, p in zip(unique, plans))
@@ -351,8 +358,37 @@ async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await context.bot.send_message(update.effective_chat.id, update.message.text)
 
 
-async def start_echo(url: str) -> Callable[[], Awaitable[None]]:
-    """A minimal python-telegram-bot echo bot, polling, handling updates concurrently."""
+# The buttons bot offers this many buttons under every reply (more than any question of the intake has).
+BUTTONS = 8
+
+
+def _keyboard() -> InlineKeyboardMarkup:
+    keys = [InlineKeyboardButton(str(i), callback_data=str(i)) for i in range(BUTTONS)]
+    return InlineKeyboardMarkup([keys[i:i + 4] for i in range(0, BUTTONS, 4)])
+
+
+async def button_echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message: echoed, with buttons under it."""
+    message = update.message
+    assert update.effective_chat is not None and message is not None
+    text = message.text or (message.contact.phone_number if message.contact else "?")
+    await context.bot.send_message(update.effective_chat.id, f"{update.update_id}. {text}", reply_markup=_keyboard())
+
+
+async def button_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A press, handled as a bot with buttons must: answered, the pressed message shows the choice
+    and loses its buttons, and the answer comes in a new message, with buttons."""
+    query = update.callback_query
+    assert query is not None and update.effective_chat is not None and isinstance(query.message, Message)
+    await query.answer()
+    await query.edit_message_text(f"{query.message.text}\n\n✓ {query.data}", reply_markup=None)
+    await context.bot.send_message(update.effective_chat.id, f"{update.update_id}. pressed {query.data}",
+                                   reply_markup=_keyboard())
+
+
+async def start_minimal(url: str, kind: str) -> Callable[[], Awaitable[None]]:
+    """A minimal python-telegram-bot bot, polling, handling updates concurrently: the echo bot, or
+    the buttons bot that makes the Bot API calls Yimen makes for the same actions."""
     app = (
         Application.builder()
         .token(TOKEN)
@@ -361,7 +397,11 @@ async def start_echo(url: str) -> Callable[[], Awaitable[None]]:
         .concurrent_updates(True)
         .build()
     )
-    app.add_handler(MessageHandler(filters.TEXT, echo))
+    if kind == "echo":
+        app.add_handler(MessageHandler(filters.TEXT, echo))
+    else:
+        app.add_handler(MessageHandler(filters.TEXT | filters.CONTACT, button_echo))
+        app.add_handler(CallbackQueryHandler(button_press))
     await app.initialize()
     await app.start()
     assert app.updater is not None
@@ -415,7 +455,7 @@ async def bot_side(channel: Channel, kind: str, database_url: str | None, profil
             if kind == "yimen":
                 stop = await start_yimen(url, database_url or f"sqlite+aiosqlite:///{tmp}/bench.sqlite3", tmp)
             else:
-                stop = await start_echo(url)
+                stop = await start_minimal(url, kind)
             channel.send("go")
             message = await channel.recv()
             if message == "measuring":
@@ -566,12 +606,17 @@ def main() -> None:
     ours = run_phase("yimen", args, salt)
     ours_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     echoed = run_phase("echo", args, salt)
+    buttons = run_phase("buttons", args, salt)
     total = time.perf_counter() - started
     print()
     ours_rate = describe("Yimen bot", ours, args.residents, args.in_process)
     echo_rate = describe("echo bot (python-telegram-bot, concurrent updates)", echoed, args.residents, args.in_process)
+    buttons_rate = describe("buttons bot (python-telegram-bot, concurrent updates; Yimen's actions and Bot API "
+                            "calls, no work of its own)", buttons, args.residents, args.in_process)
     ratio = ours_rate / echo_rate
     print(f"\nratio ours/echo {ratio:.2f} updates/s ({'meets' if ratio >= 0.5 else 'BELOW'} target 0.50)")
+    print(f"ratio ours/buttons bot {ours_rate / buttons_rate:.2f} updates/s (the same updates and Bot API calls; "
+          "what is left is the cost of the conversation itself)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
