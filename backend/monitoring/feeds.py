@@ -99,7 +99,7 @@ class Progress(Protocol):
 
 
 class _Database(Protocol):
-    def unit_of_work(self) -> UnitOfWork: ...
+    def unit_of_work(self, *, references_kept: bool = False) -> UnitOfWork: ...
 
 
 def parse_row(source: str, fields: Mapping[str, str], line: int) -> FeedRow | RowError:
@@ -338,7 +338,8 @@ class _ChunkWriter:
         summary = self._summary
         if rows:
             if self._uow is None:
-                self._uow = await self._database.unit_of_work().__aenter__()
+                # Every event joins to the person and household it names, in this transaction.
+                self._uow = await self._database.unit_of_work(references_kept=True).__aenter__()
             inserted, unmatched = await self._uow.registry.match_feed(self._source, rows, now=self._now)
             summary.inserted += inserted
             summary.duplicates += len(rows) - len(unmatched) - inserted
