@@ -76,22 +76,23 @@ class SqlTriggerRepository:
         connection = await self._session.connection()
         return await connection.execute(statement)
 
-    async def begin(self) -> bool:
+    async def begin(self) -> int | None:
+        counts = select(select(func.count()).select_from(E).where(_PENDING).scalar_subquery(),
+                        select(func.max(E.id)).scalar_subquery())
         if self._dialect() != "postgresql":
             # SQLite: the unit of work already holds the single write lock (BEGIN IMMEDIATE).
-            pending, last = (await self._run(
-                select(select(func.count()).select_from(E).where(_PENDING).scalar_subquery(),
-                       select(func.max(E.id)).scalar_subquery())
-            )).one()
+            pending, last = (await self._run(counts)).one()
             if pending and pending * _SCAN_SHARE > (last or 0):
                 self._pending = _PENDING_SCAN
-            return True
+            return int(pending)
         # One snapshot for every statement: an event committed by an import while this runs is
         # neither half-seen nor marked evaluated without having been looked at.
         connection = await self._session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         locked = await connection.scalar(select(func.pg_try_advisory_xact_lock(func.hashtextextended(
             literal(_EVALUATION_LOCK), 0))))
-        return bool(locked)
+        if not locked:
+            return None
+        return int((await self._run(counts)).one()[0])
 
     def _day(self, column: Any) -> Any:
         """A date as a number of days, for a window of days (SQLite has no date arithmetic)."""

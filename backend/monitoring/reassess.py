@@ -157,6 +157,10 @@ def _load_pack(name: str, root: str) -> None:
     _worker_pack = load_pack(name, Path(root))
 
 
+def _ready() -> None:
+    """A worker's first task, so that it starts before there is work for it."""
+
+
 def _assess_in_worker(on: date, changes: Sequence[Change]) -> list[Verdict]:
     assert _worker_pack is not None, "the worker's initializer loads the pack"
     return assess_changes(_worker_pack, on, changes)
@@ -170,6 +174,9 @@ class Assessors:
         self._pack, self._on = pack, on
         self.processes = processes
         self._workers = Workers(processes, _load_pack, (pack.name, str(pack.directory.parent))) if processes else None
+        # Each worker starts (and loads the pack) at its first task: give them one now.
+        for _ in range(processes):
+            self._workers.submit(_ready)
 
     def submit(self, changes: Sequence[Change]) -> asyncio.Future[list[Verdict]]:
         """The verdicts of ``changes``, in their order, when they are ready."""

@@ -90,8 +90,9 @@ class Reassessed:
 class TriggerStore(Protocol):
     """What trigger evaluation needs of the database; every method is one statement."""
 
-    async def begin(self) -> bool:
-        """Start the unit of work on one snapshot, as the only evaluation; False when another runs."""
+    async def begin(self) -> int | None:
+        """Start the unit of work on one snapshot, as the only evaluation: how many events are
+        pending, or None when another evaluation runs."""
 
     async def spending_over(self, kind: str, *, days: int, amount: Decimal, share: Decimal) -> list[SpendingHit]:
         """Households whose ``kind`` amounts within ``days`` ending on a pending event's day reached

@@ -58,8 +58,8 @@ log = logging.getLogger(__name__)
 
 T = TriggerTest
 BATCH = 500
-# From this many households to assess, worker processes assess them (see backend.monitoring.reassess).
-PARALLEL_FROM = 2_000
+# From this many pending events, worker processes assess the households (see backend.monitoring.reassess).
+PARALLEL_FROM = 20_000
 CENT, BASIS_POINT = Decimal("0.01"), Decimal("0.0001")
 # The pending events each per-person test may fire on (medical rows only when marked serious).
 _CANDIDATE_KINDS: dict[TriggerTest, tuple[str, ...]] = {
@@ -138,24 +138,27 @@ async def evaluate(database: Database, pack: Pack, *, now: datetime, hasher: IdH
             needs none (feed rows were matched to persons when they were imported).
         batch: households read, assessed and written per round.
         processes: worker processes that assess while the database reads and writes (0: none);
-            by default one per core once ``parallel_from`` households are to be assessed.
+            by default one per core once ``parallel_from`` events are pending.
 
     Raises:
         ParameterNotInForce: a trigger's parameter has no value today.
     """
     del hasher
     on = now.astimezone(ZoneInfo(pack.regions.timezone)).date()
-    async with database.unit_of_work() as uow:
-        if not await uow.triggers.begin():
+    # Every history entry and alert names a household read in this transaction, under its lock.
+    async with database.unit_of_work(references_kept=True) as uow:
+        pending = await uow.triggers.begin()
+        if pending is None:
             return EvaluationSummary(busy=True)
         counts: Counter[str] = Counter()
-        if pack.triggers:
-            run = await _match(uow, pack, on, now)
-            households = sorted(set(run.found) | {c.household_id for c in run.candidates.values()})
+        if pack.triggers and pending:
             if processes is None:
-                processes = worth_starting(len(households), worth_from=parallel_from)
+                processes = worth_starting(pending, worth_from=parallel_from)
+            # Started now, the workers load the pack while the grouped statements run.
             assessors = Assessors(pack, on, processes)
             try:
+                run = await _match(uow, pack, on, now)
+                households = sorted(set(run.found) | {c.household_id for c in run.candidates.values()})
                 await _reassess_all(uow, run, households, batch, assessors)
             finally:
                 assessors.close()
