@@ -232,34 +232,36 @@ async def ingest(
             # still written one after the other, in the file's order.
             writing = asyncio.create_task(writer.write(result.staged, read))
 
-    try:
-        pending: list[tuple[int, Mapping[str, str]]] = []
-        added = 0  # rows of ``pending`` checked in the process so far
-        checking = _Checking(source, hasher, latest)
-        for row in rows:
-            summary.read += 1
-            pending.append(row)
-            full = len(pending) == chunk
-            if workers is None and (full or len(pending) % _YIELD_EVERY == 0):
-                checking.add(pending[added:])
-                added = len(pending)
-            if full:
-                if workers is None:
-                    checked.append((done(checking.finish()), chunk))
-                    # Workers check the next chunks once the input is long enough to repay starting them.
-                    wanted = worth_starting(summary.read, worth_from=PARALLEL_FROM) if processes is None else processes
-                    workers = Workers(wanted) if wanted else None
-                else:
-                    checked.append((workers.submit(_check_rows, source, hasher, latest, pending), chunk))
-                await hand_over(workers.processes if workers is not None else 0)
-                pending, added = [], 0
-            elif workers is None and added == len(pending):
-                await asyncio.sleep(0)  # let the chunk being written go on to its next statement
+    pending: list[tuple[int, Mapping[str, str]]] = []  # the chunk being read
+    added = 0  # rows of ``pending`` checked in the process so far
+    checking = _Checking(source, hasher, latest)
+
+    def hand_in() -> None:
+        """The chunk read so far goes to be checked: in a worker, or finished in the process."""
+        nonlocal pending, added
         if workers is not None:
             checked.append((workers.submit(_check_rows, source, hasher, latest, pending), len(pending)))
         else:
             checking.add(pending[added:])
             checked.append((done(checking.finish()), len(pending)))
+        pending, added = [], 0
+
+    try:
+        for row in rows:
+            summary.read += 1
+            pending.append(row)
+            if len(pending) == chunk:
+                hand_in()
+                if workers is None:
+                    # Workers check the next chunks once the input is long enough to repay starting them.
+                    wanted = worth_starting(summary.read, worth_from=PARALLEL_FROM) if processes is None else processes
+                    workers = Workers(wanted) if wanted else None
+                await hand_over(workers.processes if workers is not None else 0)
+            elif workers is None and len(pending) % _YIELD_EVERY == 0:
+                checking.add(pending[added:])
+                added = len(pending)
+                await asyncio.sleep(0)  # let the chunk being written go on to its next statement
+        hand_in()
         await hand_over(0)
         if writing is not None:
             await writing
