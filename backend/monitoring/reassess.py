@@ -34,6 +34,10 @@ class Standing:
     resilience_level: int
     types: tuple[str, ...]
 
+    @classmethod
+    def of(cls, assessment: Assessment) -> Standing:
+        return cls(assessment.layer.value, assessment.resilience.level, tuple(t.value for t in assessment.types))
+
 
 @dataclass(frozen=True, slots=True)
 class Change:
@@ -76,11 +80,11 @@ def assess_changes(pack: Pack, on: date, changes: Sequence[Change]) -> list[Verd
             household = Household.model_validate(change.after)
             after = assess(household, on, pack)
             if change.standing is not None:
-                worse = _worse_than(change.standing, after)
+                worse = worsened(change.standing, after)
                 before = assess(Household.model_validate(change.before), on, pack) if worse else None
             else:
                 before = assess(Household.model_validate(change.before), on, pack)
-                worse = worsened(before, after)
+                worse = worsened(Standing.of(before), after)
         except (ValidationError, UnknownRegion) as error:
             verdicts.append(Verdict(change.household_id, error=_why(error)))
             continue
@@ -96,26 +100,14 @@ def assess_changes(pack: Pack, on: date, changes: Sequence[Change]) -> list[Verd
     return verdicts
 
 
-def worsened(before: Assessment, after: Assessment) -> tuple[str, ...]:
+def worsened(before: Standing, after: Assessment) -> tuple[str, ...]:
     """What got worse: the layer (more severe), the resilience level (weaker), new hardship types."""
     worse = []
-    if SEVERITY[after.layer] < SEVERITY[before.layer]:
+    if SEVERITY[after.layer] < SEVERITY[Layer(before.layer)]:
         worse.append("layer")
-    if after.resilience.level < before.resilience.level:
+    if after.resilience.level < before.resilience_level:
         worse.append("resilience_level")
-    if set(after.types) - set(before.types):
-        worse.append("types")
-    return tuple(worse)
-
-
-def _worse_than(standing: Standing, after: Assessment) -> tuple[str, ...]:
-    """:func:`worsened`, from the stored standing instead of an assessment."""
-    worse = []
-    if SEVERITY[after.layer] < SEVERITY[Layer(standing.layer)]:
-        worse.append("layer")
-    if after.resilience.level < standing.resilience_level:
-        worse.append("resilience_level")
-    if {t.value for t in after.types} - set(standing.types):
+    if {t.value for t in after.types} - set(before.types):
         worse.append("types")
     return tuple(worse)
 
