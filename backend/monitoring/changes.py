@@ -31,11 +31,6 @@ GONE = -1  # the member index of a person who left the household (died)
 SERIOUS_MARKS = ("1", "true", "yes", "y", "是")
 
 
-def age_on(birth: date, day: date) -> int:
-    """Whole years from ``birth`` to ``day``."""
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
 def add_months(day: date, months: int) -> date:
     """The same day ``months`` later, or the month's last day when it has no such day."""
     month = day.month - 1 + months

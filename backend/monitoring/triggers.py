@@ -31,7 +31,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from backend.monitoring.changes import HouseholdState, add_months, age_on
+from backend.monitoring.changes import HouseholdState, add_months
+from backend.monitoring.id_numbers import age_on
 from backend.monitoring.reassess import Assessors, Change, Standing, Verdict
 from backend.monitoring.records import Candidate, FeedEvent, NewAlert, Reassessed, RegistryHousehold, RegistryPerson
 from backend.monitoring.vocabulary import (
