@@ -61,6 +61,20 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 # JSONB on PostgreSQL (indexable, compact), plain JSON text elsewhere.
 Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class SerializedJson(TypeDecorator[str]):
+    """A value for a :data:`Json` column given as JSON text already (serialized where it was made,
+    a worker process say): written as it is, not serialized again."""
+
+    impl = JSON
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        return dialect.type_descriptor(JSONB() if dialect.name == "postgresql" else JSON())
+
+    def bind_processor(self, dialect: Dialect) -> None:
+        return None
 Money = Numeric(12, 2, asdecimal=True)
 
 

@@ -16,11 +16,33 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Date, and_, bindparam, case, false, func, insert, literal, literal_column, or_, select, true, update
+from sqlalchemy import (
+    Date,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    false,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from backend.db.models import FeedEventRow, RegistryAssessmentRow, RegistryHouseholdRow, RegistryPersonRow
+from backend.db.models import (
+    FeedEventRow,
+    RegistryAssessmentRow,
+    RegistryHouseholdRow,
+    RegistryPersonRow,
+    SerializedJson,
+)
 from backend.monitoring.changes import SERIOUS_MARKS
 from backend.monitoring.records import (
     Candidate,
@@ -47,7 +69,7 @@ _SAVE_HOUSEHOLD = (
     update(H)
     .where(H.id == bindparam("b_id"))
     .values(
-        household=bindparam("b_household", type_=H.__table__.c.household.type),
+        household=bindparam("b_household", type_=SerializedJson()),
         monthly_income=bindparam("b_income", type_=H.__table__.c.monthly_income.type),
         layer=bindparam("b_layer"),
         resilience_level=bindparam("b_level"),
@@ -159,8 +181,10 @@ class SqlTriggerRepository:
         return [Candidate(*row) for row in await self._run(statement)]
 
     async def households(self, ids: Sequence[int]) -> list[RegistryHousehold]:
+        # The facts as text: they are parsed where they are replayed (a worker process).
         statement = select(
-            H.id, H.office, H.household, H.monthly_income, H.layer, H.resilience_level, H.types, H.assessed_at
+            H.id, H.office, cast(H.household, Text), H.monthly_income, H.layer, H.resilience_level, H.types,
+            H.assessed_at,
         ).where(H.id.in_(list(ids)))
         return [RegistryHousehold(i, o, h, m, layer, level, tuple(types or ()), at)
                 for i, o, h, m, layer, level, types, at in await self._run(statement)]
@@ -190,7 +214,7 @@ class SqlTriggerRepository:
             return
         connection = await self._session.connection()
         await connection.execute(_SAVE_HOUSEHOLD, [
-            {"b_id": r.household_id, "b_household": r.household, "b_income": r.monthly_income, "b_layer": r.layer,
+            {"b_id": r.household_id, "b_household": r.household_json, "b_income": r.monthly_income, "b_layer": r.layer,
              "b_level": r.resilience_level, "b_types": list(r.types), "b_assessed_at": r.assessed_at, "b_at": at}
             for r in reassessed
         ])

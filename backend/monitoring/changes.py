@@ -1,7 +1,7 @@
 """How department events change a household's facts: the Household JSON the policy engine reads.
 
-Events are applied in the order they happened to a working copy of the JSON. A death removes
-the member, so the indexes of the members after it move down; the copy keeps each person's index
+Events are applied in the order they happened to the JSON, in place. A death removes
+the member, so the indexes of the members after it move down; the state keeps each person's index
 up to date so the registry's ``member`` column can follow.
 """
 
@@ -39,26 +39,15 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, last))
 
 
-def _copy(value: Any) -> Any:
-    """A copy of JSON data (plain dicts, lists and scalars): ``copy.deepcopy`` spends most of its
-    time on memo bookkeeping such data does not need."""
-    kind = type(value)
-    if kind is dict:
-        return {k: _copy(v) for k, v in value.items()}
-    if kind is list:
-        return [_copy(v) for v in value]
-    return value
-
-
 def _money(value: Decimal) -> str:
     return str(value.quantize(CENT))
 
 
 class HouseholdState:
-    """A working copy of a household's facts and of where each of its persons is among the members."""
+    """A household's facts as events change them, and where each of its persons is among the members."""
 
-    def __init__(self, household: Mapping[str, Any], members: Mapping[int, int], *, working_age_min: int) -> None:
-        self.data: dict[str, Any] = _copy(dict(household))
+    def __init__(self, household: dict[str, Any], members: Mapping[int, int], *, working_age_min: int) -> None:
+        self.data = household  # changed in place: the caller hands it over (freshly parsed JSON)
         self.members: dict[int, int] = dict(members)  # person id → member index
         self.moved = False  # a death changed the indexes
         self._working_age_min = working_age_min

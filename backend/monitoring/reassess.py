@@ -1,22 +1,27 @@
-"""Households assessed again after their events: before and after, today, under the pack's rules.
+"""Households replayed and assessed again after their events: before and after, today, under the
+pack's rules.
 
 This is the CPU-heavy part of trigger evaluation, and it needs no database: the households'
-facts go in as JSON and verdicts come out. So a large evaluation hands it to worker processes
-(:class:`Assessors`) while the database reads the next households and writes the last ones;
-a small one runs it in the process, where starting workers would cost more than it saves.
+stored facts and events go in, and what is to be written comes out, the new facts already as
+JSON text. So a large evaluation hands it to worker processes (:class:`Assessors`) while the
+database reads the next households and writes the last ones; a small one runs it in the
+process, where starting workers would cost more than it saves.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from backend.monitoring.replay import Firing, Pending, Rules, events_trace, replay
 from backend.monitoring.workers import Workers, done
 from backend.policy.assess import assess
 from backend.policy.codes import SEVERITY, Layer
@@ -26,7 +31,8 @@ from backend.policy.outcome import Assessment
 from backend.policy.pack import Pack, load_pack
 
 
-@dataclass(frozen=True, slots=True)
+# Not slotted: it is pickled for worker processes, which slots make 2-3 times slower.
+@dataclass(frozen=True)
 class Standing:
     """Where a household stood when it was last assessed: layer, resilience level, hardship types."""
 
@@ -39,65 +45,82 @@ class Standing:
         return cls(assessment.layer.value, assessment.resilience.level, tuple(t.value for t in assessment.types))
 
 
-@dataclass(frozen=True, slots=True)
-class Change:
-    """A household's facts before and after its events were applied.
+# Not slotted: it is pickled for worker processes, which slots make 2-3 times slower.
+@dataclass(frozen=True)
+class Outcome:
+    """A household some rule fired for, replayed and assessed: what is written, and what got worse.
 
-    ``standing``: the assessment of ``before`` as stored, when it was made under the parameters
-    in force today; it is then what ``before`` assesses to, and ``before`` is assessed again only
-    for the trace of a household that worsened.
+    ``error`` (the gist, without personal data) when its facts could not be assessed; nothing
+    is then written for it.
     """
 
     household_id: int
-    before: dict[str, Any]
-    after: dict[str, Any]
-    standing: Standing | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """A changed household assessed: its new facts and standing, and what got worse.
-
-    ``error`` (the gist, without personal data) when its facts could not be assessed.
-    """
-
-    household_id: int
-    household: dict[str, Any] | None = None
+    firings: tuple[Firing, ...]  # in the pack's order of rules
+    household_json: str = ""  # the new facts
+    monthly_income: Decimal = Decimal(0)
     layer: str = ""
     resilience_level: int = 0
     types: tuple[str, ...] = ()
+    assessed_at: datetime | None = None  # not before the applied events were imported
+    # Person id → member index, when a death changed the indexes.
+    members: dict[int, int] = field(default_factory=dict)
     worsened: tuple[str, ...] = ()
-    # before, after, worsened, new_types and the assessment's trace; only when something worsened.
+    # before, after, worsened, new_types, the applied events and the assessment's trace;
+    # only when something worsened.
     trace: dict[str, Any] | None = None
     error: str | None = None
 
 
-def assess_changes(pack: Pack, on: date, changes: Sequence[Change]) -> list[Verdict]:
-    """Assess each household before and after its change, with the parameters in force on ``on``."""
-    verdicts = []
-    for change in changes:
+def reassess(pack: Pack, on: date, now: datetime, rules: Rules,
+             batch: Sequence[tuple[Pending, Standing | None]]) -> list[Outcome]:
+    """Replay each household's events; assess those some rule fired for, with the parameters in
+    force on ``on``, after the events and (unless ``standing`` says it) before them.
+
+    ``standing``: the household's stored assessment, when it was made under the parameters in
+    force on ``on``; the facts before are then assessed again only for the trace of a household
+    that worsened.
+    """
+    outcomes = []
+    for pending, standing in batch:
+        replayed = replay(rules, pending)
+        if replayed is None:
+            continue
+        firings, state = tuple(replayed.firings), replayed.state
         try:
-            household = Household.model_validate(change.after)
+            household = Household.model_validate(state.data)
             after = assess(household, on, pack)
-            if change.standing is not None:
-                worse = worsened(change.standing, after)
-                before = assess(Household.model_validate(change.before), on, pack) if worse else None
+            if standing is not None:
+                worse = worsened(standing, after)
+                before = _assess_json(pending.household_json, on, pack) if worse else None
             else:
-                before = assess(Household.model_validate(change.before), on, pack)
+                before = _assess_json(pending.household_json, on, pack)
                 worse = worsened(Standing.of(before), after)
         except (ValidationError, UnknownRegion) as error:
-            verdicts.append(Verdict(change.household_id, error=_why(error)))
+            outcomes.append(Outcome(pending.household_id, firings, error=_why(error)))
             continue
-        verdicts.append(Verdict(
-            change.household_id,
-            household=household.model_dump(mode="json"),
+        trace = None
+        if worse and before is not None:
+            trace = _trace(before, after, worse) | {"events": events_trace(pending.events),
+                                                    "assessment": after.as_json()["trace"]}
+        outcomes.append(Outcome(
+            pending.household_id,
+            firings,
+            household_json=household.model_dump_json(),
+            monthly_income=state.income(),
             layer=after.layer.value,
             resilience_level=after.resilience.level,
             types=tuple(t.value for t in after.types),
+            # Not before the events it applied were imported: those are then never applied twice.
+            assessed_at=max([now, *(e.imported_at for e in pending.events)]),
+            members=state.members if state.moved else {},
             worsened=worse,
-            trace=_trace(before, after, worse) if worse and before is not None else None,
+            trace=trace,
         ))
-    return verdicts
+    return outcomes
+
+
+def _assess_json(text: str, on: date, pack: Pack) -> Assessment:
+    return assess(Household.model_validate(json.loads(text)), on, pack)
 
 
 def worsened(before: Standing, after: Assessment) -> tuple[str, ...]:
@@ -128,7 +151,6 @@ def _trace(before: Assessment, after: Assessment, worse: Sequence[str]) -> dict[
         "after": _snapshot(after),
         "worsened": list(worse),
         "new_types": [t.value for t in after.types if t not in before.types],
-        "assessment": after.as_json()["trace"],
     }
 
 
@@ -141,40 +163,41 @@ def _why(error: Exception) -> str:
 
 # ---------------------------------------------------------------------------- worker processes
 
-_worker_pack: Pack | None = None
+_worker: tuple[Pack, date, datetime, Rules] | None = None
 
 
-def _load_pack(name: str, root: str) -> None:
-    global _worker_pack
-    _worker_pack = load_pack(name, Path(root))
+def _start(name: str, root: str, on: date, now: datetime, rules: Rules) -> None:
+    global _worker
+    _worker = (load_pack(name, Path(root)), on, now, rules)
 
 
 def _ready() -> None:
     """A worker's first task, so that it starts before there is work for it."""
 
 
-def _assess_in_worker(on: date, changes: Sequence[Change]) -> list[Verdict]:
-    assert _worker_pack is not None, "the worker's initializer loads the pack"
-    return assess_changes(_worker_pack, on, changes)
+def _reassess_in_worker(batch: Sequence[tuple[Pending, Standing | None]]) -> list[Outcome]:
+    assert _worker is not None, "the worker's initializer loads the pack"
+    return reassess(*_worker, batch)
 
 
 class Assessors:
-    """Assess batches in the process, or in ``processes`` worker processes that load the pack
-    from its directory (so a pack changed only in memory must be assessed in the process)."""
+    """Replay and assess batches in the process, or in ``processes`` worker processes that load the
+    pack from its directory (so a pack changed only in memory must be assessed in the process)."""
 
-    def __init__(self, pack: Pack, on: date, processes: int = 0) -> None:
-        self._pack, self._on = pack, on
+    def __init__(self, pack: Pack, on: date, now: datetime, rules: Rules, processes: int = 0) -> None:
+        self._context = (pack, on, now, rules)
         self.processes = processes
-        self._workers = Workers(processes, _load_pack, (pack.name, str(pack.directory.parent))) if processes else None
+        self._workers = Workers(processes, _start, (pack.name, str(pack.directory.parent), on, now, rules)) \
+            if processes else None
         # Each worker starts (and loads the pack) at its first task: give them one now.
         for _ in range(processes):
             self._workers.submit(_ready)
 
-    def submit(self, changes: Sequence[Change]) -> asyncio.Future[list[Verdict]]:
-        """The verdicts of ``changes``, in their order, when they are ready."""
+    def submit(self, batch: Sequence[tuple[Pending, Standing | None]]) -> asyncio.Future[list[Outcome]]:
+        """The outcomes of the households of ``batch`` some rule fired for, in its order, when ready."""
         if self._workers is None:
-            return done(assess_changes(self._pack, self._on, changes))
-        return self._workers.submit(_assess_in_worker, self._on, list(changes))
+            return done(reassess(*self._context, batch))
+        return self._workers.submit(_reassess_in_worker, list(batch))
 
     def close(self) -> None:
         if self._workers is not None:

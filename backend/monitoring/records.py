@@ -11,7 +11,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 
-@dataclass(frozen=True, slots=True)
+# Not slotted: it is pickled for worker processes, which slots make 2-3 times slower.
+@dataclass(frozen=True)
 class FeedEvent:
     """A department's row matched to a person of the registry."""
 
@@ -27,7 +28,8 @@ class FeedEvent:
     pending: bool  # not evaluated yet
 
 
-@dataclass(frozen=True, slots=True)
+# Not slotted: it is pickled for worker processes, which slots make 2-3 times slower.
+@dataclass(frozen=True)
 class RegistryPerson:
     id: int
     household_id: int
@@ -40,7 +42,8 @@ class RegistryPerson:
 class RegistryHousehold:
     id: int
     office: str
-    household: dict[str, Any]  # backend.policy.household.Household as JSON
+    # backend.policy.household.Household as stored, JSON text: it is parsed where it is replayed.
+    household_json: str
     monthly_income: Decimal
     layer: str | None
     resilience_level: int | None
@@ -58,7 +61,8 @@ class SpendingHit:
     monthly_income: Decimal
 
 
-@dataclass(frozen=True, slots=True)
+# Not slotted: it is pickled for worker processes, which slots make 2-3 times slower.
+@dataclass(frozen=True)
 class Candidate:
     """A pending event a per-person test may fire on (a medical row only when marked serious), once
     checked against the household's state."""
@@ -76,7 +80,7 @@ class Reassessed:
     """A household assessed again after its events were applied."""
 
     household_id: int
-    household: dict[str, Any]
+    household_json: str  # backend.policy.household.Household as JSON text
     monthly_income: Decimal
     layer: str
     resilience_level: int

@@ -28,13 +28,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from backend.monitoring.changes import HouseholdState, add_months
-from backend.monitoring.id_numbers import age_on
-from backend.monitoring.reassess import Assessors, Change, Standing, Verdict
+from backend.monitoring.reassess import Assessors, Outcome, Standing
 from backend.monitoring.records import Candidate, FeedEvent, NewAlert, Reassessed, RegistryHousehold, RegistryPerson
+from backend.monitoring.replay import Firing, Pending, Rules
 from backend.monitoring.vocabulary import (
     ASSISTANCE_EXIT,
     DEATH,
@@ -48,7 +47,7 @@ from backend.monitoring.vocabulary import (
 from backend.monitoring.workers import worth_starting
 from backend.policy.pack import Pack
 from backend.policy.parameters import ParameterNotInForce
-from backend.policy.triggers import TriggerRule, TriggerTest
+from backend.policy.triggers import TriggerTest
 
 if TYPE_CHECKING:
     from backend.db.database import Database
@@ -59,7 +58,8 @@ log = logging.getLogger(__name__)
 
 T = TriggerTest
 BATCH = 500
-# From this many pending events, worker processes assess the households (see backend.monitoring.reassess).
+# From this many pending events, worker processes replay and assess the households
+# (see backend.monitoring.reassess).
 PARALLEL_FROM = 20_000
 CENT, BASIS_POINT = Decimal("0.01"), Decimal("0.0001")
 # The pending events each per-person test may fire on (medical rows only when marked serious).
@@ -71,16 +71,6 @@ _CANDIDATE_KINDS: dict[TriggerTest, tuple[str, ...]] = {
     T.LEFT_SCHOOL: (LEFT_SCHOOL,),
     T.INCOME_FALL_AFTER_EXIT: (INCOME_CHANGE,),
 }
-# Tests decided on the household's facts as each event is replayed, by the kinds they look at.
-_PER_EVENT: dict[TriggerTest, tuple[str, ...]] = {
-    T.DISABILITY: (DISABILITY_ASSESSED,),
-    T.EARNER_LOST: (DEATH, OUT_OF_POCKET),
-    T.ONLY_EARNER_UNEMPLOYED: (UNEMPLOYED,),
-    T.LEFT_SCHOOL: (LEFT_SCHOOL,),
-    T.INCOME_FALL_AFTER_EXIT: (INCOME_CHANGE,),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class EvaluationSummary:
     """What one evaluation did."""
@@ -95,17 +85,6 @@ class EvaluationSummary:
     busy: bool = False  # another evaluation was running: nothing was done
 
 
-@dataclass(frozen=True, slots=True)
-class Firing:
-    """A rule that fired for a household, and what the alert's reason shows."""
-
-    rule: TriggerRule
-    params: dict[str, Any]
-
-    def reason(self) -> dict[str, Any]:
-        return {"rule": self.rule.id, "test": self.rule.test.value, "params": self.params}
-
-
 @dataclass(slots=True)
 class _Pass:
     """What one evaluation knows once the grouped statements ran."""
@@ -113,10 +92,9 @@ class _Pass:
     pack: Pack
     on: date
     now: datetime
-    values: dict[str, dict[str, Decimal]]  # rule id → role → value on ``on``
+    rules: Rules
     found: dict[int, dict[str, Firing]]  # household → rule id → firing, decided in SQL
     candidates: dict[int, Candidate]  # event id → candidate of a per-person test
-    working_age_min: int  # below it, a child who leaves school is a child, not unemployed
     counts: Counter[str] = field(default_factory=Counter)
     # Date of a stored assessment → whether the parameters in force then are today's.
     same_parameters: dict[date, bool] = field(default_factory=dict)
@@ -155,10 +133,11 @@ async def evaluate(database: Database, pack: Pack, *, now: datetime, hasher: IdH
         if pack.triggers and pending:
             if processes is None:
                 processes = worth_starting(pending, worth_from=parallel_from)
+            rules = _rules(pack, on)
             # Started now, the workers load the pack while the grouped statements run.
-            assessors = Assessors(pack, on, processes)
+            assessors = Assessors(pack, on, now, rules, processes)
             try:
-                run = await _match(uow, pack, on, now)
+                run = await _match(uow, pack, on, now, rules)
                 households = sorted(set(run.found) | {c.household_id for c in run.candidates.values()})
                 await _reassess_all(uow, run, households, batch, assessors)
             finally:
@@ -169,11 +148,19 @@ async def evaluate(database: Database, pack: Pack, *, now: datetime, hasher: IdH
     return EvaluationSummary(events=events, **counts)
 
 
-async def _match(uow: UnitOfWork, pack: Pack, on: date, now: datetime) -> _Pass:
-    """Run the grouped statements: the rules decided in SQL, and the candidates of the others."""
+def _rules(pack: Pack, on: date) -> Rules:
+    """The pack's trigger rules with the values of their parameters on ``on``."""
     rules = pack.triggers.rules
-    values = {rule.id: {role: pack.parameter(name, on).value for role, name in rule.parameters.items()}
-              for rule in rules}
+    return Rules(
+        rules,
+        {rule.id: {role: pack.parameter(name, on).value for role, name in rule.parameters.items()} for rule in rules},
+        int(pack.parameter("working_age_min", on).value),
+    )
+
+
+async def _match(uow: UnitOfWork, pack: Pack, on: date, now: datetime, rules: Rules) -> _Pass:
+    """Run the grouped statements: the rules decided in SQL, and the candidates of the others."""
+    values = rules.values
     found: dict[int, dict[str, Firing]] = defaultdict(dict)
     for rule in pack.triggers.of(T.MEDICAL_SPENDING):
         own = values[rule.id]
@@ -185,7 +172,7 @@ async def _match(uow: UnitOfWork, pack: Pack, on: date, now: datetime) -> _Pass:
                 "spent": str(hit.spent.quantize(CENT)), "days": days, "until": hit.until.isoformat(),
                 "share": None if share is None else str(share), "amount": str(own["amount"]),
             }))
-    kinds = sorted({kind for rule in rules for kind in _CANDIDATE_KINDS.get(rule.test, ())})
+    kinds = sorted({kind for rule in rules.rules for kind in _CANDIDATE_KINDS.get(rule.test, ())})
     candidates: dict[int, Candidate] = {}
     if kinds:
         serious = OUT_OF_POCKET if pack.triggers.of(T.EARNER_LOST) else None
@@ -202,39 +189,47 @@ async def _match(uow: UnitOfWork, pack: Pack, on: date, now: datetime) -> _Pass:
             if loss >= values[rule.id]["amount"]:
                 found[household_id].setdefault(rule.id, Firing(rule, {"loss": str(loss.quantize(CENT))}))
     per_event = {c.event_id: c for c in candidates.values() if c.kind != DISASTER_LOSS}
-    working_age_min = int(pack.parameter("working_age_min", on).value)
-    return _Pass(pack, on, now, values, dict(found), per_event, working_age_min)
-
-
-@dataclass(frozen=True, slots=True)
-class _Replayed:
-    """A household some rule fired for, with its events applied."""
-
-    row: RegistryHousehold
-    state: HouseholdState
-    firings: dict[str, Firing]
-    applied: list[FeedEvent]
+    return _Pass(pack, on, now, rules, dict(found), per_event)
 
 
 async def _reassess_all(uow: UnitOfWork, run: _Pass, households: Sequence[int], batch: int,
                         assessors: Assessors) -> None:
-    """Replay, assess and write the households, ``batch`` at a time.
+    """Read, replay, assess and write the households, ``batch`` at a time.
 
-    With worker processes, the database reads and replays the next batches while earlier ones
-    are assessed; the batches are still written in order.
+    With worker processes, the database reads the next batches while earlier ones are replayed
+    and assessed; the batches are still written in order.
     """
-    in_flight: deque[tuple[list[_Replayed], asyncio.Future[list[Verdict]]]] = deque()
+    in_flight: deque[tuple[dict[int, str], asyncio.Future[list[Outcome]]]] = deque()
     for start in range(0, len(households), batch):
-        replayed = await _replay_batch(uow, run, households[start:start + batch])
-        in_flight.append((replayed, assessors.submit([
-            Change(r.row.id, r.row.household, r.state.data, _standing(run, r.row)) for r in replayed
-        ])))
+        offices, pending = await _read_batch(uow, run, households[start:start + batch])
+        in_flight.append((offices, assessors.submit(pending)))
         while len(in_flight) > assessors.processes:
-            replayed, verdicts = in_flight.popleft()
-            await _write(uow, run, replayed, await verdicts)
+            offices, outcomes = in_flight.popleft()
+            await _write(uow, run, offices, await outcomes)
     while in_flight:
-        replayed, verdicts = in_flight.popleft()
-        await _write(uow, run, replayed, await verdicts)
+        offices, outcomes = in_flight.popleft()
+        await _write(uow, run, offices, await outcomes)
+
+
+async def _read_batch(uow: UnitOfWork, run: _Pass,
+                      ids: Sequence[int]) -> tuple[dict[int, str], list[tuple[Pending, Standing | None]]]:
+    """One batch of households with their persons and unapplied events, as the replay takes them,
+    and the office of each household (for its alerts)."""
+    persons: dict[int, list[RegistryPerson]] = defaultdict(list)
+    for person in await uow.triggers.persons(ids):
+        persons[person.household_id].append(person)
+    events: dict[int, list[FeedEvent]] = defaultdict(list)
+    for event in await uow.triggers.unapplied(ids):
+        events[event.household_id].append(event)
+    candidates = run.candidates
+    offices, batch = {}, []
+    for row in await uow.triggers.households(ids):
+        offices[row.id] = row.office
+        own = events[row.id]
+        pending = Pending(row.id, row.household_json, tuple(persons[row.id]), tuple(own), run.found.get(row.id, {}),
+                          {e.id: candidates[e.id] for e in own if e.id in candidates})
+        batch.append((pending, _standing(run, row)))
+    return offices, batch
 
 
 def _standing(run: _Pass, row: RegistryHousehold) -> Standing | None:
@@ -251,52 +246,33 @@ def _standing(run: _Pass, row: RegistryHousehold) -> Standing | None:
     return Standing(row.layer, row.resilience_level, row.types) if same else None
 
 
-async def _replay_batch(uow: UnitOfWork, run: _Pass, ids: Sequence[int]) -> list[_Replayed]:
-    """Read one batch of households with their persons and events, and replay the events."""
-    persons: dict[int, dict[int, RegistryPerson]] = defaultdict(dict)
-    for person in await uow.triggers.persons(ids):
-        persons[person.household_id][person.id] = person
-    events: dict[int, list[FeedEvent]] = defaultdict(list)
-    for event in await uow.triggers.unapplied(ids):
-        events[event.household_id].append(event)
-    replayed = []
-    for row in await uow.triggers.households(ids):
-        outcome = _replay(run, row, persons[row.id], events[row.id])
-        if outcome is not None:
-            replayed.append(_Replayed(row, *outcome))
-    return replayed
-
-
-async def _write(uow: UnitOfWork, run: _Pass, replayed: Sequence[_Replayed], verdicts: Sequence[Verdict]) -> None:
+async def _write(uow: UnitOfWork, run: _Pass, offices: Mapping[int, str], outcomes: Sequence[Outcome]) -> None:
     """Store the batch's new facts and history; raise the alerts of the households that worsened."""
-    order = {rule.id: i for i, rule in enumerate(run.pack.triggers.rules)}
     deadline = run.now + timedelta(hours=float(run.pack.parameter("alert_deadline_hours", run.on).value))
     saved: list[Reassessed] = []
     raised: list[NewAlert] = []
-    for item, verdict in zip(replayed, verdicts, strict=True):
-        row, state, applied = item.row, item.state, item.applied
-        run.counts["fired"] += len(item.firings)
-        if verdict.household is None:
+    for outcome in outcomes:
+        run.counts["fired"] += len(outcome.firings)
+        if outcome.error is not None or outcome.assessed_at is None:
             run.counts["skipped"] += 1
-            log.warning("registry household %s cannot be assessed after its events: %s", row.id, verdict.error)
+            log.warning("registry household %s cannot be assessed after its events: %s", outcome.household_id,
+                        outcome.error)
             continue
-        ranked = sorted(item.firings.values(), key=lambda f: order[f.rule.id])
         saved.append(Reassessed(
-            household_id=row.id,
-            household=verdict.household,
-            monthly_income=state.income(),
-            layer=verdict.layer,
-            resilience_level=verdict.resilience_level,
-            types=verdict.types,
-            cause=f"trigger:{ranked[0].rule.id}",
-            # Not before the events it applied were imported: those are then never applied twice.
-            assessed_at=max([run.now, *(e.imported_at for e in applied)]),
-            members=state.members if state.moved else {},
+            household_id=outcome.household_id,
+            household_json=outcome.household_json,
+            monthly_income=outcome.monthly_income,
+            layer=outcome.layer,
+            resilience_level=outcome.resilience_level,
+            types=outcome.types,
+            cause=f"trigger:{outcome.firings[0].rule.id}",
+            assessed_at=outcome.assessed_at,
+            members=outcome.members,
         ))
-        if verdict.worsened:
+        if outcome.worsened:
             run.counts["worsened"] += 1
-            trace = _with_events(verdict.trace or {}, applied)
-            raised += [NewAlert(row.id, row.office, f.rule.id, f.reason(), trace, deadline) for f in ranked]
+            raised += [NewAlert(outcome.household_id, offices[outcome.household_id], f.rule.id, f.reason(), outcome.trace or {}, deadline)
+                       for f in outcome.firings]
     run.counts["households"] += len(saved)
     await uow.triggers.save(saved, at=run.now)
     if raised:
@@ -305,75 +281,3 @@ async def _write(uow: UnitOfWork, run: _Pass, replayed: Sequence[_Replayed], ver
         fresh = [a for a in raised if (a.household_id, a.trigger) not in recent]
         run.counts["suppressed"] += len(raised) - len(fresh)
         run.counts["alerts"] += await uow.alerts.add_many(fresh, at=run.now)
-
-
-def _replay(run: _Pass, row: RegistryHousehold, persons: Mapping[int, RegistryPerson],
-            events: Sequence[FeedEvent]) -> tuple[HouseholdState, dict[str, Firing], list[FeedEvent]] | None:
-    """Apply the household's events in order, checking each per-person test just before its event.
-
-    None when no rule fired for the household (its facts are then left as they are).
-    """
-    firings = dict(run.found.get(row.id, {}))
-    state = HouseholdState(row.household, {p.id: p.member for p in persons.values()},
-                           working_age_min=run.working_age_min)
-    rules = run.pack.triggers.rules
-    for event in events:
-        candidate = run.candidates.get(event.id) if event.pending else None
-        if candidate is not None:
-            for rule in rules:
-                if rule.id in firings or event.kind not in _PER_EVENT.get(rule.test, ()):
-                    continue
-                params = _check(rule, event, candidate, state, persons.get(event.person_id), run.values[rule.id])
-                if params is not None:
-                    firings[rule.id] = Firing(rule, params)
-        state.apply(event)
-    if not firings:
-        return None
-    return state, firings, list(events)
-
-
-def _check(rule: TriggerRule, event: FeedEvent, candidate: Candidate, state: HouseholdState,
-           person: RegistryPerson | None, values: Mapping[str, Decimal]) -> dict[str, Any] | None:
-    """Whether a per-person test fires on ``event`` given the facts just before it: the reason's
-    parameters, or None."""
-    member = state.member(event.person_id)
-    if member is None or person is None:
-        return None  # not (or no longer) a member of the household
-    age = age_on(person.birth_date, event.occurred_on)
-    test = rule.test
-    if test is T.DISABILITY:
-        grade, previous = event.grade, member.get("disability_grade")
-        if grade is None or grade > values["grade"] or (previous is not None and previous <= grade):
-            return None
-        return {"grade": grade, "previous": previous}
-    if test is T.EARNER_LOST:
-        if not person.earner or not values["min_age"] <= age <= values["max_age"]:
-            return None
-        if event.kind == OUT_OF_POCKET and member.get("health") == "serious":
-            return None  # the illness was known already
-        return {"cause": "death" if event.kind == DEATH else "serious_illness", "age": age}
-    if test is T.ONLY_EARNER_UNEMPLOYED:
-        if not person.earner or member.get("work") != "employed" or state.employed_others(event.person_id):
-            return None
-        return {"age": age}
-    if test is T.LEFT_SCHOOL:
-        return {"age": age} if age <= values["max_age"] else None
-    if test is T.INCOME_FALL_AFTER_EXIT:
-        months = int(values["months"])
-        exit_on, after = candidate.exit_on, event.amount
-        if exit_on is None or after is None or event.occurred_on >= add_months(exit_on, months):
-            return None
-        before = state.income()
-        if after >= before:
-            return None
-        return {"exit_on": exit_on.isoformat(), "months": months, "before": str(before.quantize(CENT)),
-                "after": str(after.quantize(CENT))}
-    return None
-
-
-def _with_events(trace: Mapping[str, Any], applied: Sequence[FeedEvent]) -> dict[str, Any]:
-    """An alert's trace: the assessments before and after, and the events that were applied."""
-    events = [{"id": e.id, "kind": e.kind, "occurred_on": e.occurred_on.isoformat(),
-               "amount": None if e.amount is None else str(e.amount), "grade": e.grade} for e in applied]
-    return {key: value for key, value in trace.items() if key != "assessment"} | {
-        "events": events, "assessment": trace.get("assessment")}

@@ -61,7 +61,7 @@ async def test_households_assessed_by_workers_are_written_and_alerted_as_in_the_
 
     summary = await evaluate(database, PACK, now=NOW, batch=2, processes=1)
 
-    assert submitted == ["_ready", "_assess_in_worker", "_assess_in_worker"]
+    assert submitted == ["_ready", "_reassess_in_worker", "_reassess_in_worker"]
     assert (summary.households, summary.worsened, summary.alerts, summary.events) == (4, 3, 3, 4)
     assert sorted(a.household_id for a in await alerts(database)) == sorted(s.id for s in worse)
     [alert] = await alerts(database, worse[0].id)
