@@ -4,11 +4,13 @@ N residents (default 200) each complete the happy-path application (30 actions: 
 button presses, a shared contact) at the same time. Each resident reads before they act: after
 each action they wait until every reply of that turn has arrived. The same residents then write
 the same number of messages to a minimal python-telegram-bot echo bot, the practical limit of
-the transport, and the two are compared. Last, the residents make their very actions to a
-minimal "buttons bot" that answers them with the Bot API calls Yimen makes and no work of its
-own (a message: a reply with buttons; a press: answerCallbackQuery, the pressed message edited
-to show the choice without its buttons, a new message), which tells the cost of those calls
-apart from the cost of the conversation.
+the transport, and the two are compared; then to the same echo bot sending through Yimen's
+request backend (aiohttp, bot/telegram/transport.py) instead of python-telegram-bot's default
+(httpx), which tells what the transport alone is worth. Last, the residents make their very
+actions to a minimal "buttons bot" that answers them with the Bot API calls Yimen makes and no
+work of its own (a message: a reply with buttons; a press: answerCallbackQuery, the pressed
+message edited to show the choice without its buttons, a new message), which tells the cost of
+those calls apart from the cost of the conversation.
 
     python3 benchmarks/telegram.py [--residents 200] [--database-url URL] [--in-process] [--profile]
 
@@ -84,6 +86,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from backend.config import Config  # noqa: E402
 from bot.app import open_runtime  # noqa: E402
 from bot.telegram.service import TelegramBot, TelegramSettings  # noqa: E402
+from bot.telegram.transport import AiohttpRequest  # noqa: E402
 from locales import Translations  # noqa: E402
 from tests.bot.telegram_driver import HAPPY_PATH, Action, Contact, Tap  # noqa: E402
 from tests.fakes.telegram_api import BotApiEmulator, SentMessage, SimUser  # noqa: E402
@@ -99,6 +102,8 @@ TURN_TIMEOUT = 60.0  # a resident who waits this long for an answer gives up (th
 FIRST_USER_ID = 1_000_000  # chat ids are FIRST_USER_ID + salt + i; the calibration resident is i = N
 ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 APPLICATION_NUMBER = re.compile(r"YM\d{14}")
+# The echo bot with python-telegram-bot's default request (httpx), and with Yimen's (aiohttp).
+ECHO_KINDS = ("echo", "echo-aiohttp")
 
 
 def id_number(k: int) -> str:
@@ -280,7 +285,7 @@ async def emulator_side(channel: Channel, kind: str, residents: int, salt: int) 
 
 
 async def measure(channel: Channel, emulator: StampedEmulator, kind: str, residents: int, salt: int) -> dict:
-    plan: Callable[[int], Sequence[Action]] = echo_actions if kind == "echo" else yimen_actions
+    plan: Callable[[int], Sequence[Action]] = echo_actions if kind in ECHO_KINDS else yimen_actions
     expected = await calibrate(
         emulator, emulator.user(FIRST_USER_ID + salt + residents, language_code="zh-hans"), plan(salt + residents)
     )
@@ -387,17 +392,20 @@ async def button_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def start_minimal(url: str, kind: str) -> Callable[[], Awaitable[None]]:
-    """A minimal python-telegram-bot bot, polling, handling updates concurrently: the echo bot, or
-    the buttons bot that makes the Bot API calls Yimen makes for the same actions."""
-    app = (
+    """A minimal python-telegram-bot bot, polling, handling updates concurrently: the echo bot (with
+    PTB's default request, or with Yimen's aiohttp one as TelegramBot sets it up), or the buttons bot
+    that makes the Bot API calls Yimen makes for the same actions."""
+    builder = (
         Application.builder()
         .token(TOKEN)
         .base_url(f"{url}/bot")
         .base_file_url(f"{url}/file/bot")
         .concurrent_updates(True)
-        .build()
     )
-    if kind == "echo":
+    if kind == "echo-aiohttp":
+        builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1))
+    app = builder.build()
+    if kind in ECHO_KINDS:
         app.add_handler(MessageHandler(filters.TEXT, echo))
     else:
         app.add_handler(MessageHandler(filters.TEXT | filters.CONTACT, button_echo))
@@ -488,7 +496,8 @@ async def bot_side(channel: Channel, kind: str, database_url: str | None, profil
 PROFILE_GROUPS = (
     ("database: SQLAlchemy, aiosqlite, greenlet, backend/db", ("sqlalchemy", "aiosqlite", "greenlet", "backend/db/")),
     ("Yimen code: bot/, flows/, locales/, backend/ (not db)", (str(ROOT),)),
-    ("HTTP client: httpx, httpcore, h11, anyio, sockets", ("httpx", "httpcore", "h11", "anyio", "sniffio", "socket")),
+    ("HTTP client: aiohttp, yarl, multidict, httpx, httpcore, h11, anyio, sockets",
+     ("aiohttp", "yarl", "multidict", "httpx", "httpcore", "h11", "anyio", "sniffio", "socket")),
     ("python-telegram-bot", ("/telegram/",)),
     ("asyncio loop and other", ("",)),
 )
@@ -606,15 +615,20 @@ def main() -> None:
     ours = run_phase("yimen", args, salt)
     ours_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     echoed = run_phase("echo", args, salt)
+    echoed_aiohttp = run_phase("echo-aiohttp", args, salt)
     buttons = run_phase("buttons", args, salt)
     total = time.perf_counter() - started
     print()
     ours_rate = describe("Yimen bot", ours, args.residents, args.in_process)
     echo_rate = describe("echo bot (python-telegram-bot, concurrent updates)", echoed, args.residents, args.in_process)
+    echo_aiohttp_rate = describe("echo bot, aiohttp request (the same, with Yimen's request backend)", echoed_aiohttp,
+                                 args.residents, args.in_process)
     buttons_rate = describe("buttons bot (python-telegram-bot, concurrent updates; Yimen's actions and Bot API "
                             "calls, no work of its own)", buttons, args.residents, args.in_process)
     ratio = ours_rate / echo_rate
     print(f"\nratio ours/echo {ratio:.2f} updates/s ({'meets' if ratio >= 0.5 else 'BELOW'} target 0.50)")
+    print(f"ratio ours/echo bot with aiohttp request {ours_rate / echo_aiohttp_rate:.2f} updates/s (the same "
+          "transport as Yimen's)")
     print(f"ratio ours/buttons bot {ours_rate / buttons_rate:.2f} updates/s (the same updates and Bot API calls; "
           "what is left is the cost of the conversation itself)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -23,6 +23,7 @@ from bot.telegram.inbound import Inbound, read_update
 from bot.telegram.limits import FloodLimits
 from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.sender import CHANNEL, OutboxSender
+from bot.telegram.transport import AiohttpRequest
 from flows import events as ev
 from locales import SUPPORTED
 
@@ -64,7 +65,16 @@ class TelegramBot:
         self.staff_commands = staff_commands
         # Caseworkers who answer requests for a person in chat (bot/desk.py); None: no one does.
         self.desk = desk
-        builder = Application.builder().token(settings.token).concurrent_updates(ChatOrderedProcessor())
+        builder = (
+            Application.builder()
+            .token(settings.token)
+            .concurrent_updates(ChatOrderedProcessor())
+            # aiohttp rather than PTB's httpx: a fraction of the CPU per Bot API call (transport.py).
+            # getUpdates has one poll out at a time, as PTB's default pool of one assumes; its
+            # read timeout need not cover the long poll: Bot.get_updates adds poll_timeout to it.
+            .request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest(connection_pool_size=1))
+        )
         if settings.api_base_url:
             builder = builder.base_url(f"{settings.api_base_url}/bot").base_file_url(
                 f"{settings.api_base_url}/file/bot"
