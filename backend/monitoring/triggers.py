@@ -71,6 +71,8 @@ _CANDIDATE_KINDS: dict[TriggerTest, tuple[str, ...]] = {
     T.LEFT_SCHOOL: (LEFT_SCHOOL,),
     T.INCOME_FALL_AFTER_EXIT: (INCOME_CHANGE,),
 }
+
+
 @dataclass(frozen=True, slots=True)
 class EvaluationSummary:
     """What one evaluation did."""
