@@ -79,7 +79,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     level = logging.INFO if args.command == "serve" else logging.WARNING
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Every request URL of python-telegram-bot's HTTP client holds the bot token.
+    # A request URL holds the bot token: should one go through python-telegram-bot's default
+    # client (httpx; the bot's own go through aiohttp, which logs none), it stays out of the log.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
