@@ -21,7 +21,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from backend.monitoring.replay import Firing, Pending, Rules, events_trace, replay
+from backend.monitoring.records import FeedEvent
+from backend.monitoring.replay import Firing, Pending, Rules, replay
 from backend.monitoring.workers import Workers, done
 from backend.policy.assess import assess
 from backend.policy.codes import SEVERITY, Layer
@@ -98,10 +99,7 @@ def reassess(pack: Pack, on: date, now: datetime, rules: Rules,
         except (ValidationError, UnknownRegion) as error:
             outcomes.append(Outcome(pending.household_id, firings, error=_why(error)))
             continue
-        trace = None
-        if worse and before is not None:
-            trace = _trace(before, after, worse) | {"events": events_trace(pending.events),
-                                                    "assessment": after.as_json()["trace"]}
+        trace = _trace(before, after, worse, pending.events) if worse and before is not None else None
         outcomes.append(Outcome(
             pending.household_id,
             firings,
@@ -145,12 +143,16 @@ def _snapshot(assessment: Assessment) -> dict[str, Any]:
     }
 
 
-def _trace(before: Assessment, after: Assessment, worse: Sequence[str]) -> dict[str, Any]:
+def _trace(before: Assessment, after: Assessment, worse: Sequence[str],
+           applied: Sequence[FeedEvent]) -> dict[str, Any]:
     return {
         "before": _snapshot(before),
         "after": _snapshot(after),
         "worsened": list(worse),
         "new_types": [t.value for t in after.types if t not in before.types],
+        "events": [{"id": e.id, "kind": e.kind, "occurred_on": e.occurred_on.isoformat(),
+                    "amount": None if e.amount is None else str(e.amount), "grade": e.grade} for e in applied],
+        "assessment": after.as_json()["trace"],
     }
 
 

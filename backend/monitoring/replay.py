@@ -8,7 +8,7 @@ assessment (backend.monitoring.reassess) as well as in the evaluating process.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -143,8 +143,3 @@ def _check(rule: TriggerRule, event: FeedEvent, candidate: Candidate, state: Hou
                 "after": str(after.quantize(CENT))}
     return None
 
-
-def events_trace(applied: Sequence[FeedEvent]) -> list[dict[str, Any]]:
-    """The events an alert's trace lists as applied."""
-    return [{"id": e.id, "kind": e.kind, "occurred_on": e.occurred_on.isoformat(),
-             "amount": None if e.amount is None else str(e.amount), "grade": e.grade} for e in applied]
