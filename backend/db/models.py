@@ -75,6 +75,8 @@ class SerializedJson(TypeDecorator[str]):
 
     def bind_processor(self, dialect: Dialect) -> None:
         return None
+
+
 Money = Numeric(12, 2, asdecimal=True)
 
 
