@@ -183,11 +183,10 @@ class SqlTriggerRepository:
     async def households(self, ids: Sequence[int]) -> list[RegistryHousehold]:
         # The facts as text: they are parsed where they are replayed (a worker process).
         statement = select(
-            H.id, H.office, cast(H.household, Text), H.monthly_income, H.layer, H.resilience_level, H.types,
-            H.assessed_at,
+            H.id, H.office, cast(H.household, Text), H.layer, H.resilience_level, H.types, H.assessed_at
         ).where(H.id.in_(list(ids)))
-        return [RegistryHousehold(i, o, h, m, layer, level, tuple(types or ()), at)
-                for i, o, h, m, layer, level, types, at in await self._run(statement)]
+        return [RegistryHousehold(i, o, h, layer, level, tuple(types or ()), at)
+                for i, o, h, layer, level, types, at in await self._run(statement)]
 
     async def persons(self, household_ids: Sequence[int]) -> list[RegistryPerson]:
         statement = select(P.id, P.household_id, P.member, P.birth_date, P.earner).where(

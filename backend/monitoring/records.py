@@ -44,7 +44,6 @@ class RegistryHousehold:
     office: str
     # backend.policy.household.Household as stored, JSON text: it is parsed where it is replayed.
     household_json: str
-    monthly_income: Decimal
     layer: str | None
     resilience_level: int | None
     types: tuple[str, ...]
