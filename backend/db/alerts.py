@@ -6,14 +6,16 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import AlertRow, RegistryHouseholdRow
+from backend.db.models import AlertRow, RegistryHouseholdRow, SerializedJson
 from backend.db.repositories import advisory_lock
 from backend.monitoring.records import OPEN, Alert, AlertQuery, AlertStatus, NewAlert
 
 _OPEN = [s.value for s in OPEN]
+# The trace comes as JSON text, serialized where the household was assessed.
+_ADD = insert(AlertRow).values(trace=bindparam("trace_json", type_=SerializedJson()))
 
 
 def _select() -> Any:
@@ -68,9 +70,10 @@ class SqlAlertRepository:
         if not alerts:
             return 0
         connection = await self._session.connection()
-        await connection.execute(insert(AlertRow), [
+        await connection.execute(_ADD, [
             {"household_id": a.household_id, "office": a.office, "trigger": a.trigger, "reason": a.reason,
-             "trace": a.trace, "status": AlertStatus.NEW.value, "deadline_at": a.deadline_at, "created_at": at}
+             "trace_json": a.trace_json, "status": AlertStatus.NEW.value, "deadline_at": a.deadline_at,
+             "created_at": at}
             for a in alerts
         ])
         return len(alerts)

@@ -66,9 +66,10 @@ class Outcome:
     # Person id → member index, when a death changed the indexes.
     members: dict[int, int] = field(default_factory=dict)
     worsened: tuple[str, ...] = ()
-    # before, after, worsened, new_types, the applied events and the assessment's trace;
-    # only when something worsened.
-    trace: dict[str, Any] | None = None
+    # before, after, worsened, new_types, the applied events and the assessment's trace, as JSON
+    # text (read back, a trace costs the process more than all else of its outcome); only when
+    # something worsened.
+    trace_json: str | None = None
     error: str | None = None
 
 
@@ -99,7 +100,7 @@ def reassess(pack: Pack, on: date, now: datetime, rules: Rules,
         except (ValidationError, UnknownRegion) as error:
             outcomes.append(Outcome(pending.household_id, firings, error=_why(error)))
             continue
-        trace = _trace(before, after, worse, pending.events) if worse and before is not None else None
+        trace = json.dumps(_trace(before, after, worse, pending.events)) if worse and before is not None else None
         outcomes.append(Outcome(
             pending.household_id,
             firings,
@@ -112,7 +113,7 @@ def reassess(pack: Pack, on: date, now: datetime, rules: Rules,
             assessed_at=max([now, *(e.imported_at for e in pending.events)]),
             members=state.members if state.moved else {},
             worsened=worse,
-            trace=trace,
+            trace_json=trace,
         ))
     return outcomes
 

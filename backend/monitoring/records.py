@@ -169,7 +169,7 @@ class NewAlert:
     office: str
     trigger: str
     reason: dict[str, Any]
-    trace: dict[str, Any]
+    trace_json: str  # serialized where the household was assessed
     deadline_at: datetime
 
 

@@ -273,8 +273,8 @@ async def _write(uow: UnitOfWork, run: _Pass, offices: Mapping[int, str], outcom
         ))
         if outcome.worsened:
             run.counts["worsened"] += 1
-            raised += [NewAlert(outcome.household_id, offices[outcome.household_id], f.rule.id, f.reason(), outcome.trace or {}, deadline)
-                       for f in outcome.firings]
+            raised += [NewAlert(outcome.household_id, offices[outcome.household_id], f.rule.id, f.reason(),
+                                outcome.trace_json or "{}", deadline) for f in outcome.firings]
     run.counts["households"] += len(saved)
     await uow.triggers.save(saved, at=run.now)
     if raised:
