@@ -50,7 +50,7 @@ from backend.db.migrate import upgrade  # noqa: E402
 from backend.db.registry import bulk_load  # noqa: E402
 from backend.intake import IdHasher  # noqa: E402
 from backend.monitoring.demo import generate  # noqa: E402
-from backend.monitoring.feeds import ImportSummary, ingest, parse_row, read_feed  # noqa: E402
+from backend.monitoring.feeds import ImportSummary, ingest, parse_row, read_feed, read_feed_lines  # noqa: E402
 from backend.monitoring.registry import import_registry, read_registry  # noqa: E402
 from backend.monitoring.registry_ports import STAGED_COLUMNS, StagedRow  # noqa: E402
 from backend.monitoring.rows import RowError  # noqa: E402
@@ -196,7 +196,7 @@ async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Eva
         step("plain bulk load of the feed (baseline)", baseline, f"{loaded:,} rows, {loaded / baseline:,.0f} rows/s")
 
         started = time.perf_counter()
-        summary: ImportSummary = await ingest(database, "medical", read_feed(feed), hasher=hasher, now=now, chunk=chunk)
+        summary: ImportSummary = await ingest(database, "medical", read_feed_lines(feed), hasher=hasher, now=now, chunk=chunk)
         matched = time.perf_counter() - started
         step("feed import + match", matched,
              f"read {summary.read:,}, inserted {summary.inserted:,}, duplicates {summary.duplicates:,}, "
@@ -212,7 +212,7 @@ async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Eva
             step("trigger evaluation", evaluated, f"{outcome!r}"[:100])
 
         started = time.perf_counter()
-        again = await ingest(database, "medical", read_feed(feed), hasher=hasher, now=now, chunk=chunk)
+        again = await ingest(database, "medical", read_feed_lines(feed), hasher=hasher, now=now, chunk=chunk)
         step("feed import again (all duplicates)", time.perf_counter() - started,
              f"inserted {again.inserted:,}, duplicates {again.duplicates:,}")
 

@@ -669,8 +669,9 @@ class FeedEventRow(Base):
     __table_args__ = (
         UniqueConstraint("source", "record_id"),
         Index("ix_feed_events_household_occurred", "household_id", "occurred_on"),
-        # Only the pending events: marking one evaluated drops its entry.
-        Index("ix_feed_events_pending", "household_id", sqlite_where=text("evaluated = 0"),
+        # Only the pending events: marking one evaluated drops its entry. Keyed by id, the order
+        # events are imported and evaluated in: entries are added and removed at the index's end.
+        Index("ix_feed_events_pending", "id", sqlite_where=text("evaluated = 0"),
               postgresql_where=text("evaluated = false")),
     )
 

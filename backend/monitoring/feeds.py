@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from backend.monitoring.id_numbers import BadIdNumber, check_id_number
 from backend.monitoring.registry_ports import StagedRow
-from backend.monitoring.rows import RowError, Unreadable, open_rows, parse_amount
+from backend.monitoring.rows import Lines, RowError, Unreadable, open_lines, open_rows, parse_amount
 from backend.monitoring.vocabulary import SOURCES, Needs
 from backend.monitoring.workers import Workers, done, worth_starting
 from locales import mask_id_number
@@ -183,7 +183,7 @@ def _check_source(source: str) -> None:
 async def ingest(
     database: _Database,
     source: str,
-    rows: Iterable[tuple[int, Mapping[str, str]]],
+    rows: Iterable[tuple[int, Mapping[str, str]] | Lines],
     *,
     hasher: IdHasher,
     now: datetime,
@@ -201,6 +201,8 @@ async def ingest(
     file again.
 
     Args:
+        rows: the rows (:func:`read_feed`), or blocks of a file's lines (:func:`read_feed_lines`),
+            which worker processes split into rows themselves.
         processes: worker processes that check and hash the rows while the database matches
             (0: none, the process does it between statements); by default one per core once
             :data:`PARALLEL_FROM` rows were read.
@@ -215,22 +217,22 @@ async def ingest(
     latest = now.date() + _LATEST
     writer = _ChunkWriter(database, source, now, summary, progress)
     workers: Workers | None = None
-    checked: deque[tuple[asyncio.Future[_Checked], int]] = deque()  # chunks being checked, in order
+    checked: deque[asyncio.Future[_Checked]] = deque()  # chunks being checked, in order
     writing: asyncio.Task[None] | None = None
 
     async def hand_over(depth: int) -> None:
         """Write the oldest checked chunks until at most ``depth`` are still being checked."""
         nonlocal writing
         while len(checked) > depth:
-            future, read = checked.popleft()
-            result = await future
+            result = await checked.popleft()
+            summary.read += result.read
             summary.duplicates += result.duplicates
             summary.errors.extend(result.errors)
             if writing is not None:
                 await writing
             # The database matches one chunk while the next are read and checked; chunks are
             # still written one after the other, in the file's order.
-            writing = asyncio.create_task(writer.write(result.staged, read))
+            writing = asyncio.create_task(writer.write(result.staged, result.read))
 
     pending: list[tuple[int, Mapping[str, str]]] = []  # the chunk being read
     added = 0  # rows of ``pending`` checked in the process so far
@@ -240,28 +242,43 @@ async def ingest(
         """The chunk read so far goes to be checked: in a worker, or finished in the process."""
         nonlocal pending, added
         if workers is not None:
-            checked.append((workers.submit(_check_rows, source, hasher, latest, pending), len(pending)))
+            checked.append(workers.submit(_check_rows, source, hasher, latest, pending))
         else:
             checking.add(pending[added:])
-            checked.append((done(checking.finish()), len(pending)))
+            checked.append(done(checking.finish()))
         pending, added = [], 0
 
+    async def start_workers() -> None:
+        """Workers check the next chunks once the input is long enough to repay starting them."""
+        nonlocal workers
+        if workers is None:
+            wanted = worth_starting(read, worth_from=PARALLEL_FROM) if processes is None else processes
+            workers = Workers(wanted) if wanted else None
+
+    read = 0  # rows read so far (lines of blocks sent to workers included)
     try:
-        for row in rows:
-            summary.read += 1
-            pending.append(row)
-            if len(pending) == chunk:
-                hand_in()
-                if workers is None:
-                    # Workers check the next chunks once the input is long enough to repay starting them.
-                    wanted = worth_starting(summary.read, worth_from=PARALLEL_FROM) if processes is None else processes
-                    workers = Workers(wanted) if wanted else None
-                await hand_over(workers.processes if workers is not None else 0)
-            elif workers is None and len(pending) % _YIELD_EVERY == 0:
-                checking.add(pending[added:])
-                added = len(pending)
-                await asyncio.sleep(0)  # let the chunk being written go on to its next statement
-        hand_in()
+        for item in rows:
+            if isinstance(item, Lines) and workers is not None:
+                # A block of lines goes to a worker as it is; rows read before it go first.
+                if pending:
+                    hand_in()
+                checked.append(workers.submit(_check_lines, source, hasher, latest, item))
+                read += len(item.lines)
+                await hand_over(workers.processes)
+                continue
+            for row in item.rows() if isinstance(item, Lines) else (item,):
+                read += 1
+                pending.append(row)
+                if len(pending) == chunk:
+                    hand_in()
+                    await start_workers()
+                    await hand_over(workers.processes if workers is not None else 0)
+                elif workers is None and len(pending) % _YIELD_EVERY == 0:
+                    checking.add(pending[added:])
+                    added = len(pending)
+                    await asyncio.sleep(0)  # let the chunk being written go on to its next statement
+        if pending:
+            hand_in()
         await hand_over(0)
         if writing is not None:
             await writing
@@ -284,6 +301,7 @@ class _Checked:
     staged: list[StagedRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     duplicates: int = 0
+    read: int = 0  # rows
 
 
 class _Checking:
@@ -296,6 +314,7 @@ class _Checking:
     def add(self, rows: Iterable[tuple[int, Mapping[str, str]]]) -> None:
         result, seen, hasher = self._result, self._seen, self._hasher
         for line, fields in rows:
+            result.read += 1
             parsed = parse_row(self._source, fields, line)
             if isinstance(parsed, RowError):
                 result.errors.append(parsed)
@@ -317,11 +336,16 @@ class _Checking:
         return result
 
 
-def _check_rows(source: str, hasher: IdHasher, latest: date, rows: list[tuple[int, Mapping[str, str]]]) -> _Checked:
+def _check_rows(source: str, hasher: IdHasher, latest: date, rows: Iterable[tuple[int, Mapping[str, str]]]) -> _Checked:
     """A whole chunk checked in a worker process."""
     checking = _Checking(source, hasher, latest)
     checking.add(rows)
     return checking.finish()
+
+
+def _check_lines(source: str, hasher: IdHasher, latest: date, lines: Lines) -> _Checked:
+    """A block of a file's lines split into rows and checked in a worker process."""
+    return _check_rows(source, hasher, latest, lines.rows())
 
 
 class _ChunkWriter:
@@ -379,6 +403,15 @@ def read_feed(path: Path, file_format: str = "csv") -> Iterable[tuple[int, Mappi
         FileFormatError: a CSV header without the required columns or with unknown ones; not UTF-8.
     """
     return open_rows(path, file_format, REQUIRED_FIELDS, OPTIONAL_FIELDS)
+
+
+def read_feed_lines(path: Path, file_format: str = "csv", *, lines: int = 10_000) -> Iterable[Lines]:
+    """The rows of a feed file as blocks of about ``lines`` lines, for :func:`ingest`: for a large
+    file, worker processes then split the lines into rows as well as checking them.
+
+    Raises (while iterating): as :func:`read_feed`.
+    """
+    return open_lines(path, file_format, REQUIRED_FIELDS, OPTIONAL_FIELDS, lines=lines)
 
 
 def format_of(path: Path) -> str:

@@ -128,7 +128,7 @@ async def run_registry(config: Config, args: argparse.Namespace, out: TextIO | N
 async def run_monitor(config: Config, args: argparse.Namespace, out: TextIO | None = None,
                       err: TextIO | None = None) -> int:
     from backend.intake import IdHasher
-    from backend.monitoring.feeds import format_of, ingest, read_feed
+    from backend.monitoring.feeds import format_of, ingest, read_feed_lines
 
     out, err = out or sys.stdout, err or sys.stderr
     file_format = args.format or format_of(args.file)
@@ -139,7 +139,7 @@ async def run_monitor(config: Config, args: argparse.Namespace, out: TextIO | No
         summary = await ingest(
             database,
             args.source,
-            _guarded(read_feed(args.file, file_format), failure),
+            _guarded(read_feed_lines(args.file, file_format), failure),
             hasher=IdHasher(config.secret_key),
             now=datetime.now(UTC),
             progress=bar,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from datetime import date
 from decimal import Decimal
 
@@ -10,7 +11,7 @@ import pytest
 
 from backend.monitoring.feeds import FeedRow, parse_row
 from backend.monitoring.vocabulary import SOURCES
-from backend.monitoring.rows import RowError, Unreadable, read_csv, read_jsonl
+from backend.monitoring.rows import FileFormatError, RowError, Unreadable, open_lines, open_rows, read_csv, read_jsonl
 from tests.monitoring.registry_files import HEAD
 
 BAD_DIGIT = HEAD[:17] + ("0" if HEAD[17] != "0" else "1")
@@ -129,3 +130,41 @@ def test_jsonl_rows_keep_the_text_of_numbers() -> None:
     assert [r.reason for _, r in rows[1:]] == [  # type: ignore[attr-defined]
         "not a JSON object", "not valid JSON", "a value is neither text, a number nor null"
     ]
+
+
+@pytest.mark.parametrize("lines", [1, 2, 3, 100])
+@pytest.mark.parametrize("file_format", ["csv", "jsonl"])
+def test_blocks_of_lines_hold_whole_rows_with_their_lines(tmp_path: Path, file_format: str, lines: int) -> None:
+    if file_format == "csv":
+        text = (
+            "\ufeffrecord_id,id_number,kind,occurred_on\r\n"
+            "A,1,death,2026-01-01\r\n"
+            "\r\n"
+            '"B\nC ""quoted""\n",1,death,2026-01-01\r\n'  # one row over three lines
+            "D,1,death\r\n"
+            '"E",1,death,"2026-01-01"\r\n'
+        )
+    else:
+        text = '{"record_id": "A"}\n\n[1]\n{"record_id": "B", "amount": 1.50}\n'
+    path = tmp_path / f"feed.{file_format}"
+    path.write_text(text, encoding="utf-8")
+    required = ("record_id", "id_number", "kind", "occurred_on") if file_format == "csv" else ()
+
+    blocks = list(open_lines(path, file_format, required, lines=lines))
+
+    from_blocks = [(line, dict(fields), getattr(fields, "reason", None)) for b in blocks for line, fields in b.rows()]
+    whole = [(line, dict(fields), getattr(fields, "reason", None)) for line, fields in open_rows(path, file_format, required)]
+    assert from_blocks == whole and len(whole) == (4 if file_format == "csv" else 3)
+    assert all(len(b.lines) >= lines for b in blocks[:-1])
+    if file_format == "csv":
+        assert [line for line, _, _ in whole] == [2, 4, 7, 8] and whole[1][1]["record_id"] == 'B\nC "quoted"\n'
+
+
+def test_a_block_reader_checks_the_header_and_the_encoding(tmp_path: Path) -> None:
+    path = tmp_path / "feed.csv"
+    path.write_text("record_id,kind\nA,death\n", encoding="utf-8")
+    with pytest.raises(FileFormatError, match="lacks the column"):
+        list(open_lines(path, "csv", ("record_id", "id_number")))
+    path.write_bytes(b"record_id\nA\n\xff\xfe\n")
+    with pytest.raises(FileFormatError, match="not UTF-8"):
+        list(open_lines(path, "csv", ("record_id",)))

@@ -15,7 +15,7 @@ from backend.monitoring.triggers import evaluate
 from tests.monitoring.seed import PACK, NOW, add_events, add_household, alerts, event, household, member, registry
 from tests.monitoring.test_feeds_set_based import medical
 from tests.monitoring.test_feeds_set_based import registry as seed_registry
-from tests.monitoring.registry_files import feed_csv, ingest_text
+from tests.monitoring.registry_files import HASHER, feed_csv, ingest_text
 
 
 @pytest.fixture
@@ -48,6 +48,27 @@ async def test_an_import_checked_by_workers_counts_and_refuses_the_same_rows(dat
     assert [(e.line, e.field) for e in summary.errors] == [(952, "id_number"), (953, "occurred_on")]
     again = await ingest_text(database, tmp_path, "medical", text, chunk=100, processes=0)
     assert (again.inserted, again.duplicates, len(again.errors)) == (0, 951, 2)
+
+
+async def test_a_file_read_in_blocks_of_lines_is_split_into_rows_by_the_workers(
+        database: Database, tmp_path: Path, submitted: list[str]) -> None:
+    await seed_registry(database, tmp_path, 200)
+    good = medical(950).splitlines()
+    # A row over two lines (a record id cannot hold a line break) where a block would end.
+    broken = '"B1\nB2",' + good[1].split(",", 1)[1]
+    text = "\n".join([*good[:250], broken, *good[250:], good[5]]) + "\n"
+    path = tmp_path / "medical.csv"
+    path.write_text(text, encoding="utf-8")
+
+    summary = await feeds.ingest(database, "medical", feeds.read_feed_lines(path, lines=100), hasher=HASHER, now=NOW,
+                                 chunk=100, processes=1)
+
+    # The first block is split and checked in the process; the rest go to the worker as lines.
+    assert submitted == ["_check_lines"] * 9
+    assert (summary.read, summary.inserted, summary.duplicates) == (952, 950, 1)
+    assert [(e.line, e.field) for e in summary.errors] == [(251, "record_id")]
+    again = await ingest_text(database, tmp_path, "medical", text, chunk=100, processes=0)
+    assert (again.inserted, again.duplicates, [e.line for e in again.errors]) == (0, 951, [251])
 
 
 async def test_households_assessed_by_workers_are_written_and_alerted_as_in_the_process(
