@@ -148,8 +148,8 @@ async def plain_bulk_load(
         parsed = parse_row(source, fields, line)
         if isinstance(parsed, RowError):
             continue
-        batch.append((line, parsed.record_id, hasher(parsed.id_number), parsed.kind, parsed.occurred_on,
-                      parsed.amount, parsed.grade))
+        batch.append((line, parsed.record_id, hasher(parsed.id_number), parsed.kind, parsed.occurred_on.isoformat(),
+                      None if parsed.amount is None else str(parsed.amount), parsed.grade))
         if len(batch) >= chunk:
             await flush()
     if batch:
@@ -196,7 +196,8 @@ async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Eva
         step("plain bulk load of the feed (baseline)", baseline, f"{loaded:,} rows, {loaded / baseline:,.0f} rows/s")
 
         started = time.perf_counter()
-        summary: ImportSummary = await ingest(database, "medical", read_feed_lines(feed), hasher=hasher, now=now, chunk=chunk)
+        summary: ImportSummary = await ingest(database, "medical", read_feed_lines(feed, lines=chunk), hasher=hasher,
+                                              now=now, chunk=chunk)
         matched = time.perf_counter() - started
         step("feed import + match", matched,
              f"read {summary.read:,}, inserted {summary.inserted:,}, duplicates {summary.duplicates:,}, "
@@ -212,7 +213,8 @@ async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Eva
             step("trigger evaluation", evaluated, f"{outcome!r}"[:100])
 
         started = time.perf_counter()
-        again = await ingest(database, "medical", read_feed_lines(feed), hasher=hasher, now=now, chunk=chunk)
+        again = await ingest(database, "medical", read_feed_lines(feed, lines=chunk), hasher=hasher, now=now,
+                             chunk=chunk)
         step("feed import again (all duplicates)", time.perf_counter() - started,
              f"inserted {again.inserted:,}, duplicates {again.duplicates:,}")
 

@@ -164,17 +164,21 @@ async def bulk_load(
 
     PostgreSQL: binary COPY. SQLite: one prepared statement run for every row in C, with
     dates and amounts as the text SQLAlchemy itself stores them as.
+
+    Staged feed rows (:data:`STAGED_COLUMNS`) come with their date and amount as text already.
     """
     if not rows:
         return
+    staged = tuple(columns) == STAGED_COLUMNS
     if connection.dialect.name == "postgresql":
         raw = await connection.get_raw_connection()
-        await raw.driver_connection.copy_records_to_table(table, records=rows, columns=list(columns))
+        records = [_typed_staged(row) for row in rows] if staged else rows
+        await raw.driver_connection.copy_records_to_table(table, records=records, columns=list(columns))
         return
     marks = ", ".join("?" * len(columns))
-    convert = _sqlite_staged if tuple(columns) == STAGED_COLUMNS else _sqlite_values
     await connection.exec_driver_sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", [convert(row) for row in rows]
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",
+        rows if staged else [_sqlite_values(row) for row in rows],
     )
 
 
@@ -182,11 +186,11 @@ def _sqlite_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(str(v) if isinstance(v, date | Decimal) else v for v in row)
 
 
-
-def _sqlite_staged(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    """A staged row as SQLite stores it (dates as ISO text, amounts as text); the feed's hot path."""
+def _typed_staged(row: StagedRow) -> tuple[Any, ...]:
+    """A staged row with the date and amount PostgreSQL's binary COPY takes."""
     line, record_id, id_hash, kind, occurred_on, amount, grade = row
-    return line, record_id, id_hash, kind, occurred_on.isoformat(), None if amount is None else str(amount), grade
+    typed_amount = None if amount is None else Decimal(amount)
+    return line, record_id, id_hash, kind, date.fromisoformat(occurred_on), typed_amount, grade
 
 
 class SqlRegistryRepository:

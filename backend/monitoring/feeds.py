@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
@@ -325,14 +326,17 @@ class _Checking:
                 result.duplicates += 1
             else:
                 seen.add(parsed.record_id)
+                amount = parsed.amount
                 result.staged.append(
-                    (line, parsed.record_id, hasher(parsed.id_number), parsed.kind, parsed.occurred_on,
-                     parsed.amount, parsed.grade)
+                    (line, parsed.record_id, hasher(parsed.id_number), parsed.kind, parsed.occurred_on.isoformat(),
+                     None if amount is None else str(amount), parsed.grade)
                 )
 
     def finish(self) -> _Checked:
-        """The chunk's result; the next rows added start a new chunk."""
+        """The chunk's result, its rows in the order the database matches them in (by ID hash);
+        the next rows added start a new chunk."""
         result, self._result, self._seen = self._result, _Checked(), set()
+        result.staged.sort(key=itemgetter(2))
         return result
 
 

@@ -49,8 +49,10 @@ class PersonSecret(NamedTuple):
     office: str
 
 
-# One staged department row: line, record_id, id_hash, kind, occurred_on, amount, grade.
-StagedRow = tuple[int, str, str, str, date, Decimal | None, int | None]
+# One staged department row: line, record_id, id_hash, kind, occurred_on, amount, grade; the date
+# (YYYY-MM-DD) and the amount as text, which is how SQLite stores them: made in a worker process,
+# a row then needs no conversion in the process that loads it, and pickles faster.
+StagedRow = tuple[int, str, str, str, str, str | None, int | None]
 STAGED_COLUMNS = ("line", "record_id", "id_hash", "kind", "occurred_on", "amount", "grade")
 
 

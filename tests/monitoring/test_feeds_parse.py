@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from datetime import date
 from decimal import Decimal
@@ -152,8 +153,11 @@ def test_blocks_of_lines_hold_whole_rows_with_their_lines(tmp_path: Path, file_f
 
     blocks = list(open_lines(path, file_format, required, lines=lines))
 
-    from_blocks = [(line, dict(fields), getattr(fields, "reason", None)) for b in blocks for line, fields in b.rows()]
-    whole = [(line, dict(fields), getattr(fields, "reason", None)) for line, fields in open_rows(path, file_format, required)]
+    def seen(rows: Iterable[tuple[int, Mapping[str, str]]]) -> list[tuple[int, dict[str, str], str | None]]:
+        return [(line, dict(fields), getattr(fields, "reason", None)) for line, fields in rows]
+
+    from_blocks = seen(row for b in blocks for row in b.rows())
+    whole = seen(open_rows(path, file_format, required))
     assert from_blocks == whole and len(whole) == (4 if file_format == "csv" else 3)
     assert all(len(b.lines) >= lines for b in blocks[:-1])
     if file_format == "csv":
