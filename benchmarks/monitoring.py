@@ -50,7 +50,9 @@ from backend.db.migrate import upgrade  # noqa: E402
 from backend.db.registry import bulk_load  # noqa: E402
 from backend.intake import IdHasher  # noqa: E402
 from backend.monitoring.demo import generate  # noqa: E402
-from backend.monitoring.feeds import ImportSummary, ingest, parse_row, read_feed, read_feed_lines  # noqa: E402
+from backend.monitoring.feeds import (  # noqa: E402
+    CHUNK_ROWS, ImportSummary, ingest, parse_row, read_feed, read_feed_lines,
+)
 from backend.monitoring.registry import import_registry, read_registry  # noqa: E402
 from backend.monitoring.registry_ports import STAGED_COLUMNS, StagedRow  # noqa: E402
 from backend.monitoring.rows import RowError  # noqa: E402
@@ -235,7 +237,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--chunk", type=int, default=10_000, help="feed rows per transaction")
+    parser.add_argument("--chunk", type=int, default=CHUNK_ROWS, help="feed rows per chunk")
     parser.add_argument("--database-url", help="PostgreSQL to use instead of a fresh SQLite file (emptied first)")
     parser.add_argument("--workdir", type=Path, help="where to write the city (default: a temporary directory)")
     args = parser.parse_args()

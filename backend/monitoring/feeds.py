@@ -54,6 +54,9 @@ _UNKNOWN_PERSON = "unknown person: no one in the registry has this ID number"
 # (with 10,000 rows per commit, a million-row file took three times as long on SQLite). On
 # SQLite a transaction also holds the single write lock, for a few seconds at this size.
 TRANSACTION_ROWS = 250_000
+# Rows checked, staged and matched at a time: fewer, larger statements, measured about 5 % faster
+# on a million-row file than 10,000, with a few megabytes per chunk in flight.
+CHUNK_ROWS = 25_000
 # Rows read between two chances for the chunk being matched to go on to its next statement.
 _YIELD_EVERY = 500
 # Rows read before worker processes take over checking and hashing (starting them takes about a second).
@@ -188,7 +191,7 @@ async def ingest(
     *,
     hasher: IdHasher,
     now: datetime,
-    chunk: int = 10_000,
+    chunk: int = CHUNK_ROWS,
     progress: Progress | None = None,
     processes: int | None = None,
 ) -> ImportSummary:
@@ -409,7 +412,7 @@ def read_feed(path: Path, file_format: str = "csv") -> Iterable[tuple[int, Mappi
     return open_rows(path, file_format, REQUIRED_FIELDS, OPTIONAL_FIELDS)
 
 
-def read_feed_lines(path: Path, file_format: str = "csv", *, lines: int = 10_000) -> Iterable[Lines]:
+def read_feed_lines(path: Path, file_format: str = "csv", *, lines: int = CHUNK_ROWS) -> Iterable[Lines]:
     """The rows of a feed file as blocks of about ``lines`` lines, for :func:`ingest`: for a large
     file, worker processes then split the lines into rows as well as checking them.
 
