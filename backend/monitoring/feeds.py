@@ -223,6 +223,7 @@ async def ingest(
     workers: Workers | None = None
     checked: deque[asyncio.Future[_Checked]] = deque()  # chunks being checked, in order
     writing: asyncio.Task[None] | None = None
+    read = 0  # rows read so far (lines of blocks sent to workers included)
 
     async def hand_over(depth: int) -> None:
         """Write the oldest checked chunks until at most ``depth`` are still being checked."""
@@ -259,7 +260,6 @@ async def ingest(
             wanted = worth_starting(read, worth_from=PARALLEL_FROM) if processes is None else processes
             workers = Workers(wanted) if wanted else None
 
-    read = 0  # rows read so far (lines of blocks sent to workers included)
     try:
         for item in rows:
             if isinstance(item, Lines) and workers is not None:

@@ -12,6 +12,7 @@ import csv
 import json
 import re
 from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -150,14 +151,25 @@ def open_rows(
         OSError: the file cannot be opened.
         FileFormatError: see :func:`read_csv`; also a file that is not UTF-8.
     """
+    _check_format(file_format)
+    with _utf8_text(path) as handle:
+        if file_format == "csv":
+            yield from read_csv(handle, required, optional)
+        else:
+            yield from read_jsonl(handle)
+
+
+def _check_format(file_format: str) -> None:
+    if file_format not in ("csv", "jsonl"):
+        raise ValueError(f"unknown format {file_format!r}: csv or jsonl")
+
+
+@contextmanager
+def _utf8_text(path: Path) -> Iterator[IO[str]]:
+    """The file as text, its rows' line breaks kept for the csv module; not UTF-8 is a format error."""
     with path.open(encoding="utf-8-sig", newline="") as handle:
         try:
-            if file_format == "csv":
-                yield from read_csv(handle, required, optional)
-            elif file_format == "jsonl":
-                yield from read_jsonl(handle)
-            else:
-                raise ValueError(f"unknown format {file_format!r}: csv or jsonl")
+            yield handle
         except UnicodeDecodeError:
             raise FileFormatError("the file is not UTF-8 text") from None
 
@@ -181,7 +193,7 @@ class Lines:
 
 
 def open_lines(
-    path: Path, file_format: str, required: Collection[str], optional: Collection[str] = (), *, lines: int = 10_000
+    path: Path, file_format: str, required: Collection[str], optional: Collection[str] = (), *, lines: int
 ) -> Iterator[Lines]:
     """Read ``path`` like :func:`open_rows`, in blocks of about ``lines`` lines that end where a row ends.
 
@@ -190,33 +202,30 @@ def open_lines(
     count stays even exactly where no field is open).
 
     Raises:
-        OSError, FileFormatError: as :func:`open_rows`, when the header is read or the block
-        that is not UTF-8.
+        OSError, FileFormatError: as :func:`open_rows`; a block that is not UTF-8 raises when
+        it is read.
     """
-    if file_format not in ("csv", "jsonl"):
-        raise ValueError(f"unknown format {file_format!r}: csv or jsonl")
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        try:
-            header = None
-            first = 1
-            if file_format == "csv":
-                reader = csv.reader(handle)
-                header = _csv_header(next(reader, None), required, optional)
-                first = reader.line_num + 1
-            quotes = 0
-            block: list[str] = []
-            for text in handle:
-                block.append(text)
-                if file_format == "csv":
-                    quotes += text.count('"')
-                if len(block) >= lines and not quotes % 2:
-                    yield Lines(first, block, header)
-                    first += len(block)
-                    block = []
-            if block:
+    _check_format(file_format)
+    with _utf8_text(path) as handle:
+        header = None
+        first = 1
+        if file_format == "csv":
+            reader = csv.reader(handle)
+            header = _csv_header(next(reader, None), required, optional)
+            first = reader.line_num + 1
+        count_quotes = header is not None
+        quotes = 0
+        block: list[str] = []
+        for text in handle:
+            block.append(text)
+            if count_quotes:
+                quotes += text.count('"')
+            if len(block) >= lines and not quotes % 2:
                 yield Lines(first, block, header)
-        except UnicodeDecodeError:
-            raise FileFormatError("the file is not UTF-8 text") from None
+                first += len(block)
+                block = []
+        if block:
+            yield Lines(first, block, header)
 
 
 def write_error_report(path: Path, errors: Iterable[RowError]) -> int:

@@ -168,7 +168,7 @@ def test_a_block_reader_checks_the_header_and_the_encoding(tmp_path: Path) -> No
     path = tmp_path / "feed.csv"
     path.write_text("record_id,kind\nA,death\n", encoding="utf-8")
     with pytest.raises(FileFormatError, match="lacks the column"):
-        list(open_lines(path, "csv", ("record_id", "id_number")))
+        list(open_lines(path, "csv", ("record_id", "id_number"), lines=100))
     path.write_bytes(b"record_id\nA\n\xff\xfe\n")
     with pytest.raises(FileFormatError, match="not UTF-8"):
-        list(open_lines(path, "csv", ("record_id",)))
+        list(open_lines(path, "csv", ("record_id",), lines=100))
