@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from backend.db import sqlite_driver
 from backend.db.alerts import SqlAlertRepository
 from backend.db.cases import (
     SqlAuditLog,
@@ -61,8 +62,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
-# Execution option of a unit of work whose writes keep their references by construction.
+# Execution options: a unit of work whose writes keep their references by construction; one
+# whose statements are long (see sqlite_driver).
 _REFERENCES_KEPT = "yimen_references_kept"
+_BULK = "yimen_bulk"
 
 
 def _begin(connection: Any) -> None:
@@ -74,19 +77,35 @@ def _begin(connection: Any) -> None:
     A unit of work opened with ``references_kept`` runs without foreign-key checks (SQLite can
     only switch them outside a transaction, so here); they are back on when the connection
     returns to the pool (see _references_back).
+
+    A bulk unit of work runs its statements on the driver's thread (see sqlite_driver).
     """
-    if connection.get_execution_options().get(_REFERENCES_KEPT):
+    options = connection.get_execution_options()
+    if options.get(_BULK):
+        connection.connection.driver_connection.bulk = True
+    if options.get(_REFERENCES_KEPT):
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.info[_REFERENCES_KEPT] = True
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _references_back(dbapi_connection: Any, record: Any) -> None:
-    """A connection back in the pool checks foreign keys again (the transaction is over by now)."""
+    """A connection back in the pool checks foreign keys again (the transaction is over by now),
+    and is no longer a bulk unit of work's."""
+    if dbapi_connection is None:  # invalidated
+        return
+    dbapi_connection.driver_connection.bulk = False
     if record.info.pop(_REFERENCES_KEPT, False):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def _sqlite_connect(engine: AsyncEngine) -> sqlite_driver.LoopConnection:
+    """A connection with the URL's arguments. A unit of work waits up to 30 s for SQLite's
+    single write lock; the driver's 5 s default is too short for a busy bot."""
+    args, kwargs = engine.dialect.create_connect_args(engine.url)
+    return sqlite_driver.connect(*args, **{**kwargs, "timeout": 30.0})
 
 
 class _NoDriverDebug(logging.Filter):
@@ -184,9 +203,7 @@ class Database:
             self._url,
             pool_pre_ping=not sqlite,
             hide_parameters=True,
-            # A unit of work waits up to 30 s for SQLite's single write lock; the driver's 5 s
-            # default is too short for a busy bot.
-            connect_args={"timeout": 30} if sqlite else {},
+            async_creator=(lambda: _sqlite_connect(engine)) if sqlite else None,
         )
         if sqlite:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -202,17 +219,19 @@ class Database:
         # served; other processes still meet SQLite's own lock.
         self._writer = asyncio.Lock() if sqlite else None
 
-    def unit_of_work(self, *, references_kept: bool = False) -> SqlUnitOfWork:
+    def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> SqlUnitOfWork:
         """A fresh unit of work; use it as ``async with db.unit_of_work() as uow``.
 
         Args:
             references_kept: its writes only ever name rows that exist, by construction (a bulk
                 insert that joins to the rows it names, in the same transaction), so SQLite may
                 skip checking each foreign key; a third of the time of matching a feed chunk.
+            bulk: its statements are long (matching or evaluating feed events): on SQLite they run
+                on the driver's thread, so that the event loop keeps serving meanwhile.
         """
         if self._sessions is None:
             raise RuntimeError("Database.connect() has not been called")
-        options = {_REFERENCES_KEPT: True} if references_kept else None
+        options = {name: True for name, on in ((_REFERENCES_KEPT, references_kept), (_BULK, bulk)) if on} or None
         return SqlUnitOfWork(self._sessions(execution_options=options), self._new_id, self._writer)
 
     async def dispose(self) -> None:

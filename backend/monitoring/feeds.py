@@ -103,7 +103,7 @@ class Progress(Protocol):
 
 
 class _Database(Protocol):
-    def unit_of_work(self, *, references_kept: bool = False) -> UnitOfWork: ...
+    def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> UnitOfWork: ...
 
 
 def parse_row(source: str, fields: Mapping[str, str], line: int) -> FeedRow | RowError:
@@ -372,7 +372,7 @@ class _ChunkWriter:
         if rows:
             if self._uow is None:
                 # Every event joins to the person and household it names, in this transaction.
-                self._uow = await self._database.unit_of_work(references_kept=True).__aenter__()
+                self._uow = await self._database.unit_of_work(references_kept=True, bulk=True).__aenter__()
             inserted, unmatched = await self._uow.registry.match_feed(self._source, rows, now=self._now)
             summary.inserted += inserted
             summary.duplicates += len(rows) - len(unmatched) - inserted

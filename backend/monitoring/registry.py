@@ -100,7 +100,7 @@ class RegistrySummary:
 
 
 class _Database(Protocol):
-    def unit_of_work(self) -> UnitOfWork: ...
+    def unit_of_work(self, *, bulk: bool = False) -> UnitOfWork: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +179,7 @@ async def import_registry(
     async def write(households: list[HouseholdRecord], persons: list[PersonRecord], read: int) -> None:
         nonlocal reported
         if households:
-            async with database.unit_of_work() as uow:
+            async with database.unit_of_work(bulk=True) as uow:
                 ids = await uow.registry.save_households(households, cause="import", at=now)
                 summary.removed += await uow.registry.replace_persons(ids, persons, at=now)
                 await uow.commit()

@@ -127,7 +127,7 @@ async def evaluate(database: Database, pack: Pack, *, now: datetime, hasher: IdH
     del hasher
     on = now.astimezone(ZoneInfo(pack.regions.timezone)).date()
     # Every history entry and alert names a household read in this transaction, under its lock.
-    async with database.unit_of_work(references_kept=True) as uow:
+    async with database.unit_of_work(references_kept=True, bulk=True) as uow:
         pending = await uow.triggers.begin()
         if pending is None:
             return EvaluationSummary(busy=True)
