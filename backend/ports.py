@@ -266,6 +266,9 @@ class OutboxRepository(Protocol):
 
     async def get(self, item_id: int) -> OutboxItem | None: ...
 
+    async def live_prompt(self, channel: str, address: str) -> OutboxItem | None:
+        """The message whose buttons are live for this identity (its active prompt), or None."""
+
     async def get_many(self, item_ids: list[int]) -> dict[int, OutboxItem]:
         """The items that exist among ``item_ids``, by id."""
 

@@ -340,10 +340,9 @@ class Conversations:
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None and not await uow.residents.accept_inbound(channel, external_id, inbound_id):
                 return Pressed(expired=False, replies=[])
-            item = None
-            if await uow.residents.active_prompt(channel, external_id) == prompt_id:
-                item = await uow.outbox.get(prompt_id)
-            else:
+            item = await uow.outbox.live_prompt(channel, external_id)
+            if item is None or item.id != prompt_id:
+                item = None
                 # Not the conversation's live prompt: perhaps a notification's button (an offer, a
                 # task, a rating, "reply now"), which stays valid on its own message.
                 answered = await self._answer_button(uow, resident, channel, external_id, prompt_id, index, now,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 from uuid import uuid4
 
@@ -118,6 +119,11 @@ class _NoDriverDebug(logging.Filter):
 _DRIVER_FILTER = _NoDriverDebug()
 
 
+def _repository(make: Callable[[AsyncSession], Any]) -> Any:
+    """A repository of the unit of work's session, made when first used."""
+    return cached_property(lambda uow: make(uow._session))
+
+
 class SqlUnitOfWork:
     """One resident turn's writes: repositories sharing one session, committed together or not at all."""
 
@@ -126,31 +132,34 @@ class SqlUnitOfWork:
     ) -> None:
         self._session = session
         self._writer = writer
-        self.residents = SqlResidentRepository(session, new_id)
-        self.sessions = SqlSessionRepository(session)
-        self.applications = SqlApplicationRepository(session)
-        self.documents = SqlDocumentRepository(session)
-        self.escalations = SqlEscalationRepository(session)
-        self.outbox = SqlOutboxRepository(session)
-        self.users = SqlUserRepository(session)
-        self.cases = SqlCaseRepository(session)
-        self.audit = SqlAuditLog(session)
-        self.idempotency = SqlIdempotencyStore(session)
-        self.notifications = SqlNotificationRepository(session)
-        self.points = SqlPointsRepository(session)
-        self.offers = SqlOfferRepository(session)
-        self.volunteers = SqlVolunteerRepository(session)
-        self.tasks = SqlTaskRepository(session)
-        self.outreach = SqlOutreachRepository(session)
-        self.certificates = SqlCertificateRepository(session)
-        self.funds = SqlFundRepository(session)
-        self.links = SqlLinkCodeRepository(session)
-        self.console = SqlConsoleRepository(session)
-        self.reports = SqlReports(session)
-        self.alerts = SqlAlertRepository(session)
-        self.triggers = SqlTriggerRepository(session)
-        self.feed_keys = SqlFeedKeyRepository(session)
-        self.registry = SqlRegistryRepository(session)
+        self._new_id = new_id
+
+    # Made when first used: a turn uses four or five of them.
+    residents = cached_property(lambda uow: SqlResidentRepository(uow._session, uow._new_id))
+    sessions = _repository(SqlSessionRepository)
+    applications = _repository(SqlApplicationRepository)
+    documents = _repository(SqlDocumentRepository)
+    escalations = _repository(SqlEscalationRepository)
+    outbox = _repository(SqlOutboxRepository)
+    users = _repository(SqlUserRepository)
+    cases = _repository(SqlCaseRepository)
+    audit = _repository(SqlAuditLog)
+    idempotency = _repository(SqlIdempotencyStore)
+    notifications = _repository(SqlNotificationRepository)
+    points = _repository(SqlPointsRepository)
+    offers = _repository(SqlOfferRepository)
+    volunteers = _repository(SqlVolunteerRepository)
+    tasks = _repository(SqlTaskRepository)
+    outreach = _repository(SqlOutreachRepository)
+    certificates = _repository(SqlCertificateRepository)
+    funds = _repository(SqlFundRepository)
+    links = _repository(SqlLinkCodeRepository)
+    console = _repository(SqlConsoleRepository)
+    reports = _repository(SqlReports)
+    alerts = _repository(SqlAlertRepository)
+    triggers = _repository(SqlTriggerRepository)
+    feed_keys = _repository(SqlFeedKeyRepository)
+    registry = _repository(SqlRegistryRepository)
 
     async def commit(self) -> None:
         """Commit everything written so far."""
@@ -162,15 +171,12 @@ class SqlUnitOfWork:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        """Roll back whatever was not committed and release the connection."""
+        """Roll back whatever was not committed and release the connection (closing does both)."""
         try:
-            await self._session.rollback()
+            await self._session.close()
         finally:
-            try:
-                await self._session.close()
-            finally:
-                if self._writer is not None:
-                    self._writer.release()
+            if self._writer is not None:
+                self._writer.release()
 
 
 class Database:

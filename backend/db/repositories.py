@@ -63,8 +63,14 @@ async def _core(session: AsyncSession, statement: Any, params: dict[str, Any] | 
     The per-turn statements (identify, load, save, log) are built once below and run here:
     building a statement and the ORM execution path each cost about as much as the query.
     """
-    connection = await session.connection()
+    connection = session.info.get(_CONNECTION)
+    if connection is None or connection.closed:  # the transaction it served is over
+        # Asking the session each time costs as much as a short statement.
+        connection = session.info[_CONNECTION] = await session.connection()
     return await connection.execute(statement, params)
+
+
+_CONNECTION = "yimen_connection"
 
 
 _FIND_RESIDENT = (
@@ -783,6 +789,12 @@ _OUTBOX_COLUMNS = (
 
 
 _ADD_TO_OUTBOX = insert(OutboxRow).returning(OutboxRow.id)
+_GET_FROM_OUTBOX = select(*_OUTBOX_COLUMNS).where(OutboxRow.id == bindparam("item_id"))
+_LIVE_PROMPT = (
+    select(*_OUTBOX_COLUMNS)
+    .join(ChannelIdentityRow, ChannelIdentityRow.active_prompt == OutboxRow.id)
+    .where(*_THIS_IDENTITY)
+)
 
 # One statement for many items: marks of sends that finished together are committed together.
 _MARK_SENT = (
@@ -883,7 +895,12 @@ class SqlOutboxRepository:
         return [OutboxItem(*row) for row in result]
 
     async def get(self, item_id: int) -> OutboxItem | None:
-        row = (await _core(self._session, select(*_OUTBOX_COLUMNS).where(OutboxRow.id == item_id))).first()
+        row = (await _core(self._session, _GET_FROM_OUTBOX, {"item_id": item_id})).first()
+        return OutboxItem(*row) if row else None
+
+    async def live_prompt(self, channel: str, address: str) -> OutboxItem | None:
+        """The message whose buttons are live for this identity (its active prompt), or None."""
+        row = (await _core(self._session, _LIVE_PROMPT, _identity(channel, address))).first()
         return OutboxItem(*row) if row else None
 
     async def get_many(self, item_ids: list[int]) -> dict[int, OutboxItem]:

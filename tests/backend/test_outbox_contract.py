@@ -96,6 +96,27 @@ async def test_an_inbound_id_is_accepted_once_and_never_an_older_one(database):
         assert await uow.residents.active_prompt("telegram", "42") == 5
 
 
+async def test_the_live_prompt_is_the_message_an_identity_answers_with_its_buttons(database):
+    who = await resident(database)
+    await resident(database, "43")
+    async with database.unit_of_work() as uow:
+        assert await uow.outbox.live_prompt("telegram", "42") is None
+        prompt = await uow.outbox.add(resident_id=who.id, channel="telegram", address="42", kind="message",
+                                      payload={"text": "一", "buttons": [["yes", "是", False]]}, at=NOW)
+        await uow.residents.set_active_prompt("telegram", "42", prompt)
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        live = await uow.outbox.live_prompt("telegram", "42")
+        assert live is not None and (live.id, live.address, live.payload["buttons"]) == (
+            prompt, "42", [["yes", "是", False]]
+        )
+        assert await uow.outbox.get(prompt) == live
+        assert await uow.outbox.live_prompt("telegram", "43") is None  # someone else's
+        assert await uow.outbox.live_prompt("web", "42") is None
+        await uow.residents.set_active_prompt("telegram", "42", None)
+        assert await uow.outbox.live_prompt("telegram", "42") is None
+
+
 async def _queue(database, addresses, per_address):
     async with database.unit_of_work() as uow:
         for address in addresses:
