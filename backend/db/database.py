@@ -77,7 +77,7 @@ def _begin(connection: Any) -> None:
 
     A unit of work opened with ``references_kept`` runs without foreign-key checks (SQLite can
     only switch them outside a transaction, so here); they are back on when the connection
-    returns to the pool (see _references_back).
+    returns to the pool (see _back_in_the_pool).
 
     A bulk unit of work runs its statements on the driver's thread (see sqlite_driver).
     """
@@ -90,7 +90,7 @@ def _begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def _references_back(dbapi_connection: Any, record: Any) -> None:
+def _back_in_the_pool(dbapi_connection: Any, record: Any) -> None:
     """A connection back in the pool checks foreign keys again (the transaction is over by now),
     and is no longer a bulk unit of work's."""
     if dbapi_connection is None:  # invalidated
@@ -214,7 +214,7 @@ class Database:
         if sqlite:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(engine.sync_engine, "begin", _begin)
-            event.listen(engine.sync_engine.pool, "checkin", _references_back)
+            event.listen(engine.sync_engine.pool, "checkin", _back_in_the_pool)
             driver_log = logging.getLogger("aiosqlite")
             if _DRIVER_FILTER not in driver_log.filters:
                 driver_log.addFilter(_DRIVER_FILTER)
