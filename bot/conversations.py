@@ -939,8 +939,10 @@ class _SubmissionFailed(Exception):
 def _described(error: Exception) -> str:
     """An error's kind and where it was raised, and for a refused contract the fields: never its values."""
     kind = f"{type(error).__module__}.{type(error).__qualname__}"
+    # The innermost frame of the project's own code says where; a library's says little.
     frames = traceback.extract_tb(error.__traceback__)
-    where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+    ours = [f for f in frames if "site-packages" not in f.filename] or frames
+    where = f" at {ours[-1].filename}:{ours[-1].lineno}" if ours else ""
     if isinstance(error, ValidationError):
         fields = ", ".join(
             f"{'.'.join(map(str, e['loc']))} ({e['type']})"

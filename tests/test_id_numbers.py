@@ -136,3 +136,21 @@ def test_typed_forms_are_read_as_the_number() -> None:
     while x[-1] != "X":  # a number whose check character is X, typed in lower case
         x = id_number(int(x[14:17]) + 1, born=date(1980, 1, 1), region="110101")
     assert check_id_number(x.lower(), today=TODAY)[0] == x
+
+
+def test_refusals_of_models_with_personal_data_never_echo_a_value() -> None:
+    from backend.api.schemas import AssessIn, CreateApplication
+    from backend.policy.household import Household
+
+    data = payload()
+    wrong = {**data, "applicant": {**data["applicant"], "id_number": WRONG_DIGIT, "mobile": SHANGCHENG_1981}}
+    body = {"resident": {"id": "r1"}, "application": wrong}
+    household = {k: wrong[k] for k in ("members", "other_income", "assets", "rigid_spending", "housing")}
+    household["members"] = [{**wrong["members"][0], "monthly_income": f"-{SHANGCHENG_1981}"}]
+    for model, value in ((ApplicationV1, wrong), (CreateApplication, body), (Household, household),
+                         (AssessIn, {"household": household})):
+        with pytest.raises(ValidationError) as refused:
+            model.model_validate(value, context={"today": TODAY})
+        text = str(refused.value)
+        assert "id_number" in text or "monthly_income" in text or "household" in text
+        assert WRONG_DIGIT[:17] not in text and SHANGCHENG_1981[:17] not in text, model.__name__
