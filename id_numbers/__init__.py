@@ -35,7 +35,7 @@ _SEPARATORS = re.compile(r"[\s\-‐‑‒–—]")
 _SHAPE = re.compile(r"[0-9]{17}[0-9X]")
 
 _REASONS = {
-    "length": "not 18 characters long",
+    "length": "not an ID number: 18 characters, 17 digits then a digit or X",
     "invalid": "not an ID number: 17 digits then a digit or X",
     "checksum": "bad check digit",
     "birth_date": "bad birth date in the ID number",
