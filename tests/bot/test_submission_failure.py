@@ -227,3 +227,37 @@ async def test_on_telegram_a_failed_submission_answers_the_button_and_the_reside
     for record in caplog.records:
         if not record.name.startswith("tests."):  # the emulator stands for Telegram's servers
             assert not leaks(formatter.format(record)), record.getMessage()
+
+
+# ---------------------------------------------------------------- yimen chat
+
+
+def test_yimen_chat_answers_a_failed_submission_and_carries_on(tmp_path) -> None:
+    """The real command over a database that refuses the application row (a trigger): no
+    traceback, no exit, the resident told, and the number on neither output."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    database = tmp_path / "yimen.sqlite3"
+    env = {**os.environ, "YIMEN_DATABASE_URL": f"sqlite+aiosqlite:///{database}", "YIMEN_DATA_DIR": str(tmp_path),
+           "YIMEN_SECRET_KEY": "k" * 32, "PYTHONPATH": os.getcwd()}
+
+    def chat(user: str, lines: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bot", "chat", "--lang", "en", "--user", user],
+                              input="".join(f"{line}\n" for line in lines), capture_output=True, text=True,
+                              env=env, timeout=120)
+
+    assert chat("first", []).returncode == 0  # the embedded database is created and migrated
+    with sqlite3.connect(database) as connection:
+        connection.execute("CREATE TRIGGER refuse BEFORE INSERT ON applications "
+                           "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END")
+    done = chat("wang", [*TO_THE_SUMMARY, "1", "/help"])
+    assert done.returncode == 0, done.stderr
+    messages = Translations()("en")
+    after = done.stdout[done.stdout.index("> 1\n", done.stdout.index(messages.render("summary.confirm"))):]
+    assert messages.render("submission.failed").splitlines()[0] in after
+    assert "> /help" in after  # the chat went on after the failure
+    assert "Traceback" not in done.stderr and "submission failed" in done.stderr
+    assert not leaks(after) and not leaks(done.stderr)
