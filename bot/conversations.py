@@ -435,16 +435,21 @@ class Conversations:
                     await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="edit",
                                          payload={"edit_of": pressed[0], "chosen": buttons[pressed[1]][1]}, at=now)
             stored = await uow.sessions.load(resident.id, flow)
-            intents: list[Intent] = [Reply("submission.failed")]
+            intents: list[Intent] = []
             session = Session.from_dict(stored) if stored else None
             if session is not None:
                 session, intents = self.engines[flow].step(session, ev.SubmissionFailed(), now)
                 await self._act(uow, resident.id, session, intents, now, [])
+            if not any(isinstance(intent, Reply) for intent in intents):
+                # Not at the summary any more (another turn moved on): still, they hear of it.
+                intents.append(Reply("submission.failed"))
             locale = (session.locale if session else None) or resident.locale or locale_hint or self.default_locale
             replies = self.render(intents, locale, html=html)
             if outbox:
                 await self._store_replies(uow, resident.id, channel, external_id, replies, now)
             await uow.commit()
+        log.info("turn %s: submission failed, the %s flow kept at %s", channel, flow,
+                 session.state if session else None)
         return replies
 
     async def _turn(
