@@ -12,21 +12,26 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
+
+from id_numbers import BadIdNumber, check_id_number
 
 SCHEMA_VERSION = 1
 
 Money = Decimal
 
 
-def _resident_id(value: str) -> str:
-    """The check digit and birth date of a resident ID number must be right, not only its shape."""
+def _resident_id(value: str, info: ValidationInfo) -> str:
+    """Judged as the intake question judges it (check digit, birth date, area code), not only by shape.
+
+    The birth date is judged on the day in the validation context (``{"today": date}``),
+    which the intake passes; without one (an application read back) only the number itself is.
+    """
+    today = (info.context or {}).get("today")
     try:
-        return ric.validate(value)
-    except StdnumError:
-        raise ValueError("not a valid resident ID number (check digit or birth date)") from None
+        return check_id_number(value, today=today)[0]
+    except BadIdNumber as error:
+        raise ValueError(f"not a valid resident ID number: {error}") from None
 
 
 IdNumber = Annotated[str, Field(pattern=r"^\d{17}[\dX]$"), AfterValidator(_resident_id)]
@@ -97,7 +102,8 @@ class UrgentNeed(StrEnum):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Applications carry ID numbers, names and health: a refusal names the field, never its value.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 
 class Applicant(_Model):

@@ -99,7 +99,10 @@ class IntakeService:
         Raises:
             pydantic.ValidationError: the payload does not fit the contract (a bug in the flow).
         """
-        application = ApplicationV1.model_validate({**payload, "document_ids": document_ids})
+        # ID numbers' birth dates are judged on the day of submission, as the question judged them.
+        application = ApplicationV1.model_validate(
+            {**payload, "document_ids": document_ids}, context={"today": now.date()}
+        )
         hashes = [self._hash(n) for n in application.id_numbers()]
         await uow.applications.lock_households(hashes)
         existing = await uow.applications.find_open(hashes)

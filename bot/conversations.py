@@ -7,10 +7,13 @@ request for a person commit together, before any reply is handed back to the cha
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+
+from pydantic import ValidationError
 
 from backend.documents import FileDocumentStorage
 from backend.cases.notices import notice_key, render_notice
@@ -206,11 +209,33 @@ class Conversations:
     ) -> list[Outbound]:
         """One resident message in, the replies out (after the turn is committed).
 
+        A submission that fails undoes the turn and is answered in a turn of its own: the
+        resident is told, and every answer is kept for them to try again.
+
         Args:
             inbound_id: the channel's id of the message; one already handled is ignored.
             outbox: store the replies in the outbox for a sender, in the turn's transaction.
             html: render message text for a channel that shows HTML (resident text escaped).
         """
+        try:
+            return await self._handle(channel, external_id, event, locale_hint=locale_hint, document=document,
+                                      inbound_id=inbound_id, outbox=outbox, html=html)
+        except _SubmissionFailed as failure:
+            return await self._submission_failed(channel, external_id, failure.flow, locale_hint=locale_hint,
+                                                 inbound_id=inbound_id, outbox=outbox, html=html)
+
+    async def _handle(
+        self,
+        channel: str,
+        external_id: str,
+        event: ev.Event,
+        *,
+        locale_hint: str | None,
+        document: DocumentMeta | None,
+        inbound_id: int | None,
+        outbox: bool,
+        html: bool,
+    ) -> list[Outbound]:
         now = self.clock()
         turn = _TurnOutput()
         async with self.database.unit_of_work() as uow:
@@ -332,8 +357,22 @@ class Conversations:
     ) -> Pressed:
         """A button of an outbox message pressed: valid only on the live prompt of this identity.
 
-        A stale button, one from someone else's message or a forged one changes nothing.
+        A stale button, one from someone else's message or a forged one changes nothing. A
+        submission that fails is answered as in ``handle``.
         """
+        try:
+            return await self._press(channel, external_id, prompt_id, index, locale_hint=locale_hint,
+                                     inbound_id=inbound_id, html=html)
+        except _SubmissionFailed as failure:
+            replies = await self._submission_failed(channel, external_id, failure.flow, locale_hint=locale_hint,
+                                                    inbound_id=inbound_id, outbox=True, html=html,
+                                                    pressed=(prompt_id, index))
+            return Pressed(expired=False, replies=replies)
+
+    async def _press(
+        self, channel: str, external_id: str, prompt_id: int, index: int, *, locale_hint: str | None,
+        inbound_id: int | None, html: bool,
+    ) -> Pressed:
         now = self.clock()
         turn = _TurnOutput()
         async with self.database.unit_of_work() as uow:
@@ -372,6 +411,46 @@ class Conversations:
             await uow.commit()
         self._remove_bytes(turn.discarded)
         return Pressed(expired=False, replies=turn.replies)
+
+    async def _submission_failed(
+        self, channel: str, external_id: str, flow: str, *, locale_hint: str | None, inbound_id: int | None,
+        outbox: bool, html: bool, pressed: tuple[int, int] | None = None,
+    ) -> list[Outbound]:
+        """Answer a resident whose submission failed; the failed turn has been rolled back.
+
+        The session is as it was before they confirmed, at the summary with every answer; the
+        engine says what happened and offers to try again. The message counts as handled, so
+        a redelivery of it does not submit a second time behind the resident's back.
+        """
+        now = self.clock()
+        async with self.database.unit_of_work() as uow:
+            resident = await uow.residents.identify(channel, external_id, now=now)
+            if inbound_id is not None:
+                await uow.residents.accept_inbound(channel, external_id, inbound_id)
+            if pressed is not None:
+                # The pressed message shows the choice and loses its buttons, as after any press.
+                item = await uow.outbox.live_prompt(channel, external_id)
+                buttons = item.payload.get("buttons", []) if item is not None and item.id == pressed[0] else []
+                if 0 <= pressed[1] < len(buttons):
+                    await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="edit",
+                                         payload={"edit_of": pressed[0], "chosen": buttons[pressed[1]][1]}, at=now)
+            stored = await uow.sessions.load(resident.id, flow)
+            intents: list[Intent] = []
+            session = Session.from_dict(stored) if stored else None
+            if session is not None:
+                session, intents = self.engines[flow].step(session, ev.SubmissionFailed(), now)
+                await self._act(uow, resident.id, session, intents, now, [])
+            if not any(isinstance(intent, Reply) for intent in intents):
+                # Not at the summary any more (another turn moved on): still, they hear of it.
+                intents.append(Reply("submission.failed"))
+            locale = (session.locale if session else None) or resident.locale or locale_hint or self.default_locale
+            replies = self.render(intents, locale, html=html)
+            if outbox:
+                await self._store_replies(uow, resident.id, channel, external_id, replies, now)
+            await uow.commit()
+        log.info("turn %s: submission failed, the %s flow kept at %s", channel, flow,
+                 session.state if session else None)
+        return replies
 
     async def _turn(
         self,
@@ -725,6 +804,18 @@ class Conversations:
         return session, done
 
     async def _execute(self, uow: UnitOfWork, resident_id: str, flow: str, effect: Effect, now: datetime) -> ev.Event:
+        if not isinstance(effect, SubmitApplication):
+            return await self._carry_out(uow, resident_id, flow, effect, now)
+        try:
+            return await self._carry_out(uow, resident_id, flow, effect, now)
+        except Exception as error:
+            # Refused by the contract, a database error, the API down in split mode: the turn is
+            # undone and the resident answered (``handle``). The error's text may quote the
+            # application (a driver's SQL parameters), so only its kind and place are logged.
+            log.error("submission failed in the %s flow: %s", flow, _described(error))
+            raise _SubmissionFailed(flow) from None
+
+    async def _carry_out(self, uow: UnitOfWork, resident_id: str, flow: str, effect: Effect, now: datetime) -> ev.Event:
         if isinstance(effect, SubmitApplication) and flow != self.flow:
             return await self._submit_other(uow, resident_id, flow, effect, now)
         if isinstance(effect, LookupOpenApplication):
@@ -840,6 +931,30 @@ class Preset:
 class _TurnOutput:
     replies: list[Outbound] = field(default_factory=list)
     discarded: list[DocumentMeta] = field(default_factory=list)
+
+
+class _SubmissionFailed(Exception):
+    """A submission effect raised; the turn is abandoned and answered apart."""
+
+    def __init__(self, flow: str) -> None:
+        super().__init__(flow)
+        self.flow = flow
+
+
+def _described(error: Exception) -> str:
+    """An error's kind and where it was raised, and for a refused contract the fields: never its values."""
+    kind = f"{type(error).__module__}.{type(error).__qualname__}"
+    # The innermost frame of the project's own code says where; a library's says little.
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if "site-packages" not in f.filename] or frames
+    where = f" at {ours[-1].filename}:{ours[-1].lineno}" if ours else ""
+    if isinstance(error, ValidationError):
+        fields = ", ".join(
+            f"{'.'.join(map(str, e['loc']))} ({e['type']})"
+            for e in error.errors(include_url=False, include_context=False, include_input=False)
+        )
+        return f"{kind}{where}: {fields}"
+    return f"{kind}{where}"
 
 
 def _from_a_notification(reply: Outbound) -> bool:

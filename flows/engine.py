@@ -758,6 +758,9 @@ class _Turn:
             self.wipe()
             s.number = event.number
             self.say(f"{self.e.flow.name}.receipt", number=event.number, review_by=event.review_by)
+        elif isinstance(event, ev.SubmissionFailed) and s.state == SUMMARY:
+            # Every answer stays: "try again" is the summary's confirm, a change goes to the edit menu.
+            self.say("submission.failed", (Option(CONFIRM, "submission.retry"), Option(CHANGE, "summary.change")))
         elif isinstance(event, ev.StatusListed):
             self.say("status.list", applications=list(event.applications))
             if not s.final and s.state != NEW:
@@ -877,7 +880,9 @@ _MENUS = {
     CANCEL_CONFIRM: _Turn.on_cancel_confirm,
 }
 
-_RESULTS = (ev.OpenApplicationFound, ev.NoOpenApplication, ev.ApplicationSubmitted, ev.StatusListed)
+_RESULTS = (
+    ev.OpenApplicationFound, ev.NoOpenApplication, ev.ApplicationSubmitted, ev.SubmissionFailed, ev.StatusListed
+)
 _PENDING = object()
 _INVALID = object()
 _MISSING = object()

@@ -65,6 +65,11 @@ class ApplicationSubmitted:
 
 
 @dataclass(frozen=True, slots=True)
+class SubmissionFailed:
+    """The submission could not be taken (refused, or a service down); nothing was stored."""
+
+
+@dataclass(frozen=True, slots=True)
 class StatusListed:
     applications: tuple[dict, ...] = field(default=())
 
@@ -79,6 +84,7 @@ Event = (
     | OpenApplicationFound
     | NoOpenApplication
     | ApplicationSubmitted
+    | SubmissionFailed
     | StatusListed
 )
 

@@ -17,7 +17,8 @@ from backend.volunteers.ports import SKILLS
 
 
 class _Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Bodies carry applications and households (ID numbers, names, health): errors never echo a value.
+    model_config = ConfigDict(extra="forbid", hide_input_in_errors=True)
 
 
 class FieldError(BaseModel):

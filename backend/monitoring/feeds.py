@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from backend.monitoring.id_numbers import BadIdNumber, check_id_number
 from backend.monitoring.registry_ports import StagedRow
 from backend.monitoring.rows import Lines, RowError, Unreadable, open_lines, open_rows, parse_amount
 from backend.monitoring.vocabulary import SOURCES, Needs
 from backend.monitoring.workers import Workers, done, worth_starting
+from id_numbers import BadIdNumber, check_id_number
 from locales import mask_id_number
 
 if TYPE_CHECKING:
@@ -133,7 +133,9 @@ def parse_row(source: str, fields: Mapping[str, str], line: int) -> FeedRow | Ro
     if not _RECORD_ID.fullmatch(record_id):
         return RowError(line, "must be 1 to 64 printable characters without spaces", "record_id")
     try:
-        id_number, _ = check_id_number(raw_id)
+        # Only the number itself is judged: a row must match a registry person, whose birth
+        # date was judged when the registry took them in.
+        id_number, _ = check_id_number(raw_id, today=None)
     except BadIdNumber as error:
         return RowError(line, str(error), "id_number")
     occurred = _date(raw_date)

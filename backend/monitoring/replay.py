@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 from backend.monitoring.changes import HouseholdState, add_months
-from backend.monitoring.id_numbers import age_on
 from backend.monitoring.records import Candidate, FeedEvent, RegistryPerson
 from backend.monitoring.vocabulary import (
     DEATH,
@@ -25,6 +24,7 @@ from backend.monitoring.vocabulary import (
     UNEMPLOYED,
 )
 from backend.policy.triggers import TriggerRule, TriggerTest
+from id_numbers import age_on
 
 T = TriggerTest
 CENT = Decimal("0.01")

@@ -48,7 +48,8 @@ from backend.application import (
 class Household(BaseModel):
     """The household part of an application, as the policy engine reads it."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Incomes, health and disability of named people: a refusal names the field, never its value.
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     members: tuple[Member, ...] = Field(min_length=1)
     other_income: OtherIncome = OtherIncome()

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from stdnum.cn import ric
 
-from backend.monitoring.id_numbers import BadIdNumber, age_on, check_id_number
+from id_numbers import BadIdNumber, age_on, check_id_number
 from backend.monitoring.vault import IdVault, VaultError
 from tests.backend.factories import id_number
 
@@ -62,7 +62,7 @@ def test_encrypting_a_million_numbers_takes_seconds_not_minutes() -> None:
 )
 def test_the_check_agrees_with_stdnum(value: str) -> None:
     try:
-        number, born = check_id_number(value)
+        number, born = check_id_number(value, today=None)
     except BadIdNumber:
         assert not ric.is_valid(value.strip())
     else:
@@ -72,7 +72,7 @@ def test_the_check_agrees_with_stdnum(value: str) -> None:
 
 def test_a_refusal_says_why_without_the_number() -> None:
     with pytest.raises(BadIdNumber, match="check digit") as refused:
-        check_id_number(NUMBER[:17] + ("0" if NUMBER[17] != "0" else "1"))
+        check_id_number(NUMBER[:17] + ("0" if NUMBER[17] != "0" else "1"), today=None)
     assert NUMBER[:17] not in str(refused.value)
 
 
