@@ -37,9 +37,12 @@ def test_the_schema_file_is_the_schema_of_the_current_application_model():
     # pydantic's JSON Schema output changes between releases (2.14 drops the decimals' pattern), so a
     # difference under another release than the locked one is the environment, not the model.
     locked = _locked_pydantic()
-    cause = (f"pydantic {pydantic.VERSION} is installed, constraints.txt locks {locked}: install with "
-             "`python3 -m pip install -c constraints.txt -e '.[test]'`, or move the lock with .ci/lock and run "
-             "`yimen schema`" if locked != pydantic.VERSION else "docs/application.schema.json is stale: run `yimen schema`")
+    if locked != pydantic.VERSION:
+        cause = (f"pydantic {pydantic.VERSION} is installed, constraints.txt locks {locked}: install with "
+                 "`python3 -m pip install -c constraints.txt -e '.[test]'`, or move the lock with .ci/lock "
+                 "and run `yimen schema`")
+    else:
+        cause = "docs/application.schema.json is stale: run `yimen schema`"
     assert written == json_schema(), cause
 
 

@@ -31,7 +31,8 @@ from tests.fuzz.conftest import ACCOUNTS, Served, Tracebacks, bounded, last_fram
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 # Examples per operation, per mode (valid and invalid requests) and per role: 32 operations, 2 modes
-# and 5 roles make 320 runs of this budget per database, about a minute and a half on SQLite, two and a half on PostgreSQL.
+# and 5 roles make 320 runs of this budget per database: about a minute and a half on SQLite and
+# two and a half on PostgreSQL.
 EXAMPLES = 15
 
 
