@@ -1,0 +1,1 @@
+"""Fuzzing: the API from its own OpenAPI document, the web chat forms and the feed pushes."""
