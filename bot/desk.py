@@ -263,7 +263,7 @@ class EscalationDesk:
             id=ticket.id,
             reason=ticket.reason,
             step=ticket.step,
-            office=ticket.office or "-",
+            office=ticket.office or self.messages.render("citydesk.city_queue"),
             urgent=ticket.urgent,
             late=late,
         )

@@ -175,6 +175,7 @@ async def test_a_request_made_before_the_office_reaches_supervisors_then_follows
     # The city-level queue is the supervisors': every office's get a copy, no caseworker does.
     await until(lambda: boss.sent() and chief.sent())
     assert not wang.sent() and not zhao.sent()
+    assert "全市队列" in boss.sent()[0].plain_text
     async with database.unit_of_work() as uow:
         wang_user = await uow.users.get("wang")
     assert await desk.claim(wang_user, 1) == "这个按钮已过期，请使用最新一条消息里的按钮。"
@@ -202,3 +203,28 @@ async def test_a_request_made_before_the_office_reaches_supervisors_then_follows
     await until(lambda: wang.callback_answers())
     async with database.unit_of_work() as uow:
         assert (await uow.escalations.get(1)).claimed_by == "wang"
+
+
+async def test_asking_again_once_the_office_is_known_moves_a_city_request_there(database, clock):
+    desk = EscalationDesk(database, translations=Translations(html=True), clock=clock, staff_refresh=0)
+    await add_staff(database, "wang", telegram_id="9001", on_duty=True)
+    await add_staff(database, "boss", Role.SUPERVISOR, telegram_id="9009")
+    async with database.unit_of_work() as uow:
+        resident = await uow.residents.identify("telegram", "3008", now=clock())
+        await desk.open(uow, resident.id, reason="resident_request", step="name", office=None, now=clock())
+        # An urgent need answered right after the office asks for a person again, with the office.
+        await desk.open(uow, resident.id, reason="urgent_need", step="urgent", office="hubin", now=clock())
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        (ticket,) = await uow.escalations.open_for(resident.id)
+        pinged = [username for username, _ in await uow.escalations.pings(ticket.id)]
+    assert ticket.office == "hubin" and pinged == ["boss", "wang"]
+    # A supervisor takes a city-level request like any in their queues.
+    async with database.unit_of_work() as uow:
+        other = await uow.residents.identify("telegram", "3009", now=clock())
+        await desk.open(uow, other.id, reason="resident_request", step="name", office=None, now=clock())
+        await uow.commit()
+        boss = await uow.users.get("boss")
+    async with database.unit_of_work() as uow:
+        (city,) = await uow.escalations.open_for(other.id)
+    assert await desk.claim(boss, city.id) == f"已认领求助 #{city.id}"

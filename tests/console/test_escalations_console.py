@@ -94,7 +94,8 @@ async def test_a_request_made_before_the_office_is_for_supervisors_until_the_off
         for manager in ("boss", "root"):
             client.session.cookie_jar.clear()
             await sign_in(client, manager)
-            assert f'data-ticket="{ticket.id}"' in await (await client.get("/console/escalations/live")).text()
+            listed = await (await client.get("/console/escalations/live")).text()
+            assert f'data-ticket="{ticket.id}"' in listed and "City-wide (no office chosen yet)" in listed
             assert (await client.get(page)).status == 200
 
         # The resident chooses their office; after the worker's pass it is in that office's queue.
