@@ -8,6 +8,11 @@ the caseworker's to the resident; the caseworker's ``/close NOTE`` ends it and t
 goes back to where they were. A ticket nobody claims in time (10 minutes, 2 for an urgent one)
 is sent to the office's supervisors. Every message of a ticket is kept with it.
 
+A request made before the resident chose an office waits in the city-level queue: supervisors
+(of every office) get the copies and the late reminder, and no office's caseworker sees or claims
+it. Once the resident names their office, the worker's next pass (or their next request for a
+person) moves it, still unclaimed, to that office's queue and pings its caseworkers.
+
 Messages to staff go through the Telegram outbox like residents' replies (with no resident);
 messages to the resident are notifications, delivered in their language by the dispatcher, or
 shown at their next message on a channel that cannot push.
@@ -22,8 +27,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from backend.cases.ports import Role, User
-from backend.ports import Escalation, UnitOfWork
+from backend.ports import Escalation, EscalationScope, UnitOfWork
 from bot.conversations import Button, Outbound, Store
+from flows.intake import INTAKE
+from flows.session import Session
 from locales import Translations
 
 log = logging.getLogger(__name__)
@@ -57,8 +64,14 @@ class EscalationDesk:
 
     async def open(self, uow: UnitOfWork, resident_id: str, *, reason: str, step: str, office: str | None,
                    now: datetime) -> None:
-        """Record the request and ping the office's on-duty caseworkers, unless one is already open."""
-        if await uow.escalations.open_for(resident_id):
+        """Record the request and ping the office's on-duty caseworkers (with no office yet, the
+        supervisors), unless one is already open; an open one of the city-level queue moves to
+        the office now known."""
+        already = await uow.escalations.open_for(resident_id)
+        if already:
+            if office is not None:
+                for ticket in already:
+                    await self._route(uow, ticket, office, now)
             return
         ticket = await uow.escalations.add(
             resident_id, reason=reason, step=step, at=now, office=office, urgent=reason in URGENT_REASONS
@@ -102,10 +115,11 @@ class EscalationDesk:
         """Take a request for a person (first claim wins): the answer for the caseworker."""
         now = self.clock()
         async with self.database.unit_of_work() as uow:
-            ticket = await uow.escalations.get(ticket_id)
-            if ticket is None or (user.office is not None and ticket.office not in (None, user.office)):
+            scope = EscalationScope.of(user)
+            ticket = await uow.escalations.visible(ticket_id, scope)
+            if ticket is None:
                 return self.messages.render("channel.button_expired")
-            if not await uow.escalations.claim(ticket_id, user.username, at=now):
+            if not await uow.escalations.claim(ticket_id, user.username, scope=scope, at=now):
                 taken = await uow.escalations.get(ticket_id)
                 return self.messages.render("desk.already_claimed", by=(taken and taken.claimed_by) or "-")
             await uow.residents.set_talking_to(ticket.resident_id, ticket.id)
@@ -184,20 +198,26 @@ class EscalationDesk:
     # ------------------------------------------------------------------ worker
 
     async def escalate_unclaimed(self) -> int:
-        """Ping the supervisors of tickets nobody claimed in time; how many tickets."""
+        """Move city-level tickets to the office their resident has since chosen, then ping the
+        supervisors of tickets nobody claimed in time (the city's: every office's supervisors);
+        how many tickets were late."""
         now = self.clock()
         async with self.database.unit_of_work() as uow:
+            for ticket in await uow.escalations.without_office():
+                stored = await uow.sessions.load(ticket.resident_id, INTAKE.name)
+                office = Session.from_dict(stored).answers.get("office") if stored else None
+                if isinstance(office, str) and office:
+                    await self._route(uow, ticket, office, now)
             late = await uow.escalations.unclaimed(
                 created_before=now - self.claim_within, urgent_created_before=now - self.urgent_claim_within
             )
             for ticket in late:
-                supervisors = [u for u in await uow.users.list(ticket.office) if u.role is Role.SUPERVISOR
-                               and u.active and u.telegram_id] if ticket.office else []
+                supervisors = await self._supervisors(uow, ticket.office)
                 for user in supervisors:
                     await self._ping(uow, ticket, user, now, late=True)
                 await uow.escalations.mark_supervisor_pinged(ticket.id, at=now)
                 if not supervisors:
-                    log.warning("request for a person %s is unclaimed and its office has no supervisor on Telegram",
+                    log.warning("request for a person %s is unclaimed and no supervisor of its queue is on Telegram",
                                 ticket.id)
             await uow.commit()
         return len(late)
@@ -214,12 +234,28 @@ class EscalationDesk:
             return None
         return ticket
 
+    async def _route(self, uow: UnitOfWork, ticket: Escalation, office: str, now: datetime) -> None:
+        """A city-level ticket still open goes to the office the resident chose; its caseworkers are pinged."""
+        if ticket.office is not None or not await uow.escalations.route(ticket.id, office):
+            return
+        moved = await uow.escalations.get(ticket.id)
+        assert moved is not None
+        for user in await self._responders(uow, office):
+            await self._ping(uow, moved, user, now)
+
     async def _responders(self, uow: UnitOfWork, office: str | None) -> list[User]:
         """Who is pinged: the office's on-duty caseworkers on Telegram, else all its caseworkers on
-        Telegram; with no office known yet, the on-duty caseworkers of every office."""
+        Telegram; with no office known yet, the supervisors on Telegram (the city-level queue is theirs)."""
+        if office is None:
+            return await self._supervisors(uow, None)
         users = [u for u in await uow.users.list(office) if u.role is Role.CASEWORKER and u.active and u.telegram_id]
-        on_duty = [u for u in users if u.on_duty]
-        return on_duty or (users if office else [])
+        return [u for u in users if u.on_duty] or users
+
+    @staticmethod
+    async def _supervisors(uow: UnitOfWork, office: str | None) -> list[User]:
+        """The supervisors on Telegram who answer a queue: an office's, or (None) every office's,
+        for the city-level queue."""
+        return [u for u in await uow.users.list(office) if u.role is Role.SUPERVISOR and u.active and u.telegram_id]
 
     async def _ping(self, uow: UnitOfWork, ticket: Escalation, user: User, now: datetime, *, late: bool = False) -> None:
         text = self.messages.render(
@@ -227,7 +263,7 @@ class EscalationDesk:
             id=ticket.id,
             reason=ticket.reason,
             step=ticket.step,
-            office=ticket.office or "-",
+            office=ticket.office or self.messages.render("citydesk.city_queue"),
             urgent=ticket.urgent,
             late=late,
         )

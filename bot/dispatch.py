@@ -154,7 +154,7 @@ class NotificationDispatcher:
             serial=serial,
             city=params.get("city"),
         )
-        key, _ = self._storage.save(svg)
+        key, _ = self._storage.keep(svg)  # drawn here: not a resident's upload to check
         stored.append(key)
         caption = self._render(item)
         return {

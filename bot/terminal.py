@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import TextIO
 
+from backend.documents import DocumentRefused
 from bot.conversations import Button, Conversations, DocumentTooLarge, Outbound
 from flows import events as ev
 
@@ -83,6 +84,9 @@ class TerminalChat:
             )
         except DocumentTooLarge:
             return self.conversations.too_large(self.locale)
+        except DocumentRefused as refused:
+            locale = await self.conversations.locale_of(CHANNEL, self.user, self.locale)
+            return self.conversations.render_key(refused.key, {}, locale)
 
     def show(self, replies: list[Outbound]) -> None:
         for reply in replies:

@@ -1,6 +1,7 @@
 """A caseworker at the terminal: the escalation desk without Telegram.
 
-``yimen desk USERNAME`` lists the requests for a person waiting in the caseworker's office, claims
+``yimen desk USERNAME`` lists the requests for a person waiting in the caseworker's queues (their
+office's; a supervisor's also the city-level queue of requests made before an office was chosen), claims
 one (``/claim N``; the first claim wins, on Telegram or here), shows what the resident writes and
 sends what the caseworker types, and ``/close NOTE`` ends it and returns the resident to their step.
 """
@@ -11,6 +12,7 @@ import sys
 from typing import TextIO
 
 from backend.cases.ports import User
+from backend.ports import EscalationScope
 from bot.conversations import Conversations
 from bot.desk import EscalationDesk
 from locales import Messages
@@ -52,7 +54,7 @@ class TerminalCaseworker:
     async def _command(self, name: str, arg: str) -> None:
         if name == "tickets":
             async with self.conversations.database.unit_of_work() as uow:
-                waiting = await uow.escalations.waiting(self.user.office)
+                waiting = await uow.escalations.waiting(EscalationScope.of(self.user))
             self._say("desk.waiting", tickets=[{"id": t.id, "reason": t.reason, "step": t.step, "at": t.created_at,
                                                 "urgent": t.urgent} for t in waiting])
         elif name == "claim" and arg.isdigit():

@@ -164,18 +164,6 @@ class EntryView:
 
 
 @dataclass(frozen=True, slots=True)
-class TicketView:
-    id: int
-    reason: str
-    step: str
-    status: str
-    office: str | None
-    urgent: bool
-    claimed_by: str | None
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
 class Decision:
     """A decided case: when it was submitted and decided, and its deadline (an emergency's)."""
 
@@ -214,9 +202,6 @@ class Reports(Protocol):
     async def accounts(self, *, limit: int) -> list[AccountView]: ...
 
     async def entries(self, *, limit: int) -> list[EntryView]: ...
-
-    async def tickets(self, scope: Scope, *, username: str, limit: int) -> list[TicketView]:
-        """Open requests for a person of the scope, and those the user holds."""
 
     async def breakdown(self, scope: Scope) -> Breakdown: ...
 

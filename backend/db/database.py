@@ -25,6 +25,7 @@ from backend.db.cases import (
 )
 from backend.db.certificates import SqlCertificateRepository
 from backend.db.console import SqlConsoleRepository
+from backend.db.escalations import SqlEscalationRepository
 from backend.db.funds import SqlFundRepository
 from backend.db.links import SqlLinkCodeRepository
 from backend.db.points import SqlPointsRepository
@@ -37,7 +38,6 @@ from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
     SqlDocumentRepository,
-    SqlEscalationRepository,
     SqlOutboxRepository,
     SqlResidentRepository,
     SqlSessionRepository,

@@ -1,5 +1,5 @@
 """The console's read-only queries: queue counts, a case's documents and offers, the office's
-alerts, volunteers, tasks, points, requests for a person, and the dashboard's aggregates."""
+alerts, volunteers, tasks, points, and the dashboard's aggregates."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.lifecycle import OPEN
@@ -24,7 +24,6 @@ from backend.console.ports import (
     QueueFilters,
     Scope,
     TaskView,
-    TicketView,
     VolunteerView,
 )
 from backend.db.models import (
@@ -32,7 +31,6 @@ from backend.db.models import (
     ApplicationRow,
     ConversationTurnRow,
     DocumentRow,
-    EscalationRow,
     OfferRow,
     PointAccountRow,
     PointEntryRow,
@@ -166,18 +164,6 @@ class SqlReports:
             .order_by(PointEntryRow.id.desc()).limit(limit)
         )
         return [EntryView(e.txn, holder, name, e.amount, e.cause, e.ref, e.by, e.at) for e, holder, name in rows]
-
-    async def tickets(self, scope: Scope, *, username: str, limit: int) -> list[TicketView]:
-        mine = and_(EscalationRow.status == "claimed", EscalationRow.claimed_by == username)
-        waiting = EscalationRow.status == "open"
-        if scope.office:
-            waiting = and_(waiting, or_(EscalationRow.office == scope.office, EscalationRow.office.is_(None)))
-        rows = await self._session.scalars(
-            select(EscalationRow).where(or_(waiting, mine))
-            .order_by(case((mine, 0), else_=1), EscalationRow.urgent.desc(), EscalationRow.id).limit(limit)
-        )
-        return [TicketView(r.id, r.reason, r.step, r.status, r.office, r.urgent, r.claimed_by, r.created_at)
-                for r in rows]
 
     async def breakdown(self, scope: Scope) -> Breakdown:
         conditions = _in_scope(scope)

@@ -20,8 +20,6 @@ from backend.db.models import (
     ConversationSessionRow,
     ConversationTurnRow,
     DocumentRow,
-    EscalationMessageRow,
-    EscalationPingRow,
     EscalationRow,
     HouseholdMemberRow,
     OutboxRow,
@@ -37,8 +35,6 @@ from backend.ports import (
     ApplicationSummary,
     DocumentMeta,
     DueSession,
-    Escalation,
-    EscalationMessage,
     IdentityMove,
     OutboxItem,
     Resident,
@@ -656,120 +652,6 @@ def _document(row: DocumentRow) -> DocumentMeta:
         sha256=row.sha256,
         storage_key=row.storage_key,
         created_at=row.created_at,
-    )
-
-
-class SqlEscalationRepository:
-    """Residents' requests for a person, one not yet closed per resident at a time."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self._session = session
-
-    async def add(
-        self, resident_id: str, *, reason: str, step: str, at: datetime, office: str | None = None, urgent: bool = False
-    ) -> Escalation:
-        """Record a request; asking again while one is not closed does not queue a second."""
-        open_ = await self.open_for(resident_id)
-        if open_:
-            return open_[0]
-        row = EscalationRow(
-            resident_id=resident_id, reason=reason, step=step, status="open", created_at=at, office=office,
-            urgent=urgent,
-        )
-        self._session.add(row)
-        await self._session.flush()
-        return _escalation(row)
-
-    async def open_for(self, resident_id: str) -> list[Escalation]:
-        rows = await self._session.scalars(
-            select(EscalationRow)
-            .where(EscalationRow.resident_id == resident_id, EscalationRow.status.in_(("open", "claimed")))
-            .order_by(EscalationRow.id)
-        )
-        return [_escalation(r) for r in rows]
-
-    async def get(self, escalation_id: int) -> Escalation | None:
-        row = await self._session.get(EscalationRow, escalation_id)
-        return _escalation(row) if row else None
-
-    async def claim(self, escalation_id: int, username: str, *, at: datetime) -> bool:
-        # One conditional UPDATE: of two caseworkers pressing at once, exactly one wins.
-        result = await self._session.execute(
-            update(EscalationRow)
-            .where(EscalationRow.id == escalation_id, EscalationRow.status == "open")
-            .values(status="claimed", claimed_by=username, claimed_at=at)
-        )
-        return result.rowcount == 1
-
-    async def claimed_by(self, username: str) -> Escalation | None:
-        row = await self._session.scalar(
-            select(EscalationRow)
-            .where(EscalationRow.claimed_by == username, EscalationRow.status == "claimed")
-            .order_by(EscalationRow.claimed_at.desc(), EscalationRow.id.desc())
-            .limit(1)
-        )
-        return _escalation(row) if row else None
-
-    async def close(self, escalation_id: int, *, note: str, at: datetime) -> None:
-        await self._session.execute(
-            update(EscalationRow)
-            .where(EscalationRow.id == escalation_id)
-            .values(status="closed", closed_at=at, close_note=note)
-        )
-
-    async def add_message(self, escalation_id: int, *, sender: str, author: str, body: str, at: datetime) -> None:
-        self._session.add(
-            EscalationMessageRow(escalation_id=escalation_id, sender=sender, author=author, body=body, at=at)
-        )
-
-    async def messages(self, escalation_id: int) -> list[EscalationMessage]:
-        rows = await self._session.scalars(
-            select(EscalationMessageRow)
-            .where(EscalationMessageRow.escalation_id == escalation_id)
-            .order_by(EscalationMessageRow.id)
-        )
-        return [EscalationMessage(r.sender, r.author, r.body, r.at) for r in rows]
-
-    async def add_ping(self, escalation_id: int, *, username: str, outbox_id: int) -> None:
-        self._session.add(EscalationPingRow(escalation_id=escalation_id, username=username, outbox_id=outbox_id))
-
-    async def pings(self, escalation_id: int) -> list[tuple[str, int]]:
-        rows = await self._session.execute(
-            select(EscalationPingRow.username, EscalationPingRow.outbox_id)
-            .where(EscalationPingRow.escalation_id == escalation_id)
-            .order_by(EscalationPingRow.id)
-        )
-        return [(username, outbox_id) for username, outbox_id in rows]
-
-    async def waiting(self, office: str | None) -> list[Escalation]:
-        statement = select(EscalationRow).where(EscalationRow.status == "open")
-        if office is not None:
-            statement = statement.where(or_(EscalationRow.office == office, EscalationRow.office.is_(None)))
-        rows = await self._session.scalars(statement.order_by(EscalationRow.urgent.desc(), EscalationRow.id))
-        return [_escalation(r) for r in rows]
-
-    async def unclaimed(self, *, created_before: datetime, urgent_created_before: datetime) -> list[Escalation]:
-        late = or_(
-            and_(EscalationRow.urgent.is_(False), EscalationRow.created_at < created_before),
-            and_(EscalationRow.urgent.is_(True), EscalationRow.created_at < urgent_created_before),
-        )
-        rows = await self._session.scalars(
-            select(EscalationRow)
-            .where(EscalationRow.status == "open", EscalationRow.supervisor_pinged_at.is_(None), late)
-            .order_by(EscalationRow.id)
-        )
-        return [_escalation(r) for r in rows]
-
-    async def mark_supervisor_pinged(self, escalation_id: int, *, at: datetime) -> None:
-        await self._session.execute(
-            update(EscalationRow).where(EscalationRow.id == escalation_id).values(supervisor_pinged_at=at)
-        )
-
-
-def _escalation(row: EscalationRow) -> Escalation:
-    return Escalation(
-        row.id, row.resident_id, row.reason, row.step, row.status, row.created_at, row.office, row.urgent,
-        row.claimed_by,
     )
 
 

@@ -17,6 +17,7 @@ from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
+from backend.documents import DocumentRefused
 from bot.app import system_clock
 from bot.conversations import Conversations, DocumentTooLarge
 from bot.telegram.inbound import Inbound, read_update
@@ -260,6 +261,9 @@ class TelegramBot:
                 )
         except DocumentTooLarge:
             await self._notice(inbound, "documents.too_large", {"max_mb": mb})
+        except DocumentRefused as refused:
+            # Judged by the bytes fetched, not by the name or type Telegram was told.
+            await self._notice(inbound, refused.key, {})
 
     async def _notice(self, inbound: Inbound, key: str, params: dict) -> None:
         async with self._turns:

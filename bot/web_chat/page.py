@@ -11,6 +11,7 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from backend.documents import ACCEPT_ATTRIBUTE
 from bot.web_chat.transcript import View
 from locales import Messages
 
@@ -51,6 +52,7 @@ class Page:
         return self._load("chat.html.j2").render(
             view=view, t=messages.render, lang=LANG.get(messages.locale, "zh-CN"), base=self.base, csrf=csrf,
             max_mb=max_mb, notice=NOTICES.get(notice or ""), code=code, minutes=minutes, links=links, anchor=anchor,
+            accept=ACCEPT_ATTRIBUTE,  # the types the storage's content check keeps
         )
 
     def refused(self, messages: Messages) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from backend.documents import DocumentRefused
 from bot.conversations import Conversations, DocumentTooLarge, PUSH_CHANNELS
 from bot.web_chat.forms import Form, FormRefused, read_form
 from bot.web_chat.identity import COOKIE, COOKIE_MAX_AGE, WebIdentities
@@ -181,6 +182,9 @@ class WebChat:
                                                outbox=True, **turn)
                 except DocumentTooLarge:
                     too_large = True
+                except DocumentRefused as refused:
+                    # Empty, or not a photo or PDF by its content: said in the chat; the question stays.
+                    await conversations.notice(CHANNEL, web_id, refused.key, {}, **turn)
             if too_large:
                 # Said in the chat, where the resident is looking, as Telegram does.
                 mb = round(conversations.max_document_bytes / (1024 * 1024), 1)

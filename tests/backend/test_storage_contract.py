@@ -17,7 +17,14 @@ from sqlalchemy import func, select
 from backend.application import ApplicationV1
 from backend.db.database import Database
 from backend.db.models import ApplicationIdHashRow, ConversationTurnRow, HouseholdMemberRow, ResidentRow
-from backend.ports import ApplicationSummary, DocumentMeta, DueSession, StatusChange, UnitOfWork
+from backend.ports import (
+    ApplicationSummary,
+    DocumentMeta,
+    DueSession,
+    EscalationScope,
+    StatusChange,
+    UnitOfWork,
+)
 from backend.status import ApplicationStatus
 from tests.backend import factories
 
@@ -377,6 +384,76 @@ class TestDocuments:
         assert sorted(deleted, key=lambda d: d.id) == [documents[0], documents[2]]
         async with database.unit_of_work() as uow:
             assert [d.id for d in await uow.documents.unattached(resident_id)] == ["d1"]
+
+
+class TestEscalations:
+    """Requests for a person as staff see them: every listing and claim keeps to the scope."""
+
+    HUBIN = EscalationScope(frozenset({"hubin"}), False, "wang")  # a caseworker of hubin
+    SUPERVISOR = EscalationScope(frozenset({"hubin"}), True, "boss")
+    ADMIN = EscalationScope(None, True, "admin")
+
+    async def tickets(self, database: Database) -> tuple[int, int, int]:
+        """Open requests of the city-level queue, of hubin and of wenchang (their ids)."""
+        ids = []
+        async with database.unit_of_work() as uow:
+            for n, office in enumerate((None, "hubin", "wenchang")):
+                resident = await uow.residents.identify("telegram", f"r{n}", now=NOW)
+                ids.append((await uow.escalations.add(resident.id, reason="asked", step="name", at=NOW,
+                                                      office=office)).id)
+            await uow.commit()
+        return ids[0], ids[1], ids[2]
+
+    async def test_listings_keep_to_the_scope(self, database: Database) -> None:
+        city, hubin, wenchang = await self.tickets(database)
+        async with database.unit_of_work() as uow:
+            assert [t.id for t in await uow.escalations.waiting(self.HUBIN)] == [hubin]
+            assert [t.id for t in await uow.escalations.waiting(self.SUPERVISOR)] == [city, hubin]
+            assert [t.id for t in await uow.escalations.waiting(self.ADMIN)] == [city, hubin, wenchang]
+            assert [t.id for t in await uow.escalations.listed(self.HUBIN, limit=10)] == [hubin]
+            assert [t.id for t in await uow.escalations.listed(self.ADMIN.only("wenchang"), limit=10)] == [wenchang]
+            assert await uow.escalations.visible(city, self.HUBIN) is None
+            assert (await uow.escalations.visible(city, self.SUPERVISOR)).id == city
+            assert await uow.escalations.visible(wenchang, self.SUPERVISOR) is None
+            assert [t.id for t in await uow.escalations.without_office()] == [city]
+
+    async def test_claims_keep_to_the_scope(self, database: Database) -> None:
+        city, hubin, wenchang = await self.tickets(database)
+        async with database.unit_of_work() as uow:
+            assert not await uow.escalations.claim(city, "wang", scope=self.HUBIN, at=NOW)
+            assert not await uow.escalations.claim(wenchang, "wang", scope=self.HUBIN, at=NOW)
+            assert await uow.escalations.claim(hubin, "wang", scope=self.HUBIN, at=NOW)
+            assert await uow.escalations.claim(city, "boss", scope=self.SUPERVISOR, at=NOW)
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            assert (await uow.escalations.get(city)).claimed_by == "boss"
+            assert (await uow.escalations.get(wenchang)).status == "open"
+            # What a user holds stays listed and readable for them.
+            assert [t.id for t in await uow.escalations.listed(self.SUPERVISOR, limit=10)] == [city]
+            assert (await uow.escalations.visible(hubin, self.HUBIN)).claimed_by == "wang"
+
+    async def test_route_moves_an_open_request_of_the_city_once(self, database: Database) -> None:
+        city, hubin, _ = await self.tickets(database)
+        async with database.unit_of_work() as uow:
+            assert await uow.escalations.route(city, "hubin")
+            assert not await uow.escalations.route(city, "wenchang")  # it has an office now
+            assert not await uow.escalations.route(hubin, "wenchang")
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            assert (await uow.escalations.get(city)).office == "hubin"
+            assert [t.id for t in await uow.escalations.waiting(self.HUBIN)] == [city, hubin]
+            assert await uow.escalations.without_office() == []
+
+    def test_scope_of_each_role(self) -> None:
+        from backend.cases.ports import Role, User
+
+        def user(role: Role, office: str | None) -> User:
+            return User(1, "u", "U", role, office, None, True, True, NOW)
+
+        assert EscalationScope.of(user(Role.CASEWORKER, "hubin")) == EscalationScope(frozenset({"hubin"}), False, "u")
+        assert EscalationScope.of(user(Role.SUPERVISOR, "hubin")) == EscalationScope(frozenset({"hubin"}), True, "u")
+        assert EscalationScope.of(user(Role.ADMIN, None)) == EscalationScope(None, True, "u")
+        assert EscalationScope.of(user(Role.MERCHANT, None)) == EscalationScope(frozenset(), False, "u")
 
 
 class TestUnitOfWork:

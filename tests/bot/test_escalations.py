@@ -155,3 +155,76 @@ async def test_a_message_given_up_is_reported_to_the_office(emulator, database, 
         assert not any(m.text == "approved" for m in resident.sent())
     finally:
         await bot.stop()
+
+
+async def test_a_request_made_before_the_office_reaches_supervisors_then_follows_the_office(
+        emulator, database, clock, desk_bot):
+    bot, desk = desk_bot
+    await add_staff(database, "wang", telegram_id="9001", on_duty=True)
+    await add_staff(database, "zhao", office="wenchang", telegram_id="9003", on_duty=True)
+    await add_staff(database, "boss", Role.SUPERVISOR, telegram_id="9009")
+    await add_staff(database, "chief", Role.SUPERVISOR, office="wenchang", telegram_id="9010")
+    wang, zhao, boss, chief = (emulator.user(n) for n in (9001, 9003, 9009, 9010))
+    resident = emulator.user(3006, language_code="zh-hans")
+    for action in TO_OFFICE[:3]:  # consent and for whom; the office is not asked yet
+        await act(emulator, database, resident, action)
+    await act(emulator, database, resident, "/human")
+    async with database.unit_of_work() as uow:
+        ticket = await uow.escalations.get(1)
+    assert ticket.office is None
+    # The city-level queue is the supervisors': every office's get a copy, no caseworker does.
+    await until(lambda: boss.sent() and chief.sent())
+    assert not wang.sent() and not zhao.sent()
+    assert "全市队列" in boss.sent()[0].plain_text
+    async with database.unit_of_work() as uow:
+        wang_user = await uow.users.get("wang")
+    assert await desk.claim(wang_user, 1) == "这个按钮已过期，请使用最新一条消息里的按钮。"
+    async with database.unit_of_work() as uow:
+        assert (await uow.escalations.get(1)).status == "open"
+    # Nobody claims it in time: the supervisors are reminded, as for an office's request.
+    clock.advance(timedelta(minutes=11))
+    assert await desk.escalate_unclaimed() == 1
+    bot.sender.wake()
+    await until(lambda: len(boss.sent()) >= 2 and len(chief.sent()) >= 2)
+    assert "无人认领" in boss.sent()[1].plain_text
+
+    # The resident answers the rest up to the office: the worker's pass moves the request there.
+    for action in TO_OFFICE[3:]:
+        await act(emulator, database, resident, action)
+    await desk.escalate_unclaimed()
+    bot.sender.wake()
+    await until(lambda: wang.sent())
+    assert not zhao.sent() and "求助 #1" in wang.sent()[0].plain_text
+    # Another office's supervisor no longer may take it; the office's caseworker does.
+    async with database.unit_of_work() as uow:
+        chief_user = await uow.users.get("chief")
+    assert await desk.claim(chief_user, 1) == "这个按钮已过期，请使用最新一条消息里的按钮。"
+    await wang.press(wang.sent()[0], wang.sent()[0].buttons[0]["callback_data"])
+    await until(lambda: wang.callback_answers())
+    async with database.unit_of_work() as uow:
+        assert (await uow.escalations.get(1)).claimed_by == "wang"
+
+
+async def test_asking_again_once_the_office_is_known_moves_a_city_request_there(database, clock):
+    desk = EscalationDesk(database, translations=Translations(html=True), clock=clock, staff_refresh=0)
+    await add_staff(database, "wang", telegram_id="9001", on_duty=True)
+    await add_staff(database, "boss", Role.SUPERVISOR, telegram_id="9009")
+    async with database.unit_of_work() as uow:
+        resident = await uow.residents.identify("telegram", "3008", now=clock())
+        await desk.open(uow, resident.id, reason="resident_request", step="name", office=None, now=clock())
+        # An urgent need answered right after the office asks for a person again, with the office.
+        await desk.open(uow, resident.id, reason="urgent_need", step="urgent", office="hubin", now=clock())
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        (ticket,) = await uow.escalations.open_for(resident.id)
+        pinged = [username for username, _ in await uow.escalations.pings(ticket.id)]
+    assert ticket.office == "hubin" and pinged == ["boss", "wang"]
+    # A supervisor takes a city-level request like any in their queues.
+    async with database.unit_of_work() as uow:
+        other = await uow.residents.identify("telegram", "3009", now=clock())
+        await desk.open(uow, other.id, reason="resident_request", step="name", office=None, now=clock())
+        await uow.commit()
+        boss = await uow.users.get("boss")
+    async with database.unit_of_work() as uow:
+        (city,) = await uow.escalations.open_for(other.id)
+    assert await desk.claim(boss, city.id) == f"已认领求助 #{city.id}"

@@ -8,7 +8,7 @@ from aiohttp import web
 from aiohttp.test_utils import unused_port
 from sqlalchemy import func, select
 
-from backend.db.models import ApplicationRow, OutboxRow
+from backend.db.models import ApplicationRow, DocumentRow, OutboxRow
 from bot.telegram.service import TelegramBot, TelegramSettings
 from bot.telegram.webhook import add_webhook_route
 from backend.web import init_app
@@ -198,6 +198,27 @@ async def test_a_photo_is_fetched_into_document_storage(emulator, database, poll
     assert len(user.sent()) > before
     stored = list((config.data_dir / "documents").rglob("*"))
     assert any(p.is_file() and p.stat().st_size > 0 for p in stored)
+
+
+async def test_a_document_is_judged_by_its_bytes_not_its_name_or_declared_type(emulator, database, polling_bot,
+                                                                                 config):
+    user = emulator.user(8011, language_code="en")
+    for action in ("/start", Tap(0)):  # consent given: documents are taken from now on
+        await act(emulator, database, user, action)
+    state = await session_state(database, user)
+    for data, name, mime in ((b"MZ\x90\x00\x03" + bytes(64) + b"PE\x00\x00", "photo.jpg", "image/jpeg"),
+                             (b"<html><script>alert(1)</script></html>", "bill.png", "image/png"),
+                             (b"", "scan.pdf", "application/pdf")):
+        before = len(user.sent())
+        await user.send_document(data, name, mime)
+        await act(emulator, database, user, "/help")  # updates of a chat are handled in order: the file's first
+        said = texts(user.sent()[before:])
+        assert any("JPG, PNG, WebP or HEIC" in t for t in said), said
+    assert await session_state(database, user) == state
+    stored = config.data_dir / "documents"
+    assert not stored.exists() or not any(p.is_file() for p in stored.rglob("*"))
+    async with database.engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(DocumentRow)) == 0
 
 
 async def test_a_resident_who_blocked_the_bot_gets_the_kept_replies_when_writing_again(

@@ -63,7 +63,7 @@ async def test_reply_now_takes_the_resident_into_answering_and_the_case_back_to_
     started = await say(conversations, "household", ev.Choice(button(replies, "Reply now")))
     assert number in started[0].text and started[-1].key == "reply.answer.prompt"
     await say(conversations, "household", "The bill is attached; we paid 3,200 yuan.")
-    await conversations.upload(CHANNEL, "household", "bill.png", "image/png", b"\x89PNG fake")
+    await conversations.upload(CHANNEL, "household", "bill.png", "image/png", b"\x89PNG\r\n\x1a\n fake")
     summary = await say(conversations, "household", ev.Choice("_done"))
     assert summary[-1].key == "reply.summary"
     receipt = await say(conversations, "household", ev.Choice("_confirm"))
@@ -131,7 +131,7 @@ async def test_a_photo_after_check_in_joins_the_task(conversations, database, cl
     clock.advance(TUESDAY_MORNING + timedelta(hours=3) - clock())
     thanks = await say(conversations, "helper", ev.Choice(f"task:{task.id}:done"))
     assert thanks[0].key == "task.thanks"
-    added = await conversations.upload(CHANNEL, "helper", "done.jpg", "image/jpeg", b"\xff\xd8 fake")
+    added = await conversations.upload(CHANNEL, "helper", "done.jpg", "image/jpeg", b"\xff\xd8\xff\xe0 fake")
     assert added[0].key == "task.photo_added"
     async with database.unit_of_work() as uow:
         found = await uow.tasks.get(task.id)

@@ -4,6 +4,7 @@ service (maker-checker, refusals named), every action audited, documents, trace 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from backend.cases.lifecycle import CaseAction
 from backend.cases.service import ActionRequest, CaseService
@@ -12,6 +13,8 @@ from backend.intake import IdHasher, IntakeService
 from backend.ports import DocumentMeta
 from tests.cases.helpers import NOW, PACK, payload, submit
 from tests.console.conftest import post_form, sign_in
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
 async def _move(database, staff, number, *actions):
@@ -123,16 +126,20 @@ async def test_a_note_and_a_service_task(client, staff, database):
     assert "case.note" in actions
 
 
-async def test_documents_images_inline_and_files_downloaded(client, staff, database, config):
+async def test_documents_are_downloads_of_the_type_their_content_is(client, staff, database, config):
     storage = FileDocumentStorage(config.data_dir / "documents")
+    png = (FIXTURES / "hospital_bill.png").read_bytes()
     async with database.unit_of_work() as uow:
         resident = await uow.residents.identify("terminal", "r1", now=NOW)
-        for doc_id, name, mime, data in (("d1", "bill.png", "image/png", b"\x89PNG fake"),
-                                         ("d2", "letter.html", "text/html", b"<script>alert(1)</script>")):
-            key, digest = storage.save(data)
+        # d2 and d3 were kept before uploads were checked (or by anything that skips the check):
+        # what they claim to be does not count.
+        for doc_id, name, mime, data in (("d1", "bill.png", "image/png", png),
+                                         ("d2", "letter.html", "text/html", b"<script>alert(1)</script>"),
+                                         ("d3", "photo.png", "image/png", b"<html><script>alert(1)</script>")):
+            key, digest = storage.save(data) if doc_id == "d1" else storage.keep(data)
             await uow.documents.add(DocumentMeta(doc_id, resident.id, name, mime, len(data), digest, key, NOW))
         outcome = await IntakeService(IdHasher(b"k"), pack=PACK).submit(uow, payload(1), resident_id=resident.id,
-                                                                        document_ids=["d1", "d2"], now=NOW)
+                                                                        document_ids=["d1", "d2", "d3"], now=NOW)
         await uow.commit()
     number = outcome.application.number
     await sign_in(client, "wang")
@@ -140,10 +147,13 @@ async def test_documents_images_inline_and_files_downloaded(client, staff, datab
     assert f'<img src="/console/cases/{number}/documents/d1"' in page
     assert f'href="/console/cases/{number}/documents/d2" download' in page
     image = await client.get(f"/console/cases/{number}/documents/d1")
-    assert image.headers["Content-Type"] == "image/png" and image.headers["Content-Disposition"].startswith("inline")
-    html = await client.get(f"/console/cases/{number}/documents/d2")
-    assert html.headers["Content-Type"] == "application/octet-stream"
-    assert html.headers["Content-Disposition"].startswith("attachment")
+    assert image.headers["Content-Type"] == "image/png" and await image.read() == png
+    for served in (image, await client.get(f"/console/cases/{number}/documents/d2"),
+                   await client.get(f"/console/cases/{number}/documents/d3")):
+        assert served.headers["Content-Disposition"].startswith("attachment")
+        assert served.headers["X-Content-Type-Options"] == "nosniff"
+        if served is not image:
+            assert served.headers["Content-Type"] == "application/octet-stream"
     assert (await client.get(f"/console/cases/{number}/documents/nope")).status == 404
 
 

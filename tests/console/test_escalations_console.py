@@ -12,6 +12,7 @@ from bot.console_desk import ConsoleDesk
 from bot.terminal import CHANNEL
 from flows import events as ev
 from locales import Translations
+from tests.bot.test_terminal_desk import NAME_TO_OFFICE, TO_NAME
 from tests.console.conftest import console_application, post_form, sign_in
 from tests.fakes.clock import Counter, FakeClock
 
@@ -22,9 +23,11 @@ async def test_a_caseworker_claims_answers_and_closes_a_request_from_the_web(con
                                         translations=Translations())
     desk = ConsoleDesk(conversations.desk, conversations)
     async with TestClient(TestServer(console_application(config, database, clock=clock, desk=desk))) as client:
-        await conversations.handle(CHANNEL, "r1", ev.Command("human"))
+        for event in (*TO_NAME, *NAME_TO_OFFICE, ev.Command("human")):
+            await conversations.handle(CHANNEL, "r1", event)
         async with database.unit_of_work() as uow:
             (ticket,) = await uow.escalations.open_for((await uow.residents.identify(CHANNEL, "r1", now=clock())).id)
+        assert ticket.office == "hubin"
         await sign_in(client, "wang")
         listed = await (await client.get("/console/escalations/live")).text()
         assert f'data-ticket="{ticket.id}"' in listed
@@ -64,3 +67,46 @@ async def test_without_a_desk_requests_are_listed_but_not_answered(client, staff
     await sign_in(client, "wang")
     page = await (await client.get("/console/escalations")).text()
     assert "an urgent need" in page and "answered only in chat" in page and "/claim" not in page
+
+
+async def test_a_request_made_before_the_office_is_for_supervisors_until_the_office_is_known(config, database, staff):
+    clock = FakeClock()
+    conversations = build_conversations(config, database, clock=clock, new_id=Counter("doc"),
+                                        translations=Translations())
+    desk = ConsoleDesk(conversations.desk, conversations)
+    async with TestClient(TestServer(console_application(config, database, clock=clock, desk=desk))) as client:
+        for event in (*TO_NAME, ev.Command("human")):
+            await conversations.handle(CHANNEL, "r1", event)
+        async with database.unit_of_work() as uow:
+            (ticket,) = await uow.escalations.open_for((await uow.residents.identify(CHANNEL, "r1", now=clock())).id)
+        assert ticket.office is None
+        page = f"/console/escalations/{ticket.id}"
+        for caseworker in ("wang", "zhao"):  # of the office the resident will choose, and of another
+            client.session.cookie_jar.clear()
+            await sign_in(client, caseworker)
+            listed = await (await client.get("/console/escalations/live")).text()
+            assert f'data-ticket="{ticket.id}"' not in listed
+            assert (await client.get(page)).status == 403
+            refused = await post_form(client, f"{page}/claim", "/console/escalations")
+            assert "The request is yours" not in await refused.text()
+        async with database.unit_of_work() as uow:
+            assert (await uow.escalations.get(ticket.id)).status == "open"
+        for manager in ("boss", "root"):
+            client.session.cookie_jar.clear()
+            await sign_in(client, manager)
+            listed = await (await client.get("/console/escalations/live")).text()
+            assert f'data-ticket="{ticket.id}"' in listed and "City-wide (no office chosen yet)" in listed
+            assert (await client.get(page)).status == 200
+
+        # The resident chooses their office; after the worker's pass it is in that office's queue.
+        for event in NAME_TO_OFFICE:
+            await conversations.handle(CHANNEL, "r1", event)
+        await conversations.desk.escalate_unclaimed()
+        client.session.cookie_jar.clear()
+        await sign_in(client, "zhao")
+        assert f'data-ticket="{ticket.id}"' not in await (await client.get("/console/escalations/live")).text()
+        client.session.cookie_jar.clear()
+        await sign_in(client, "wang")
+        assert f'data-ticket="{ticket.id}"' in await (await client.get("/console/escalations/live")).text()
+        claimed = await post_form(client, f"{page}/claim", page)
+        assert "The request is yours" in await claimed.text()

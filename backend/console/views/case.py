@@ -15,7 +15,7 @@ from backend.console.answers import answers, members
 from backend.console.charts import radar
 from backend.console.common import database_of, messages_of, now_of, render, user_of
 from backend.console.trace import sentences
-from backend.documents import FileDocumentStorage
+from backend.documents import FileDocumentStorage, content_type
 from backend.policy.codes import Dimension
 from backend.volunteers.ports import SKILLS
 
@@ -76,7 +76,7 @@ async def case_page(request: web.Request) -> web.Response:
 
 
 async def document(request: web.Request) -> web.StreamResponse:
-    """A document of the case: an image inline, anything else as a download."""
+    """A document of the case, as a download of the type its content is."""
     user = user_of(request)
     number = number_of(request)
     async with database_of(request).unit_of_work() as uow:
@@ -92,18 +92,16 @@ async def document(request: web.Request) -> web.StreamResponse:
         data = storage.open(found.storage_key)
     except (FileNotFoundError, ValueError):
         raise web.HTTPNotFound() from None
-    inline = found.mime in INLINE_TYPES
-    # An image is shown only as the types browsers draw safely; anything else is downloaded,
-    # never rendered in the console's origin.
-    disposition = "inline" if inline else "attachment"
+    # The type its bytes are, found by the same check as at upload (never the name or the type the
+    # sender declared, and a document kept before the check existed may be anything): always a
+    # download, never sniffed, so nothing a resident sent is rendered in the console's origin.
+    # An <img> on the case page still draws a photo served this way.
     headers = {
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{_quote(found.filename)}",
-        "Content-Type": found.mime if inline else "application/octet-stream",
+        "Content-Disposition": f"attachment; filename*=UTF-8''{_quote(found.filename)}",
+        "Content-Type": content_type(data) or "application/octet-stream",
+        "X-Content-Type-Options": "nosniff",
     }
     return web.Response(body=data, headers=headers)
-
-
-INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
 
 def _quote(name: str) -> str:

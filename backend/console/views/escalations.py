@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from backend.cases.ports import Role
 from backend.cases.service import Forbidden
 from backend.console.common import database_of, form_of, now_of, redirect, render, scope_of, user_of
 from backend.console.keys import DESK
 from backend.console.ports import Desk
+from backend.ports import EscalationScope
 
 LIMIT = 200
 
@@ -17,10 +19,17 @@ def _desk(request: web.Request) -> Desk | None:
     return request.config_dict.get(DESK)
 
 
-async def _tickets(request: web.Request) -> dict[str, object]:
+def _scope(request: web.Request) -> EscalationScope:
+    """The user's requests for a person; an administrator who chose an office sees that office's."""
     user = user_of(request)
+    scope = EscalationScope.of(user)
+    chosen = scope_of(request).office
+    return scope.only(chosen) if user.role is Role.ADMIN and chosen else scope
+
+
+async def _tickets(request: web.Request) -> dict[str, object]:
     async with database_of(request).unit_of_work() as uow:
-        tickets = await uow.reports.tickets(scope_of(request), username=user.username, limit=LIMIT)
+        tickets = await uow.escalations.listed(_scope(request), limit=LIMIT)
     return {"tickets": tickets, "desk": _desk(request) is not None}
 
 
@@ -44,19 +53,14 @@ async def ticket(request: web.Request) -> web.Response:
     user = user_of(request)
     ticket_id = _ticket_id(request)
     async with database_of(request).unit_of_work() as uow:
-        found = await uow.escalations.get(ticket_id)
-        if found is None:
+        if await uow.escalations.get(ticket_id) is None:
             raise web.HTTPNotFound()
-        _check_scope(request, found.office)
+        found = await uow.escalations.visible(ticket_id, EscalationScope.of(user))
+        if found is None:
+            raise Forbidden("a request outside the user's queues")
         said = await uow.escalations.messages(ticket_id)
     return render(request, "ticket.html.j2", {"ticket": found, "said": said, "desk": _desk(request) is not None,
                                               "mine": found.claimed_by == user.username})
-
-
-def _check_scope(request: web.Request, office: str | None) -> None:
-    scope = scope_of(request)
-    if user_of(request).office is not None and office not in (None, scope.office):
-        raise Forbidden("another office's request")
 
 
 async def _audit(request: web.Request, action: str, ticket_id: int) -> None:

@@ -97,7 +97,8 @@ async def test_the_linked_identity_carries_on_where_the_web_resident_was(browser
     page = await web.press_value(page.live_buttons()[0][0])  # for myself
     # Someone who wrote to the bot before, with nothing of record: their unfinished start is dropped.
     await chat_conversations.handle("telegram", "77", ev.Command("start"), outbox=True, html=True)
-    await chat_conversations.upload("telegram", "77", "a.png", "image/png", b"\x89PNG", outbox=True, html=True)
+    await chat_conversations.upload("telegram", "77", "a.png", "image/png", b"\x89PNG\r\n\x1a\n", outbox=True,
+                                    html=True)
     before = await resident_of(database, "telegram", "77")
     code = await web.link_code()
     replies = await link(chat_conversations, "77", code)

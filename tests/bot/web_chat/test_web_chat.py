@@ -212,6 +212,39 @@ async def test_an_oversized_upload_is_refused_with_a_message(browser, database, 
     assert page.notice.startswith("Please choose a file")
 
 
+async def test_an_upload_that_is_no_photo_or_pdf_by_its_content_is_refused_with_a_message(browser, database, config):
+    web = browser(language="en")
+    await web.open()
+    page = await web.start()
+    page = await web.press_value(page.live_buttons()[0][0])  # agree: documents are taken from now on
+    assert page.keys[-1] == "intake.for_whom.prompt"
+    for name, content, mime, key in (
+        ("scan.jpg", b"", "image/jpeg", "uploads.empty"),
+        ("photo.jpg", b"MZ\x90\x00\x03" + bytes(64) + b"PE\x00\x00", "image/jpeg", "uploads.not_accepted"),
+        ("bill.png", b"<html><script>alert(1)</script></html>", "image/png", "uploads.not_accepted"),
+    ):
+        page = await web.upload(name, content, mime)
+        assert page.keys == [key]
+        assert "JPG, PNG, WebP or HEIC" in page.new[0].text and "PDF" in page.new[0].text
+    assert await count(database, DocumentRow) == 0
+    stored = config.data_dir / "documents"
+    assert not stored.exists() or not any(p.is_file() for p in stored.rglob("*"))
+    # Still at the same question.
+    page = await web.press_value(page.live_buttons()[0][0])  # for myself
+    assert page.keys == ["intake.name.prompt"]
+
+
+def test_the_file_input_offers_what_is_accepted():
+    from backend.documents import ACCEPT_ATTRIBUTE
+    from bot.web_chat.page import Page
+    from bot.web_chat.transcript import View
+    from locales import Translations
+
+    html = Page(base="/chat").render(View(known=True), Translations()("en"), csrf="t", max_mb=10)
+    assert f'accept="{ACCEPT_ATTRIBUTE}"' in html and "image/heic" in ACCEPT_ATTRIBUTE
+    assert "a photo (JPG, PNG, WebP or HEIC) or a PDF, up to 10 MB" in html
+
+
 async def test_a_reminder_waits_in_the_transcript(browser, chat_conversations, clock):
     web = browser(language="en")
     await web.open()
