@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from backend.documents import FileDocumentStorage
+from backend.documents import FileDocumentStorage, check
 from backend.cases.notices import notice_key, render_notice
 from backend.cases.offers import OFFER_BUTTON, answer_offer, parse_button
 from backend.cases.service import REPLY_BUTTON, CaseService
@@ -683,11 +683,14 @@ class Conversations:
 
         Raises:
             DocumentTooLarge: over the size limit; nothing is stored.
+            DocumentRefused: empty, or not a photo or PDF by its content; nothing is stored.
         """
         if len(data) > self.max_document_bytes:
             raise DocumentTooLarge(filename)
+        # The type the bytes are, not the one the sender declared (``mime`` is only a claim).
+        checked = check(data)
         key, digest = self.storage.save(data)
-        meta = DocumentMeta(self.new_id(), "", filename, mime, len(data), digest, key, self.clock())
+        meta = DocumentMeta(self.new_id(), "", filename, checked, len(data), digest, key, self.clock())
         try:
             return await self.handle(
                 channel,

@@ -221,6 +221,17 @@ async def test_a_document_is_judged_by_its_bytes_not_its_name_or_declared_type(e
         assert await connection.scalar(select(func.count()).select_from(DocumentRow)) == 0
 
 
+async def test_a_kept_document_is_recorded_as_the_type_its_bytes_are(emulator, database, polling_bot, config):
+    user = emulator.user(8012, language_code="en")
+    for action in ("/start", Tap(0)):
+        await act(emulator, database, user, action)
+    await user.send_document(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "payslip.jpg", "image/jpeg")
+    await act(emulator, database, user, "/help")
+    async with database.engine.connect() as connection:
+        kept = (await connection.execute(select(DocumentRow.filename, DocumentRow.mime))).all()
+    assert kept == [("payslip.jpg", "application/pdf")]
+
+
 async def test_a_resident_who_blocked_the_bot_gets_the_kept_replies_when_writing_again(
     emulator, database, polling_bot
 ):
