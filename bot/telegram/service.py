@@ -194,29 +194,43 @@ class TelegramBot:
                 log.warning("answerCallbackQuery failed: %s", error)
             self.sender.wake()
             return
-        expired = True
-        async with self._turns:
-            if inbound.press is not None:
-                prompt, index = inbound.press
-                result = await self.conversations.press(
-                    CHANNEL,
-                    inbound.external_id,
-                    prompt,
-                    index,
-                    locale_hint=inbound.locale_hint,
-                    inbound_id=inbound.update_id,
-                    html=True,
-                )
-                expired = result.expired
-            text = None
-            if expired:
-                locale = await self.conversations.locale_of(CHANNEL, inbound.external_id, inbound.locale_hint)
-                text = self.conversations.translations(locale).render("channel.button_expired")
+        text = None
         try:
-            await query.answer(text=text)  # always answered, or the resident's button keeps spinning
-        except TelegramError as error:
-            log.warning("answerCallbackQuery failed: %s", error)
-        self.sender.wake()
+            async with self._turns:
+                expired = True
+                if inbound.press is not None:
+                    prompt, index = inbound.press
+                    result = await self.conversations.press(
+                        CHANNEL,
+                        inbound.external_id,
+                        prompt,
+                        index,
+                        locale_hint=inbound.locale_hint,
+                        inbound_id=inbound.update_id,
+                        html=True,
+                    )
+                    expired = result.expired
+                if expired:
+                    text = await self._say(inbound, "channel.button_expired")
+        except Exception:
+            # The turn failed (the error handler logs why); the resident still hears that it did.
+            text = await self._say(inbound, "channel.press_failed")
+            raise
+        finally:
+            try:
+                await query.answer(text=text)  # always answered, or the resident's button keeps spinning
+            except TelegramError as error:
+                log.warning("answerCallbackQuery failed: %s", error)
+            self.sender.wake()
+
+    async def _say(self, inbound: Inbound, key: str) -> str | None:
+        """A short text for a button's answer in the resident's language; none if even that fails."""
+        try:
+            locale = await self.conversations.locale_of(CHANNEL, inbound.external_id, inbound.locale_hint)
+            return self.conversations.translations(locale).render(key)
+        except Exception:
+            log.warning("no text for the button's answer (%s)", key)
+            return None
 
     async def _from_staff(self, staff: Any, inbound: Inbound) -> None:
         """A member of staff writes: one of their commands, ``/close NOTE`` to end the request for a

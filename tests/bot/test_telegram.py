@@ -232,6 +232,26 @@ async def test_a_kept_document_is_recorded_as_the_type_its_bytes_are(emulator, d
     assert kept == [("payslip.jpg", "application/pdf")]
 
 
+async def test_a_press_whose_turn_fails_is_still_answered_in_the_residents_language(
+    emulator, database, polling_bot, telegram_conversations, monkeypatch
+):
+    user = emulator.user(8013, language_code="en")
+    await act(emulator, database, user, "/start")
+    prompt = [m for m in user.sent() if m.buttons][-1]
+
+    async def fails(*args, **kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(telegram_conversations, "press", fails)
+    await user.press(prompt, prompt.buttons[0]["callback_data"])
+    for _ in range(200):
+        if user.callback_answers():
+            break
+        await asyncio.sleep(0.02)
+    expected = telegram_conversations.translations("en").render("channel.press_failed")
+    assert [a.get("text") for a in user.callback_answers()] == [expected]
+
+
 async def test_a_resident_who_blocked_the_bot_gets_the_kept_replies_when_writing_again(
     emulator, database, polling_bot
 ):
