@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from backend.application import ApplicationV1
 from backend.console.ports import ConsoleRepository, Reports
+from backend.throttle import ThrottleRepository
 from backend.monitoring.records import AlertRepository, FeedKeyStore, TriggerStore
 from backend.points.fund_ports import FundRepository
 from backend.points.ports import CertificateRepository, PointsRepository
@@ -390,6 +391,7 @@ class UnitOfWork(Protocol):
     documents: DocumentRepository
     links: LinkCodeRepository
     console: ConsoleRepository
+    throttles: ThrottleRepository
     reports: Reports
     alerts: AlertRepository
     triggers: TriggerStore

@@ -31,6 +31,7 @@ from backend.db.points import SqlPointsRepository
 from backend.db.outreach import SqlOutreachRepository
 from backend.db.reports import SqlReports
 from backend.db.push import SqlFeedKeyRepository
+from backend.db.throttles import SqlThrottleRepository
 from backend.db.triggers import SqlTriggerRepository
 from backend.db.registry import SqlRegistryRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
@@ -155,6 +156,7 @@ class SqlUnitOfWork:
     funds = _repository(SqlFundRepository)
     links = _repository(SqlLinkCodeRepository)
     console = _repository(SqlConsoleRepository)
+    throttles = _repository(SqlThrottleRepository)
     reports = _repository(SqlReports)
     alerts = _repository(SqlAlertRepository)
     triggers = _repository(SqlTriggerRepository)
