@@ -312,6 +312,14 @@ class LinkCodeRepository(Protocol):
     async def record_failure(self, resident_id: str, *, at: datetime) -> None: ...
 
 
+class WebIdentityRepository(Protocol):
+    """Browsers' identities, which a cookie carries."""
+
+    async def retire(self, channel: str, external_id: str, *, replacement: str) -> bool:
+        """Move the identity and its transcript to ``replacement`` (an id no cookie carries), so
+        that the old id leads to nobody; False when there was no such identity."""
+
+
 @dataclass(frozen=True, slots=True)
 class Escalation:
     id: int
@@ -392,6 +400,7 @@ class UnitOfWork(Protocol):
     links: LinkCodeRepository
     console: ConsoleRepository
     throttles: ThrottleRepository
+    web_identities: WebIdentityRepository
     reports: Reports
     alerts: AlertRepository
     triggers: TriggerStore

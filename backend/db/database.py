@@ -34,6 +34,7 @@ from backend.db.push import SqlFeedKeyRepository
 from backend.db.throttles import SqlThrottleRepository
 from backend.db.triggers import SqlTriggerRepository
 from backend.db.registry import SqlRegistryRepository
+from backend.db.web_identities import SqlWebIdentityRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
@@ -157,6 +158,7 @@ class SqlUnitOfWork:
     links = _repository(SqlLinkCodeRepository)
     console = _repository(SqlConsoleRepository)
     throttles = _repository(SqlThrottleRepository)
+    web_identities = _repository(SqlWebIdentityRepository)
     reports = _repository(SqlReports)
     alerts = _repository(SqlAlertRepository)
     triggers = _repository(SqlTriggerRepository)

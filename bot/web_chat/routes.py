@@ -5,7 +5,7 @@
 - ``POST /chat/messages``: typed text, a pressed button or an uploaded file, then a redirect
   back to the page (303), so that everything works without JavaScript and a reload repeats nothing.
 - ``POST /chat/link``: a one-time code to link Telegram, shown once on the page it answers with.
-- ``POST /chat/forget``: this browser forgets its identity (a shared computer).
+- ``POST /chat/forget``: sign out on this device: the identity ends on the server (a shared computer).
 - ``GET /chat/static/{name}``: the page's stylesheet; the page loads nothing from anywhere else.
 
 Every post carries the form token of the browser's identity, or is refused with 403.
@@ -149,6 +149,12 @@ class WebChat:
             return self._refused(request)
         if not self.identities.form_token_ok(web_id, form.fields.get("csrf")):
             return self._refused(request)
+        # Ended on the server, not only forgotten by this browser: a copy of the cookie (another
+        # device, a stolen one) no longer reaches the resident, who keeps their answers.
+        async with self._turns.hold(web_id):
+            async with self.conversations.database.unit_of_work() as uow:
+                await uow.web_identities.retire(CHANNEL, web_id, replacement=f"signed-out:{self.identities.new()}")
+                await uow.commit()
         response = _back()
         response.del_cookie(COOKIE, path=BASE)
         return response
