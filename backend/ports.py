@@ -304,12 +304,8 @@ class LinkCodeRepository(Protocol):
         (never issued, or already taken: each code is taken once)."""
 
     async def forget_codes(self, *, resident_id: str | None = None, issued_before: datetime | None = None) -> None:
-        """Remove a resident's codes, or those issued before a time (expired)."""
+        """Remove a resident's codes, or those issued before a time (expired); with neither, every code."""
 
-    async def failures(self, resident_id: str, *, since: datetime) -> int:
-        """How many codes the resident sent that led nowhere since ``since``."""
-
-    async def record_failure(self, resident_id: str, *, at: datetime) -> None: ...
 
 
 class WebIdentityRepository(Protocol):

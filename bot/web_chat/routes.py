@@ -21,6 +21,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.conversations import Conversations, DocumentTooLarge, PUSH_CHANNELS
+from bot.linking import grouped
 from bot.web_chat.forms import Form, FormRefused, read_form
 from bot.web_chat.identity import COOKIE, COOKIE_MAX_AGE, WebIdentities
 from bot.web_chat.page import Page
@@ -137,7 +138,7 @@ class WebChat:
         view = await self.transcript.view(web_id)
         # Answered with the page rather than a redirect: the code is stored only as a hash and
         # can be shown this once.
-        return self._page(request, web_id, view, code=code)
+        return self._page(request, web_id, view, code=grouped(code))
 
     async def forget(self, request: web.Request) -> web.Response:
         web_id = self.identities.read(request.cookies.get(COOKIE))
