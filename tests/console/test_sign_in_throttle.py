@@ -50,15 +50,17 @@ async def test_concurrent_guesses_check_no_more_than_the_limit(config, database,
     csrf = csrf_in(await page.text())
 
     async def post(password: str):
+        fields = {"csrf": csrf, "username": "wang", "password": password, "next": "/console/queue"}
         return await client.post("/console/sign-in", headers={"X-Forwarded-For": STRANGER}, allow_redirects=False,
-                                 data={"csrf": csrf, "username": "wang", "password": password, "next": "/console/queue"})
+                                 data=fields)
 
     wrong = [asyncio.create_task(post(f"wrong guess {n}")) for n in range(29)]
     right = asyncio.create_task(post(PASSWORD))
     statuses = [r.status for r in await asyncio.gather(*wrong, right)]
     checked = [e for e in await _audit(database) if e.action == "console.sign_in_failed"]
     assert len(checked) <= MAX_FAILURES
-    assert statuses.count(401) + statuses.count(303) + sum(1 for e in checked if e.details["locked"]) <= MAX_FAILURES
+    # Answers from a checked password: 401, the right one's 303, or 429 for the guess that set off the block.
+    assert statuses.count(401) + statuses.count(303) <= MAX_FAILURES
     # However the guesses interleaved, the name is blocked from this address afterwards.
     assert (await _guess(client, "wang", PASSWORD)).status == 429
 
