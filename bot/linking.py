@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from backend.ports import DocumentMeta, Resident, UnitOfWork
-from backend.throttle import Keys, Limit
+from backend.throttle import FORGET_AFTER, Keys, Limit
 from flows import events as ev
 from flows.intents import Reply
 
@@ -102,6 +102,7 @@ class LinkCodes:
     async def issue(self, uow: UnitOfWork, resident_id: str, *, now: datetime) -> str:
         """A new code for the resident, in the caller's unit of work; an earlier code of theirs stops working."""
         await uow.links.forget_codes(issued_before=now - self.ttl)
+        await uow.throttles.purge(before=now - FORGET_AFTER)
         await uow.links.forget_codes(resident_id=resident_id)
         for _ in range(20):
             code = self._draw()
@@ -128,6 +129,8 @@ class LinkCodes:
             counters.append((PER_ADDRESS, self._throttle.of("address", address)))
         counters.append((PER_SOURCE, self._throttle.of("source", channel, external_id)))
         held = [(limit, key, await uow.throttles.hold(key, now=now)) for limit, key in counters]
+        if held[0][2].blocked(now):
+            return Linked(Reply("link.paused"))
         if any(counter.blocked(now) for _, _, counter in held):
             return Linked(Reply("link.too_many"))
         numbers = []

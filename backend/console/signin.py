@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from backend.cases.ports import Role, User
-from backend.console.ports import ConsoleSession, Credentials
+from backend.console.ports import ConsoleSession
 from backend.ports import UnitOfWork
 from backend.staff.passwords import verify_password
 from backend.staff.tokens import token_hash
@@ -56,14 +56,6 @@ class Store(Protocol):
     def unit_of_work(self) -> UnitOfWork: ...
 
 
-@dataclass(frozen=True, slots=True)
-class _Reserved:
-    credentials: Credentials | None
-    name_number: int
-    address_number: int
-    blocked_until: datetime | None  # the block this guess set off, if it did
-
-
 class SignInThrottle:
     """The keys of the sign-in counters.
 
@@ -96,31 +88,34 @@ async def sign_in(database: Store, throttle: SignInThrottle, username: str, pass
         by_name = await uow.throttles.hold(name_key, now=now)
         address_blocked = by_address.blocked(now)
         name_blocked = by_name.blocked(now)
-        if address_blocked or name_blocked:
-            until = max(d for d in (address_blocked, name_blocked) if d is not None)
-            action = "console.sign_in_locked" if name_blocked else "console.sign_in_address_limited"
-            await _record(uow, username, action, address, now, until=until)
+        refused_until = max((d for d in (address_blocked, name_blocked) if d is not None), default=None)
+        if refused_until is None:
+            by_address, address_number = PER_ADDRESS.reserve(by_address, now)
+            by_name, name_number = PER_NAME.reserve(by_name, now)
+            await uow.throttles.put(address_key, by_address, now=now)
+            await uow.throttles.put(name_key, by_name, now=now)
+            found = await uow.console.credentials(username)
             await uow.commit()
-            await asyncio.to_thread(verify_password, None, password)
-            return Refused("locked", until)
-        by_address, address_number = PER_ADDRESS.reserve(by_address, now)
-        by_name, name_number = PER_NAME.reserve(by_name, now)
-        await uow.throttles.put(address_key, by_address, now=now)
-        await uow.throttles.put(name_key, by_name, now=now)
-        blocks = [c.blocked_until for c in (by_address, by_name) if c.blocked(now) is not None]
-        found = await uow.console.credentials(username)
-        await uow.commit()
-    reserved = _Reserved(found, name_number, address_number, max(blocks) if blocks else None)
+    if refused_until is not None:
+        # Refused unchecked, but in the time a checked password takes and with the same steps, so
+        # that neither the answer nor its timing says whether the name exists.
+        await asyncio.to_thread(verify_password, None, password)
+        async with database.unit_of_work() as uow:
+            action = "console.sign_in_locked" if name_blocked else "console.sign_in_address_limited"
+            await _record(uow, username, action, address, now, until=refused_until)
+            await uow.commit()
+        return Refused("locked", refused_until)
+    # The block this guess set off, if it did: a wrong password then answers "locked" at once.
+    set_off = max((d for d in (by_address.blocked(now), by_name.blocked(now)) if d is not None), default=None)
     # Checked outside any unit of work: the hash takes tens of milliseconds, and on SQLite a unit
     # of work holds the single write lock.
     matches = await asyncio.to_thread(verify_password, found.password_hash if found else None, password)
     allowed = found is not None and found.user.active and found.user.role in CONSOLE_ROLES
     async with database.unit_of_work() as uow:
         if not (matches and allowed):
-            until = reserved.blocked_until
-            await _record(uow, username, "console.sign_in_failed", address, now, until=until)
+            await _record(uow, username, "console.sign_in_failed", address, now, until=set_off)
             await uow.commit()
-            return Refused("locked", until) if until else Refused("invalid")
+            return Refused("locked", set_off) if set_off else Refused("invalid")
         assert found is not None
         # The guess was right: it is taken back, with the mistakes before it on this name.
         by_address = await uow.throttles.hold(address_key, now=now)

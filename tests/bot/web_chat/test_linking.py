@@ -174,7 +174,7 @@ async def test_a_sustained_guessing_attack_drops_every_live_code_and_makes_all_l
     for n in range(GLOBAL.max_failures):
         # A new chat for every guess: no identity reaches its own limit.
         assert [r.key for r in await link(chat_conversations, f"guesser{n}", f"{9000000000 + n}")] == ["link.invalid"]
-    assert [r.key for r in await link(chat_conversations, "owner", code)] == ["link.too_many"]
+    assert [r.key for r in await link(chat_conversations, "owner", code)] == ["link.paused"]
     clock.advance(GLOBAL.first_block)
     # The attack is over; the code that was live then is gone, and a new one works.
     assert [r.key for r in await link(chat_conversations, "owner", code)] == ["link.invalid"]
