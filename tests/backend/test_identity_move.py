@@ -128,3 +128,18 @@ async def test_the_web_transcript_reads_the_newest_items_and_forgets_the_oldest(
     async with database.unit_of_work() as uow:
         assert [i.id for i in await uow.outbox.recent("web", "w1", limit=10)] == [ids[1], ids[3], ids[4]]
         assert len(await uow.outbox.recent("web", "w2", limit=10)) == 1
+
+
+async def test_a_retired_web_identity_leads_to_nobody_and_its_resident_keeps_everything(database):
+    web = await resident(database, "web", "w1")
+    async with database.unit_of_work() as uow:
+        await uow.outbox.add(resident_id=web, channel="web", address="w1", kind="message", payload={"text": "hi"},
+                             at=NOW)
+        assert await uow.web_identities.retire("web", "w1", replacement="signed-out:x")
+        assert not await uow.web_identities.retire("web", "nobody", replacement="signed-out:y")
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await uow.residents.find("web", "w1") is None
+        assert (await uow.residents.find("web", "signed-out:x")).id == web
+        assert await uow.outbox.recent("web", "w1", limit=10) == []
+        assert [i.payload["text"] for i in await uow.outbox.recent("web", "signed-out:x", limit=10)] == ["hi"]
