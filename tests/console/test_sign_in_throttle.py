@@ -141,3 +141,25 @@ async def test_every_refusal_is_audited_without_the_password(config, database, s
     assert "secret guess" not in repr(entries)
     # The name is matched without regard to case: "wang" is blocked too.
     assert (await _guess(client, "wang", PASSWORD)).status == 429
+
+
+async def test_a_locked_refusal_takes_as_long_as_a_checked_password(config, database, staff, aiohttp_client_for):
+    """A refusal without a hash would answer in a few milliseconds against a hash's tens."""
+    import time
+
+    client = await _client(config, database, aiohttp_client_for)
+
+    async def timed(name: str, address: str) -> float:
+        client.session.cookie_jar.update_cookies({"yimen_console_lang": "en"})
+        page = await client.get("/console/sign-in", headers={"X-Forwarded-For": address})
+        fields = {"csrf": csrf_in(await page.text()), "username": name, "password": "wrong guess"}
+        started = time.perf_counter()
+        response = await client.post("/console/sign-in", headers={"X-Forwarded-For": address}, data=fields)
+        elapsed = time.perf_counter() - started
+        return elapsed if response.status in (401, 429) else 0.0
+
+    for _ in range(MAX_FAILURES):
+        await timed("wang", STRANGER)
+    locked = min([await timed("wang", STRANGER) for _ in range(3)])
+    checked = min([await timed(f"nobody{n}", CASEWORKER) for n in range(3)])
+    assert locked > checked / 3, (locked, checked)
