@@ -311,9 +311,12 @@ class LinkCodeRepository(Protocol):
 class WebIdentityRepository(Protocol):
     """Browsers' identities, which a cookie carries."""
 
-    async def retire(self, channel: str, external_id: str, *, replacement: str) -> bool:
-        """Move the identity and its transcript to ``replacement`` (an id no cookie carries), so
-        that the old id leads to nobody; False when there was no such identity."""
+    async def retire(self, channel: str, external_id: str) -> bool:
+        """Move the identity and its transcript to an id no cookie carries, so that the old id
+        leads to nobody; False when there was no such identity."""
+
+    async def retired(self, channel: str, external_id: str) -> bool:
+        """Whether the identity was retired (its id must not be taken up again)."""
 
 
 @dataclass(frozen=True, slots=True)

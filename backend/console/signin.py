@@ -14,6 +14,7 @@ API token, it holds 256 random bits) with the session's CSRF token and its expir
 from __future__ import annotations
 
 import asyncio
+import math
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,6 +51,13 @@ class SignedIn:
 class Refused:
     reason: Literal["invalid", "locked"]
     until: datetime | None = None
+    # Whole minutes left until then, rounded up: what the page says, the same for every name
+    # refused at about the same time (a clock time would differ across a minute's turn).
+    minutes: int = 0
+
+
+def _locked(until: datetime, now: datetime) -> Refused:
+    return Refused("locked", until, max(1, math.ceil((until - now).total_seconds() / 60)))
 
 
 class Store(Protocol):
@@ -104,7 +112,7 @@ async def sign_in(database: Store, throttle: SignInThrottle, username: str, pass
             action = "console.sign_in_locked" if name_blocked else "console.sign_in_address_limited"
             await _record(uow, username, action, address, now, until=refused_until)
             await uow.commit()
-        return Refused("locked", refused_until)
+        return _locked(refused_until, now)
     # The block this guess set off, if it did: a wrong password then answers "locked" at once.
     set_off = max((d for d in (by_address.blocked(now), by_name.blocked(now)) if d is not None), default=None)
     # Checked outside any unit of work: the hash takes tens of milliseconds, and on SQLite a unit
@@ -115,7 +123,7 @@ async def sign_in(database: Store, throttle: SignInThrottle, username: str, pass
         if not (matches and allowed):
             await _record(uow, username, "console.sign_in_failed", address, now, until=set_off)
             await uow.commit()
-            return Refused("locked", set_off) if set_off else Refused("invalid")
+            return _locked(set_off, now) if set_off else Refused("invalid")
         assert found is not None
         # The guess was right: it is taken back, with the mistakes before it on this name.
         by_address = await uow.throttles.hold(address_key, now=now)

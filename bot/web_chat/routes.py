@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
@@ -30,6 +30,7 @@ from flows import events as ev
 from locales import pick_locale
 
 BASE = "/chat"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC = Path(__file__).resolve().parent / "static"
 HEADERS = {
     # Nothing but this site's own stylesheet and forms; no script at all.
@@ -85,10 +86,10 @@ class WebChat:
         self._static: dict[str, bytes] = {}
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(BASE, self.show)
-        app.router.add_post(f"{BASE}/messages", self.post)
-        app.router.add_post(f"{BASE}/link", self.link)
-        app.router.add_post(f"{BASE}/forget", self.forget)
+        app.router.add_get(BASE, self._signed_out_gate(self.show))
+        app.router.add_post(f"{BASE}/messages", self._signed_out_gate(self.post))
+        app.router.add_post(f"{BASE}/link", self._signed_out_gate(self.link))
+        app.router.add_post(f"{BASE}/forget", self._signed_out_gate(self.forget))
         app.router.add_get(f"{BASE}/static/{{name}}", self.static)
 
     # ------------------------------------------------------------------ routes
@@ -154,7 +155,9 @@ class WebChat:
         # device, a stolen one) no longer reaches the resident, who keeps their answers.
         async with self._turns.hold(web_id):
             async with self.conversations.database.unit_of_work() as uow:
-                await uow.web_identities.retire(CHANNEL, web_id, replacement=f"signed-out:{self.identities.new()}")
+                # A browser that only looked gets an identity too, so that its id is retired as well.
+                await uow.residents.identify(CHANNEL, web_id, now=self.conversations.clock())
+                await uow.web_identities.retire(CHANNEL, web_id)
                 await uow.commit()
         response = _back()
         response.del_cookie(COOKIE, path=BASE)
@@ -171,6 +174,24 @@ class WebChat:
                             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
     # ------------------------------------------------------------------ internals
+
+    def _signed_out_gate(self, handler: Handler) -> Handler:
+        """The route, with a signed-out identity's cookie taken off the request: it counts as no
+        cookie (a new identity for a page, 403 for a post), like one that does not verify."""
+
+        async def gated(request: web.Request) -> web.StreamResponse:
+            web_id = self.identities.read(request.cookies.get(COOKIE))
+            if web_id is not None:
+                async with self.conversations.database.unit_of_work() as uow:
+                    retired = await uow.web_identities.retired(CHANNEL, web_id)
+                if retired:
+                    headers = request.headers.copy()
+                    headers.popall("Cookie", None)
+                    request = request.clone(headers=headers)
+            return await handler(request)
+
+        return gated
+
 
     async def _act(self, request: web.Request, web_id: str, form: Form, counter: int) -> web.Response:
         """One post: recorded, then handed to the runner as the event it is."""

@@ -135,11 +135,14 @@ async def test_a_retired_web_identity_leads_to_nobody_and_its_resident_keeps_eve
     async with database.unit_of_work() as uow:
         await uow.outbox.add(resident_id=web, channel="web", address="w1", kind="message", payload={"text": "hi"},
                              at=NOW)
-        assert await uow.web_identities.retire("web", "w1", replacement="signed-out:x")
-        assert not await uow.web_identities.retire("web", "nobody", replacement="signed-out:y")
+        assert not await uow.web_identities.retired("web", "w1")
+        assert await uow.web_identities.retire("web", "w1")
+        assert not await uow.web_identities.retire("web", "nobody")
         await uow.commit()
     async with database.unit_of_work() as uow:
+        assert await uow.web_identities.retired("web", "w1") and not await uow.web_identities.retired("web", "w2")
         assert await uow.residents.find("web", "w1") is None
-        assert (await uow.residents.find("web", "signed-out:x")).id == web
         assert await uow.outbox.recent("web", "w1", limit=10) == []
-        assert [i.payload["text"] for i in await uow.outbox.recent("web", "signed-out:x", limit=10)] == ["hi"]
+        ((channel, retired),) = await uow.residents.identities(web)  # the resident keeps it, under another id
+        assert channel == "web" and retired != "w1"
+        assert [i.payload["text"] for i in await uow.outbox.recent("web", retired, limit=10)] == ["hi"]

@@ -14,25 +14,37 @@ async def test_a_copied_cookie_no_longer_reaches_the_conversation_after_signing_
     await web.open()
     await web.start()
     page = await web.press_value(web.page.live_buttons()[0][0])  # agree
-    before = page.messages
-    assert before
-    copied = web.cookie
+    assert page.messages
+    copied, copied_token, old_id = web.cookie, page.csrf, web.web_id
     async with database.unit_of_work() as uow:
-        resident = await uow.residents.find("web", web.web_id)
+        resident = await uow.residents.find("web", old_id)
 
     await web.submit("/chat/forget")
 
+    # A post with the copied cookie and a form token of its page is refused.
+    thief = Browser(client, language="en", cookie=copied)
+    thief.page = page
+    assert (await thief.send("hello")).status == 403
+    # A page with it is a new browser's: a new identity, nothing of the conversation.
     thief = Browser(client, language="en", cookie=copied)
     page = await thief.open()
-    assert not page.messages  # nothing of the conversation is shown
-    page = await thief.send("hello")
-    assert {m.id for m in page.messages}.isdisjoint(m.id for m in before)  # nor after posting with it
+    assert page.set_cookie and thief.web_id != old_id and not page.messages
+    await thief.start()
     async with database.unit_of_work() as uow:
-        now_behind = await uow.residents.find("web", thief.web_id)
-        kept = await uow.residents.get(resident.id)
-    assert now_behind is not None and now_behind.id != resident.id  # the copy leads to someone new
-    assert kept is not None  # the resident and their answers are kept
+        assert await uow.residents.find("web", old_id) is None
+        assert (await uow.residents.find("web", thief.web_id)).id != resident.id
+        assert await uow.residents.get(resident.id) is not None  # the resident and their answers are kept
     async with database.engine.connect() as connection:
         sessions = await connection.scalar(select(func.count()).select_from(ConversationSessionRow)
                                            .where(ConversationSessionRow.resident_id == resident.id))
     assert sessions == 1
+
+
+async def test_a_browser_that_only_looked_is_signed_out_too(browser, client):
+    web = browser(language="en")
+    page = await web.open()
+    copied = web.cookie
+    await web.submit("/chat/forget")
+    thief = Browser(client, language="en", cookie=copied)
+    thief.page = page
+    assert (await thief.send("hello")).status == 403
