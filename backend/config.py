@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from backend.client_address import Network, parse_networks
 from locales import DEFAULT_LOCALE, SUPPORTED
 
 
@@ -40,6 +41,8 @@ class Config:
             are told (``YIMEN_SEND_ATTEMPTS``).
         send_lease_seconds: how long a sender holds the messages it took; those of a sender that
             died wait this long for another (``YIMEN_SEND_LEASE_SECONDS``).
+        trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client, as addresses or
+            networks (``YIMEN_TRUSTED_PROXIES``, comma-separated; none by default).
     """
 
     database_url: str
@@ -60,6 +63,7 @@ class Config:
     quiet_hours: str = "22:00-07:00"
     send_attempts: int = 12
     send_lease_seconds: float = 60.0
+    trusted_proxies: str = ""
 
     @property
     def embedded(self) -> bool:
@@ -98,7 +102,21 @@ class Config:
             quiet_hours=_quiet_hours(env.get("YIMEN_QUIET_HOURS")),
             send_attempts=_attempts(env.get("YIMEN_SEND_ATTEMPTS")),
             send_lease_seconds=_seconds(env.get("YIMEN_SEND_LEASE_SECONDS"), "YIMEN_SEND_LEASE_SECONDS"),
+            trusted_proxies=_proxies(env.get("YIMEN_TRUSTED_PROXIES")),
         )
+
+    @property
+    def proxies(self) -> tuple[Network, ...]:
+        """``trusted_proxies`` as networks."""
+        return parse_networks(self.trusted_proxies)
+
+
+def _proxies(raw: str | None) -> str:
+    try:
+        parse_networks(raw or "")
+    except ValueError as error:
+        raise ConfigError(f"YIMEN_TRUSTED_PROXIES: {error}") from None
+    return raw or ""
 
 
 def _port(raw: str | None) -> int:

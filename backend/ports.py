@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from backend.application import ApplicationV1
 from backend.console.ports import ConsoleRepository, Reports
+from backend.throttle import ThrottleRepository
 from backend.monitoring.records import AlertRepository, FeedKeyStore, TriggerStore
 from backend.points.fund_ports import FundRepository
 from backend.points.ports import CertificateRepository, PointsRepository
@@ -305,12 +306,19 @@ class LinkCodeRepository(Protocol):
         (never issued, or already taken: each code is taken once)."""
 
     async def forget_codes(self, *, resident_id: str | None = None, issued_before: datetime | None = None) -> None:
-        """Remove a resident's codes, or those issued before a time (expired)."""
+        """Remove a resident's codes, or those issued before a time (expired); with neither, every code."""
 
-    async def failures(self, resident_id: str, *, since: datetime) -> int:
-        """How many codes the resident sent that led nowhere since ``since``."""
 
-    async def record_failure(self, resident_id: str, *, at: datetime) -> None: ...
+
+class WebIdentityRepository(Protocol):
+    """Browsers' identities, which a cookie carries."""
+
+    async def retire(self, channel: str, external_id: str) -> bool:
+        """Move the identity and its transcript to an id no cookie carries, so that the old id
+        leads to nobody; False when there was no such identity."""
+
+    async def retired(self, channel: str, external_id: str) -> bool:
+        """Whether the identity was retired (its id must not be taken up again)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -440,6 +448,8 @@ class UnitOfWork(Protocol):
     documents: DocumentRepository
     links: LinkCodeRepository
     console: ConsoleRepository
+    throttles: ThrottleRepository
+    web_identities: WebIdentityRepository
     reports: Reports
     alerts: AlertRepository
     triggers: TriggerStore

@@ -1,10 +1,21 @@
 """Linking two ways in to one resident: a one-time code asked for on the web chat, sent as
 ``/link CODE`` from Telegram (or any other channel).
 
-The code is 6 digits, valid 10 minutes and taken once; only its keyed hash (HMAC-SHA256 with
-the installation's secret) is stored, so a copy of the database does not give live codes away
-even though a million codes are quickly tried offline. Guessing online is slowed down: a
-resident whose codes led nowhere 5 times in an hour is asked to wait.
+The code is 10 digits (shown in groups, ``123 456 7890``), valid 10 minutes and taken once; only
+its keyed hash (HMAC-SHA256 with the installation's secret) is stored, so a copy of the database
+does not give live codes away. Guessing online is made hopeless rather than merely slow, because
+a guess cannot know whose code it aims at and a new browser or chat costs nothing:
+
+- every guess is counted before the code is looked up (``backend/throttle.py``), under the
+  sending identity (5 in an hour), the client address when the channel knows it (20 in an
+  hour), and the whole installation (``GLOBAL.max_failures`` in 10 minutes);
+- when the whole installation passes its limit (a sustained guessing attack), every live code
+  is dropped and all ``/link`` waits, 10 minutes at first, doubling up to an hour;
+- a resident who sends wrong codes 3 times loses their own live code too.
+
+So at most 2 × 200 guesses can be checked in a code's 10 minutes (a window's worth on each side
+of a window's end), and with 10^10 codes the chance that one live code is hit is at most
+4·10^-8; with N codes live at once, N times that.
 
 The resident the code belongs to keeps everything: the sending identity is moved to them
 (``ResidentRepository.move_identity``), unless its own resident already has records with the
@@ -22,15 +33,31 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from backend.ports import DocumentMeta, Resident, UnitOfWork
+from backend.throttle import FORGET_AFTER, Keys, Limit
 from flows import events as ev
 from flows.intents import Reply
 
 COMMANDS = frozenset({"link"})
-CODE_DIGITS = 6
+CODE_DIGITS = 10
+# Per sending identity (a Telegram chat, a browser) and per client address.
+PER_SOURCE = Limit(max_failures=5, window=timedelta(hours=1), first_block=timedelta(hours=1),
+                   longest_block=timedelta(days=1))
+PER_ADDRESS = Limit(max_failures=20, window=timedelta(hours=1), first_block=timedelta(hours=1),
+                    longest_block=timedelta(days=1))
+# For the whole installation: far above the mistakes of residents typing codes, far below a guesser.
+GLOBAL = Limit(max_failures=200, window=timedelta(minutes=10), first_block=timedelta(minutes=10),
+               longest_block=timedelta(hours=1))
+# Wrong codes from a resident with a live code of their own, after which that code dies too.
+OWN_CODE_DIES_AFTER = 3
 
 
 def random_code() -> str:
     return f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
+
+
+def grouped(code: str) -> str:
+    """The code as it is shown, in groups that are easy to read out and type: ``123 456 7890``."""
+    return f"{code[:3]} {code[3:6]} {code[6:]}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +76,6 @@ class LinkCodes:
     Args:
         secret: the installation's secret key; codes are stored as its HMAC.
         ttl: how long a code is valid.
-        max_failures, failure_window: codes that may lead nowhere per resident in the window.
         draw: a new random code (tests give their own).
     """
 
@@ -58,15 +84,12 @@ class LinkCodes:
         secret: bytes,
         *,
         ttl: timedelta = timedelta(minutes=10),
-        max_failures: int = 5,
-        failure_window: timedelta = timedelta(hours=1),
         draw: Callable[[], str] = random_code,
     ) -> None:
         # A key of its own, so that a code's hash says nothing about other keyed hashes.
         self._key = hmac.new(secret, b"yimen link codes", hashlib.sha256).digest()
+        self._throttle = Keys(secret, "link codes")
         self.ttl = ttl
-        self.max_failures = max_failures
-        self.failure_window = failure_window
         self._draw = draw
 
     @property
@@ -79,6 +102,7 @@ class LinkCodes:
     async def issue(self, uow: UnitOfWork, resident_id: str, *, now: datetime) -> str:
         """A new code for the resident, in the caller's unit of work; an earlier code of theirs stops working."""
         await uow.links.forget_codes(issued_before=now - self.ttl)
+        await uow.throttles.purge(before=now - FORGET_AFTER)
         await uow.links.forget_codes(resident_id=resident_id)
         for _ in range(20):
             code = self._draw()
@@ -88,19 +112,44 @@ class LinkCodes:
 
     async def redeem(
         self, uow: UnitOfWork, resident: Resident, channel: str, external_id: str, command: ev.Command, *,
-        now: datetime,
+        now: datetime, address: str | None = None,
     ) -> Linked:
-        """``/link CODE`` from ``resident`` on (``channel``, ``external_id``), in the caller's unit of work."""
-        if await uow.links.failures(resident.id, since=now - self.failure_window) >= self.max_failures:
-            return Linked(Reply("link.too_many"))
-        code = "".join(command.arg.split())
+        """``/link CODE`` from ``resident`` on (``channel``, ``external_id``), in the caller's unit of work.
+
+        Args:
+            address: the client's address, when the channel knows it (the web chat).
+        """
+        code = "".join(ch for ch in command.arg if not (ch.isspace() or ch == "-"))
         if not (len(code) == CODE_DIGITS and code.isascii() and code.isdigit()):
             return Linked(Reply("link.usage"))
+        # Counted before the code is looked up, under locks held until the caller commits: however
+        # many guesses arrive at once, no more than the limits are ever looked up.
+        counters = [(GLOBAL, self._throttle.of("global"))]
+        if address is not None:
+            counters.append((PER_ADDRESS, self._throttle.of("address", address)))
+        counters.append((PER_SOURCE, self._throttle.of("source", channel, external_id)))
+        held = [(limit, key, await uow.throttles.hold(key, now=now)) for limit, key in counters]
+        if held[0][2].blocked(now):
+            return Linked(Reply("link.paused"))
+        if any(counter.blocked(now) for _, _, counter in held):
+            return Linked(Reply("link.too_many"))
+        numbers = []
+        for limit, key, counter in held:
+            counter, number = limit.reserve(counter, now)
+            numbers.append(number)
+            await uow.throttles.put(key, counter, now=now)
+            if limit is GLOBAL and counter.blocked(now):
+                # A sustained guessing attack: no live code outlives it.
+                await uow.links.forget_codes()
         found = await uow.links.take_code(self.hash(code))
         if found is None or found[1] <= now - self.ttl:
             # Never issued, already used and expired look the same: nothing tells a guesser which.
-            await uow.links.record_failure(resident.id, at=now)
+            if numbers[-1] >= OWN_CODE_DIES_AFTER:
+                await uow.links.forget_codes(resident_id=resident.id)
             return Linked(Reply("link.invalid", {"minutes": self.minutes}))
+        for (limit, key, _), number in zip(held, numbers):
+            counter = await uow.throttles.hold(key, now=now)
+            await uow.throttles.put(key, limit.forgive(counter, number, now, earlier=limit is PER_SOURCE), now=now)
         owner = found[0]
         moved = await uow.residents.move_identity(channel, external_id, to_resident=owner)
         if moved.outcome == "already":

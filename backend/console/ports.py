@@ -14,8 +14,6 @@ from backend.cases.ports import User
 class Credentials:
     user: User
     password_hash: str | None
-    failed_logins: int
-    locked_until: datetime | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,14 +27,7 @@ class ConsoleRepository(Protocol):
     async def credentials(self, username: str) -> Credentials | None: ...
 
     async def set_password(self, username: str, password_hash: str) -> bool:
-        """Set the hash, clear failures and lock-out, end the user's sessions; False for an unknown user."""
-
-    async def failed(self, user_id: int, *, lock_after: int, locked_until: datetime) -> int:
-        """Count a failed sign-in; at ``lock_after`` failures lock until ``locked_until`` and start
-        counting again. Returns the failures counted before the lock (0 once locked)."""
-
-    async def succeeded(self, user_id: int) -> None:
-        """Clear the failures and any lock."""
+        """Set the hash and end the user's sessions; False for an unknown user."""
 
     async def add_session(self, token_hash: str, *, user_id: int, csrf: str, at: datetime,
                           expires_at: datetime) -> None: ...

@@ -20,7 +20,7 @@ class SqlConsoleRepository:
         row = await self._session.scalar(select(UserRow).where(UserRow.username == username))
         if row is None:
             return None
-        return Credentials(_user(row), row.password_hash, row.failed_logins, row.locked_until)
+        return Credentials(_user(row), row.password_hash)
 
     async def set_password(self, username: str, password_hash: str) -> bool:
         user_id = await self._session.scalar(select(UserRow.id).where(UserRow.username == username))
@@ -28,29 +28,11 @@ class SqlConsoleRepository:
             return False
         await self._session.execute(
             update(UserRow).where(UserRow.id == user_id)
-            .values(password_hash=password_hash, failed_logins=0, locked_until=None)
+            .values(password_hash=password_hash)
         )
         # A new password ends every session signed in with the old one.
         await self._session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.user_id == user_id))
         return True
-
-    async def failed(self, user_id: int, *, lock_after: int, locked_until: datetime) -> int:
-        # One UPDATE … RETURNING: two failures at once are both counted.
-        count = await self._session.scalar(
-            update(UserRow).where(UserRow.id == user_id)
-            .values(failed_logins=UserRow.failed_logins + 1).returning(UserRow.failed_logins)
-        )
-        if count is not None and count >= lock_after:
-            await self._session.execute(
-                update(UserRow).where(UserRow.id == user_id).values(failed_logins=0, locked_until=locked_until)
-            )
-            return 0
-        return int(count or 0)
-
-    async def succeeded(self, user_id: int) -> None:
-        await self._session.execute(
-            update(UserRow).where(UserRow.id == user_id).values(failed_logins=0, locked_until=None)
-        )
 
     async def add_session(self, token_hash: str, *, user_id: int, csrf: str, at: datetime,
                           expires_at: datetime) -> None:

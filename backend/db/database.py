@@ -32,8 +32,10 @@ from backend.db.points import SqlPointsRepository
 from backend.db.outreach import SqlOutreachRepository
 from backend.db.reports import SqlReports
 from backend.db.push import SqlFeedKeyRepository
+from backend.db.throttles import SqlThrottleRepository
 from backend.db.triggers import SqlTriggerRepository
 from backend.db.registry import SqlRegistryRepository
+from backend.db.web_identities import SqlWebIdentityRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.repositories import (
     SqlApplicationRepository,
@@ -155,6 +157,8 @@ class SqlUnitOfWork:
     funds = _repository(SqlFundRepository)
     links = _repository(SqlLinkCodeRepository)
     console = _repository(SqlConsoleRepository)
+    throttles = _repository(SqlThrottleRepository)
+    web_identities = _repository(SqlWebIdentityRepository)
     reports = _repository(SqlReports)
     alerts = _repository(SqlAlertRepository)
     triggers = _repository(SqlTriggerRepository)

@@ -4,22 +4,19 @@ A live code is a channel identity on the pseudo-channel ``link-code``: its exter
 code's keyed hash and it leads to the resident who asked for it, which is exactly what a code
 is for a few minutes. The unique (channel, external id) index finds it and keeps two live
 codes from sharing a hash; the row goes when the code is taken, and with its resident.
-Codes that led nowhere are counted in the content-free turn log (flow ``link``), so that
-guessing can be slowed down per resident across restarts and processes.
+Codes that led nowhere are counted in ``throttles`` (see ``bot/linking.py``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.models import ChannelIdentityRow, ConversationTurnRow
+from backend.db.models import ChannelIdentityRow
 
 LINK_CHANNEL = "link-code"
-FAILURE_FLOW = "link"
-FAILURE_KIND = "link:refused"
 
 
 class SqlLinkCodeRepository:
@@ -68,21 +65,3 @@ class SqlLinkCodeRepository:
         if issued_before is not None:
             statement = statement.where(ChannelIdentityRow.created_at < issued_before)
         await self._session.execute(statement)
-
-    async def failures(self, resident_id: str, *, since: datetime) -> int:
-        counted = await self._session.scalar(
-            select(func.count()).select_from(ConversationTurnRow).where(
-                ConversationTurnRow.resident_id == resident_id,
-                ConversationTurnRow.flow == FAILURE_FLOW,
-                ConversationTurnRow.at > since,
-            )
-        )
-        return int(counted or 0)
-
-    async def record_failure(self, resident_id: str, *, at: datetime) -> None:
-        await self._session.execute(
-            insert(ConversationTurnRow).values(
-                resident_id=resident_id, flow=FAILURE_FLOW, turn=0, state_before=FAILURE_FLOW,
-                state_after="refused", event_kind=FAILURE_KIND, at=at,
-            )
-        )

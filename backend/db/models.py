@@ -326,11 +326,9 @@ class UserRow(Base):
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime]
-    # The console's sign-in: an argon2 hash (None: this account cannot sign in to the console),
-    # failures since the last success, and the time until which sign-in is refused after too many.
+    # The console's sign-in: an argon2 hash (None: this account cannot sign in to the console).
+    # Failed sign-ins are counted in ``throttles``, per typed name and client address.
     password_hash: Mapped[str | None] = mapped_column(String(255))
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    locked_until: Mapped[datetime | None]
 
 
 class ConsoleSessionRow(Base):
@@ -344,6 +342,22 @@ class ConsoleSessionRow(Base):
     csrf: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ThrottleRow(Base):
+    """Failures counted under one key (a keyed hash of what guesses are attributed to), and the
+    block they led to; see ``backend/throttle.py``."""
+
+    __tablename__ = "throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    since: Mapped[datetime | None]
+    blocked_until: Mapped[datetime | None]
+    # Blocks in a row: each lasts twice the one before, up to a cap.
+    blocks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Last written: rows neither counting nor blocked for a while are purged.
+    updated_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class CaseNoteRow(Base):

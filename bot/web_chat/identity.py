@@ -5,6 +5,9 @@ HMAC-SHA256 of it under a key derived from the installation's secret, so a cooki
 made up or changed into someone else's; a cookie that does not verify is treated as none, and
 the browser gets a new identity. The form token (CSRF) is another HMAC of the same id: a page
 on another site cannot read it, so it cannot post in the resident's name.
+
+Signing out ends an identity on the server: its rows move to an id with a ``:`` in it, which no
+cookie can carry (see ``_ID``), so every copy of the old cookie leads to nobody.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@
 - ``POST /chat/messages``: typed text, a pressed button or an uploaded file, then a redirect
   back to the page (303), so that everything works without JavaScript and a reload repeats nothing.
 - ``POST /chat/link``: a one-time code to link Telegram, shown once on the page it answers with.
-- ``POST /chat/forget``: this browser forgets its identity (a shared computer).
+- ``POST /chat/forget``: sign out on this device: the identity ends on the server (a shared computer).
 - ``GET /chat/static/{name}``: the page's stylesheet; the page loads nothing from anywhere else.
 
 Every post carries the form token of the browser's identity, or is refused with 403.
@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
 
 from backend.documents import DocumentRefused
 from bot.conversations import Conversations, DocumentTooLarge, PUSH_CHANNELS
+from bot.linking import grouped
 from bot.web_chat.forms import Form, FormRefused, read_form
 from bot.web_chat.identity import COOKIE, COOKIE_MAX_AGE, WebIdentities
 from bot.web_chat.page import Page
@@ -30,6 +31,7 @@ from flows import events as ev
 from locales import pick_locale
 
 BASE = "/chat"
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC = Path(__file__).resolve().parent / "static"
 HEADERS = {
     # Nothing but this site's own stylesheet and forms; no script at all.
@@ -85,10 +87,10 @@ class WebChat:
         self._static: dict[str, bytes] = {}
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(BASE, self.show)
-        app.router.add_post(f"{BASE}/messages", self.post)
-        app.router.add_post(f"{BASE}/link", self.link)
-        app.router.add_post(f"{BASE}/forget", self.forget)
+        app.router.add_get(BASE, self._signed_out_gate(self.show))
+        app.router.add_post(f"{BASE}/messages", self._signed_out_gate(self.post))
+        app.router.add_post(f"{BASE}/link", self._signed_out_gate(self.link))
+        app.router.add_post(f"{BASE}/forget", self._signed_out_gate(self.forget))
         app.router.add_get(f"{BASE}/static/{{name}}", self.static)
 
     # ------------------------------------------------------------------ routes
@@ -138,7 +140,7 @@ class WebChat:
         view = await self.transcript.view(web_id)
         # Answered with the page rather than a redirect: the code is stored only as a hash and
         # can be shown this once.
-        return self._page(request, web_id, view, code=code)
+        return self._page(request, web_id, view, code=grouped(code))
 
     async def forget(self, request: web.Request) -> web.Response:
         web_id = self.identities.read(request.cookies.get(COOKIE))
@@ -150,6 +152,14 @@ class WebChat:
             return self._refused(request)
         if not self.identities.form_token_ok(web_id, form.fields.get("csrf")):
             return self._refused(request)
+        # Ended on the server, not only forgotten by this browser: a copy of the cookie (another
+        # device, a stolen one) no longer reaches the resident, who keeps their answers.
+        async with self._turns.hold(web_id):
+            async with self.conversations.database.unit_of_work() as uow:
+                # A browser that only looked gets an identity too, so that its id is retired as well.
+                await uow.residents.identify(CHANNEL, web_id, now=self.conversations.clock())
+                await uow.web_identities.retire(CHANNEL, web_id)
+                await uow.commit()
         response = _back()
         response.del_cookie(COOKIE, path=BASE)
         return response
@@ -165,6 +175,24 @@ class WebChat:
                             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
     # ------------------------------------------------------------------ internals
+
+    def _signed_out_gate(self, handler: Handler) -> Handler:
+        """The route, with a signed-out identity's cookie taken off the request: it counts as no
+        cookie (a new identity for a page, 403 for a post), like one that does not verify."""
+
+        async def gated(request: web.Request) -> web.StreamResponse:
+            web_id = self.identities.read(request.cookies.get(COOKIE))
+            if web_id is not None:
+                async with self.conversations.database.unit_of_work() as uow:
+                    retired = await uow.web_identities.retired(CHANNEL, web_id)
+                if retired:
+                    headers = request.headers.copy()
+                    headers.popall("Cookie", None)
+                    request = request.clone(headers=headers)
+            return await handler(request)
+
+        return gated
+
 
     async def _act(self, request: web.Request, web_id: str, form: Form, counter: int) -> web.Response:
         """One post: recorded, then handed to the runner as the event it is."""

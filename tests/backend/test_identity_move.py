@@ -109,9 +109,9 @@ async def test_link_codes_are_found_once_and_are_no_channel(database):
     async with database.unit_of_work() as uow:
         assert await uow.links.take_code("h" * 64) == (web, NOW)
         assert await uow.links.take_code("h" * 64) is None
-        await uow.links.record_failure(web, at=NOW)
-        assert await uow.links.failures(web, since=NOW.replace(hour=1)) == 1
-        assert await uow.links.failures(web, since=NOW) == 0
+        assert await uow.links.add_code("i" * 64, web, at=NOW) and await uow.links.add_code("j" * 64, web, at=NOW)
+        await uow.links.forget_codes()  # every live code
+        assert await uow.links.take_code("i" * 64) is None and await uow.links.take_code("j" * 64) is None
 
 
 async def test_the_web_transcript_reads_the_newest_items_and_forgets_the_oldest(database):
@@ -128,3 +128,21 @@ async def test_the_web_transcript_reads_the_newest_items_and_forgets_the_oldest(
     async with database.unit_of_work() as uow:
         assert [i.id for i in await uow.outbox.recent("web", "w1", limit=10)] == [ids[1], ids[3], ids[4]]
         assert len(await uow.outbox.recent("web", "w2", limit=10)) == 1
+
+
+async def test_a_retired_web_identity_leads_to_nobody_and_its_resident_keeps_everything(database):
+    web = await resident(database, "web", "w1")
+    async with database.unit_of_work() as uow:
+        await uow.outbox.add(resident_id=web, channel="web", address="w1", kind="message", payload={"text": "hi"},
+                             at=NOW)
+        assert not await uow.web_identities.retired("web", "w1")
+        assert await uow.web_identities.retire("web", "w1")
+        assert not await uow.web_identities.retire("web", "nobody")
+        await uow.commit()
+    async with database.unit_of_work() as uow:
+        assert await uow.web_identities.retired("web", "w1") and not await uow.web_identities.retired("web", "w2")
+        assert await uow.residents.find("web", "w1") is None
+        assert await uow.outbox.recent("web", "w1", limit=10) == []
+        ((channel, retired),) = await uow.residents.identities(web)  # the resident keeps it, under another id
+        assert channel == "web" and retired != "w1"
+        assert [i.payload["text"] for i in await uow.outbox.recent("web", retired, limit=10)] == ["hi"]

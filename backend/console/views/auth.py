@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backend.api.keys import DATABASE
+from backend.api.keys import CONFIG, DATABASE
+from backend.client_address import client_address
 from backend.console.common import form_of, now_of, render, safe_next, user_of
 from backend.console.keys import SESSION
 from backend.console.security import (
@@ -14,7 +15,7 @@ from backend.console.security import (
     cookie_secure,
     sign_in_csrf,
 )
-from backend.console.signin import SESSION_FOR, Refused, sign_in, sign_out
+from backend.console.signin import SESSION_FOR, Refused, SignInThrottle, sign_in, sign_out
 from locales import SUPPORTED
 
 
@@ -41,8 +42,10 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
     next_ = safe_next(form.get("next"))
     data = await request.post()
     password = data.get("password")
-    outcome = await sign_in(request.config_dict[DATABASE], form.get("username", ""),
-                            password if isinstance(password, str) else "", now=now_of(request))
+    config = request.config_dict[CONFIG]
+    address = client_address(request.remote, request.headers.getall("X-Forwarded-For", ()), config.proxies)
+    outcome = await sign_in(request.config_dict[DATABASE], SignInThrottle(config.secret_key), form.get("username", ""),
+                            password if isinstance(password, str) else "", address=address, now=now_of(request))
     if isinstance(outcome, Refused):
         return _sign_in_page(request, next_=next_, refused=outcome, username=form.get("username", ""))
     response = web.HTTPSeeOther(next_)

@@ -32,8 +32,8 @@ async def resident_of(database, channel: str, external_id: str) -> str | None:
 
 
 def numbered_codes(conversations, config) -> None:
-    """Codes 100001, 100002 ... instead of random ones, so that two are never the same by chance."""
-    counter = itertools.count(100001)
+    """Codes 1000000001, 1000000002 ... instead of random ones, so that two are never the same by chance."""
+    counter = itertools.count(1000000001)
     conversations.links = LinkCodes(config.secret_key, draw=lambda: str(next(counter)))
 
 
@@ -51,13 +51,13 @@ async def test_telegram_linked_with_a_code_shares_the_web_residents_applications
         await uow.commit()
     await dispatched(database, clock)
     code = await web.link_code()
-    assert len(code) == 6 and code.isdigit()
+    assert len(code) == 12 and code[3] == code[7] == " " and code.replace(" ", "").isdigit()  # 123 456 7890
     # Only a keyed hash of the code is stored.
     async with database.engine.connect() as connection:
         (stored,) = (await connection.execute(
             select(ChannelIdentityRow.external_id).where(ChannelIdentityRow.channel == LINK_CHANNEL)
         )).scalars().all()
-    assert code not in stored and len(stored) == 64
+    assert code.replace(" ", "") not in stored and len(stored) == 64
     user = emulator.user(4004, language_code="en")
     (answer,) = await act(emulator, database, user, f"/link {code}")
     assert answer.plain_text.startswith("Linked!")
@@ -136,10 +136,10 @@ async def test_a_code_is_taken_once_within_ten_minutes_and_guessing_is_slowed(
     assert [r.key for r in await link(chat_conversations, "4", "12ab")] == ["link.usage"]
     assert [r.key for r in await link(chat_conversations, "4", "")] == ["link.usage"]
     # Five codes that led nowhere in an hour, then even a right one waits.
-    for guess in ("000001", "000002", "000003", "000004"):
+    for guess in ("0000000001", "0000000002", "0000000003", "000-000-0004"):
         assert [r.key for r in await link(chat_conversations, "5", guess)] == ["link.invalid"]
     fresh = await web.link_code()
-    assert [r.key for r in await link(chat_conversations, "5", "000005")] == ["link.invalid"]
+    assert [r.key for r in await link(chat_conversations, "5", "000 000 0005")] == ["link.invalid"]
     assert [r.key for r in await link(chat_conversations, "5", fresh)] == ["link.too_many"]
     clock.advance(timedelta(hours=1))
     fresh = await web.link_code()
@@ -159,3 +159,72 @@ async def test_a_telegram_identity_with_its_own_application_is_not_linked(browse
     assert [r.key for r in replies] == ["link.refused"]
     assert await resident_of(database, "telegram", "9") == own.id
     assert await resident_of(database, "web", web.web_id) != own.id
+
+
+async def test_a_sustained_guessing_attack_drops_every_live_code_and_makes_all_link_wait(
+    browser, database, chat_conversations, config, clock
+):
+    """Every new chat is a new identity, so guesses are also counted for the whole installation."""
+    from bot.linking import GLOBAL
+
+    numbered_codes(chat_conversations, config)
+    web = browser(language="en")
+    await web.open()
+    await web.start()
+    code = await web.link_code()
+    for n in range(GLOBAL.max_failures):
+        # A new chat for every guess: no identity reaches its own limit.
+        assert [r.key for r in await link(chat_conversations, f"guesser{n}", f"{9000000000 + n}")] == ["link.invalid"]
+    assert [r.key for r in await link(chat_conversations, "owner", code)] == ["link.paused"]
+    clock.advance(GLOBAL.first_block)
+    # The attack is over; the code that was live then is gone, and a new one works.
+    assert [r.key for r in await link(chat_conversations, "owner", code)] == ["link.invalid"]
+    assert (await link(chat_conversations, "owner2", await web.link_code()))[0].key == "link.done"
+
+
+async def test_guesses_are_limited_per_client_address(database, chat_conversations, config, clock):
+    from bot.linking import PER_ADDRESS
+
+    links = chat_conversations.links
+    async with database.unit_of_work() as uow:
+        owner = await uow.residents.identify("web", "w" * 24, now=NOW)
+        code = await links.issue(uow, owner.id, now=NOW)
+        await uow.commit()
+
+    async def guess(external_id: str, arg: str, address: str):
+        async with database.unit_of_work() as uow:
+            resident = await uow.residents.identify("web", external_id, now=NOW)
+            linked = await links.redeem(uow, resident, "web", external_id, ev.Command("link", arg), now=NOW,
+                                        address=address)
+            await uow.commit()
+        return linked.reply.key
+
+    for n in range(PER_ADDRESS.max_failures):
+        assert await guess(f"browser{n:020d}", f"{8000000000 + n}", "203.0.113.5") == "link.invalid"
+    assert await guess(f"browser{99:020d}", code, "203.0.113.5") == "link.too_many"
+    assert await guess(f"browser{98:020d}", code, "198.51.100.7") == "link.done"
+
+
+async def test_a_residents_own_code_dies_after_a_few_wrong_tries_from_them(browser, database, chat_conversations,
+                                                                          config):
+    from bot.linking import OWN_CODE_DIES_AFTER
+
+    numbered_codes(chat_conversations, config)
+    web = browser(language="en")
+    await web.open()
+    await web.start()
+    code = await web.link_code()
+    for n in range(OWN_CODE_DIES_AFTER):
+        await web.send(f"/link {7000000000 + n}")
+    assert [r.key for r in await link(chat_conversations, "77", code)] == ["link.invalid"]
+
+
+async def test_concurrent_guesses_look_up_no_more_codes_than_the_limit(database, chat_conversations):
+    from bot.linking import PER_SOURCE
+
+    async def guess(n: int):
+        return await link(chat_conversations, "same chat", f"{6000000000 + n}")
+
+    keys = [r[0].key for r in await asyncio.gather(*(guess(n) for n in range(15)))]
+    assert keys.count("link.invalid") == PER_SOURCE.max_failures
+    assert keys.count("link.too_many") == 15 - PER_SOURCE.max_failures
