@@ -206,6 +206,7 @@ class Conversations:
         inbound_id: int | None = None,
         outbox: bool = False,
         html: bool = False,
+        client_address: str | None = None,
     ) -> list[Outbound]:
         """One resident message in, the replies out (after the turn is committed).
 
@@ -216,10 +217,12 @@ class Conversations:
             inbound_id: the channel's id of the message; one already handled is ignored.
             outbox: store the replies in the outbox for a sender, in the turn's transaction.
             html: render message text for a channel that shows HTML (resident text escaped).
+            client_address: where the message came from, when the channel knows it (the web chat);
+                guesses of link codes are limited per address too.
         """
         try:
             return await self._handle(channel, external_id, event, locale_hint=locale_hint, document=document,
-                                      inbound_id=inbound_id, outbox=outbox, html=html)
+                                      inbound_id=inbound_id, outbox=outbox, html=html, client_address=client_address)
         except _SubmissionFailed as failure:
             return await self._submission_failed(channel, external_id, failure.flow, locale_hint=locale_hint,
                                                  inbound_id=inbound_id, outbox=outbox, html=html)
@@ -235,6 +238,7 @@ class Conversations:
         inbound_id: int | None,
         outbox: bool,
         html: bool,
+        client_address: str | None,
     ) -> list[Outbound]:
         now = self.clock()
         turn = _TurnOutput()
@@ -253,7 +257,8 @@ class Conversations:
                 await uow.commit()
                 return turn.replies
             if isinstance(event, ev.Command) and event.name.lower() in linking.COMMANDS and self.links is not None:
-                await self._link(uow, resident, channel, external_id, event, now, locale_hint, outbox, html, turn)
+                await self._link(uow, resident, channel, external_id, event, now, locale_hint, outbox, html, turn,
+                                 client_address)
                 await uow.commit()
                 self._remove_bytes(turn.discarded)
                 return turn.replies
@@ -295,11 +300,13 @@ class Conversations:
     async def _link(
         self, uow: UnitOfWork, resident: Resident, channel: str, external_id: str, command: ev.Command,
         now: datetime, locale_hint: str | None, outbox: bool, html: bool, turn: "_TurnOutput",
+        client_address: str | None = None,
     ) -> None:
         """``/link CODE``: this identity joins the resident the code was issued to, who then carries
         on here where they were (a channel that can push also gets what waited for them)."""
         assert self.links is not None
-        linked = await self.links.redeem(uow, resident, channel, external_id, command, now=now)
+        linked = await self.links.redeem(uow, resident, channel, external_id, command, now=now,
+                                         address=client_address)
         turn.discarded += linked.discarded
         owner = await uow.residents.get(linked.resident_id) if linked.resident_id else None
         locale = (owner.locale if owner else None) or resident.locale or locale_hint or self.default_locale

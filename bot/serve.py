@@ -218,7 +218,7 @@ def _add_web_chat(runtime: Runtime, app: web.Application) -> None:
     """The residents' web chat (/chat) on the application that serves the API (or, run apart, the bot's)."""
     from bot.web_chat.routes import WebChat
 
-    WebChat(runtime.conversations, secret=runtime.config.secret_key).add_routes(app)
+    WebChat(runtime.conversations, secret=runtime.config.secret_key, proxies=runtime.config.proxies).add_routes(app)
     _say(f"web chat at http://{runtime.config.http_host}:{runtime.config.http_port}/chat")
 
 

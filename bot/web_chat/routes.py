@@ -20,6 +20,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from backend.client_address import Network, client_address
 from backend.documents import DocumentRefused
 from bot.conversations import Conversations, DocumentTooLarge, PUSH_CHANNELS
 from bot.linking import grouped
@@ -73,11 +74,13 @@ class WebChat:
         conversations: the runner (its database, clock, catalogs and document limit are used).
         secret: the installation's secret key, which signs cookies and form tokens.
         identities: instead of ones made from ``secret`` (tests give predictable ids).
+        proxies: the reverse proxies whose ``X-Forwarded-For`` names the client (``YIMEN_TRUSTED_PROXIES``).
     """
 
     def __init__(self, conversations: Conversations, *, secret: bytes, identities: WebIdentities | None = None,
-                 page: Page | None = None) -> None:
+                 page: Page | None = None, proxies: tuple[Network, ...] = ()) -> None:
         self.conversations = conversations
+        self.proxies = proxies
         self.identities = identities or WebIdentities(secret)
         self.transcript = Transcript(conversations.database, clock=conversations.clock, push_channels=PUSH_CHANNELS)
         self.page = page or Page(base=BASE)
@@ -236,7 +239,8 @@ class WebChat:
             event = _event(label)
         if not await self.transcript.accept(web_id, counter, {"text": label}):
             return _back("stale")
-        await conversations.handle(CHANNEL, web_id, event, outbox=True, **turn)
+        address = client_address(request.remote, request.headers.getall("X-Forwarded-For", ()), self.proxies)
+        await conversations.handle(CHANNEL, web_id, event, outbox=True, client_address=address, **turn)
         return _back()
 
     def _page(self, request: web.Request, web_id: str, view: View, *, notice: str | None = None,

@@ -228,3 +228,22 @@ async def test_concurrent_guesses_look_up_no_more_codes_than_the_limit(database,
     keys = [r[0].key for r in await asyncio.gather(*(guess(n) for n in range(15)))]
     assert keys.count("link.invalid") == PER_SOURCE.max_failures
     assert keys.count("link.too_many") == 15 - PER_SOURCE.max_failures
+
+
+async def test_the_web_chat_counts_guesses_per_client_address_whatever_the_cookie(browser, chat_conversations,
+                                                                                 config):
+    from bot.linking import PER_ADDRESS
+
+    numbered_codes(chat_conversations, config)
+    owner = browser(language="en")
+    await owner.open()
+    await owner.start()
+    code = await owner.link_code()
+    # Each guess from a browser of its own, as a guesser throwing cookies away would: all from one address.
+    for n in range(PER_ADDRESS.max_failures):
+        guesser = browser(language="en")
+        await guesser.open()
+        assert (await guesser.send(f"/link {7000000000 + n}")).keys == ["link.invalid"]
+    last = browser(language="en")
+    await last.open()
+    assert (await last.send(f"/link {code}")).keys == ["link.too_many"]
