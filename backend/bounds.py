@@ -28,6 +28,15 @@ Count = Annotated[int, Field(strict=True)]
 # The database's integer columns: ids are INTEGER (32 bits) on both databases.
 INTEGER_MAX = 2**31 - 1
 
+def integer(text: str | None, *, low: int = 0, high: int = INTEGER_MAX) -> int | None:
+    """``text`` as an integer when it is plain ASCII digits within ``low``..``high`` (a path's or a
+    query's id, page or level), else None; never an int too large for the database's columns."""
+    if not text or not (text.isascii() and text.isdigit()) or len(text) > len(str(high)):
+        return None
+    value = int(text)
+    return value if low <= value <= high else None
+
+
 # Before this no application, visit or task of the programme existed (its oldest rules, the urban
 # minimum living guarantee regulations, date from late 1999; Yimen itself is decades younger), so a
 # time before it is a client's mistake. It also keeps values well clear of datetime's year 1.

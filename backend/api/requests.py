@@ -12,7 +12,7 @@ from backend import json_input
 from backend.api.errors import ApiError, invalid
 from backend.api.keys import CLOCK
 from backend.api.schemas import FieldError
-from backend.bounds import INTEGER_MAX, clock_context
+from backend.bounds import INTEGER_MAX, clock_context, integer
 from backend.ports import NotFound
 
 
@@ -57,9 +57,10 @@ def read_query(request: web.Request, model: type[BaseModel]) -> Any:
 def path_id(request: web.Request, name: str, *, what: str | None = None, maximum: int = INTEGER_MAX) -> int:
     """The integer id named ``name`` in the path; anything else, or one no row can have, is a 404."""
     raw = request.match_info[name]
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(maximum)) or not 0 < int(raw) <= maximum:
+    value = integer(raw, low=1, high=maximum)
+    if value is None:
         raise NotFound(f"no {what or name} {raw[:40]}")
-    return int(raw)
+    return value
 
 
 def request_now(request: web.Request) -> datetime:
