@@ -9,6 +9,7 @@ database then refuses; each of these is a :class:`JsonRefused` here, naming the 
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 # The largest body any endpoint needs: an application is a few KB; a department's push of a few
@@ -42,26 +43,26 @@ def _constant(name: str) -> Any:
     raise JsonRefused(f"{name} is not a JSON number")
 
 
-def parse(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH) -> Any:
-    """The JSON value of ``raw``.
+def parse(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH, exact: bool = False) -> Any:
+    """The JSON value of ``raw``; with ``exact``, numbers with a fraction or exponent are ``Decimal``.
 
     Raises:
         JsonRefused: too big, not UTF-8, not JSON, nested deeper than ``max_depth``, a number too
             long, NaN or Infinity, or a string holding NUL or a lone surrogate.
     """
     if len(raw) > max_bytes:
-        raise JsonRefused(f"the body is larger than {max_bytes} bytes")
+        raise JsonRefused(f"larger than {max_bytes} bytes")
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            raise JsonRefused(f"the body is not UTF-8 (byte {error.start})") from None
+            raise JsonRefused(f"not UTF-8 (byte {error.start})") from None
     try:
-        value = json.loads(raw, parse_int=_number(int), parse_float=_number(float), parse_constant=_constant)
+        value = json.loads(raw, parse_int=_number(int), parse_float=_number(Decimal if exact else float), parse_constant=_constant)
     except json.JSONDecodeError as error:
-        raise JsonRefused(f"the body is not valid JSON: {error.msg} at position {error.pos}") from None
+        raise JsonRefused(f"not valid JSON: {error.msg} at position {error.pos}") from None
     except RecursionError:
-        raise JsonRefused(f"the body is nested deeper than {max_depth} levels") from None
+        raise JsonRefused(f"nested deeper than {max_depth} levels") from None
     _check(value, max_depth)
     return value
 
@@ -72,7 +73,7 @@ def _check(value: Any, max_depth: int) -> None:
     while stack:
         item, path = stack.pop()
         if len(path) > max_depth:
-            raise JsonRefused(f"the body is nested deeper than {max_depth} levels", ".".join(path[:max_depth]))
+            raise JsonRefused(f"nested deeper than {max_depth} levels", ".".join(path[:max_depth]))
         if isinstance(item, str):
             _text(item, path)
         elif isinstance(item, dict):

@@ -31,7 +31,7 @@ def parse_json(raw: bytes, *, max_bytes: int = json_input.MAX_BYTES) -> Any:
         return json_input.parse(raw, max_bytes=max_bytes)
     except json_input.JsonRefused as refused:
         fields = [FieldError(field=refused.field, message=str(refused))] if refused.field else None
-        raise ApiError(400, "bad_json", str(refused), fields=fields) from None
+        raise ApiError(400, "bad_json", f"the body: {refused}", fields=fields) from None
 
 
 async def read_body(request: web.Request, model: type[BaseModel]) -> Any:
