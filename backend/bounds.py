@@ -19,8 +19,11 @@ from pydantic_core import ErrorDetails
 # (ten digits before the point), so anything at or beyond it could not be stored or summed anyway.
 MONEY_LIMIT = 10**12
 
-# To the fen: this also refuses an exponent such as 1E-100000, whose digits a Decimal would carry into sums.
-Money = Annotated[Decimal, Field(ge=0, lt=MONEY_LIMIT, decimal_places=2, allow_inf_nan=False)]
+# Finer than the fen, since a household's parts are summed before the policy rounds (0.005 matters), but
+# bounded: an exponent such as 1E-100000 would otherwise carry its digits into every sum.
+MONEY_PLACES = 8
+
+Money = Annotated[Decimal, Field(ge=0, lt=MONEY_LIMIT, decimal_places=MONEY_PLACES, allow_inf_nan=False)]
 
 # A count or a grade: JSON true and false are not numbers (pydantic's lax mode would read them as 1 and 0).
 Count = Annotated[int, Field(strict=True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -9,11 +10,13 @@ from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
 from backend import json_input
-from backend.api.errors import ApiError, invalid
+from backend.api.errors import ApiError, Handler, invalid
 from backend.api.keys import CLOCK
 from backend.api.schemas import FieldError
 from backend.bounds import INTEGER_MAX, clock_context, integer
 from backend.ports import NotFound
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 async def read_json(request: web.Request, *, max_bytes: int = json_input.MAX_BYTES) -> Any:
@@ -61,6 +64,20 @@ def path_id(request: web.Request, name: str, *, what: str | None = None, maximum
     if value is None:
         raise NotFound(f"no {what or name} {raw[:40]}")
     return value
+
+
+@web.middleware
+async def plain_addresses(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A path holding a control character names nothing stored (PostgreSQL refuses NUL in text
+    outright): 404 before any handler looks it up; a query parameter holding NUL is a 400 naming it."""
+    if _CONTROL.search(request.path):
+        raise NotFound("no such resource")
+    for name, value in request.query.items():
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "") or "(query)"
+            raise ApiError(400, "invalid", f"{field}: NUL characters are not allowed",
+                           fields=[FieldError(field=field, message="NUL characters are not allowed")])
+    return await handler(request)
 
 
 def request_now(request: web.Request) -> datetime:

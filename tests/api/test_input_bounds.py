@@ -65,7 +65,7 @@ BODIES = [
      "application.assets.savings"),
     ("savings of 10^12", "/api/v1/applications", _application(_set("assets.savings", "1000000000000")), 422,
      "application.assets.savings"),
-    ("an income to the thousandth of a fen", "/api/v1/applications",
+    ("an income with 100,000 decimal places", "/api/v1/applications",
      _application(_set("members.0.monthly_income", "1E-100000")), 422, "application.members.0.monthly_income"),
     ("29-digit income on /assess", "/api/v1/assess", _assess(_with_member(monthly_income="9" * 29)), 422,
      "household.members.0.monthly_income"),
@@ -165,3 +165,28 @@ QUERIES = [
 async def test_a_query_number_out_of_range_is_a_422_naming_it(client, tokens, path, field):
     response = await client.get(path, headers=auth(tokens["wang"]))
     assert response.status == 422 and [f["field"] for f in (await response.json())["fields"]] == [field]
+
+
+TEXT_PATHS = [
+    ("case number", "/api/v1/applications/A%00B"),
+    ("case history", "/api/v1/applications/%00/history"),
+    ("fund", "/api/v1/funds/x%00y"),
+    ("points account", "/api/v1/points/accounts/volunteer/%00"),
+    ("project", "/api/v1/projects/%00/referrals"),
+    ("surrogate in a case number", "/api/v1/applications/%ED%A0%80"),
+    ("a long case number", "/api/v1/applications/" + "9" * 5000),
+]
+
+
+@pytest.mark.parametrize("path", [p[1] for p in TEXT_PATHS], ids=[p[0] for p in TEXT_PATHS])
+async def test_a_name_in_a_path_no_row_can_have_is_a_4xx(client, tokens, path):
+    response = await client.get(path, headers=auth(tokens["root"]))
+    assert 400 <= response.status < 500, await response.text()
+    assert (await response.json())["error"] in {"not_found", "forbidden", "invalid"}
+
+
+@pytest.mark.parametrize("query", ["office=hub%00in", "assigned_to=%00", "x%00=1"])
+async def test_nul_in_a_query_is_a_4xx_naming_the_parameter(client, tokens, query):
+    response = await client.get(f"/api/v1/applications?{query}", headers=auth(tokens["root"]))
+    assert response.status in (400, 422)
+    assert (await response.json())["fields"][0]["field"] == query.split("=")[0].replace("%00", "")

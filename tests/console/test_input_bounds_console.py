@@ -60,3 +60,10 @@ async def test_a_number_out_of_range_in_the_address_is_an_error_page_not_a_500(c
     assert page.content_type == "text/html"
     if status == 400:
         assert "a page or a number out of range" in await page.text()
+
+
+@pytest.mark.parametrize("path", ["/console/cases/A%00B", "/console/queue?office=hub%00in"])
+async def test_nul_in_a_console_address_is_a_4xx(client, staff, path):
+    await sign_in(client, "root")
+    page = await client.get(path)
+    assert 400 <= page.status < 500, await page.text()
