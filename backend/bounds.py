@@ -8,7 +8,7 @@ can hold is refused, named, at the edge instead of failing later in a query or a
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
@@ -83,6 +83,16 @@ def _in_range(value: datetime) -> datetime:
 
 # A time a client names for something to happen (a visit, a task): with a time zone, within the range.
 Moment = Annotated[AwareDatetime, AfterValidator(_in_range)]
+
+
+def _day_in_range(value: date) -> date:
+    if not TIME_FLOOR.date() <= value < TIME_CEILING.date():
+        raise ValueError(f"must be between {TIME_FLOOR:%Y-%m-%d} and {TIME_CEILING:%Y-%m-%d}")
+    return value
+
+
+# A day a client names (whose policy parameters apply), within the same range.
+Day = Annotated[date, AfterValidator(_day_in_range)]
 
 
 def _passed(value: datetime, info: ValidationInfo) -> datetime:

@@ -14,7 +14,8 @@ from backend.monitoring.records import AlertAction, AlertStatus
 class AlertFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    office: Line | None = Field(None, max_length=64, description="Administrators: one office's alerts (office staff see their own)")
+    office: Line | None = Field(None, max_length=64,
+                                description="Administrators: one office's alerts (office staff see their own)")
     status: AlertStatus | None = None
     overdue: bool | None = Field(None, description="Open alerts past their deadline (true), or the others (false)")
     limit: int = Field(50, ge=1, le=200)

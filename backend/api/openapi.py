@@ -86,7 +86,8 @@ _PATH_SCHEMAS = {
 
 _REASONS = {400: "Bad JSON: not UTF-8, not JSON, nested too deep, a number too long, NUL or a lone surrogate in a "
             "string, or a malformed request line or header",
-            413: f"The body is larger than {MAX_BYTES} bytes", 401: "No or bad token (or signature)", 403: "Not allowed for this role or office",
+            413: f"The body is larger than {MAX_BYTES} bytes",
+            401: "No or bad token (or signature)", 403: "Not allowed for this role or office",
             404: "Not found", 409: "Conflict: the case's or alert's state, a duplicate, or a replayed push",
             422: "A field is invalid (named)"}
 

@@ -23,7 +23,11 @@ async def read_json(request: web.Request, *, max_bytes: int = json_input.MAX_BYT
     """The body's JSON value; too big, not UTF-8, not JSON, too deep or a giant number is a 400 (413 for size)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise ApiError(413, "too_large", f"the body is larger than {max_bytes} bytes")
-    return parse_json(await request.read(), max_bytes=max_bytes)
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:  # a chunked body that outgrew the application's limit
+        raise ApiError(413, "too_large", f"the body is larger than {max_bytes} bytes") from None
+    return parse_json(raw, max_bytes=max_bytes)
 
 
 def parse_json(raw: bytes, *, max_bytes: int = json_input.MAX_BYTES) -> Any:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from datetime import date as Date
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend.application import ApplicationV1
-from backend.bounds import INTEGER_MAX, Count, Line, Moment, Paragraph
+from backend.bounds import INTEGER_MAX, Count, Day, Line, Moment, Paragraph
 from backend.cases.lifecycle import CaseAction, CaseStatus
 from backend.points.funds import CODE_PATTERN
 from backend.policy.household import Household
@@ -27,8 +26,9 @@ class FieldError(BaseModel):
 
 
 class Error(BaseModel):
-    error: str = Field(description="A stable code: bad_json, invalid, unauthorized, forbidden, not_found, "
-                       "illegal_transition, refused, duplicate, idempotency_mismatch, stale, replayed")
+    error: str = Field(description="A stable code: bad_request, bad_json, too_large, invalid, unauthorized, "
+                       "forbidden, not_found, illegal_transition, refused, duplicate, idempotency_mismatch, stale, "
+                       "replayed")
     message: str
     fields: list[FieldError] = []
     status: str | None = Field(None, description="The case's or alert's current status (illegal_transition)")
@@ -141,7 +141,7 @@ class NoteOut(BaseModel):
 
 class AssessIn(_Body):
     household: Household
-    date: Date | None = Field(None, description="Whose parameters apply (default: today in the region)")
+    date: Day | None = Field(None, description="Whose parameters apply (default: today in the region)")
     region: Line | None = Field(None, max_length=64, description="The policy pack (default: the server's)")
     lang: Literal["zh_CN", "en"] | None = Field(None, description="Also explain the result in this language")
 
