@@ -7,7 +7,6 @@ by ``yimen schema`` and checked by a test.
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -16,9 +15,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInf
 
 from id_numbers import BadIdNumber, check_id_number
 
-SCHEMA_VERSION = 1
+from backend.bounds import Count, Line, Money, Paragraph, Stamp
+from locales import SUPPORTED
 
-Money = Decimal
+SCHEMA_VERSION = 1
 
 
 def _resident_id(value: str, info: ValidationInfo) -> str:
@@ -111,23 +111,23 @@ class Applicant(_Model):
 
     for_whom: ForWhom
     relationship: Relationship | None = None
-    proxy_name: str | None = None
-    name: str = Field(min_length=1, max_length=60)
+    proxy_name: Line | None = Field(default=None, max_length=60)
+    name: Line = Field(min_length=1, max_length=60)
     id_number: IdNumber
     mobile: str = Field(pattern=r"^1\d{10}$", description="Contact mobile number, 11 digits.")
 
 
 class Region(_Model):
-    district: str
-    office: str
+    district: Line = Field(max_length=64)
+    office: Line = Field(max_length=64)
 
 
 class Member(_Model):
     relation: MemberRelation
-    age: int = Field(ge=0, le=130)
+    age: Count = Field(ge=0, le=130)
     id_number: IdNumber | None = None
     health: Health
-    disability_grade: int | None = Field(default=None, ge=1, le=4, description="1 (most severe) to 4; null for none.")
+    disability_grade: Count | None = Field(default=None, ge=1, le=4, description="1 (most severe) to 4; null for none.")
     work: Work
     monthly_income: Money = Field(default=Decimal(0), ge=0, description="CNY per month.")
 
@@ -143,8 +143,8 @@ class OtherIncome(_Model):
 
 class Assets(_Model):
     savings: Money = Field(ge=0, description="CNY, the whole household.")
-    vehicles: int = Field(ge=0)
-    homes: int = Field(ge=0)
+    vehicles: Count = Field(ge=0, le=1000)
+    homes: Count = Field(ge=0, le=1000)
 
 
 class RigidSpending(_Model):
@@ -160,36 +160,36 @@ class Housing(_Model):
 
 
 class Hardship(_Model):
-    types: tuple[HardshipType, ...]
-    account: str = Field(default="", max_length=4096)
+    types: tuple[HardshipType, ...] = Field(max_length=len(HardshipType))
+    account: Paragraph = Field(default="", max_length=4096)
 
 
 class Consent(_Model):
-    version: int
-    given_at: datetime
+    version: Count = Field(ge=1, le=1000)
+    given_at: Stamp
 
 
 class ApplicationV1(_Model):
     """An application for assistance as the resident confirmed it."""
 
     schema_version: Literal[1] = 1
-    locale: str
+    locale: Literal[SUPPORTED]  # type: ignore[valid-type]  # the supported locales, one list
     consent: Consent
     applicant: Applicant
     region: Region
-    members: tuple[Member, ...] = Field(min_length=1)
+    members: tuple[Member, ...] = Field(min_length=1, max_length=50)
     other_income: OtherIncome
     assets: Assets
     rigid_spending: RigidSpending
     housing: Housing
     hardship: Hardship
-    urgent_needs: tuple[UrgentNeed, ...] = ()
+    urgent_needs: tuple[UrgentNeed, ...] = Field(default=(), max_length=len(UrgentNeed))
     able_supporter: bool = Field(
         default=False,
         description="Someone outside the household is legally obliged to support it and able to.",
     )
-    document_ids: tuple[str, ...] = ()
-    submitted_at: datetime
+    document_ids: tuple[Line, ...] = Field(default=(), max_length=100)
+    submitted_at: Stamp
 
     def id_numbers(self) -> tuple[str, ...]:
         """Every ID number in the household, the applicant's first."""

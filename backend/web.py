@@ -20,6 +20,7 @@ from backend.api.keys import (
     CASES, CLOCK, CONFIG, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS, VOLUNTEERING,
 )
 from backend.api.openapi import openapi_document
+from backend.api.requests import plain_addresses
 from backend.api.routes import ENDPOINTS
 from backend.cases.ports import Role
 from backend.cases.service import CaseService
@@ -31,8 +32,10 @@ from backend.monitoring.vault import IdVault
 from backend.policy.pack import load_pack
 from backend.points.ledger import Ledger
 from backend.policy.projects import load_projects
+from backend.serving import transport_headers
 from backend.volunteers.service import Volunteering
 from locales import Translations
+
 
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
@@ -64,7 +67,8 @@ def init_app(
         return route_of(request) in signed_routes
 
     app = web.Application(client_max_size=2 * 1024 * 1024,
-                          middlewares=[errors_as_json, bearer_auth(roles_of, signed=signed)])
+                          middlewares=[transport_headers, errors_as_json, plain_addresses,
+                                       bearer_auth(roles_of, signed=signed)])
     pack = load_pack(config.pack)
     cases = CaseService(pack)
     app[CONFIG] = config

@@ -25,6 +25,7 @@ from typing import Any
 from aiohttp import web
 
 from backend.config import Config, ConfigError
+from backend.serving import AppRunner, transport_headers
 from backend.web import health, init_app
 from bot.app import Runtime, open_runtime
 from locales import Messages, Translations
@@ -150,7 +151,7 @@ async def _serve_api(config: Config, stop: asyncio.Event) -> None:
         await database.dispose()
     app = init_app(config)
     _mount_console(app, None)
-    runner = web.AppRunner(app)
+    runner = AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, config.http_host, config.http_port).start()
     _say(f"API and console listening on http://{config.http_host}:{config.http_port} (console: /console)")
@@ -163,7 +164,7 @@ async def _serve_api(config: Config, stop: asyncio.Event) -> None:
 
 def _bot_app() -> web.Application:
     """What a bot run apart serves over HTTP: its health and, when configured, the webhook."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[transport_headers])
     app.router.add_get("/healthz", health)
     return app
 
@@ -194,7 +195,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
     else:
         print(TELEGRAM_OFF, file=sys.stderr)
     _add_web_chat(runtime, app)
-    runner = web.AppRunner(app)
+    runner = AppRunner(app)
     await runner.setup()
     await web.TCPSite(runner, config.http_host, config.http_port).start()
     _say(f"listening on http://{config.http_host}:{config.http_port} (console: /console)")

@@ -7,7 +7,7 @@ with the message's parameters. Money and dates go through Babel's formatters.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -110,27 +110,47 @@ class Messages:
 
     # ---- filters
 
+    # The formatters render stored values, which may predate today's input bounds: a value they
+    # cannot format (a year 9999 that overflows in the time zone, an amount that is no number)
+    # is shown plainly rather than failing the whole page or message.
+
     def money(self, value: Any) -> str:
-        return format_currency(Decimal(str(value or 0)), "CNY", locale=self._babel)
+        try:
+            return format_currency(Decimal(str(value or 0)), "CNY", locale=self._babel)
+        except (ArithmeticError, ValueError, TypeError):
+            return str(value)
 
     def number(self, value: Any) -> str:
-        return format_decimal(Decimal(str(value or 0)), locale=self._babel)
+        try:
+            return format_decimal(Decimal(str(value or 0)), locale=self._babel)
+        except (ArithmeticError, ValueError, TypeError):
+            return str(value)
 
     def date(self, value: Any) -> str:
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        if isinstance(value, datetime):
-            # The date where the resident lives, not in UTC.
-            value = (value.astimezone(self._zone) if value.tzinfo else value).date()
-        assert isinstance(value, date)
-        return format_date(value, format="long", locale=self._babel)
+        try:
+            if isinstance(value, str):
+                value = datetime.fromisoformat(value)
+            if isinstance(value, datetime):
+                # The date where the resident lives, not in UTC.
+                value = (value.astimezone(self._zone) if value.tzinfo else value).date()
+            if not isinstance(value, date):
+                return str(value)
+            return format_date(value, format="long", locale=self._babel)
+        except (OverflowError, ValueError, TypeError):
+            return _plain(value)
 
     def when(self, value: Any) -> str:
         """A date and time where the resident lives (a home visit, say)."""
-        if isinstance(value, str):
-            value = datetime.fromisoformat(value)
-        assert isinstance(value, datetime) and value.tzinfo is not None
-        return format_datetime(value.astimezone(self._zone), format="medium", locale=self._babel)
+        try:
+            if isinstance(value, str):
+                value = datetime.fromisoformat(value)
+            if not isinstance(value, datetime):
+                return str(value)
+            # A time without a zone is stored UTC.
+            aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+            return format_datetime(aware.astimezone(self._zone), format="medium", locale=self._babel)
+        except (OverflowError, ValueError, TypeError):
+            return _plain(value)
 
     def localized(self, value: Any) -> str:
         """A name kept in data for each locale (a region, a programme)."""
@@ -139,6 +159,15 @@ class Messages:
         if isinstance(value, Mapping):
             return str(value.get(self.locale) or next(iter(value.values())))
         return str(value)
+
+
+def _plain(value: Any) -> str:
+    """A date or time as ISO text, in its own zone (the one place it cannot overflow)."""
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M %Z").strip()
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
 
 
 class Translations:

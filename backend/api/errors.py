@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -11,6 +10,7 @@ from aiohttp import web
 from pydantic import ValidationError
 
 from backend.api.schemas import Error, FieldError
+from backend.bounds import reported
 from backend.cases.lifecycle import IllegalTransition
 from backend.cases.service import DecisionRefused, Forbidden
 from backend.monitoring.alerts import IllegalAlertTransition
@@ -46,7 +46,7 @@ def invalid(error: ValidationError, prefix: str = "") -> ApiError:
     """A 422 naming each field pydantic refused (its input value is left out: it may be personal)."""
     fields = [
         FieldError(field=".".join(str(p) for p in (prefix, *e["loc"]) if p != "") or "(body)", message=e["msg"])
-        for e in error.errors(include_input=False, include_url=False)
+        for e in reported(error)
     ]
     names = ", ".join(f.field for f in fields)
     return ApiError(422, "invalid", f"invalid {names}", fields=fields)
@@ -61,8 +61,6 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     except ValidationError as error:
         failure = invalid(error)
         return error_response(422, failure.code, str(failure), fields=failure.fields)
-    except json.JSONDecodeError as error:
-        return error_response(400, "bad_json", f"the body is not valid JSON: {error.msg} at position {error.pos}")
     except Forbidden as error:
         return error_response(403, "forbidden", str(error))
     except NotFound as error:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable, Mapping
 from datetime import datetime
@@ -21,7 +20,7 @@ from backend.api.monitoring_schemas import (
     FeedPushOut,
     FeedRowError,
 )
-from backend.api.requests import read_body, read_query, request_now
+from backend.api.requests import parse_json, path_id, read_body, read_query, request_now
 from backend.monitoring import alerts as service
 from backend.monitoring.push import SIGNATURE_HEADER, TIMESTAMP_HEADER, PushRefused, authenticate
 from backend.monitoring.vocabulary import SOURCES
@@ -35,10 +34,7 @@ _NOT_A_ROW = "not an object of field names and text or numbers"
 
 
 def _alert_id(request: web.Request) -> int:
-    raw = request.match_info["alert"]
-    if not raw.isdigit():
-        raise NotFound(f"no alert {raw}")
-    return int(raw)
+    return path_id(request, "alert")
 
 
 def _out(request: web.Request, alert: Alert, now: datetime) -> dict[str, Any]:
@@ -141,7 +137,7 @@ async def push_feed_events(request: web.Request) -> web.Response:
         # Who tried and why; never the body, which holds ID numbers.
         log.warning("feed push refused for %s from %s: %s", source, request.remote, refused)
         return error_response(refused.status, refused.code, str(refused))
-    items = json.loads(raw) if raw else None  # a JSONDecodeError becomes a 400
+    items = parse_json(raw)
     if not isinstance(items, list):
         raise ApiError(422, "invalid", "the body must be a JSON list of rows")
     rows, refused_rows = _rows(items)

@@ -7,25 +7,27 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
 
+from backend.bounds import INTEGER_MAX, Line, Paragraph
 from backend.monitoring.records import AlertAction, AlertStatus
 
 
 class AlertFilter(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    office: str | None = Field(None, description="Administrators: one office's alerts (office staff see their own)")
+    office: Line | None = Field(None, max_length=64,
+                                description="Administrators: one office's alerts (office staff see their own)")
     status: AlertStatus | None = None
     overdue: bool | None = Field(None, description="Open alerts past their deadline (true), or the others (false)")
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=INTEGER_MAX)
 
 
 class AlertActionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     action: AlertAction
-    note: str = Field("", max_length=2000, description="act: what was done (required)")
-    reason: str = Field("", max_length=2000, description="dismiss: why nothing is to be done (required)")
+    note: Paragraph = Field("", max_length=2000, description="act: what was done (required)")
+    reason: Paragraph = Field("", max_length=2000, description="dismiss: why nothing is to be done (required)")
 
 
 class AlertOut(BaseModel):

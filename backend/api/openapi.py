@@ -10,6 +10,8 @@ from pydantic.json_schema import models_json_schema
 
 from backend.api.routes import ENDPOINTS, Endpoint
 from backend.api.schemas import Error
+from backend.bounds import INTEGER_MAX
+from backend.json_input import MAX_BYTES
 from backend.monitoring.push import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 _REF = "#/components/schemas/{model}"
@@ -36,7 +38,7 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
 
 def _operation(endpoint: Endpoint, query_schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+        {"name": name, "in": "path", "required": True, "schema": _PATH_SCHEMAS.get(name, {"type": "string"})}
         for name in re.findall(r"{(\w+)}", endpoint.path)
     ]
     if endpoint.query is not None:
@@ -59,7 +61,8 @@ def _operation(endpoint: Endpoint, query_schemas: dict[str, dict[str, Any]]) -> 
     response = endpoint.response
     ok_schema = {"type": "array", "items": _ref(response)} if endpoint.many and response else (_ref(response) if response else {})
     responses: dict[str, Any] = {str(endpoint.status): {"description": "OK", "content": _json(ok_schema)}}
-    for status in sorted({400, 401, 403, *endpoint.errors}):
+    refusals = {400, 401, 403, *endpoint.errors} | ({413} if endpoint.body is not None else set())
+    for status in sorted(refusals):
         responses[str(status)] = {"description": _REASONS[status], "content": _json(_ref(Error))}
     operation: dict[str, Any] = {
         "summary": endpoint.summary,
@@ -76,7 +79,15 @@ def _operation(endpoint: Endpoint, query_schemas: dict[str, dict[str, Any]]) -> 
     return operation
 
 
-_REASONS = {400: "Bad JSON", 401: "No or bad token (or signature)", 403: "Not allowed for this role or office",
+# Ids that are database rows: a number outside this range names no row (404).
+_PATH_SCHEMAS = {
+    name: {"type": "integer", "minimum": 1, "maximum": INTEGER_MAX} for name in ("task", "volunteer", "alert")
+}
+
+_REASONS = {400: "Bad JSON: not UTF-8, not JSON, nested too deep, a number too long, NUL or a lone surrogate in a "
+            "string, or a malformed request line or header",
+            413: f"The body is larger than {MAX_BYTES} bytes",
+            401: "No or bad token (or signature)", 403: "Not allowed for this role or office",
             404: "Not found", 409: "Conflict: the case's or alert's state, a duplicate, or a replayed push",
             422: "A field is invalid (named)"}
 

@@ -1,33 +1,87 @@
-"""Reading a request: its JSON body and query string into pydantic models, and the application's clock."""
+"""Reading a request: its JSON body, query string and path ids into pydantic models, and the application's clock."""
 
 from __future__ import annotations
 
-import json
+import re
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
 
-from backend.api.errors import ApiError, invalid
+from backend import json_input
+from backend.api.errors import ApiError, Handler, invalid
 from backend.api.keys import CLOCK
+from backend.api.schemas import FieldError
+from backend.bounds import INTEGER_MAX, clock_context, integer
+from backend.ports import NotFound
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+async def read_json(request: web.Request, *, max_bytes: int = json_input.MAX_BYTES) -> Any:
+    """The body's JSON value; too big, not UTF-8, not JSON, too deep or a giant number is a 400 (413 for size)."""
+    if request.content_length is not None and request.content_length > max_bytes:
+        raise ApiError(413, "too_large", f"the body is larger than {max_bytes} bytes")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:  # a chunked body that outgrew the application's limit
+        raise ApiError(413, "too_large", f"the body is larger than {max_bytes} bytes") from None
+    return parse_json(raw, max_bytes=max_bytes)
+
+
+def parse_json(raw: bytes, *, max_bytes: int = json_input.MAX_BYTES) -> Any:
+    """The JSON value of a body already read (a signed push is checked on its bytes first)."""
+    if not raw:
+        raise ApiError(400, "bad_json", "a JSON body is required")
+    try:
+        return json_input.parse(raw, max_bytes=max_bytes)
+    except json_input.JsonRefused as refused:
+        fields = [FieldError(field=refused.field, message=str(refused))] if refused.field else None
+        raise ApiError(400, "bad_json", f"the body: {refused}", fields=fields) from None
 
 
 async def read_body(request: web.Request, model: type[BaseModel]) -> Any:
-    """The body validated by ``model``; no body or bad JSON is a 400, a bad field a 422."""
-    raw = await request.read()
-    if not raw:
-        raise ApiError(400, "bad_json", "a JSON body is required")
-    data = json.loads(raw)  # a JSONDecodeError becomes a 400
-    return model.model_validate(data)
+    """The body validated by ``model``; no body or bad JSON is a 400, a bad field a 422.
+
+    Times a client stamps (``Stamp`` fields) are checked against the application's clock.
+    """
+    data = await read_json(request)
+    try:
+        return model.model_validate(data, context=clock_context(request_now(request)))
+    except ValidationError as error:
+        raise invalid(error) from None
 
 
 def read_query(request: web.Request, model: type[BaseModel]) -> Any:
     """The query string validated by ``model``; a bad parameter is a 422 naming it."""
     try:
-        return model.model_validate(dict(request.query))
+        return model.model_validate(dict(request.query), context=clock_context(request_now(request)))
     except ValidationError as error:
         raise invalid(error) from None
+
+
+def path_id(request: web.Request, name: str, *, what: str | None = None, maximum: int = INTEGER_MAX) -> int:
+    """The integer id named ``name`` in the path; anything else, or one no row can have, is a 404."""
+    raw = request.match_info[name]
+    value = integer(raw, low=1, high=maximum)
+    if value is None:
+        raise NotFound(f"no {what or name} {raw[:40]}")
+    return value
+
+
+@web.middleware
+async def plain_addresses(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A path holding a control character names nothing stored (PostgreSQL refuses NUL in text
+    outright): 404 before any handler looks it up; a query parameter holding NUL is a 400 naming it."""
+    if _CONTROL.search(request.path):
+        raise NotFound("no such resource")
+    for name, value in request.query.items():
+        if "\x00" in name or "\x00" in value:
+            field = name.replace("\x00", "") or "(query)"
+            raise ApiError(400, "invalid", f"{field}: NUL characters are not allowed",
+                           fields=[FieldError(field=field, message="NUL characters are not allowed")])
+    return await handler(request)
 
 
 def request_now(request: web.Request) -> datetime:

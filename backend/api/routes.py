@@ -22,6 +22,7 @@ from backend.api.errors import ApiError
 from backend.api.keys import CASES, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS, USER, VOLUNTEERING
 from backend.api.monitoring import act_on_alert, get_alert, list_alerts, push_feed_events
 from backend.api.monitoring_schemas import AlertActionIn, AlertDetail, AlertFilter, AlertList, FeedPush, FeedPushOut
+from backend.api.requests import path_id
 from backend.api.requests import read_body as _body
 from backend.api.requests import read_query as _query
 from backend.api.requests import request_now as _now
@@ -529,10 +530,7 @@ def _task_out(task: Task) -> dict[str, Any]:
 
 
 def _task_id(request: web.Request) -> int:
-    raw = request.match_info["task"]
-    if not raw.isdigit():
-        raise NotFound(f"no task {raw}")
-    return int(raw)
+    return path_id(request, "task")
 
 
 async def create_task(request: web.Request) -> web.Response:
@@ -579,10 +577,7 @@ async def application_tasks(request: web.Request) -> web.Response:
 
 
 def _volunteer_id(request: web.Request) -> int:
-    raw = request.match_info["volunteer"]
-    if not raw.isdigit():
-        raise NotFound(f"no volunteer {raw}")
-    return int(raw)
+    return path_id(request, "volunteer")
 
 
 async def _volunteer_out(uow: Any, volunteer: Any) -> dict[str, Any]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from datetime import date as Date
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from backend.application import ApplicationV1
+from backend.bounds import INTEGER_MAX, Count, Day, Line, Moment, Paragraph
 from backend.cases.lifecycle import CaseAction, CaseStatus
 from backend.points.funds import CODE_PATTERN
 from backend.policy.household import Household
@@ -27,8 +27,9 @@ class FieldError(BaseModel):
 
 
 class Error(BaseModel):
-    error: str = Field(description="A stable code: bad_json, invalid, unauthorized, forbidden, not_found, "
-                       "illegal_transition, refused, duplicate, idempotency_mismatch, stale, replayed")
+    error: str = Field(description="A stable code: bad_request, bad_json, too_large, invalid, unauthorized, "
+                       "forbidden, not_found, illegal_transition, refused, duplicate, idempotency_mismatch, stale, "
+                       "replayed")
     message: str
     fields: list[FieldError] = []
     status: str | None = Field(None, description="The case's or alert's current status (illegal_transition)")
@@ -38,9 +39,9 @@ class Error(BaseModel):
 class ResidentRef(_Body):
     """The resident: by Yimen's id (the bot, which shares the database), or by a channel identity."""
 
-    id: str | None = Field(None, max_length=64, description="Yimen's resident id")
-    channel: str | None = Field(None, min_length=1, max_length=32, examples=["telegram"])
-    external_id: str | None = Field(None, min_length=1, max_length=255, description="The resident's id on that channel")
+    id: Line | None = Field(None, max_length=64, description="Yimen's resident id")
+    channel: Line | None = Field(None, min_length=1, max_length=32, examples=["telegram"])
+    external_id: Line | None = Field(None, min_length=1, max_length=255, description="The resident's id on that channel")
 
     @model_validator(mode="after")
     def _one_way(self) -> "ResidentRef":
@@ -52,7 +53,7 @@ class ResidentRef(_Body):
 class CreateApplication(_Body):
     resident: ResidentRef
     application: ApplicationV1
-    document_ids: list[str] = Field(default=[], description="Documents the resident uploaded before submitting")
+    document_ids: list[Line] = Field(default=[], max_length=100, description="Documents the resident uploaded before submitting")
 
 
 class ApplicationCreated(BaseModel):
@@ -97,27 +98,27 @@ class CaseList(BaseModel):
 
 
 class CaseFilter(_Body):
-    office: str | None = None
+    office: Line | None = Field(None, max_length=64)
     layer: Literal["tekun", "dibao", "dibao_marginal", "rigid_expense", "watch", "none"] | None = None
     level: int | None = Field(None, ge=1, le=3, description="Resilience level, 1 = weakest")
     status: CaseStatus | None = None
     emergency: bool | None = None
     overdue: bool | None = None
-    assigned_to: str | None = None
+    assigned_to: Line | None = Field(None, max_length=64)
     limit: int = Field(50, ge=1, le=200)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=INTEGER_MAX)
 
 
 class ActionIn(_Body):
     action: CaseAction
-    note: str = Field("", max_length=2000)
-    assignee: str | None = Field(None, description="assign: the caseworker's username")
-    question: str | None = Field(None, max_length=1000, description="request_info: what the resident should send")
-    visit_at: AwareDatetime | None = Field(None, description="schedule_visit: when")
-    package: list[str] | None = Field(None, description="propose: assistance codes (default: the assessment's)")
-    amount: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2,
+    note: Paragraph = Field("", max_length=2000)
+    assignee: Line | None = Field(None, max_length=64, description="assign: the caseworker's username")
+    question: Paragraph | None = Field(None, max_length=1000, description="request_info: what the resident should send")
+    visit_at: Moment | None = Field(None, description="schedule_visit: when")
+    package: list[Line] | None = Field(None, max_length=50, description="propose: assistance codes (default: the assessment's)")
+    amount: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2, allow_inf_nan=False,
                                    description="propose: CNY per month (default: the benefit estimate)")
-    reasons: list[str] = Field([], description="reject: the reasons, at least one")
+    reasons: list[Paragraph] = Field([], max_length=50, description="reject: the reasons, at least one")
 
 
 class StatusEventOut(BaseModel):
@@ -129,7 +130,7 @@ class StatusEventOut(BaseModel):
 
 
 class NoteIn(_Body):
-    body: str = Field(min_length=1, max_length=4000)
+    body: Paragraph = Field(min_length=1, max_length=4000)
 
 
 class NoteOut(BaseModel):
@@ -141,8 +142,8 @@ class NoteOut(BaseModel):
 
 class AssessIn(_Body):
     household: Household
-    date: Date | None = Field(None, description="Whose parameters apply (default: today in the region)")
-    region: str | None = Field(None, description="The policy pack (default: the server's)")
+    date: Day | None = Field(None, description="Whose parameters apply (default: today in the region)")
+    region: Line | None = Field(None, max_length=64, description="The policy pack (default: the server's)")
     lang: Literal["zh_CN", "en"] | None = Field(None, description="Also explain the result in this language")
 
 
@@ -159,16 +160,16 @@ class Me(BaseModel):
 
 
 class BroadcastText(_Body):
-    zh_CN: str = Field(min_length=1, max_length=1000)
-    en: str = Field(min_length=1, max_length=1000)
+    zh_CN: Paragraph = Field(min_length=1, max_length=1000)
+    en: Paragraph = Field(min_length=1, max_length=1000)
 
 
 class BroadcastIn(_Body):
     """Who receives it: the residents of the cases these filters select (a supervisor: their office)."""
 
-    office: str | None = None
+    office: Line | None = Field(None, max_length=64)
     layer: Literal["tekun", "dibao", "dibao_marginal", "rigid_expense", "watch", "none"] | None = None
-    level: int | None = Field(None, ge=1, le=3)
+    level: Count | None = Field(None, ge=1, le=3)
     status: CaseStatus | None = None
     emergency: bool | None = None
     message: BroadcastText = Field(description="The message in each language; each resident gets theirs")
@@ -180,33 +181,34 @@ class BroadcastOut(BaseModel):
 
 class PointHolderIn(_Body):
     holder: Literal["volunteer", "resident", "enterprise", "merchant"]
-    ref: str = Field(min_length=1, max_length=64, description="The holder's id: a volunteer's, a company's …")
-    name: str = Field(min_length=1, max_length=128)
+    ref: Line = Field(min_length=1, max_length=64, description="The holder's id: a volunteer's, a company's …")
+    name: Line = Field(min_length=1, max_length=128)
 
 
 class DonationIn(_Body):
     donor: PointHolderIn
     kind: Literal["money", "goods", "time"]
-    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="CNY, or hours for time")
-    note: str = Field("", max_length=500)
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False,
+                            description="CNY, or hours for time")
+    note: Paragraph = Field("", max_length=500)
 
 
 class TaskCreditIn(_Body):
-    volunteer_ref: str = Field(min_length=1, max_length=64)
-    volunteer_name: str = Field(min_length=1, max_length=128)
-    hours: Decimal = Field(gt=0, le=24, max_digits=5, decimal_places=2)
-    task: str = Field(min_length=1, max_length=128, description="The service task's reference")
+    volunteer_ref: Line = Field(min_length=1, max_length=64)
+    volunteer_name: Line = Field(min_length=1, max_length=128)
+    hours: Decimal = Field(gt=0, le=24, max_digits=5, decimal_places=2, allow_inf_nan=False)
+    task: Line = Field(min_length=1, max_length=128, description="The service task's reference")
 
 
 class ReversalIn(_Body):
-    transaction: str = Field(min_length=1, max_length=64)
-    reason: str = Field(min_length=1, max_length=500)
+    transaction: Line = Field(min_length=1, max_length=64)
+    reason: Paragraph = Field(min_length=1, max_length=500)
 
 
 class CodeIn(_Body):
     holder: Literal["volunteer", "resident", "enterprise"]
-    ref: str = Field(min_length=1, max_length=64)
-    points: int = Field(gt=0, le=100_000)
+    ref: Line = Field(min_length=1, max_length=64)
+    points: Count = Field(gt=0, le=100_000)
 
 
 class CodeOut(BaseModel):
@@ -258,23 +260,23 @@ class TaskIn(_Body):
     """A service task for a volunteer: what, where, when."""
 
     skill: Literal[SKILLS]  # type: ignore[valid-type]  # the volunteer skills, one list
-    office: str = Field(min_length=1, max_length=64)
-    given_name: str = Field(min_length=1, max_length=60, description="What the volunteer calls the person helped")
-    address: str = Field(min_length=1, max_length=500)
-    details: str = Field(default="", max_length=2000, description="What to do")
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
-    duration_minutes: int = Field(gt=0, le=720)
-    application_number: str | None = Field(default=None, max_length=40)
+    office: Line = Field(min_length=1, max_length=64)
+    given_name: Line = Field(min_length=1, max_length=60, description="What the volunteer calls the person helped")
+    address: Paragraph = Field(min_length=1, max_length=500)
+    details: Paragraph = Field(default="", max_length=2000, description="What to do")
+    starts_at: Moment
+    ends_at: Moment
+    duration_minutes: Count = Field(gt=0, le=720)
+    application_number: Line | None = Field(default=None, max_length=40)
 
 
 class ScheduleIn(_Body):
     """The place and time of a task a resident asked for."""
 
-    address: str = Field(min_length=1, max_length=500)
-    details: str = Field(default="", max_length=2000)
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    address: Paragraph = Field(min_length=1, max_length=500)
+    details: Paragraph = Field(default="", max_length=2000)
+    starts_at: Moment
+    ends_at: Moment
 
 
 class TaskOut(BaseModel):
@@ -328,24 +330,24 @@ class VolunteerOut(BaseModel):
 class FundIn(_Body):
     code: str = Field(min_length=2, max_length=48, pattern=CODE_PATTERN, description="A stable short name",
                       examples=["minghu-market-2026"])
-    name: str = Field(min_length=1, max_length=128, examples=["明湖超市助学基金"])
+    name: Line = Field(min_length=1, max_length=128, examples=["明湖超市助学基金"])
     holder: Literal["enterprise", "merchant"]
-    holder_ref: str = Field(min_length=1, max_length=64,
-                            description="The enterprise's id, or the username of the merchant's account "
+    holder_ref: Line = Field(min_length=1, max_length=64,
+                             description="The enterprise's id, or the username of the merchant's account "
                             "(which may then read the fund)")
 
 
 class FundEntryIn(_Body):
-    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, description="CNY, to the fen",
+    amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False, description="CNY, to the fen",
                             examples=["500.00"])
-    ref: str = Field(min_length=1, max_length=128,
-                     description="Donation: the donor or the receipt; spending: the project or application number")
-    note: str = Field("", max_length=500)
+    ref: Line = Field(min_length=1, max_length=128,
+                      description="Donation: the donor or the receipt; spending: the project or application number")
+    note: Paragraph = Field("", max_length=500)
 
 
 class FundCorrectionIn(_Body):
-    entry: int = Field(gt=0, description="The entry to cancel with its opposite")
-    reason: str = Field(min_length=1, max_length=500)
+    entry: Count = Field(gt=0, le=INTEGER_MAX, description="The entry to cancel with its opposite")
+    reason: Paragraph = Field(min_length=1, max_length=500)
 
 
 class FundEntryOut(BaseModel):

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
+from backend.bounds import integer
 from backend.cases.lifecycle import CaseStatus
 from backend.console.ports import FACETS, QueueCell, QueueFilters
 from backend.policy.codes import Layer
@@ -37,10 +38,10 @@ def parse_filters(query: Mapping[str, str], *, levels: Iterable[int], me: int | 
     """The filters of a query string; unknown values are ignored rather than refused."""
     layer = query.get("layer")
     status = query.get("status")
-    level = query.get("level", "")
+    level = integer(query.get("level"))
     return QueueFilters(
         layer=layer if layer in {x.value for x in Layer} else None,
-        level=int(level) if level.isdigit() and int(level) in set(levels) else None,
+        level=level if level in set(levels) else None,
         status=status if status in {s.value for s in CaseStatus} else None,
         emergency=_yes_no(query.get("emergency")),
         overdue=_yes_no(query.get("overdue")),

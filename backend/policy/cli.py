@@ -11,7 +11,6 @@ import json
 import os
 import sys
 from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -35,11 +34,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(file: str) -> tuple[str, Any]:
-    """The file's name for messages and its parsed JSON; numbers stay exact as Decimal."""
+    """The file's name for messages and its parsed JSON; numbers stay exact as Decimal.
+
+    Raises:
+        JsonRefused: not UTF-8, not JSON, nested too deep or a number too long.
+    """
+    from backend.json_input import parse
+
     if file == "-":
-        return "<stdin>", json.loads(sys.stdin.read(), parse_float=Decimal)
-    path = Path(file)
-    return file, json.loads(path.read_text(encoding="utf-8"), parse_float=Decimal)
+        return "<stdin>", parse(sys.stdin.buffer.read(), exact=True)
+    return file, parse(Path(file).read_bytes(), exact=True)
 
 
 def _household(data: Any) -> Any:
@@ -59,6 +63,9 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     from pydantic import ValidationError
     from zoneinfo import ZoneInfo
 
+    from backend.bounds import reported
+    from backend.json_input import JsonRefused
+
     from backend.policy.assess import assess
     from backend.policy.errors import PackError, UnknownRegion
     from backend.policy.pack import load_pack
@@ -73,13 +80,13 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
         name, data = _read(args.file)
     except OSError as error:
         return fail(f"{args.file}: cannot read: {error.strerror or error}")
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        return fail(f"{args.file}: not valid JSON: {error}")
+    except JsonRefused as error:
+        return fail(f"{args.file}: {error}")
     try:
         household = _household(data)
     except ValidationError as error:
         lines = [
-            f"{name}: {'.'.join(str(part) for part in e['loc']) or '(top)'}: {e['msg']}" for e in error.errors()
+            f"{name}: {'.'.join(str(part) for part in e['loc']) or '(top)'}: {e['msg']}" for e in reported(error)
         ]
         return fail("\n".join(lines))
     try:

@@ -57,6 +57,15 @@ async def read_form(request: web.Request, *, max_file: int, token_ok: Callable[[
         except ValueError as error:
             raise FormRefused(str(error)) from None
         return Form({k: v for k, v in posted.items() if isinstance(v, str)})
+    try:
+        return await _read_multipart(request, max_file=max_file, token_ok=token_ok)
+    except (ValueError, LookupError) as error:
+        # aiohttp's multipart reader raises ValueError for a missing, overlong or absent boundary
+        # and for a body cut short; an unknown charset is a LookupError. All are a malformed form.
+        raise FormRefused(f"malformed multipart body: {error}") from None
+
+
+async def _read_multipart(request: web.Request, *, max_file: int, token_ok: Callable[[str | None], bool]) -> Form:
     fields: dict[str, str] = {}
     empty = False
     reader = await request.multipart()

@@ -79,7 +79,7 @@ def application(
             ),
         )
     return ApplicationV1(
-        locale="zh-CN",
+        locale="zh_CN",
         consent=Consent(version=1, given_at=submitted_at),
         applicant=Applicant(for_whom=ForWhom.SELF, name="王小明", id_number=applicant_id, mobile="13800138000"),
         region=Region(district=district, office=office),

@@ -39,6 +39,8 @@ def payload(serial: int = 1, office: str = "hubin", *, urgent: bool = False, inc
         members=(factories.member(id_number=factories.id_number(serial), monthly_income=Decimal(income)),),
         office=office,
         district="minghu" if office in ("hubin", "wenchang", "liuan") else "qingshan",
+        # Submitted before the fixed clock: the API refuses a submission time in its future.
+        submitted_at=NOW,
     )
     data = application.model_dump(mode="json")
     data.pop("document_ids", None)

@@ -250,3 +250,21 @@ def test_the_command_prints_a_new_key_once(tmp_path: Path, monkeypatch: pytest.M
     assert unseal(b"installation-secret", "civil_affairs", asyncio.run(stored())) == key
     assert main(["monitor", "key", "civil_affairs"]) == 0
     assert capsys.readouterr().out.strip().rsplit(" ", 1)[-1] != key
+
+
+@pytest.mark.parametrize(("body", "field"), [
+    (b"[" * 100_000 + b"]" * 100_000, None),
+    (b'[{"id_number": "\xff\xfe"}]', None),
+    (b'[{"amount": ' + b"9" * 100_000 + b"}]", None),
+    (b'[{"name": "a\\u0000b"}]', "0.name"),
+    (b'[{"name": "\\udc00"}]', "0.name"),
+    (b'[{"a": {"b": {"c": ' + b"[" * 30 + b"]" * 30 + b"}}}]", "0.a.b.c" + ".0" * 12),
+], ids=["deep nesting", "invalid UTF-8", "giant number", "NUL", "lone surrogate", "nested past any row"])
+async def test_a_validly_signed_push_that_is_no_json_we_take_is_a_400(client, keyed, importer: StandIn, body: bytes,
+                                                                     field: str | None) -> None:
+    response = await _push(client, body=body)
+    assert response.status == 400
+    answer = await response.json()
+    assert answer["error"] == "bad_json"
+    assert [f["field"] for f in answer.get("fields", [])] == ([field] if field else [])
+    assert importer.calls == []

@@ -103,3 +103,48 @@ def test_other_problems_exit_2_without_a_traceback(tmp_path: Path, capsys: pytes
     assert "2023-06-01" in capsys.readouterr().err
     assert assess_main([path, "--date", "June"]) == 2
     assert "not a date" in capsys.readouterr().err
+
+
+def _member(**fields: object) -> dict:
+    return {**HOUSEHOLD, "members": [{**HOUSEHOLD["members"][0], **fields}]}
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('{"members": [{"relation": "self", "age": 71, "health": "healthy", "work": "retired", '
+         '"monthly_income": 1e30}], "assets": {"savings": 0, "vehicles": 0, "homes": 0}, "housing": {"status": "own"}}',
+         "members.0.monthly_income: Input should be less than 1000000000000"),
+        ('{"members": [{"relation": "self", "age": 71, "health": "healthy", "work": "retired"}], '
+         '"assets": {"savings": 1e27, "vehicles": 0, "homes": 0}, "housing": {"status": "own"}}',
+         "assets.savings: Input should be less than 1000000000000"),
+        ('{"assets": {"savings": ' + "9" * 100_000 + "}}", "a number of more than"),
+        ("[" * 100_000 + "]" * 100_000, "nested deeper than"),
+        ('{"assets": {"savings": 1e400}}', "assets.savings"),
+        ('{"assets": {"savings": NaN}}', "NaN is not a JSON number"),
+        (_member(age=True), "members.0.age: Input should be a valid integer"),
+    ],
+    ids=["income 1e30", "savings 1e27", "100,000 digits", "deep nesting", "1e400", "NaN", "age true"],
+)
+def test_amounts_and_numbers_no_household_has_are_one_line_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: object, expected: str
+) -> None:
+    assert assess_main([write(tmp_path, content), "--date", "2025-06-01"]) == 2
+    captured = capsys.readouterr()
+    assert expected in captured.err
+    assert "Traceback" not in captured.err and not captured.out
+
+
+def test_a_bad_member_is_not_also_reported_as_no_members(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert assess_main([write(tmp_path, _member(age=True)), "--date", "2025-06-01"]) == 2
+    err = capsys.readouterr().err
+    assert "members.0.age" in err and "at least 1 item" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_file_that_is_not_utf8_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "latin1.json"
+    path.write_bytes(b'{"name": "\xe9"}')
+    assert assess_main([str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "not UTF-8" in err and len(err.strip().splitlines()) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from backend.bounds import integer
 from backend.cases.ports import Role
 from backend.cases.service import Forbidden
 from backend.console.common import database_of, form_of, now_of, redirect, render, scope_of, user_of
@@ -43,10 +44,10 @@ async def live(request: web.Request) -> web.Response:
 
 
 def _ticket_id(request: web.Request) -> int:
-    raw = request.match_info["ticket"]
-    if not raw.isdigit():
+    found = integer(request.match_info["ticket"], low=1)
+    if found is None:
         raise web.HTTPNotFound()
-    return int(raw)
+    return found
 
 
 async def ticket(request: web.Request) -> web.Response:

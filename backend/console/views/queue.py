@@ -7,12 +7,15 @@ from urllib.parse import urlencode
 from aiohttp import web
 
 from backend.api.keys import CASES, PACK
+from backend.bounds import INTEGER_MAX, integer
 from backend.cases.lifecycle import OPEN, CaseStatus
 from backend.cases.ports import CaseQuery
 from backend.console.common import database_of, now_of, render, scope_of, user_of
 from backend.console.queue import facets, page_href, parse_filters
 
 PAGE_SIZE = 50
+# The last page whose offset the database's INTEGER can hold.
+LAST_PAGE = INTEGER_MAX // PAGE_SIZE
 KEPT = ("layer", "level", "status", "emergency", "overdue", "mine", "office")
 
 
@@ -26,7 +29,7 @@ async def queue(request: web.Request) -> web.Response:
     now = now_of(request)
     levels = levels_of(request)
     filters = parse_filters(request.query, levels=levels, me=user.id)
-    page = max(1, int(request.query["page"])) if request.query.get("page", "").isdigit() else 1
+    page = _page(request)
     query = CaseQuery(
         office=scope.office,
         layer=filters.layer,
@@ -59,6 +62,17 @@ async def queue(request: web.Request) -> web.Response:
         "scope": scope,
         "chosen_office": base["office"],
     })
+
+
+def _page(request: web.Request) -> int:
+    """The page asked for; a page that is no number or beyond any the database can hold is a 400."""
+    raw = request.query.get("page", "")
+    if not raw:
+        return 1
+    page = integer(raw, low=1, high=LAST_PAGE)
+    if page is None:
+        raise web.HTTPBadRequest()
+    return page
 
 
 def _toggle_mine(base: dict[str, str]) -> str:
