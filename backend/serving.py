@@ -51,8 +51,15 @@ class JsonErrorHandler(web.RequestHandler):
 
     def handle_error(self, request: BaseRequest, status: int = 500, exc: BaseException | None = None,
                      message: str | None = None) -> web.StreamResponse:
-        # The base logs the error and refuses when part of a response was already sent.
-        super().handle_error(request, status, exc, message)
+        if status < 500:
+            # The client's malformed request, not a fault of ours: one line, no traceback, and not
+            # the bytes it sent (they may be anything).
+            self.logger.info("malformed request from %s refused (%s)", request.remote, type(exc).__name__)
+            if request.writer.output_size > 0:
+                raise ConnectionError("part of a response was sent already; the connection is closed")
+        else:
+            # The base logs the error and refuses when part of a response was already sent.
+            super().handle_error(request, status, exc, message)
         if status < 500:
             code, text = "bad_request", "the request line or a header is malformed"
         else:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import HttpProcessingError
 
 MAX_FIELD = 16 * 1024
 _SEPARATORS = re.compile(r"[\\/]")
@@ -59,9 +60,10 @@ async def read_form(request: web.Request, *, max_file: int, token_ok: Callable[[
         return Form({k: v for k, v in posted.items() if isinstance(v, str)})
     try:
         return await _read_multipart(request, max_file=max_file, token_ok=token_ok)
-    except (ValueError, LookupError) as error:
+    except (ValueError, LookupError, HttpProcessingError) as error:
         # aiohttp's multipart reader raises ValueError for a missing, overlong or absent boundary
-        # and for a body cut short; an unknown charset is a LookupError. All are a malformed form.
+        # and for a body cut short, and its header parser an HttpProcessingError for a part's
+        # broken headers; an unknown charset is a LookupError. All are a malformed form.
         raise FormRefused(f"malformed multipart body: {error}") from None
 
 

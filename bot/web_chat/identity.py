@@ -63,7 +63,8 @@ class WebIdentities:
         if not cookie:
             return None
         web_id, _, signature = cookie.partition(".")
-        if not _ID.match(web_id) or not hmac.compare_digest(signature, _mac(self._cookie_key, web_id)):
+        # Compared as bytes: compare_digest refuses str with characters beyond ASCII, which anyone can send.
+        if not _ID.match(web_id) or not hmac.compare_digest(signature.encode(), _mac(self._cookie_key, web_id).encode()):
             return None
         return web_id
 
@@ -71,4 +72,4 @@ class WebIdentities:
         return _mac(self._form_key, web_id)
 
     def form_token_ok(self, web_id: str, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(str(token), self.form_token(web_id))
+        return bool(token) and hmac.compare_digest(str(token).encode(), self.form_token(web_id).encode())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -68,8 +69,11 @@ async def _raw(port: int, request: bytes) -> tuple[int, dict[str, str], bytes]:
     b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n",
     b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nBad\x01Name: 1\r\n\r\n",
 ], ids=["request line", "header without a colon", "control character in a header name"])
-async def test_a_malformed_request_gets_the_api_json_error(served, request_bytes):
+async def test_a_malformed_request_gets_the_api_json_error(served, request_bytes, caplog):
+    caplog.set_level(logging.DEBUG)
     status, headers, body = await _raw(served, request_bytes)
     assert status == 400
     assert headers["content-type"].startswith("application/json")
     assert json.loads(body) == {"error": "bad_request", "message": "the request line or a header is malformed"}
+    # The client's mistake is a line in the log, not a traceback of ours.
+    assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]

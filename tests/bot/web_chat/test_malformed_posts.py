@@ -14,6 +14,8 @@ BROKEN = [
      b"--abc\r\nContent-Disposition: form-data; name=\"text\""),
     ("a boundary too long", "multipart/form-data; boundary=" + "b" * 100, b"--" + b"b" * 100 + b"\r\n\r\n"),
     ("urlencoded that is not UTF-8", "application/x-www-form-urlencoded", b"text=\xff\xfe&csrf=\xff"),
+    ("a part header that is no header", "multipart/form-data; boundary=zz", b"--zz\r\n\xff\xff\r\n--zz--"),
+    ("a form token beyond ASCII", "application/x-www-form-urlencoded", "csrf=%C2%A4&seq=2&text=x".encode()),
 ]
 
 
@@ -26,3 +28,9 @@ async def test_a_malformed_form_is_refused_not_a_500(browser, client, content_ty
     assert response.status == 403, await response.text()
     assert response.content_type == "text/html"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+async def test_a_cookie_beyond_ascii_is_no_identity(client):
+    response = await client.get("/chat", headers={"Cookie": f"{COOKIE}=aaaaaaaaaaaaaaaaaaaaaaaa.\u00a4"})
+    assert response.status == 200
+    assert COOKIE in response.cookies  # a new identity, as for any cookie that does not verify
