@@ -119,6 +119,10 @@ async def test_a_note_and_a_service_task(client, staff, database):
     past = await post_form(client, f"{page}/tasks", page, skill="companion", day="2020-01-01", time="09:30",
                            minutes="90", given_name="张", address="x")
     assert "starts at a date and time in the future" in await past.text()
+    for minutes in ("²", "9" * 25, "721"):  # a digit that is no number, beyond any column, beyond a day's work
+        odd = await post_form(client, f"{page}/tasks", page, skill="companion", day="2026-12-02", time="09:30",
+                              minutes=minutes, given_name="张", address="x")
+        assert odd.status == 200 and "between 1 and 720 minutes" in await odd.text(), minutes
     async with database.unit_of_work() as uow:
         tasks = await uow.tasks.for_application(number)
         actions = [e.action for e in await uow.audit.for_target(number)]

@@ -79,6 +79,13 @@ class Findings:
                          + (f"\n      last frame: {frame}" if frame else "")
                          for status, sent, frame in self.found.values())
 
+    def assert_none(self, caplog: pytest.LogCaptureFixture) -> None:
+        """No distinct failure was found, and nothing logged a traceback."""
+        if self.found:
+            pytest.fail(f"{len(self.found)} distinct failures (statuses seen: {dict(self.statuses)}):\n"
+                        f"{self.report()}", pytrace=False)
+        assert_no_traceback_logged(caplog)
+
 
 def assert_no_traceback_logged(caplog: pytest.LogCaptureFixture) -> None:
     logged = [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]
@@ -204,10 +211,7 @@ async def test_web_chat_posts_never_fail_on_the_server(served_chat: str, traceba
     findings = await asyncio.to_thread(fuzz_chat, served_chat, tracebacks)
     # The fuzzer got past the cookie and the form token into conversation turns, and was refused too.
     assert findings.statuses[303] > CHAT_EXAMPLES / 10 and findings.statuses[403] > 0, findings.statuses
-    if findings.found:
-        pytest.fail(f"{len(findings.found)} distinct failures (statuses seen: {dict(findings.statuses)}):\n"
-                    f"{findings.report()}", pytrace=False)
-    assert_no_traceback_logged(caplog)
+    findings.assert_none(caplog)
 
 
 # ------------------------------------------------------------------------------------- feed pushes
@@ -288,7 +292,4 @@ async def test_signed_pushes_never_fail_on_the_server(served_chat: str, tracebac
     findings = await asyncio.to_thread(fuzz_push, served_chat, tracebacks)
     # The signatures were good: pushes reached the importer (202), and the parser refused some (400, 422).
     assert findings.statuses[202] > PUSH_EXAMPLES / 10 and findings.statuses[422] > 0, findings.statuses
-    if findings.found:
-        pytest.fail(f"{len(findings.found)} distinct failures (statuses seen: {dict(findings.statuses)}):\n"
-                    f"{findings.report()}", pytrace=False)
-    assert_no_traceback_logged(caplog)
+    findings.assert_none(caplog)

@@ -13,11 +13,13 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from backend.api.keys import CASES, PACK, VOLUNTEERING
+from backend.bounds import integer
 from backend.cases.lifecycle import CaseAction, IllegalTransition
 from backend.cases.service import ActionRequest, DecisionRefused
 from backend.console.common import database_of, form_lists, form_of, now_of, redirect, user_of
 from backend.console.views.case import number_of
 from backend.volunteers.ports import TaskSpec
+from backend.volunteers.service import MAX_TASK_MINUTES
 
 MAX_TEXT = 2000
 
@@ -93,7 +95,8 @@ async def create_task(request: web.Request) -> web.StreamResponse:
     user = user_of(request)
     form = await form_of(request)
     starts_at = _local(request, form.get("day", ""), form.get("time", ""))
-    minutes = int(form["minutes"]) if form.get("minutes", "").isdigit() else 0
+    # Anything but a whole number of minutes a task may take is 0, which the service refuses by name.
+    minutes = integer(form.get("minutes"), high=MAX_TASK_MINUTES) or 0
     if starts_at is None:
         raise redirect(_case_url(number), error="console.refused.starts_at")
     now = now_of(request)
