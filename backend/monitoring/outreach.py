@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -30,12 +30,13 @@ SENT, VISIT = "sent", "visit"
 class Prefill:
     """What the office knows of a household, for the chat to turn into intake answers."""
 
-    household: dict[str, Any]
-    name: str
-    id_number: str
+    # Personal data stays out of the printed form, which a log line or a traceback may show.
+    household: dict[str, Any] = field(repr=False)
+    name: str = field(repr=False)
+    id_number: str = field(repr=False)
     office: str
     district: str | None
-    member_ids: tuple[str | None, ...]
+    member_ids: tuple[str | None, ...] = field(repr=False)
 
 
 class Outreach:

@@ -25,3 +25,13 @@ async def test_the_summary_shows_id_numbers_masked(conversations):
     for line in ("1", "1", "张三", APPLICANT_ID):
         replies = await chat.send(line)
     assert all(APPLICANT_ID not in r.text for r in replies)
+
+
+def test_an_outreach_prefill_prints_no_personal_data():
+    from backend.monitoring.outreach import Prefill
+
+    prefill = Prefill(household={"members": [{"monthly_income": "800"}]}, name="张三", id_number=APPLICANT_ID,
+                      office="hubin", district="minghu", member_ids=(APPLICANT_ID,))
+    shown = repr(prefill)
+    assert APPLICANT_ID not in shown and "张三" not in shown and "800" not in shown
+    assert "hubin" in shown
