@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from aiohttp import web
+from babel import negotiate_locale
 
 from backend.client_address import Network, client_address
 from backend.documents import DocumentRefused
@@ -29,7 +30,7 @@ from bot.web_chat.identity import COOKIE, COOKIE_MAX_AGE, WebIdentities
 from bot.web_chat.page import Page
 from bot.web_chat.transcript import CHANNEL, Transcript, View
 from flows import events as ev
-from locales import pick_locale
+from locales import SUPPORTED, pick_locale
 
 BASE = "/chat"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -292,10 +293,34 @@ def _number(value: str | None) -> int:
     return int(value) if value and value.isdigit() and len(value) < 18 else 0
 
 
+# The languages of the supported locales, as Accept-Language names them (zh, en).
+SPOKEN_LANGUAGES = sorted({locale.split("_")[0] for locale in SUPPORTED})
+
+
 def _hint(request: web.Request) -> str | None:
-    """The browser's preferred language as a supported locale, or None when it states none."""
-    first = request.headers.get("Accept-Language", "").split(",")[0].split(";")[0].strip()
-    return pick_locale(first) if first and first != "*" else None
+    """The browser's language as a supported locale, or None when it states none.
+
+    The languages are taken in the order of their q-values, and the first that Yimen speaks wins
+    (``fr, zh;q=0.8`` is Chinese); a browser stating only others gets English, as a channel does.
+    """
+    ranked = []
+    for position, item in enumerate(request.headers.get("Accept-Language", "").split(",")):
+        tag, *parameters = (piece.strip() for piece in item.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        if tag and tag != "*" and weight > 0:
+            ranked.append((-weight, position, tag))
+    tags = [tag for _, _, tag in sorted(ranked)]
+    if not tags:
+        return None
+    spoken = negotiate_locale([tag.split("-")[0].lower() for tag in tags], SPOKEN_LANGUAGES)
+    return pick_locale(spoken or tags[0])
 
 
 def _https(request: web.Request) -> bool:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from http.cookies import SimpleCookie
 
 import aiohttp
+import pytest
 from sqlalchemy import func, select
 
 from backend.cases.lifecycle import CaseAction, CaseStatus
@@ -321,3 +322,12 @@ async def test_what_a_resident_types_is_shown_as_text_never_as_markup(browser):
     assert "<script>alert" not in page.html and "<b>Zhang" not in page.html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.html
     assert any(m.text == "<b>Zhang</b> <script>alert(1)</script>" for m in page.messages if m.mine)
+
+
+@pytest.mark.parametrize(("accept", "lang"), [
+    ("en", "en"), ("zh-CN,zh;q=0.9,en;q=0.8", "zh-CN"), ("en-GB;q=0.5, zh-TW", "zh-CN"),
+    ("fr, zh;q=0.8", "zh-CN"), ("fr;q=1, en;q=0.3, zh;q=0.2", "en"), ("de", "en"), ("zh;q=0, en", "en"),
+])
+async def test_the_page_speaks_the_browsers_most_preferred_language_we_have(client, accept, lang):
+    html = await (await client.get("/chat", headers={"Accept-Language": accept})).text()
+    assert f'<html lang="{lang}"' in html
