@@ -1,4 +1,4 @@
-"""Handlers of the monitoring endpoints: office staff work their alerts; departments push events."""
+"""The monitoring endpoints: office staff work their alerts; departments push events."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from backend.api.endpoint import STAFF, Endpoint
 from backend.api.errors import ApiError, error_response
 from backend.api.keys import CONFIG, DATABASE, TRANSLATIONS, USER
 from backend.api.monitoring_schemas import (
@@ -16,7 +17,9 @@ from backend.api.monitoring_schemas import (
     AlertDetail,
     AlertEventOut,
     AlertFilter,
+    AlertList,
     AlertOut,
+    FeedPush,
     FeedPushOut,
     FeedRowError,
 )
@@ -150,3 +153,19 @@ async def push_feed_events(request: web.Request) -> web.Response:
     body = FeedPushOut(read=len(items), inserted=summary.inserted, duplicates=summary.duplicates,
                        errors=sorted(errors, key=lambda e: e.index))
     return web.json_response(body.model_dump(mode="json"), status=202)
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("GET", "/api/v1/alerts", list_alerts, STAFF,
+             "Monitoring alerts, open ones by deadline (office staff: their office)",
+             query=AlertFilter, response=AlertList, errors=(422,)),
+    Endpoint("GET", "/api/v1/alerts/{alert}", get_alert, STAFF,
+             "One alert with its trace (before and after) and what was done (audited)",
+             response=AlertDetail, errors=(404,)),
+    Endpoint("POST", "/api/v1/alerts/{alert}/actions", act_on_alert, STAFF,
+             "Acknowledge an alert, act on it (with a note) or dismiss it (with a reason)",
+             body=AlertActionIn, response=AlertDetail, errors=(404, 409, 422)),
+    Endpoint("POST", "/api/v1/feeds/{source}/events", push_feed_events, frozenset(),
+             "A department's system pushes events, signed with its key (X-Yimen-Timestamp, X-Yimen-Signature)",
+             body=FeedPush, response=FeedPushOut, status=202, errors=(404, 409, 422), signed=True),
+)

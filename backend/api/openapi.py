@@ -8,7 +8,8 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from backend.api.routes import ENDPOINTS, Endpoint
+from backend.api.endpoint import Endpoint
+from backend.api.routes import ENDPOINTS
 from backend.api.schemas import Error
 from backend.bounds import INTEGER_MAX
 from backend.json_input import MAX_BYTES

@@ -70,6 +70,11 @@ def path_id(request: web.Request, name: str, *, what: str | None = None, maximum
     return value
 
 
+def case_number(request: web.Request) -> str:
+    """The case number named in the path."""
+    return request.match_info["number"]
+
+
 @web.middleware
 async def plain_addresses(request: web.Request, handler: Handler) -> web.StreamResponse:
     """A path holding a control character names nothing stored (PostgreSQL refuses NUL in text

@@ -1,0 +1,21 @@
+"""The signed-in user: who the token belongs to."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from backend.api.endpoint import ANYONE, Endpoint
+from backend.api.keys import USER
+from backend.api.schemas import Me
+
+
+async def me(request: web.Request) -> web.Response:
+    user = request[USER]
+    return web.json_response(
+        Me(username=user.username, display_name=user.display_name, role=user.role.value, office=user.office).model_dump()
+    )
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("GET", "/api/v1/me", me, ANYONE, "The signed-in user", response=Me),
+)

@@ -1,0 +1,87 @@
+"""Service tasks: create, schedule and read one, as its volunteer sees it, and a case's tasks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from backend.api.endpoint import STAFF, Endpoint
+from backend.api.keys import CASES, DATABASE, USER, VOLUNTEERING
+from backend.api.requests import case_number, path_id, read_body, request_now
+from backend.api.schemas import ScheduleIn, TaskIn, TaskOut, VolunteerTaskView
+from backend.volunteers.ports import Task, TaskSpec
+
+
+def _task_out(task: Task) -> dict[str, Any]:
+    spec = task.spec
+    return TaskOut(
+        id=task.id, status=task.status.value, skill=spec.skill, office=spec.office, given_name=spec.given_name,
+        address=spec.address, details=spec.details, starts_at=spec.starts_at, ends_at=spec.ends_at,
+        duration_minutes=spec.duration_minutes, application_number=spec.application_number,
+        volunteer_id=task.volunteer_id, round=task.round, created_by=task.created_by, created_at=task.created_at,
+        done_at=task.done_at, has_photo=task.photo_document_id is not None, rating=task.rating,
+        points_transaction=task.points_txn,
+    ).model_dump(mode="json")
+
+
+def _task_id(request: web.Request) -> int:
+    return path_id(request, "task")
+
+
+async def create_task(request: web.Request) -> web.Response:
+    body: TaskIn = await read_body(request, TaskIn)
+    spec = TaskSpec(skill=body.skill, office=body.office, given_name=body.given_name, address=body.address,
+                    details=body.details, starts_at=body.starts_at, ends_at=body.ends_at,
+                    duration_minutes=body.duration_minutes, application_number=body.application_number)
+    async with request.app[DATABASE].unit_of_work() as uow:
+        task = await request.app[VOLUNTEERING].create_task(uow, request[USER], spec, now=request_now(request))
+        await uow.commit()
+    return web.json_response(_task_out(task), status=201)
+
+
+async def schedule_task(request: web.Request) -> web.Response:
+    body: ScheduleIn = await read_body(request, ScheduleIn)
+    async with request.app[DATABASE].unit_of_work() as uow:
+        task = await request.app[VOLUNTEERING].schedule(
+            uow, request[USER], _task_id(request), address=body.address, details=body.details,
+            starts_at=body.starts_at, ends_at=body.ends_at, now=request_now(request),
+        )
+        await uow.commit()
+    return web.json_response(_task_out(task))
+
+
+async def get_task(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].unit_of_work() as uow:
+        task = await request.app[VOLUNTEERING].get_task(uow, request[USER], _task_id(request))
+    return web.json_response(_task_out(task))
+
+
+async def task_volunteer_view(request: web.Request) -> web.Response:
+    volunteering = request.app[VOLUNTEERING]
+    async with request.app[DATABASE].unit_of_work() as uow:
+        task = await volunteering.get_task(uow, request[USER], _task_id(request))
+    view = volunteering.view(task, assigned=task.volunteer_id is not None)
+    return web.json_response(VolunteerTaskView.model_validate(view).model_dump(mode="json"))
+
+
+async def application_tasks(request: web.Request) -> web.Response:
+    async with request.app[DATABASE].unit_of_work() as uow:
+        await request.app[CASES].get(uow, request[USER], case_number(request), now=request_now(request))
+        tasks = await uow.tasks.for_application(case_number(request))
+    return web.json_response([_task_out(t) for t in tasks])
+
+
+ENDPOINTS: tuple[Endpoint, ...] = (
+    Endpoint("POST", "/api/v1/tasks", create_task, STAFF,
+             "Create a service task (for a case or not); the best-ranked volunteers are pinged at once",
+             body=TaskIn, response=TaskOut, status=201, errors=(403, 404, 422)),
+    Endpoint("GET", "/api/v1/tasks/{task}", get_task, STAFF, "A service task", response=TaskOut, errors=(403, 404)),
+    Endpoint("POST", "/api/v1/tasks/{task}/schedule", schedule_task, STAFF,
+             "Set the place and time of a task a resident asked for; volunteers are then pinged",
+             body=ScheduleIn, response=TaskOut, errors=(403, 404, 422)),
+    Endpoint("GET", "/api/v1/tasks/{task}/volunteer-view", task_volunteer_view, STAFF,
+             "The task exactly as its volunteer sees it", response=VolunteerTaskView, errors=(403, 404)),
+    Endpoint("GET", "/api/v1/applications/{number}/tasks", application_tasks, STAFF, "The service tasks of a case",
+             response=TaskOut, many=True, errors=(403, 404)),
+)
