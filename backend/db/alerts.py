@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import AlertRow, RegistryHouseholdRow, SerializedJson
-from backend.db.repositories import advisory_lock
+from backend.db.sql import advisory_lock
 from backend.monitoring.records import OPEN, Alert, AlertQuery, AlertStatus, NewAlert
 
 _OPEN = [s.value for s in OPEN]

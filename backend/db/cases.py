@@ -27,7 +27,8 @@ from backend.cases.ports import (
     Unset,
     User,
 )
-from backend.db.repositories import advisory_lock, application_id_of
+from backend.db.applications import application_id_of
+from backend.db.sql import advisory_lock
 from backend.ports import NotFound
 from backend.db.models import (
     ApplicationRow,

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import FundEntryRow, FundRow, Money
-from backend.db.repositories import advisory_lock
+from backend.db.sql import advisory_lock
 from backend.points.fund_ports import (
     DuplicateFund,
     Fund,

@@ -8,7 +8,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import FeedKeyRow, FeedNonceRow
-from backend.db.repositories import _insert
+from backend.db.sql import dialect_insert
 
 
 class SqlFeedKeyRepository:
@@ -19,7 +19,9 @@ class SqlFeedKeyRepository:
         return await self._session.scalar(select(FeedKeyRow.key_cipher).where(FeedKeyRow.source == source))
 
     async def put(self, source: str, cipher: str, *, at: datetime) -> None:
-        statement = _insert(self._session, FeedKeyRow.__table__).values(source=source, key_cipher=cipher, created_at=at)
+        statement = dialect_insert(self._session, FeedKeyRow.__table__).values(
+            source=source, key_cipher=cipher, created_at=at
+        )
         statement = statement.on_conflict_do_update(
             index_elements=["source"],
             set_={"key_cipher": statement.excluded.key_cipher, "created_at": statement.excluded.created_at},
@@ -29,7 +31,7 @@ class SqlFeedKeyRepository:
 
     async def remember(self, source: str, nonce: str, *, at: datetime) -> bool:
         statement = (
-            _insert(self._session, FeedNonceRow.__table__)
+            dialect_insert(self._session, FeedNonceRow.__table__)
             .values(source=source, nonce=nonce, at=at)
             .on_conflict_do_nothing(index_elements=["source", "nonce"])
         )

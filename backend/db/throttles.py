@@ -8,7 +8,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ThrottleRow
-from backend.db.repositories import _insert
+from backend.db.sql import dialect_insert
 from backend.throttle import Counter
 
 
@@ -20,7 +20,7 @@ class SqlThrottleRepository:
         # The row exists before it is locked: two first guesses at once then wait for each other
         # on PostgreSQL (FOR UPDATE); on SQLite the unit of work already holds the write lock.
         await self._session.execute(
-            _insert(self._session, ThrottleRow.__table__).values(key=key, failures=0, blocks=0, updated_at=now)
+            dialect_insert(self._session, ThrottleRow.__table__).values(key=key, failures=0, blocks=0, updated_at=now)
             .on_conflict_do_nothing(index_elements=["key"])
         )
         row = (await self._session.execute(

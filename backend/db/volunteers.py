@@ -10,7 +10,7 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import TaskPingRow, TaskRow, VolunteerRow, VolunteerSkillRow
-from backend.db.repositories import advisory_lock
+from backend.db.sql import advisory_lock
 from backend.volunteers.ports import (
     Candidate,
     Ping,

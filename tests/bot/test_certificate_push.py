@@ -79,7 +79,7 @@ async def test_without_a_storage_the_congratulation_goes_as_a_message(database):
 
 
 async def test_a_pass_that_fails_keeps_no_drawn_certificate(database, tmp_path, monkeypatch):
-    from backend.db.repositories import SqlOutboxRepository
+    from backend.db.outbox import SqlOutboxRepository
 
     storage = FileDocumentStorage(tmp_path / "documents")
     await certify(database, "42", locale="en", after="60")  # two milestones: 10 and 50

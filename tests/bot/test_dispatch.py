@@ -119,7 +119,7 @@ async def test_a_crash_in_the_middle_of_a_pass_leaves_everything_pending(databas
             raise RuntimeError("killed")
         return await real_add(self, **kw)
 
-    from backend.db.repositories import SqlOutboxRepository
+    from backend.db.outbox import SqlOutboxRepository
 
     real_add = SqlOutboxRepository.add
     monkeypatch.setattr(SqlOutboxRepository, "add", failing_add)

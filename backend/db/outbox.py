@@ -1,0 +1,205 @@
+"""SQLAlchemy implementation of the outbox: replies waiting to be sent, in the order they were written."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import ChannelIdentityRow, OutboxRow
+from backend.db.sql import THIS_IDENTITY, identity_binds, run_core
+from backend.ports import OutboxItem
+
+# The addresses whose transaction-scoped lock this sender takes (PostgreSQL); the others are busy.
+_LOCK_ADDRESSES = text(
+    "SELECT a FROM unnest(CAST(:addresses AS text[])) AS a "
+    "WHERE pg_try_advisory_xact_lock(hashtextextended('outbox:' || :channel || ':' || a, 0))"
+)
+
+
+_OUTBOX_COLUMNS = (
+    OutboxRow.id,
+    OutboxRow.resident_id,
+    OutboxRow.channel,
+    OutboxRow.address,
+    OutboxRow.kind,
+    OutboxRow.payload,
+    OutboxRow.status,
+    OutboxRow.attempts,
+    OutboxRow.not_before,
+    OutboxRow.created_at,
+    OutboxRow.provider_message_id,
+)
+
+
+_ADD_TO_OUTBOX = insert(OutboxRow).returning(OutboxRow.id)
+_GET_FROM_OUTBOX = select(*_OUTBOX_COLUMNS).where(OutboxRow.id == bindparam("item_id"))
+_LIVE_PROMPT = (
+    select(*_OUTBOX_COLUMNS)
+    .join(ChannelIdentityRow, ChannelIdentityRow.active_prompt == OutboxRow.id)
+    .where(*THIS_IDENTITY)
+)
+
+# One statement for many items: marks of sends that finished together are committed together.
+_MARK_SENT = (
+    update(OutboxRow)
+    .where(OutboxRow.id == bindparam("item_id"))
+    .values(
+        status="sent",
+        sent_at=bindparam("at", type_=OutboxRow.__table__.c.sent_at.type),
+        provider_message_id=bindparam("message_id"),
+    )
+)
+
+
+class SqlOutboxRepository:
+    """Replies waiting to be sent, in the order they were written."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(
+        self, *, resident_id: str, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime,
+        priority: int = 0,
+    ) -> int:
+        result = await run_core(
+            self._session,
+            _ADD_TO_OUTBOX,
+            {
+                "resident_id": resident_id,
+                "channel": channel,
+                "address": address,
+                "kind": kind,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "created_at": at,
+                "priority": priority,
+            },
+        )
+        return int(result.scalar_one())
+
+    async def due(
+        self,
+        channel: str,
+        *,
+        now: datetime,
+        limit: int = 100,
+        owner: str | None = None,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[OutboxItem]:
+        """Pending items whose time has come, oldest first. An address waits whole while its oldest
+        item waits: later items never overtake it.
+
+        With an ``owner`` the items are leased to it until ``now + lease`` (once the caller
+        commits), and addresses another owner holds are left out: several senders can run, and
+        one address is served by one of them at a time, in order.
+        """
+        items = await self._due(channel, now, limit, owner, addresses=None)
+        if owner is None or not items:
+            return items
+        if self._session.get_bind().dialect.name == "postgresql":
+            # Two senders may read the same candidates at once: each address goes to whichever
+            # takes its lock first, and is read again under the lock (the other may have just
+            # committed its lease).
+            addresses = sorted({item.address for item in items})
+            locked = (await run_core(self._session, _LOCK_ADDRESSES, {"addresses": addresses, "channel": channel}))
+            held = [row[0] for row in locked]
+            items = await self._due(channel, now, limit, owner, addresses=held) if held else []
+        if items:
+            await run_core(
+                self._session,
+                update(OutboxRow)
+                .where(OutboxRow.id.in_([item.id for item in items]))
+                .values(leased_by=owner, leased_until=now + lease),
+            )
+        return items
+
+    async def _due(
+        self, channel: str, now: datetime, limit: int, owner: str | None, addresses: list[str] | None
+    ) -> list[OutboxItem]:
+        blocked = OutboxRow.not_before > now
+        if owner is not None:
+            blocked = or_(blocked, and_(OutboxRow.leased_until > now, OutboxRow.leased_by != owner))
+        waiting = (
+            select(OutboxRow.address)
+            .where(OutboxRow.channel == channel, OutboxRow.status == "pending", blocked)
+            .scalar_subquery()
+        )
+        statement = select(*_OUTBOX_COLUMNS).where(
+            OutboxRow.channel == channel,
+            OutboxRow.status == "pending",
+            OutboxRow.address.not_in(waiting),
+        )
+        if addresses is not None:
+            statement = statement.where(OutboxRow.address.in_(addresses))
+        # Replies to residents who are chatting first, then status updates, then broadcasts; one
+        # address's items keep their order within each of these.
+        result = await run_core(self._session, statement.order_by(OutboxRow.priority, OutboxRow.id).limit(limit))
+        return [OutboxItem(*row) for row in result]
+
+    async def get(self, item_id: int) -> OutboxItem | None:
+        row = (await run_core(self._session, _GET_FROM_OUTBOX, {"item_id": item_id})).first()
+        return OutboxItem(*row) if row else None
+
+    async def live_prompt(self, channel: str, address: str) -> OutboxItem | None:
+        """The message whose buttons are live for this identity (its active prompt), or None."""
+        row = (await run_core(self._session, _LIVE_PROMPT, identity_binds(channel, address))).first()
+        return OutboxItem(*row) if row else None
+
+    async def get_many(self, item_ids: list[int]) -> dict[int, OutboxItem]:
+        if not item_ids:
+            return {}
+        result = await run_core(self._session, select(*_OUTBOX_COLUMNS).where(OutboxRow.id.in_(set(item_ids))))
+        return {row.id: OutboxItem(*row) for row in result}
+
+    async def mark_sent(self, sent: Mapping[int, str | None], *, at: datetime) -> None:
+        if sent:
+            connection = await self._session.connection()
+            await connection.execute(
+                _MARK_SENT, [{"item_id": item, "at": at, "message_id": message} for item, message in sent.items()]
+            )
+
+    async def postpone(self, item_id: int, *, not_before: datetime, attempts: int) -> None:
+        await self._set(item_id, not_before=not_before, attempts=attempts)
+
+    async def mark_failed(self, item_id: int, *, at: datetime) -> None:
+        await self._set(item_id, status="failed", sent_at=at)
+
+    async def hold(self, channel: str, address: str) -> None:
+        await self._move(channel, address, "pending", "held")
+
+    async def release(self, channel: str, address: str) -> None:
+        await self._move(channel, address, "held", "pending")
+
+    async def recent(self, channel: str, address: str, *, limit: int) -> list[OutboxItem]:
+        newest = (
+            select(*_OUTBOX_COLUMNS)
+            .where(OutboxRow.channel == channel, OutboxRow.address == address)
+            .order_by(OutboxRow.id.desc())
+            .limit(limit)
+        )
+        result = await run_core(self._session, newest)
+        return sorted((OutboxItem(*row) for row in result), key=lambda item: item.id)
+
+    async def forget_before(self, channel: str, address: str, before_id: int, *, keep: int | None = None) -> None:
+        statement = delete(OutboxRow).where(
+            OutboxRow.channel == channel, OutboxRow.address == address, OutboxRow.id < before_id
+        )
+        if keep is not None:
+            statement = statement.where(OutboxRow.id != keep)
+        await run_core(self._session, statement)
+
+    async def _set(self, item_id: int, **values: Any) -> None:
+        await run_core(self._session, update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
+
+    async def _move(self, channel: str, address: str, old: str, new: str) -> None:
+        await run_core(
+            self._session,
+            update(OutboxRow)
+            .where(OutboxRow.channel == channel, OutboxRow.address == address, OutboxRow.status == old)
+            .values(status=new),
+        )

@@ -1,0 +1,73 @@
+"""What several repositories share: Core execution, dialect INSERTs, advisory locks, identity binds, document rows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.db.models import ChannelIdentityRow, DocumentRow
+from backend.ports import DocumentMeta
+
+
+def dialect_insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """A dialect INSERT, which has ON CONFLICT on both PostgreSQL and SQLite."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise NotImplementedError(f"no upsert for dialect {dialect!r}")
+
+
+async def run_core(session: AsyncSession, statement: Any, params: dict[str, Any] | None = None) -> Any:
+    """Run a Core statement on the unit of work's connection.
+
+    The per-turn statements (identify, load, save, log) are built once in their modules and run here:
+    building a statement and the ORM execution path each cost about as much as the query.
+    """
+    connection = session.info.get(_CONNECTION)
+    if connection is None or connection.closed:  # the transaction it served is over
+        # Asking the session each time costs as much as a short statement.
+        connection = session.info[_CONNECTION] = await session.connection()
+    return await connection.execute(statement, params)
+
+
+_CONNECTION = "yimen_connection"
+_ADVISORY_LOCK = select(func.pg_advisory_xact_lock(func.hashtextextended(bindparam("key"), 0)))
+# The identity's bind names differ from its columns: an UPDATE would take a parameter named
+# like a column as a value to set.
+THIS_IDENTITY = (
+    ChannelIdentityRow.channel == bindparam("identity_channel"),
+    ChannelIdentityRow.external_id == bindparam("identity_external_id"),
+)
+
+
+async def advisory_lock(session: AsyncSession, key: str) -> None:
+    """A transaction-scoped lock on ``key`` on PostgreSQL.
+
+    SQLite needs none: every unit of work takes its single write lock when it begins.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        await run_core(session, _ADVISORY_LOCK, {"key": key})
+
+
+def identity_binds(channel: str, external_id: str) -> dict[str, str]:
+    """The bind parameters of ``THIS_IDENTITY``."""
+    return {"identity_channel": channel, "identity_external_id": external_id}
+
+
+def document_meta(row: DocumentRow) -> DocumentMeta:
+    """The port value of a document row."""
+    return DocumentMeta(
+        id=row.id,
+        resident_id=row.resident_id,
+        filename=row.filename,
+        mime=row.mime,
+        size=row.size,
+        sha256=row.sha256,
+        storage_key=row.storage_key,
+        created_at=row.created_at,
+    )
