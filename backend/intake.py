@@ -5,8 +5,6 @@ The conversation and the API both come in through ``submit``, in the caller's un
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
@@ -15,6 +13,7 @@ from backend.application import ApplicationV1
 from backend.cases.offers import offer_projects, offer_services
 from backend.cases.routing import route
 from backend.cases.service import CaseService
+from backend.crypto import keyed_hash
 from backend.monitoring.registry import seed_from_application
 from backend.policy.assess import assess
 from backend.policy.household import Household
@@ -29,13 +28,19 @@ if TYPE_CHECKING:
 
 
 class IdHasher:
-    """Keyed hashes of ID numbers: matchable without keeping the numbers in an index."""
+    """Keyed hashes of ID numbers: matchable without keeping the numbers in an index.
+
+    Args:
+        key: the installation's secret itself (not a key derived from it): every stored
+            application and registry row is indexed by this hash.
+    """
 
     def __init__(self, key: bytes) -> None:
         self._key = key
 
     def __call__(self, id_number: str) -> str:
-        return hmac.new(self._key, id_number.upper().encode(), hashlib.sha256).hexdigest()
+        # Upper case: the check character X may be typed either way.
+        return keyed_hash(self._key, id_number.upper())
 
 
 @dataclass(frozen=True, slots=True)

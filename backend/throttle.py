@@ -13,11 +13,11 @@ by a user id, so that a name nobody has is throttled exactly like a real one.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
+
+from backend.crypto import derive_key, keyed_hash
 
 # After this long without a block, the growing delay starts again from its first step.
 FORGET_AFTER = timedelta(days=1)
@@ -111,7 +111,7 @@ class Keys:
     """
 
     def __init__(self, secret: bytes, purpose: str) -> None:
-        self._key = hmac.new(secret, f"yimen throttle {purpose}".encode(), hashlib.sha256).digest()
+        self._key = derive_key(secret, f"yimen throttle {purpose}".encode())
 
     def of(self, *parts: str) -> str:
-        return hmac.new(self._key, "\x00".join(parts).encode(), hashlib.sha256).hexdigest()
+        return keyed_hash(self._key, *parts)

@@ -25,13 +25,12 @@ the side like the volunteer's commands.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from backend.crypto import derive_key, keyed_hash
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from backend.throttle import FORGET_AFTER, Keys, Limit
 from flows import events as ev
@@ -87,7 +86,7 @@ class LinkCodes:
         draw: Callable[[], str] = random_code,
     ) -> None:
         # A key of its own, so that a code's hash says nothing about other keyed hashes.
-        self._key = hmac.new(secret, b"yimen link codes", hashlib.sha256).digest()
+        self._key = derive_key(secret, b"yimen link codes")
         self._throttle = Keys(secret, "link codes")
         self.ttl = ttl
         self._draw = draw
@@ -97,7 +96,7 @@ class LinkCodes:
         return int(self.ttl.total_seconds() // 60)
 
     def hash(self, code: str) -> str:
-        return hmac.new(self._key, code.encode(), hashlib.sha256).hexdigest()
+        return keyed_hash(self._key, code)
 
     async def issue(self, uow: UnitOfWork, resident_id: str, *, now: datetime) -> str:
         """A new code for the resident, in the caller's unit of work; an earlier code of theirs stops working."""

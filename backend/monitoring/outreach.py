@@ -11,13 +11,12 @@ application. The link carries a signature, so it cannot be made up for another h
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from backend.crypto import keyed_hash, prefixed_key, signature_ok
 from backend.policy.pack import Pack
 from backend.ports import UnitOfWork
 
@@ -49,7 +48,7 @@ class Outreach:
     def __init__(self, pack: Pack, decrypt: Callable[[str], str], secret: bytes) -> None:
         self._pack = pack
         self._decrypt = decrypt
-        self._link_key = hashlib.sha256(b"yimen outreach link\0" + secret).digest()
+        self._link_key = prefixed_key(secret, b"yimen outreach link\0")
 
     def link(self, alert_id: int) -> str:
         """The deep-link payload of an alert's application (Telegram allows 64 characters)."""
@@ -60,10 +59,11 @@ class Outreach:
         head, _, signature = payload.removeprefix(LINK_PREFIX).partition("-")
         if not payload.startswith(LINK_PREFIX) or not head.isdigit():
             return None
-        return int(head) if hmac.compare_digest(signature, self._sign(int(head))) else None
+        return int(head) if signature_ok(self._sign(int(head)), signature) else None
 
     def _sign(self, alert_id: int) -> str:
-        return hmac.new(self._link_key, str(alert_id).encode(), hashlib.sha256).hexdigest()[:24]
+        # 96 bits of signature: enough against guessing, short enough for Telegram's 64 characters.
+        return keyed_hash(self._link_key, str(alert_id))[:24]
 
     async def bind_by_link(self, uow: UnitOfWork, resident_id: str, alert_id: int) -> bool:
         """The head of the alert's household opened its link: their chat is theirs from now on.

@@ -18,19 +18,12 @@ database copied without the secret gives no key away.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
-import os
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.hashes import SHA256
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from backend import crypto
 from backend.monitoring.vocabulary import SOURCES
 
 if TYPE_CHECKING:
@@ -42,7 +35,6 @@ TOLERANCE = timedelta(minutes=5)
 NONCE_LIFETIME = 2 * TOLERANCE + timedelta(minutes=1)
 TIMESTAMP_HEADER, SIGNATURE_HEADER = "X-Yimen-Timestamp", "X-Yimen-Signature"
 _INFO = b"yimen/feed-keys/v1"
-_NONCE_BYTES = 12
 
 
 class PushRefused(Exception):
@@ -53,15 +45,9 @@ class PushRefused(Exception):
         self.status, self.code = status, code
 
 
-def _sealing_key(secret_key: bytes) -> AESGCM:
-    return AESGCM(HKDF(algorithm=SHA256(), length=32, salt=None, info=_INFO).derive(secret_key))
-
-
 def seal(secret_key: bytes, source: str, key: str) -> str:
     """A department's key encrypted for storage (base64 of nonce and ciphertext)."""
-    nonce = os.urandom(_NONCE_BYTES)
-    sealed = _sealing_key(secret_key).encrypt(nonce, key.encode(), source.encode())
-    return base64.b64encode(nonce + sealed).decode()
+    return base64.b64encode(crypto.Sealer(secret_key, _INFO).seal(key.encode(), source.encode())).decode()
 
 
 def unseal(secret_key: bytes, source: str, cipher: str) -> str:
@@ -72,14 +58,14 @@ def unseal(secret_key: bytes, source: str, cipher: str) -> str:
     """
     raw = base64.b64decode(cipher)
     try:
-        return _sealing_key(secret_key).decrypt(raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], source.encode()).decode()
-    except InvalidTag:
+        return crypto.Sealer(secret_key, _INFO).open(raw, source.encode()).decode()
+    except crypto.Unsealable:
         raise ValueError(f"the key of {source} was sealed with another secret") from None
 
 
 def sign(key: str, timestamp: str, body: bytes) -> str:
     """The signature a department sends: hex HMAC-SHA256 of ``timestamp.body``."""
-    return hmac.new(key.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return crypto.sign(key.encode(), timestamp.encode() + b"." + body)
 
 
 def verify(key: str, timestamp: str | None, signature: str | None, body: bytes, now: datetime) -> None:
@@ -93,7 +79,7 @@ def verify(key: str, timestamp: str | None, signature: str | None, body: bytes, 
         raise PushRefused(401, "unauthorized", f"send {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}")
     if not timestamp.isdigit():
         raise PushRefused(401, "unauthorized", f"{TIMESTAMP_HEADER} must be unix seconds")
-    if not hmac.compare_digest(sign(key, timestamp, body), signature.strip().lower()):
+    if not crypto.signature_ok(sign(key, timestamp, body), signature.strip().lower()):
         raise PushRefused(401, "unauthorized", "the signature is not valid")
     if abs(now.timestamp() - int(timestamp)) > TOLERANCE.total_seconds():
         raise PushRefused(401, "stale", "the timestamp is more than five minutes from the server's clock")

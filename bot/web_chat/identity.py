@@ -13,11 +13,11 @@ cookie can carry (see ``_ID``), so every copy of the old cookie leads to nobody.
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import re
 import secrets
 from collections.abc import Callable
+
+from backend.crypto import derive_key, mac, signature_ok
 
 COOKIE = "yimen_chat"
 # Browsers keep a cookie at most about 400 days; a resident coming back within that finds their chat.
@@ -25,14 +25,9 @@ COOKIE_MAX_AGE = 400 * 24 * 3600
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
-def _derive(secret: bytes, purpose: bytes) -> bytes:
-    """A key of its own per purpose: a signature made for one use means nothing in another."""
-    return hmac.new(secret, purpose, hashlib.sha256).digest()
-
-
 def _mac(key: bytes, value: str) -> str:
-    digest = hmac.new(key, value.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    """The HMAC of ``value`` as unpadded base64url, which a cookie and a form field carry as they are."""
+    return base64.urlsafe_b64encode(mac(key, value.encode())).rstrip(b"=").decode()
 
 
 def random_id() -> str:
@@ -48,8 +43,9 @@ class WebIdentities:
     """
 
     def __init__(self, secret: bytes, *, new_id: Callable[[], str] = random_id) -> None:
-        self._cookie_key = _derive(secret, b"yimen web chat identity")
-        self._form_key = _derive(secret, b"yimen web chat form")
+        # A key of its own per purpose: a cookie's signature is no form token, and the reverse.
+        self._cookie_key = derive_key(secret, b"yimen web chat identity")
+        self._form_key = derive_key(secret, b"yimen web chat form")
         self._new_id = new_id
 
     def new(self) -> str:
@@ -63,8 +59,7 @@ class WebIdentities:
         if not cookie:
             return None
         web_id, _, signature = cookie.partition(".")
-        # Compared as bytes: compare_digest refuses str with characters beyond ASCII, which anyone can send.
-        if not _ID.match(web_id) or not hmac.compare_digest(signature.encode(), _mac(self._cookie_key, web_id).encode()):
+        if not _ID.match(web_id) or not signature_ok(_mac(self._cookie_key, web_id), signature):
             return None
         return web_id
 
@@ -72,4 +67,4 @@ class WebIdentities:
         return _mac(self._form_key, web_id)
 
     def form_token_ok(self, web_id: str, token: str | None) -> bool:
-        return bool(token) and hmac.compare_digest(str(token).encode(), self.form_token(web_id).encode())
+        return bool(token) and signature_ok(self.form_token(web_id), str(token))
