@@ -77,7 +77,7 @@ def verify(key: str, timestamp: str | None, signature: str | None, body: bytes, 
     """
     if not timestamp or not signature:
         raise PushRefused(401, "unauthorized", f"send {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}")
-    if not timestamp.isdigit():
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
         raise PushRefused(401, "unauthorized", f"{TIMESTAMP_HEADER} must be unix seconds")
     if not crypto.signature_ok(sign(key, timestamp, body), signature.strip().lower()):
         raise PushRefused(401, "unauthorized", "the signature is not valid")

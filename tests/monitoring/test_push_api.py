@@ -13,7 +13,7 @@ import logging
 import sys
 import types
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -268,3 +268,12 @@ async def test_a_validly_signed_push_that_is_no_json_we_take_is_a_400(client, ke
     assert answer["error"] == "bad_json"
     assert [f["field"] for f in answer.get("fields", [])] == ([field] if field else [])
     assert importer.calls == []
+
+
+@pytest.mark.parametrize("stamp", ["²", "1" * 5000, "-1", "1.5"])
+def test_a_correctly_signed_timestamp_that_is_no_unix_seconds_is_refused_not_an_error(stamp):
+    from backend.monitoring.push import PushRefused, verify
+
+    with pytest.raises(PushRefused) as refused:
+        verify("key", stamp, sign("key", stamp, b"[]"), b"[]", datetime.now(UTC))
+    assert refused.value.status == 401
