@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from tests.fakes.telegram_api.errors import bad
-from tests.fakes.telegram_api.formatting import format_text
 from tests.fakes.telegram_api.messages import SentMessage
 from tests.fakes.telegram_api.reply_markup import check_markup
-from tests.fakes.telegram_api.sending import MAX_TEXT, chat_for_send, check_reachable, read_caption
+from tests.fakes.telegram_api.sending import chat_for_send, check_reachable, read_caption, read_text
 
 if TYPE_CHECKING:
     from tests.fakes.telegram_api.server import BotApiEmulator
@@ -75,12 +74,7 @@ async def edit_message_text(emulator: BotApiEmulator, params: dict[str, Any]) ->
     user, sent = editable(emulator, params)
     if sent.kind != "text":
         raise bad("there is no text in the message to edit")
-    text = params.get("text")
-    plain, entities = format_text(text, params.get("parse_mode"), params.get("entities"))
-    if not plain.strip():
-        raise bad("message text is empty")
-    if len(plain) > MAX_TEXT:
-        raise bad("message is too long")
+    text, plain, entities = read_text(params)
     markup = check_markup(params.get("reply_markup"))
     message = apply_edit(
         emulator, user, sent, "editMessageText", markup, {"text": plain, "entities": entities or None}

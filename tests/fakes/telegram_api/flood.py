@@ -9,7 +9,7 @@ from tests.fakes.telegram_api.errors import ApiError
 
 
 @dataclass
-class Bucket:
+class _Bucket:
     """A token bucket for flood limits."""
 
     capacity: float
@@ -42,16 +42,16 @@ class FloodLimiter:
     """The per-chat and global buckets; a call without a token in both gets 429 and a line in `violations`."""
 
     def __init__(self) -> None:
-        self._chat_buckets: dict[int, Bucket] = {}
-        self._global_bucket: Bucket | None = None
+        self._chat_buckets: dict[int, _Bucket] = {}
+        self._global_bucket: _Bucket | None = None
 
     def take(self, chat_id: int, method: str, now: float, rates: FloodRates, violations: list[str]) -> None:
         """Spend one per-chat and one global token, or raise 429 and record the violation."""
         bucket = self._chat_buckets.get(chat_id)
         if bucket is None:
-            bucket = self._chat_buckets[chat_id] = Bucket(rates.chat_burst, rates.chat_rate, rates.chat_burst, now)
+            bucket = self._chat_buckets[chat_id] = _Bucket(rates.chat_burst, rates.chat_rate, rates.chat_burst, now)
         if self._global_bucket is None:
-            self._global_bucket = Bucket(rates.global_burst, rates.global_rate, rates.global_burst, now)
+            self._global_bucket = _Bucket(rates.global_burst, rates.global_rate, rates.global_burst, now)
         overall = self._global_bucket
         bucket.refill(now)
         overall.refill(now)

@@ -7,7 +7,7 @@ from typing import Any
 
 from tests.fakes.telegram_api.errors import bad
 
-MAX_CALLBACK_DATA = 64
+_MAX_CALLBACK_DATA = 64
 
 
 def check_markup(markup: Any) -> dict[str, Any] | None:
@@ -42,7 +42,7 @@ def check_markup(markup: Any) -> dict[str, Any] | None:
                     raise bad("text buttons are unallowed in the inline keyboard")
                 if "callback_data" in button:
                     data = button["callback_data"]
-                    if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= MAX_CALLBACK_DATA:
+                    if not isinstance(data, str) or not 1 <= len(data.encode("utf-8")) <= _MAX_CALLBACK_DATA:
                         raise bad("BUTTON_DATA_INVALID")
                 if "url" in button:
                     url = str(button["url"])

@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from tests.fakes.telegram_api.server import BotApiEmulator
     from tests.fakes.telegram_api.users import SimUser
 
-MAX_TEXT = 4096
-MAX_CAPTION = 1024
+_MAX_TEXT = 4096
+_MAX_CAPTION = 1024
 
 
 def chat_for_send(emulator: BotApiEmulator, params: dict[str, Any]) -> SimUser:
@@ -109,13 +109,24 @@ def deliver(
     return message
 
 
+def read_text(params: dict[str, Any]) -> tuple[str | None, str, list[dict[str, Any]]]:
+    """A validated message text: raw text, plain text and entities."""
+    text = params.get("text")
+    plain, entities = format_text(text, params.get("parse_mode"), params.get("entities"))
+    if not plain.strip():
+        raise bad("message text is empty")
+    if len(plain) > _MAX_TEXT:
+        raise bad("message is too long")
+    return text, plain, entities
+
+
 def read_caption(params: dict[str, Any]) -> tuple[str | None, str | None, list[dict[str, Any]], dict[str, Any]]:
     """A validated caption: raw text, plain text, entities and the Message fields."""
     caption = params.get("caption")
     if caption is None or caption == "":
         return None, None, [], {}
     plain, entities = format_text(caption, params.get("parse_mode"), params.get("caption_entities"))
-    if len(plain) > MAX_CAPTION:
+    if len(plain) > _MAX_CAPTION:
         raise bad("message caption is too long")
     content: dict[str, Any] = {"caption": plain}
     if entities:
@@ -126,12 +137,7 @@ def read_caption(params: dict[str, Any]) -> tuple[str | None, str | None, list[d
 async def send_message(emulator: BotApiEmulator, params: dict[str, Any]) -> dict[str, Any]:
     """sendMessage."""
     user = chat_for_send(emulator, params)
-    text = params.get("text")
-    plain, entities = format_text(text, params.get("parse_mode"), params.get("entities"))
-    if not plain.strip():
-        raise bad("message text is empty")
-    if len(plain) > MAX_TEXT:
-        raise bad("message is too long")
+    text, plain, entities = read_text(params)
     content: dict[str, Any] = {"text": plain}
     if entities:
         content["entities"] = entities

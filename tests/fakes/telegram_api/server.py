@@ -208,7 +208,7 @@ class BotApiEmulator:
         seed: int = 0,
     ) -> None:
         """Fail a random `rate` of calls (to `methods`, or all; "download" names file downloads) with one of `kinds`."""
-        self._faults.fail(rate=rate, methods=methods, kinds=kinds, retry_after=retry_after, seed=seed)
+        self._faults.fail(rate, methods, kinds, retry_after, seed)
 
     def fail_next(self, method: str, kind: str, *, times: int = 1, retry_after: int = 1) -> None:
         """Fail the next `times` calls of `method` with `kind`: 429 500 502 403 drop drop_after slow."""
