@@ -1,4 +1,4 @@
-"""The Bot API error answer the emulator raises, and the descriptions several methods share."""
+"""The Bot API error answer the emulator raises and the refusal several methods share."""
 
 from __future__ import annotations
 

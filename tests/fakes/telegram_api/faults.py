@@ -1,4 +1,4 @@
-"""_Fault injection: the faults queued for the next calls of a method and the random ones."""
+"""Fault injection: the faults queued for the next calls of a method and the random ones."""
 
 from __future__ import annotations
 
