@@ -13,9 +13,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo
 
-from id_numbers import BadIdNumber, check_id_number
-
 from backend.bounds import Count, Line, Money, Paragraph, Stamp
+from id_numbers import BadIdNumber, check_id_number
 from locales import SUPPORTED
 
 SCHEMA_VERSION = 1

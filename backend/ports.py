@@ -12,13 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from backend.application import ApplicationV1
-from backend.console.ports import ConsoleRepository, Reports
-from backend.throttle import ThrottleRepository
-from backend.monitoring.records import AlertRepository, FeedKeyStore, TriggerStore
-from backend.points.fund_ports import FundRepository
-from backend.points.ports import CertificateRepository, PointsRepository
-from backend.monitoring.outreach_ports import OutreachRepository
-from backend.volunteers.ports import TaskRepository, VolunteerRepository
 from backend.cases.ports import (
     AuditLog,
     CaseRepository,
@@ -29,8 +22,15 @@ from backend.cases.ports import (
     User,
     UserRepository,
 )
+from backend.console.ports import ConsoleRepository, Reports
+from backend.monitoring.outreach_ports import OutreachRepository
+from backend.monitoring.records import AlertRepository, FeedKeyStore, TriggerStore
 from backend.monitoring.registry_ports import RegistryRepository
+from backend.points.fund_ports import FundRepository
+from backend.points.ports import CertificateRepository, PointsRepository
 from backend.status import ApplicationStatus
+from backend.throttle import ThrottleRepository
+from backend.volunteers.ports import TaskRepository, VolunteerRepository
 
 
 class NotFound(LookupError):

@@ -17,7 +17,16 @@ from aiohttp import web
 from backend.api.auth import bearer_auth
 from backend.api.errors import errors_as_json
 from backend.api.keys import (
-    CASES, CLOCK, CONFIG, DATABASE, INTAKE, PACK, PACKS, PROJECTS, TRANSLATIONS, VOLUNTEERING,
+    CASES,
+    CLOCK,
+    CONFIG,
+    DATABASE,
+    INTAKE,
+    PACK,
+    PACKS,
+    PROJECTS,
+    TRANSLATIONS,
+    VOLUNTEERING,
 )
 from backend.api.openapi import openapi_document
 from backend.api.requests import plain_addresses
@@ -29,8 +38,8 @@ from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.intake import IdHasher, IntakeService
 from backend.monitoring.vault import IdVault
-from backend.policy.pack import load_pack
 from backend.points.ledger import Ledger
+from backend.policy.pack import load_pack
 from backend.policy.projects import load_projects
 from backend.serving import transport_headers
 from backend.volunteers.service import Volunteering

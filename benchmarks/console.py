@@ -42,10 +42,10 @@ from backend.application import ApplicationV1  # noqa: E402
 from backend.cases.ports import Role  # noqa: E402
 from backend.config import Config  # noqa: E402
 from backend.console.app import mount  # noqa: E402
+from backend.db.applications import application_number  # noqa: E402
 from backend.db.database import Database  # noqa: E402
 from backend.db.migrate import upgrade  # noqa: E402
 from backend.db.models import ApplicationRow, ResidentRow, StatusHistoryRow  # noqa: E402
-from backend.db.applications import application_number  # noqa: E402
 from backend.policy.assess import assess  # noqa: E402
 from backend.policy.household import Household  # noqa: E402
 from backend.policy.pack import load_pack  # noqa: E402

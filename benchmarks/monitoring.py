@@ -51,7 +51,12 @@ from backend.db.registry import bulk_load  # noqa: E402
 from backend.intake import IdHasher  # noqa: E402
 from backend.monitoring.demo import generate  # noqa: E402
 from backend.monitoring.feeds import (  # noqa: E402
-    CHUNK_ROWS, ImportSummary, ingest, parse_row, read_feed, read_feed_lines,
+    CHUNK_ROWS,
+    ImportSummary,
+    ingest,
+    parse_row,
+    read_feed,
+    read_feed_lines,
 )
 from backend.monitoring.registry import import_registry, read_registry  # noqa: E402
 from backend.monitoring.registry_ports import STAGED_COLUMNS, StagedRow  # noqa: E402

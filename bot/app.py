@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 from datetime import UTC, datetime
+from typing import Any
 from uuid import uuid4
 from zoneinfo import ZoneInfo
 
+from backend.cases.service import CaseService
 from backend.config import Config
 from backend.db.database import Database
 from backend.db.migrate import upgrade
@@ -16,20 +17,19 @@ from backend.documents import FileDocumentStorage
 from backend.intake import IdHasher, Intake, IntakeService
 from backend.monitoring.outreach import Outreach
 from backend.monitoring.vault import IdVault
-from backend.policy.pack import Pack, load_pack
-from backend.cases.service import CaseService
 from backend.points.ledger import Ledger
+from backend.policy.pack import Pack, load_pack
 from backend.policy.projects import load_projects
+from backend.policy.regions import RegionTree
 from backend.policy.services import load_services
 from backend.volunteers.ports import SKILLS
 from backend.volunteers.service import Volunteering
-from backend.policy.regions import RegionTree
 from bot.conversations import Conversations
 from bot.desk import EscalationDesk
 from bot.linking import LinkCodes
+from flows.crisis import load_crisis_words
 from flows.engine import Engine
 from flows.flow import District, FlowContext, Localized, Office, Settings
-from flows.crisis import load_crisis_words
 from flows.intake import INTAKE
 from flows.reply import REPLY
 from flows.volunteer import VOLUNTEER

@@ -15,18 +15,18 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from backend.documents import FileDocumentStorage, check
+from backend.cases.lifecycle import CaseStatus
 from backend.cases.notices import notice_key, render_notice
 from backend.cases.offers import OFFER_BUTTON, answer_offer, parse_button
 from backend.cases.service import REPLY_BUTTON, CaseService
-from backend.cases.lifecycle import CaseStatus
-from backend.policy.projects import Project
-from backend.policy.services import ServiceCatalogue
+from backend.documents import FileDocumentStorage, check
 from backend.intake import Duplicate, Intake
 from backend.monitoring.outreach import APPLY_BUTTON, Outreach
 from backend.points.ledger import Ledger
-from backend.volunteers.service import RATE_BUTTON, TASK_BUTTON, Volunteering
+from backend.policy.projects import Project
+from backend.policy.services import ServiceCatalogue
 from backend.ports import DocumentMeta, Resident, UnitOfWork
+from backend.volunteers.service import RATE_BUTTON, TASK_BUTTON, Volunteering
 from bot import linking, volunteer_commands
 from flows import events as ev
 from flows.engine import Engine

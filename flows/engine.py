@@ -23,9 +23,9 @@ from flows.intents import (
     Option,
     Reply,
     RequestHuman,
-    SetOffers,
     ScheduleReminder,
     SetLocale,
+    SetOffers,
     SubmitApplication,
 )
 from flows.machine import build_machine, fire, has_edge

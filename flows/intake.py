@@ -8,10 +8,10 @@ member's health and disability start with a one-tap "healthy, no disability".
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stdnum.cn import ric

@@ -6,7 +6,6 @@ code was created carry it (stdnum's ``validate`` refuses them); these must pass 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 
 import pytest

@@ -212,7 +212,7 @@ async def test_every_probe_gets_a_client_error_and_the_log_stays_clean(served: S
     async with _browser() as console:
         assert (await _sign_in(console, url, "wang", PASSWORD)).status == 303
         assert (await console.get(f"{url}/console/queue")).status == 200
-        for path in (f"/console/queue?page={HUGE}", f"/console/escalations/{HUGE}", f"/console/queue?page=-1"):
+        for path in (f"/console/queue?page={HUGE}", f"/console/escalations/{HUGE}", "/console/queue?page=-1"):
             response = await console.get(f"{url}{path}")
             assert 400 <= response.status < 500 or response.status == 200, (path, response.status)
 

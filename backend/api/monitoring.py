@@ -26,8 +26,8 @@ from backend.api.monitoring_schemas import (
 from backend.api.requests import parse_json, path_id, read_body, read_query, request_now
 from backend.monitoring import alerts as service
 from backend.monitoring.push import SIGNATURE_HEADER, TIMESTAMP_HEADER, PushRefused, authenticate
-from backend.monitoring.vocabulary import SOURCES
 from backend.monitoring.records import Alert, AlertQuery
+from backend.monitoring.vocabulary import SOURCES
 from backend.ports import NotFound
 from locales import SUPPORTED
 

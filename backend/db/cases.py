@@ -15,8 +15,8 @@ from backend.cases.ports import (
     UNSET,
     AuditEntry,
     Case,
-    DueNotification,
     CaseQuery,
+    DueNotification,
     DuplicateUser,
     Note,
     Notification,
@@ -28,8 +28,6 @@ from backend.cases.ports import (
     User,
 )
 from backend.db.applications import application_id_of
-from backend.db.sql import advisory_lock
-from backend.ports import NotFound
 from backend.db.models import (
     ApplicationRow,
     AuditRow,
@@ -42,6 +40,8 @@ from backend.db.models import (
     StatusHistoryRow,
     UserRow,
 )
+from backend.db.sql import advisory_lock
+from backend.ports import NotFound
 
 _OPEN = [s.value for s in OPEN]
 STILL_IN_REVIEW = "still_in_review"

@@ -30,18 +30,18 @@ from backend.db.documents import SqlDocumentRepository
 from backend.db.escalations import SqlEscalationRepository
 from backend.db.funds import SqlFundRepository
 from backend.db.links import SqlLinkCodeRepository
-from backend.db.points import SqlPointsRepository
 from backend.db.outbox import SqlOutboxRepository
 from backend.db.outreach import SqlOutreachRepository
-from backend.db.reports import SqlReports
+from backend.db.points import SqlPointsRepository
 from backend.db.push import SqlFeedKeyRepository
-from backend.db.throttles import SqlThrottleRepository
-from backend.db.triggers import SqlTriggerRepository
 from backend.db.registry import SqlRegistryRepository
+from backend.db.reports import SqlReports
 from backend.db.residents import SqlResidentRepository
 from backend.db.sessions import SqlSessionRepository
-from backend.db.web_identities import SqlWebIdentityRepository
+from backend.db.throttles import SqlThrottleRepository
+from backend.db.triggers import SqlTriggerRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
+from backend.db.web_identities import SqlWebIdentityRepository
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

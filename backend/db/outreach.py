@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-
-
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import AlertRow, RegistryHouseholdRow, RegistryPersonRow
 from backend.monitoring.outreach_ports import AlertHousehold, Contact
-
 
 # An alert with the household it is about.
 _ALERT_HOUSEHOLD = select(

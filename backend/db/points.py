@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.db.sql import advisory_lock
 from backend.db.models import PointAccountRow, PointEntryRow, RedemptionCodeRow
+from backend.db.sql import advisory_lock
 from backend.points.ports import Account, Code, Entry, Holder
 
 

@@ -24,6 +24,7 @@ from typing import IO
 
 from stdnum.cn import ric
 
+from backend.monitoring.registry import COLUMNS
 from backend.monitoring.vocabulary import (
     ASSISTANCE_EXIT,
     DEATH,
@@ -38,7 +39,6 @@ from backend.monitoring.vocabulary import (
     SOURCES,
     UNEMPLOYED,
 )
-from backend.monitoring.registry import COLUMNS
 
 DEMO_DAY = date(2026, 11, 30)
 

@@ -60,12 +60,12 @@ def run(args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None 
     """Assess the household named by parsed arguments; print the result to ``out``, problems to ``err``."""
     # Looked up per call, not bound at import, so redirected streams are honoured.
     out, err = out or sys.stdout, err or sys.stderr
-    from pydantic import ValidationError
     from zoneinfo import ZoneInfo
+
+    from pydantic import ValidationError
 
     from backend.bounds import reported
     from backend.json_input import JsonRefused
-
     from backend.policy.assess import assess
     from backend.policy.errors import PackError, UnknownRegion
     from backend.policy.pack import load_pack

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from backend.application import Health, HardshipType, HousingStatus, UrgentNeed, Work
+from backend.application import HardshipType, Health, HousingStatus, UrgentNeed, Work
 from backend.policy.household import Household
 from backend.policy.parameters import ParameterSet
 

@@ -13,6 +13,7 @@ from backend.policy.rules import MatchRule
 from backend.policy.yamlfile import read_yaml
 from backend.volunteers.ports import SKILLS
 
+
 @dataclass(frozen=True, slots=True)
 class Service:
     skill: str

@@ -56,8 +56,8 @@ async def run(config: Config, args: argparse.Namespace, out: TextIO | None = Non
               stdin: TextIO | None = None) -> int:
     from backend.db.database import Database
     from backend.db.migrate import upgrade
-    from backend.ports import NotFound
     from backend.policy.pack import load_pack
+    from backend.ports import NotFound
     from backend.staff.accounts import AccountError, add_user, rotate_token, set_password
     from backend.staff.passwords import WeakPassword, new_password
 

@@ -11,6 +11,7 @@ from aiohttp.test_utils import TestServer
 from sqlalchemy import func, select
 
 from backend.api.client import ApiClient, ApiUnavailable
+from backend.cases.ports import Role
 from backend.config import ConfigError
 from backend.db.models import ApplicationRow
 from backend.intake import Duplicate, IdHasher, Submitted
@@ -18,12 +19,11 @@ from backend.web import init_app
 from bot.app import build_conversations
 from bot.remote_intake import RemoteIntake
 from bot.serve import check_role
+from locales import Translations
 from tests.api.conftest import create_body
 from tests.bot.transcript import HERE, Player, load
 from tests.cases.helpers import NOW, add_staff
-from backend.cases.ports import Role
 from tests.fakes.clock import FakeClock
-from locales import Translations
 
 ON_POSTGRES = bool(os.environ.get("YIMEN_TEST_DATABASE_URL"))
 

@@ -15,10 +15,10 @@ from backend.db.models import AlertRow, RegistryHouseholdRow, RegistryPersonRow
 from backend.delivery.quiet import QuietHours
 from backend.monitoring.outreach import Outreach
 from bot.dispatch import NotificationDispatcher
+from bot.telegram.service import TelegramSettings
 from locales import Translations
 from tests.bot.conftest import fast
 from tests.bot.telegram_driver import TelegramBot, last_with_buttons, settled
-from bot.telegram.service import TelegramSettings
 from tests.cases.helpers import PACK
 
 HEAD_ID, CHILD_ID = "110105198001010016", "11010520140101001X"

@@ -9,11 +9,11 @@ from aiohttp.test_utils import unused_port
 from sqlalchemy import func, select
 
 from backend.db.models import ApplicationRow, DocumentRow, OutboxRow
+from backend.web import init_app
 from bot.telegram.service import TelegramBot, TelegramSettings
 from bot.telegram.webhook import add_webhook_route
-from backend.web import init_app
-from tests.bot.telegram_driver import HAPPY_PATH, Tap, act, complete_intake, session_state, settled, texts
 from tests.bot.conftest import fast
+from tests.bot.telegram_driver import HAPPY_PATH, Tap, act, complete_intake, session_state, settled, texts
 
 
 async def application_count(database) -> int:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from backend.cases.lifecycle import CaseAction, CaseStatus
 from backend.cases.ports import Role
 from backend.cases.service import ActionRequest
-from backend.cases.lifecycle import CaseAction, CaseStatus
 from backend.delivery.quiet import QuietHours
 from bot.dispatch import NotificationDispatcher
 from bot.staff_commands import StaffCommands
-from locales import Translations
 from bot.terminal import CHANNEL
 from flows import events as ev
+from locales import Translations
 from tests.cases.helpers import NOW, add_staff, payload
 from tests.volunteers.helpers import TUESDAY_MORNING, spec, volunteer
 

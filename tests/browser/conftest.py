@@ -8,7 +8,6 @@ the browser tests are skipped with the reason. Screenshots go to ``tests/artifac
 from __future__ import annotations
 
 import importlib.util
-
 import os
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable

@@ -7,8 +7,8 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from backend.delivery.quiet import QuietHours
 from bot.app import build_conversations
-from bot.dispatch import NotificationDispatcher
 from bot.console_desk import ConsoleDesk
+from bot.dispatch import NotificationDispatcher
 from bot.terminal import CHANNEL
 from flows import events as ev
 from locales import Translations

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backend.staff.passwords import hash_password, verify_password
 from backend.console.signin import MAX_FAILURES, PER_NAME
+from backend.staff.passwords import hash_password, verify_password
 from tests.cases.helpers import NOW
 from tests.console.conftest import PASSWORD, console_application, csrf_in, post_form, sign_in
 

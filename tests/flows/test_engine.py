@@ -8,8 +8,6 @@ from datetime import timedelta
 from flows import events as ev
 from flows.flow import Kind, Question, Settings
 from flows.intake import INTAKE
-from flows.reply import REPLY
-from flows.volunteer import VOLUNTEER
 from flows.intents import (
     DiscardData,
     LookupOpenApplication,
@@ -18,7 +16,9 @@ from flows.intents import (
     ScheduleReminder,
     SubmitApplication,
 )
+from flows.reply import REPLY
 from flows.session import Session
+from flows.volunteer import VOLUNTEER
 from tests.flows.helpers import APPLICANT_ID, NOW, demo_engine
 
 
@@ -177,7 +177,7 @@ def test_crisis_words_bring_a_person_in_at_once_and_the_answer_still_counts():
     from flows.crisis import load_crisis_words
     from flows.engine import mentions_crisis
     from flows.flow import Settings
-    from flows.intents import RequestHuman, Reply
+    from flows.intents import Reply, RequestHuman
     from tests.flows.helpers import NOW, demo_engine
 
     words = load_crisis_words()

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import pickle
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from collections.abc import Callable
 from typing import Any
 
 import pytest

@@ -17,8 +17,8 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import AsyncIterator
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import pytest

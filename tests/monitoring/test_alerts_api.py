@@ -6,8 +6,13 @@ from datetime import timedelta
 
 import pytest
 
-from tests.api.conftest import auth, client, config, tokens  # noqa: F401 - fixtures, found by name
+from tests.api import conftest as api_fixtures
+from tests.api.conftest import auth
 from tests.monitoring.seed import NOW, add_alert, add_household, household, member
+
+# The API's fixtures, bound here so that pytest finds them by name (an assignment, not an import, so
+# that the tests' parameters of the same names do not read as redefinitions).
+client, config, tokens = api_fixtures.client, api_fixtures.config, api_fixtures.tokens
 
 
 @pytest.fixture

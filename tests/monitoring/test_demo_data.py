@@ -12,10 +12,10 @@ import pytest
 from backend.db.database import Database
 from backend.monitoring.demo import BAD_FEED_ROWS, BAD_REGISTRY_ROWS, generate
 from backend.monitoring.feeds import ingest, read_feed
-from backend.monitoring.vocabulary import SOURCES
-from id_numbers import BadIdNumber, check_id_number
 from backend.monitoring.registry import CATEGORIES, import_registry, read_registry
+from backend.monitoring.vocabulary import SOURCES
 from bot.cli import main
+from id_numbers import BadIdNumber, check_id_number
 from tests.monitoring.registry_files import HASHER, NOW, PACK, VAULT
 
 PERSONS = 400

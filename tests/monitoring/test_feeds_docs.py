@@ -8,9 +8,9 @@ from pathlib import Path
 
 from backend.db.database import Database
 from backend.monitoring.feeds import FeedRow, parse_row
-from backend.monitoring.vocabulary import SOURCES
 from backend.monitoring.registry import CATEGORIES
 from backend.monitoring.rows import read_csv, read_jsonl
+from backend.monitoring.vocabulary import SOURCES
 from tests.monitoring.registry_files import import_registry_text
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "feeds.md").read_text(encoding="utf-8")

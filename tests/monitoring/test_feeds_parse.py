@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from backend.monitoring.feeds import FeedRow, parse_row
-from backend.monitoring.vocabulary import SOURCES
 from backend.monitoring.rows import FileFormatError, RowError, Unreadable, open_lines, open_rows, read_csv, read_jsonl
+from backend.monitoring.vocabulary import SOURCES
 from tests.monitoring.registry_files import HEAD
 
 BAD_DIGIT = HEAD[:17] + ("0" if HEAD[17] != "0" else "1")

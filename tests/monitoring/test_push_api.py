@@ -26,8 +26,12 @@ from backend.db.models import FeedKeyRow, FeedNonceRow
 from backend.intake import IdHasher
 from backend.monitoring.push import NONCE_LIFETIME, rotate_key, seal, sign, unseal
 from backend.web import init_app
+from tests.api import conftest as api_fixtures
 from tests.monitoring.seed import NOW
-from tests.api.conftest import client, config, tokens  # noqa: F401 - fixtures, found by name
+
+# The API's fixtures, bound here so that pytest finds them by name (an assignment, not an import, so
+# that the tests' parameters of the same names do not read as redefinitions).
+client, config, tokens = api_fixtures.client, api_fixtures.config, api_fixtures.tokens
 
 KEY = "the-medical-departments-key"
 SECRET = b"k"  # the test configuration's secret key

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 from stdnum.cn import ric
 
-from id_numbers import BadIdNumber, age_on, check_id_number
 from backend.monitoring.vault import IdVault, VaultError
+from id_numbers import BadIdNumber, age_on, check_id_number
 from tests.backend.factories import id_number
 
 NUMBER = id_number(7, born=date(1988, 8, 8))

@@ -10,12 +10,12 @@ import pytest
 
 from backend.db.database import Database
 from backend.monitoring import feeds, reassess
-from backend.monitoring.workers import Workers
 from backend.monitoring.triggers import evaluate
-from tests.monitoring.seed import PACK, NOW, add_events, add_household, alerts, event, household, member, registry
+from backend.monitoring.workers import Workers
+from tests.monitoring.registry_files import HASHER, feed_csv, ingest_text
+from tests.monitoring.seed import NOW, PACK, add_events, add_household, alerts, event, household, member, registry
 from tests.monitoring.test_feeds_set_based import medical
 from tests.monitoring.test_feeds_set_based import registry as seed_registry
-from tests.monitoring.registry_files import HASHER, feed_csv, ingest_text
 
 
 @pytest.fixture

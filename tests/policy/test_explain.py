@@ -10,7 +10,16 @@ import pytest
 from backend.application import HardshipType, HousingStatus
 from backend.policy.assess import assess
 from backend.policy.cases import load_cases
-from backend.policy.codes import HOUSEHOLD_FACTS, LATE_FACTS, OUTCOME_FACTS, Assistance, Check, Dimension, Layer, Service
+from backend.policy.codes import (
+    HOUSEHOLD_FACTS,
+    LATE_FACTS,
+    OUTCOME_FACTS,
+    Assistance,
+    Check,
+    Dimension,
+    Layer,
+    Service,
+)
 from backend.policy.explain import explain, rule_message
 from backend.policy.household import Household
 from backend.policy.pack import load_pack

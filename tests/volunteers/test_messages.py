@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-
 from babel.messages.pofile import read_po
 
 from locales import LOCALES_DIR, SUPPORTED, Translations

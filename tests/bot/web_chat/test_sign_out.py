@@ -15,7 +15,7 @@ async def test_a_copied_cookie_no_longer_reaches_the_conversation_after_signing_
     await web.start()
     page = await web.press_value(web.page.live_buttons()[0][0])  # agree
     assert page.messages
-    copied, copied_token, old_id = web.cookie, page.csrf, web.web_id
+    copied, old_id = web.cookie, web.web_id
     async with database.unit_of_work() as uow:
         resident = await uow.residents.find("web", old_id)
 

@@ -11,7 +11,6 @@ from aiohttp.web_request import FileField
 
 from tests.fakes.telegram_api.errors import bad
 
-
 _JSON_FIELDS = {
     "reply_markup",
     "allowed_updates",
