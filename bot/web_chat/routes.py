@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
@@ -33,7 +33,6 @@ from flows import events as ev
 from locales import SUPPORTED, pick_locale
 
 BASE = "/chat"
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC = Path(__file__).resolve().parent / "static"
 HEADERS = {
     # Nothing but this site's own stylesheet and forms; no script at all.
@@ -91,16 +90,16 @@ class WebChat:
         self._static: dict[str, bytes] = {}
 
     def add_routes(self, app: web.Application) -> None:
-        app.router.add_get(BASE, self._signed_out_gate(self.show))
-        app.router.add_post(f"{BASE}/messages", self._signed_out_gate(self.post))
-        app.router.add_post(f"{BASE}/link", self._signed_out_gate(self.link))
-        app.router.add_post(f"{BASE}/forget", self._signed_out_gate(self.forget))
+        app.router.add_get(BASE, self.show)
+        app.router.add_post(f"{BASE}/messages", self.post)
+        app.router.add_post(f"{BASE}/link", self.link)
+        app.router.add_post(f"{BASE}/forget", self.forget)
         app.router.add_get(f"{BASE}/static/{{name}}", self.static)
 
     # ------------------------------------------------------------------ routes
 
     async def show(self, request: web.Request) -> web.Response:
-        web_id = self.identities.read(request.cookies.get(COOKIE))
+        web_id = await self._web_id(request)
         if web_id is None:
             # A new browser, or a cookie that does not verify: a new identity, never someone else's.
             return self._page(request, self.identities.new(), View(), new_cookie=True)
@@ -109,7 +108,7 @@ class WebChat:
         return self._page(request, web_id, view, notice=request.query.get("n"))
 
     async def post(self, request: web.Request) -> web.Response:
-        web_id = self.identities.read(request.cookies.get(COOKIE))
+        web_id = await self._web_id(request)
         if web_id is None:
             return self._refused(request)
         try:
@@ -126,7 +125,7 @@ class WebChat:
             return await self._act(request, web_id, form, counter)
 
     async def link(self, request: web.Request) -> web.Response:
-        web_id = self.identities.read(request.cookies.get(COOKIE))
+        web_id = await self._web_id(request)
         links = self.conversations.links
         if web_id is None or links is None:
             return self._refused(request)
@@ -147,7 +146,7 @@ class WebChat:
         return self._page(request, web_id, view, code=grouped(code))
 
     async def forget(self, request: web.Request) -> web.Response:
-        web_id = self.identities.read(request.cookies.get(COOKIE))
+        web_id = await self._web_id(request)
         if web_id is None:
             return _back()
         try:
@@ -180,23 +179,15 @@ class WebChat:
 
     # ------------------------------------------------------------------ internals
 
-    def _signed_out_gate(self, handler: Handler) -> Handler:
-        """The route, with a signed-out identity's cookie taken off the request: it counts as no
-        cookie (a new identity for a page, 403 for a post), like one that does not verify."""
-
-        async def gated(request: web.Request) -> web.StreamResponse:
-            web_id = self.identities.read(request.cookies.get(COOKIE))
-            if web_id is not None:
-                async with self.conversations.database.unit_of_work() as uow:
-                    retired = await uow.web_identities.retired(CHANNEL, web_id)
-                if retired:
-                    headers = request.headers.copy()
-                    headers.popall("Cookie", None)
-                    request = request.clone(headers=headers)
-            return await handler(request)
-
-        return gated
-
+    async def _web_id(self, request: web.Request) -> str | None:
+        """The identity the browser's cookie carries; None for no cookie, one that does not verify,
+        or one of an identity signed out on some device (a copied cookie counts as none)."""
+        web_id = self.identities.read(request.cookies.get(COOKIE))
+        if web_id is None:
+            return None
+        async with self.conversations.database.unit_of_work() as uow:
+            retired = await uow.web_identities.retired(CHANNEL, web_id)
+        return None if retired else web_id
 
     async def _act(self, request: web.Request, web_id: str, form: Form, counter: int) -> web.Response:
         """One post: recorded, then handed to the runner as the event it is."""
