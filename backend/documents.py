@@ -97,14 +97,15 @@ class FileDocumentStorage:
     def __init__(self, root: Path) -> None:
         self._root = Path(root)
 
-    def save(self, data: bytes) -> tuple[str, str]:
-        """Store a resident's upload and return ``(storage_key, sha256 hex)``.
+    def save(self, data: bytes) -> tuple[str, str, str]:
+        """Store a resident's upload and return ``(storage_key, sha256 hex, content type)``, the type
+        being what its bytes are, not what the sender declared.
 
         Raises:
             DocumentRefused: empty, or not a photo or PDF by its content; nothing is written.
         """
-        check(data)
-        return self.keep(data)
+        found = check(data)
+        return (*self.keep(data), found)
 
     def keep(self, data: bytes) -> tuple[str, str]:
         """Store bytes the system made itself (a certificate), unchecked: ``(storage_key, sha256 hex)``."""

@@ -19,7 +19,7 @@ from backend.cases.lifecycle import CaseStatus
 from backend.cases.notices import notice_key, render_notice
 from backend.cases.offers import OFFER_BUTTON, answer_offer, parse_button
 from backend.cases.service import REPLY_BUTTON, CaseService
-from backend.documents import FileDocumentStorage, check
+from backend.documents import FileDocumentStorage
 from backend.intake import Duplicate, Intake
 from backend.monitoring.outreach import APPLY_BUTTON, Outreach
 from backend.points.ledger import Ledger
@@ -694,9 +694,8 @@ class Conversations:
         """
         if len(data) > self.max_document_bytes:
             raise DocumentTooLarge(filename)
-        # The type the bytes are, not the one the sender declared (``mime`` is only a claim).
-        checked = check(data)
-        key, digest = self.storage.save(data)
+        # Kept as the type its bytes are: ``mime`` is only what the sender declared.
+        key, digest, checked = self.storage.save(data)
         meta = DocumentMeta(self.new_id(), "", filename, checked, len(data), digest, key, self.clock())
         try:
             return await self.handle(

@@ -29,7 +29,7 @@ def _ftyp(major: bytes, *compatible: bytes) -> bytes:
 
 def test_save_open_delete(tmp_path: Path) -> None:
     storage = FileDocumentStorage(tmp_path / "docs")
-    key, digest = storage.save(PDF)
+    key, digest, _ = storage.save(PDF)
     assert digest == hashlib.sha256(PDF).hexdigest()
     assert storage.open(key) == PDF
     storage.delete(key)
@@ -40,8 +40,8 @@ def test_save_open_delete(tmp_path: Path) -> None:
 
 def test_same_bytes_get_separate_keys(tmp_path: Path) -> None:
     storage = FileDocumentStorage(tmp_path)
-    first, _ = storage.save(JPEG)
-    second, _ = storage.save(JPEG)
+    first, _, _ = storage.save(JPEG)
+    second, _, _ = storage.save(JPEG)
     assert first != second
     storage.delete(first)
     assert storage.open(second) == JPEG
