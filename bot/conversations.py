@@ -401,15 +401,7 @@ class Conversations:
                 await uow.commit()  # only the inbound cursor moved
                 return Pressed(expired=True, replies=[])
             value, label, _ = buttons[index]
-            # The pressed message now shows the choice and loses its buttons.
-            await uow.outbox.add(
-                resident_id=resident.id,
-                channel=channel,
-                address=external_id,
-                kind="edit",
-                payload={"edit_of": prompt_id, "chosen": label},
-                at=now,
-            )
+            await _show_choice(uow, resident.id, channel, external_id, prompt_id, label, now)
             await self._turn(
                 uow, resident, channel, external_id, ev.Choice(value), now, turn, locale_hint, None, True, html
             )
@@ -435,12 +427,10 @@ class Conversations:
             if inbound_id is not None:
                 await uow.residents.accept_inbound(channel, external_id, inbound_id)
             if pressed is not None:
-                # The pressed message shows the choice and loses its buttons, as after any press.
                 item = await uow.outbox.live_prompt(channel, external_id)
                 buttons = item.payload.get("buttons", []) if item is not None and item.id == pressed[0] else []
                 if 0 <= pressed[1] < len(buttons):
-                    await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="edit",
-                                         payload={"edit_of": pressed[0], "chosen": buttons[pressed[1]][1]}, at=now)
+                    await _show_choice(uow, resident.id, channel, external_id, pressed[0], buttons[pressed[1]][1], now)
             stored = await uow.sessions.load(resident.id, flow)
             intents: list[Intent] = []
             session = Session.from_dict(stored) if stored else None
@@ -571,9 +561,7 @@ class Conversations:
         if answered is None:
             return None
         replies, started = answered
-        # The pressed message shows the choice and loses its buttons.
-        await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="edit",
-                             payload={"edit_of": message_id, "chosen": label}, at=now)
+        await _show_choice(uow, resident.id, channel, external_id, message_id, label, now)
         await self._store_replies(uow, resident.id, channel, external_id, replies, now, live=started)
         return replies
 
@@ -813,11 +801,11 @@ class Conversations:
         return session, done
 
     async def _execute(self, uow: UnitOfWork, resident_id: str, flow: str, effect: Effect, now: datetime) -> ev.Event:
-        if not isinstance(effect, SubmitApplication):
-            return await self._carry_out(uow, resident_id, flow, effect, now)
         try:
             return await self._carry_out(uow, resident_id, flow, effect, now)
         except Exception as error:
+            if not isinstance(effect, SubmitApplication):
+                raise
             # Refused by the contract, a database error, the API down in split mode: the turn is
             # undone and the resident answered (``handle``). The error's text may quote the
             # application (a driver's SQL parameters), so only its kind and place are logged.
@@ -948,6 +936,13 @@ class _SubmissionFailed(Exception):
     def __init__(self, flow: str) -> None:
         super().__init__(flow)
         self.flow = flow
+
+
+async def _show_choice(uow: UnitOfWork, resident_id: str, channel: str, external_id: str, message_id: int,
+                       label: str, now: datetime) -> None:
+    """The pressed message is edited to show the choice, without its buttons."""
+    await uow.outbox.add(resident_id=resident_id, channel=channel, address=external_id, kind="edit",
+                         payload={"edit_of": message_id, "chosen": label}, at=now)
 
 
 def _described(error: Exception) -> str:
