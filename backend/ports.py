@@ -462,3 +462,14 @@ class UnitOfWork(Protocol):
 
     async def __aexit__(self, *exc: object) -> None:
         """Roll back whatever was not committed."""
+
+
+class Store(Protocol):
+    """What a service needs of a database: a unit of work, opened per use.
+
+    Args of ``unit_of_work``:
+        references_kept: the work keeps references to rows across statements (feed imports).
+        bulk: the work writes many rows at once (imports), so the store may tune for it.
+    """
+
+    def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> UnitOfWork: ...
