@@ -468,8 +468,9 @@ class Store(Protocol):
     """What a service needs of a database: a unit of work, opened per use.
 
     Args of ``unit_of_work``:
-        references_kept: the work keeps references to rows across statements (feed imports).
-        bulk: the work writes many rows at once (imports), so the store may tune for it.
+        references_kept: its writes only name rows that exist by construction, so the store may
+            skip checking each foreign key (bulk feed matching).
+        bulk: its statements are long, so the store may run them off the event loop.
     """
 
     def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> UnitOfWork: ...
