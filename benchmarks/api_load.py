@@ -23,7 +23,10 @@ from typing import Any
 import aiohttp
 from stdnum.cn import ric
 
+from tests.databases import reset_postgres_schema
+
 ROOT = Path(__file__).resolve().parent.parent
+
 OFFICES = (("minghu", "hubin"), ("minghu", "wenchang"), ("minghu", "liuan"),
            ("qingshan", "qingfeng"), ("qingshan", "songlin"), ("qingshan", "shiqiao"))
 
@@ -62,17 +65,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-async def _reset_postgres(url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url)
-    async with engine.begin() as connection:
-        await connection.execute(text("DROP SCHEMA public CASCADE"))
-        await connection.execute(text("CREATE SCHEMA public"))
-    await engine.dispose()
 
 
 async def _accounts(env: dict[str, str]) -> str:
@@ -125,7 +117,7 @@ async def run(name: str, database_url: str, households: list[dict[str, Any]], co
         if database_url == "sqlite":
             database_url = f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
         else:
-            await _reset_postgres(database_url)
+            await reset_postgres_schema(database_url)
         port = _free_port()
         env = {**os.environ, "YIMEN_DATABASE_URL": database_url, "YIMEN_DATA_DIR": tmp,
                "YIMEN_SECRET_KEY": "bench", "YIMEN_HTTP_PORT": str(port), "PYTHONPATH": str(ROOT)}

@@ -63,6 +63,7 @@ from backend.monitoring.registry_ports import STAGED_COLUMNS, StagedRow  # noqa:
 from backend.monitoring.rows import RowError  # noqa: E402
 from backend.monitoring.vault import IdVault  # noqa: E402
 from backend.policy.pack import Pack, load_pack  # noqa: E402
+from tests.databases import reset_postgres_schema  # noqa: E402
 
 SECRET = b"monitoring-benchmark-secret-key-0123456789"
 FEED_TARGET_SECONDS = 60.0
@@ -118,19 +119,6 @@ def load_evaluate() -> Evaluate | None:
     return getattr(module, "evaluate", None)
 
 
-async def reset_postgres(url: str) -> None:
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
-
-    engine = create_async_engine(url)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
-
-
 async def plain_bulk_load(
     database: Database, source: str, rows: Iterable[tuple[int, Mapping[str, str]]], hasher: IdHasher, chunk: int
 ) -> int:
@@ -176,7 +164,7 @@ async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Eva
     hasher, vault = IdHasher(SECRET), IdVault(SECRET)
     now = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
     if url.startswith("postgresql"):
-        await reset_postgres(url)
+        await reset_postgres_schema(url)
     await upgrade(url)
     database = Database(url)
     await database.connect()

@@ -9,23 +9,11 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from backend.db.database import Database
 from backend.db.migrate import upgrade_sync
 from backend.db.models import Base
-
-
-async def _reset_schema(url: str) -> None:
-    """Drop everything in the public schema of a throwaway PostgreSQL test database."""
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as connection:
-            await connection.execute(text("DROP SCHEMA public CASCADE"))
-            await connection.execute(text("CREATE SCHEMA public"))
-    finally:
-        await engine.dispose()
+from tests.databases import reset_postgres_schema
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +21,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """URL of a database migrated to head once per test session."""
     url = os.environ.get("YIMEN_TEST_DATABASE_URL")
     if url:
-        asyncio.run(_reset_schema(url))
+        asyncio.run(reset_postgres_schema(url))
     else:
         path: Path = tmp_path_factory.mktemp("db") / "yimen.sqlite3"
         url = f"sqlite+aiosqlite:///{path}"
