@@ -71,29 +71,28 @@ def apply_edit(
 
 async def edit_message_text(emulator: BotApiEmulator, params: dict[str, Any]) -> dict[str, Any]:
     """editMessageText (without reply_markup the inline keyboard is removed, as in Telegram)."""
-    user, sent = editable(emulator, params)
-    if sent.kind != "text":
-        raise bad("there is no text in the message to edit")
-    text, plain, entities = read_text(params)
-    markup = check_markup(params.get("reply_markup"))
-    message = apply_edit(
-        emulator, user, sent, "editMessageText", markup, {"text": plain, "entities": entities or None}
-    )
-    sent.text, sent.plain_text, sent.entities, sent.parse_mode = text, plain, entities, params.get("parse_mode")
-    return message
+    return _edit_words(emulator, params, caption=False)
 
 
 async def edit_message_caption(emulator: BotApiEmulator, params: dict[str, Any]) -> dict[str, Any]:
     """editMessageCaption."""
+    return _edit_words(emulator, params, caption=True)
+
+
+def _edit_words(emulator: BotApiEmulator, params: dict[str, Any], *, caption: bool) -> dict[str, Any]:
+    """A text message's text or a media message's caption; Telegram refuses the other pairing."""
     user, sent = editable(emulator, params)
-    if sent.kind == "text":
-        raise bad("there is no caption in the message to edit")
-    caption, plain, entities, _ = read_caption(params)
+    if (sent.kind == "text") == caption:
+        raise bad(f"there is no {'caption' if caption else 'text'} in the message to edit")
+    if caption:
+        text, plain, entities, _ = read_caption(params)
+        method, fields = "editMessageCaption", {"caption": plain, "caption_entities": entities or None}
+    else:
+        text, plain, entities = read_text(params)
+        method, fields = "editMessageText", {"text": plain, "entities": entities or None}
     markup = check_markup(params.get("reply_markup"))
-    message = apply_edit(
-        emulator, user, sent, "editMessageCaption", markup, {"caption": plain, "caption_entities": entities or None}
-    )
-    sent.text, sent.plain_text, sent.entities, sent.parse_mode = caption, plain, entities, params.get("parse_mode")
+    message = apply_edit(emulator, user, sent, method, markup, fields)
+    sent.text, sent.plain_text, sent.entities, sent.parse_mode = text, plain, entities, params.get("parse_mode")
     return message
 
 
