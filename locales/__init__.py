@@ -155,7 +155,7 @@ class Messages:
     def localized(self, value: Any) -> str:
         """A name kept in data for each locale (a region, a programme)."""
         if hasattr(value, "get") and hasattr(value, "names"):
-            return value.get(self.locale)
+            return str(value.get(self.locale))
         if isinstance(value, Mapping):
             return str(value.get(self.locale) or next(iter(value.values())))
         return str(value)
