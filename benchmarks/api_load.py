@@ -90,7 +90,9 @@ async def _accounts(env: dict[str, str]) -> str:
     return bot.token
 
 
-async def _load(base: str, token: str, bodies: list[dict[str, Any]], concurrency: int) -> tuple[float, list[float], dict[int, int]]:
+async def _load(
+    base: str, token: str, bodies: list[dict[str, Any]], concurrency: int
+) -> tuple[float, list[float], dict[int, int]]:
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     queue = iter(enumerate(bodies))
@@ -99,8 +101,9 @@ async def _load(base: str, token: str, bodies: list[dict[str, Any]], concurrency
     async def worker(session: aiohttp.ClientSession) -> None:
         for _, body in queue:
             t0 = time.perf_counter()
+            key = "bench-" + body["resident"]["external_id"]
             async with session.post(f"{base}/api/v1/applications", json=body,
-                                    headers={"Idempotency-Key": "bench-" + body["resident"]["external_id"]}) as response:
+                                    headers={"Idempotency-Key": key}) as response:
                 await response.read()
                 statuses[response.status] = statuses.get(response.status, 0) + 1
             latencies.append(time.perf_counter() - t0)

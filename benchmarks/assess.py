@@ -92,11 +92,14 @@ def household(rng: random.Random) -> dict[str, Any]:
         },
         "housing": {"status": rng.choice(("own", "own", "renting", "unsafe", "none"))},
         "hardship": {
-            "types": rng.sample(("illness", "disability", "unemployment", "disaster", "accident", "other"), rng.randint(0, 2))
+            "types": rng.sample(("illness", "disability", "unemployment", "disaster", "accident", "other"),
+                                rng.randint(0, 2)),
         },
         "urgent_needs": rng.sample(("no_food", "no_shelter", "safety"), 1) if rng.random() < 0.05 else [],
         "able_supporter": rng.random() < 0.2,
-        "region": rng.choice((None, {"district": "minghu", "office": "hubin"}, {"district": "qingshan", "office": "shiqiao"})),
+        "region": rng.choice(
+            (None, {"district": "minghu", "office": "hubin"}, {"district": "qingshan", "office": "shiqiao"})
+        ),
     }
 
 

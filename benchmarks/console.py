@@ -170,7 +170,7 @@ def report(name: str, latencies: list[float], target: float | None = None) -> No
     ordered = sorted(latencies)
     p50 = statistics.median(ordered)
     p99 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
-    verdict = "" if target is None else (" (target p99 ≤ %.0f ms: %s)" % (target, "met" if p99 <= target else "NOT met"))
+    verdict = "" if target is None else f" (target p99 ≤ {target:.0f} ms: {'met' if p99 <= target else 'NOT met'})"
     print(f"  {name:<44} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   n={len(ordered)}{verdict}")
 
 

@@ -296,7 +296,7 @@ async def measure(channel: Channel, emulator: StampedEmulator, kind: str, reside
     channel.send("measuring")
     cpu = cpu_seconds()
     started = time.perf_counter()
-    await asyncio.gather(*(resident(emulator, u, p, expected, run) for u, p in zip(users, plans)))
+    await asyncio.gather(*(resident(emulator, u, p, expected, run) for u, p in zip(users, plans, strict=True)))
     cpu = cpu_seconds() - cpu
     channel.send("measured")
     calls = emulator.calls()[calls_before:]
@@ -311,7 +311,7 @@ async def measure(channel: Channel, emulator: StampedEmulator, kind: str, reside
         completed = sum(str(u.id) not in answered for u in users)
     else:
         unique = ([m.plain_text for m in u.sent() if m.plain_text] for u in users)
-        completed = sum(list(dict.fromkeys(texts)) == list(p) for texts, p in zip(unique, plans))
+        completed = sum(list(dict.fromkeys(texts)) == list(p) for texts, p in zip(unique, plans, strict=True))
     return {
         "actions": len(run.latencies),
         "wall": run.last_answer - started,

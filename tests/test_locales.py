@@ -67,7 +67,10 @@ REPLY_APPLICATIONS = [
     {"schema_version": 1, "number": "YM20261129000001", "answer": "残疾人证正在补办，下周可以拿到。"},
     {"schema_version": 1, "number": "YM20261129000001", "answer": "x" * 2000},
 ]
-OFFICE_NAMES = [[{"district": PLACE, "office": PLACE}, {"district": PLACE, "office": PLACE}], [{"district": "", "office": "gone"}]]
+OFFICE_NAMES = [
+    [{"district": PLACE, "office": PLACE}, {"district": PLACE, "office": PLACE}],
+    [{"district": "", "office": "gone"}],
+]
 SAMPLES = [
     dict(
         n=2, relation="spouse", age=45, for_other=False, selected=[("intake.hardship_types.option.illness", {})],

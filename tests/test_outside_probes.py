@@ -244,7 +244,7 @@ async def test_the_sign_in_tells_nobody_who_exists_and_no_flood_of_guesses_gets_
     assert [a[:2] for a in known] == [a[:2] for a in unknown]
     # Attempt by attempt, both take about as long: a lock-out that answers in milliseconds while an
     # unknown name costs a password hash would tell which names exist.
-    for (_, _, known_time), (_, _, unknown_time) in zip(known, unknown):
+    for (_, _, known_time), (_, _, unknown_time) in zip(known, unknown, strict=True):
         assert 0.33 < known_time / unknown_time < 3, ([a[2] for a in known], [a[2] for a in unknown])
     assert not _tracebacks(served.log), "".join(served.log)
 

@@ -156,7 +156,9 @@ async def test_send_message_with_inline_keyboard_then_edit(bot: Bot, emulator: B
     assert message.reply_markup.inline_keyboard[0][1].callback_data == "no"
 
     [sent] = emulator.sent(alice.id)
-    assert (sent.kind, sent.text, sent.plain_text, sent.parse_mode) == ("text", "<b>选择</b> &amp; go", "选择 & go", "HTML")
+    assert (sent.kind, sent.text, sent.plain_text, sent.parse_mode) == (
+        "text", "<b>选择</b> &amp; go", "选择 & go", "HTML"
+    )
     assert sent.button("是")["callback_data"] == "yes"
 
     call = emulator.calls("sendMessage")[0]
@@ -243,7 +245,8 @@ async def test_bad_html_is_rejected(bot: Bot, emulator: BotApiEmulator, html: st
 
 def test_html_parser_entities() -> None:
     plain, entities = parse_html(
-        '<a href="https://example.org/?a=1&amp;b=2">链接</a> 😀<i>x</i> <pre><code class="language-python">p</code></pre>'
+        '<a href="https://example.org/?a=1&amp;b=2">链接</a> 😀<i>x</i> '
+        '<pre><code class="language-python">p</code></pre>'
         "<tg-spoiler>s</tg-spoiler> &lt;&#60;&#x3C;&quot; <blockquote expandable>q</blockquote>"
     )
     assert plain == '链接 😀x ps <<<" q'
@@ -443,7 +446,7 @@ async def test_flood_limit_per_chat(bot: Bot, emulator: BotApiEmulator, tick: Ti
 async def test_answering_callbacks_is_not_flood_limited_but_edits_are(bot: Bot, emulator: BotApiEmulator) -> None:
     alice = emulator.user(1001)
     message = await bot.send_message(alice.id, "v0", reply_markup=keyboard(("a", "a")))
-    for n in range(4):
+    for _ in range(4):
         query_id = await alice.press(message.message_id, "a")
         await bot.answer_callback_query(query_id)
     await bot.edit_message_text("v1", chat_id=alice.id, message_id=message.message_id)

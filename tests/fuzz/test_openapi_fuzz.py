@@ -97,10 +97,10 @@ def fuzz(served: Served, role: str, tracebacks: Tracebacks) -> list[Failure]:
                         titles = {failure.title for failure in group.exceptions}
                         causes = [": ".join(frame.split(": ")[:2])] if frame else sorted(titles)
                         for cause in causes:
-                            key = (operation.label, response.status_code, cause)
+                            key = (case.operation.label, response.status_code, cause)
                             known = found.get(key)
                             if known is None or len(curl) < len(known.curl):
-                                found[key] = Failure(operation.label, response.status_code,
+                                found[key] = Failure(case.operation.label, response.status_code,
                                                      titles | (known.checks if known else set()), curl, frame)
                             else:
                                 known.checks |= titles
