@@ -16,20 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from backend.db import sqlite_driver
 from backend.db.alerts import SqlAlertRepository
 from backend.db.applications import SqlApplicationRepository
-from backend.db.cases import (
-    SqlAuditLog,
-    SqlCaseRepository,
-    SqlIdempotencyStore,
-    SqlNotificationRepository,
-    SqlOfferRepository,
-    SqlUserRepository,
-)
+from backend.db.audit import SqlAuditLog
+from backend.db.cases import SqlCaseRepository
 from backend.db.certificates import SqlCertificateRepository
 from backend.db.console import SqlConsoleRepository
 from backend.db.documents import SqlDocumentRepository
 from backend.db.escalations import SqlEscalationRepository
 from backend.db.funds import SqlFundRepository
+from backend.db.idempotency import SqlIdempotencyStore
 from backend.db.links import SqlLinkCodeRepository
+from backend.db.notifications import SqlNotificationRepository
+from backend.db.offers import SqlOfferRepository
 from backend.db.outbox import SqlOutboxRepository
 from backend.db.outreach import SqlOutreachRepository
 from backend.db.points import SqlPointsRepository
@@ -40,6 +37,7 @@ from backend.db.residents import SqlResidentRepository
 from backend.db.sessions import SqlSessionRepository
 from backend.db.throttles import SqlThrottleRepository
 from backend.db.triggers import SqlTriggerRepository
+from backend.db.users import SqlUserRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.web_identities import SqlWebIdentityRepository
 
