@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import AlertRow, RegistryHouseholdRow, SerializedJson
+from backend.db.records import record_of
 from backend.db.sql import advisory_lock
 from backend.monitoring.records import OPEN, Alert, AlertQuery, AlertStatus, NewAlert
 
@@ -25,24 +26,7 @@ def _select() -> Any:
 
 
 def _alert(row: AlertRow, code: str) -> Alert:
-    return Alert(
-        id=row.id,
-        household_id=row.household_id,
-        household_code=code,
-        office=row.office,
-        trigger=row.trigger,
-        reason=row.reason,
-        status=AlertStatus(row.status),
-        deadline_at=row.deadline_at,
-        escalated_at=row.escalated_at,
-        created_at=row.created_at,
-        acknowledged_by=row.acknowledged_by,
-        acknowledged_at=row.acknowledged_at,
-        closed_by=row.closed_by,
-        closed_at=row.closed_at,
-        dismiss_reason=row.dismiss_reason,
-        trace=row.trace,
-    )
+    return record_of(Alert, row, household_code=code, status=AlertStatus(row.status))
 
 
 def _overdue(now: datetime) -> Any:

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.ports import AuditEntry
 from backend.db.models import AuditRow
+from backend.db.records import record_of
 
 
 class SqlAuditLog:
@@ -23,4 +24,4 @@ class SqlAuditLog:
         rows = await self._session.scalars(
             select(AuditRow).where(AuditRow.target == target).order_by(AuditRow.at, AuditRow.id)
         )
-        return [AuditEntry(r.at, r.actor, r.action, r.target, r.details) for r in rows]
+        return [record_of(AuditEntry, r) for r in rows]

@@ -13,6 +13,7 @@ from backend.cases.lifecycle import BEFORE_DECISION, OPEN, CaseStatus
 from backend.cases.ports import UNSET, Case, CaseQuery, Note, StatusEvent, Unset
 from backend.db.applications import application_id_of
 from backend.db.models import ApplicationRow, CaseNoteRow, NotificationRow, StatusHistoryRow, UserRow
+from backend.db.records import record_of
 from backend.db.sql import advisory_lock
 from backend.ports import NotFound
 
@@ -45,39 +46,22 @@ def _light_select() -> Any:
     )
 
 
-def _light_case(row: Any) -> Case:
-    m = row._mapping
-    return Case(
-        number=m["number"], resident_id=m["resident_id"], status=CaseStatus(m["status"]), office=m["office"],
-        district=m["district"], layer=m["layer"], resilience_level=m["resilience_level"], emergency=m["emergency"],
-        queues=tuple(m["queues"] or ()), station=m["station"], deadline_at=m["deadline_at"],
-        assigned_to=row[-2], proposed_by=row[-1], decision=m["decision"], submitted_at=m["submitted_at"],
-        updated_at=m["updated_at"], payload={}, assessment=None,
+def _case_of(application: Any, assignee: str | None, proposer: str | None, **unread: Any) -> Case:
+    """The case of an application's columns (a row or a selected ``Row``) and its people's usernames."""
+    return record_of(
+        Case, application, status=CaseStatus(application.status), queues=tuple(application.queues or ()),
+        assigned_to=assignee, proposed_by=proposer, **unread,
     )
+
+
+def _light_case(row: Any) -> Case:
+    # Both usernames are labelled "username": the assignee's and the proposer's are the last two.
+    return _case_of(row, row[-2], row[-1], payload={}, assessment=None)
 
 
 def _case(row: Any) -> Case:
     application, assignee, proposer = row
-    return Case(
-        number=application.number,
-        resident_id=application.resident_id,
-        status=CaseStatus(application.status),
-        office=application.office,
-        district=application.district,
-        layer=application.layer,
-        resilience_level=application.resilience_level,
-        emergency=application.emergency,
-        queues=tuple(application.queues or ()),
-        station=application.station,
-        deadline_at=application.deadline_at,
-        assigned_to=assignee,
-        proposed_by=proposer,
-        decision=application.decision,
-        submitted_at=application.submitted_at,
-        updated_at=application.updated_at,
-        payload=application.payload,
-        assessment=application.assessment,
-    )
+    return _case_of(application, assignee, proposer)
 
 
 def _conditions(query: CaseQuery, now: datetime) -> list[Any]:
@@ -213,20 +197,20 @@ class SqlCaseRepository:
             .where(StatusHistoryRow.application_id == application_id)
             .order_by(StatusHistoryRow.at, StatusHistoryRow.id)
         )
-        return [StatusEvent(CaseStatus(r.status), r.action, r.actor, r.note, r.at) for r in rows]
+        return [record_of(StatusEvent, r, status=CaseStatus(r.status)) for r in rows]
 
     async def add_note(self, number: str, *, author: str, body: str, at: datetime) -> Note:
         row = CaseNoteRow(application_id=await self._id(number), author=author, body=body, at=at)
         self._session.add(row)
         await self._session.flush()
-        return Note(row.id, row.author, row.body, row.at)
+        return record_of(Note, row)
 
     async def notes(self, number: str) -> list[Note]:
         application_id = await self._id(number)
         rows = await self._session.scalars(
             select(CaseNoteRow).where(CaseNoteRow.application_id == application_id).order_by(CaseNoteRow.id)
         )
-        return [Note(r.id, r.author, r.body, r.at) for r in rows]
+        return [record_of(Note, r) for r in rows]
 
     async def _id(self, number: str) -> int:
         return await application_id_of(self._session, number)

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import CertificateRow
+from backend.db.records import record_of
 from backend.points.ports import Certificate
 
 # PostgreSQL's SQLSTATE for a unique violation; SQLite only says so in its message.
@@ -44,4 +45,4 @@ class SqlCertificateRepository:
             select(CertificateRow).where(CertificateRow.volunteer_id == volunteer_id)
             .order_by(CertificateRow.milestone_hours)
         )
-        return [Certificate(r.id, r.volunteer_id, r.milestone_hours, r.issued_at) for r in rows]
+        return [record_of(Certificate, r, milestone=r.milestone_hours) for r in rows]

@@ -15,6 +15,7 @@ from sqlalchemy import and_, case, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import EscalationMessageRow, EscalationPingRow, EscalationRow
+from backend.db.records import record_of
 from backend.ports import Escalation, EscalationMessage, EscalationScope
 
 
@@ -114,7 +115,7 @@ class SqlEscalationRepository:
             .where(EscalationMessageRow.escalation_id == escalation_id)
             .order_by(EscalationMessageRow.id)
         )
-        return [EscalationMessage(r.sender, r.author, r.body, r.at) for r in rows]
+        return [record_of(EscalationMessage, r) for r in rows]
 
     async def add_ping(self, escalation_id: int, *, username: str, outbox_id: int) -> None:
         self._session.add(EscalationPingRow(escalation_id=escalation_id, username=username, outbox_id=outbox_id))
@@ -179,7 +180,4 @@ class SqlEscalationRepository:
 
 
 def _escalation(row: EscalationRow) -> Escalation:
-    return Escalation(
-        row.id, row.resident_id, row.reason, row.step, row.status, row.created_at, row.office, row.urgent,
-        row.claimed_by,
-    )
+    return record_of(Escalation, row)

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.ports import StoredResponse
 from backend.db.models import IdempotencyRow
+from backend.db.records import record_of
 from backend.db.sql import advisory_lock
 
 
@@ -20,7 +21,7 @@ class SqlIdempotencyStore:
 
     async def get(self, owner: str, key: str) -> StoredResponse | None:
         row = await self._session.get(IdempotencyRow, (owner, key))
-        return StoredResponse(row.request_hash, row.status, row.response) if row else None
+        return record_of(StoredResponse, row, body=row.response) if row else None
 
     async def put(self, owner: str, key: str, response: StoredResponse, *, at: datetime) -> None:
         self._session.add(

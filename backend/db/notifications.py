@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.ports import DueNotification, Notification
 from backend.db.models import ChannelIdentityRow, NotificationRow, ResidentRow
+from backend.db.records import record_of
 
 
 def _notification(row: NotificationRow) -> Notification:
-    return Notification(row.id, row.resident_id, row.application_number, row.kind, row.params, row.status,
-                        row.created_at, row.urgent)
+    return record_of(Notification, row)
 
 
 class SqlNotificationRepository:

@@ -9,12 +9,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.ports import Offer
 from backend.db.models import OfferRow
+from backend.db.records import record_of
 from backend.db.sql import advisory_lock
 
 
 def _offer(row: OfferRow) -> Offer:
-    return Offer(row.id, row.resident_id, row.application_number, row.kind, row.ref, row.status, row.created_at,
-                 row.answered_at)
+    return record_of(Offer, row)
 
 
 class SqlOfferRepository:

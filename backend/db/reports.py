@@ -40,6 +40,7 @@ from backend.db.models import (
     VolunteerRow,
     VolunteerSkillRow,
 )
+from backend.db.records import record_of
 
 _OPEN = [s.value for s in OPEN]
 _DECIDED = ("approved", "rejected")
@@ -99,7 +100,7 @@ class SqlReports:
         rows = await self._session.scalars(
             select(OfferRow).where(OfferRow.application_number == number).order_by(OfferRow.id)
         )
-        return [OfferView(r.kind, r.ref, r.status, r.created_at, r.answered_at) for r in rows]
+        return [record_of(OfferView, r) for r in rows]
 
     async def alerts(self, scope: Scope, *, limit: int) -> list[AlertView]:
         statement = (
@@ -227,4 +228,4 @@ def _aware(value: Any) -> datetime:
 
 
 def _document(row: DocumentRow) -> DocumentView:
-    return DocumentView(row.id, row.filename, row.mime, row.size, row.storage_key, row.created_at)
+    return record_of(DocumentView, row)

@@ -19,6 +19,7 @@ from backend.db.models import (
     TaskRow,
     VolunteerRow,
 )
+from backend.db.records import record_of
 from backend.db.sql import THIS_IDENTITY, dialect_insert, document_meta, identity_binds, run_core
 from backend.ports import IdentityMove, NotFound, Resident
 
@@ -202,12 +203,4 @@ class SqlResidentRepository:
 
 def _resident(row: ResidentRow) -> Resident:
     """The port value of a resident row."""
-    return Resident(
-        id=row.id,
-        locale=row.locale,
-        created_at=row.created_at,
-        unreachable=bool(row.unreachable),
-        talking_to=row.talking_to,
-        offers_off=bool(row.offers_off),
-        active_flow=row.active_flow,
-    )
+    return record_of(Resident, row, unreachable=bool(row.unreachable), offers_off=bool(row.offers_off))

@@ -9,6 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ChannelIdentityRow, DocumentRow
+from backend.db.records import record_of
 from backend.ports import DocumentMeta
 
 
@@ -61,13 +62,4 @@ def identity_binds(channel: str, external_id: str) -> dict[str, str]:
 
 def document_meta(row: DocumentRow) -> DocumentMeta:
     """The port value of a document row."""
-    return DocumentMeta(
-        id=row.id,
-        resident_id=row.resident_id,
-        filename=row.filename,
-        mime=row.mime,
-        size=row.size,
-        sha256=row.sha256,
-        storage_key=row.storage_key,
-        created_at=row.created_at,
-    )
+    return record_of(DocumentMeta, row)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.cases.lifecycle import OPEN
 from backend.cases.ports import UNSET, DuplicateUser, Role, Unset, User
 from backend.db.models import ApplicationRow, UserRow
+from backend.db.records import record_of
 from backend.ports import NotFound
 
 _OPEN = [s.value for s in OPEN]
@@ -18,17 +19,7 @@ _OPEN = [s.value for s in OPEN]
 
 def as_user(row: UserRow) -> User:
     """The port value of a user row."""
-    return User(
-        id=row.id,
-        username=row.username,
-        display_name=row.display_name,
-        role=Role(row.role),
-        office=row.office,
-        telegram_id=row.telegram_id,
-        on_duty=row.on_duty,
-        active=row.active,
-        created_at=row.created_at,
-    )
+    return record_of(User, row, role=Role(row.role))
 
 
 class SqlUserRepository:

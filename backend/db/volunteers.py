@@ -10,6 +10,7 @@ from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import TaskPingRow, TaskRow, VolunteerRow, VolunteerSkillRow
+from backend.db.records import record_of
 from backend.db.sql import advisory_lock
 from backend.volunteers.ports import (
     Candidate,
@@ -28,16 +29,11 @@ _COMPLETED = (TaskStatus.DONE, TaskStatus.CONFIRMED)
 
 
 def _volunteer(row: VolunteerRow, skills: dict[str, bool]) -> Volunteer:
-    return Volunteer(row.id, row.resident_id, row.name, row.mobile, tuple(row.offices), tuple(row.availability),
-                     row.paused, row.created_at, skills)
+    return record_of(Volunteer, row, offices=tuple(row.offices), availability=tuple(row.availability), skills=skills)
 
 
 def _task(row: TaskRow) -> Task:
-    spec = TaskSpec(row.skill, row.office, row.given_name, row.address, row.details, row.starts_at, row.ends_at,
-                    row.duration_minutes, row.application_number, row.resident_id)
-    return Task(row.id, spec, TaskStatus(row.status), row.volunteer_id, row.round, row.next_round_at, row.created_by,
-                row.created_at, row.assigned_at, row.reminded_at, row.checkin_sent_at, row.done_at,
-                row.photo_document_id, row.rating, row.points_txn)
+    return record_of(Task, row, spec=record_of(TaskSpec, row), status=TaskStatus(row.status))
 
 
 class SqlVolunteerRepository:
@@ -200,7 +196,7 @@ class SqlTaskRepository:
         )
         if row is None:
             return None
-        return Ping(row.task_id, row.volunteer_id, row.round, row.sent_at, PingAnswer(row.answer) if row.answer else None)
+        return record_of(Ping, row, answer=PingAnswer(row.answer) if row.answer else None)
 
     async def answer_pings(self, task_id: int, answer: PingAnswer, *, at: datetime,
                            volunteer_id: int | None = None) -> list[int]:
