@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import builtins  # the method named list hides the type in its class's annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import AlertRow, RegistryHouseholdRow, SerializedJson
@@ -19,7 +20,7 @@ _OPEN = [s.value for s in OPEN]
 _ADD = insert(AlertRow).values(trace=bindparam("trace_json", type_=SerializedJson()))
 
 
-def _select() -> Any:
+def _select() -> Select[AlertRow, str]:
     return select(AlertRow, RegistryHouseholdRow.code).join(
         RegistryHouseholdRow, RegistryHouseholdRow.id == AlertRow.household_id
     )
@@ -29,12 +30,12 @@ def _alert(row: AlertRow, code: str) -> Alert:
     return record_of(Alert, row, household_code=code, status=AlertStatus(row.status))
 
 
-def _overdue(now: datetime) -> Any:
+def _overdue(now: datetime) -> ColumnElement[bool]:
     return and_(AlertRow.status.in_(_OPEN), AlertRow.deadline_at < now)
 
 
-def _conditions(query: AlertQuery, now: datetime) -> list[Any]:
-    conditions: list[Any] = []
+def _conditions(query: AlertQuery, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if query.office is not None:
         conditions.append(AlertRow.office == query.office)
     if query.status is not None:
@@ -105,13 +106,13 @@ class SqlAlertRepository:
         # The identity map may hold the alert as read before the update.
         self._session.expire_all()
 
-    async def overdue(self, now: datetime) -> list[Alert]:
+    async def overdue(self, now: datetime) -> builtins.list[Alert]:
         rows = await self._session.execute(
             _select().where(_overdue(now), AlertRow.escalated_at.is_(None)).order_by(AlertRow.deadline_at, AlertRow.id)
         )
         return [_alert(row, code) for row, code in rows]
 
-    async def mark_escalated(self, alert_ids: Sequence[int], *, at: datetime) -> list[int]:
+    async def mark_escalated(self, alert_ids: Sequence[int], *, at: datetime) -> builtins.list[int]:
         if not alert_ids:
             return []
         connection = await self._session.connection()

@@ -23,7 +23,8 @@ def remembered_ids(session: AsyncSession) -> dict[str, int]:
     A submission stores, assesses, routes and assigns one application in one transaction;
     without this each of those steps would look its id up again.
     """
-    return session.info.setdefault("application_ids", {})
+    ids: dict[str, int] = session.info.setdefault("application_ids", {})
+    return ids
 
 
 async def application_id_of(session: AsyncSession, number: str) -> int:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import builtins  # the method named list hides the type in its class's annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -26,7 +27,7 @@ _PROPOSER = aliased(UserRow, name="proposer")
 _CASE_COLUMNS = (ApplicationRow, _ASSIGNEE.username, _PROPOSER.username)
 
 
-def _case_select() -> Any:
+def _case_select() -> Select[ApplicationRow, str, str]:
     return (
         select(*_CASE_COLUMNS)
         .outerjoin(_ASSIGNEE, _ASSIGNEE.id == ApplicationRow.assigned_to)
@@ -64,8 +65,8 @@ def _case(row: Any) -> Case:
     return _case_of(application, assignee, proposer)
 
 
-def _conditions(query: CaseQuery, now: datetime) -> list[Any]:
-    conditions = []
+def _conditions(query: CaseQuery, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if query.office is not None:
         conditions.append(ApplicationRow.office == query.office)
     if query.layer is not None:
@@ -130,7 +131,7 @@ class SqlCaseRepository:
         rows = {r[0].id: r for r in await self._session.execute(_case_select().where(ApplicationRow.id.in_(ids)))}
         return [_case(rows[i]) for i in ids], int(total or 0)
 
-    async def residents(self, query: CaseQuery, *, now: datetime) -> list[str]:
+    async def residents(self, query: CaseQuery, *, now: datetime) -> builtins.list[str]:
         """The residents behind the cases a query selects (paging ignored), each once."""
         rows = await self._session.scalars(
             select(ApplicationRow.resident_id)
@@ -156,9 +157,9 @@ class SqlCaseRepository:
     ) -> None:
         application_id = await self._id(number)
         values: dict[str, Any] = {"status": status.value, "updated_at": at}
-        if assigned_to is not UNSET:
+        if not isinstance(assigned_to, Unset):
             values["assigned_to"] = await self._user_id(assigned_to)
-        if proposed_by is not UNSET:
+        if not isinstance(proposed_by, Unset):
             values["proposed_by"] = await self._user_id(proposed_by)
         if decision is not UNSET:
             values["decision"] = decision
@@ -169,7 +170,7 @@ class SqlCaseRepository:
             )
         )
 
-    async def waiting_long(self, *, submitted_before: datetime, not_told_since: datetime) -> list[Case]:
+    async def waiting_long(self, *, submitted_before: datetime, not_told_since: datetime) -> builtins.list[Case]:
         told = (
             select(NotificationRow.id)
             .where(
@@ -190,7 +191,7 @@ class SqlCaseRepository:
         )
         return [_case(r) for r in rows]
 
-    async def history(self, number: str) -> list[StatusEvent]:
+    async def history(self, number: str) -> builtins.list[StatusEvent]:
         application_id = await self._id(number)
         rows = await self._session.scalars(
             select(StatusHistoryRow)
@@ -205,7 +206,7 @@ class SqlCaseRepository:
         await self._session.flush()
         return record_of(Note, row)
 
-    async def notes(self, number: str) -> list[Note]:
+    async def notes(self, number: str) -> builtins.list[Note]:
         application_id = await self._id(number)
         rows = await self._session.scalars(
             select(CaseNoteRow).where(CaseNoteRow.application_id == application_id).order_by(CaseNoteRow.id)

@@ -17,7 +17,7 @@ _UNIQUE_VIOLATION = "23505"
 
 
 def _unique_violation(error: IntegrityError) -> bool:
-    sqlstate = getattr(error.orig, "sqlstate", None)
+    sqlstate: object = getattr(error.orig, "sqlstate", None)
     if sqlstate is not None:
         return sqlstate == _UNIQUE_VIOLATION
     return "UNIQUE constraint failed" in str(error.orig)

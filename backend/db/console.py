@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.console.ports import ConsoleSession, Credentials
 from backend.db.models import ConsoleSessionRow, UserRow
+from backend.db.sql import rows_changed
 from backend.db.users import as_user
 
 
@@ -52,5 +53,4 @@ class SqlConsoleRepository:
         await self._session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.token_hash == token_hash))
 
     async def purge(self, *, now: datetime) -> int:
-        result = await self._session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))
-        return int(result.rowcount or 0)
+        return await rows_changed(self._session, delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.cases.ports import Offer
 from backend.db.models import OfferRow
 from backend.db.records import record_of
-from backend.db.sql import advisory_lock
+from backend.db.sql import advisory_lock, rows_changed
 
 
 def _offer(row: OfferRow) -> Offer:
@@ -42,11 +42,12 @@ class SqlOfferRepository:
         await advisory_lock(self._session, f"offer:{kind}:{ref}")
 
     async def answer(self, offer_id: int, *, status: str, at: datetime) -> bool:
-        result = await self._session.execute(
+        changed = await rows_changed(
+            self._session,
             update(OfferRow).where(OfferRow.id == offer_id, OfferRow.status == "offered")
             .values(status=status, answered_at=at)
         )
-        return result.rowcount == 1
+        return changed == 1
 
     async def taken(self, kind: str, ref: str) -> list[Offer]:
         rows = await self._session.scalars(

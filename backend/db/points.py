@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import PointAccountRow, PointEntryRow, RedemptionCodeRow
 from backend.db.records import record_of
-from backend.db.sql import advisory_lock
+from backend.db.sql import advisory_lock, rows_changed
 from backend.points.ports import Account, Code, Entry, Holder
 
 
@@ -88,13 +88,14 @@ class SqlPointsRepository:
 
     async def use_code(self, code_hash: str, *, at: datetime) -> Code | None:
         # One conditional UPDATE: of two merchants confirming one code, exactly one succeeds.
-        result = await self._session.execute(
+        changed = await rows_changed(
+            self._session,
             update(RedemptionCodeRow)
             .where(RedemptionCodeRow.code_hash == code_hash, RedemptionCodeRow.used_at.is_(None),
                    RedemptionCodeRow.expires_at > at)
             .values(used_at=at)
         )
-        if result.rowcount != 1:
+        if changed != 1:
             return None
         row = await self._session.get(RedemptionCodeRow, code_hash)
         assert row is not None

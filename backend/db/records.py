@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import fields
 from functools import cache
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlalchemy import Column, Table
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -22,6 +24,11 @@ R = TypeVar("R", bound="DataclassInstance")
 @cache
 def _field_names(cls: type[DataclassInstance]) -> frozenset[str]:
     return frozenset(f.name for f in fields(cls) if f.init)
+
+
+def columns_for(cls: type[DataclassInstance], table: Table) -> tuple[Column[Any], ...]:
+    """The table's columns named like the fields of ``cls``, in their order: a SELECT of what a record reads."""
+    return tuple(table.c[f.name] for f in fields(cls) if f.init)
 
 
 def record_of(cls: type[R], row: object, /, **differing: object) -> R:

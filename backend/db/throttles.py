@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ThrottleRow
 from backend.db.records import record_of
-from backend.db.sql import dialect_insert
+from backend.db.sql import dialect_insert, rows_changed
 from backend.throttle import Counter
 
 
@@ -39,10 +39,10 @@ class SqlThrottleRepository:
         )
 
     async def purge(self, *, before: datetime) -> int:
-        result = await self._session.execute(
+        return await rows_changed(
+            self._session,
             delete(ThrottleRow).where(
                 ThrottleRow.updated_at < before,
                 or_(ThrottleRow.blocked_until.is_(None), ThrottleRow.blocked_until < before),
             )
         )
-        return int(result.rowcount or 0)

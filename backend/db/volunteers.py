@@ -6,12 +6,12 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import TaskPingRow, TaskRow, VolunteerRow, VolunteerSkillRow
 from backend.db.records import record_of
-from backend.db.sql import advisory_lock
+from backend.db.sql import advisory_lock, rows_changed
 from backend.volunteers.ports import (
     Candidate,
     Ping,
@@ -75,12 +75,13 @@ class SqlVolunteerRepository:
         return _volunteer(row, (await self._skills([row.id]))[row.id]) if row else None
 
     async def qualify(self, volunteer_id: int, skill: str, *, by: str, at: datetime) -> bool:
-        result = await self._session.execute(
+        changed = await rows_changed(
+            self._session,
             update(VolunteerSkillRow)
             .where(VolunteerSkillRow.volunteer_id == volunteer_id, VolunteerSkillRow.skill == skill)
             .values(qualified_by=by, qualified_at=at)
         )
-        return bool(result.rowcount)
+        return bool(changed)
 
     async def set_paused(self, volunteer_id: int, paused: bool) -> None:
         await self._session.execute(update(VolunteerRow).where(VolunteerRow.id == volunteer_id).values(paused=paused))
@@ -178,12 +179,13 @@ class SqlTaskRepository:
         await self._session.execute(update(TaskRow).where(TaskRow.id == task_id).values(**values))
 
     async def take(self, task_id: int, volunteer_id: int, *, at: datetime) -> bool:
-        result = await self._session.execute(
+        changed = await rows_changed(
+            self._session,
             update(TaskRow)
             .where(TaskRow.id == task_id, TaskRow.status == TaskStatus.OPEN.value)
             .values(status=TaskStatus.ASSIGNED.value, volunteer_id=volunteer_id, assigned_at=at, next_round_at=None)
         )
-        return bool(result.rowcount)
+        return bool(changed)
 
     async def add_ping(self, task_id: int, volunteer_id: int, *, round: int, at: datetime) -> None:
         self._session.add(TaskPingRow(task_id=task_id, volunteer_id=volunteer_id, round=round, sent_at=at))
@@ -238,7 +240,7 @@ class SqlTaskRepository:
         )
         return found[0] if found else None
 
-    async def _tasks(self, *where: object, newest_first: bool = False, limit: int | None = None) -> list[Task]:
+    async def _tasks(self, *where: ColumnElement[bool], newest_first: bool = False, limit: int | None = None) -> list[Task]:
         order = TaskRow.id.desc() if newest_first else TaskRow.id
         statement = select(TaskRow).where(and_(*where)).order_by(order).execution_options(populate_existing=True)
         if limit is not None:

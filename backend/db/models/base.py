@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, Dialect, MetaData, Numeric
+from sqlalchemy import JSON, DateTime, Dialect, MetaData, Numeric, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -66,3 +66,7 @@ Money = Numeric(12, 2, asdecimal=True)
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map = {datetime: UTCDateTime(), Decimal: Money, dict[str, Any]: Json, list[str]: Json}
+
+    if TYPE_CHECKING:
+        # Every model maps one table (none a join or a select), which Core statements take as such.
+        __table__: ClassVar[Table]

@@ -139,7 +139,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("close_note", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("supervisor_pinged_at", AwareDateTime, nullable=True))
     for table in ("escalation_messages", "escalation_pings"):
-        columns = (
+        columns: list[sa.schema.SchemaItem] = (
             [
                 sa.Column("sender", sa.String(length=16), nullable=False),
                 sa.Column("author", sa.String(length=64), nullable=False),
