@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import builtins  # the method named list hides the type in its class's annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import AlertRow, RegistryHouseholdRow, SerializedJson
+from backend.db.records import record_of
 from backend.db.sql import advisory_lock
 from backend.monitoring.records import OPEN, Alert, AlertQuery, AlertStatus, NewAlert
 
@@ -18,39 +20,22 @@ _OPEN = [s.value for s in OPEN]
 _ADD = insert(AlertRow).values(trace=bindparam("trace_json", type_=SerializedJson()))
 
 
-def _select() -> Any:
+def _select() -> Select[AlertRow, str]:
     return select(AlertRow, RegistryHouseholdRow.code).join(
         RegistryHouseholdRow, RegistryHouseholdRow.id == AlertRow.household_id
     )
 
 
 def _alert(row: AlertRow, code: str) -> Alert:
-    return Alert(
-        id=row.id,
-        household_id=row.household_id,
-        household_code=code,
-        office=row.office,
-        trigger=row.trigger,
-        reason=row.reason,
-        status=AlertStatus(row.status),
-        deadline_at=row.deadline_at,
-        escalated_at=row.escalated_at,
-        created_at=row.created_at,
-        acknowledged_by=row.acknowledged_by,
-        acknowledged_at=row.acknowledged_at,
-        closed_by=row.closed_by,
-        closed_at=row.closed_at,
-        dismiss_reason=row.dismiss_reason,
-        trace=row.trace,
-    )
+    return record_of(Alert, row, household_code=code, status=AlertStatus(row.status))
 
 
-def _overdue(now: datetime) -> Any:
+def _overdue(now: datetime) -> ColumnElement[bool]:
     return and_(AlertRow.status.in_(_OPEN), AlertRow.deadline_at < now)
 
 
-def _conditions(query: AlertQuery, now: datetime) -> list[Any]:
-    conditions: list[Any] = []
+def _conditions(query: AlertQuery, now: datetime) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
     if query.office is not None:
         conditions.append(AlertRow.office == query.office)
     if query.status is not None:
@@ -121,13 +106,13 @@ class SqlAlertRepository:
         # The identity map may hold the alert as read before the update.
         self._session.expire_all()
 
-    async def overdue(self, now: datetime) -> list[Alert]:
+    async def overdue(self, now: datetime) -> builtins.list[Alert]:
         rows = await self._session.execute(
             _select().where(_overdue(now), AlertRow.escalated_at.is_(None)).order_by(AlertRow.deadline_at, AlertRow.id)
         )
         return [_alert(row, code) for row, code in rows]
 
-    async def mark_escalated(self, alert_ids: Sequence[int], *, at: datetime) -> list[int]:
+    async def mark_escalated(self, alert_ids: Sequence[int], *, at: datetime) -> builtins.list[int]:
         if not alert_ids:
             return []
         connection = await self._session.connection()

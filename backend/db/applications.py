@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.application import ApplicationV1
 from backend.db.models import ApplicationIdHashRow, ApplicationRow, HouseholdMemberRow, StatusHistoryRow
+from backend.db.records import record_of
 from backend.db.sql import advisory_lock
 from backend.ports import ApplicationSummary, NotFound, StatusChange
 from backend.status import OPEN_STATUSES, ApplicationStatus
@@ -22,7 +23,8 @@ def remembered_ids(session: AsyncSession) -> dict[str, int]:
     A submission stores, assesses, routes and assigns one application in one transaction;
     without this each of those steps would look its id up again.
     """
-    return session.info.setdefault("application_ids", {})
+    ids: dict[str, int] = session.info.setdefault("application_ids", {})
+    return ids
 
 
 async def application_id_of(session: AsyncSession, number: str) -> int:
@@ -121,9 +123,7 @@ class SqlApplicationRepository:
         )
         self._session.add(StatusHistoryRow(application_id=row.id, status=status.value, at=at))
         await self._session.flush()
-        return ApplicationSummary(
-            number=row.number, status=status, submitted_at=row.submitted_at, office=row.office
-        )
+        return _summary(row)
 
     async def record_assessment(
         self,
@@ -190,7 +190,7 @@ class SqlApplicationRepository:
             .where(ApplicationRow.number == number)
             .order_by(StatusHistoryRow.at, StatusHistoryRow.id)
         )
-        return [StatusChange(status=ApplicationStatus(r.status), at=r.at, note=r.note) for r in rows]
+        return [record_of(StatusChange, r, status=ApplicationStatus(r.status)) for r in rows]
 
     async def _id(self, number: str) -> int:
         return await application_id_of(self._session, number)
@@ -198,9 +198,4 @@ class SqlApplicationRepository:
 
 def _summary(row: Any) -> ApplicationSummary:
     """The port summary of a selected application row."""
-    return ApplicationSummary(
-        number=row.number,
-        status=ApplicationStatus(row.status),
-        submitted_at=row.submitted_at,
-        office=row.office,
-    )
+    return record_of(ApplicationSummary, row, status=ApplicationStatus(row.status))

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import CertificateRow
+from backend.db.records import record_of
 from backend.points.ports import Certificate
 
 # PostgreSQL's SQLSTATE for a unique violation; SQLite only says so in its message.
@@ -16,7 +17,7 @@ _UNIQUE_VIOLATION = "23505"
 
 
 def _unique_violation(error: IntegrityError) -> bool:
-    sqlstate = getattr(error.orig, "sqlstate", None)
+    sqlstate: object = getattr(error.orig, "sqlstate", None)
     if sqlstate is not None:
         return sqlstate == _UNIQUE_VIOLATION
     return "UNIQUE constraint failed" in str(error.orig)
@@ -44,4 +45,4 @@ class SqlCertificateRepository:
             select(CertificateRow).where(CertificateRow.volunteer_id == volunteer_id)
             .order_by(CertificateRow.milestone_hours)
         )
-        return [Certificate(r.id, r.volunteer_id, r.milestone_hours, r.issued_at) for r in rows]
+        return [record_of(Certificate, r, milestone=r.milestone_hours) for r in rows]

@@ -8,8 +8,9 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.console.ports import ConsoleSession, Credentials
-from backend.db.cases import _user
 from backend.db.models import ConsoleSessionRow, UserRow
+from backend.db.sql import rows_changed
+from backend.db.users import as_user
 
 
 class SqlConsoleRepository:
@@ -20,7 +21,7 @@ class SqlConsoleRepository:
         row = await self._session.scalar(select(UserRow).where(UserRow.username == username))
         if row is None:
             return None
-        return Credentials(_user(row), row.password_hash)
+        return Credentials(as_user(row), row.password_hash)
 
     async def set_password(self, username: str, password_hash: str) -> bool:
         user_id = await self._session.scalar(select(UserRow.id).where(UserRow.username == username))
@@ -46,11 +47,10 @@ class SqlConsoleRepository:
             .where(ConsoleSessionRow.token_hash == token_hash, ConsoleSessionRow.expires_at > now,
                    UserRow.active.is_(True))
         )).first()
-        return ConsoleSession(_user(row[0]), row[1], row[2]) if row else None
+        return ConsoleSession(as_user(row[0]), row[1], row[2]) if row else None
 
     async def end_session(self, token_hash: str) -> None:
         await self._session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.token_hash == token_hash))
 
     async def purge(self, *, now: datetime) -> int:
-        result = await self._session.execute(delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))
-        return int(result.rowcount or 0)
+        return await rows_changed(self._session, delete(ConsoleSessionRow).where(ConsoleSessionRow.expires_at <= now))

@@ -6,7 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import uuid4
 
 from sqlalchemy import event
@@ -16,20 +16,17 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from backend.db import sqlite_driver
 from backend.db.alerts import SqlAlertRepository
 from backend.db.applications import SqlApplicationRepository
-from backend.db.cases import (
-    SqlAuditLog,
-    SqlCaseRepository,
-    SqlIdempotencyStore,
-    SqlNotificationRepository,
-    SqlOfferRepository,
-    SqlUserRepository,
-)
+from backend.db.audit import SqlAuditLog
+from backend.db.cases import SqlCaseRepository
 from backend.db.certificates import SqlCertificateRepository
 from backend.db.console import SqlConsoleRepository
 from backend.db.documents import SqlDocumentRepository
 from backend.db.escalations import SqlEscalationRepository
 from backend.db.funds import SqlFundRepository
+from backend.db.idempotency import SqlIdempotencyStore
 from backend.db.links import SqlLinkCodeRepository
+from backend.db.notifications import SqlNotificationRepository
+from backend.db.offers import SqlOfferRepository
 from backend.db.outbox import SqlOutboxRepository
 from backend.db.outreach import SqlOutreachRepository
 from backend.db.points import SqlPointsRepository
@@ -40,8 +37,38 @@ from backend.db.residents import SqlResidentRepository
 from backend.db.sessions import SqlSessionRepository
 from backend.db.throttles import SqlThrottleRepository
 from backend.db.triggers import SqlTriggerRepository
+from backend.db.users import SqlUserRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.web_identities import SqlWebIdentityRepository
+
+if TYPE_CHECKING:
+    # The ports each repository implements, as the UnitOfWork protocol names them.
+    from backend.cases.ports import (
+        AuditLog,
+        CaseRepository,
+        IdempotencyStore,
+        NotificationRepository,
+        OfferRepository,
+        UserRepository,
+    )
+    from backend.console.ports import ConsoleRepository, Reports
+    from backend.monitoring.outreach_ports import OutreachRepository
+    from backend.monitoring.records import AlertRepository, FeedKeyStore, TriggerStore
+    from backend.monitoring.registry_ports import RegistryRepository
+    from backend.points.fund_ports import FundRepository
+    from backend.points.ports import CertificateRepository, PointsRepository
+    from backend.ports import (
+        ApplicationRepository,
+        DocumentRepository,
+        EscalationRepository,
+        LinkCodeRepository,
+        OutboxRepository,
+        ResidentRepository,
+        SessionRepository,
+        WebIdentityRepository,
+    )
+    from backend.throttle import ThrottleRepository
+    from backend.volunteers.ports import TaskRepository, VolunteerRepository
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -117,9 +144,10 @@ class _NoDriverDebug(logging.Filter):
 
 
 _DRIVER_FILTER = _NoDriverDebug()
+R = TypeVar("R")
 
 
-def _repository(make: Callable[[AsyncSession], Any]) -> Any:
+def _repository(make: Callable[[AsyncSession], R]) -> cached_property[R]:
     """A repository of the unit of work's session, made when first used."""
     return cached_property(lambda uow: make(uow._session))
 
@@ -135,33 +163,35 @@ class SqlUnitOfWork:
         self._new_id = new_id
 
     # Made when first used: a turn uses four or five of them.
-    residents = cached_property(lambda uow: SqlResidentRepository(uow._session, uow._new_id))
-    sessions = _repository(SqlSessionRepository)
-    applications = _repository(SqlApplicationRepository)
-    documents = _repository(SqlDocumentRepository)
-    escalations = _repository(SqlEscalationRepository)
-    outbox = _repository(SqlOutboxRepository)
-    users = _repository(SqlUserRepository)
-    cases = _repository(SqlCaseRepository)
-    audit = _repository(SqlAuditLog)
-    idempotency = _repository(SqlIdempotencyStore)
-    notifications = _repository(SqlNotificationRepository)
-    points = _repository(SqlPointsRepository)
-    offers = _repository(SqlOfferRepository)
-    volunteers = _repository(SqlVolunteerRepository)
-    tasks = _repository(SqlTaskRepository)
-    outreach = _repository(SqlOutreachRepository)
-    certificates = _repository(SqlCertificateRepository)
-    funds = _repository(SqlFundRepository)
-    links = _repository(SqlLinkCodeRepository)
-    console = _repository(SqlConsoleRepository)
-    throttles = _repository(SqlThrottleRepository)
-    web_identities = _repository(SqlWebIdentityRepository)
-    reports = _repository(SqlReports)
-    alerts = _repository(SqlAlertRepository)
-    triggers = _repository(SqlTriggerRepository)
-    feed_keys = _repository(SqlFeedKeyRepository)
-    registry = _repository(SqlRegistryRepository)
+    residents: cached_property[ResidentRepository] = cached_property(
+        lambda uow: SqlResidentRepository(uow._session, uow._new_id)
+    )
+    sessions: cached_property[SessionRepository] = _repository(SqlSessionRepository)
+    applications: cached_property[ApplicationRepository] = _repository(SqlApplicationRepository)
+    documents: cached_property[DocumentRepository] = _repository(SqlDocumentRepository)
+    escalations: cached_property[EscalationRepository] = _repository(SqlEscalationRepository)
+    outbox: cached_property[OutboxRepository] = _repository(SqlOutboxRepository)
+    users: cached_property[UserRepository] = _repository(SqlUserRepository)
+    cases: cached_property[CaseRepository] = _repository(SqlCaseRepository)
+    audit: cached_property[AuditLog] = _repository(SqlAuditLog)
+    idempotency: cached_property[IdempotencyStore] = _repository(SqlIdempotencyStore)
+    notifications: cached_property[NotificationRepository] = _repository(SqlNotificationRepository)
+    points: cached_property[PointsRepository] = _repository(SqlPointsRepository)
+    offers: cached_property[OfferRepository] = _repository(SqlOfferRepository)
+    volunteers: cached_property[VolunteerRepository] = _repository(SqlVolunteerRepository)
+    tasks: cached_property[TaskRepository] = _repository(SqlTaskRepository)
+    outreach: cached_property[OutreachRepository] = _repository(SqlOutreachRepository)
+    certificates: cached_property[CertificateRepository] = _repository(SqlCertificateRepository)
+    funds: cached_property[FundRepository] = _repository(SqlFundRepository)
+    links: cached_property[LinkCodeRepository] = _repository(SqlLinkCodeRepository)
+    console: cached_property[ConsoleRepository] = _repository(SqlConsoleRepository)
+    throttles: cached_property[ThrottleRepository] = _repository(SqlThrottleRepository)
+    web_identities: cached_property[WebIdentityRepository] = _repository(SqlWebIdentityRepository)
+    reports: cached_property[Reports] = _repository(SqlReports)
+    alerts: cached_property[AlertRepository] = _repository(SqlAlertRepository)
+    triggers: cached_property[TriggerStore] = _repository(SqlTriggerRepository)
+    feed_keys: cached_property[FeedKeyStore] = _repository(SqlFeedKeyRepository)
+    registry: cached_property[RegistryRepository] = _repository(SqlRegistryRepository)
 
     async def commit(self) -> None:
         """Commit everything written so far."""
@@ -207,7 +237,7 @@ class Database:
         sqlite = make_url(self._url).get_backend_name() == "sqlite"
         # A local file needs no liveness ping; a server connection may have been dropped.
         # hide_parameters: a failed statement's message must not carry ID numbers or incomes into logs.
-        engine = create_async_engine(
+        engine: AsyncEngine = create_async_engine(
             self._url,
             pool_pre_ping=not sqlite,
             hide_parameters=True,

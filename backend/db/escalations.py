@@ -9,16 +9,17 @@ caseworkers.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import and_, case, false, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import EscalationMessageRow, EscalationPingRow, EscalationRow
+from backend.db.records import record_of
+from backend.db.sql import rows_changed
 from backend.ports import Escalation, EscalationMessage, EscalationScope
 
 
-def in_scope(scope: EscalationScope) -> Any:
+def in_scope(scope: EscalationScope) -> ColumnElement[bool]:
     """The requests of the scope's queues: its offices' (or every office's), and the city-level
     queue when the scope has it."""
     queues = []
@@ -31,7 +32,7 @@ def in_scope(scope: EscalationScope) -> Any:
     return or_(*queues) if queues else false()
 
 
-def _held_by(scope: EscalationScope) -> Any:
+def _held_by(scope: EscalationScope) -> ColumnElement[bool]:
     """The requests the scope's user holds (claimed, not closed)."""
     if not scope.username:
         return false()
@@ -80,12 +81,13 @@ class SqlEscalationRepository:
     async def claim(self, escalation_id: int, username: str, *, scope: EscalationScope, at: datetime) -> bool:
         # One conditional UPDATE: of two caseworkers pressing at once, exactly one wins, and a
         # request outside the scope (another office's, or the city's for a caseworker) is never taken.
-        result = await self._session.execute(
+        changed = await rows_changed(
+            self._session,
             update(EscalationRow)
             .where(EscalationRow.id == escalation_id, EscalationRow.status == "open", in_scope(scope))
             .values(status="claimed", claimed_by=username, claimed_at=at)
         )
-        return result.rowcount == 1
+        return changed == 1
 
     async def claimed_by(self, username: str) -> Escalation | None:
         row = await self._session.scalar(
@@ -114,7 +116,7 @@ class SqlEscalationRepository:
             .where(EscalationMessageRow.escalation_id == escalation_id)
             .order_by(EscalationMessageRow.id)
         )
-        return [EscalationMessage(r.sender, r.author, r.body, r.at) for r in rows]
+        return [record_of(EscalationMessage, r) for r in rows]
 
     async def add_ping(self, escalation_id: int, *, username: str, outbox_id: int) -> None:
         self._session.add(EscalationPingRow(escalation_id=escalation_id, username=username, outbox_id=outbox_id))
@@ -153,12 +155,13 @@ class SqlEscalationRepository:
         return [_escalation(r) for r in rows]
 
     async def route(self, escalation_id: int, office: str) -> bool:
-        result = await self._session.execute(
+        changed = await rows_changed(
+            self._session,
             update(EscalationRow)
             .where(EscalationRow.id == escalation_id, EscalationRow.status == "open", EscalationRow.office.is_(None))
             .values(office=office)
         )
-        return result.rowcount == 1
+        return changed == 1
 
     async def unclaimed(self, *, created_before: datetime, urgent_created_before: datetime) -> list[Escalation]:
         late = or_(
@@ -179,7 +182,4 @@ class SqlEscalationRepository:
 
 
 def _escalation(row: EscalationRow) -> Escalation:
-    return Escalation(
-        row.id, row.resident_id, row.reason, row.step, row.status, row.created_at, row.office, row.urgent,
-        row.claimed_by,
-    )
+    return record_of(Escalation, row)

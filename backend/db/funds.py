@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import FundEntryRow, FundRow, Money
+from backend.db.records import record_of
 from backend.db.sql import advisory_lock
 from backend.points.fund_ports import (
     DuplicateFund,
@@ -23,12 +24,11 @@ CENT = Decimal("0.01")
 
 
 def _fund(row: FundRow) -> Fund:
-    return Fund(row.id, row.code, row.name, FundHolder(row.holder), row.holder_ref, row.created_by, row.created_at)
+    return record_of(Fund, row, holder=FundHolder(row.holder))
 
 
 def _entry(row: FundEntryRow) -> FundEntry:
-    return FundEntry(row.id, row.fund_id, FundEntryKind(row.kind), Decimal(row.amount).quantize(CENT), row.ref,
-                     row.note, row.by, row.at)
+    return record_of(FundEntry, row, kind=FundEntryKind(row.kind), amount=Decimal(row.amount).quantize(CENT))
 
 
 class SqlFundRepository:

@@ -15,6 +15,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ChannelIdentityRow
+from backend.db.sql import rows_changed
 
 LINK_CHANNEL = "link-code"
 
@@ -48,13 +49,14 @@ class SqlLinkCodeRepository:
         ).first()
         if found is None:
             return None
-        removed = await self._session.execute(
+        removed = await rows_changed(
+            self._session,
             delete(ChannelIdentityRow).where(
                 ChannelIdentityRow.channel == LINK_CHANNEL, ChannelIdentityRow.external_id == code_hash
             )
         )
         # Two residents sending the same code at once: only the one whose DELETE removed it has it.
-        if removed.rowcount != 1:
+        if removed != 1:
             return None
         return found.resident_id, found.created_at
 

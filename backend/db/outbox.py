@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, updat
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ChannelIdentityRow, OutboxRow
+from backend.db.records import columns_for, record_of
 from backend.db.sql import THIS_IDENTITY, identity_binds, run_core
 from backend.ports import OutboxItem
 
@@ -20,19 +21,7 @@ _LOCK_ADDRESSES = text(
 )
 
 
-_OUTBOX_COLUMNS = (
-    OutboxRow.id,
-    OutboxRow.resident_id,
-    OutboxRow.channel,
-    OutboxRow.address,
-    OutboxRow.kind,
-    OutboxRow.payload,
-    OutboxRow.status,
-    OutboxRow.attempts,
-    OutboxRow.not_before,
-    OutboxRow.created_at,
-    OutboxRow.provider_message_id,
-)
+_OUTBOX_COLUMNS = columns_for(OutboxItem, OutboxRow.__table__)
 
 
 _ADD_TO_OUTBOX = insert(OutboxRow).returning(OutboxRow.id)
@@ -139,22 +128,22 @@ class SqlOutboxRepository:
         # Replies to residents who are chatting first, then status updates, then broadcasts; one
         # address's items keep their order within each of these.
         result = await run_core(self._session, statement.order_by(OutboxRow.priority, OutboxRow.id).limit(limit))
-        return [OutboxItem(*row) for row in result]
+        return [record_of(OutboxItem, row) for row in result]
 
     async def get(self, item_id: int) -> OutboxItem | None:
         row = (await run_core(self._session, _GET_FROM_OUTBOX, {"item_id": item_id})).first()
-        return OutboxItem(*row) if row else None
+        return record_of(OutboxItem, row) if row else None
 
     async def live_prompt(self, channel: str, address: str) -> OutboxItem | None:
         """The message whose buttons are live for this identity (its active prompt), or None."""
         row = (await run_core(self._session, _LIVE_PROMPT, identity_binds(channel, address))).first()
-        return OutboxItem(*row) if row else None
+        return record_of(OutboxItem, row) if row else None
 
     async def get_many(self, item_ids: list[int]) -> dict[int, OutboxItem]:
         if not item_ids:
             return {}
         result = await run_core(self._session, select(*_OUTBOX_COLUMNS).where(OutboxRow.id.in_(set(item_ids))))
-        return {row.id: OutboxItem(*row) for row in result}
+        return {row.id: record_of(OutboxItem, row) for row in result}
 
     async def mark_sent(self, sent: Mapping[int, str | None], *, at: datetime) -> None:
         if sent:
@@ -183,7 +172,7 @@ class SqlOutboxRepository:
             .limit(limit)
         )
         result = await run_core(self._session, newest)
-        return sorted((OutboxItem(*row) for row in result), key=lambda item: item.id)
+        return sorted((record_of(OutboxItem, row) for row in result), key=lambda item: item.id)
 
     async def forget_before(self, channel: str, address: str, before_id: int, *, keep: int | None = None) -> None:
         statement = delete(OutboxRow).where(

@@ -8,16 +8,17 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import PointAccountRow, PointEntryRow, RedemptionCodeRow
-from backend.db.sql import advisory_lock
+from backend.db.records import record_of
+from backend.db.sql import advisory_lock, rows_changed
 from backend.points.ports import Account, Code, Entry, Holder
 
 
 def _account(row: PointAccountRow) -> Account:
-    return Account(row.id, Holder(row.holder), row.ref, row.name)
+    return record_of(Account, row, holder=Holder(row.holder))
 
 
 def _entry(row: PointEntryRow) -> Entry:
-    return Entry(row.txn, row.account_id, row.amount, row.cause, row.ref, row.note, row.by, row.at)
+    return record_of(Entry, row)
 
 
 class SqlPointsRepository:
@@ -87,17 +88,18 @@ class SqlPointsRepository:
 
     async def use_code(self, code_hash: str, *, at: datetime) -> Code | None:
         # One conditional UPDATE: of two merchants confirming one code, exactly one succeeds.
-        result = await self._session.execute(
+        changed = await rows_changed(
+            self._session,
             update(RedemptionCodeRow)
             .where(RedemptionCodeRow.code_hash == code_hash, RedemptionCodeRow.used_at.is_(None),
                    RedemptionCodeRow.expires_at > at)
             .values(used_at=at)
         )
-        if result.rowcount != 1:
+        if changed != 1:
             return None
         row = await self._session.get(RedemptionCodeRow, code_hash)
         assert row is not None
-        return Code(row.account_id, row.points, row.expires_at, row.used_at, row.txn)
+        return record_of(Code, row)
 
     async def set_code_transaction(self, code_hash: str, txn: str) -> None:
         await self._session.execute(

@@ -173,7 +173,10 @@ async def bulk_load(
     if connection.dialect.name == "postgresql":
         raw = await connection.get_raw_connection()
         records = [_typed_staged(row) for row in rows] if staged else rows
-        await raw.driver_connection.copy_records_to_table(table, records=records, columns=list(columns))
+        driver = raw.driver_connection
+        if driver is None:  # the pool hands out open connections only
+            raise RuntimeError("the pooled connection has no driver connection")
+        await driver.copy_records_to_table(table, records=records, columns=list(columns))
         return
     marks = ", ".join("?" * len(columns))
     await connection.exec_driver_sql(

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.cases.lifecycle import OPEN
 from backend.console.ports import (
@@ -40,18 +41,21 @@ from backend.db.models import (
     VolunteerRow,
     VolunteerSkillRow,
 )
+from backend.db.records import record_of
 
 _OPEN = [s.value for s in OPEN]
 _DECIDED = ("approved", "rejected")
 _COMPLETED = ("done", "confirmed")
+# The value a case count is grouped by (a layer, a level, an office).
+K = TypeVar("K")
 
 
-def _overdue(now: datetime) -> Any:
+def _overdue(now: datetime) -> ColumnElement[bool]:
     return and_(ApplicationRow.deadline_at.is_not(None), ApplicationRow.deadline_at < now,
                 ApplicationRow.status.in_(_OPEN))
 
 
-def _in_scope(scope: Scope) -> list[Any]:
+def _in_scope(scope: Scope) -> list[ColumnElement[bool]]:
     return [ApplicationRow.office == scope.office] if scope.office else []
 
 
@@ -99,7 +103,7 @@ class SqlReports:
         rows = await self._session.scalars(
             select(OfferRow).where(OfferRow.application_number == number).order_by(OfferRow.id)
         )
-        return [OfferView(r.kind, r.ref, r.status, r.created_at, r.answered_at) for r in rows]
+        return [record_of(OfferView, r) for r in rows]
 
     async def alerts(self, scope: Scope, *, limit: int) -> list[AlertView]:
         statement = (
@@ -168,16 +172,20 @@ class SqlReports:
     async def breakdown(self, scope: Scope) -> Breakdown:
         conditions = _in_scope(scope)
         result = Breakdown()
-        for column, into in ((ApplicationRow.layer, result.by_layer), (ApplicationRow.resilience_level, result.by_level),
-                             (ApplicationRow.office, result.by_office)):
-            rows = await self._session.execute(
-                select(column, func.count()).where(*conditions, column.is_not(None)).group_by(column)
-            )
-            into.update({key: int(count) for key, count in rows})
+        result.by_layer.update(await self._count_by(ApplicationRow.layer, conditions))
+        result.by_level.update(await self._count_by(ApplicationRow.resilience_level, conditions))
+        result.by_office.update(await self._count_by(ApplicationRow.office, conditions))
         result.by_type.update(await self._types(conditions))
         return result
 
-    async def _types(self, conditions: list[Any]) -> dict[str, int]:
+    async def _count_by(self, column: InstrumentedAttribute[K | None], conditions: list[ColumnElement[bool]]) -> dict[K, int]:
+        """The cases per value of the column, of those that have one."""
+        rows = await self._session.execute(
+            select(column, func.count()).where(*conditions, column.is_not(None)).group_by(column)
+        )
+        return {key: int(count) for key, count in rows if key is not None}
+
+    async def _types(self, conditions: list[ColumnElement[bool]]) -> dict[str, int]:
         """Hardship types found by the assessment (a JSON list in it), counted by the database."""
         dialect = self._session.get_bind().dialect.name
         if dialect == "postgresql":
@@ -219,7 +227,7 @@ class SqlReports:
         return [Decision(bool(e), s, _aware(d), dl) for e, s, d, dl in rows]
 
 
-def _aware(value: Any) -> datetime:
+def _aware(value: datetime | str) -> datetime:
     """A datetime an aggregate returned (SQLite's min() gives it back as text, naive UTC)."""
     if isinstance(value, str):
         value = datetime.fromisoformat(value)
@@ -227,4 +235,4 @@ def _aware(value: Any) -> datetime:
 
 
 def _document(row: DocumentRow) -> DocumentView:
-    return DocumentView(row.id, row.filename, row.mime, row.size, row.storage_key, row.created_at)
+    return record_of(DocumentView, row)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, or_, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.links import LINK_CHANNEL
@@ -19,19 +21,12 @@ from backend.db.models import (
     TaskRow,
     VolunteerRow,
 )
-from backend.db.sql import THIS_IDENTITY, dialect_insert, document_meta, identity_binds, run_core
+from backend.db.records import columns_for, record_of
+from backend.db.sql import THIS_IDENTITY, dialect_insert, document_meta, identity_binds, rows_changed, run_core
 from backend.ports import IdentityMove, NotFound, Resident
 
 _FIND_RESIDENT = (
-    select(
-        ResidentRow.id,
-        ResidentRow.locale,
-        ResidentRow.created_at,
-        ResidentRow.unreachable,
-        ResidentRow.talking_to,
-        ResidentRow.offers_off,
-        ResidentRow.active_flow,
-    )
+    select(*columns_for(Resident, ResidentRow.__table__))
     .join(ChannelIdentityRow, ChannelIdentityRow.resident_id == ResidentRow.id)
     .where(
         ChannelIdentityRow.channel == bindparam("channel"),
@@ -74,12 +69,13 @@ class SqlResidentRepository:
             )
         )
         # ON CONFLICT: two first messages racing must end with one resident, not an error.
-        result = await self._session.execute(
+        changed = await rows_changed(
+            self._session,
             dialect_insert(self._session, ChannelIdentityRow.__table__)
             .values(resident_id=resident_id, channel=channel, external_id=external_id, created_at=now)
             .on_conflict_do_nothing(index_elements=["channel", "external_id"])
         )
-        if result.rowcount == 0:
+        if changed == 0:
             await self._session.execute(delete(ResidentRow).where(ResidentRow.id == resident_id))
             found = await self._find(channel, external_id)
             assert found is not None, "conflicting identity vanished"
@@ -200,14 +196,6 @@ class SqlResidentRepository:
         )
 
 
-def _resident(row: ResidentRow) -> Resident:
+def _resident(row: ResidentRow | Row[Any]) -> Resident:
     """The port value of a resident row."""
-    return Resident(
-        id=row.id,
-        locale=row.locale,
-        created_at=row.created_at,
-        unreachable=bool(row.unreachable),
-        talking_to=row.talking_to,
-        offers_off=bool(row.offers_off),
-        active_flow=row.active_flow,
-    )
+    return record_of(Resident, row, unreachable=bool(row.unreachable), offers_off=bool(row.offers_off))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from backend.db.models import ChannelIdentityRow, DocumentRow
+from backend.db.records import record_of
 from backend.ports import DocumentMeta
 
 
@@ -22,7 +25,9 @@ def dialect_insert(session: AsyncSession, table: Table) -> postgresql.Insert | s
     raise NotImplementedError(f"no upsert for dialect {dialect!r}")
 
 
-async def run_core(session: AsyncSession, statement: Any, params: dict[str, Any] | None = None) -> Any:
+async def run_core(
+    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
+) -> CursorResult[Any]:
     """Run a Core statement on the unit of work's connection.
 
     The per-turn statements (identify, load, save, log) are built once in their modules and run here:
@@ -33,6 +38,13 @@ async def run_core(session: AsyncSession, statement: Any, params: dict[str, Any]
         # Asking the session each time costs as much as a short statement.
         connection = session.info[_CONNECTION] = await session.connection()
     return await connection.execute(statement, params)
+
+
+async def rows_changed(session: AsyncSession, statement: Executable) -> int:
+    """How many rows an UPDATE, a DELETE or an INSERT that may do nothing changed."""
+    result = await session.execute(statement)
+    # A DML statement's result is a CursorResult, which the session's signature does not say.
+    return cast(CursorResult[Any], result).rowcount
 
 
 _CONNECTION = "yimen_connection"
@@ -61,13 +73,4 @@ def identity_binds(channel: str, external_id: str) -> dict[str, str]:
 
 def document_meta(row: DocumentRow) -> DocumentMeta:
     """The port value of a document row."""
-    return DocumentMeta(
-        id=row.id,
-        resident_id=row.resident_id,
-        filename=row.filename,
-        mime=row.mime,
-        size=row.size,
-        sha256=row.sha256,
-        storage_key=row.storage_key,
-        created_at=row.created_at,
-    )
+    return record_of(DocumentMeta, row)

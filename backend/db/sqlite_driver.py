@@ -56,7 +56,8 @@ class LoopConnection(aiosqlite.Connection):
                 begun = self._begin_at_once(connection, fn, *args, **kwargs)
                 if begun is not _BUSY:
                     return begun
-        return await super()._execute(fn, *args, **kwargs)
+        # aiosqlite's _execute (private; the version is pinned for it) carries no annotations.
+        return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
     def _begin_at_once(self, connection: sqlite3.Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any
                        ) -> Any:

@@ -8,7 +8,8 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ThrottleRow
-from backend.db.sql import dialect_insert
+from backend.db.records import record_of
+from backend.db.sql import dialect_insert, rows_changed
 from backend.throttle import Counter
 
 
@@ -27,7 +28,7 @@ class SqlThrottleRepository:
             select(ThrottleRow.failures, ThrottleRow.since, ThrottleRow.blocked_until, ThrottleRow.blocks)
             .where(ThrottleRow.key == key).with_for_update()
         )).one()
-        return Counter(row.failures, row.since, row.blocked_until, row.blocks)
+        return record_of(Counter, row)
 
     async def put(self, key: str, counter: Counter, *, now: datetime) -> None:
         await self._session.execute(
@@ -38,10 +39,10 @@ class SqlThrottleRepository:
         )
 
     async def purge(self, *, before: datetime) -> int:
-        result = await self._session.execute(
+        return await rows_changed(
+            self._session,
             delete(ThrottleRow).where(
                 ThrottleRow.updated_at < before,
                 or_(ThrottleRow.blocked_until.is_(None), ThrottleRow.blocked_until < before),
             )
         )
-        return int(result.rowcount or 0)

@@ -17,7 +17,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Date,
+    SQLColumnExpression,
     Text,
     and_,
     bindparam,
@@ -124,7 +126,7 @@ class SqlTriggerRepository:
 
     async def spending_over(self, kind: str, *, days: int, amount: Decimal, share: Decimal) -> list[SpendingHit]:
         scope = [E.kind == kind, E.amount.is_not(None)]
-        partition = E.household_id
+        partition: SQLColumnExpression[int] = E.household_id
         if self._pending is _PENDING:
             # Only the households with pending events, read through the index by household.
             scope.append(E.household_id.in_(select(E.household_id).where(_PENDING, E.kind == kind).distinct()))
@@ -162,7 +164,7 @@ class SqlTriggerRepository:
     async def candidates(self, kinds: Sequence[str], *, serious_kind: str | None, exit_kind: str,
                          income_kind: str) -> list[Candidate]:
         exits = aliased(FeedEventRow)
-        wanted = E.kind.in_(list(kinds))
+        wanted: ColumnElement[bool] = E.kind.in_(list(kinds))
         if serious_kind is not None:
             wanted = or_(wanted, and_(E.kind == serious_kind, _SERIOUS))
         exit_on = (

@@ -6,11 +6,12 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import TaskPingRow, TaskRow, VolunteerRow, VolunteerSkillRow
-from backend.db.sql import advisory_lock
+from backend.db.records import record_of
+from backend.db.sql import advisory_lock, rows_changed
 from backend.volunteers.ports import (
     Candidate,
     Ping,
@@ -28,16 +29,11 @@ _COMPLETED = (TaskStatus.DONE, TaskStatus.CONFIRMED)
 
 
 def _volunteer(row: VolunteerRow, skills: dict[str, bool]) -> Volunteer:
-    return Volunteer(row.id, row.resident_id, row.name, row.mobile, tuple(row.offices), tuple(row.availability),
-                     row.paused, row.created_at, skills)
+    return record_of(Volunteer, row, offices=tuple(row.offices), availability=tuple(row.availability), skills=skills)
 
 
 def _task(row: TaskRow) -> Task:
-    spec = TaskSpec(row.skill, row.office, row.given_name, row.address, row.details, row.starts_at, row.ends_at,
-                    row.duration_minutes, row.application_number, row.resident_id)
-    return Task(row.id, spec, TaskStatus(row.status), row.volunteer_id, row.round, row.next_round_at, row.created_by,
-                row.created_at, row.assigned_at, row.reminded_at, row.checkin_sent_at, row.done_at,
-                row.photo_document_id, row.rating, row.points_txn)
+    return record_of(Task, row, spec=record_of(TaskSpec, row), status=TaskStatus(row.status))
 
 
 class SqlVolunteerRepository:
@@ -79,12 +75,13 @@ class SqlVolunteerRepository:
         return _volunteer(row, (await self._skills([row.id]))[row.id]) if row else None
 
     async def qualify(self, volunteer_id: int, skill: str, *, by: str, at: datetime) -> bool:
-        result = await self._session.execute(
+        changed = await rows_changed(
+            self._session,
             update(VolunteerSkillRow)
             .where(VolunteerSkillRow.volunteer_id == volunteer_id, VolunteerSkillRow.skill == skill)
             .values(qualified_by=by, qualified_at=at)
         )
-        return bool(result.rowcount)
+        return bool(changed)
 
     async def set_paused(self, volunteer_id: int, paused: bool) -> None:
         await self._session.execute(update(VolunteerRow).where(VolunteerRow.id == volunteer_id).values(paused=paused))
@@ -182,12 +179,13 @@ class SqlTaskRepository:
         await self._session.execute(update(TaskRow).where(TaskRow.id == task_id).values(**values))
 
     async def take(self, task_id: int, volunteer_id: int, *, at: datetime) -> bool:
-        result = await self._session.execute(
+        changed = await rows_changed(
+            self._session,
             update(TaskRow)
             .where(TaskRow.id == task_id, TaskRow.status == TaskStatus.OPEN.value)
             .values(status=TaskStatus.ASSIGNED.value, volunteer_id=volunteer_id, assigned_at=at, next_round_at=None)
         )
-        return bool(result.rowcount)
+        return bool(changed)
 
     async def add_ping(self, task_id: int, volunteer_id: int, *, round: int, at: datetime) -> None:
         self._session.add(TaskPingRow(task_id=task_id, volunteer_id=volunteer_id, round=round, sent_at=at))
@@ -200,7 +198,7 @@ class SqlTaskRepository:
         )
         if row is None:
             return None
-        return Ping(row.task_id, row.volunteer_id, row.round, row.sent_at, PingAnswer(row.answer) if row.answer else None)
+        return record_of(Ping, row, answer=PingAnswer(row.answer) if row.answer else None)
 
     async def answer_pings(self, task_id: int, answer: PingAnswer, *, at: datetime,
                            volunteer_id: int | None = None) -> list[int]:
@@ -242,7 +240,7 @@ class SqlTaskRepository:
         )
         return found[0] if found else None
 
-    async def _tasks(self, *where: object, newest_first: bool = False, limit: int | None = None) -> list[Task]:
+    async def _tasks(self, *where: ColumnElement[bool], newest_first: bool = False, limit: int | None = None) -> list[Task]:
         order = TaskRow.id.desc() if newest_first else TaskRow.id
         statement = select(TaskRow).where(and_(*where)).order_by(order).execution_options(populate_existing=True)
         if limit is not None:

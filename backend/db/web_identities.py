@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ChannelIdentityRow, OutboxRow
+from backend.db.sql import rows_changed
 
 RETIRED = "signed-out:"
 
@@ -25,7 +26,8 @@ class SqlWebIdentityRepository:
         # The identity and its transcript move to an id no cookie carries (it has a ":"): the
         # resident keeps everything, and the old id, wherever its cookie was copied, leads to nothing.
         retired = _retired_id(external_id)
-        moved = await self._session.execute(
+        moved = await rows_changed(
+            self._session,
             update(ChannelIdentityRow).where(ChannelIdentityRow.channel == channel,
                                              ChannelIdentityRow.external_id == external_id)
             .values(external_id=retired)
@@ -34,7 +36,7 @@ class SqlWebIdentityRepository:
             update(OutboxRow).where(OutboxRow.channel == channel, OutboxRow.address == external_id)
             .values(address=retired)
         )
-        return bool(moved.rowcount)
+        return bool(moved)
 
     async def retired(self, channel: str, external_id: str) -> bool:
         found = await self._session.scalar(

@@ -1,0 +1,57 @@
+"""SQLAlchemy implementation of the offer port: what is offered to residents after assessment."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backend.cases.ports import Offer
+from backend.db.models import OfferRow
+from backend.db.records import record_of
+from backend.db.sql import advisory_lock, rows_changed
+
+
+def _offer(row: OfferRow) -> Offer:
+    return record_of(Offer, row)
+
+
+class SqlOfferRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def add(self, *, resident_id: str, application_number: str | None, kind: str, ref: str,
+                  at: datetime) -> int | None:
+        existing = await self._session.scalar(
+            select(OfferRow.id).where(OfferRow.resident_id == resident_id, OfferRow.kind == kind, OfferRow.ref == ref)
+        )
+        if existing is not None:
+            return None
+        row = OfferRow(resident_id=resident_id, application_number=application_number, kind=kind, ref=ref,
+                       status="offered", created_at=at)
+        self._session.add(row)
+        await self._session.flush()
+        return row.id
+
+    async def get(self, offer_id: int) -> Offer | None:
+        row = await self._session.get(OfferRow, offer_id)
+        return _offer(row) if row else None
+
+    async def lock(self, kind: str, ref: str) -> None:
+        await advisory_lock(self._session, f"offer:{kind}:{ref}")
+
+    async def answer(self, offer_id: int, *, status: str, at: datetime) -> bool:
+        changed = await rows_changed(
+            self._session,
+            update(OfferRow).where(OfferRow.id == offer_id, OfferRow.status == "offered")
+            .values(status=status, answered_at=at)
+        )
+        return changed == 1
+
+    async def taken(self, kind: str, ref: str) -> list[Offer]:
+        rows = await self._session.scalars(
+            select(OfferRow).where(OfferRow.kind == kind, OfferRow.ref == ref, OfferRow.status == "accepted")
+            .order_by(OfferRow.answered_at, OfferRow.id)
+        )
+        return [_offer(r) for r in rows]
