@@ -7,9 +7,9 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.console.ports import ConsoleSession, Credentials
 from backend.db.cases import _user
 from backend.db.models import ConsoleSessionRow, UserRow
+from backend.store.console import ConsoleSession, Credentials
 
 
 class SqlConsoleRepository:

@@ -12,20 +12,6 @@ from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.lifecycle import OPEN
-from backend.console.ports import (
-    AccountView,
-    AlertView,
-    Breakdown,
-    Decision,
-    DocumentView,
-    EntryView,
-    OfferView,
-    QueueCell,
-    QueueFilters,
-    Scope,
-    TaskView,
-    VolunteerView,
-)
 from backend.db.models import (
     AlertRow,
     ApplicationRow,
@@ -39,6 +25,20 @@ from backend.db.models import (
     TaskRow,
     VolunteerRow,
     VolunteerSkillRow,
+)
+from backend.store.console import (
+    AccountView,
+    AlertView,
+    Breakdown,
+    Decision,
+    DocumentView,
+    EntryView,
+    OfferView,
+    QueueCell,
+    QueueFilters,
+    Scope,
+    TaskView,
+    VolunteerView,
 )
 
 _OPEN = [s.value for s in OPEN]
