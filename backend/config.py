@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backend.client_address import Network, parse_networks
+from backend.delivery.quiet import QuietHours
 from locales import DEFAULT_LOCALE, SUPPORTED
 
 
@@ -136,8 +137,6 @@ def _attempts(raw: str | None) -> int:
 
 
 def _quiet_hours(raw: str | None) -> str:
-    from backend.delivery.quiet import QuietHours
-
     if not raw:
         return "22:00-07:00"
     try:

@@ -97,3 +97,19 @@ class Sealer:
             return self._aead.decrypt(sealed[:NONCE_BYTES], sealed[NONCE_BYTES:], associated)
         except (InvalidTag, ValueError):  # ValueError: too short to hold a nonce
             raise Unsealable("the value is damaged or was sealed under another key") from None
+
+
+class IdHasher:
+    """Keyed hashes of ID numbers: matchable without keeping the numbers in an index.
+
+    Args:
+        key: the installation's secret itself (not a key derived from it): every stored
+            application and registry row is indexed by this hash.
+    """
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+
+    def __call__(self, id_number: str) -> str:
+        # Upper case: the check character X may be typed either way.
+        return keyed_hash(self._key, id_number.upper())

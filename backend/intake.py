@@ -13,7 +13,7 @@ from backend.application import ApplicationV1
 from backend.cases.offers import offer_projects, offer_services
 from backend.cases.routing import route
 from backend.cases.service import CaseService
-from backend.crypto import keyed_hash
+from backend.crypto import IdHasher as IdHasher  # where the runner and the API have always found it
 from backend.monitoring.registry import seed_from_application
 from backend.policy.assess import assess
 from backend.policy.household import Household
@@ -25,22 +25,6 @@ from backend.status import ApplicationStatus
 
 if TYPE_CHECKING:
     from backend.monitoring.vault import IdVault
-
-
-class IdHasher:
-    """Keyed hashes of ID numbers: matchable without keeping the numbers in an index.
-
-    Args:
-        key: the installation's secret itself (not a key derived from it): every stored
-            application and registry row is indexed by this hash.
-    """
-
-    def __init__(self, key: bytes) -> None:
-        self._key = key
-
-    def __call__(self, id_number: str) -> str:
-        # Upper case: the check character X may be typed either way.
-        return keyed_hash(self._key, id_number.upper())
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,12 @@ import logging
 import sys
 from pathlib import Path
 
+from backend.commands.monitoring import add_demo_arguments, add_monitor_arguments, add_registry_arguments
+from backend.commands.users import add_arguments as add_users_arguments
 from backend.config import Config, ConfigError
-from backend.monitoring.import_cli import add_demo_arguments, add_monitor_arguments, add_registry_arguments
 from backend.monitoring.vocabulary import SOURCES
 from backend.policy.cli import add_arguments as add_assess_arguments
 from backend.policy.cli import run as run_assess
-from backend.staff.cli import add_arguments as add_users_arguments
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "assess":
             return run_assess(args)
         if args.command == "demo-data":
-            from backend.monitoring.import_cli import run_demo
+            from backend.commands.monitoring import run_demo
 
             return run_demo(args)
         config = Config.from_env()
@@ -189,13 +189,13 @@ async def _serve(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _users(config: Config, args: argparse.Namespace) -> int:
-    from backend.staff.cli import run
+    from backend.commands.users import run
 
     return await run(config, args)
 
 
 async def _registry(config: Config, args: argparse.Namespace) -> int:
-    from backend.monitoring.import_cli import run_registry
+    from backend.commands.monitoring import run_registry
 
     return await run_registry(config, args)
 
@@ -205,7 +205,7 @@ async def _monitor(config: Config, args: argparse.Namespace) -> int:
 
 
 async def _monitor_import(config: Config, args: argparse.Namespace) -> int:
-    from backend.monitoring.import_cli import run_monitor
+    from backend.commands.monitoring import run_monitor
 
     return await run_monitor(config, args)
 

@@ -29,8 +29,9 @@ from backend.api.schemas import (
 )
 from backend.cases.lifecycle import OPEN, Lifecycle
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, StoredResponse, User
-from backend.cases.service import ActionRequest, Forbidden, sees_id_numbers
+from backend.cases.service import ActionRequest, sees_id_numbers
 from backend.intake import Duplicate
+from backend.store.errors import Forbidden
 from locales import mask_id_number
 
 _LIFECYCLE = Lifecycle()

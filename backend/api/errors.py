@@ -12,12 +12,12 @@ from pydantic import ValidationError
 from backend.api.schemas import Error, FieldError
 from backend.bounds import reported
 from backend.cases.lifecycle import IllegalTransition
-from backend.cases.service import DecisionRefused, Forbidden
 from backend.monitoring.alerts import IllegalAlertTransition
 from backend.points.fund_ports import DuplicateFund
 from backend.points.funds import FundError
 from backend.points.ledger import LedgerError
 from backend.ports import NotFound
+from backend.store.errors import DecisionRefused, Forbidden
 
 log = logging.getLogger(__name__)
 

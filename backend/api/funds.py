@@ -14,9 +14,9 @@ from backend.api.keys import DATABASE, USER
 from backend.api.requests import read_body, request_now
 from backend.api.schemas import FundCorrectionIn, FundEntryIn, FundEntryOut, FundIn, FundOut, FundPostedOut
 from backend.cases.ports import Role, User
-from backend.cases.service import Forbidden
 from backend.points import funds
 from backend.points.fund_ports import FundEntry, FundHolder
+from backend.store.errors import Forbidden
 
 
 def _fund_entry(entry: FundEntry) -> FundEntryOut:

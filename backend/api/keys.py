@@ -1,30 +1,19 @@
-"""Typed keys of what the API application holds (aiohttp's ``AppKey``) and of the request's user."""
+"""The application's typed keys, where the API's modules have always found them (``backend.app_keys``)."""
 
-from __future__ import annotations
+from backend.app_keys import (
+    CASES,
+    CLOCK,
+    CONFIG,
+    DATABASE,
+    INTAKE,
+    PACK,
+    PACKS,
+    PROJECTS,
+    TRANSLATIONS,
+    USER,
+    VOLUNTEERING,
+)
 
-from collections.abc import Callable
-from datetime import datetime
-
-from aiohttp import web
-
-from backend.cases.ports import User
-from backend.cases.service import CaseService
-from backend.config import Config
-from backend.db.database import Database
-from backend.intake import IntakeService
-from backend.policy.pack import Pack
-from backend.volunteers.service import Volunteering
-from locales import Messages
-
-CONFIG = web.AppKey("config", Config)
-DATABASE = web.AppKey("database", Database)
-PACK = web.AppKey("pack", Pack)
-PACKS = web.AppKey("packs", Callable[[str], Pack])
-CASES = web.AppKey("cases", CaseService)
-INTAKE = web.AppKey("intake", IntakeService)
-CLOCK = web.AppKey("clock", Callable[[], datetime])
-PROJECTS = web.AppKey("projects", tuple)
-VOLUNTEERING = web.AppKey("volunteering", Volunteering)
-TRANSLATIONS = web.AppKey("translations", Callable[[str], Messages])
-# The authenticated user of a request.
-USER = web.RequestKey("user", User)
+__all__ = [
+    "CASES", "CLOCK", "CONFIG", "DATABASE", "INTAKE", "PACK", "PACKS", "PROJECTS", "TRANSLATIONS", "USER", "VOLUNTEERING",
+]

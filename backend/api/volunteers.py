@@ -12,8 +12,8 @@ from backend.api.keys import DATABASE, USER, VOLUNTEERING
 from backend.api.requests import path_id, request_now
 from backend.api.schemas import FieldError, VolunteerOut
 from backend.cases.ports import OFFICE_ROLES, User
-from backend.cases.service import Forbidden
 from backend.ports import NotFound
+from backend.store.errors import Forbidden
 from backend.volunteers.ports import SKILLS
 
 

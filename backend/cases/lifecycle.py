@@ -12,20 +12,7 @@ from enum import StrEnum
 
 from transitions import Machine
 
-
-class CaseStatus(StrEnum):
-    SUBMITTED = "submitted"
-    ASSESSED = "assessed"
-    ASSIGNED = "assigned"
-    UNDER_REVIEW = "under_review"
-    INFO_REQUESTED = "info_requested"
-    HOME_VISIT_SCHEDULED = "home_visit_scheduled"
-    PROPOSED = "proposed"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    APPEALED = "appealed"
-    WITHDRAWN = "withdrawn"
-    CLOSED = "closed"
+from backend.status import BEFORE_DECISION, OPEN, CaseStatus
 
 
 class CaseAction(StrEnum):
@@ -46,15 +33,7 @@ class CaseAction(StrEnum):
 
 
 S, A = CaseStatus, CaseAction
-BEFORE_DECISION = (
-    S.SUBMITTED,
-    S.ASSESSED,
-    S.ASSIGNED,
-    S.UNDER_REVIEW,
-    S.INFO_REQUESTED,
-    S.HOME_VISIT_SCHEDULED,
-    S.PROPOSED,
-)
+__all__ = ["BEFORE_DECISION", "OPEN", "TRANSITIONS", "CaseAction", "CaseStatus", "IllegalTransition", "Lifecycle"]
 TRANSITIONS: tuple[tuple[CaseAction, tuple[CaseStatus, ...], CaseStatus], ...] = (
     (A.ASSESS, (S.SUBMITTED,), S.ASSESSED),
     (A.ASSIGN, (S.ASSESSED, S.ASSIGNED, S.UNDER_REVIEW), S.ASSIGNED),
@@ -71,7 +50,6 @@ TRANSITIONS: tuple[tuple[CaseAction, tuple[CaseStatus, ...], CaseStatus], ...] =
     (A.WITHDRAW, BEFORE_DECISION, S.WITHDRAWN),
     (A.CLOSE, (S.APPROVED, S.REJECTED, S.APPEALED), S.CLOSED),
 )
-OPEN = frozenset(BEFORE_DECISION) | {S.APPEALED}
 
 
 class IllegalTransition(ValueError):

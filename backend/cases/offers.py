@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from backend.cases.ports import Offer
+from backend.cases.ports import Offer, OffersUnitOfWork
 from backend.policy.outcome import Assessment
 from backend.policy.projects import Project, matching
 from backend.policy.services import ServiceCatalogue
-from backend.ports import UnitOfWork
 from backend.volunteers.service import Volunteering, given_name
 
 PROJECT, SERVICE, SCHEME = "project", "service", "scheme"
@@ -41,7 +40,7 @@ def project_params(project: Project) -> dict[str, Any]:
     return {"project": project.names, "sponsor": project.sponsor, "contact": project.contact}
 
 
-async def offer_projects(uow: UnitOfWork, projects: tuple[Project, ...], assessment: Assessment, *,
+async def offer_projects(uow: OffersUnitOfWork, projects: tuple[Project, ...], assessment: Assessment, *,
                          resident_id: str, number: str, now: datetime) -> list[str]:
     """Offer every project the household fits and was not offered before (nothing after
     /offers off); their ids."""
@@ -61,7 +60,7 @@ async def offer_projects(uow: UnitOfWork, projects: tuple[Project, ...], assessm
     return offered
 
 
-async def offer_services(uow: UnitOfWork, catalogue: ServiceCatalogue, assessment: Assessment, *, resident_id: str,
+async def offer_services(uow: OffersUnitOfWork, catalogue: ServiceCatalogue, assessment: Assessment, *, resident_id: str,
                          number: str, now: datetime) -> list[str]:
     """Offer the volunteer services the household fits, and the scheme invitation when it is for
     them, each once (nothing after /offers off); what was offered (skills, and "scheme")."""
@@ -91,7 +90,7 @@ def parse_button(value: str) -> tuple[int, bool] | None:
     return int(parts[1]), parts[2] == "accept"
 
 
-async def answer_offer(uow: UnitOfWork, projects: tuple[Project, ...], *, resident_id: str, offer_id: int,
+async def answer_offer(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, resident_id: str, offer_id: int,
                        accepted: bool, now: datetime, services: ServiceCatalogue | None = None,
                        volunteering: Volunteering | None = None) -> Answer | None:
     """The resident's answer; None when the offer is not theirs or names something unknown."""
@@ -118,7 +117,7 @@ async def answer_offer(uow: UnitOfWork, projects: tuple[Project, ...], *, reside
     return Answer("offer.accepted", params)
 
 
-async def _answer_service(uow: UnitOfWork, offer: Offer, catalogue: ServiceCatalogue | None,
+async def _answer_service(uow: OffersUnitOfWork, offer: Offer, catalogue: ServiceCatalogue | None,
                           volunteering: Volunteering | None, accepted: bool, now: datetime) -> Answer | None:
     service = next((s for s in catalogue.services if s.skill == offer.ref), None) if catalogue else None
     if volunteering is None or (offer.kind == SERVICE and service is None):

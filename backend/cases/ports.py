@@ -1,42 +1,30 @@
-"""The storage ports of the office side: staff, cases, notes, the audit log, idempotency, notifications."""
+"""The storage ports of the office side: cases, notes, idempotency and offers.
+
+Staff accounts, the audit log and notifications, which other services write too, are in
+``backend.store``; they are imported here as well, where callers have always found them.
+"""
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Protocol
 
-from backend.cases.lifecycle import CaseStatus
+from backend.status import CaseStatus
+from backend.store.applications import DocumentRepository
+from backend.store.audit import AuditEntry, AuditLog
+from backend.store.base import Transaction
+from backend.store.notifications import DueNotification, Notification, NotificationRepository
+from backend.store.residents import ResidentRepository
+from backend.store.users import OFFICE_ROLES, UNSET, DuplicateUser, Role, Unset, User, UserRepository
+from backend.volunteers.ports import VolunteerRepository, VolunteersUnitOfWork
 
-
-class Role(StrEnum):
-    CASEWORKER = "caseworker"
-    SUPERVISOR = "supervisor"
-    ADMIN = "admin"
-    BOT_SERVICE = "bot-service"
-    MERCHANT = "merchant"  # a charity merchant: confirms credit-point redemptions
-
-
-# Roles that belong to one street office (the others work across the region).
-OFFICE_ROLES = frozenset({Role.CASEWORKER, Role.SUPERVISOR})
-
-
-@dataclass(frozen=True, slots=True)
-class User:
-    id: int
-    username: str
-    display_name: str
-    role: Role
-    office: str | None
-    telegram_id: str | None
-    on_duty: bool
-    active: bool
-    created_at: datetime
-
-
-class DuplicateUser(ValueError):
-    """A user with this username or Telegram id exists already."""
+__all__ = [
+    "OFFICE_ROLES", "UNSET", "AuditEntry", "AuditLog", "Case", "CaseQuery", "CaseRepository", "DueNotification",
+    "DuplicateUser", "IdempotencyStore", "Note", "Notification", "NotificationRepository", "Offer",
+    "OfferRepository", "OffersUnitOfWork", "CasesUnitOfWork", "Role", "StatusEvent", "StoredResponse", "Unset", "User", "UserRepository",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,79 +87,10 @@ class Note:
 
 
 @dataclass(frozen=True, slots=True)
-class AuditEntry:
-    at: datetime
-    actor: str
-    action: str
-    target: str
-    details: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
 class StoredResponse:
     request_hash: str
     status: int
     body: dict[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    id: int
-    resident_id: str
-    application_number: str | None
-    kind: str
-    params: dict[str, Any]
-    status: str
-    created_at: datetime
-    urgent: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class DueNotification:
-    """A notification to dispatch, with what delivery needs: the resident's language and the
-    channel identity to push to (None when they have none that can be pushed to)."""
-
-    notification: Notification
-    locale: str | None
-    channel: str | None
-    address: str | None
-
-
-class Unset:
-    """Marks an argument left out (None is a value: it clears the column)."""
-
-
-UNSET: Any = Unset()
-
-
-class UserRepository(Protocol):
-    async def add(
-        self,
-        *,
-        username: str,
-        display_name: str,
-        role: Role,
-        office: str | None,
-        token_hash: str,
-        telegram_id: str | None,
-        on_duty: bool,
-        at: datetime,
-    ) -> User:
-        """Raises DuplicateUser when the username or Telegram id is taken."""
-
-    async def get(self, username: str) -> User | None: ...
-
-    async def by_token_hash(self, token_hash: str) -> User | None:
-        """The active user holding this token."""
-
-    async def list(self, office: str | None = None) -> list[User]: ...
-
-    async def update(self, username: str, *, on_duty: bool | Unset = UNSET, active: bool | Unset = UNSET,
-                     token_hash: str | Unset = UNSET) -> User:
-        """Raises NotFound for an unknown username."""
-
-    async def least_loaded(self, office: str, *, on_duty: bool = False) -> User | None:
-        """The active caseworker of ``office`` with the fewest open cases (oldest account on a tie)."""
 
 
 class CaseRepository(Protocol):
@@ -183,7 +102,7 @@ class CaseRepository(Protocol):
     async def list(self, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
         """One page of cases, emergencies and the nearest deadlines first, and the total count."""
 
-    async def residents(self, query: CaseQuery, *, now: datetime) -> list[str]:
+    async def residents(self, query: CaseQuery, *, now: datetime) -> builtins.list[str]:
         """The residents behind the cases a query selects (paging ignored), each once."""
 
     async def transition(
@@ -201,21 +120,15 @@ class CaseRepository(Protocol):
     ) -> None:
         """Move the case and append its immutable status event (raises NotFound when unknown)."""
 
-    async def history(self, number: str) -> list[StatusEvent]: ...
+    async def history(self, number: str) -> builtins.list[StatusEvent]: ...
 
-    async def waiting_long(self, *, submitted_before: datetime, not_told_since: datetime) -> list[Case]:
+    async def waiting_long(self, *, submitted_before: datetime, not_told_since: datetime) -> builtins.list[Case]:
         """Undecided cases submitted before ``submitted_before`` whose resident has had no
         ``still_in_review`` notification since ``not_told_since``."""
 
     async def add_note(self, number: str, *, author: str, body: str, at: datetime) -> Note: ...
 
-    async def notes(self, number: str) -> list[Note]: ...
-
-
-class AuditLog(Protocol):
-    async def record(self, *, actor: str, action: str, target: str, details: dict[str, Any], at: datetime) -> None: ...
-
-    async def for_target(self, target: str) -> list[AuditEntry]: ...
+    async def notes(self, number: str) -> builtins.list[Note]: ...
 
 
 class IdempotencyStore(Protocol):
@@ -225,36 +138,6 @@ class IdempotencyStore(Protocol):
     async def get(self, owner: str, key: str) -> StoredResponse | None: ...
 
     async def put(self, owner: str, key: str, response: StoredResponse, *, at: datetime) -> None: ...
-
-
-class NotificationRepository(Protocol):
-    async def add(
-        self,
-        *,
-        resident_id: str,
-        application_number: str | None,
-        kind: str,
-        params: dict[str, Any],
-        at: datetime,
-        urgent: bool = False,
-    ) -> None: ...
-
-    async def for_resident(self, resident_id: str) -> list[Notification]:
-        """The resident's notifications, oldest first."""
-
-    async def claim(self, *, channels: tuple[str, ...], urgent_only: bool, limit: int) -> list[DueNotification]:
-        """Pending notifications, oldest first, held until the unit of work ends; on PostgreSQL rows
-        another dispatcher holds are skipped, so two dispatchers never take the same one.
-
-        ``channels`` are those that can push, most preferred first."""
-
-    async def mark(self, notification_id: int, *, status: str, at: datetime, outbox_id: int | None = None) -> None: ...
-
-    async def waiting(self, resident_id: str) -> list[Notification]:
-        """Notifications kept for the resident's return (no channel could push them), oldest first."""
-
-    async def requeue_waiting(self, resident_id: str) -> None:
-        """Make the resident's waiting notifications pending again (they gained a channel that can push)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,3 +167,23 @@ class OfferRepository(Protocol):
 
     async def taken(self, kind: str, ref: str) -> list[Offer]:
         """The accepted offers (referrals) of a project, oldest first."""
+
+
+class CasesUnitOfWork(Transaction, Protocol):
+    """What deciding cases uses of a unit of work."""
+
+    audit: AuditLog
+    cases: CaseRepository
+    documents: DocumentRepository
+    notifications: NotificationRepository
+    users: UserRepository
+
+
+class OffersUnitOfWork(VolunteersUnitOfWork, Protocol):
+    """What making and answering offers uses of a unit of work (an accepted service becomes a task)."""
+
+    cases: CaseRepository  # the whole repository, where tasks read a narrow port
+    notifications: NotificationRepository
+    offers: OfferRepository
+    residents: ResidentRepository
+    volunteers: VolunteerRepository

@@ -6,15 +6,18 @@ notification for the resident and an audit entry are written, together or not at
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from backend.cases.lifecycle import CaseAction, CaseStatus, Lifecycle
-from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, Note, Role, StatusEvent, User
+from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, CasesUnitOfWork, Note, Role, StatusEvent, User
 from backend.policy.pack import Pack
-from backend.ports import NotFound, UnitOfWork
+from backend.store.errors import DecisionRefused as DecisionRefused  # the refusals of its actions, raised here
+from backend.store.errors import Forbidden as Forbidden
+from backend.store.errors import NotFound
 
 SYSTEM = "system"
 
@@ -33,18 +36,6 @@ SECOND_APPROVAL_LAYERS = frozenset({"tekun", "dibao"})
 
 # The button on a request for information; the chat opens the reply flow for the application.
 REPLY_BUTTON = "reply:"
-
-
-class Forbidden(PermissionError):
-    """The user may not see or do this."""
-
-
-class DecisionRefused(ValueError):
-    """The action is allowed in this status but not as asked (maker-checker, a missing field)."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +71,7 @@ class CaseService:
         self._pack = pack
         self._lifecycle = lifecycle or Lifecycle()
 
-    async def get(self, uow: UnitOfWork, user: User, number: str, *, now: datetime) -> Case:
+    async def get(self, uow: CasesUnitOfWork, user: User, number: str, *, now: datetime) -> Case:
         """A case the user may see; the read is audited.
 
         Raises:
@@ -97,7 +88,7 @@ class CaseService:
         )
         return case
 
-    async def list(self, uow: UnitOfWork, user: User, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
+    async def list(self, uow: CasesUnitOfWork, user: User, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
         """A page of the cases the user may see (office staff: their office only)."""
         if user.role is Role.BOT_SERVICE:
             raise Forbidden("a bot service account cannot list cases")
@@ -107,15 +98,15 @@ class CaseService:
             query = CaseQuery(**{**_fields(query), "office": user.office})
         return await uow.cases.list(query, now=now)
 
-    async def history(self, uow: UnitOfWork, user: User, number: str) -> list[StatusEvent]:
+    async def history(self, uow: CasesUnitOfWork, user: User, number: str) -> builtins.list[StatusEvent]:
         await self._visible(uow, user, number)
         return await uow.cases.history(number)
 
-    async def notes(self, uow: UnitOfWork, user: User, number: str) -> list[Note]:
+    async def notes(self, uow: CasesUnitOfWork, user: User, number: str) -> builtins.list[Note]:
         await self._visible(uow, user, number)
         return await uow.cases.notes(number)
 
-    async def add_note(self, uow: UnitOfWork, user: User, number: str, body: str, *, now: datetime) -> Note:
+    async def add_note(self, uow: CasesUnitOfWork, user: User, number: str, body: str, *, now: datetime) -> Note:
         await self._visible(uow, user, number)
         if user.role is Role.BOT_SERVICE:
             raise Forbidden("a bot service account cannot write case notes")
@@ -123,7 +114,7 @@ class CaseService:
         await uow.audit.record(actor=user.username, action="case.note", target=number, details={}, at=now)
         return note
 
-    async def act(self, uow: UnitOfWork, user: User, number: str, request: ActionRequest, *, now: datetime) -> Case:
+    async def act(self, uow: CasesUnitOfWork, user: User, number: str, request: ActionRequest, *, now: datetime) -> Case:
         """Apply a lifecycle action.
 
         Raises:
@@ -163,8 +154,8 @@ class CaseService:
         assert moved is not None
         return moved
 
-    async def resident_replied(self, uow: UnitOfWork, resident_id: str, number: str, answer: str,
-                               document_ids: list[str], *, now: datetime) -> bool:
+    async def resident_replied(self, uow: CasesUnitOfWork, resident_id: str, number: str, answer: str,
+                               document_ids: builtins.list[str], *, now: datetime) -> bool:
         """The resident answered a request for information in the chat: their answer becomes a case
         note, their documents join the application, and the case goes back under review. False
         (nothing changed) when the case is not theirs or no longer waits for information."""
@@ -185,7 +176,7 @@ class CaseService:
         return True
 
     async def assign_on_arrival(
-        self, uow: UnitOfWork, number: str, *, office: str, emergency: bool, resident_id: str, now: datetime
+        self, uow: CasesUnitOfWork, number: str, *, office: str, emergency: bool, resident_id: str, now: datetime
     ) -> str | None:
         """Give a case just assessed to a caseworker of its office: an emergency to the one on duty
         (else the least loaded), anything else to the least loaded. None when the office has no
@@ -215,7 +206,7 @@ class CaseService:
         return chosen.username
 
     async def broadcast(
-        self, uow: UnitOfWork, user: User, query: CaseQuery, texts: dict[str, str], *, now: datetime
+        self, uow: CasesUnitOfWork, user: User, query: CaseQuery, texts: dict[str, str], *, now: datetime
     ) -> int:
         """A message for every resident with a case the query selects (a supervisor: in their
         office), sent after replies and status updates. Returns how many residents it reaches.
@@ -244,7 +235,7 @@ class CaseService:
         )
         return len(residents)
 
-    async def tell_the_long_waiting(self, uow: UnitOfWork, *, now: datetime, days: int) -> int:
+    async def tell_the_long_waiting(self, uow: CasesUnitOfWork, *, now: datetime, days: int) -> int:
         """A "still in review" notification for each undecided case older than ``days``, at most
         once every ``days``: the resident was told when to expect an answer, and is not left
         wondering when that date passes. Returns how many were written."""
@@ -260,7 +251,7 @@ class CaseService:
             )
         return len(cases)
 
-    async def _visible(self, uow: UnitOfWork, user: User, number: str) -> Case:
+    async def _visible(self, uow: CasesUnitOfWork, user: User, number: str) -> Case:
         case = await uow.cases.get(number)
         if case is None:
             raise NotFound(f"no application {number}")
@@ -269,7 +260,7 @@ class CaseService:
         return case
 
     async def _effects(
-        self, uow: UnitOfWork, user: User, case: Case, request: ActionRequest, now: datetime
+        self, uow: CasesUnitOfWork, user: User, case: Case, request: ActionRequest, now: datetime
     ) -> tuple[dict[str, Any], dict[str, Any]]:
         """The columns an action changes besides the status, and the resident's notification parameters."""
         action = request.action
@@ -297,7 +288,7 @@ class CaseService:
             return {"decision": None, "proposed_by": None}, {}
         return {}, {}
 
-    async def _assignee(self, uow: UnitOfWork, user: User, case: Case, username: str | None) -> User:
+    async def _assignee(self, uow: CasesUnitOfWork, user: User, case: Case, username: str | None) -> User:
         username = username or (user.username if user.role is Role.CASEWORKER else None)
         if username is None:
             raise DecisionRefused("say which caseworker to assign", "assignee")

@@ -15,9 +15,9 @@ import jinja2
 from aiohttp import web
 
 from backend.console.keys import DESK, FUNNEL_STEPS, REVIEW_DAYS, TEMPLATES
-from backend.console.ports import Desk
 from backend.console.security import guard
 from backend.console.views import actions, auth, case, dashboard, escalations, office, queue
+from backend.store.console import Desk
 
 HERE = Path(__file__).resolve().parent
 PREFIX = "/console"

@@ -9,11 +9,11 @@ from urllib.parse import urlencode
 import aiohttp_jinja2
 from aiohttp import web
 
-from backend.api.keys import CLOCK, DATABASE, PACK
+from backend.app_keys import CLOCK, DATABASE, PACK
 from backend.cases.ports import OFFICE_ROLES, Role, User
 from backend.console.keys import MESSAGES, SESSION, TEMPLATES
-from backend.console.ports import Scope
 from backend.db.database import Database
+from backend.store.console import Scope
 from locales import Messages
 
 # Flash keys a redirect may name in ?flash= or ?error= (anything else is ignored, so a link cannot

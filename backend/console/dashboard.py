@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from statistics import median
 
-from backend.console.ports import Decision
+from backend.store.console import Decision
 
 
 @dataclass(frozen=True, slots=True)

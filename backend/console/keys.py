@@ -5,7 +5,7 @@ from __future__ import annotations
 import jinja2
 from aiohttp import web
 
-from backend.console.ports import ConsoleSession, Desk
+from backend.store.console import ConsoleSession, Desk
 from locales import Messages
 
 TEMPLATES = web.AppKey("console_templates", jinja2.Environment)

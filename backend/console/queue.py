@@ -9,8 +9,8 @@ from urllib.parse import urlencode
 
 from backend.bounds import integer
 from backend.cases.lifecycle import CaseStatus
-from backend.console.ports import FACETS, QueueCell, QueueFilters
 from backend.policy.codes import Layer
+from backend.store.console import FACETS, QueueCell, QueueFilters
 
 YES_NO = ("yes", "no")
 

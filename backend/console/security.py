@@ -11,12 +11,12 @@ from urllib.parse import urlencode, urlsplit
 
 from aiohttp import web
 
-from backend.api.keys import DATABASE, TRANSLATIONS
-from backend.cases.service import Forbidden
+from backend.app_keys import DATABASE, TRANSLATIONS
 from backend.console.common import now_of, render
 from backend.console.keys import MESSAGES, SESSION
 from backend.console.signin import session_of
 from backend.ports import NotFound
+from backend.store.errors import Forbidden
 from locales import SUPPORTED
 
 log = logging.getLogger(__name__)

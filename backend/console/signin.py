@@ -21,11 +21,12 @@ from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
 from backend.cases.ports import Role, User
-from backend.console.ports import ConsoleSession
-from backend.ports import UnitOfWork
 from backend.staff.passwords import verify_password
 from backend.staff.tokens import token_hash
-from backend.throttle import FORGET_AFTER, Keys, Limit
+from backend.store.audit import AuditLog
+from backend.store.base import Store, Transaction
+from backend.store.console import ConsoleRepository, ConsoleSession
+from backend.throttle import FORGET_AFTER, Keys, Limit, ThrottleRepository
 
 CONSOLE_ROLES = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN})
 # Per typed name and client address: 5 failures in 15 minutes block for 1, 2, 4 … minutes, at most an hour.
@@ -60,8 +61,12 @@ def _locked(until: datetime, now: datetime) -> Refused:
     return Refused("locked", until, max(1, math.ceil((until - now).total_seconds() / 60)))
 
 
-class Store(Protocol):
-    def unit_of_work(self) -> UnitOfWork: ...
+class SignInUnitOfWork(Transaction, Protocol):
+    """What signing in and out uses of a unit of work."""
+
+    audit: AuditLog
+    console: ConsoleRepository
+    throttles: ThrottleRepository
 
 
 class SignInThrottle:
@@ -81,7 +86,7 @@ class SignInThrottle:
         return self._keys.of("address", address)
 
 
-async def sign_in(database: Store, throttle: SignInThrottle, username: str, password: str, *, address: str,
+async def sign_in(database: Store[SignInUnitOfWork], throttle: SignInThrottle, username: str, password: str, *, address: str,
                   now: datetime) -> SignedIn | Refused:
     """Check a username and password sent from ``address``.
 
@@ -143,19 +148,19 @@ async def sign_in(database: Store, throttle: SignInThrottle, username: str, pass
     return SignedIn(token, found.user, expires_at)
 
 
-async def session_of(database: Store, token: str, *, now: datetime) -> ConsoleSession | None:
+async def session_of(database: Store[SignInUnitOfWork], token: str, *, now: datetime) -> ConsoleSession | None:
     async with database.unit_of_work() as uow:
         return await uow.console.session(token_hash(token), now=now)
 
 
-async def sign_out(database: Store, token: str, user: User, *, now: datetime) -> None:
+async def sign_out(database: Store[SignInUnitOfWork], token: str, user: User, *, now: datetime) -> None:
     async with database.unit_of_work() as uow:
         await uow.console.end_session(token_hash(token))
         await uow.audit.record(actor=user.username, action="console.sign_out", target=TARGET, details={}, at=now)
         await uow.commit()
 
 
-async def _record(uow: UnitOfWork, username: str, action: str, address: str, now: datetime, *,
+async def _record(uow: SignInUnitOfWork, username: str, action: str, address: str, now: datetime, *,
                   until: datetime | None) -> None:
     """A refusal in the audit log: the name as typed (truncated), never the password."""
     details: dict[str, object] = {"address": address, "locked": until is not None}

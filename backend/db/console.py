@@ -7,10 +7,10 @@ from datetime import datetime
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backend.console.ports import ConsoleSession, Credentials
 from backend.db.models import ConsoleSessionRow, UserRow
 from backend.db.sql import rows_changed
 from backend.db.users import as_user
+from backend.store.console import ConsoleSession, Credentials
 
 
 class SqlConsoleRepository:

@@ -51,7 +51,6 @@ if TYPE_CHECKING:
         OfferRepository,
         UserRepository,
     )
-    from backend.console.ports import ConsoleRepository, Reports
     from backend.monitoring.outreach_ports import OutreachRepository
     from backend.monitoring.records import AlertRepository, FeedKeyStore, TriggerStore
     from backend.monitoring.registry_ports import RegistryRepository
@@ -67,6 +66,7 @@ if TYPE_CHECKING:
         SessionRepository,
         WebIdentityRepository,
     )
+    from backend.store.console import ConsoleRepository, Reports
     from backend.throttle import ThrottleRepository
     from backend.volunteers.ports import TaskRepository, VolunteerRepository
 

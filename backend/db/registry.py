@@ -31,6 +31,7 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from backend.db.models import (
@@ -48,6 +49,7 @@ from backend.monitoring.registry_ports import (
     PersonSecret,
     StagedRow,
 )
+from backend.store.errors import StoreError
 
 # Not in the models' metadata: a temporary table exists only on the connection that made it.
 _STAGING_METADATA = MetaData()
@@ -364,8 +366,11 @@ class SqlRegistryRepository:
     async def end_bulk(self) -> None:
         """Give back the memory a bulk import took (call before the unit of work ends)."""
         if self._cache_before is not None:
-            connection = await self._connection()
-            await connection.exec_driver_sql(f"PRAGMA cache_size = {int(self._cache_before)}")
+            try:
+                connection = await self._connection()
+                await connection.exec_driver_sql(f"PRAGMA cache_size = {int(self._cache_before)}")
+            except SQLAlchemyError as error:  # after a failed statement the session refuses any other
+                raise StoreError("the cache could not be restored") from error
             self._cache_before = None
 
     async def _widen_cache(self, connection: AsyncConnection) -> None:

@@ -13,20 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.cases.lifecycle import OPEN
-from backend.console.ports import (
-    AccountView,
-    AlertView,
-    Breakdown,
-    Decision,
-    DocumentView,
-    EntryView,
-    OfferView,
-    QueueCell,
-    QueueFilters,
-    Scope,
-    TaskView,
-    VolunteerView,
-)
 from backend.db.models import (
     AlertRow,
     ApplicationRow,
@@ -42,6 +28,20 @@ from backend.db.models import (
     VolunteerSkillRow,
 )
 from backend.db.records import record_of
+from backend.store.console import (
+    AccountView,
+    AlertView,
+    Breakdown,
+    Decision,
+    DocumentView,
+    EntryView,
+    OfferView,
+    QueueCell,
+    QueueFilters,
+    Scope,
+    TaskView,
+    VolunteerView,
+)
 
 _OPEN = [s.value for s in OPEN]
 _DECIDED = ("approved", "rejected")

@@ -11,16 +11,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from backend.cases.ports import OFFICE_ROLES, Role, User
-from backend.cases.service import DecisionRefused, Forbidden
-from backend.monitoring.records import Alert, AlertAction, AlertQuery, AlertStatus
-from backend.ports import NotFound, UnitOfWork
+from backend.monitoring.records import Alert, AlertAction, AlertQuery, AlertStatus, AlertsUnitOfWork
+from backend.store.base import Store
+from backend.store.errors import DecisionRefused, Forbidden, NotFound
+from backend.store.users import OFFICE_ROLES, Role, User
 from locales import DEFAULT_LOCALE, Messages, Translations
-
-if TYPE_CHECKING:
-    from backend.db.database import Database
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +69,7 @@ def _visible(user: User, alert: Alert) -> None:
         raise Forbidden(f"a {user.role.value} does not handle alerts")
 
 
-async def list_alerts(uow: UnitOfWork, user: User, query: AlertQuery, *, now: datetime) -> tuple[list[Alert], int]:
+async def list_alerts(uow: AlertsUnitOfWork, user: User, query: AlertQuery, *, now: datetime) -> tuple[list[Alert], int]:
     """A page of alerts; office staff see their own office's only.
 
     Raises:
@@ -88,7 +85,7 @@ async def list_alerts(uow: UnitOfWork, user: User, query: AlertQuery, *, now: da
     return await uow.alerts.list(query, now=now)
 
 
-async def get_alert(uow: UnitOfWork, user: User, alert_id: int, *, now: datetime) -> Alert:
+async def get_alert(uow: AlertsUnitOfWork, user: User, alert_id: int, *, now: datetime) -> Alert:
     """One alert with its trace; the read is audited (the trace holds the household's situation).
 
     Raises:
@@ -103,7 +100,7 @@ async def get_alert(uow: UnitOfWork, user: User, alert_id: int, *, now: datetime
     return alert
 
 
-async def act_on_alert(uow: UnitOfWork, user: User, alert_id: int, action: AlertAction, *, note: str = "",
+async def act_on_alert(uow: AlertsUnitOfWork, user: User, alert_id: int, action: AlertAction, *, note: str = "",
                        reason: str = "", now: datetime) -> Alert:
     """Acknowledge an alert, record what was done (``act`` with a note) or dismiss it (with a reason).
 
@@ -158,7 +155,7 @@ def staff_message(key: str, text: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- worker
 
 
-async def escalate_overdue(database: Database, now: datetime, *, messages: Messages | None = None) -> int:
+async def escalate_overdue(database: Store[AlertsUnitOfWork], now: datetime, *, messages: Messages | None = None) -> int:
     """Escalate, once, every open alert past its deadline: its office's supervisors are told in
     their chat, one message per office listing the alerts. How many alerts were escalated.
 
@@ -180,7 +177,7 @@ async def escalate_overdue(database: Database, now: datetime, *, messages: Messa
     return len(late)
 
 
-async def _tell_supervisors(uow: UnitOfWork, late: list[Alert], messages: Messages, now: datetime) -> None:
+async def _tell_supervisors(uow: AlertsUnitOfWork, late: list[Alert], messages: Messages, now: datetime) -> None:
     by_office: dict[str, list[Alert]] = {}
     for alert in late:
         by_office.setdefault(alert.office, []).append(alert)

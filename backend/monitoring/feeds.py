@@ -22,18 +22,17 @@ from operator import itemgetter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from backend.monitoring.registry_ports import StagedRow
+from backend.monitoring.registry_ports import FeedsUnitOfWork, StagedRow
 from backend.monitoring.rows import Lines, RowError, Unreadable, open_lines, open_rows, parse_amount
 from backend.monitoring.vocabulary import SOURCES, Needs
 from backend.monitoring.workers import Workers, done, worth_starting
+from backend.store.base import Store
+from backend.store.errors import StoreError
 from id_numbers import BadIdNumber, check_id_number
 from locales import mask_id_number
 
 if TYPE_CHECKING:
-    from backend.intake import IdHasher
-    from backend.ports import UnitOfWork
+    from backend.crypto import IdHasher
 
 
 REQUIRED_FIELDS = ("record_id", "id_number", "kind", "occurred_on")
@@ -100,10 +99,6 @@ class Progress(Protocol):
     """Told how many more rows were handled (``tqdm.update`` fits)."""
 
     def __call__(self, rows: int) -> Any: ...
-
-
-class _Database(Protocol):
-    def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> UnitOfWork: ...
 
 
 def parse_row(source: str, fields: Mapping[str, str], line: int) -> FeedRow | RowError:
@@ -187,7 +182,7 @@ def _check_source(source: str) -> None:
 
 
 async def ingest(
-    database: _Database,
+    database: Store[FeedsUnitOfWork],
     source: str,
     rows: Iterable[tuple[int, Mapping[str, str]] | Lines],
     *,
@@ -361,11 +356,11 @@ class _ChunkWriter:
     """Matches chunks in the order given, in transactions of up to :data:`TRANSACTION_ROWS` rows."""
 
     def __init__(
-        self, database: _Database, source: str, now: datetime, summary: ImportSummary, progress: Progress | None
+        self, database: Store[FeedsUnitOfWork], source: str, now: datetime, summary: ImportSummary, progress: Progress | None
     ) -> None:
         self._database, self._source, self._now = database, source, now
         self._summary, self._progress = summary, progress
-        self._uow: UnitOfWork | None = None
+        self._uow: FeedsUnitOfWork | None = None
         self._rows = 0
 
     async def write(self, rows: list[StagedRow], read: int) -> None:
@@ -398,7 +393,7 @@ class _ChunkWriter:
             try:
                 # After a failed statement the session refuses any other: the connection then keeps
                 # its wider cache, which is bounded.
-                with suppress(SQLAlchemyError):
+                with suppress(StoreError):
                     await uow.registry.end_bulk()
             finally:
                 await uow.__aexit__(None, None, None)

@@ -17,8 +17,8 @@ from datetime import datetime
 from typing import Any
 
 from backend.crypto import keyed_hash, prefixed_key, signature_ok
+from backend.monitoring.outreach_ports import OutreachUnitOfWork
 from backend.policy.pack import Pack
-from backend.ports import UnitOfWork
 
 APPLY_BUTTON = "apply:"
 LINK_PREFIX = "apply-"
@@ -65,7 +65,7 @@ class Outreach:
         # 96 bits of signature: enough against guessing, short enough for Telegram's 64 characters.
         return keyed_hash(self._link_key, str(alert_id))[:24]
 
-    async def bind_by_link(self, uow: UnitOfWork, resident_id: str, alert_id: int) -> bool:
+    async def bind_by_link(self, uow: OutreachUnitOfWork, resident_id: str, alert_id: int) -> bool:
         """The head of the alert's household opened its link: their chat is theirs from now on.
         False when the head is already someone else's chat (the link was passed on)."""
         alert = await uow.outreach.alert(alert_id)
@@ -76,7 +76,7 @@ class Outreach:
         await uow.outreach.bind(alert.household_id, 0, resident_id)
         return True
 
-    async def reach_out(self, uow: UnitOfWork, *, now: datetime) -> tuple[int, int]:
+    async def reach_out(self, uow: OutreachUnitOfWork, *, now: datetime) -> tuple[int, int]:
         """Follow up the alerts not followed up yet: (messages queued, households listed for a visit)."""
         sent = visits = 0
         for alert in await uow.outreach.pending():
@@ -95,7 +95,7 @@ class Outreach:
                 visits += 1
         return sent, visits
 
-    async def prefill(self, uow: UnitOfWork, resident_id: str, alert_id: int) -> Prefill | None:
+    async def prefill(self, uow: OutreachUnitOfWork, resident_id: str, alert_id: int) -> Prefill | None:
         """The application to pre-fill for a resident who pressed the button of an alert of their
         household; None when it is no household of theirs (a forged or foreign button)."""
         alert = await uow.outreach.alert(alert_id)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple, Protocol
 
+from backend.store.base import Transaction
+from backend.store.notifications import NotificationRepository
+
 
 class AlertHousehold(NamedTuple):
     alert_id: int
@@ -31,3 +34,10 @@ class OutreachRepository(Protocol):
     async def mark(self, alert_id: int, outreach: str) -> None: ...
 
     async def bind(self, household_id: int, member: int, resident_id: str) -> None: ...
+
+
+class OutreachUnitOfWork(Transaction, Protocol):
+    """What reaching out to an alert's household uses of a unit of work."""
+
+    notifications: NotificationRepository
+    outreach: OutreachRepository

@@ -21,13 +21,11 @@ import base64
 import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from backend import crypto
+from backend.monitoring.records import FeedKeysUnitOfWork
 from backend.monitoring.vocabulary import SOURCES
-
-if TYPE_CHECKING:
-    from backend.db.database import Database
+from backend.store.base import Store
 
 TOLERANCE = timedelta(minutes=5)
 # A signature stays replayable while its timestamp is within the tolerance of the clock, which may
@@ -85,7 +83,7 @@ def verify(key: str, timestamp: str | None, signature: str | None, body: bytes, 
         raise PushRefused(401, "stale", "the timestamp is more than five minutes from the server's clock")
 
 
-async def authenticate(database: Database, source: str, *, timestamp: str | None, signature: str | None,
+async def authenticate(database: Store[FeedKeysUnitOfWork], source: str, *, timestamp: str | None, signature: str | None,
                        body: bytes, secret_key: bytes, now: datetime) -> None:
     """Accept a push once: verify it against the source's key and remember its signature.
 
@@ -112,7 +110,7 @@ async def authenticate(database: Database, source: str, *, timestamp: str | None
         await uow.commit()
 
 
-async def rotate_key(database: Database, source: str, *, secret_key: bytes, now: datetime,
+async def rotate_key(database: Store[FeedKeysUnitOfWork], source: str, *, secret_key: bytes, now: datetime,
                      new_key: Callable[[], str] = lambda: secrets.token_hex(32)) -> str:
     """Create or replace ``source``'s key; the key, to be shown once (only its cipher is kept).
 

@@ -3,12 +3,18 @@ and alerts; the database implements the ports (backend/db/triggers.py, alerts.py
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
+
+from backend.store.audit import AuditLog
+from backend.store.base import Transaction
+from backend.store.outbox import OutboxRepository
+from backend.store.users import UserRepository
 
 
 # Not slotted: it is pickled for worker processes, which slots make 2-3 times slower.
@@ -200,10 +206,10 @@ class AlertRepository(Protocol):
 
     async def move(self, alert_id: int, *, status: AlertStatus, values: Mapping[str, Any]) -> None: ...
 
-    async def overdue(self, now: datetime) -> list[Alert]:
+    async def overdue(self, now: datetime) -> builtins.list[Alert]:
         """Open alerts past their deadline that were not escalated yet, oldest deadline first."""
 
-    async def mark_escalated(self, alert_ids: Sequence[int], *, at: datetime) -> list[int]:
+    async def mark_escalated(self, alert_ids: Sequence[int], *, at: datetime) -> builtins.list[int]:
         """Mark the alerts escalated; the ids this call marked (another pass may have been first)."""
 
 
@@ -221,3 +227,25 @@ class FeedKeyStore(Protocol):
 
     async def forget_before(self, cutoff: datetime) -> int:
         """Drop the signatures seen before ``cutoff``; how many."""
+
+
+class TriggersUnitOfWork(Transaction, Protocol):
+    """What evaluating the triggers uses of a unit of work."""
+
+    alerts: AlertRepository
+    triggers: TriggerStore
+
+
+class AlertsUnitOfWork(Transaction, Protocol):
+    """What acting on alerts uses of a unit of work."""
+
+    alerts: AlertRepository
+    audit: AuditLog
+    outbox: OutboxRepository
+    users: UserRepository
+
+
+class FeedKeysUnitOfWork(Transaction, Protocol):
+    """What checking a pushed feed's signature uses of a unit of work."""
+
+    feed_keys: FeedKeyStore

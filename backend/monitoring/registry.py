@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from backend.application import (
@@ -33,9 +33,8 @@ from backend.application import (
     RigidSpending,
     Work,
 )
-from backend.cases.ports import OFFICE_ROLES, User
 from backend.monitoring.feeds import Progress
-from backend.monitoring.registry_ports import HouseholdRecord, PersonRecord
+from backend.monitoring.registry_ports import HouseholdRecord, PersonRecord, RegistryUnitOfWork
 from backend.monitoring.rows import RowError, Unreadable, open_rows, parse_amount
 from backend.monitoring.vault import IdVault
 from backend.policy.assess import assess
@@ -43,12 +42,14 @@ from backend.policy.codes import Layer
 from backend.policy.household import Household
 from backend.policy.outcome import Assessment
 from backend.policy.pack import Pack
-from backend.ports import NotFound, UnitOfWork
+from backend.store.base import Store
+from backend.store.errors import NotFound
+from backend.store.users import OFFICE_ROLES, User
 from id_numbers import BadIdNumber, age_on, check_id_number
 from locales import mask_id_number
 
 if TYPE_CHECKING:
-    from backend.intake import IdHasher
+    from backend.crypto import IdHasher
 
 # The five registered groups, then the N other vulnerable people not yet receiving assistance.
 REGISTERED_GROUPS = ("dibao", "tekun", "relapse_watch", "near_dibao", "rigid_expense")
@@ -98,10 +99,6 @@ class RegistrySummary:
     errors: list[RowError] = field(default_factory=list)
 
 
-class _Database(Protocol):
-    def unit_of_work(self, *, bulk: bool = False) -> UnitOfWork: ...
-
-
 @dataclass(frozen=True, slots=True)
 class _Person:
     line: int
@@ -145,7 +142,7 @@ def local_day(now: datetime, pack: Pack) -> date:
 
 
 async def import_registry(
-    database: _Database,
+    database: Store[RegistryUnitOfWork],
     rows: Iterable[tuple[int, Mapping[str, str]]],
     *,
     pack: Pack,
@@ -426,7 +423,7 @@ def _record(
 
 
 async def seed_from_application(
-    uow: UnitOfWork,
+    uow: RegistryUnitOfWork,
     number: str,
     application: ApplicationV1,
     assessment: Assessment,
@@ -513,7 +510,7 @@ def _category(layer: Layer, member: Member, ages: tuple[int, int]) -> str:
 # ------------------------------------------------------------------------------------ reveal
 
 
-async def reveal(uow: UnitOfWork, person_id: int, user: User, *, vault: IdVault, now: datetime) -> str:
+async def reveal(uow: RegistryUnitOfWork, person_id: int, user: User, *, vault: IdVault, now: datetime) -> str:
     """A registry person's ID number as ``user`` may see it, in the caller's unit of work.
 
     In full only to the caseworkers and supervisors of the household's office, and every such

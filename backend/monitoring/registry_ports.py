@@ -7,6 +7,10 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, NamedTuple, Protocol
 
+from backend.monitoring.outreach_ports import OutreachRepository
+from backend.store.audit import AuditLog
+from backend.store.base import Transaction
+
 
 class HouseholdRecord(NamedTuple):
     """A household as assessed, ready to be written (inserted, or updated by its code)."""
@@ -80,8 +84,24 @@ class RegistryRepository(Protocol):
     async def person_secret(self, person_id: int) -> PersonSecret | None: ...
 
     async def end_bulk(self) -> None:
-        """Give back the memory a bulk import took (call before the unit of work ends)."""
+        """Give back the memory a bulk import took (call before the unit of work ends).
+
+        Raises:
+            StoreError: a statement of the unit of work failed before, so the session refuses this one.
+        """
 
     async def match_feed(self, source: str, rows: Sequence[StagedRow], *, now: datetime) -> tuple[int, list[int]]:
         """Store the rows of registry persons as events once per record; (inserted, lines of no person)."""
 
+
+class FeedsUnitOfWork(Transaction, Protocol):
+    """What matching a feed uses of a unit of work."""
+
+    registry: RegistryRepository
+
+
+class RegistryUnitOfWork(FeedsUnitOfWork, Protocol):
+    """What importing and reading the registry uses of a unit of work."""
+
+    audit: AuditLog
+    outreach: OutreachRepository

@@ -32,7 +32,15 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from backend.monitoring.reassess import Assessors, Outcome, Standing
-from backend.monitoring.records import Candidate, FeedEvent, NewAlert, Reassessed, RegistryHousehold, RegistryPerson
+from backend.monitoring.records import (
+    Candidate,
+    FeedEvent,
+    NewAlert,
+    Reassessed,
+    RegistryHousehold,
+    RegistryPerson,
+    TriggersUnitOfWork,
+)
 from backend.monitoring.replay import Firing, Pending, Rules
 from backend.monitoring.vocabulary import (
     ASSISTANCE_EXIT,
@@ -48,11 +56,10 @@ from backend.monitoring.workers import worth_starting
 from backend.policy.pack import Pack
 from backend.policy.parameters import ParameterNotInForce
 from backend.policy.triggers import TriggerTest
+from backend.store.base import Store
 
 if TYPE_CHECKING:
-    from backend.db.database import Database
-    from backend.intake import IdHasher
-    from backend.ports import UnitOfWork
+    from backend.crypto import IdHasher
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +113,7 @@ class _Pass:
         return ZoneInfo(self.pack.regions.timezone)
 
 
-async def evaluate(database: Database, pack: Pack, *, now: datetime, hasher: IdHasher | None = None,
+async def evaluate(database: Store[TriggersUnitOfWork], pack: Pack, *, now: datetime, hasher: IdHasher | None = None,
                    batch: int = BATCH, processes: int | None = None,
                    parallel_from: int = PARALLEL_FROM) -> EvaluationSummary:
     """Evaluate every pending feed event against ``pack``'s triggers, as a set.
@@ -160,7 +167,7 @@ def _rules(pack: Pack, on: date) -> Rules:
     )
 
 
-async def _match(uow: UnitOfWork, pack: Pack, on: date, now: datetime, rules: Rules) -> _Pass:
+async def _match(uow: TriggersUnitOfWork, pack: Pack, on: date, now: datetime, rules: Rules) -> _Pass:
     """Run the grouped statements: the rules decided in SQL, and the candidates of the others."""
     values = rules.values
     found: dict[int, dict[str, Firing]] = defaultdict(dict)
@@ -194,7 +201,7 @@ async def _match(uow: UnitOfWork, pack: Pack, on: date, now: datetime, rules: Ru
     return _Pass(pack, on, now, rules, dict(found), per_event)
 
 
-async def _reassess_all(uow: UnitOfWork, run: _Pass, households: Sequence[int], batch: int,
+async def _reassess_all(uow: TriggersUnitOfWork, run: _Pass, households: Sequence[int], batch: int,
                         assessors: Assessors) -> None:
     """Read, replay, assess and write the households, ``batch`` at a time.
 
@@ -213,7 +220,7 @@ async def _reassess_all(uow: UnitOfWork, run: _Pass, households: Sequence[int], 
         await _write(uow, run, offices, await outcomes)
 
 
-async def _read_batch(uow: UnitOfWork, run: _Pass,
+async def _read_batch(uow: TriggersUnitOfWork, run: _Pass,
                       ids: Sequence[int]) -> tuple[dict[int, str], list[tuple[Pending, Standing | None]]]:
     """One batch of households with their persons and unapplied events, as the replay takes them,
     and the office of each household (for its alerts)."""
@@ -248,7 +255,7 @@ def _standing(run: _Pass, row: RegistryHousehold) -> Standing | None:
     return Standing(row.layer, row.resilience_level, row.types) if same else None
 
 
-async def _write(uow: UnitOfWork, run: _Pass, offices: Mapping[int, str], outcomes: Sequence[Outcome]) -> None:
+async def _write(uow: TriggersUnitOfWork, run: _Pass, offices: Mapping[int, str], outcomes: Sequence[Outcome]) -> None:
     """Store the batch's new facts and history; raise the alerts of the households that worsened."""
     deadline = run.now + timedelta(hours=float(run.pack.parameter("alert_deadline_hours", run.on).value))
     saved: list[Reassessed] = []

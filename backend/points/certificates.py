@@ -24,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from backend.points.ports import CertificatesUnitOfWork
 from backend.policy.pack import Pack
-from backend.ports import UnitOfWork
 from locales import Messages
 
 MILESTONES = "certificate_milestones_hours"
@@ -53,7 +53,7 @@ def certificate_filename(milestone: int, serial: str) -> str:
 
 
 async def award_certificates(
-    uow: UnitOfWork,
+    uow: CertificatesUnitOfWork,
     pack: Pack,
     *,
     volunteer_id: int,

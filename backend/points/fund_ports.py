@@ -8,6 +8,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
+from backend.store.base import Transaction
+
 
 class FundHolder(StrEnum):
     ENTERPRISE = "enterprise"
@@ -76,3 +78,9 @@ class FundRepository(Protocol):
 
     async def entries(self, fund_id: int, *, limit: int = 20) -> list[FundEntry]:
         """The fund's newest entries first."""
+
+
+class FundsUnitOfWork(Transaction, Protocol):
+    """What the named funds use of a unit of work."""
+
+    funds: FundRepository

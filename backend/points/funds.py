@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from backend.points.fund_ports import Fund, FundEntry, FundEntryKind, FundHolder
-from backend.ports import NotFound, UnitOfWork
+from backend.points.fund_ports import Fund, FundEntry, FundEntryKind, FundHolder, FundsUnitOfWork
+from backend.store.errors import NotFound
 
 CENT = Decimal("0.01")
 # The column holds 12 digits, 2 of them after the point.
@@ -39,7 +39,7 @@ class Statement:
     entries: list[FundEntry]  # newest first
 
 
-async def create_fund(uow: UnitOfWork, *, code: str, name: str, holder: FundHolder, holder_ref: str, by: str,
+async def create_fund(uow: FundsUnitOfWork, *, code: str, name: str, holder: FundHolder, holder_ref: str, by: str,
                       now: datetime) -> Fund:
     """Open a fund; raises DuplicateFund when the code is taken."""
     if not re.fullmatch(CODE_PATTERN, code):
@@ -51,7 +51,7 @@ async def create_fund(uow: UnitOfWork, *, code: str, name: str, holder: FundHold
     return await uow.funds.create(code=code, name=name, holder=holder, holder_ref=holder_ref, created_by=by, at=now)
 
 
-async def donate(uow: UnitOfWork, code: str, *, amount: Decimal, ref: str, by: str, now: datetime,
+async def donate(uow: FundsUnitOfWork, code: str, *, amount: Decimal, ref: str, by: str, now: datetime,
                  note: str = "") -> FundEntry:
     """Money into the fund; ``ref`` says from whom (a donor, a receipt number)."""
     fund = await _fund(uow, code)
@@ -60,7 +60,7 @@ async def donate(uow: UnitOfWork, code: str, *, amount: Decimal, ref: str, by: s
                                      at=now)
 
 
-async def spend(uow: UnitOfWork, code: str, *, amount: Decimal, ref: str, by: str, now: datetime,
+async def spend(uow: FundsUnitOfWork, code: str, *, amount: Decimal, ref: str, by: str, now: datetime,
                 note: str = "") -> FundEntry:
     """Money out of the fund on ``ref`` (a project, an application number); refused beyond the balance."""
     fund = await _fund(uow, code)
@@ -68,7 +68,7 @@ async def spend(uow: UnitOfWork, code: str, *, amount: Decimal, ref: str, by: st
     return await _take(uow, fund, amount, ref=ref, note=note, by=by, now=now)
 
 
-async def correct(uow: UnitOfWork, code: str, entry_id: int, *, reason: str, by: str, now: datetime) -> FundEntry:
+async def correct(uow: FundsUnitOfWork, code: str, entry_id: int, *, reason: str, by: str, now: datetime) -> FundEntry:
     """Cancel an entry with its opposite, once; refused if it would take the balance below zero."""
     fund = await _fund(uow, code)
     if not reason.strip():
@@ -88,7 +88,7 @@ async def correct(uow: UnitOfWork, code: str, entry_id: int, *, reason: str, by:
                                      note=reason, by=by, at=now)
 
 
-async def statement(uow: UnitOfWork, code: str, *, limit: int = 20) -> Statement:
+async def statement(uow: FundsUnitOfWork, code: str, *, limit: int = 20) -> Statement:
     """The fund, its balance and its newest entries."""
     fund = await _fund(uow, code)
     return Statement(fund, await uow.funds.balance(fund.id), await uow.funds.entries(fund.id, limit=limit))
@@ -97,7 +97,7 @@ async def statement(uow: UnitOfWork, code: str, *, limit: int = 20) -> Statement
 # ---------------------------------------------------------------------- internals
 
 
-async def _fund(uow: UnitOfWork, code: str) -> Fund:
+async def _fund(uow: FundsUnitOfWork, code: str) -> Fund:
     fund = await uow.funds.get(code)
     if fund is None:
         raise NotFound(f"no fund {code}")
@@ -115,7 +115,7 @@ def _check(amount: Decimal, ref: str) -> None:
         raise FundError(f"references starting {CORRECTION!r} mark corrections", "ref")
 
 
-async def _take(uow: UnitOfWork, fund: Fund, amount: Decimal, *, ref: str, note: str, by: str, now: datetime,
+async def _take(uow: FundsUnitOfWork, fund: Fund, amount: Decimal, *, ref: str, note: str, by: str, now: datetime,
                 field: str = "amount") -> FundEntry:
     # Checked and written under the fund's lock: two spendings at once cannot both pass.
     await uow.funds.lock(fund.id)

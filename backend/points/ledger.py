@@ -17,9 +17,8 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from uuid import uuid4
 
-from backend.points.ports import Account, Entry, Holder
+from backend.points.ports import Account, Entry, Holder, LedgerUnitOfWork
 from backend.policy.pack import Pack
-from backend.ports import UnitOfWork
 
 FUND = "fund"
 
@@ -61,7 +60,7 @@ class Ledger:
         """How long a redemption code stays good."""
         return self._code_ttl
 
-    async def credit_task(self, uow: UnitOfWork, volunteer: str, name: str, *, hours: Decimal, task: str, by: str,
+    async def credit_task(self, uow: LedgerUnitOfWork, volunteer: str, name: str, *, hours: Decimal, task: str, by: str,
                           now: datetime) -> tuple[str, int]:
         """Points for a completed service task; (transaction, points)."""
         if hours <= 0:
@@ -70,7 +69,7 @@ class Ledger:
         holder = await uow.points.account(Holder.VOLUNTEER, volunteer, name=name, at=now)
         return await self._issue(uow, holder, points, cause="task", ref=task, note="", by=by, now=now), points
 
-    async def record_donation(self, uow: UnitOfWork, donor: Holder, ref: str, name: str, *, kind: Donation,
+    async def record_donation(self, uow: LedgerUnitOfWork, donor: Holder, ref: str, name: str, *, kind: Donation,
                               amount: Decimal, by: str, now: datetime, note: str = "") -> tuple[str, int]:
         """A donation recorded by a caseworker; (transaction, points)."""
         if donor is Holder.ISSUER:
@@ -83,7 +82,7 @@ class Ledger:
                                 note=note, by=by, now=now)
         return txn, points
 
-    async def reverse(self, uow: UnitOfWork, txn: str, *, reason: str, by: str, now: datetime) -> str:
+    async def reverse(self, uow: LedgerUnitOfWork, txn: str, *, reason: str, by: str, now: datetime) -> str:
         """Undo a transaction with its mirror image; refused if it was reversed already or would
         take a holder below zero (they spent the points meanwhile)."""
         original = await uow.points.transaction(txn)
@@ -106,11 +105,11 @@ class Ledger:
         ])
         return reversal
 
-    async def balance(self, uow: UnitOfWork, holder: Holder, ref: str) -> tuple[Account | None, int]:
+    async def balance(self, uow: LedgerUnitOfWork, holder: Holder, ref: str) -> tuple[Account | None, int]:
         account = await uow.points.find(holder, ref)
         return account, (await uow.points.balance(account.id) if account else 0)
 
-    async def issue_code(self, uow: UnitOfWork, holder: Holder, ref: str, *, points: int, now: datetime) -> str:
+    async def issue_code(self, uow: LedgerUnitOfWork, holder: Holder, ref: str, *, points: int, now: datetime) -> str:
         """A one-time code worth ``points`` for the holder to show a merchant (shown once)."""
         account, balance = await self.balance(uow, holder, ref)
         if points <= 0:
@@ -122,7 +121,7 @@ class Ledger:
                                   expires_at=now + self._code_ttl)
         return code
 
-    async def redeem(self, uow: UnitOfWork, merchant: str, name: str, code: str, *, by: str,
+    async def redeem(self, uow: LedgerUnitOfWork, merchant: str, name: str, code: str, *, by: str,
                      now: datetime) -> tuple[str, int]:
         """A merchant confirms a code: the points move from the holder to the merchant, once."""
         hashed = code_hash(code)
@@ -147,7 +146,7 @@ class Ledger:
         rate = self._pack.parameter(parameter, now.date()).value
         return int((Decimal(quantity) * rate).to_integral_value(rounding=ROUND_DOWN))
 
-    async def _issue(self, uow: UnitOfWork, holder: Account, points: int, *, cause: str, ref: str, note: str,
+    async def _issue(self, uow: LedgerUnitOfWork, holder: Account, points: int, *, cause: str, ref: str, note: str,
                      by: str, now: datetime) -> str:
         if points <= 0:
             raise LedgerError("too small to earn a point", "amount")
@@ -159,6 +158,6 @@ class Ledger:
         ])
         return txn
 
-    async def _is_issuer(self, uow: UnitOfWork, account_id: int) -> bool:
+    async def _is_issuer(self, uow: LedgerUnitOfWork, account_id: int) -> bool:
         fund = await uow.points.find(Holder.ISSUER, FUND)
         return fund is not None and fund.id == account_id

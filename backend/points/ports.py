@@ -7,6 +7,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
+from backend.store.base import Transaction
+from backend.store.notifications import NotificationRepository
+
 
 class Holder(StrEnum):
     VOLUNTEER = "volunteer"
@@ -95,3 +98,16 @@ class CertificateRepository(Protocol):
 
     async def list(self, volunteer_id: int) -> list[Certificate]:
         """The volunteer's certificates, lowest milestone first."""
+
+
+class LedgerUnitOfWork(Transaction, Protocol):
+    """What the ledger uses of a unit of work."""
+
+    points: PointsRepository
+
+
+class CertificatesUnitOfWork(Transaction, Protocol):
+    """What awarding certificates uses of a unit of work."""
+
+    certificates: CertificateRepository
+    notifications: NotificationRepository

@@ -11,7 +11,10 @@ from backend.policy.projects import KNOWN_FACTS
 from backend.policy.regions import PACKS
 from backend.policy.rules import MatchRule
 from backend.policy.yamlfile import read_yaml
-from backend.volunteers.ports import SKILLS
+
+# What a volunteer can offer; a skill counts for matching once a caseworker has qualified it. The
+# catalogue below names its services by these, so they belong to the policy, below the volunteers.
+SKILLS = ("companion", "delivery", "tutoring", "elder_care", "hospital_escort", "repairs", "counselling")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,14 +5,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
-from backend.cases.ports import OFFICE_ROLES, Role, User
 from backend.policy.regions import RegionTree
-from backend.ports import NotFound, UnitOfWork
 from backend.staff.passwords import check_strength, hash_password
 from backend.staff.tokens import new_token, token_hash
+from backend.store.base import Transaction
+from backend.store.console import ConsoleRepository
+from backend.store.errors import NotFound
+from backend.store.users import OFFICE_ROLES, Role, User, UserRepository
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+class AccountsUnitOfWork(Transaction, Protocol):
+    """What managing staff accounts uses of a unit of work (a new password ends the console sessions)."""
+
+    console: ConsoleRepository
+    users: UserRepository
 
 
 class AccountError(ValueError):
@@ -26,7 +36,7 @@ class NewAccount:
 
 
 async def add_user(
-    uow: UnitOfWork,
+    uow: AccountsUnitOfWork,
     regions: RegionTree,
     *,
     username: str,
@@ -69,19 +79,19 @@ async def add_user(
     return NewAccount(user, token)
 
 
-async def rotate_token(uow: UnitOfWork, username: str) -> str:
+async def rotate_token(uow: AccountsUnitOfWork, username: str) -> str:
     """Replace a user's token; the old one stops working at once. Raises NotFound."""
     token = new_token()
     await uow.users.update(username, token_hash=token_hash(token))
     return token
 
 
-async def authenticate(uow: UnitOfWork, token: str) -> User | None:
+async def authenticate(uow: AccountsUnitOfWork, token: str) -> User | None:
     """The active user holding ``token``, or None."""
     return await uow.users.by_token_hash(token_hash(token))
 
 
-async def set_password(uow: UnitOfWork, username: str, password: str) -> None:
+async def set_password(uow: AccountsUnitOfWork, username: str, password: str) -> None:
     """Set a console password (argon2 hash); the user's sessions end and any lock-out is lifted.
 
     Raises:
@@ -96,7 +106,7 @@ async def set_password(uow: UnitOfWork, username: str, password: str) -> None:
 FIRST_ADMIN = "admin"
 
 
-async def first_admin(uow: UnitOfWork, regions: RegionTree, *, now: datetime) -> tuple[str, str] | None:
+async def first_admin(uow: AccountsUnitOfWork, regions: RegionTree, *, now: datetime) -> tuple[str, str] | None:
     """On a database with no administrator yet, create one with a generated console password:
     (username, password) to show once. None when an administrator exists already."""
     from backend.staff.passwords import new_password

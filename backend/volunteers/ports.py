@@ -8,8 +8,10 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
-# What a volunteer can offer; a skill counts for matching once a caseworker has qualified it.
-SKILLS = ("companion", "delivery", "tutoring", "elder_care", "hospital_escort", "repairs", "counselling")
+from backend.points.ports import CertificatesUnitOfWork, LedgerUnitOfWork
+from backend.policy.services import SKILLS as SKILLS  # the catalogue of services names them
+from backend.store.audit import AuditLog
+
 # Weekly availability: part of the day, weekday or weekend, in the region's time zone.
 SLOTS = (
     "weekday_morning", "weekday_afternoon", "weekday_evening",
@@ -184,3 +186,32 @@ class TaskRepository(Protocol):
     async def awaiting_photo(self, volunteer_id: int, *, since: datetime) -> Task | None:
         """The volunteer's newest task checked in as done since ``since`` and without a photo."""
 
+
+class CaseRef(Protocol):
+    """What a task needs to know of the case it serves."""
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def resident_id(self) -> str: ...
+
+    @property
+    def office(self) -> str: ...
+
+
+class CaseLookup(Protocol):
+    """The cases as tasks see them (the case service's repository, read through a narrow port)."""
+
+    async def get(self, number: str) -> CaseRef | None: ...
+
+
+class VolunteersUnitOfWork(LedgerUnitOfWork, CertificatesUnitOfWork, Protocol):
+    """What volunteering uses of a unit of work (the ledger's and the certificates' too)."""
+
+    audit: AuditLog
+    tasks: TaskRepository
+    volunteers: VolunteerRepository
+
+    @property
+    def cases(self) -> CaseLookup: ...

@@ -17,14 +17,22 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backend.cases.ports import OFFICE_ROLES, Role, User
-from backend.cases.service import DecisionRefused, Forbidden
 from backend.points.certificates import award_certificates
 from backend.points.ledger import Ledger
 from backend.policy.pack import Pack
-from backend.ports import NotFound, UnitOfWork
+from backend.store.errors import DecisionRefused, Forbidden, NotFound
+from backend.store.users import OFFICE_ROLES, Role, User
 from backend.volunteers.matching import rank
-from backend.volunteers.ports import SKILLS, SLOTS, PingAnswer, Task, TaskSpec, TaskStatus, Volunteer
+from backend.volunteers.ports import (
+    SKILLS,
+    SLOTS,
+    PingAnswer,
+    Task,
+    TaskSpec,
+    TaskStatus,
+    Volunteer,
+    VolunteersUnitOfWork,
+)
 
 TASK_BUTTON = "task"
 RATE_BUTTON = "rate"
@@ -103,7 +111,7 @@ class Volunteering:
 
     # ------------------------------------------------------------------ volunteers
 
-    async def register(self, uow: UnitOfWork, resident_id: str, payload: Mapping[str, Any], *,
+    async def register(self, uow: VolunteersUnitOfWork, resident_id: str, payload: Mapping[str, Any], *,
                        now: datetime) -> Volunteer:
         """Register (or update) the resident as a volunteer from the volunteer flow's payload.
 
@@ -119,7 +127,7 @@ class Volunteering:
                                         mobile=str(payload["mobile"]), offices=offices, availability=slots,
                                         skills=skills, at=now)
 
-    async def qualify(self, uow: UnitOfWork, user: User, volunteer_id: int, skill: str, *, now: datetime) -> Volunteer:
+    async def qualify(self, uow: VolunteersUnitOfWork, user: User, volunteer_id: int, skill: str, *, now: datetime) -> Volunteer:
         """A caseworker vouches for a skill the volunteer claimed.
 
         Raises:
@@ -141,7 +149,7 @@ class Volunteering:
         assert found is not None
         return found
 
-    async def set_paused(self, uow: UnitOfWork, resident_id: str, paused: bool) -> Volunteer | None:
+    async def set_paused(self, uow: VolunteersUnitOfWork, resident_id: str, paused: bool) -> Volunteer | None:
         """/pause and /resume; None when the resident is not a volunteer."""
         volunteer = await uow.volunteers.by_resident(resident_id)
         if volunteer is not None:
@@ -150,7 +158,7 @@ class Volunteering:
 
     # ------------------------------------------------------------------ tasks
 
-    async def create_task(self, uow: UnitOfWork, user: User, spec: TaskSpec, *, now: datetime) -> Task:
+    async def create_task(self, uow: VolunteersUnitOfWork, user: User, spec: TaskSpec, *, now: datetime) -> Task:
         """A caseworker's task for a case: checked, stored, and the first volunteers pinged.
 
         Raises:
@@ -163,7 +171,7 @@ class Volunteering:
                             details={"skill": spec.skill, "application": spec.application_number}, at=now)
         return await self._next_round(uow, task, now)
 
-    async def request_task(self, uow: UnitOfWork, *, resident_id: str, number: str | None, office: str, skill: str,
+    async def request_task(self, uow: VolunteersUnitOfWork, *, resident_id: str, number: str | None, office: str, skill: str,
                            given_name: str, duration_minutes: int, now: datetime) -> Task:
         """A resident accepted an offered service: a task for a caseworker of the office to schedule."""
         spec = TaskSpec(skill=skill, office=office, given_name=given_name, address="", details="", starts_at=None,
@@ -171,7 +179,7 @@ class Volunteering:
                         resident_id=resident_id)
         return await uow.tasks.add(spec, created_by=f"resident:{resident_id}", at=now, status=TaskStatus.REQUESTED)
 
-    async def schedule(self, uow: UnitOfWork, user: User, task_id: int, *, address: str, details: str,
+    async def schedule(self, uow: VolunteersUnitOfWork, user: User, task_id: int, *, address: str, details: str,
                        starts_at: datetime, ends_at: datetime, now: datetime) -> Task:
         """A caseworker sets the place and time of a requested task; volunteers are then pinged."""
         task = await self._task_for(uow, user, task_id)
@@ -187,10 +195,10 @@ class Volunteering:
         assert scheduled is not None
         return await self._next_round(uow, scheduled, now)
 
-    async def get_task(self, uow: UnitOfWork, user: User, task_id: int) -> Task:
+    async def get_task(self, uow: VolunteersUnitOfWork, user: User, task_id: int) -> Task:
         return await self._task_for(uow, user, task_id)
 
-    async def _task_for(self, uow: UnitOfWork, user: User, task_id: int) -> Task:
+    async def _task_for(self, uow: VolunteersUnitOfWork, user: User, task_id: int) -> Task:
         task = await uow.tasks.get(task_id)
         if task is None:
             raise NotFound(f"no task {task_id}")
@@ -200,7 +208,7 @@ class Volunteering:
             raise Forbidden("only caseworkers, supervisors and administrators handle tasks")
         return task
 
-    async def _checked(self, uow: UnitOfWork, user: User, spec: TaskSpec, now: datetime) -> TaskSpec:
+    async def _checked(self, uow: VolunteersUnitOfWork, user: User, spec: TaskSpec, now: datetime) -> TaskSpec:
         if user.role not in (*OFFICE_ROLES, Role.ADMIN):
             raise Forbidden("only caseworkers, supervisors and administrators create tasks")
         if spec.skill not in SKILLS:
@@ -226,7 +234,7 @@ class Volunteering:
             raise TaskRefused(f"application {case.number} belongs to {case.office}", "office")
         return TaskSpec(**{**_fields(spec), "resident_id": case.resident_id})
 
-    async def _next_round(self, uow: UnitOfWork, task: Task, now: datetime) -> Task:
+    async def _next_round(self, uow: VolunteersUnitOfWork, task: Task, now: datetime) -> Task:
         """Ping the next few best-ranked volunteers; with nobody left, the task is unfilled."""
         today = now.date()
         batch = int(self._pack.parameter("task_ping_batch", today).value)
@@ -256,7 +264,7 @@ class Volunteering:
 
     # ------------------------------------------------------------------ buttons
 
-    async def press(self, uow: UnitOfWork, resident_id: str, value: str, *, now: datetime) -> Answer | None:
+    async def press(self, uow: VolunteersUnitOfWork, resident_id: str, value: str, *, now: datetime) -> Answer | None:
         """A task or rating button pressed by a resident; None when it is not theirs to press."""
         parsed = parse_button(value)
         if parsed is None:
@@ -277,7 +285,7 @@ class Volunteering:
             return await self._check_in(uow, volunteer, task, choice == "done", now)
         return None
 
-    async def _answer_ping(self, uow: UnitOfWork, volunteer: Volunteer, task: Task, accepted: bool,
+    async def _answer_ping(self, uow: VolunteersUnitOfWork, volunteer: Volunteer, task: Task, accepted: bool,
                            now: datetime) -> Answer | None:
         ping = await uow.tasks.ping(task.id, volunteer.id)
         if ping is None:
@@ -303,7 +311,7 @@ class Volunteering:
             )
         return Answer("task.accepted", self.view(task, assigned=True))
 
-    async def _check_in(self, uow: UnitOfWork, volunteer: Volunteer, task: Task, done: bool,
+    async def _check_in(self, uow: VolunteersUnitOfWork, volunteer: Volunteer, task: Task, done: bool,
                         now: datetime) -> Answer:
         if task.status is not TaskStatus.ASSIGNED:
             return Answer("task.answered", {"task_id": task.id})
@@ -325,7 +333,7 @@ class Volunteering:
             )
         return Answer("task.thanks", {"task_id": task.id, "points": points, "hours": str(task.hours)})
 
-    async def _rate(self, uow: UnitOfWork, resident_id: str, task: Task, choice: str, now: datetime) -> Answer | None:
+    async def _rate(self, uow: VolunteersUnitOfWork, resident_id: str, task: Task, choice: str, now: datetime) -> Answer | None:
         if task.spec.resident_id != resident_id or choice not in {"1", "2", "3", "4", "5"}:
             return None
         if task.status is not TaskStatus.DONE:
@@ -333,7 +341,7 @@ class Volunteering:
         await uow.tasks.update(task.id, status=TaskStatus.CONFIRMED.value, rating=int(choice), rated_at=now)
         return Answer("task.rated", {"stars": int(choice)})
 
-    async def attach_photo(self, uow: UnitOfWork, resident_id: str, document_id: str, *, now: datetime) -> Task | None:
+    async def attach_photo(self, uow: VolunteersUnitOfWork, resident_id: str, document_id: str, *, now: datetime) -> Task | None:
         """A photo a volunteer sends right after checking in joins that task (the newest without one)."""
         volunteer = await uow.volunteers.by_resident(resident_id)
         if volunteer is None:
@@ -345,7 +353,7 @@ class Volunteering:
 
     # ------------------------------------------------------------------ time
 
-    async def tick(self, uow: UnitOfWork, now: datetime) -> int:
+    async def tick(self, uow: VolunteersUnitOfWork, now: datetime) -> int:
         """Next rounds of pings, reminders before tasks, check-ins after them; how many acted on."""
         acted = 0
         for task in await uow.tasks.due_rounds(now):
@@ -365,7 +373,7 @@ class Volunteering:
             acted += 1
         return acted
 
-    async def _tell_volunteer(self, uow: UnitOfWork, task: Task, kind: str, choices: tuple[str, ...],
+    async def _tell_volunteer(self, uow: VolunteersUnitOfWork, task: Task, kind: str, choices: tuple[str, ...],
                               now: datetime) -> None:
         volunteer = await uow.volunteers.get(task.volunteer_id) if task.volunteer_id else None
         if volunteer is None:

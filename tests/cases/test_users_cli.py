@@ -6,9 +6,9 @@ import argparse
 import io
 import re
 
+from backend.commands.users import add_arguments, run
 from backend.config import Config
 from backend.staff.accounts import authenticate
-from backend.staff.cli import add_arguments, run
 
 
 def parse(*argv: str) -> argparse.Namespace:

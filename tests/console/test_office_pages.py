@@ -83,7 +83,7 @@ def test_the_funnel_only_falls_and_its_drop_offs_add_up():
 
 def test_decision_times_against_the_deadline():
     from backend.console.dashboard import decision_times
-    from backend.console.ports import Decision
+    from backend.store.console import Decision
 
     decisions = [Decision(False, NOW, NOW + timedelta(days=d), None) for d in (1, 3, 12)]
     decisions.append(Decision(True, NOW, NOW + timedelta(hours=30), NOW + timedelta(hours=24)))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from backend.commands.users import run
 from backend.config import Config
 from backend.console.charts import Bar, bars, radar
 from backend.console.trace import sentences
@@ -16,7 +17,6 @@ from backend.policy.assess import assess
 from backend.policy.cases import load_cases
 from backend.policy.explain import explain_rule
 from backend.staff.accounts import first_admin
-from backend.staff.cli import run
 from backend.staff.passwords import verify_password
 from locales import Translations
 from tests.cases.helpers import NOW, PACK

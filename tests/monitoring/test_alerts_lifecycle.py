@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import select
 
 from backend.cases.ports import Role
-from backend.cases.service import DecisionRefused, Forbidden
 from backend.db.models import OutboxRow
 from backend.monitoring.alerts import (
     IllegalAlertTransition,
@@ -23,6 +22,7 @@ from backend.monitoring.alerts import (
 )
 from backend.monitoring.records import AlertAction, AlertQuery, AlertStatus
 from backend.ports import NotFound
+from backend.store.errors import DecisionRefused, Forbidden
 from bot.conversations import Outbound
 from locales import Translations
 from tests.cases.helpers import add_staff

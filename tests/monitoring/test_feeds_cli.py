@@ -7,9 +7,9 @@ import csv
 import io
 from pathlib import Path
 
+from backend.commands.monitoring import run_monitor, run_registry
 from backend.config import Config
 from backend.db.database import Database
-from backend.monitoring.import_cli import run_monitor, run_registry
 from bot.cli import _parser
 from tests.monitoring.registry_files import (
     ELDER,

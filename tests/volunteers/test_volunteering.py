@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from backend.cases.ports import Role
-from backend.cases.service import Forbidden
 from backend.db.models import NotificationRow
 from backend.points.ports import Holder
+from backend.store.errors import Forbidden
 from backend.volunteers.ports import TaskStatus
 from backend.volunteers.service import TaskRefused
 from tests.cases.helpers import NOW, add_staff, payload, submit

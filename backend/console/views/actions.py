@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from backend.api.keys import CASES, PACK, VOLUNTEERING
+from backend.app_keys import CASES, PACK, VOLUNTEERING
 from backend.bounds import integer
 from backend.cases.lifecycle import CaseAction, IllegalTransition
-from backend.cases.service import ActionRequest, DecisionRefused
+from backend.cases.service import ActionRequest
 from backend.console.common import database_of, form_lists, form_of, now_of, redirect, user_of
 from backend.console.views.case import number_of
+from backend.store.errors import DecisionRefused
 from backend.volunteers.ports import TaskSpec
 from backend.volunteers.service import MAX_TASK_MINUTES
 

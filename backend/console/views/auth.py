@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backend.api.keys import CONFIG, DATABASE
+from backend.app_keys import CONFIG, DATABASE
 from backend.client_address import client_address
 from backend.console.common import form_of, now_of, render, safe_next, user_of
 from backend.console.keys import SESSION

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from backend.api.keys import CASES, CONFIG, PACK, PROJECTS
+from backend.app_keys import CASES, CONFIG, PACK, PROJECTS
 from backend.cases.lifecycle import OPEN, CaseAction, Lifecycle
 from backend.cases.ports import Role
 from backend.cases.service import ACTIONS_BY_ROLE, sees_id_numbers

@@ -7,11 +7,11 @@ from aiohttp import web
 
 from backend.bounds import integer
 from backend.cases.ports import Role
-from backend.cases.service import Forbidden
 from backend.console.common import database_of, form_of, now_of, redirect, render, scope_of, user_of
 from backend.console.keys import DESK
-from backend.console.ports import Desk
 from backend.ports import EscalationScope
+from backend.store.console import Desk
+from backend.store.errors import Forbidden
 
 LIMIT = 200
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from backend.api.keys import PROJECTS
+from backend.app_keys import PROJECTS
 from backend.cases.ports import Role
 from backend.console.common import database_of, render, scope_of
 

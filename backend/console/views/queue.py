@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from backend.api.keys import CASES, PACK
+from backend.app_keys import CASES, PACK
 from backend.bounds import INTEGER_MAX, integer
 from backend.cases.lifecycle import OPEN, CaseStatus
 from backend.cases.ports import CaseQuery

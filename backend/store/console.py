@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Protocol
 
-from backend.cases.ports import User
+from backend.store.users import User
 
 
 @dataclass(frozen=True, slots=True)

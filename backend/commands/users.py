@@ -13,8 +13,8 @@ import sys
 from datetime import UTC, datetime
 from typing import TextIO
 
-from backend.cases.ports import DuplicateUser, Role
 from backend.config import Config
+from backend.store.users import DuplicateUser, Role
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -57,9 +57,9 @@ async def run(config: Config, args: argparse.Namespace, out: TextIO | None = Non
     from backend.db.database import Database
     from backend.db.migrate import upgrade
     from backend.policy.pack import load_pack
-    from backend.ports import NotFound
     from backend.staff.accounts import AccountError, add_user, rotate_token, set_password
     from backend.staff.passwords import WeakPassword, new_password
+    from backend.store.errors import NotFound
 
     out, err, stdin = out or sys.stdout, err or sys.stderr, stdin or sys.stdin
     chosen: str | None = None

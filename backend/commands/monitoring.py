@@ -94,7 +94,7 @@ def _guarded(rows: Iterable[_T], failure: list[Exception]) -> Iterator[_T]:
 
 async def run_registry(config: Config, args: argparse.Namespace, out: TextIO | None = None,
                        err: TextIO | None = None) -> int:
-    from backend.intake import IdHasher
+    from backend.crypto import IdHasher
     from backend.monitoring.registry import import_registry, read_registry
     from backend.monitoring.vault import IdVault
     from backend.policy.pack import load_pack
@@ -127,7 +127,7 @@ async def run_registry(config: Config, args: argparse.Namespace, out: TextIO | N
 
 async def run_monitor(config: Config, args: argparse.Namespace, out: TextIO | None = None,
                       err: TextIO | None = None) -> int:
-    from backend.intake import IdHasher
+    from backend.crypto import IdHasher
     from backend.monitoring.feeds import format_of, ingest, read_feed_lines
 
     out, err = out or sys.stdout, err or sys.stderr

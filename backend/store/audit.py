@@ -1,0 +1,22 @@
+"""The audit log: who did what to which record, kept for as long as the records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    details: dict[str, Any]
+
+
+class AuditLog(Protocol):
+    async def record(self, *, actor: str, action: str, target: str, details: dict[str, Any], at: datetime) -> None: ...
+
+    async def for_target(self, target: str) -> list[AuditEntry]: ...

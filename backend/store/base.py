@@ -1,0 +1,35 @@
+"""What a service needs of a database: a unit of work, opened per use, with the repositories it names."""
+
+from __future__ import annotations
+
+from typing import Protocol, Self, TypeVar
+
+
+class Transaction(Protocol):
+    """A unit of work: its repositories share one transaction, committed together or not at all.
+
+    Each service names the repositories it uses in a protocol of its own that extends this one;
+    ``backend.ports.UnitOfWork`` names them all.
+    """
+
+    async def commit(self) -> None: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Roll back whatever was not committed."""
+
+
+UnitOfWorkT_co = TypeVar("UnitOfWorkT_co", bound=Transaction, covariant=True)
+
+
+class Store(Protocol[UnitOfWorkT_co]):
+    """What a service needs of a database: a unit of work, opened per use.
+
+    Args of ``unit_of_work``:
+        references_kept: its writes only name rows that exist by construction, so the store may
+            skip checking each foreign key (bulk feed matching).
+        bulk: its statements are long, so the store may run them off the event loop.
+    """
+
+    def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> UnitOfWorkT_co: ...

@@ -1,0 +1,60 @@
+"""Notifications to residents: written by any service, delivered in their language by the dispatcher."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class Notification:
+    id: int
+    resident_id: str
+    application_number: str | None
+    kind: str
+    params: dict[str, Any]
+    status: str
+    created_at: datetime
+    urgent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DueNotification:
+    """A notification to dispatch, with what delivery needs: the resident's language and the
+    channel identity to push to (None when they have none that can be pushed to)."""
+
+    notification: Notification
+    locale: str | None
+    channel: str | None
+    address: str | None
+
+
+class NotificationRepository(Protocol):
+    async def add(
+        self,
+        *,
+        resident_id: str,
+        application_number: str | None,
+        kind: str,
+        params: dict[str, Any],
+        at: datetime,
+        urgent: bool = False,
+    ) -> None: ...
+
+    async def for_resident(self, resident_id: str) -> list[Notification]:
+        """The resident's notifications, oldest first."""
+
+    async def claim(self, *, channels: tuple[str, ...], urgent_only: bool, limit: int) -> list[DueNotification]:
+        """Pending notifications, oldest first, held until the unit of work ends; on PostgreSQL rows
+        another dispatcher holds are skipped, so two dispatchers never take the same one.
+
+        ``channels`` are those that can push, most preferred first."""
+
+    async def mark(self, notification_id: int, *, status: str, at: datetime, outbox_id: int | None = None) -> None: ...
+
+    async def waiting(self, resident_id: str) -> list[Notification]:
+        """Notifications kept for the resident's return (no channel could push them), oldest first."""
+
+    async def requeue_waiting(self, resident_id: str) -> None:
+        """Make the resident's waiting notifications pending again (they gained a channel that can push)."""

@@ -1,0 +1,77 @@
+"""The outbox: messages queued in the transaction that decided them, sent by the dispatcher."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    id: int
+    resident_id: str | None  # None for a message to a member of staff
+    channel: str
+    address: str
+    kind: str  # "message", "edit" or "document"
+    payload: dict[str, Any]
+    status: str  # pending, sent, held (resident unreachable), failed
+    attempts: int
+    not_before: datetime | None
+    created_at: datetime
+    provider_message_id: str | None
+
+
+class OutboxRepository(Protocol):
+    async def add(
+        self,
+        *,
+        resident_id: str,
+        channel: str,
+        address: str,
+        kind: str,
+        payload: dict[str, Any],
+        at: datetime,
+        priority: int = 0,
+    ) -> int:
+        """Queue an item; ``priority`` 0 (a reply), 1 (a status update) or 2 (a broadcast), lower first."""
+
+    async def due(
+        self,
+        channel: str,
+        *,
+        now: datetime,
+        limit: int = 100,
+        owner: str | None = None,
+        lease: timedelta = timedelta(seconds=60),
+    ) -> list[OutboxItem]:
+        """Pending items whose time has come, oldest first; with an ``owner``, leased to it, and
+        without the addresses another owner holds."""
+
+    async def get(self, item_id: int) -> OutboxItem | None: ...
+
+    async def live_prompt(self, channel: str, address: str) -> OutboxItem | None:
+        """The message whose buttons are live for this identity (its active prompt), or None."""
+
+    async def get_many(self, item_ids: list[int]) -> dict[int, OutboxItem]:
+        """The items that exist among ``item_ids``, by id."""
+
+    async def mark_sent(self, sent: Mapping[int, str | None], *, at: datetime) -> None:
+        """Mark items Telegram (or another provider) accepted: item id -> the provider's message id."""
+
+    async def postpone(self, item_id: int, *, not_before: datetime, attempts: int) -> None: ...
+
+    async def mark_failed(self, item_id: int, *, at: datetime) -> None: ...
+
+    async def hold(self, channel: str, address: str) -> None:
+        """Keep the address's pending items back (the resident cannot be reached)."""
+
+    async def release(self, channel: str, address: str) -> None:
+        """Send the held items after all (the resident wrote again)."""
+
+    async def recent(self, channel: str, address: str, *, limit: int) -> list[OutboxItem]:
+        """The address's newest ``limit`` items of every kind and status, oldest first."""
+
+    async def forget_before(self, channel: str, address: str, before_id: int, *, keep: int | None = None) -> None:
+        """Delete the address's items older than ``before_id``, except ``keep``."""
