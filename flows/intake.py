@@ -8,7 +8,7 @@ member's health and disability start with a one-tap "healthy, no disability".
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -19,7 +19,7 @@ from stdnum.cn import ric
 from flows.common import CONSENT, LANGUAGE, consent_record
 from flows.common import mobile as _mobile
 from flows.common import name as _name
-from flows.flow import Ask, Flow, Kind, Loop, Member, Question
+from flows.flow import AnswerContext, Answers, Ask, Flow, Kind, Loop, Member, Question
 from flows.parsing import (
     ParseError,
     age_on,
@@ -100,7 +100,7 @@ def _birth_date(id_number: str) -> date:
     return ric.get_birth_date(id_number)
 
 
-def member_age(answers: Any, member: Member, index: int, today: date) -> int | None:
+def member_age(answers: Answers, member: Member, index: int, today: date) -> int | None:
     """A member's age: the applicant's from their ID number, the others' as given."""
     if index == 0:
         number = answers.get("id_number")
@@ -117,14 +117,14 @@ def _ages(ask: Ask) -> list[int | None]:
     return [member_age(ask.answers, m, i, ask.today) for i, m in enumerate(ask.members)]
 
 
-def _answer_is(key: str, *values: str):
+def _answer_is(key: str, *values: str) -> Callable[[Ask], bool]:
     def when(ask: Ask) -> bool:
         return ask.answers.get(key) in values
 
     return when
 
 
-def _selected(key: str, value: str):
+def _selected(key: str, value: str) -> Callable[[Ask], bool]:
     def when(ask: Ask) -> bool:
         return value in (ask.answers.get(key) or ())
 
@@ -238,12 +238,52 @@ def _hardship_guess(ask: Ask) -> tuple[str, ...]:
     return tuple(guess)
 
 
+# ---------------------------------------------------------------- reactions and displays
+
+
+def _urgent_answered(turn: AnswerContext, needs: Any) -> None:
+    if needs:
+        # Someone without food, shelter or safety today should not wait for the form to end.
+        turn.request_human("urgent_need")
+        turn.say(f"{turn.flow_name}.urgent_flagged")
+
+
+def masked_id(value: Any) -> str:
+    """An ID number as shown back to the resident: the region and the last four characters."""
+    if isinstance(value, str) and len(value) > 7:
+        return value[:3] + "*" * (len(value) - 7) + value[-4:]
+    return str(value)
+
+
+def _identity_shown(value: Any) -> str:
+    # An identity holds an ID number, or only an age.
+    if isinstance(value, dict):
+        return masked_id(value.get("id_number") or value.get("age"))
+    return str(value)
+
+
+def _lookup_ids(value: Any) -> tuple[str, ...]:
+    """The ID number an answer gives (the applicant's, or a member's identity when it has one)."""
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, dict) and value.get("id_number"):
+        return (value["id_number"],)
+    return ()
+
+
+def _member_description(member: Member) -> dict[str, Any]:
+    return {"relation": member.get("relation", "self")}
+
+
 HOUSEHOLD = Loop(
     id="members",
-    count=lambda answers: int(answers.get("household_size") or 0),
+    size="household_size",
+    describe=_member_description,
     questions=(
         Question("relation", Kind.CHOICE, options=RELATIONS, when=_not_applicant, params=_member_params),
-        Question("identity", Kind.TEXT, parse=_identity, when=_not_applicant, params=_member_params),
+        Question(
+            "identity", Kind.TEXT, parse=_identity, when=_not_applicant, params=_member_params, shown=_identity_shown
+        ),
         Question("condition", Kind.CHOICE, options=CONDITIONS, clears=("disability",), params=_member_params),
         Question(
             "disability",
@@ -273,7 +313,7 @@ ITEMS: tuple[Question | Loop, ...] = (
     Question("relationship", Kind.CHOICE, options=("family", "guardian", "other"), when=_answer_is("for_whom", "other")),
     Question("proxy_name", Kind.TEXT, parse=_name, when=_answer_is("for_whom", "other")),
     Question("name", Kind.TEXT, parse=_name, params=_for_other_params),
-    Question("id_number", Kind.TEXT, parse=_subject_id, params=_for_other_params),
+    Question("id_number", Kind.TEXT, parse=_subject_id, params=_for_other_params, shown=masked_id),
     Question("mobile", Kind.TEXT, parse=_mobile, request_contact=True),
     Question(
         "district",
@@ -284,7 +324,14 @@ ITEMS: tuple[Question | Loop, ...] = (
         option_labels=_district_label,
     ),
     Question("office", Kind.CHOICE, options=_offices, option_labels=_office_label),
-    Question("urgent", Kind.MULTI, options=(*URGENT_NEEDS, NONE), exclusive=NONE),
+    Question(
+        "urgent",
+        Kind.MULTI,
+        options=(*URGENT_NEEDS, NONE),
+        exclusive=NONE,
+        on_answer=_urgent_answered,
+        says=("urgent_flagged",),
+    ),
     Question("household_size", Kind.TEXT, options=("1", "2", "3", "4", "5", "6"), parse=_household_size),
     HOUSEHOLD,
     Question("other_income", Kind.MULTI, options=(*INCOME_SOURCES, NONE), exclusive=NONE),
@@ -322,7 +369,7 @@ def _money(value: Any) -> str:
     return str(Decimal(value or 0).quantize(Decimal("0.01")))
 
 
-def build(answers: Any, members: list[Member], ask: Ask) -> dict[str, Any]:
+def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, Any]:
     """The application as JSON-ready data (the shape of ``backend.application.ApplicationV1``)."""
     office = answers.get("office")
     found = ask.context.office(office) if office else None
@@ -378,7 +425,7 @@ def build(answers: Any, members: list[Member], ask: Ask) -> dict[str, Any]:
     }
 
 
-def summary_extras(answers: Any, ask: Ask) -> dict[str, Any]:
+def summary_extras(answers: Answers, ask: Ask) -> dict[str, Any]:
     """Names for the codes the summary shows."""
     found = ask.context.office(answers.get("office", ""))
     return {"district_name": found[0].name if found else "", "office_name": found[1].name if found else ""}
@@ -455,4 +502,5 @@ INTAKE = Flow(
     build=build,
     summary_extras=summary_extras,
     lookup_after=frozenset({"id_number", "members.identity"}),
+    lookup_ids=_lookup_ids,
 )
