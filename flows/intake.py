@@ -20,20 +20,22 @@ from flows.common import CONSENT, LANGUAGE, consent_record
 from flows.common import mobile as _mobile
 from flows.common import name as _name
 from flows.flow import AnswerContext, Answers, Ask, Flow, Kind, Loop, Member, Question
-from flows.parsing import (
-    ParseError,
-    age_on,
-    parse_age,
-    parse_amount,
-    parse_count,
-    parse_free_text,
-    parse_id_number,
+from flows.intake_answers import (
+    account,
+    amount,
+    count,
+    household_size,
+    identity,
+    identity_shown,
+    lookup_ids,
+    masked_id,
+    subject_id,
 )
+from flows.parsing import age_on
 
 # 2: asks whether someone outside the household is obliged and able to support it.
 VERSION = 2
 CONSENT_VERSION = 1
-MIN_AGE_TO_APPLY = 16
 
 RELATIONS = ("spouse", "child", "parent", "grandparent", "grandchild", "sibling", "other")
 CONDITIONS = ("healthy", "chronic", "serious", "disability")
@@ -53,43 +55,6 @@ HARDSHIP_TYPES = (
 )
 URGENT_NEEDS = ("no_food", "no_shelter", "safety")
 NONE = "none"
-
-
-# ---------------------------------------------------------------- parsing
-
-
-def _subject_id(text: str, ask: Ask) -> str:
-    found = parse_id_number(text, today=ask.today)
-    if ask.answers.get("for_whom") == "self" and found.age_on(ask.today) < MIN_AGE_TO_APPLY:
-        raise ParseError("id.minor_self", {"age": MIN_AGE_TO_APPLY})
-    return found.number
-
-
-def _identity(text: str, ask: Ask) -> dict[str, Any]:
-    """A member's ID number (their age follows from it) or, when they have none to hand, their age."""
-    if sum(ch.isalnum() for ch in text) >= 15:
-        found = parse_id_number(text, today=ask.today)
-        return {"id_number": found.number, "age": found.age_on(ask.today)}
-    return {"age": parse_age(text)}
-
-
-def _amount(text: str, ask: Ask) -> str:
-    return str(parse_amount(text, maximum=Decimal(ask.settings.max_amount)))
-
-
-def _count(text: str, ask: Ask) -> int:
-    return parse_count(text, maximum=50)
-
-
-def _household_size(text: str, ask: Ask) -> int:
-    size = parse_count(text, maximum=ask.settings.max_members)
-    if size < 1:
-        raise ParseError("count.too_small", {"min": 1})
-    return size
-
-
-def _account(text: str, ask: Ask) -> str:
-    return parse_free_text(text, max_length=ask.settings.max_text)
 
 
 # ---------------------------------------------------------------- facts from answers
@@ -248,29 +213,6 @@ def _urgent_answered(turn: AnswerContext, needs: Any) -> None:
         turn.say(f"{turn.flow_name}.urgent_flagged")
 
 
-def masked_id(value: Any) -> str:
-    """An ID number as shown back to the resident: the region and the last four characters."""
-    if isinstance(value, str) and len(value) > 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
-    return str(value)
-
-
-def _identity_shown(value: Any) -> str:
-    # An identity holds an ID number, or only an age.
-    if isinstance(value, dict):
-        return masked_id(value.get("id_number") or value.get("age"))
-    return str(value)
-
-
-def _lookup_ids(value: Any) -> tuple[str, ...]:
-    """The ID number an answer gives (the applicant's, or a member's identity when it has one)."""
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, dict) and value.get("id_number"):
-        return (value["id_number"],)
-    return ()
-
-
 def _member_description(member: Member) -> dict[str, Any]:
     return {"relation": member.get("relation", "self")}
 
@@ -282,7 +224,7 @@ HOUSEHOLD = Loop(
     questions=(
         Question("relation", Kind.CHOICE, options=RELATIONS, when=_not_applicant, params=_member_params),
         Question(
-            "identity", Kind.TEXT, parse=_identity, when=_not_applicant, params=_member_params, shown=_identity_shown
+            "identity", Kind.TEXT, parse=identity, when=_not_applicant, params=_member_params, shown=identity_shown
         ),
         Question("condition", Kind.CHOICE, options=CONDITIONS, clears=("disability",), params=_member_params),
         Question(
@@ -302,7 +244,7 @@ HOUSEHOLD = Loop(
             clears=("income",),
             params=_member_params,
         ),
-        Question("income", Kind.TEXT, options=("0",), parse=_amount, when=_earns, params=_member_params),
+        Question("income", Kind.TEXT, options=("0",), parse=amount, when=_earns, params=_member_params),
     ),
 )
 
@@ -313,7 +255,7 @@ ITEMS: tuple[Question | Loop, ...] = (
     Question("relationship", Kind.CHOICE, options=("family", "guardian", "other"), when=_answer_is("for_whom", "other")),
     Question("proxy_name", Kind.TEXT, parse=_name, when=_answer_is("for_whom", "other")),
     Question("name", Kind.TEXT, parse=_name, params=_for_other_params),
-    Question("id_number", Kind.TEXT, parse=_subject_id, params=_for_other_params, shown=masked_id),
+    Question("id_number", Kind.TEXT, parse=subject_id, params=_for_other_params, shown=masked_id),
     Question("mobile", Kind.TEXT, parse=_mobile, request_contact=True),
     Question(
         "district",
@@ -332,23 +274,23 @@ ITEMS: tuple[Question | Loop, ...] = (
         on_answer=_urgent_answered,
         says=("urgent_flagged",),
     ),
-    Question("household_size", Kind.TEXT, options=("1", "2", "3", "4", "5", "6"), parse=_household_size),
+    Question("household_size", Kind.TEXT, options=("1", "2", "3", "4", "5", "6"), parse=household_size),
     HOUSEHOLD,
     Question("other_income", Kind.MULTI, options=(*INCOME_SOURCES, NONE), exclusive=NONE),
     *(
-        Question(f"income_{source}", Kind.TEXT, parse=_amount, when=_selected("other_income", source))
+        Question(f"income_{source}", Kind.TEXT, parse=amount, when=_selected("other_income", source))
         for source in INCOME_SOURCES
     ),
     # Only where it can matter: 特困 requires that no one is obliged and able to support them.
     Question("able_supporter", Kind.CHOICE, options=("no", "yes"), when=_all_dependent),
-    Question("savings", Kind.TEXT, options=("0",), parse=_amount),
+    Question("savings", Kind.TEXT, options=("0",), parse=amount),
     Question("property", Kind.CHOICE, options=(NONE, "one_home", "more"), clears=("vehicles", "homes")),
-    Question("vehicles", Kind.TEXT, options=("0", "1"), parse=_count, when=_answer_is("property", "more")),
-    Question("homes", Kind.TEXT, options=("0", "1", "2"), parse=_count, when=_answer_is("property", "more")),
-    Question("medical_spending", Kind.TEXT, options=("0",), parse=_amount),
-    Question("education_spending", Kind.TEXT, options=("0",), parse=_amount, when=_has_pupil),
+    Question("vehicles", Kind.TEXT, options=("0", "1"), parse=count, when=_answer_is("property", "more")),
+    Question("homes", Kind.TEXT, options=("0", "1", "2"), parse=count, when=_answer_is("property", "more")),
+    Question("medical_spending", Kind.TEXT, options=("0",), parse=amount),
+    Question("education_spending", Kind.TEXT, options=("0",), parse=amount, when=_has_pupil),
     Question("housing", Kind.CHOICE, options=("own", "renting", "unsafe", NONE), clears=("rent",)),
-    Question("rent", Kind.TEXT, parse=_amount, when=_answer_is("housing", "renting")),
+    Question("rent", Kind.TEXT, parse=amount, when=_answer_is("housing", "renting")),
     Question(
         "hardship_types",
         Kind.MULTI,
@@ -357,7 +299,7 @@ ITEMS: tuple[Question | Loop, ...] = (
         text_answers="account",
         typed_default=("other",),  # a story with nothing ticked is still a hardship
     ),
-    Question("account", Kind.TEXT, parse=_account, optional=True),
+    Question("account", Kind.TEXT, parse=account, optional=True),
     Question("documents", Kind.FILES, optional=True),
 )
 
@@ -502,5 +444,5 @@ INTAKE = Flow(
     build=build,
     summary_extras=summary_extras,
     lookup_after=frozenset({"id_number", "members.identity"}),
-    lookup_ids=_lookup_ids,
+    lookup_ids=lookup_ids,
 )
