@@ -171,7 +171,7 @@ def _answered(turn: Turn, question: Question, value: Any) -> bool:
     return False
 
 
-def _language_answered(turn: Turn, locale: Any) -> bool:
+def _language_answered(turn: Turn, locale: str) -> bool:
     session = turn.session
     session.locale = locale
     turn.out.append(SetLocale(locale))
@@ -182,7 +182,7 @@ def _language_answered(turn: Turn, locale: Any) -> bool:
     return False
 
 
-def _consent_answered(turn: Turn, value: Any) -> bool:
+def _consent_answered(turn: Turn, value: object) -> bool:
     if value != DECLINE:
         turn.session.answers["consent_at"] = turn.now.isoformat()
         return False

@@ -41,7 +41,7 @@ class AnswerContext(Protocol):
         """Ask for a person to look at this conversation now."""
 
 
-AnswerHook = Callable[[AnswerContext, Any], None]
+AnswerHook = Callable[[AnswerContext, object], None]
 
 
 class Kind(StrEnum):
@@ -123,7 +123,7 @@ class Question:
     role: Role | None = None
     on_answer: AnswerHook | None = None
     says: tuple[str, ...] = ()
-    shown: Callable[[Any], str] | None = None
+    shown: Callable[[object], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,7 +209,7 @@ class Flow:
     # A question whose answer is checked against open applications right away, and the ids
     # (ID numbers) to check that an answer gives.
     lookup_after: frozenset[str] = frozenset()
-    lookup_ids: Callable[[Any], tuple[str, ...]] | None = None
+    lookup_ids: Callable[[object], tuple[str, ...]] | None = None
     # Answers the flow is started with rather than asks (the application a reply is about):
     # its welcome and reminder show them, and they outlive a wipe or a restart.
     given: tuple[str, ...] = ()

@@ -206,7 +206,7 @@ def _hardship_guess(ask: Ask) -> tuple[str, ...]:
 # ---------------------------------------------------------------- reactions and displays
 
 
-def _urgent_answered(turn: AnswerContext, needs: Any) -> None:
+def _urgent_answered(turn: AnswerContext, needs: object) -> None:
     if needs:
         # Someone without food, shelter or safety today should not wait for the form to end.
         turn.request_human("urgent_need")

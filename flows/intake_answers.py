@@ -45,21 +45,21 @@ def account(text: str, ask: Ask) -> str:
     return parse_free_text(text, max_length=ask.settings.max_text)
 
 
-def masked_id(value: Any) -> str:
+def masked_id(value: object) -> str:
     """An ID number as shown back to the resident: the region and the last four characters."""
     if isinstance(value, str) and len(value) > 7:
         return value[:3] + "*" * (len(value) - 7) + value[-4:]
     return str(value)
 
 
-def identity_shown(value: Any) -> str:
+def identity_shown(value: object) -> str:
     # An identity holds an ID number, or only an age.
     if isinstance(value, dict):
         return masked_id(value.get("id_number") or value.get("age"))
     return str(value)
 
 
-def lookup_ids(value: Any) -> tuple[str, ...]:
+def lookup_ids(value: object) -> tuple[str, ...]:
     """The ID number an answer gives (the applicant's, or a member's identity when it has one)."""
     if isinstance(value, str):
         return (value,)
