@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows.flow import Answers, Ask, Kind, Question
+from flows.flow import DECLINE, Answers, Ask, Kind, Question, Role
 from flows.parsing import parse_mobile, parse_name
 
 LOCALE_OPTIONS = ("zh_CN", "en")
@@ -21,11 +21,16 @@ def _language_unknown(ask: Ask) -> bool:
 
 # Asked only when the channel did not tell us; /language comes back to it from anywhere.
 LANGUAGE = Question(
-    "language", Kind.CHOICE, options=LOCALE_OPTIONS, when=_language_unknown, option_labels=_language_label
+    "language",
+    Kind.CHOICE,
+    options=LOCALE_OPTIONS,
+    when=_language_unknown,
+    option_labels=_language_label,
+    role=Role.LANGUAGE,
 )
 
-# "decline" ends the flow and drops everything (the engine's consent hook).
-CONSENT = Question("consent", Kind.CHOICE, options=("agree", "decline"))
+# "decline" ends the flow and drops everything (what the engine does with a consent question).
+CONSENT = Question("consent", Kind.CHOICE, options=("agree", DECLINE), role=Role.CONSENT)
 
 
 def consent_record(answers: Answers, version: int) -> dict[str, Any]:

@@ -19,3 +19,11 @@ def load_crisis_words(path: Path = DEFAULT) -> tuple[str, ...]:
     if not isinstance(data, dict) or not all(isinstance(v, list) for v in data.values()):
         raise ValueError(f"{path}: expected a list of words per language")
     return tuple(sorted({"".join(str(w).split()).casefold() for words in data.values() for w in words}))
+
+
+def mentions_crisis(text: str, words: tuple[str, ...]) -> bool:
+    """Whether ``text`` contains one of the crisis words or phrases, ignoring case and spacing."""
+    if not words:
+        return False
+    folded = "".join(text.split()).casefold()
+    return any(word in folded for word in words)

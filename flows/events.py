@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,7 +72,7 @@ class SubmissionFailed:
 
 @dataclass(frozen=True, slots=True)
 class StatusListed:
-    applications: tuple[dict, ...] = field(default=())
+    applications: tuple[dict[str, Any], ...] = field(default=())  # as the backend lists them
 
 
 Event = (

@@ -6,10 +6,42 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 Answers = Mapping[str, Any]
 Member = Mapping[str, Any]
+
+
+# The consent question's answer that refuses, and ends the flow.
+DECLINE = "decline"
+
+
+class Role(StrEnum):
+    """What a question is to the engine, beyond asking it (shared by flows, see ``flows/common.py``)."""
+
+    # The answer is the session's locale: taken as answered when the channel knows it, kept when
+    # the answers are wiped, never offered for editing, and /language returns to it from anywhere
+    # when it is the flow's first question.
+    LANGUAGE = "language"
+    # Agreement to what is collected and why: declining ends the flow with nothing kept, agreeing
+    # is recorded with its time (``consent_at``); never offered for editing.
+    CONSENT = "consent"
+
+
+class AnswerContext(Protocol):
+    """What a question's ``on_answer`` hook may do within the turn that took the answer."""
+
+    @property
+    def flow_name(self) -> str: ...
+
+    def say(self, key: str, **params: Any) -> None:
+        """Send the message ``key`` before the next question."""
+
+    def request_human(self, reason: str) -> None:
+        """Ask for a person to look at this conversation now."""
+
+
+AnswerHook = Callable[[AnswerContext, object], None]
 
 
 class Kind(StrEnum):
@@ -63,6 +95,11 @@ class Question:
         exclusive: a MULTI option that answers alone and at once ("none of these").
         preselect: MULTI options chosen in advance from earlier answers.
         request_contact: the channel may offer to share the phone number.
+        role: what the answer means to the engine (the locale, consent), if anything.
+        on_answer: called with each answer given, before the flow moves on (a flow's own
+            reaction, such as bringing in a person for an urgent need).
+        says: the messages (``<flow>.<name>``) ``on_answer`` may send, for catalog checks.
+        shown: how a stored answer is shown back on a "keep" button (an ID number masked).
     """
 
     id: str
@@ -83,15 +120,30 @@ class Question:
     typed_default: tuple[str, ...] = ()
     # Every value an options function can give, so that catalogs can be checked for labels.
     choices: tuple[str, ...] = ()
+    role: Role | None = None
+    on_answer: AnswerHook | None = None
+    says: tuple[str, ...] = ()
+    shown: Callable[[object], str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Loop:
-    """Questions asked once per household member; ``count`` gives how many members."""
+    """Questions asked once per household member.
+
+    Attributes:
+        size: the question whose answer is the number of members; answering it adds or drops
+            members, and adding or removing one from the edit menu changes it.
+        describe: parameters that name a member on the edit menu (besides its number ``n``).
+    """
 
     id: str
-    count: Callable[[Answers], int]
+    size: str
     questions: tuple[Question, ...]
+    describe: Callable[[Member], dict[str, Any]] | None = None
+
+    def count(self, answers: Answers) -> int:
+        """How many members the answers say the household has."""
+        return int(answers.get(self.size) or 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,13 +201,15 @@ class Flow:
     name: str
     version: int
     items: tuple[Question | Loop, ...]
-    build: Callable[[Answers, list[Member], "Ask"], dict[str, Any]]
+    build: Callable[[Answers, Sequence[Member], "Ask"], dict[str, Any]]
     # Answer keys renamed or dropped between versions: {old_version: function(answers) -> answers}.
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     # Extra parameters for the summary message only (names of things the answers hold as codes).
     summary_extras: Callable[[Answers, "Ask"], dict[str, Any]] | None = None
-    # A question whose answer is checked against open applications right away.
+    # A question whose answer is checked against open applications right away, and the ids
+    # (ID numbers) to check that an answer gives.
     lookup_after: frozenset[str] = frozenset()
+    lookup_ids: Callable[[object], tuple[str, ...]] | None = None
     # Answers the flow is started with rather than asks (the application a reply is about):
     # its welcome and reminder show them, and they outlive a wipe or a restart.
     given: tuple[str, ...] = ()
@@ -177,3 +231,12 @@ class Flow:
 
     def loop(self) -> Loop | None:
         return next((i for i in self.items if isinstance(i, Loop)), None)
+
+    def states_with(self, role: Role) -> tuple[str, ...]:
+        """The states of the questions that have ``role`` (only questions outside a loop have one)."""
+        return tuple(item.id for item in self.items if isinstance(item, Question) and item.role is role)
+
+    def starts_with_language(self) -> bool:
+        """Whether the first question is the language one (so /language can go back to it)."""
+        first = self.items[0] if self.items else None
+        return isinstance(first, Question) and first.role is Role.LANGUAGE

@@ -8,7 +8,7 @@ member's health and disability start with a one-tap "healthy, no disability".
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -19,21 +19,23 @@ from stdnum.cn import ric
 from flows.common import CONSENT, LANGUAGE, consent_record
 from flows.common import mobile as _mobile
 from flows.common import name as _name
-from flows.flow import Ask, Flow, Kind, Loop, Member, Question
-from flows.parsing import (
-    ParseError,
-    age_on,
-    parse_age,
-    parse_amount,
-    parse_count,
-    parse_free_text,
-    parse_id_number,
+from flows.flow import AnswerContext, Answers, Ask, Flow, Kind, Loop, Member, Question
+from flows.intake_answers import (
+    account,
+    amount,
+    count,
+    household_size,
+    identity,
+    identity_shown,
+    lookup_ids,
+    masked_id,
+    subject_id,
 )
+from flows.parsing import age_on
 
 # 2: asks whether someone outside the household is obliged and able to support it.
 VERSION = 2
 CONSENT_VERSION = 1
-MIN_AGE_TO_APPLY = 16
 
 RELATIONS = ("spouse", "child", "parent", "grandparent", "grandchild", "sibling", "other")
 CONDITIONS = ("healthy", "chronic", "serious", "disability")
@@ -55,43 +57,6 @@ URGENT_NEEDS = ("no_food", "no_shelter", "safety")
 NONE = "none"
 
 
-# ---------------------------------------------------------------- parsing
-
-
-def _subject_id(text: str, ask: Ask) -> str:
-    found = parse_id_number(text, today=ask.today)
-    if ask.answers.get("for_whom") == "self" and found.age_on(ask.today) < MIN_AGE_TO_APPLY:
-        raise ParseError("id.minor_self", {"age": MIN_AGE_TO_APPLY})
-    return found.number
-
-
-def _identity(text: str, ask: Ask) -> dict[str, Any]:
-    """A member's ID number (their age follows from it) or, when they have none to hand, their age."""
-    if sum(ch.isalnum() for ch in text) >= 15:
-        found = parse_id_number(text, today=ask.today)
-        return {"id_number": found.number, "age": found.age_on(ask.today)}
-    return {"age": parse_age(text)}
-
-
-def _amount(text: str, ask: Ask) -> str:
-    return str(parse_amount(text, maximum=Decimal(ask.settings.max_amount)))
-
-
-def _count(text: str, ask: Ask) -> int:
-    return parse_count(text, maximum=50)
-
-
-def _household_size(text: str, ask: Ask) -> int:
-    size = parse_count(text, maximum=ask.settings.max_members)
-    if size < 1:
-        raise ParseError("count.too_small", {"min": 1})
-    return size
-
-
-def _account(text: str, ask: Ask) -> str:
-    return parse_free_text(text, max_length=ask.settings.max_text)
-
-
 # ---------------------------------------------------------------- facts from answers
 
 
@@ -100,7 +65,7 @@ def _birth_date(id_number: str) -> date:
     return ric.get_birth_date(id_number)
 
 
-def member_age(answers: Any, member: Member, index: int, today: date) -> int | None:
+def member_age(answers: Answers, member: Member, index: int, today: date) -> int | None:
     """A member's age: the applicant's from their ID number, the others' as given."""
     if index == 0:
         number = answers.get("id_number")
@@ -117,14 +82,14 @@ def _ages(ask: Ask) -> list[int | None]:
     return [member_age(ask.answers, m, i, ask.today) for i, m in enumerate(ask.members)]
 
 
-def _answer_is(key: str, *values: str):
+def _answer_is(key: str, *values: str) -> Callable[[Ask], bool]:
     def when(ask: Ask) -> bool:
         return ask.answers.get(key) in values
 
     return when
 
 
-def _selected(key: str, value: str):
+def _selected(key: str, value: str) -> Callable[[Ask], bool]:
     def when(ask: Ask) -> bool:
         return value in (ask.answers.get(key) or ())
 
@@ -238,12 +203,29 @@ def _hardship_guess(ask: Ask) -> tuple[str, ...]:
     return tuple(guess)
 
 
+# ---------------------------------------------------------------- reactions and displays
+
+
+def _urgent_answered(turn: AnswerContext, needs: object) -> None:
+    if needs:
+        # Someone without food, shelter or safety today should not wait for the form to end.
+        turn.request_human("urgent_need")
+        turn.say(f"{turn.flow_name}.urgent_flagged")
+
+
+def _member_description(member: Member) -> dict[str, Any]:
+    return {"relation": member.get("relation", "self")}
+
+
 HOUSEHOLD = Loop(
     id="members",
-    count=lambda answers: int(answers.get("household_size") or 0),
+    size="household_size",
+    describe=_member_description,
     questions=(
         Question("relation", Kind.CHOICE, options=RELATIONS, when=_not_applicant, params=_member_params),
-        Question("identity", Kind.TEXT, parse=_identity, when=_not_applicant, params=_member_params),
+        Question(
+            "identity", Kind.TEXT, parse=identity, when=_not_applicant, params=_member_params, shown=identity_shown
+        ),
         Question("condition", Kind.CHOICE, options=CONDITIONS, clears=("disability",), params=_member_params),
         Question(
             "disability",
@@ -262,7 +244,7 @@ HOUSEHOLD = Loop(
             clears=("income",),
             params=_member_params,
         ),
-        Question("income", Kind.TEXT, options=("0",), parse=_amount, when=_earns, params=_member_params),
+        Question("income", Kind.TEXT, options=("0",), parse=amount, when=_earns, params=_member_params),
     ),
 )
 
@@ -273,7 +255,7 @@ ITEMS: tuple[Question | Loop, ...] = (
     Question("relationship", Kind.CHOICE, options=("family", "guardian", "other"), when=_answer_is("for_whom", "other")),
     Question("proxy_name", Kind.TEXT, parse=_name, when=_answer_is("for_whom", "other")),
     Question("name", Kind.TEXT, parse=_name, params=_for_other_params),
-    Question("id_number", Kind.TEXT, parse=_subject_id, params=_for_other_params),
+    Question("id_number", Kind.TEXT, parse=subject_id, params=_for_other_params, shown=masked_id),
     Question("mobile", Kind.TEXT, parse=_mobile, request_contact=True),
     Question(
         "district",
@@ -284,24 +266,31 @@ ITEMS: tuple[Question | Loop, ...] = (
         option_labels=_district_label,
     ),
     Question("office", Kind.CHOICE, options=_offices, option_labels=_office_label),
-    Question("urgent", Kind.MULTI, options=(*URGENT_NEEDS, NONE), exclusive=NONE),
-    Question("household_size", Kind.TEXT, options=("1", "2", "3", "4", "5", "6"), parse=_household_size),
+    Question(
+        "urgent",
+        Kind.MULTI,
+        options=(*URGENT_NEEDS, NONE),
+        exclusive=NONE,
+        on_answer=_urgent_answered,
+        says=("urgent_flagged",),
+    ),
+    Question("household_size", Kind.TEXT, options=("1", "2", "3", "4", "5", "6"), parse=household_size),
     HOUSEHOLD,
     Question("other_income", Kind.MULTI, options=(*INCOME_SOURCES, NONE), exclusive=NONE),
     *(
-        Question(f"income_{source}", Kind.TEXT, parse=_amount, when=_selected("other_income", source))
+        Question(f"income_{source}", Kind.TEXT, parse=amount, when=_selected("other_income", source))
         for source in INCOME_SOURCES
     ),
     # Only where it can matter: 特困 requires that no one is obliged and able to support them.
     Question("able_supporter", Kind.CHOICE, options=("no", "yes"), when=_all_dependent),
-    Question("savings", Kind.TEXT, options=("0",), parse=_amount),
+    Question("savings", Kind.TEXT, options=("0",), parse=amount),
     Question("property", Kind.CHOICE, options=(NONE, "one_home", "more"), clears=("vehicles", "homes")),
-    Question("vehicles", Kind.TEXT, options=("0", "1"), parse=_count, when=_answer_is("property", "more")),
-    Question("homes", Kind.TEXT, options=("0", "1", "2"), parse=_count, when=_answer_is("property", "more")),
-    Question("medical_spending", Kind.TEXT, options=("0",), parse=_amount),
-    Question("education_spending", Kind.TEXT, options=("0",), parse=_amount, when=_has_pupil),
+    Question("vehicles", Kind.TEXT, options=("0", "1"), parse=count, when=_answer_is("property", "more")),
+    Question("homes", Kind.TEXT, options=("0", "1", "2"), parse=count, when=_answer_is("property", "more")),
+    Question("medical_spending", Kind.TEXT, options=("0",), parse=amount),
+    Question("education_spending", Kind.TEXT, options=("0",), parse=amount, when=_has_pupil),
     Question("housing", Kind.CHOICE, options=("own", "renting", "unsafe", NONE), clears=("rent",)),
-    Question("rent", Kind.TEXT, parse=_amount, when=_answer_is("housing", "renting")),
+    Question("rent", Kind.TEXT, parse=amount, when=_answer_is("housing", "renting")),
     Question(
         "hardship_types",
         Kind.MULTI,
@@ -310,7 +299,7 @@ ITEMS: tuple[Question | Loop, ...] = (
         text_answers="account",
         typed_default=("other",),  # a story with nothing ticked is still a hardship
     ),
-    Question("account", Kind.TEXT, parse=_account, optional=True),
+    Question("account", Kind.TEXT, parse=account, optional=True),
     Question("documents", Kind.FILES, optional=True),
 )
 
@@ -322,7 +311,7 @@ def _money(value: Any) -> str:
     return str(Decimal(value or 0).quantize(Decimal("0.01")))
 
 
-def build(answers: Any, members: list[Member], ask: Ask) -> dict[str, Any]:
+def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, Any]:
     """The application as JSON-ready data (the shape of ``backend.application.ApplicationV1``)."""
     office = answers.get("office")
     found = ask.context.office(office) if office else None
@@ -378,7 +367,7 @@ def build(answers: Any, members: list[Member], ask: Ask) -> dict[str, Any]:
     }
 
 
-def summary_extras(answers: Any, ask: Ask) -> dict[str, Any]:
+def summary_extras(answers: Answers, ask: Ask) -> dict[str, Any]:
     """Names for the codes the summary shows."""
     found = ask.context.office(answers.get("office", ""))
     return {"district_name": found[0].name if found else "", "office_name": found[1].name if found else ""}
@@ -455,4 +444,5 @@ INTAKE = Flow(
     build=build,
     summary_extras=summary_extras,
     lookup_after=frozenset({"id_number", "members.identity"}),
+    lookup_ids=lookup_ids,
 )

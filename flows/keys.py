@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flows.flow import Flow, Loop, Question
+from flows.flow import Flow, Loop, Question, Role
 from flows.session import FINAL_STATES
 
 # The backend's application statuses as residents see them (flows cannot import the backend;
@@ -105,8 +105,8 @@ ERROR_CODES = frozenset(
 )
 
 FLOW_MESSAGES = ("welcome", "summary", "receipt", "duplicate", "expired", "reminder")
-# Messages a flow can emit only when it asks the question that triggers them.
-QUESTION_MESSAGES = {"consent": "declined", "urgent": "urgent_flagged"}
+# Messages a flow can emit only when it asks a question with this role.
+ROLE_MESSAGES = {Role.CONSENT: ("declined",)}
 
 
 def _question_keys(prefix: str, q: Question) -> set[str]:
@@ -121,8 +121,9 @@ def message_keys(flow: Flow) -> set[str]:
     """The keys of ``flow`` plus the engine's own and every error message."""
     keys = set(ENGINE_KEYS) | {f"error.{code}" for code in ERROR_CODES}
     keys |= {f"{flow.name}.{m}" for m in FLOW_MESSAGES}
-    asked = flow.questions()
-    keys |= {f"{flow.name}.{m}" for question, m in QUESTION_MESSAGES.items() if question in asked}
+    for q in flow.questions().values():
+        said = (*q.says, *(ROLE_MESSAGES.get(q.role, ()) if q.role else ()))
+        keys |= {f"{flow.name}.{m}" for m in said}
     for item in flow.items:
         if isinstance(item, Loop):
             for q in item.questions:

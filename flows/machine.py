@@ -11,20 +11,11 @@ from functools import partial
 
 from transitions import EventData, Machine
 
-from flows.flow import Flow, Loop, Question
-from flows.session import (
-    CANCEL_CONFIRM,
-    CANCELLED,
-    DECLINED,
-    DUPLICATE,
-    EDIT_MENU,
-    EXPIRED,
-    FINAL_STATES,
-    MEMBER_MENU,
-    NEW,
-    SUBMITTED,
-    SUMMARY,
-)
+from flows.flow import Flow, Loop, Question, Role
+from flows.session import FINAL_STATES, Session, SessionState
+
+NEW, SUMMARY, SUBMITTED = SessionState.NEW, SessionState.SUMMARY, SessionState.SUBMITTED
+EDIT_MENU, MEMBER_MENU, CANCEL_CONFIRM = SessionState.EDIT_MENU, SessionState.MEMBER_MENU, SessionState.CANCEL_CONFIRM
 
 Edge = tuple[str, str, str]  # (source, trigger, destination)
 
@@ -81,36 +72,39 @@ def flow_edges(flow: Flow) -> set[Edge]:
     edges |= {(EDIT_MENU, "pick", MEMBER_MENU), (EDIT_MENU, "pick", SUMMARY), (MEMBER_MENU, "pick", SUMMARY)}
     edges |= {(MEMBER_MENU, "pick", name) for name, _, loop in seq if loop is not None}
     edges |= {(EDIT_MENU, "back", SUMMARY), (MEMBER_MENU, "back", EDIT_MENU)}
-    if "consent" in names:
+    for name in flow.states_with(Role.CONSENT):
         # A flow that asks for consent ends when it is declined (one consented before does not ask).
-        edges.add(("consent", "decline", DECLINED))
+        edges.add((name, "decline", SessionState.DECLINED))
     for name in flow.lookup_after:
-        edges.add((name, "duplicate", DUPLICATE))
-    edges.add((SUMMARY, "duplicate", DUPLICATE))
-    if names[0] == "language":
+        edges.add((name, "duplicate", SessionState.DUPLICATE))
+    edges.add((SUMMARY, "duplicate", SessionState.DUPLICATE))
+    if flow.starts_with_language():
         # /language: a detour from anywhere to the language question, then "resume" back.
         for state in (*names[1:], SUMMARY, EDIT_MENU, MEMBER_MENU):
             edges.add((state, "language", names[0]))
     for state in (*names, SUMMARY, EDIT_MENU, MEMBER_MENU):
         edges.add((state, "cancel", CANCEL_CONFIRM))
-    edges.add((CANCEL_CONFIRM, "cancel", CANCELLED))
+    edges.add((CANCEL_CONFIRM, "cancel", SessionState.CANCELLED))
     for state in (*names, SUMMARY, EDIT_MENU, MEMBER_MENU, CANCEL_CONFIRM):
-        edges.add((state, "expire", EXPIRED))
-    return edges
+        edges.add((state, "expire", SessionState.EXPIRED))
+    # Plain strings: the library reads an enum state by its member name, not its value.
+    return {(str(src), trigger, str(dst)) for src, trigger, dst in edges}
 
 
 def states_of(flow: Flow) -> list[str]:
     names = [name for name, _, _ in _sequence(flow)]
-    return [NEW, *names, SUMMARY, EDIT_MENU, MEMBER_MENU, CANCEL_CONFIRM, *sorted(FINAL_STATES)]
+    return [str(s) for s in (NEW, *names, SUMMARY, EDIT_MENU, MEMBER_MENU, CANCEL_CONFIRM, *sorted(FINAL_STATES))]
 
 
 def _is_target(dest: str, event: EventData) -> bool:
-    return event.args[0] == dest
+    target: object = next(iter(event.args))
+    return target == dest
 
 
 def _entered(event: EventData) -> None:
     # A new question starts with a clean slate of invalid answers and selections.
     model = event.model
+    assert isinstance(model, Session)
     model.invalid = 0
     model.selection = None
 
@@ -136,7 +130,7 @@ def machine_edges(machine: Machine) -> set[Edge]:
     found: set[Edge] = set()
     for trigger, event in machine.events.items():
         for src, transitions in event.transitions.items():
-            found |= {(src, trigger, t.dest) for t in transitions}
+            found |= {(src, trigger, t.dest) for t in transitions if t.dest is not None}
     return found
 
 

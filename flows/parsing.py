@@ -17,7 +17,6 @@ from functools import lru_cache
 from typing import Any
 
 import cn2an
-from cn2an.conf import NUMBER_CN2AN, UNIT_CN2AN
 
 from id_numbers import BadIdNumber, check_id_number
 
@@ -49,9 +48,17 @@ _CENT = Decimal("0.01")
 # compare it with the maximum; the default context (28 digits) would round silently.
 _CTX = Context(prec=100, rounding=ROUND_HALF_UP)
 
-# Units after an Arabic number: cn2an's own table (十百千万亿 and the formal 拾佰仟)
+# The numeral characters and their values, in cn2an's order (the first of each value is the
+# simplified spelling an2cn writes); a test checks each against cn2an.cn2an().
+NUMERALS: dict[str, int] = {
+    "零": 0, "〇": 0, "一": 1, "壹": 1, "幺": 1, "二": 2, "贰": 2, "两": 2, "三": 3, "叁": 3, "四": 4, "肆": 4,
+    "五": 5, "伍": 5, "六": 6, "陆": 6, "七": 7, "柒": 7, "八": 8, "捌": 8, "九": 9, "玖": 9,
+}
+UNITS: dict[str, int] = {"十": 10, "拾": 10, "百": 100, "佰": 100, "千": 1000, "仟": 1000, "万": 10000, "亿": 100000000}
+
+# Units after an Arabic number: the same table (十百千万亿 and the formal 拾佰仟)
 # plus the Latin shorthands people type on phones ("3k"; "w" is common chat shorthand for 万).
-_UNITS: dict[str, int] = {**UNIT_CN2AN, "k": 1000, "w": 10000}
+_UNITS: dict[str, int] = {**UNITS, "k": 1000, "w": 10000}
 _UNIT_CLASS = "".join(sorted(_UNITS))
 
 # Plain Arabic number with an optional single unit: handled exactly with Decimal, both
@@ -77,15 +84,15 @@ def _first_spelling(table: dict[str, int]) -> dict[str, str]:
 # dropped trailing unit ("三千五" for 三千五百). This maps input variants to that spelling.
 _CANONICAL = str.maketrans(
     {
-        **_first_spelling(NUMBER_CN2AN),  # 两/壹/幺 → 二/一, 〇 → 零
-        **_first_spelling(UNIT_CN2AN),  # 拾/佰/仟 → 十/百/千
+        **_first_spelling(NUMERALS),  # 两/壹/幺 → 二/一, 〇 → 零
+        **_first_spelling(UNITS),  # 拾/佰/仟 → 十/百/千
         "兩": "二",  # traditional forms cn2an converts itself
         "萬": "万",
         "億": "亿",
         "廿": "二十",
     }
 )
-_UNIT_CHARS = "".join(UNIT_CN2AN)
+_UNIT_CHARS = "".join(UNITS)
 _ARABIC_RUN_RE = re.compile(r"[0-9]+")
 # A Chinese digit touching an Arabic one ("六10", "五8万") is a typo, though an2cn's
 # spelling of the Arabic part could make it look like a well-formed numeral.
@@ -134,12 +141,14 @@ class ParseError(ValueError):
     @property
     def code(self) -> str:
         """The machine code, "<field>.<problem>"."""
-        return self.args[0]
+        code: str = self.args[0]
+        return code
 
     @property
     def params(self) -> dict[str, Any]:
         """Parameters for the message (never the input itself); treat as read-only."""
-        return self.args[1]
+        params: dict[str, Any] = self.args[1]
+        return params
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, ParseError):

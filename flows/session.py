@@ -3,22 +3,38 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
-# States that are not questions.
-SUMMARY = "summary"
-EDIT_MENU = "edit_menu"
-MEMBER_MENU = "member_menu"
-CANCEL_CONFIRM = "cancel_confirm"
-SUBMITTED = "submitted"
-DECLINED = "declined"
-CANCELLED = "cancelled"
-EXPIRED = "expired"
-DUPLICATE = "duplicate"
-NEW = "new"
 
-FINAL_STATES = frozenset({SUBMITTED, DECLINED, CANCELLED, EXPIRED, DUPLICATE})
-MENU_STATES = frozenset({SUMMARY, EDIT_MENU, MEMBER_MENU, CANCEL_CONFIRM})
+class SessionState(StrEnum):
+    """The states that are not questions (a question's state is its id, ``loop.question`` in a loop).
+
+    The values are what sessions store; they never change.
+    """
+
+    NEW = "new"
+    SUMMARY = "summary"
+    EDIT_MENU = "edit_menu"
+    MEMBER_MENU = "member_menu"
+    CANCEL_CONFIRM = "cancel_confirm"
+    SUBMITTED = "submitted"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    DUPLICATE = "duplicate"
+
+
+FINAL_STATES = frozenset(
+    {SessionState.SUBMITTED, SessionState.DECLINED, SessionState.CANCELLED, SessionState.EXPIRED, SessionState.DUPLICATE}
+)
+MENU_STATES = frozenset(
+    {SessionState.SUMMARY, SessionState.EDIT_MENU, SessionState.MEMBER_MENU, SessionState.CANCEL_CONFIRM}
+)
+
+# Names the runner imports (bot/serve.py: the funnel's last steps).
+SUMMARY = SessionState.SUMMARY
+SUBMITTED = SessionState.SUBMITTED
 
 
 @dataclass(slots=True)
@@ -27,7 +43,9 @@ class Session:
 
     flow: str
     version: int
-    state: str = NEW
+    # A SessionState's value, or the id of the question being asked. A plain string, never the
+    # enum: the machine library reads an enum state by its member name.
+    state: str = SessionState.NEW.value
     locale: str | None = None
     answers: dict[str, Any] = field(default_factory=dict)
     members: list[dict[str, Any]] = field(default_factory=list)

@@ -174,8 +174,7 @@ def test_submission_carries_the_whole_application():
 
 
 def test_crisis_words_bring_a_person_in_at_once_and_the_answer_still_counts():
-    from flows.crisis import load_crisis_words
-    from flows.engine import mentions_crisis
+    from flows.crisis import load_crisis_words, mentions_crisis
     from flows.flow import Settings
     from flows.intents import Reply, RequestHuman
     from tests.flows.helpers import NOW, demo_engine

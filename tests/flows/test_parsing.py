@@ -647,3 +647,14 @@ def test_age_on_is_completed_years(birth: date, day: date) -> None:
             return date(year, 3, 1)
 
     assert birthday(birth.year + years) <= day < birthday(birth.year + years + 1)
+
+
+def test_the_numeral_tables_agree_with_cn2an():
+    """The parser's own tables of numerals and units read as cn2an's public reader reads them."""
+    import cn2an
+
+    from flows.parsing import NUMERALS, UNITS
+
+    assert {char: cn2an.cn2an(char, "smart") for char in NUMERALS} == NUMERALS
+    assert {char: cn2an.cn2an("一" + char, "smart") for char in UNITS} == UNITS
+    assert cn2an.an2cn(2) == "二" and cn2an.an2cn(10) == "十"  # the first spelling of each value

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flows import events as ev
-from flows.engine import KEEP
+from flows.buttons import KEEP
 from flows.intake import prefill
 from flows.intents import LookupOpenApplication, SubmitApplication
 from tests.flows.helpers import APPLICANT_ID, NOW, Transcript, demo_engine
