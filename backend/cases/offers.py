@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from backend.buttons import AnswerOffer, button
 from backend.cases.ports import Offer
 from backend.policy.outcome import Assessment
 from backend.policy.projects import Project, matching
@@ -21,7 +22,6 @@ from backend.ports import UnitOfWork
 from backend.volunteers.service import Volunteering, given_name
 
 PROJECT, SERVICE, SCHEME = "project", "service", "scheme"
-OFFER_BUTTON = "offer:"
 VOLUNTEER_FLOW = "volunteer"
 
 
@@ -32,9 +32,9 @@ class Answer:
     start_flow: str | None = None  # a flow the resident goes on to (the volunteer registration)
 
 
-def offer_buttons(offer_id: int) -> list[list[str]]:
-    """Accept / Not now, as notification buttons ([value, label key])."""
-    return [[f"{OFFER_BUTTON}{offer_id}:accept", "offer.accept"], [f"{OFFER_BUTTON}{offer_id}:decline", "offer.decline"]]
+def offer_buttons(offer_id: int) -> list[dict[str, Any]]:
+    """Accept / Not now, as notification buttons."""
+    return [button(AnswerOffer(offer_id, True), "offer.accept"), button(AnswerOffer(offer_id, False), "offer.decline")]
 
 
 def project_params(project: Project) -> dict[str, Any]:
@@ -81,14 +81,6 @@ async def offer_services(uow: UnitOfWork, catalogue: ServiceCatalogue, assessmen
                                     at=now)
         offered.append(ref if kind == SERVICE else kind)
     return offered
-
-
-def parse_button(value: str) -> tuple[int, bool] | None:
-    """``offer:<id>:accept`` or ``offer:<id>:decline`` as (id, accepted)."""
-    parts = value.split(":")
-    if len(parts) != 3 or parts[0] != OFFER_BUTTON[:-1] or not parts[1].isdigit() or parts[2] not in ("accept", "decline"):
-        return None
-    return int(parts[1]), parts[2] == "accept"
 
 
 async def answer_offer(uow: UnitOfWork, projects: tuple[Project, ...], *, resident_id: str, offer_id: int,

@@ -26,8 +26,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from backend.documents import FileDocumentStorage
-from backend.ports import OutboxItem
-from bot.conversations import Store
+from backend.ports import OutboxItem, Store
 from bot.telegram.inbound import callback_data
 from bot.telegram.limits import FloodLimits
 

@@ -23,8 +23,9 @@ from babel import negotiate_locale
 
 from backend.client_address import Network, client_address
 from backend.documents import DocumentRefused
-from bot.conversations import PUSH_CHANNELS, Conversations, DocumentTooLarge
+from bot.channels import PUSH_CHANNELS
 from bot.linking import grouped
+from bot.runner import Conversations, DocumentTooLarge
 from bot.web_chat.forms import Form, FormRefused, read_form
 from bot.web_chat.identity import COOKIE, COOKIE_MAX_AGE, WebIdentities
 from bot.web_chat.page import Page
