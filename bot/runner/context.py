@@ -54,7 +54,7 @@ class Answered:
 class SideHandler(Protocol):
     """A path a message may take before the turn proper: None lets the next one look at it."""
 
-    async def __call__(self, message: Message) -> Answered | None: ...
+    async def __call__(self, message: Message, /) -> Answered | None: ...
 
 
 @dataclass(frozen=True, slots=True)

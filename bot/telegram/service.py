@@ -193,6 +193,7 @@ class TelegramBot:
             return
         staff = await self.desk.staff(inbound.external_id) if self.desk is not None else None
         if staff is not None:
+            assert self.desk is not None  # only the desk knows staff
             answer = await self.desk.press(staff, *inbound.press) if inbound.press else None
             try:
                 await query.answer(text=answer)
@@ -242,6 +243,7 @@ class TelegramBot:
         """A member of staff writes: one of their commands, ``/close NOTE`` to end the request for a
         person they hold, or text for that request's resident."""
         event = inbound.event
+        assert self.desk is not None  # only the desk knows staff
         if isinstance(event, ev.Command) and event.name == "close":
             resident_id = await self.desk.close(staff, event.arg.strip())
             if resident_id is not None:
