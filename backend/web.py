@@ -1,13 +1,14 @@
 """The project's aiohttp application: built by a factory, nothing opened at import.
 
 It serves ``/healthz``, the API under ``/api/v1`` and its OpenAPI document; channels add their
-routes (the Telegram webhook). The database and the services live in the application, opened
-and closed by ``cleanup_ctx``.
+routes (the Telegram webhook). The database lives in the application, opened and closed by
+``cleanup_ctx``; the services are built once, by ``backend_services``, and handed in.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -37,31 +38,89 @@ from backend.config import Config
 from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.intake import IdHasher, IntakeService
+from backend.monitoring.outreach import Outreach
 from backend.monitoring.vault import IdVault
 from backend.points.ledger import Ledger
-from backend.policy.pack import load_pack
-from backend.policy.projects import load_projects
+from backend.policy.pack import Pack, load_pack
+from backend.policy.projects import Project, load_projects
+from backend.policy.services import ServiceCatalogue, load_services
 from backend.serving import transport_headers
 from backend.volunteers.service import Volunteering
 from locales import Translations
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class BackendServices:
+    """The backend's services over one policy pack, built once per process.
+
+    Attributes:
+        clock: the current time (aware), for everything that stamps a record.
+        intake: submits applications in process (a bot run apart submits over HTTP instead).
+        catalogue: the volunteer services residents may be offered.
+        translations: plain-text catalogs in the region's time zone.
+    """
+
+    config: Config
+    clock: Callable[[], datetime]
+    pack: Pack
+    cases: CaseService
+    intake: IntakeService
+    projects: tuple[Project, ...]
+    catalogue: ServiceCatalogue
+    ledger: Ledger
+    volunteering: Volunteering
+    outreach: Outreach
+    translations: Translations
+
+
+def backend_services(
+    config: Config, *, clock: Callable[[], datetime] = utc_now, pack: Pack | None = None, review_days: int = 10,
+) -> BackendServices:
+    """Wire the backend's services for ``config`` (``pack``: one loaded already)."""
+    pack = pack or load_pack(config.pack)
+    cases = CaseService(pack)
+    projects = load_projects(pack.name)
+    ledger = Ledger(pack)
+    vault = IdVault(config.secret_key)
+    return BackendServices(
+        config=config,
+        clock=clock,
+        pack=pack,
+        cases=cases,
+        intake=IntakeService(IdHasher(config.secret_key), review_days=review_days, pack=pack, cases=cases,
+                             projects=projects, vault=vault),
+        projects=projects,
+        catalogue=load_services(pack.name),
+        ledger=ledger,
+        volunteering=Volunteering(pack, ledger, zone=ZoneInfo(pack.regions.timezone)),
+        outreach=Outreach(pack, vault.decrypt, config.secret_key),
+        translations=Translations(timezone=pack.regions.timezone),
+    )
 
 
 async def health(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 def init_app(
     config: Config,
     *,
     database: Database | None = None,
-    clock: Callable[[], datetime] = _utc_now,
+    services: BackendServices | None = None,
+    clock: Callable[[], datetime] = utc_now,
     review_days: int = 10,
 ) -> web.Application:
-    """The application over ``config``; pass ``database`` to share an open one (it is then not closed here)."""
+    """The application over ``config``.
+
+    Args:
+        database: an open one to share (it is then not closed here).
+        services: the process's services; without them, built here with ``clock`` and ``review_days``.
+    """
+    services = services or backend_services(config, clock=clock, review_days=review_days)
     roles: dict[tuple[str, str], frozenset[Role]] = {}
     signed_routes: set[tuple[str, str]] = set()
 
@@ -78,21 +137,15 @@ def init_app(
     app = web.Application(client_max_size=2 * 1024 * 1024,
                           middlewares=[transport_headers, errors_as_json, plain_addresses,
                                        bearer_auth(roles_of, signed=signed)])
-    pack = load_pack(config.pack)
-    cases = CaseService(pack)
     app[CONFIG] = config
-    app[PACK] = pack
+    app[PACK] = services.pack
     app[PACKS] = lru_cache(maxsize=8)(load_pack)
-    app[CASES] = cases
-    projects = load_projects(config.pack)
-    app[INTAKE] = IntakeService(
-        IdHasher(config.secret_key), review_days=review_days, pack=pack, cases=cases, projects=projects,
-        vault=IdVault(config.secret_key),
-    )
-    app[CLOCK] = clock
-    app[PROJECTS] = projects
-    app[TRANSLATIONS] = Translations(timezone=pack.regions.timezone)
-    app[VOLUNTEERING] = Volunteering(pack, Ledger(pack), zone=ZoneInfo(pack.regions.timezone))
+    app[CASES] = services.cases
+    app[INTAKE] = services.intake
+    app[CLOCK] = services.clock
+    app[PROJECTS] = services.projects
+    app[TRANSLATIONS] = services.translations
+    app[VOLUNTEERING] = services.volunteering
     app.router.add_get("/healthz", health)
     openapi = openapi_document()
 

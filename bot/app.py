@@ -1,32 +1,31 @@
-"""The composition root: build the runtime from configuration. Nothing here runs at import."""
+"""The composition root: build the services once from configuration and hand them to the
+conversation runner, the HTTP app and the worker. Nothing here runs at import, and nothing
+below imports it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TypedDict
 from uuid import uuid4
-from zoneinfo import ZoneInfo
 
-from backend.cases.service import CaseService
+from typing_extensions import Unpack
+
 from backend.config import Config
 from backend.db.database import Database
 from backend.db.migrate import upgrade
 from backend.documents import FileDocumentStorage
-from backend.intake import IdHasher, Intake, IntakeService
+from backend.intake import Intake
 from backend.monitoring.outreach import Outreach
-from backend.monitoring.vault import IdVault
-from backend.points.ledger import Ledger
-from backend.policy.pack import Pack, load_pack
-from backend.policy.projects import load_projects
+from backend.policy.pack import Pack
 from backend.policy.regions import RegionTree
-from backend.policy.services import load_services
 from backend.volunteers.ports import SKILLS
-from backend.volunteers.service import Volunteering
-from bot.conversations import Conversations
+from backend.web import backend_services, utc_now
 from bot.desk import EscalationDesk
 from bot.linking import LinkCodes
+from bot.runner import Conversations
+from bot.services import Services
 from flows.crisis import load_crisis_words
 from flows.engine import Engine
 from flows.flow import District, FlowContext, Localized, Office, Settings
@@ -52,85 +51,95 @@ def flow_context(tree: RegionTree) -> FlowContext:
 
 
 def system_clock() -> datetime:
-    return datetime.now(UTC)
+    return utc_now()
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class Runtime:
     config: Config
     database: Database
+    services: Services
     conversations: Conversations
-    pack: Pack
+
+    @property
+    def pack(self) -> Pack:
+        return self.services.backend.pack
 
     @property
     def timezone(self) -> str:
         """The region's, from the policy pack."""
-        return self.pack.regions.timezone
+        return self.services.timezone
 
     async def close(self) -> None:
         await self.database.dispose()
 
 
-def build_conversations(
-    config: Config,
-    database: Database,
-    *,
-    clock: Callable[[], datetime] = system_clock,
-    new_id: Callable[[], str] = lambda: uuid4().hex,
-    settings: Settings | None = None,
-    translations: Translations | None = None,
-    html_translations: Translations | None = None,
-    intake: Intake | None = None,
-    pack: Pack | None = None,
-) -> Conversations:
-    """Wire the conversation runner over a connected database (submitting in process unless
-    another ``intake`` is given, e.g. one over HTTP)."""
-    settings = settings or Settings(crisis_words=load_crisis_words())
-    pack = pack or load_pack(config.pack)
-    regions = pack.regions
-    context = flow_context(regions)
-    engine = Engine(INTAKE, context, settings)
-    projects = load_projects(pack.name)
-    cases = CaseService(pack)
-    conversations = Conversations(
-        database=database,
-        engine=engine,
-        intake=intake
-        or IntakeService(IdHasher(config.secret_key), review_days=settings.review_days, pack=pack, cases=cases,
-                         projects=projects, vault=IdVault(config.secret_key)),
-        translations=translations or Translations(timezone=regions.timezone),
-        storage=FileDocumentStorage(config.data_dir / "documents"),
+class Parts(TypedDict, total=False):
+    """Parts of the services a caller gives instead of the default ones (tests, a bot run apart)."""
+
+    new_id: Callable[[], str]
+    settings: Settings
+    translations: Translations
+    html_translations: Translations
+    intake: Intake
+    pack: Pack
+    desk: EscalationDesk
+    links: LinkCodes
+    outreach: Outreach
+
+
+def build_services(
+    config: Config, database: Database, *, clock: Callable[[], datetime] = system_clock, **parts: Unpack[Parts],
+) -> Services:
+    """Wire every service over a connected database, submitting in process unless another
+    ``intake`` is given (one over HTTP)."""
+    settings = parts.get("settings") or Settings(crisis_words=load_crisis_words())
+    backend = backend_services(config, clock=clock, pack=parts.get("pack"), review_days=settings.review_days)
+    if "outreach" in parts:
+        backend = replace(backend, outreach=parts["outreach"])
+    context = flow_context(backend.pack.regions)
+    desk = parts.get("desk") or EscalationDesk(database, translations=Translations(html=True), clock=clock,
+                                               staff_locale=config.locale)
+    return Services(
+        backend=backend,
+        store=database,
         clock=clock,
-        new_id=new_id,
+        new_id=parts.get("new_id") or (lambda: uuid4().hex),
+        settings=settings,
+        intake=parts.get("intake") or backend.intake,
+        engines=tuple(Engine(flow, context, settings) for flow in (INTAKE, VOLUNTEER, REPLY)),
+        translations=parts.get("translations") or backend.translations,
+        html_translations=parts.get("html_translations"),
+        storage=FileDocumentStorage(config.data_dir / "documents"),
+        # Caseworkers answer requests for a person on Telegram or at a terminal (yimen desk).
+        desk=desk,
+        links=parts.get("links") or LinkCodes(config.secret_key),
         default_locale=config.locale,
         max_document_bytes=config.max_document_bytes,
-        html_translations=html_translations,
-        flows=(Engine(VOLUNTEER, context, settings), Engine(REPLY, context, settings)),
     )
-    ledger = Ledger(pack)
-    conversations.projects = projects
-    conversations.services = load_services(pack.name)
-    conversations.ledger = ledger
-    conversations.volunteering = Volunteering(pack, ledger, zone=ZoneInfo(regions.timezone))
-    conversations.cases = cases
-    conversations.links = LinkCodes(config.secret_key)
-    conversations.outreach = Outreach(pack, IdVault(config.secret_key).decrypt, config.secret_key)
-    # Caseworkers answer requests for a person on Telegram or at a terminal (yimen desk).
-    conversations.desk = EscalationDesk(database, translations=Translations(html=True), clock=clock,
-                                        staff_locale=config.locale)
-    return conversations
 
 
-async def open_runtime(config: Config, *, migrate: bool | None = None, **wiring: Any) -> Runtime:
-    """Connect the database (migrating the embedded default first) and wire the runner.
+def build_conversations(
+    config: Config, database: Database, *, clock: Callable[[], datetime] = system_clock, **parts: Unpack[Parts],
+) -> Conversations:
+    """The conversation runner over services of its own."""
+    return Conversations(build_services(config, database, clock=clock, **parts))
+
+
+async def open_runtime(
+    config: Config, *, migrate: bool | None = None, clock: Callable[[], datetime] = system_clock,
+    **parts: Unpack[Parts],
+) -> Runtime:
+    """Connect the database (migrating the embedded default first) and wire the services.
 
     Args:
         migrate: apply migrations first; by default only for the embedded SQLite database.
-        wiring: passed on to ``build_conversations`` (clock, ids, settings, translations).
+        parts: passed on to ``build_services`` (ids, settings, translations, intake).
     """
     if config.embedded if migrate is None else migrate:
         await upgrade(config.database_url)
-    database = Database(config.database_url, **({"new_id": wiring["new_id"]} if "new_id" in wiring else {}))
+    new_id = parts.get("new_id")
+    database = Database(config.database_url, **({"new_id": new_id} if new_id is not None else {}))
     await database.connect()
-    pack = load_pack(config.pack)
-    return Runtime(config, database, build_conversations(config, database, pack=pack, **wiring), pack)
+    services = build_services(config, database, clock=clock, **parts)
+    return Runtime(config, database, services, Conversations(services))

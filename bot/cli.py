@@ -146,7 +146,7 @@ async def _desk(config: Config, args: argparse.Namespace) -> int:
         if user is None or not user.active:
             print(f"no active staff account {args.username!r}: see yimen users add", file=sys.stderr)
             return 2
-        desk = TerminalCaseworker(runtime.conversations, runtime.conversations.desk, user,
+        desk = TerminalCaseworker(runtime.conversations, runtime.services.desk, user,
                                   Translations(timezone=runtime.timezone)(config.locale))
         await desk.send("/help")
         if sys.stdin.isatty():

@@ -4,8 +4,8 @@ Telegram and at the terminal, so the resident hears the caseworker in their own 
 from __future__ import annotations
 
 from backend.cases.ports import User
-from bot.conversations import Conversations
 from bot.desk import EscalationDesk
+from bot.runner import Conversations
 
 
 class ConsoleDesk:

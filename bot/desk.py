@@ -27,8 +27,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from backend.cases.ports import Role, User
-from backend.ports import Escalation, EscalationScope, UnitOfWork
-from bot.conversations import Button, Outbound, Store
+from backend.ports import Escalation, EscalationScope, Store, UnitOfWork
+from bot.outbound import Button, Outbound
 from flows.intake import INTAKE
 from flows.session import Session
 from locales import Translations

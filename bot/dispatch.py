@@ -27,12 +27,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from backend.cases.notices import notice_key, render_notice
 from backend.cases.ports import DueNotification
 from backend.delivery.quiet import QuietHours
 from backend.documents import FileDocumentStorage
 from backend.points import certificates
-from bot.conversations import PUSH_CHANNELS, Button, Outbound, Store
+from backend.ports import Store
+from bot.channels import PUSH_CHANNELS
+from bot.outbound import Outbound, notice_outbound
 from locales import DEFAULT_LOCALE, Translations
 
 log = logging.getLogger(__name__)
@@ -176,12 +177,9 @@ class NotificationDispatcher:
     def _render(self, item: DueNotification) -> Outbound:
         html = item.channel in HTML_CHANNELS
         messages = (self._html if html else self._plain)(item.locale or self._default_locale)
-        note = item.notification
-        # Buttons come with the notification as [value, label key]: an offer's Accept/Not now, a
-        # task's Accept/Decline, a rating's stars, a request for information's "Reply now".
-        buttons = tuple(Button(value, messages.render(label)) for value, label in note.params.get("buttons", ()))
-        return Outbound(key=notice_key(note.kind), text=render_notice(note, messages), buttons=buttons, html=html)
-
+        # An offer's Accept/Not now, a task's Accept/Decline, a rating's stars, a request for
+        # information's "Reply now": the notification names the actions, the chat encodes them.
+        return notice_outbound(item.notification, messages, messages, html=html)
 
 def _newest_per_application(due: list[DueNotification]) -> dict[str | None, int]:
     newest: dict[str | None, int] = {}

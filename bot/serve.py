@@ -20,14 +20,20 @@ import contextlib
 import logging
 import signal
 import sys
-from typing import Any
+from collections.abc import Callable
+from datetime import datetime
 
 from aiohttp import web
 
+from backend.api.client import ApiClient
 from backend.config import Config, ConfigError
+from backend.monitoring.outreach import Outreach
+from backend.policy.pack import Pack
+from backend.ports import Store
 from backend.serving import AppRunner, transport_headers
 from backend.web import health, init_app
-from bot.app import Runtime, open_runtime
+from bot.app import Runtime, open_runtime, system_clock
+from bot.staff_commands import StaffCommands
 from locales import Messages, Translations
 
 log = logging.getLogger(__name__)
@@ -77,8 +83,8 @@ async def serve(config: Config, stop: asyncio.Event | None = None, *, role: str 
             await _work(runtime, stop)
             return
         if role == "all":
-            await _first_admin(runtime.database, runtime.pack)
-            app = init_app(config, database=runtime.database)
+            await _first_admin(runtime.database, runtime.pack, runtime.services.clock)
+            app = init_app(config, database=runtime.database, services=runtime.services.backend)
             _mount_console(app, runtime)
         else:
             app = _bot_app()
@@ -90,29 +96,27 @@ async def serve(config: Config, stop: asyncio.Event | None = None, *, role: str 
         _say("stopped")
 
 
-async def _runtime(config: Config, role: str) -> tuple[Runtime, Any]:
-    client = None
-    wiring: dict[str, Any] = {"html_translations": Translations(html=True)}
-    if role == "bot":
-        from backend.api.client import ApiClient
-        from backend.intake import IdHasher
-        from bot.remote_intake import RemoteIntake
+async def _runtime(config: Config, role: str) -> tuple[Runtime, ApiClient | None]:
+    html = Translations(html=True)
+    if role != "bot":
+        return await open_runtime(config, html_translations=html), None
+    from backend.intake import IdHasher
+    from bot.remote_intake import RemoteIntake
 
-        assert config.api_url and config.api_token
-        client = ApiClient(config.api_url, config.api_token)
-        await client.start()
-        wiring["intake"] = RemoteIntake(client, IdHasher(config.secret_key))
-    runtime = await open_runtime(config, **wiring)
+    assert config.api_url and config.api_token
+    client = ApiClient(config.api_url, config.api_token)
+    await client.start()
+    runtime = await open_runtime(config, html_translations=html,
+                                 intake=RemoteIntake(client, IdHasher(config.secret_key)))
     return runtime, client
 
 
-async def _first_admin(database: Any, pack: Any) -> None:
+async def _first_admin(database: Store, pack: Pack, clock: Callable[[], datetime]) -> None:
     """A database with no administrator gets one, and its password is printed this once."""
     from backend.staff.accounts import first_admin
-    from bot.app import system_clock
 
     async with database.unit_of_work() as uow:
-        created = await first_admin(uow, pack.regions, now=system_clock())
+        created = await first_admin(uow, pack.regions, now=clock())
         await uow.commit()
     if created is not None:
         username, password = created
@@ -128,11 +132,11 @@ def _mount_console(app: web.Application, runtime: Runtime | None) -> None:
     from flows.session import SUBMITTED, SUMMARY
 
     desk = None
-    if runtime is not None and runtime.conversations.desk is not None:
+    if runtime is not None:
         from bot.console_desk import ConsoleDesk
 
-        desk = ConsoleDesk(runtime.conversations.desk, runtime.conversations)
-    review_days = runtime.conversations.engine.settings.review_days if runtime is not None else 10
+        desk = ConsoleDesk(runtime.services.desk, runtime.conversations)
+    review_days = runtime.services.settings.review_days if runtime is not None else 10
     mount(app, desk=desk, funnel_steps=(*question_states(INTAKE), SUMMARY, SUBMITTED), review_days=review_days)
 
 
@@ -146,10 +150,10 @@ async def _serve_api(config: Config, stop: asyncio.Event) -> None:
     database = Database(config.database_url)
     await database.connect()
     try:
-        await _first_admin(database, load_pack(config.pack))
+        await _first_admin(database, load_pack(config.pack), system_clock)
     finally:
         await database.dispose()
-    app = init_app(config)
+    app = init_app(config, clock=system_clock)
     _mount_console(app, None)
     runner = AppRunner(app)
     await runner.setup()
@@ -176,7 +180,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
         from bot.telegram.service import TelegramBot, TelegramSettings
         from bot.telegram.webhook import add_webhook_route
 
-        desk = runtime.conversations.desk
+        desk = runtime.services.desk
         bot = TelegramBot(
             runtime.conversations,
             TelegramSettings(
@@ -189,6 +193,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             ),
             desk=desk,
             staff_commands=_staff_commands(runtime),
+            clock=runtime.services.clock,
         )
         if config.webhook_url:
             add_webhook_route(app, bot, config.webhook_secret)
@@ -223,38 +228,31 @@ def _add_web_chat(runtime: Runtime, app: web.Application) -> None:
     _say(f"web chat at http://{runtime.config.http_host}:{runtime.config.http_port}/chat")
 
 
-def _staff_commands(runtime: Runtime) -> Any:
-    """/task, /qualify and /redeem for staff on Telegram, when the desk and volunteering are wired."""
-    from bot.app import system_clock
-    from bot.staff_commands import StaffCommands
-
-    conversations = runtime.conversations
-    if conversations.desk is None or conversations.volunteering is None or conversations.ledger is None:
-        return None
-    return StaffCommands(runtime.database, desk=conversations.desk, volunteering=conversations.volunteering,
-                         ledger=conversations.ledger, clock=system_clock)
+def _staff_commands(runtime: Runtime) -> StaffCommands:
+    """/task, /qualify and /redeem for staff on Telegram."""
+    services = runtime.services
+    return StaffCommands(runtime.database, desk=services.desk, volunteering=services.backend.volunteering,
+                         ledger=services.backend.ledger, clock=services.clock)
 
 
 async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float = 2.0) -> None:
     """Dispatch notifications every ``dispatch_seconds``; remind and expire every ``tick_seconds``."""
     from backend.delivery.quiet import QuietHours
-    from bot.app import system_clock
     from bot.dispatch import NotificationDispatcher
 
-    config = runtime.config
-    conversations = runtime.conversations
+    config, services = runtime.config, runtime.services
     dispatcher = NotificationDispatcher(
         runtime.database,
-        translations=conversations.translations,
-        html_translations=conversations.html_translations or Translations(html=True),
+        translations=services.translations,
+        html_translations=services.html_translations or Translations(html=True),
         quiet=QuietHours.parse(config.quiet_hours, runtime.timezone),
-        clock=system_clock,
+        clock=services.clock,
         default_locale=config.locale,
         # Certificates are drawn into the documents folder the bot's sender uploads from: a
         # worker run apart must share the bot's data directory.
-        storage=conversations.storage,
+        storage=services.storage,
     )
-    staff_messages = (conversations.html_translations or Translations(html=True, timezone=runtime.timezone))(
+    staff_messages = (services.html_translations or Translations(html=True, timezone=runtime.timezone))(
         config.locale)
     _say(f"worker started: notifications every {dispatch_seconds:g} s, reminders every {config.tick_seconds:g} s")
     loop = asyncio.get_running_loop()
@@ -264,14 +262,14 @@ async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float =
             await dispatcher.drain()
             if loop.time() >= next_tick:
                 next_tick = loop.time() + config.tick_seconds
-                done = await conversations.tick()
+                done = await runtime.conversations.tick()
                 if done:
                     log.info("reminded or expired %d sessions with no channel to push to", len(done))
                 await _tell_the_long_waiting(runtime)
                 await _volunteer_tasks(runtime)
-                await _monitor(runtime, staff_messages)
-            if conversations.desk is not None:
-                await conversations.desk.escalate_unclaimed()
+                await _monitor(runtime.database, runtime.pack, services.backend.outreach, services.clock,
+                               staff_messages)
+            await services.desk.escalate_unclaimed()
         except Exception:
             # One bad pass must not stop the worker; the next pass tries again.
             log.exception("worker pass failed")
@@ -280,12 +278,10 @@ async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float =
 
 
 async def _tell_the_long_waiting(runtime: Runtime) -> None:
-    from backend.cases.service import CaseService
-    from bot.app import system_clock
-
+    services = runtime.services
     async with runtime.database.unit_of_work() as uow:
-        told = await CaseService(runtime.pack).tell_the_long_waiting(
-            uow, now=system_clock(), days=runtime.conversations.engine.settings.review_days
+        told = await services.backend.cases.tell_the_long_waiting(
+            uow, now=services.clock(), days=services.settings.review_days
         )
         await uow.commit()
     if told:
@@ -294,36 +290,31 @@ async def _tell_the_long_waiting(runtime: Runtime) -> None:
 
 async def _volunteer_tasks(runtime: Runtime) -> None:
     """Next rounds of pings, reminders before tasks and check-ins after them."""
-    from bot.app import system_clock
-
-    volunteering = runtime.conversations.volunteering
-    if volunteering is None:
-        return
+    services = runtime.services
     async with runtime.database.unit_of_work() as uow:
-        acted = await volunteering.tick(uow, system_clock())
+        acted = await services.backend.volunteering.tick(uow, services.clock())
         await uow.commit()
     if acted:
         log.info("volunteer tasks: %d pinged, reminded or asked to check in", acted)
 
 
-async def _monitor(runtime: Runtime, staff_messages: Messages) -> None:
+async def _monitor(database: Store, pack: Pack, outreach: Outreach | None, clock: Callable[[], datetime],
+                   staff_messages: Messages) -> None:
     """Evaluate the department events that came in; tell supervisors of alerts past their deadline."""
     from backend.monitoring.alerts import escalate_overdue
     from backend.monitoring.triggers import evaluate
-    from bot.app import system_clock
 
-    summary = await evaluate(runtime.database, runtime.pack, now=system_clock())
+    summary = await evaluate(database, pack, now=clock())
     if summary.households:
         log.info("monitoring: %d events evaluated, %d households assessed again, %d alerts raised "
                  "(%d within their window already)", summary.events, summary.households, summary.alerts,
                  summary.suppressed)
-    escalated = await escalate_overdue(runtime.database, system_clock(), messages=staff_messages)
+    escalated = await escalate_overdue(database, clock(), messages=staff_messages)
     if escalated:
         log.info("monitoring: %d alerts past their deadline escalated to supervisors", escalated)
-    outreach = runtime.conversations.outreach
     if outreach is not None:
-        async with runtime.database.unit_of_work() as uow:
-            sent, visits = await outreach.reach_out(uow, now=system_clock())
+        async with database.unit_of_work() as uow:
+            sent, visits = await outreach.reach_out(uow, now=clock())
             await uow.commit()
         if sent or visits:
             log.info("monitoring: %d households told in the chat, %d listed for a home visit", sent, visits)

@@ -17,10 +17,9 @@ from typing import Any, Protocol
 from backend.cases.ports import Role, User
 from backend.cases.service import DecisionRefused, Forbidden
 from backend.points.ledger import Ledger, LedgerError
-from backend.ports import NotFound, UnitOfWork
+from backend.ports import NotFound, Store, UnitOfWork
 from backend.volunteers.ports import TaskSpec
 from backend.volunteers.service import Volunteering, given_name
-from bot.conversations import Store
 from flows import events as ev
 
 log = logging.getLogger(__name__)

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TextIO
 
 from backend.documents import DocumentRefused
-from bot.conversations import Button, Conversations, DocumentTooLarge, Outbound
+from bot.outbound import Button, Outbound
+from bot.runner import Conversations, DocumentTooLarge
 from flows import events as ev
 
 CHANNEL = "terminal"

@@ -13,8 +13,8 @@ from typing import TextIO
 
 from backend.cases.ports import User
 from backend.ports import EscalationScope
-from bot.conversations import Conversations
 from bot.desk import EscalationDesk
+from bot.runner import Conversations
 from locales import Messages
 
 

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import Future
 from datetime import UTC, date, datetime
 from typing import Any
 
 import aiohttp
+from tenacity import (
+    AsyncRetrying,
+    RetryError,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from backend.ports import ApplicationSummary
 from backend.status import ApplicationStatus
@@ -49,24 +57,47 @@ class ApiClient:
         """
         body = {"resident": {"id": resident_id}, "application": application, "document_ids": document_ids}
         headers = {"Idempotency-Key": key}
-        for attempt in range(1, self._attempts + 1):
-            try:
-                assert self._session is not None, "ApiClient.start() has not been called"
-                async with self._session.post(f"{self._base}/api/v1/applications", json=body,
-                                              headers=headers) as response:
-                    answer = await response.json(content_type=None)
-                    if response.status in (201, 409):
-                        return response.status, answer
-                    if response.status < 500:
-                        # A bug on one side or the other: say which field, never the values.
-                        raise ApiUnavailable(f"the API refused the application: {response.status} "
-                                             f"{answer.get('error')} {[f.get('field') for f in answer.get('fields', [])]}")
-                    log.warning("API answered %s (attempt %d of %d)", response.status, attempt, self._attempts)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as error:
-                log.warning("API unreachable: %s (attempt %d of %d)", type(error).__name__, attempt, self._attempts)
-            if attempt < self._attempts:
-                await asyncio.sleep(self._backoff * 2 ** (attempt - 1))
-        raise ApiUnavailable(f"no answer from the API at {self._base} after {self._attempts} attempts")
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._attempts),
+            wait=wait_exponential(multiplier=self._backoff),
+            retry=retry_if_exception_type((_ServerError, aiohttp.ClientError, asyncio.TimeoutError)),
+            before_sleep=lambda state: self._log_attempt(state.outcome, state.attempt_number),
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    answered = await self._post(body, headers)
+        except RetryError as failed:
+            self._log_attempt(failed.last_attempt, failed.last_attempt.attempt_number)
+            raise ApiUnavailable(f"no answer from the API at {self._base} after {self._attempts} attempts") from None
+        return answered
+
+    async def _post(self, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+        assert self._session is not None, "ApiClient.start() has not been called"
+        async with self._session.post(f"{self._base}/api/v1/applications", json=body, headers=headers) as response:
+            answer = await response.json(content_type=None)
+            if response.status in (201, 409):
+                return response.status, answer
+            if response.status < 500:
+                # A bug on one side or the other: say which field, never the values.
+                raise ApiUnavailable(f"the API refused the application: {response.status} "
+                                     f"{answer.get('error')} {[f.get('field') for f in answer.get('fields', [])]}")
+            raise _ServerError(response.status)
+
+    def _log_attempt(self, outcome: Future[Any] | None, attempt: int) -> None:
+        error = outcome.exception() if outcome is not None else None
+        if isinstance(error, _ServerError):
+            log.warning("API answered %s (attempt %d of %d)", error.status, attempt, self._attempts)
+        elif error is not None:
+            log.warning("API unreachable: %s (attempt %d of %d)", type(error).__name__, attempt, self._attempts)
+
+
+class _ServerError(Exception):
+    """The API answered 5xx: worth another attempt."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
 
 
 def summary_of(status: int, answer: dict[str, Any]) -> ApplicationSummary:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from backend.buttons import AnswerOffer, button
 from backend.cases.ports import Offer, OffersUnitOfWork
 from backend.policy.outcome import Assessment
 from backend.policy.projects import Project, matching
@@ -20,7 +21,6 @@ from backend.policy.services import ServiceCatalogue
 from backend.volunteers.service import Volunteering, given_name
 
 PROJECT, SERVICE, SCHEME = "project", "service", "scheme"
-OFFER_BUTTON = "offer:"
 VOLUNTEER_FLOW = "volunteer"
 
 
@@ -31,9 +31,9 @@ class Answer:
     start_flow: str | None = None  # a flow the resident goes on to (the volunteer registration)
 
 
-def offer_buttons(offer_id: int) -> list[list[str]]:
-    """Accept / Not now, as notification buttons ([value, label key])."""
-    return [[f"{OFFER_BUTTON}{offer_id}:accept", "offer.accept"], [f"{OFFER_BUTTON}{offer_id}:decline", "offer.decline"]]
+def offer_buttons(offer_id: int) -> list[dict[str, Any]]:
+    """Accept / Not now, as notification buttons."""
+    return [button(AnswerOffer(offer_id, True), "offer.accept"), button(AnswerOffer(offer_id, False), "offer.decline")]
 
 
 def project_params(project: Project) -> dict[str, Any]:
@@ -80,14 +80,6 @@ async def offer_services(uow: OffersUnitOfWork, catalogue: ServiceCatalogue, ass
                                     at=now)
         offered.append(ref if kind == SERVICE else kind)
     return offered
-
-
-def parse_button(value: str) -> tuple[int, bool] | None:
-    """``offer:<id>:accept`` or ``offer:<id>:decline`` as (id, accepted)."""
-    parts = value.split(":")
-    if len(parts) != 3 or parts[0] != OFFER_BUTTON[:-1] or not parts[1].isdigit() or parts[2] not in ("accept", "decline"):
-        return None
-    return int(parts[1]), parts[2] == "accept"
 
 
 async def answer_offer(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, resident_id: str, offer_id: int,

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from backend.buttons import ReplyNow, button
 from backend.cases.lifecycle import CaseAction, CaseStatus, Lifecycle
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, CasesUnitOfWork, Note, Role, StatusEvent, User
 from backend.policy.pack import Pack
@@ -35,7 +36,6 @@ SECOND_APPROVAL_LAYERS = frozenset({"tekun", "dibao"})
 
 
 # The button on a request for information; the chat opens the reply flow for the application.
-REPLY_BUTTON = "reply:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +131,7 @@ class CaseService:
         change, params = await self._effects(uow, user, case, request, now)
         if status is CaseStatus.INFO_REQUESTED:
             # One press takes the resident straight into answering, in the chat.
-            params = {**params, "buttons": [[f"{REPLY_BUTTON}{number}", "notice.reply_now"]]}
+            params = {**params, "buttons": [button(ReplyNow(number), "notice.reply_now")]}
         await uow.cases.transition(
             number, status=status, action=request.action.value, actor=user.username, note=request.note, at=now, **change
         )

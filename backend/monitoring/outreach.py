@@ -16,11 +16,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from backend.buttons import ApplyPrefilled, button
 from backend.crypto import keyed_hash, prefixed_key, signature_ok
 from backend.monitoring.outreach_ports import OutreachUnitOfWork
 from backend.policy.pack import Pack
 
-APPLY_BUTTON = "apply:"
 LINK_PREFIX = "apply-"
 SENT, VISIT = "sent", "visit"
 
@@ -85,7 +85,7 @@ class Outreach:
                 await uow.notifications.add(
                     resident_id=str(bound[0].resident_id), application_number=None, kind="outreach",
                     params={"alert_id": alert.alert_id,
-                            "buttons": [[f"{APPLY_BUTTON}{alert.alert_id}", "outreach.apply"]]},
+                            "buttons": [button(ApplyPrefilled(alert.alert_id), "outreach.apply")]},
                     at=now,
                 )
                 await uow.outreach.mark(alert.alert_id, SENT)

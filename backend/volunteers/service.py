@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from backend.buttons import AnswerTask, RateTask, TaskChoice, button
 from backend.points.certificates import award_certificates
 from backend.points.ledger import Ledger
 from backend.policy.pack import Pack
@@ -34,8 +35,6 @@ from backend.volunteers.ports import (
     VolunteersUnitOfWork,
 )
 
-TASK_BUTTON = "task"
-RATE_BUTTON = "rate"
 MAX_TASK_MINUTES = 12 * 60
 
 
@@ -72,17 +71,9 @@ def volunteer_view(task: Task, *, assigned: bool, area: dict[str, str] | None = 
     return view
 
 
-def task_buttons(task_id: int, *choices: str) -> list[list[str]]:
-    """Notification buttons as [value, label key] pairs (the dispatcher renders the labels)."""
-    return [[f"{TASK_BUTTON}:{task_id}:{choice}", f"task.button.{choice}"] for choice in choices]
-
-
-def parse_button(value: str) -> tuple[str, int, str] | None:
-    """``task:<id>:<choice>`` or ``rate:<id>:<stars>`` as (kind, task id, choice)."""
-    parts = value.split(":")
-    if len(parts) != 3 or parts[0] not in (TASK_BUTTON, RATE_BUTTON) or not parts[1].isdigit():
-        return None
-    return parts[0], int(parts[1]), parts[2]
+def task_buttons(task_id: int, *choices: TaskChoice) -> list[dict[str, Any]]:
+    """Notification buttons for a task (the dispatcher renders the labels)."""
+    return [button(AnswerTask(task_id, choice), f"task.button.{choice.value}") for choice in choices]
 
 
 class Volunteering:
@@ -254,7 +245,8 @@ class Volunteering:
             await uow.tasks.add_ping(task.id, candidate.volunteer.id, round=round_, at=now)
             await uow.notifications.add(
                 resident_id=candidate.volunteer.resident_id, application_number=None, kind="task_offer",
-                params={**self.view(task, assigned=False), "buttons": task_buttons(task.id, "accept", "decline")},
+                params={**self.view(task, assigned=False),
+                        "buttons": task_buttons(task.id, TaskChoice.ACCEPT, TaskChoice.DECLINE)},
                 at=now,
             )
         await uow.tasks.update(task.id, round=round_, next_round_at=now + wait)
@@ -264,25 +256,22 @@ class Volunteering:
 
     # ------------------------------------------------------------------ buttons
 
-    async def press(self, uow: VolunteersUnitOfWork, resident_id: str, value: str, *, now: datetime) -> Answer | None:
+    async def press(self, uow: VolunteersUnitOfWork, resident_id: str, action: AnswerTask | RateTask, *,
+                    now: datetime) -> Answer | None:
         """A task or rating button pressed by a resident; None when it is not theirs to press."""
-        parsed = parse_button(value)
-        if parsed is None:
-            return None
-        kind, task_id, choice = parsed
-        await uow.tasks.lock(task_id)  # answers to one task are taken one at a time
-        task = await uow.tasks.get(task_id)
+        await uow.tasks.lock(action.task_id)  # answers to one task are taken one at a time
+        task = await uow.tasks.get(action.task_id)
         if task is None:
             return None
-        if kind == RATE_BUTTON:
-            return await self._rate(uow, resident_id, task, choice, now)
+        if isinstance(action, RateTask):
+            return await self._rate(uow, resident_id, task, action.stars, now)
         volunteer = await uow.volunteers.by_resident(resident_id)
         if volunteer is None:
             return None
-        if choice in ("accept", "decline"):
-            return await self._answer_ping(uow, volunteer, task, choice == "accept", now)
-        if choice in ("done", "missed") and task.volunteer_id == volunteer.id:
-            return await self._check_in(uow, volunteer, task, choice == "done", now)
+        if action.choice in (TaskChoice.ACCEPT, TaskChoice.DECLINE):
+            return await self._answer_ping(uow, volunteer, task, action.choice is TaskChoice.ACCEPT, now)
+        if task.volunteer_id == volunteer.id:
+            return await self._check_in(uow, volunteer, task, action.choice is TaskChoice.DONE, now)
         return None
 
     async def _answer_ping(self, uow: VolunteersUnitOfWork, volunteer: Volunteer, task: Task, accepted: bool,
@@ -328,18 +317,18 @@ class Volunteering:
             await uow.notifications.add(
                 resident_id=task.spec.resident_id, application_number=None, kind="task_confirm",
                 params={"task_id": task.id, "volunteer": given_name(volunteer.name), "skill": task.spec.skill,
-                        "buttons": [[f"{RATE_BUTTON}:{task.id}:{n}", f"task.button.stars_{n}"] for n in range(1, 6)]},
+                        "buttons": [button(RateTask(task.id, n), f"task.button.stars_{n}") for n in range(1, 6)]},
                 at=now,
             )
         return Answer("task.thanks", {"task_id": task.id, "points": points, "hours": str(task.hours)})
 
-    async def _rate(self, uow: VolunteersUnitOfWork, resident_id: str, task: Task, choice: str, now: datetime) -> Answer | None:
-        if task.spec.resident_id != resident_id or choice not in {"1", "2", "3", "4", "5"}:
+    async def _rate(self, uow: VolunteersUnitOfWork, resident_id: str, task: Task, stars: int, now: datetime) -> Answer | None:
+        if task.spec.resident_id != resident_id or not 1 <= stars <= 5:
             return None
         if task.status is not TaskStatus.DONE:
             return Answer("task.answered", {"task_id": task.id})
-        await uow.tasks.update(task.id, status=TaskStatus.CONFIRMED.value, rating=int(choice), rated_at=now)
-        return Answer("task.rated", {"stars": int(choice)})
+        await uow.tasks.update(task.id, status=TaskStatus.CONFIRMED.value, rating=stars, rated_at=now)
+        return Answer("task.rated", {"stars": stars})
 
     async def attach_photo(self, uow: VolunteersUnitOfWork, resident_id: str, document_id: str, *, now: datetime) -> Task | None:
         """A photo a volunteer sends right after checking in joins that task (the newest without one)."""
@@ -368,12 +357,12 @@ class Volunteering:
             await uow.tasks.update(task.id, reminded_at=now)
             acted += 1
         for task in await uow.tasks.due_checkins(now):
-            await self._tell_volunteer(uow, task, "task_checkin", ("done", "missed"), now)
+            await self._tell_volunteer(uow, task, "task_checkin", (TaskChoice.DONE, TaskChoice.MISSED), now)
             await uow.tasks.update(task.id, checkin_sent_at=now)
             acted += 1
         return acted
 
-    async def _tell_volunteer(self, uow: VolunteersUnitOfWork, task: Task, kind: str, choices: tuple[str, ...],
+    async def _tell_volunteer(self, uow: VolunteersUnitOfWork, task: Task, kind: str, choices: tuple[TaskChoice, ...],
                               now: datetime) -> None:
         volunteer = await uow.volunteers.get(task.volunteer_id) if task.volunteer_id else None
         if volunteer is None:

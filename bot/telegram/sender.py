@@ -24,10 +24,10 @@ from uuid import uuid4
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from tenacity import AsyncRetrying, RetryCallState, RetryError, stop_after_attempt, wait_exponential
 
 from backend.documents import FileDocumentStorage
-from backend.ports import OutboxItem
-from bot.conversations import Store
+from backend.ports import OutboxItem, Store
 from bot.telegram.inbound import callback_data
 from bot.telegram.limits import FloodLimits
 
@@ -98,16 +98,22 @@ class SentMarks:
 
     async def _commit(self, sent: dict[int, str | None]) -> None:
         """Try hard: an item left pending would go out twice."""
-        for attempt in range(self.attempts):
-            try:
-                async with self.database.unit_of_work() as uow:
-                    await uow.outbox.mark_sent(sent, at=self.clock())
-                    await uow.commit()
-                return
-            except Exception as error:  # the database is busy or away for a moment
-                log.warning("could not mark %s outbox items sent (%s); retrying", len(sent), type(error).__name__)
-                await asyncio.sleep(0.2 * 2**attempt)
-        raise RuntimeError(f"outbox items {sorted(sent)} were sent but could not be marked sent")
+        def warn(state: RetryCallState) -> None:
+            error = state.outcome.exception() if state.outcome is not None else None
+            log.warning("could not mark %s outbox items sent (%s); retrying", len(sent), type(error).__name__)
+
+        # Any error: the database is busy or away for a moment.
+        retrying = AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=wait_exponential(multiplier=0.2),
+                                 before_sleep=warn)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    async with self.database.unit_of_work() as uow:
+                        await uow.outbox.mark_sent(sent, at=self.clock())
+                        await uow.commit()
+        except RetryError:
+            log.warning("could not mark %s outbox items sent; giving up", len(sent))
+            raise RuntimeError(f"outbox items {sorted(sent)} were sent but could not be marked sent") from None
 
 
 def _settle(batch: dict[int, tuple[str | None, asyncio.Future[None]]], error: Exception | None) -> None:

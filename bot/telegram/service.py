@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -18,8 +19,9 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from backend.documents import DocumentRefused
-from bot.app import system_clock
-from bot.conversations import Conversations, DocumentTooLarge
+from bot.desk import EscalationDesk
+from bot.runner import Conversations, DocumentTooLarge
+from bot.staff_commands import StaffCommands
 from bot.telegram.inbound import Inbound, read_update
 from bot.telegram.limits import FloodLimits
 from bot.telegram.ordering import ChatOrderedProcessor
@@ -31,6 +33,10 @@ from locales import SUPPORTED
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "help", "back", "cancel", "language", "status", "human", "offers", "points")
 ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +64,8 @@ class TelegramSettings:
 class TelegramBot:
     """Receives updates (polling or webhook), runs turns, and drains the outbox."""
 
-    def __init__(self, conversations: Conversations, settings: TelegramSettings, desk: Any = None,
-                 staff_commands: Any = None) -> None:
+    def __init__(self, conversations: Conversations, settings: TelegramSettings, desk: EscalationDesk | None = None,
+                 staff_commands: StaffCommands | None = None, clock: Callable[[], datetime] = _wall_clock) -> None:
         self.conversations = conversations
         self.settings = settings
         # /task, /qualify, /redeem typed by staff (bot/staff_commands.py); None: not offered.
@@ -95,7 +101,7 @@ class TelegramBot:
         self.sender = OutboxSender(
             conversations.database,
             self.application.bot,
-            clock=system_clock,
+            clock=clock,
             limits=limits,
             max_attempts=settings.send_attempts,
             lease=timedelta(seconds=settings.send_lease_seconds),
@@ -187,6 +193,7 @@ class TelegramBot:
             return
         staff = await self.desk.staff(inbound.external_id) if self.desk is not None else None
         if staff is not None:
+            assert self.desk is not None  # only the desk knows staff
             answer = await self.desk.press(staff, *inbound.press) if inbound.press else None
             try:
                 await query.answer(text=answer)
@@ -236,6 +243,7 @@ class TelegramBot:
         """A member of staff writes: one of their commands, ``/close NOTE`` to end the request for a
         person they hold, or text for that request's resident."""
         event = inbound.event
+        assert self.desk is not None  # only the desk knows staff
         if isinstance(event, ev.Command) and event.name == "close":
             resident_id = await self.desk.close(staff, event.arg.strip())
             if resident_id is not None:

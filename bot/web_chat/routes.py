@@ -23,8 +23,9 @@ from babel import negotiate_locale
 
 from backend.client_address import Network, client_address
 from backend.documents import DocumentRefused
-from bot.conversations import PUSH_CHANNELS, Conversations, DocumentTooLarge
+from bot.channels import PUSH_CHANNELS
 from bot.linking import grouped
+from bot.runner import Conversations, DocumentTooLarge
 from bot.web_chat.forms import Form, FormRefused, read_form
 from bot.web_chat.identity import COOKIE, COOKIE_MAX_AGE, WebIdentities
 from bot.web_chat.page import Page
@@ -193,7 +194,6 @@ class WebChat:
         """One post: recorded, then handed to the runner as the event it is."""
         conversations = self.conversations
         hint = _hint(request)
-        turn = {"locale_hint": hint, "html": self.html}
         upload, fields = form.upload, form.fields
         if upload is not None:
             if not await self.transcript.accept(web_id, counter, {"text": upload.filename, "file": True}):
@@ -202,24 +202,26 @@ class WebChat:
             if not too_large:
                 try:
                     await conversations.upload(CHANNEL, web_id, upload.filename, upload.mime, upload.data,
-                                               outbox=True, **turn)
+                                               outbox=True, locale_hint=hint, html=self.html)
                 except DocumentTooLarge:
                     too_large = True
                 except DocumentRefused as refused:
                     # Empty, or not a photo or PDF by its content: said in the chat; the question stays.
-                    await conversations.notice(CHANNEL, web_id, refused.key, {}, **turn)
+                    await conversations.notice(CHANNEL, web_id, refused.key, {}, locale_hint=hint, html=self.html)
             if too_large:
                 # Said in the chat, where the resident is looking, as Telegram does.
                 mb = round(conversations.max_document_bytes / (1024 * 1024), 1)
-                await conversations.notice(CHANNEL, web_id, "documents.too_large", {"max_mb": mb}, **turn)
+                await conversations.notice(CHANNEL, web_id, "documents.too_large", {"max_mb": mb}, locale_hint=hint,
+                                           html=self.html)
             return _back()
         pressed = _pressed(fields.get("button"))
         if pressed is not None:
             if not await self.transcript.accept(web_id, counter, pressed=pressed):
                 return _back("stale")
-            result = await conversations.press(CHANNEL, web_id, *pressed, **turn)
+            result = await conversations.press(CHANNEL, web_id, *pressed, locale_hint=hint, html=self.html)
             if result.expired:
-                await conversations.notice(CHANNEL, web_id, "channel.button_expired", {}, **turn)
+                await conversations.notice(CHANNEL, web_id, "channel.button_expired", {}, locale_hint=hint,
+                                           html=self.html)
             return _back()
         if fields.get("start"):
             label = conversations.translations(hint or conversations.default_locale).render("webchat.start")
@@ -232,7 +234,8 @@ class WebChat:
         if not await self.transcript.accept(web_id, counter, {"text": label}):
             return _back("stale")
         address = client_address(request.remote, request.headers.getall("X-Forwarded-For", ()), self.proxies)
-        await conversations.handle(CHANNEL, web_id, event, outbox=True, client_address=address, **turn)
+        await conversations.handle(CHANNEL, web_id, event, outbox=True, client_address=address, locale_hint=hint,
+                                   html=self.html)
         return _back()
 
     def _page(self, request: web.Request, web_id: str, view: View, *, notice: str | None = None,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from backend.ports import OutboxItem
-from bot.conversations import NOTIFICATION_BUTTONS, Store
+from backend.ports import OutboxItem, Store
+from bot import callbacks
 from locales import mask_id_number
 
 CHANNEL = "web"
@@ -158,7 +158,7 @@ def _entries(items: list[OutboxItem], prompt: int | None, fresh: set[int]) -> li
             entries.append(Entry(item.id, True, SAID, f"📎 {text}" if payload.get("file") else text))
         elif item.kind == "message":
             buttons = payload.get("buttons") or []
-            from_notice = any(str(b[0]).startswith(NOTIFICATION_BUTTONS) for b in buttons)
+            from_notice = any(callbacks.is_action(str(b[0])) for b in buttons)
             # Live: the question's buttons, or a notification's until one of them is pressed.
             live = item.id == prompt or (from_notice and item.id not in pressed)
             shown = tuple(ShownButton(f"{item.id}:{n}", str(b[1]), bool(b[2])) for n, b in enumerate(buttons)) \

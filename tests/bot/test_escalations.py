@@ -10,6 +10,7 @@ import pytest
 
 from backend.cases.ports import Role
 from backend.delivery.quiet import QuietHours
+from bot.app import build_conversations
 from bot.desk import EscalationDesk
 from bot.dispatch import NotificationDispatcher
 from bot.telegram.service import TelegramBot, TelegramSettings
@@ -22,9 +23,18 @@ TO_OFFICE = ("/start", Tap(0), Tap(0), "张三", "110105198001010016", Contact("
 
 
 @pytest.fixture
-async def desk_bot(emulator, database, telegram_conversations, clock):
-    desk = EscalationDesk(database, translations=Translations(html=True), clock=clock, staff_refresh=0)
-    telegram_conversations.desk = desk
+def desk(database, clock) -> EscalationDesk:
+    return EscalationDesk(database, translations=Translations(html=True), clock=clock, staff_refresh=0)
+
+
+@pytest.fixture
+def telegram_conversations(database, config, clock, translations, desk):
+    return build_conversations(config, database, clock=clock, translations=translations,
+                               html_translations=Translations(html=True), desk=desk)
+
+
+@pytest.fixture
+async def desk_bot(emulator, telegram_conversations, desk):
     bot = TelegramBot(
         telegram_conversations,
         fast(TelegramSettings(token=emulator.token, api_base_url=emulator.url, poll_timeout=1)),
@@ -127,11 +137,9 @@ async def test_a_request_nobody_claims_reaches_the_supervisor(emulator, database
     assert "无人认领" in boss.sent()[0].plain_text and boss.sent()[0].buttons
 
 
-async def test_a_message_given_up_is_reported_to_the_office(emulator, database, telegram_conversations, clock):
+async def test_a_message_given_up_is_reported_to_the_office(emulator, database, telegram_conversations, desk, clock):
     from tests.bot.telegram_driver import HAPPY_PATH, complete_intake
 
-    desk = EscalationDesk(database, translations=Translations(html=True), clock=clock, staff_refresh=0)
-    telegram_conversations.desk = desk
     bot = TelegramBot(
         telegram_conversations,
         fast(TelegramSettings(token=emulator.token, api_base_url=emulator.url, poll_timeout=1, send_attempts=2)),

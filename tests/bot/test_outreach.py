@@ -14,6 +14,7 @@ from sqlalchemy import insert, select
 from backend.db.models import AlertRow, RegistryHouseholdRow, RegistryPersonRow
 from backend.delivery.quiet import QuietHours
 from backend.monitoring.outreach import Outreach
+from bot.app import build_conversations
 from bot.dispatch import NotificationDispatcher
 from bot.telegram.service import TelegramSettings
 from locales import Translations
@@ -48,8 +49,13 @@ OUTREACH = Outreach(PACK, decrypt=cipher, secret=b"k")
 
 
 @pytest.fixture
+def telegram_conversations(database, config, clock, translations):
+    return build_conversations(config, database, clock=clock, translations=translations,
+                               html_translations=Translations(html=True), outreach=OUTREACH)
+
+
+@pytest.fixture
 async def bot(emulator, telegram_conversations):
-    telegram_conversations.outreach = OUTREACH
     running = TelegramBot(telegram_conversations,
                           fast(TelegramSettings(token=emulator.token, api_base_url=emulator.url, poll_timeout=1)))
     await running.start()
@@ -161,7 +167,6 @@ async def test_a_button_of_another_household_opens_nothing(emulator, database, c
     from bot.terminal import CHANNEL
     from flows import events as ev
 
-    telegram_conversations.outreach = OUTREACH
     await household(database, clock, "H-3")  # alert 1, nobody bound
     replies = await telegram_conversations.handle(CHANNEL, "stranger", ev.Choice("apply:1"))
     assert all(r.key != "outreach.prefilled" for r in replies)
@@ -171,7 +176,6 @@ async def test_a_household_listed_for_a_visit_applies_by_the_caseworkers_link(da
     from bot.terminal import CHANNEL
     from flows import events as ev
 
-    telegram_conversations.outreach = OUTREACH
     await household(database, clock, "H-4")  # alert 1, nobody of it in the chat
     link = OUTREACH.link(1)
     assert OUTREACH.parse_link(link) == 1 and OUTREACH.parse_link("apply-1-0000") is None

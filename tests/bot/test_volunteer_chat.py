@@ -28,7 +28,7 @@ async def applied(conversations, database, who="household", data=None):
     async with database.unit_of_work() as uow:
         resident = await uow.residents.identify(CHANNEL, who, now=NOW)
         await uow.residents.set_locale(resident.id, "en")
-        outcome = await conversations.intake.submit(uow, data or payload(1), resident_id=resident.id, document_ids=[],
+        outcome = await conversations.services.intake.submit(uow, data or payload(1), resident_id=resident.id, document_ids=[],
                                                     now=NOW)
         await uow.commit()
     return resident.id, outcome.application.number
@@ -54,7 +54,7 @@ async def test_reply_now_takes_the_resident_into_answering_and_the_case_back_to_
     async with database.unit_of_work() as uow:
         for action in (ActionRequest(CaseAction.START_REVIEW), ActionRequest(CaseAction.REQUEST_INFO,
                                                                              question="Please send the hospital bill")):
-            await conversations.cases.act(uow, account.user, number, action, now=NOW)
+            await conversations.services.backend.cases.act(uow, account.user, number, action, now=NOW)
         await uow.commit()
     # A terminal resident reads it when next writing, with the button.
     await dispatched(database, clock)
@@ -125,7 +125,7 @@ async def test_a_photo_after_check_in_joins_the_task(conversations, database, cl
     account = await add_staff(database, "wang")
     await volunteer(database, "helper", channel=CHANNEL)
     async with database.unit_of_work() as uow:
-        task = await conversations.volunteering.create_task(uow, account.user, spec(), now=NOW)
+        task = await conversations.services.backend.volunteering.create_task(uow, account.user, spec(), now=NOW)
         await uow.commit()
     await say(conversations, "helper", ev.Choice(f"task:{task.id}:accept"))
     clock.advance(TUESDAY_MORNING + timedelta(hours=3) - clock())
@@ -152,8 +152,8 @@ async def test_staff_create_a_task_in_chat_and_a_refusal_writes_nothing(conversa
     _, number = await applied(conversations, database)
     await volunteer(database, "helper", skills=("companion",))
     desk = RecordingDesk()
-    commands = StaffCommands(database, desk=desk, volunteering=conversations.volunteering,
-                             ledger=conversations.ledger, clock=clock)
+    commands = StaffCommands(database, desk=desk, volunteering=conversations.services.backend.volunteering,
+                             ledger=conversations.services.backend.ledger, clock=clock)
     assert await commands.handle(account.user, ev.Command("task", f"{number} companion 2026-12-01 09:00 60 湖滨路 8 号 | 陪伴聊天"))
     assert desk.told[-1][1] == "desk.task_created" and desk.told[-1][2]["round"] == 1
     async with database.unit_of_work() as uow:

@@ -15,6 +15,7 @@ from backend.cases.ports import CaseQuery, Role
 from backend.delivery.quiet import QuietHours
 from backend.points.ports import Holder
 from backend.volunteers.ports import TaskSpec, TaskStatus
+from bot.app import build_conversations
 from bot.desk import EscalationDesk
 from bot.dispatch import NotificationDispatcher
 from bot.staff_commands import StaffCommands
@@ -29,12 +30,17 @@ STARTS = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
 
 
 @pytest.fixture
+def telegram_conversations(database, config, clock, translations):
+    desk = EscalationDesk(database, translations=Translations(html=True), clock=clock, staff_refresh=0)
+    return build_conversations(config, database, clock=clock, translations=translations,
+                               html_translations=Translations(html=True), desk=desk)
+
+
+@pytest.fixture
 async def bot(emulator, database, telegram_conversations, clock):
     conversations = telegram_conversations
-    desk = EscalationDesk(database, translations=Translations(html=True), clock=clock, staff_refresh=0)
-    conversations.desk = desk
-    staff = StaffCommands(database, desk=desk, volunteering=conversations.volunteering, ledger=conversations.ledger,
-                          clock=clock)
+    desk, backend = conversations.desk, conversations.services.backend
+    staff = StaffCommands(database, desk=desk, volunteering=backend.volunteering, ledger=backend.ledger, clock=clock)
     running = TelegramBot(conversations,
                           fast(TelegramSettings(token=emulator.token, api_base_url=emulator.url, poll_timeout=1)),
                           desk=desk, staff_commands=staff)
@@ -113,7 +119,7 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
         (case,), _ = await uow.cases.list(CaseQuery(), now=clock())
         (requested,) = [t for t in await uow.tasks.for_application(case.number) if t.status is TaskStatus.REQUESTED]
         caseworker = await uow.users.get("wang")
-        task = await conversations.volunteering.schedule(
+        task = await conversations.services.backend.volunteering.schedule(
             uow, caseworker, requested.id, address="Hubin Road 8, unit 3", details="Follow-up at City Hospital No. 1",
             starts_at=STARTS, ends_at=STARTS + timedelta(hours=3), now=clock())
         await uow.commit()
@@ -133,7 +139,7 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
     # After the task: the check-in, points, and the certificate as a document.
     clock.advance(STARTS + timedelta(hours=3, minutes=5) - clock())
     async with database.unit_of_work() as uow:
-        await conversations.volunteering.tick(uow, clock())
+        await conversations.services.backend.volunteering.tick(uow, clock())
         await uow.commit()
     checkin = await arrives(database, clock, conversations, ben, "Did it happen?")
     await tap(emulator, database, ben, "Done", checkin)
@@ -164,8 +170,8 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
     await shop.send(f"/redeem {code}")
     await arrives(database, clock, conversations, shop, "兑换码未通过")
     async with database.unit_of_work() as uow:
-        assert (await conversations.ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[1].id)))[1] == 10
-        assert (await conversations.ledger.balance(uow, Holder.MERCHANT, "shop"))[1] == 20
-        assert (await conversations.ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[0].id)))[1] == 0
+        assert (await conversations.services.backend.ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[1].id)))[1] == 10
+        assert (await conversations.services.backend.ledger.balance(uow, Holder.MERCHANT, "shop"))[1] == 20
+        assert (await conversations.services.backend.ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[0].id)))[1] == 0
     assert not emulator.flood_violations
 

@@ -41,7 +41,7 @@ async def _apply(conversations, database, who: str, data: dict, channel: str = C
     async with database.unit_of_work() as uow:
         resident = await uow.residents.identify(channel, who, now=conversations.clock())
         await uow.residents.set_locale(resident.id, "en")
-        outcome = await conversations.intake.submit(uow, data, resident_id=resident.id, document_ids=[],
+        outcome = await conversations.services.intake.submit(uow, data, resident_id=resident.id, document_ids=[],
                                                     now=conversations.clock())
         await uow.commit()
     return outcome.application.number

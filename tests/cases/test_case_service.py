@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 
+from backend.buttons import ReplyNow, button
 from backend.cases.lifecycle import CaseAction, CaseStatus, IllegalTransition
 from backend.cases.ports import CaseQuery, Role
 from backend.cases.service import ActionRequest, CaseService, DecisionRefused, Forbidden
@@ -86,7 +87,7 @@ async def test_every_action_writes_a_status_event_a_notification_and_an_audit_en
     assert [n.kind for n in case_notices] == ["submitted", "assessed", "assigned", "under_review", "info_requested"]
     # A request for information comes with a button that takes the resident straight into answering.
     assert case_notices[-1].params == {"question": "请补充医院诊断证明",
-                                       "buttons": [[f"reply:{number}", "notice.reply_now"]]}
+                                       "buttons": [button(ReplyNow(number), "notice.reply_now")]}
     assert notes[-1].application_number == number
     assert [(e.action, e.details) for e in audit] == [
         ("case.start_review", {"from": "assigned", "to": "under_review"}),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from types import SimpleNamespace
 
 from sqlalchemy import select
 
@@ -25,8 +24,7 @@ async def test_a_worker_pass_evaluates_and_escalates(database) -> None:
     late = await add_alert(database, seeded.id, created_at=now - timedelta(days=3))
     await add_events(database, [event(seeded.person(), seeded.id, "death", on=now.date(), imported_at=now)])
 
-    runtime = SimpleNamespace(database=database, pack=PACK, conversations=SimpleNamespace(outreach=None))
-    await _monitor(runtime, Translations(html=True)("zh_CN"))
+    await _monitor(database, PACK, None, lambda: datetime.now(UTC), Translations(html=True)("zh_CN"))
 
     assert await pending(database) == 0
     assert [a.trigger for a in await alerts(database, seeded.id)] == ["disaster_loss", "earner_lost"]

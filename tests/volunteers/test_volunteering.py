@@ -8,12 +8,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from backend.buttons import AnswerTask, RateTask, TaskChoice, action_of, button
 from backend.cases.ports import Role
 from backend.db.models import NotificationRow
 from backend.points.ports import Holder
 from backend.store.errors import Forbidden
 from backend.volunteers.ports import TaskStatus
 from backend.volunteers.service import TaskRefused
+from bot.callbacks import decode
 from tests.cases.helpers import NOW, add_staff, payload, submit
 from tests.volunteers.helpers import TUESDAY_MORNING, VOLUNTEERING, run, spec, volunteer
 
@@ -36,8 +38,11 @@ async def create(database, user, task_spec=None, now=NOW):
 
 
 async def press(database, volunteer_or_resident, value, now=NOW):
+    """The button whose value (as a chat sends it) is ``value``, pressed."""
     resident = getattr(volunteer_or_resident, "resident_id", volunteer_or_resident)
-    return await run(database, lambda uow: VOLUNTEERING.press(uow, resident, value, now=now))
+    action = decode(value)
+    assert isinstance(action, AnswerTask | RateTask)
+    return await run(database, lambda uow: VOLUNTEERING.press(uow, resident, action, now=now))
 
 
 async def test_the_best_few_are_pinged_available_first_then_least_loaded(database):
@@ -58,8 +63,8 @@ async def test_the_best_few_are_pinged_available_first_then_least_loaded(databas
     residents = {n.resident_id for n in pinged}
     assert residents == {free[0].resident_id, free[1].resident_id, busy.resident_id}
     assert evening.resident_id not in residents
-    assert pinged[0].params["buttons"] == [[f"task:{task.id}:accept", "task.button.accept"],
-                                           [f"task:{task.id}:decline", "task.button.decline"]]
+    assert pinged[0].params["buttons"] == [button(AnswerTask(task.id, TaskChoice.ACCEPT), "task.button.accept"),
+                                           button(AnswerTask(task.id, TaskChoice.DECLINE), "task.button.decline")]
 
 
 async def test_the_first_accept_wins_and_the_household_is_told(database):
@@ -114,7 +119,8 @@ async def test_reminder_check_in_points_certificate_and_rating(database):
     assert reminder.resident_id == helper.resident_id and reminder.params["address"] == "湖滨路 8 号 3 单元"
     await run(database, lambda uow: VOLUNTEERING.tick(uow, TUESDAY_MORNING + timedelta(hours=10)))
     (checkin,) = await notifications(database, "task_checkin")
-    assert [b[0] for b in checkin.params["buttons"]] == [f"task:{task.id}:done", f"task:{task.id}:missed"]
+    assert [action_of(b["action"]) for b in checkin.params["buttons"]] == [AnswerTask(task.id, TaskChoice.DONE),
+                                                                            AnswerTask(task.id, TaskChoice.MISSED)]
     # Ticking again asks nothing twice.
     await run(database, lambda uow: VOLUNTEERING.tick(uow, TUESDAY_MORNING + timedelta(hours=11)))
     assert len(await notifications(database, "task_checkin")) == 1
@@ -130,7 +136,7 @@ async def test_reminder_check_in_points_certificate_and_rating(database):
 
     (confirm,) = await notifications(database, "task_confirm")
     household = confirm.resident_id
-    assert [b[0] for b in confirm.params["buttons"]][-1] == f"rate:{task.id}:5"
+    assert action_of(confirm.params["buttons"][-1]["action"]) == RateTask(task.id, 5)
     assert await press(database, helper, f"rate:{task.id}:1") is None  # not theirs to rate
     rated = await press(database, household, f"rate:{task.id}:5")
     assert rated.key == "task.rated"

@@ -7,14 +7,18 @@ import asyncio
 import itertools
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from backend.cases.lifecycle import CaseAction
 from backend.cases.service import ActionRequest
 from backend.db.links import LINK_CHANNEL
 from backend.db.models import ChannelIdentityRow
+from bot.app import build_conversations
 from bot.linking import LinkCodes
+from bot.runner import Conversations
 from flows import events as ev
+from locales import Translations
 from tests.bot.telegram_driver import act
 from tests.bot.test_volunteer_chat import dispatched
 from tests.bot.web_chat.test_web_chat import applied
@@ -31,10 +35,14 @@ async def resident_of(database, channel: str, external_id: str) -> str | None:
     return found.id if found else None
 
 
-def numbered_codes(conversations, config) -> None:
-    """Codes 1000000001, 1000000002 ... instead of random ones, so that two are never the same by chance."""
+@pytest.fixture
+def chat_conversations(database, config, clock, translations) -> Conversations:
+    """Codes 1000000001, 1000000002 ... instead of random ones, so that two are never the same by chance
+    (and none is one of the guesses below, 6000000000 and up)."""
     counter = itertools.count(1000000001)
-    conversations.links = LinkCodes(config.secret_key, draw=lambda: str(next(counter)))
+    return build_conversations(config, database, clock=clock, translations=translations,
+                               html_translations=Translations(html=True),
+                               links=LinkCodes(config.secret_key, draw=lambda: str(next(counter))))
 
 
 async def test_telegram_linked_with_a_code_shares_the_web_residents_applications_and_updates(
@@ -46,7 +54,7 @@ async def test_telegram_linked_with_a_code_shares_the_web_residents_applications
     resident, number = await applied(telegram_conversations, database, web.web_id)
     # An update while the resident is on the web only: it waits for them.
     async with database.unit_of_work() as uow:
-        await telegram_conversations.cases.act(uow, account.user, number, ActionRequest(CaseAction.START_REVIEW),
+        await telegram_conversations.services.backend.cases.act(uow, account.user, number, ActionRequest(CaseAction.START_REVIEW),
                                                now=NOW)
         await uow.commit()
     await dispatched(database, clock)
@@ -68,7 +76,7 @@ async def test_telegram_linked_with_a_code_shares_the_web_residents_applications
     # What waited for the web resident is pushed to Telegram now, and so is what comes next.
     await dispatched(database, clock)
     async with database.unit_of_work() as uow:
-        await telegram_conversations.cases.act(
+        await telegram_conversations.services.backend.cases.act(
             uow, account.user, number, ActionRequest(CaseAction.REQUEST_INFO, question="Please send the bill"),
             now=NOW)
         await uow.commit()
@@ -89,7 +97,6 @@ async def test_telegram_linked_with_a_code_shares_the_web_residents_applications
 
 
 async def test_the_linked_identity_carries_on_where_the_web_resident_was(browser, database, chat_conversations, config):
-    numbered_codes(chat_conversations, config)
     web = browser(language="en")
     await web.open()
     page = await web.start()
@@ -122,7 +129,6 @@ async def test_the_linked_identity_carries_on_where_the_web_resident_was(browser
 async def test_a_code_is_taken_once_within_ten_minutes_and_guessing_is_slowed(
     browser, database, chat_conversations, config, clock
 ):
-    numbered_codes(chat_conversations, config)
     web = browser(language="en")
     await web.open()
     await web.start()
@@ -152,7 +158,7 @@ async def test_a_telegram_identity_with_its_own_application_is_not_linked(browse
     await web.start()
     async with database.unit_of_work() as uow:
         own = await uow.residents.identify("telegram", "9", now=NOW)
-        await chat_conversations.intake.submit(uow, payload(2), resident_id=own.id, document_ids=[], now=NOW)
+        await chat_conversations.services.intake.submit(uow, payload(2), resident_id=own.id, document_ids=[], now=NOW)
         await uow.commit()
     code = await web.link_code()
     replies = await link(chat_conversations, "9", code)
@@ -167,7 +173,6 @@ async def test_a_sustained_guessing_attack_drops_every_live_code_and_makes_all_l
     """Every new chat is a new identity, so guesses are also counted for the whole installation."""
     from bot.linking import GLOBAL
 
-    numbered_codes(chat_conversations, config)
     web = browser(language="en")
     await web.open()
     await web.start()
@@ -209,7 +214,6 @@ async def test_a_residents_own_code_dies_after_a_few_wrong_tries_from_them(brows
                                                                           config):
     from bot.linking import OWN_CODE_DIES_AFTER
 
-    numbered_codes(chat_conversations, config)
     web = browser(language="en")
     await web.open()
     await web.start()
@@ -234,7 +238,6 @@ async def test_the_web_chat_counts_guesses_per_client_address_whatever_the_cooki
                                                                                  config):
     from bot.linking import PER_ADDRESS
 
-    numbered_codes(chat_conversations, config)
     owner = browser(language="en")
     await owner.open()
     await owner.start()

@@ -1,0 +1,67 @@
+"""A reply rendered for a resident, ready for a channel to present, as the outbox stores it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from backend.cases.notices import notice_key, render_notice
+from backend.cases.ports import Notification
+from bot import callbacks
+from locales import Messages
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    value: str
+    label: str
+    selected: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Outbound:
+    """A reply rendered for the resident, ready for a channel to present."""
+
+    key: str
+    text: str
+    buttons: tuple[Button, ...] = ()
+    request_contact: bool = False
+    free_text: bool = False
+    html: bool = False
+    contact_label: str = ""
+
+    def to_payload(self) -> dict[str, Any]:
+        """As stored in the outbox."""
+        return {
+            "key": self.key,
+            "text": self.text,
+            "html": self.html,
+            "buttons": [[b.value, b.label, b.selected] for b in self.buttons],
+            "request_contact": self.request_contact,
+            "free_text": self.free_text,
+            "contact_label": self.contact_label,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> "Outbound":
+        return cls(
+            payload["key"],
+            payload["text"],
+            tuple(Button(v, label, bool(sel)) for v, label, sel in payload.get("buttons", ())),
+            bool(payload.get("request_contact")),
+            bool(payload.get("free_text")),
+            bool(payload.get("html")),
+            payload.get("contact_label", ""),
+        )
+
+
+def notice_outbound(notice: Notification, messages: Messages, labels: Messages, *, html: bool) -> Outbound:
+    """A notification rendered with ``messages``, its buttons' actions encoded for the chat and
+    labelled with ``labels``."""
+    buttons = tuple(Button(value, labels.render(label)) for value, label in callbacks.notification_buttons(notice.params))
+    return Outbound(key=notice_key(notice.kind), text=render_notice(notice, messages), buttons=buttons, html=html)
+
+
+def from_a_notification(reply: Outbound) -> bool:
+    """Whether the reply's buttons are a notification's (they stay valid on their own message)."""
+    return any(callbacks.is_action(b.value) for b in reply.buttons)

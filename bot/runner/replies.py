@@ -1,0 +1,56 @@
+"""Replies into the outbox, in the turn's unit of work: the one place a turn's replies are stored."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from backend.ports import UnitOfWork
+from bot.channels import PUSH_CHANNELS
+from bot.outbound import Outbound, from_a_notification
+from bot.runner.rendering import Renderer
+
+
+async def store_replies(
+    uow: UnitOfWork, resident_id: str, channel: str, address: str, replies: list[Outbound], now: datetime,
+    *, live: bool = True,
+) -> None:
+    """Queue the replies; the last one with buttons becomes the live prompt (unless ``live`` is
+    False: replies on the side leave the question the resident is at live)."""
+    prompt: int | None = None
+    for reply in replies:
+        item = await uow.outbox.add(
+            resident_id=resident_id,
+            channel=channel,
+            address=address,
+            kind="message",
+            payload=reply.to_payload(),
+            at=now,
+        )
+        # A notification's buttons stay valid on their own message and never answer the
+        # question (they are shown with a turn's replies where notices wait for the resident).
+        if (reply.buttons and not from_a_notification(reply)) or reply.request_contact:
+            prompt = item
+    if replies and live:
+        await uow.residents.set_active_prompt(channel, address, prompt)
+
+
+async def show_choice(uow: UnitOfWork, resident_id: str, channel: str, external_id: str, message_id: int,
+                      label: str, now: datetime) -> None:
+    """The pressed message is edited to show the choice, without its buttons."""
+    await uow.outbox.add(resident_id=resident_id, channel=channel, address=external_id, kind="edit",
+                         payload={"edit_of": message_id, "chosen": label}, at=now)
+
+
+async def waiting_notices(
+    uow: UnitOfWork, renderer: Renderer, resident_id: str, channel: str, locale: str, html: bool, now: datetime
+) -> list[Outbound]:
+    """Status updates that could not be pushed to this resident, shown now that they write.
+
+    Channels that can push get them from the dispatcher instead; they are not looked up."""
+    if channel in PUSH_CHANNELS:
+        return []
+    shown = []
+    for notice in await uow.notifications.waiting(resident_id):
+        shown.append(renderer.notice(notice, locale, html=html))
+        await uow.notifications.mark(notice.id, status="shown", at=now)
+    return shown
