@@ -46,7 +46,7 @@ from backend.policy.projects import Project, load_projects
 from backend.policy.services import ServiceCatalogue, load_services
 from backend.serving import transport_headers
 from backend.volunteers.service import Volunteering
-from locales import Translations
+from locales import Messages, Translations
 
 
 def utc_now() -> datetime:
@@ -139,12 +139,14 @@ def init_app(
                                        bearer_auth(roles_of, signed=signed)])
     app[CONFIG] = config
     app[PACK] = services.pack
-    app[PACKS] = lru_cache(maxsize=8)(load_pack)
+    packs: Callable[[str], Pack] = lru_cache(maxsize=8)(load_pack)
+    app[PACKS] = packs
     app[CASES] = services.cases
     app[INTAKE] = services.intake
     app[CLOCK] = services.clock
     app[PROJECTS] = services.projects
-    app[TRANSLATIONS] = services.translations
+    translations: Callable[[str], Messages] = services.translations
+    app[TRANSLATIONS] = translations
     app[VOLUNTEERING] = services.volunteering
     app.router.add_get("/healthz", health)
     openapi = openapi_document()

@@ -43,7 +43,7 @@ CLAIM = "claim:"
 class EscalationDesk:
     def __init__(
         self,
-        database: Store,
+        database: Store[UnitOfWork],
         *,
         translations: Translations,
         clock: Callable[[], datetime],

@@ -31,7 +31,7 @@ from backend.cases.ports import DueNotification
 from backend.delivery.quiet import QuietHours
 from backend.documents import FileDocumentStorage
 from backend.points import certificates
-from backend.ports import Store
+from backend.ports import Store, UnitOfWork
 from bot.channels import PUSH_CHANNELS
 from bot.outbound import Outbound, notice_outbound
 from locales import DEFAULT_LOCALE, Translations
@@ -60,7 +60,7 @@ class Pass:
 class NotificationDispatcher:
     def __init__(
         self,
-        database: Store,
+        database: Store[UnitOfWork],
         *,
         translations: Translations,
         html_translations: Translations,

@@ -29,7 +29,7 @@ from backend.api.client import ApiClient
 from backend.config import Config, ConfigError
 from backend.monitoring.outreach import Outreach
 from backend.policy.pack import Pack
-from backend.ports import Store
+from backend.ports import Store, UnitOfWork
 from backend.serving import AppRunner, transport_headers
 from backend.web import health, init_app
 from bot.app import Runtime, open_runtime, system_clock
@@ -111,7 +111,7 @@ async def _runtime(config: Config, role: str) -> tuple[Runtime, ApiClient | None
     return runtime, client
 
 
-async def _first_admin(database: Store, pack: Pack, clock: Callable[[], datetime]) -> None:
+async def _first_admin(database: Store[UnitOfWork], pack: Pack, clock: Callable[[], datetime]) -> None:
     """A database with no administrator gets one, and its password is printed this once."""
     from backend.staff.accounts import first_admin
 
@@ -298,7 +298,7 @@ async def _volunteer_tasks(runtime: Runtime) -> None:
         log.info("volunteer tasks: %d pinged, reminded or asked to check in", acted)
 
 
-async def _monitor(database: Store, pack: Pack, outreach: Outreach | None, clock: Callable[[], datetime],
+async def _monitor(database: Store[UnitOfWork], pack: Pack, outreach: Outreach | None, clock: Callable[[], datetime],
                    staff_messages: Messages) -> None:
     """Evaluate the department events that came in; tell supervisors of alerts past their deadline."""
     from backend.monitoring.alerts import escalate_overdue

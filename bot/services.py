@@ -8,7 +8,7 @@ from datetime import datetime
 
 from backend.documents import FileDocumentStorage
 from backend.intake import Intake
-from backend.ports import Store
+from backend.ports import Store, UnitOfWork
 from backend.web import BackendServices
 from bot.desk import EscalationDesk
 from bot.linking import LinkCodes
@@ -33,7 +33,7 @@ class Services:
     """
 
     backend: BackendServices
-    store: Store
+    store: Store[UnitOfWork]
     clock: Callable[[], datetime]
     new_id: Callable[[], str]
     settings: Settings

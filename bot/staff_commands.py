@@ -46,7 +46,7 @@ class Desk(Protocol):
 
 
 class StaffCommands:
-    def __init__(self, database: Store, *, desk: Desk, volunteering: Volunteering, ledger: Ledger,
+    def __init__(self, database: Store[UnitOfWork], *, desk: Desk, volunteering: Volunteering, ledger: Ledger,
                  clock: Callable[[], datetime]) -> None:
         self._database = database
         self._desk = desk

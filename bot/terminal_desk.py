@@ -45,7 +45,10 @@ class TerminalCaseworker:
         """What the resident wrote since last shown."""
         async with self.conversations.database.unit_of_work() as uow:
             ticket = await uow.escalations.claimed_by(self.user.username)
-            messages = await uow.escalations.messages(ticket.id) if ticket else []
+            if ticket is None:
+                self._seen = 0
+                return
+            messages = await uow.escalations.messages(ticket.id)
         for message in messages[self._seen:]:
             if message.sender == "resident":
                 self._say("desk.from_resident", id=ticket.id, text=message.body)

@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from pydantic import BaseModel
-from pydantic.json_schema import models_json_schema
+from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
 from backend.api.endpoint import Endpoint
 from backend.api.routes import ENDPOINTS
@@ -18,9 +18,9 @@ from backend.monitoring.push import SIGNATURE_HEADER, TIMESTAMP_HEADER
 _REF = "#/components/schemas/{model}"
 
 
-def _models() -> list[tuple[type[BaseModel], str]]:
+def _models() -> list[tuple[type[BaseModel], JsonSchemaMode]]:
     """Each model once, in the mode it is used in: request bodies validated, responses serialised."""
-    found: dict[str, tuple[type[BaseModel], str]] = {"Error": (Error, "serialization")}
+    found: dict[str, tuple[type[BaseModel], JsonSchemaMode]] = {"Error": (Error, "serialization")}
     for endpoint in ENDPOINTS:
         if endpoint.body is not None:
             found[endpoint.body.__name__] = (endpoint.body, "validation")

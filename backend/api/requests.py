@@ -91,4 +91,5 @@ async def plain_addresses(request: web.Request, handler: Handler) -> web.StreamR
 
 def request_now(request: web.Request) -> datetime:
     """The time now, from the application's clock (fixed in tests)."""
-    return request.app[CLOCK]()
+    now: datetime = request.app[CLOCK]()
+    return now

@@ -34,7 +34,8 @@ def database_of(request: web.Request) -> Database:
 
 
 def now_of(request: web.Request) -> datetime:
-    return request.config_dict[CLOCK]()
+    now: datetime = request.config_dict[CLOCK]()
+    return now
 
 
 def scope_of(request: web.Request) -> Scope:

@@ -102,7 +102,8 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
     public = request.path.startswith(OPEN_PATHS)
     token = request.cookies.get(SESSION_COOKIE)
     if token:
-        session = await session_of(request.config_dict[DATABASE], token, now=now_of(request))
+        database = request.config_dict[DATABASE]
+        session = await session_of(database, token, now=now_of(request))
         if session is not None:
             request[SESSION] = session
     if request.get(SESSION) is None and not public:

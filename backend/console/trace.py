@@ -31,7 +31,8 @@ def revive(value: Any) -> Any:
     return value
 
 
-def _parameter(raw: dict[str, str]) -> ParameterValue | dict[str, str]:
+def _parameter(raw: dict[str, str]) -> Any:
+    # A trace stored before parameters carried their source is shown as it was stored.
     try:
         return ParameterValue(Decimal(raw["value"]), date.fromisoformat(raw["since"]), raw["source"])
     except (KeyError, ValueError, InvalidOperation):

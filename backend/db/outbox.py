@@ -51,7 +51,7 @@ class SqlOutboxRepository:
         self._session = session
 
     async def add(
-        self, *, resident_id: str, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime,
+        self, *, resident_id: str | None, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime,
         priority: int = 0,
     ) -> int:
         result = await run_core(

@@ -192,5 +192,5 @@ async def _tell_supervisors(uow: AlertsUnitOfWork, late: list[Alert], messages: 
                    "params": dict(a.reason.get("params") or {}), "deadline": a.deadline_at} for a in alerts[:LISTED]]
         text = messages.render("monitoring.escalated", office=office, alerts=listed, more=len(alerts) - len(listed))
         for user in supervisors:
-            await uow.outbox.add(resident_id=None, channel=STAFF_CHANNEL, address=str(user.telegram_id),  # type: ignore[arg-type]
+            await uow.outbox.add(resident_id=None, channel=STAFF_CHANNEL, address=str(user.telegram_id),
                                  kind="message", payload=staff_message("monitoring.escalated", text), at=now)

@@ -190,11 +190,13 @@ class Assessors:
     def __init__(self, pack: Pack, on: date, now: datetime, rules: Rules, processes: int = 0) -> None:
         self._context = (pack, on, now, rules)
         self.processes = processes
-        self._workers = Workers(processes, _start, (pack.name, str(pack.directory.parent), on, now, rules)) \
-            if processes else None
-        # Each worker starts (and loads the pack) at its first task: give them one now.
-        for _ in range(processes):
-            self._workers.submit(_ready)
+        self._workers: Workers | None = None
+        if processes:
+            self._workers = workers = Workers(processes, _start,
+                                              (pack.name, str(pack.directory.parent), on, now, rules))
+            # Each worker starts (and loads the pack) at its first task: give them one now.
+            for _ in range(processes):
+                workers.submit(_ready)
 
     def submit(self, batch: Sequence[tuple[Pending, Standing | None]]) -> asyncio.Future[list[Outcome]]:
         """The outcomes of the households of ``batch`` some rule fired for, in its order, when ready."""

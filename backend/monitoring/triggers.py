@@ -154,7 +154,9 @@ async def evaluate(database: Store[TriggersUnitOfWork], pack: Pack, *, now: date
             counts = run.counts
         events = await uow.triggers.mark_evaluated()
         await uow.commit()
-    return EvaluationSummary(events=events, **counts)
+    return EvaluationSummary(events, households=counts["households"], fired=counts["fired"],
+                             worsened=counts["worsened"], alerts=counts["alerts"],
+                             suppressed=counts["suppressed"], skipped=counts["skipped"])
 
 
 def _rules(pack: Pack, on: date) -> Rules:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,7 @@ def _match(raw: Any, path: Path, key: str, rule_id: str, allowed: Iterable[str])
     return rule
 
 
-def _enum(enum: type, raw: Any, path: Path, key: str) -> Any:
+def _enum(enum: type[Enum], raw: Any, path: Path, key: str) -> Any:
     try:
         return enum(raw)
     except ValueError:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from backend.policy.errors import pack_error
 from backend.policy.projects import KNOWN_FACTS
@@ -40,7 +41,7 @@ class ServiceCatalogue:
         return self.invitation is not None and self.invitation.matched(facts) is not None
 
 
-def _rule(raw: dict, name: str, path: Path, key: str) -> MatchRule:
+def _rule(raw: dict[str, Any], name: str, path: Path, key: str) -> MatchRule:
     when_all, when_any = tuple(raw.get("when_all") or ()), tuple(raw.get("when_any") or ())
     if not when_all and not when_any:
         raise pack_error(path, key, "needs conditions (when_all or when_any)")

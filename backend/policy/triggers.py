@@ -98,9 +98,10 @@ def parse_triggers(data: Any, path: Path, parameters: Mapping[str, Parameter]) -
     raw_rules = data.get("triggers")
     if not isinstance(raw_rules, list):
         raise pack_error(path, "triggers", "missing, or not a list")
-    for name in ALERT_PARAMETERS:
-        if name not in parameters:
-            raise pack_error(path.parent / "parameters.yaml", name, f"missing parameter (needed by {path.name})")
+    for needed_name in ALERT_PARAMETERS:
+        if needed_name not in parameters:
+            raise pack_error(path.parent / "parameters.yaml", needed_name,
+                             f"missing parameter (needed by {path.name})")
     rules: list[TriggerRule] = []
     for i, raw in enumerate(raw_rules):
         key = f"triggers[{i}]"
@@ -114,7 +115,7 @@ def parse_triggers(data: Any, path: Path, parameters: Mapping[str, Parameter]) -
         if any(rule.id == rule_id for rule in rules):
             raise pack_error(path, f"{key}.id", f"{rule_id!r} is given twice")
         try:
-            test = TriggerTest(raw.get("test"))
+            test = TriggerTest(str(raw.get("test")))
         except ValueError:
             known = ", ".join(t.value for t in TriggerTest)
             raise pack_error(path, f"{key}.test", f"unknown test {raw.get('test')!r} (known: {known})") from None

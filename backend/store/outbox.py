@@ -27,7 +27,7 @@ class OutboxRepository(Protocol):
     async def add(
         self,
         *,
-        resident_id: str,
+        resident_id: str | None,
         channel: str,
         address: str,
         kind: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import Message, Update
 
@@ -48,7 +49,7 @@ def read_update(update: Update) -> Inbound | None:
     user = update.effective_user
     if chat is None or user is None or chat.type != "private":
         return None
-    base = {"update_id": update.update_id, "external_id": str(chat.id), "locale_hint": pick_locale(user.language_code)}
+    base: dict[str, Any] = {"update_id": update.update_id, "external_id": str(chat.id), "locale_hint": pick_locale(user.language_code)}
     query = update.callback_query
     if query is not None:
         return Inbound(**base, press=parse_callback(query.data), callback_id=query.id)
@@ -58,7 +59,7 @@ def read_update(update: Update) -> Inbound | None:
     return _from_message(message, base)
 
 
-def _from_message(message: Message, base: dict) -> Inbound:
+def _from_message(message: Message, base: dict[str, Any]) -> Inbound:
     if message.photo:
         largest = message.photo[-1]
         return Inbound(

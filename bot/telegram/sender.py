@@ -27,7 +27,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from tenacity import AsyncRetrying, RetryCallState, RetryError, stop_after_attempt, wait_exponential
 
 from backend.documents import FileDocumentStorage
-from backend.ports import OutboxItem, Store
+from backend.ports import OutboxItem, Store, UnitOfWork
 from bot.telegram.inbound import callback_data
 from bot.telegram.limits import FloodLimits
 
@@ -68,7 +68,7 @@ class SentMarks:
     as it would with a commit per send, while a busy bot commits once for many chats.
     """
 
-    def __init__(self, database: Store, clock: Callable[[], datetime], attempts: int = 5) -> None:
+    def __init__(self, database: Store[UnitOfWork], clock: Callable[[], datetime], attempts: int = 5) -> None:
         self.database = database
         self.clock = clock
         self.attempts = attempts
@@ -131,7 +131,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        database: Store,
+        database: Store[UnitOfWork],
         bot: Bot,
         *,
         clock: Callable[[], datetime],

@@ -109,7 +109,7 @@ class TelegramBot:
             storage=conversations.storage,
         )
         self._stop_sender = asyncio.Event()
-        self._sender_task: asyncio.Task | None = None
+        self._sender_task: asyncio.Task[None] | None = None
         self._turns = asyncio.Semaphore(settings.concurrent_turns)
 
     @property
@@ -123,7 +123,7 @@ class TelegramBot:
         await self._set_commands()
         self._sender_task = asyncio.create_task(self.sender.run(self._stop_sender), name="telegram-outbox")
         await app.start()
-        if self.webhook:
+        if self.settings.webhook_url:  # self.webhook, spelled so that the URL's type is narrowed
             await app.bot.set_webhook(
                 self.settings.webhook_url,
                 secret_token=self.settings.webhook_secret,
@@ -148,7 +148,7 @@ class TelegramBot:
             await self._sender_task
         await app.shutdown()
 
-    async def feed(self, data: dict) -> None:
+    async def feed(self, data: dict[str, Any]) -> None:
         """An update received by webhook."""
         await self.application.update_queue.put(Update.de_json(data, self.application.bot))
 
@@ -172,7 +172,7 @@ class TelegramBot:
             await self._from_staff(staff, inbound)
             return
         if inbound.file_id is not None:
-            await self._receive_file(inbound)
+            await self._receive_file(inbound, inbound.file_id)
         elif inbound.event is not None:
             async with self._turns:
                 await self.conversations.handle(
@@ -255,14 +255,14 @@ class TelegramBot:
             await self.desk.from_staff(staff, event.text)
         self.sender.wake()
 
-    async def _receive_file(self, inbound: Inbound) -> None:
+    async def _receive_file(self, inbound: Inbound, file_id: str) -> None:
         limit = self.conversations.max_document_bytes
         mb = round(limit / (1024 * 1024), 1)
         if inbound.file_size is not None and inbound.file_size > limit:
             await self._notice(inbound, "documents.too_large", {"max_mb": mb})
             return
         try:
-            file = await self.application.bot.get_file(inbound.file_id)
+            file = await self.application.bot.get_file(file_id)
             data = bytes(await file.download_as_bytearray())
         except TelegramError as error:
             log.warning("could not fetch a document: %s", error)
@@ -287,7 +287,7 @@ class TelegramBot:
             # Judged by the bytes fetched, not by the name or type Telegram was told.
             await self._notice(inbound, refused.key, {})
 
-    async def _notice(self, inbound: Inbound, key: str, params: dict) -> None:
+    async def _notice(self, inbound: Inbound, key: str, params: dict[str, Any]) -> None:
         async with self._turns:
             await self.conversations.notice(
                 CHANNEL, inbound.external_id, key, params, locale_hint=inbound.locale_hint, html=True

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import urllib.request
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -32,6 +32,11 @@ def _described(error: Exception, url: str) -> str:
     text = f"aiohttp.{type(error).__name__}: {error}"
     token = _TOKEN_IN_URL.search(url)
     return text.replace(token.group(1), "<token>") if token else text
+
+
+def _given(value: ODVInput[float], default: float | None) -> float | None:
+    """A timeout the caller gave, or this request's own when they left it at DEFAULT_NONE."""
+    return default if value is BaseRequest.DEFAULT_NONE else cast("float | None", value)
 
 
 def _total(*parts: float | None) -> float | None:
@@ -129,14 +134,10 @@ class AiohttpRequest(BaseRequest):
         fields = request_data.json_parameters if request_data else None
         files = request_data.multipart_data if request_data else None
         # DEFAULT_NONE: the caller did not say, so this request's own defaults apply.
-        if read_timeout is BaseRequest.DEFAULT_NONE:
-            read_timeout = self._read
-        if write_timeout is BaseRequest.DEFAULT_NONE:
-            write_timeout = self._media_write if files else self._write
-        if connect_timeout is BaseRequest.DEFAULT_NONE:
-            connect_timeout = self._connect
-        if pool_timeout is BaseRequest.DEFAULT_NONE:
-            pool_timeout = self._pool
+        read = _given(read_timeout, self._read)
+        write = _given(write_timeout, self._media_write if files else self._write)
+        connect = _given(connect_timeout, self._connect)
+        pool = _given(pool_timeout, self._pool)
 
         # As HTTPXRequest: every parameter a form field (JSON-encoded unless a string), and no
         # body at all without parameters.
@@ -156,10 +157,10 @@ class AiohttpRequest(BaseRequest):
         # instead of holding its connection for ever (a huge, slow but moving one may end too,
         # where httpx, timing each write, would let it finish).
         timeout = aiohttp.ClientTimeout(
-            total=_total(pool_timeout, connect_timeout, write_timeout, read_timeout),
-            connect=_total(pool_timeout, connect_timeout),
-            sock_connect=connect_timeout,
-            sock_read=read_timeout,
+            total=_total(pool, connect, write, read),
+            connect=_total(pool, connect),
+            sock_connect=connect,
+            sock_read=read,
         )
         try:
             # No redirects, as httpx by default: the Bot API does not send them.

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from backend.ports import OutboxItem, Store
+from backend.ports import OutboxItem, Store, UnitOfWork
 from bot import callbacks
 from locales import mask_id_number
 
@@ -91,7 +91,7 @@ class Transcript:
     """
 
     def __init__(
-        self, database: Store, *, clock: Callable[[], datetime], shown: int = 24, kept: int = 60,
+        self, database: Store[UnitOfWork], *, clock: Callable[[], datetime], shown: int = 24, kept: int = 60,
         push_channels: tuple[str, ...] = ("telegram",),
     ) -> None:
         self.database = database

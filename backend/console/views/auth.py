@@ -44,7 +44,8 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
     password = data.get("password")
     config = request.config_dict[CONFIG]
     address = client_address(request.remote, request.headers.getall("X-Forwarded-For", ()), config.proxies)
-    outcome = await sign_in(request.config_dict[DATABASE], SignInThrottle(config.secret_key), form.get("username", ""),
+    database = request.config_dict[DATABASE]
+    outcome = await sign_in(database, SignInThrottle(config.secret_key), form.get("username", ""),
                             password if isinstance(password, str) else "", address=address, now=now_of(request))
     if isinstance(outcome, Refused):
         return _sign_in_page(request, next_=next_, refused=outcome, username=form.get("username", ""))
@@ -57,7 +58,8 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
 
 async def sign_out_submit(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE, "")
-    await sign_out(request.config_dict[DATABASE], token, user_of(request), now=now_of(request))
+    database = request.config_dict[DATABASE]
+    await sign_out(database, token, user_of(request), now=now_of(request))
     response = web.HTTPSeeOther("/console/sign-in?flash=console.flash.signed_out")
     response.del_cookie(SESSION_COOKIE, path="/console")
     raise response
