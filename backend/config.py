@@ -71,7 +71,7 @@ class Config:
         return self.database_url.startswith("sqlite")
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> "Config":
+    def from_env(cls, environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Config:
         env = os.environ if environ is None else environ
         cwd = cwd or Path.cwd()
         data_dir = Path(env.get("YIMEN_DATA_DIR") or cwd / "yimen-data")

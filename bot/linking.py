@@ -146,7 +146,7 @@ class LinkCodes:
             if numbers[-1] >= OWN_CODE_DIES_AFTER:
                 await uow.links.forget_codes(resident_id=resident.id)
             return Linked(Reply("link.invalid", {"minutes": self.minutes}))
-        for (limit, key, _), number in zip(held, numbers):
+        for (limit, key, _), number in zip(held, numbers, strict=True):
             counter = await uow.throttles.hold(key, now=now)
             await uow.throttles.put(key, limit.forgive(counter, number, now, earlier=limit is PER_SOURCE), now=now)
         owner = found[0]

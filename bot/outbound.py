@@ -43,7 +43,7 @@ class Outbound:
         }
 
     @classmethod
-    def from_payload(cls, payload: dict[str, Any]) -> "Outbound":
+    def from_payload(cls, payload: dict[str, Any]) -> Outbound:
         return cls(
             payload["key"],
             payload["text"],

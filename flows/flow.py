@@ -69,12 +69,12 @@ class Ask:
     """
 
     answers: Answers
-    members: "Sequence[Member]"
+    members: Sequence[Member]
     member: Member | None
     index: int
     today: date
-    settings: "Settings"
-    context: "FlowContext"
+    settings: Settings
+    context: FlowContext
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,11 +201,11 @@ class Flow:
     name: str
     version: int
     items: tuple[Question | Loop, ...]
-    build: Callable[[Answers, Sequence[Member], "Ask"], dict[str, Any]]
+    build: Callable[[Answers, Sequence[Member], Ask], dict[str, Any]]
     # Answer keys renamed or dropped between versions: {old_version: function(answers) -> answers}.
     migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
     # Extra parameters for the summary message only (names of things the answers hold as codes).
-    summary_extras: Callable[[Answers, "Ask"], dict[str, Any]] | None = None
+    summary_extras: Callable[[Answers, Ask], dict[str, Any]] | None = None
     # A question whose answer is checked against open applications right away, and the ids
     # (ID numbers) to check that an answer gives.
     lookup_after: frozenset[str] = frozenset()

@@ -155,7 +155,7 @@ def _earns(ask: Ask) -> bool:
 def _has_pupil(ask: Ask) -> bool:
     ages = _ages(ask)
     return any(
-        m.get("work") == "student" or (age is not None and 3 <= age < 18) for m, age in zip(ask.members, ages)
+        m.get("work") == "student" or (age is not None and 3 <= age < 18) for m, age in zip(ask.members, ages, strict=True)
     )
 
 
@@ -166,7 +166,7 @@ def _all_dependent(ask: Ask) -> bool:
         (age is not None and (age >= 60 or age < 16))
         or m.get("disability") in ("1", "2")
         or m.get("work") == "unable"
-        for m, age in zip(ask.members, ages)
+        for m, age in zip(ask.members, ages, strict=True)
     )
 
 

@@ -63,7 +63,7 @@ class Session:
     # confirmed yet, as "<state>@<cursor>": each is asked again, with its value offered.
     to_confirm: list[str] = field(default_factory=list)
 
-    def copy(self) -> "Session":
+    def copy(self) -> Session:
         """A copy deep enough that changing it never touches the original."""
         return Session(
             flow=self.flow,
@@ -90,7 +90,7 @@ class Session:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Session":
+    def from_dict(cls, data: dict[str, Any]) -> Session:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

@@ -44,7 +44,7 @@ class ResidentRef(_Body):
     external_id: Line | None = Field(None, min_length=1, max_length=255, description="The resident's id on that channel")
 
     @model_validator(mode="after")
-    def _one_way(self) -> "ResidentRef":
+    def _one_way(self) -> ResidentRef:
         if (self.id is None) == (self.channel is None or self.external_id is None):
             raise ValueError("give either id, or channel and external_id")
         return self

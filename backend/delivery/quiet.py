@@ -19,7 +19,7 @@ class QuietHours:
     zone: ZoneInfo
 
     @classmethod
-    def parse(cls, text: str, zone: str) -> "QuietHours":
+    def parse(cls, text: str, zone: str) -> QuietHours:
         """``"22:00-07:00"``. Raises ValueError with the expected shape."""
         match = _WINDOW.match(text)
         if not match or int(match[1]) > 23 or int(match[3]) > 23 or int(match[2]) > 59 or int(match[4]) > 59:

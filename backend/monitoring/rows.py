@@ -90,7 +90,7 @@ def _csv_rows(reader: Any, header: tuple[str, ...], offset: int) -> Iterator[tup
         if len(row) != width:
             yield line, Unreadable(f"expected {width} fields, found {len(row)}")
         else:
-            yield line, dict(zip(header, row))
+            yield line, dict(zip(header, row, strict=True))
         line = reader.line_num + 1 + offset
 
 

@@ -60,7 +60,7 @@ class QueueFilters:
     overdue: bool | None = None
     assigned_to: int | None = None  # a user id
 
-    def without(self, name: str) -> "QueueFilters":
+    def without(self, name: str) -> QueueFilters:
         return QueueFilters(**{**{f: getattr(self, f) for f in FACETS + ("assigned_to",)}, name: None})
 
 

@@ -45,7 +45,7 @@ class EscalationScope:
     username: str = ""  # the requests this user holds stay theirs to read, wherever they moved
 
     @classmethod
-    def of(cls, user: User) -> "EscalationScope":
+    def of(cls, user: User) -> EscalationScope:
         """The scope of a user's role: a caseworker their office, a supervisor their office and the
         city-level queue, an administrator everything; any other role nothing."""
         if user.role is Role.ADMIN:
@@ -56,7 +56,7 @@ class EscalationScope:
             return cls(frozenset({user.office}), False, user.username)
         return cls(frozenset(), False, user.username)
 
-    def only(self, office: str) -> "EscalationScope":
+    def only(self, office: str) -> EscalationScope:
         """Narrowed to one office's queue (an administrator choosing an office in the console)."""
         offices = frozenset({office}) if self.offices is None or office in self.offices else frozenset()
         return EscalationScope(offices, False, self.username)

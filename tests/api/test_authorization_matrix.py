@@ -184,4 +184,4 @@ async def test_authorization(client, tokens, database, method, path):
         url = url.replace("{source}", "medical")
         response = await client.request(method, url, json=_body(method, path, serial, ledger), headers=headers)
         got.append(response.status)
-    assert tuple(got) == MATRIX[(method, path)], dict(zip(WHO, got))
+    assert tuple(got) == MATRIX[(method, path)], dict(zip(WHO, got, strict=True))

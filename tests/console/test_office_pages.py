@@ -60,7 +60,7 @@ async def test_the_dashboard_counts_households_the_funnel_and_decision_times(cli
             if not exists:
                 await connection.execute(insert(ResidentRow).values(id=resident, created_at=NOW))
             steps = FUNNEL[: FUNNEL.index(last) + 1]
-            for turn, (before, after) in enumerate(zip(("new", *steps), steps)):
+            for turn, (before, after) in enumerate(zip(("new", *steps), steps, strict=False)):
                 await connection.execute(insert(ConversationTurnRow).values(
                     resident_id=resident, flow="intake", turn=turn, state_before=before, state_after=after,
                     event_kind="text", at=NOW))

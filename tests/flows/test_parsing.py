@@ -213,7 +213,7 @@ def test_amount_too_large_params() -> None:
 
 def test_amount_errors_carry_no_input() -> None:
     for text in ["-5", "abc", "3,00"]:
-        assert error_of(lambda: parse_amount(text, maximum=MAX_AMOUNT)).params == {}
+        assert error_of(lambda text=text: parse_amount(text, maximum=MAX_AMOUNT)).params == {}
 
 
 # ---------------------------------------------------------------- counts and ages
@@ -408,7 +408,7 @@ def test_check_age_matches() -> None:
     parsed = parse_id_number(VALID_ID, today=TODAY)  # born 1990-03-07: 35 on TODAY
     check_age_matches(parsed, 35, TODAY)
     for wrong in (34, 36):
-        err = error_of(lambda: check_age_matches(parsed, wrong, TODAY))
+        err = error_of(lambda wrong=wrong: check_age_matches(parsed, wrong, TODAY))
         assert err.code == "id.age_mismatch"
         assert err.params == {"age_from_id": 35}
     # The day before the birthday the holder is still one year younger.

@@ -97,7 +97,7 @@ def feed_jsonl(*rows: tuple[str, ...] | str) -> str:
             lines.append(row)
             continue
         parts = []
-        for name, text in zip(FEED_FIELDS, row):
+        for name, text in zip(FEED_FIELDS, row, strict=False):
             if text:
                 raw = text if name in ("amount", "grade") and _number(text) else json.dumps(text, ensure_ascii=False)
                 parts.append(f"{json.dumps(name)}: {raw}")

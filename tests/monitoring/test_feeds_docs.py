@@ -31,7 +31,7 @@ def test_the_feed_examples_are_good_rows() -> None:
     rows = list(read_csv(io.StringIO(feed), ("record_id", "id_number", "kind", "occurred_on"), ("amount", "grade")))
     rows += list(read_jsonl(io.StringIO(blocks("json")[0])))
     sources = ["medical", "medical", "disability", "disability"]
-    parsed = [parse_row(source, fields, line) for source, (line, fields) in zip(sources, rows)]
+    parsed = [parse_row(source, fields, line) for source, (line, fields) in zip(sources, rows, strict=True)]
     assert len(parsed) == 4 and all(isinstance(row, FeedRow) for row in parsed), parsed
 
 

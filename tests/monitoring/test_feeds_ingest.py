@@ -42,7 +42,7 @@ CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
          ("P3", ELDER, "death", "2026-09-30", "", "")],
         [("P4", BAD_DIGIT, "death", "2026-10-01", "", ""), ("P5", STRANGER, "death", "2026-10-01", "", ""),
          ("P6", HEAD, "death", "2026-13-01", "", ""), ("P7", HEAD, "death", "2026-10-01", "9", ""),
-         "P8,{},death,2026-10-01,,,".format(HEAD)],
+         f"P8,{HEAD},death,2026-10-01,,,"],
     ),
     "medical": (
         [("M1", HEAD, "out_of_pocket", "2026-10-01", "23000.50", ""),
@@ -51,7 +51,7 @@ CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
         [("M4", BAD_DIGIT, "out_of_pocket", "2026-10-01", "10", ""),
          ("M5", STRANGER, "out_of_pocket", "2026-10-01", "10", ""),
          ("M6", HEAD, "out_of_pocket", "2026-1-1", "10", ""), ("M7", HEAD, "out_of_pocket", "2026-10-01", "1e3", ""),
-         "M8,{},out_of_pocket".format(HEAD)],
+         f"M8,{HEAD},out_of_pocket"],
     ),
     "disability": (
         [("D1", CHILD, "disability_assessed", "2026-10-01", "", "2"),
@@ -61,21 +61,21 @@ CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
          ("D5", STRANGER, "disability_assessed", "2026-10-01", "", "2"),
          ("D6", HEAD, "disability_assessed", "yesterday", "", "2"),
          ("D7", HEAD, "disability_assessed", "2026-10-01", "", "0"),
-         "D8,{},disability_assessed,2026-10-01,,2,x".format(HEAD)],
+         f"D8,{HEAD},disability_assessed,2026-10-01,,2,x"],
     ),
     "hr": (
         [("H1", HEAD, "unemployed", "2026-10-01", "", ""), ("H2", HEAD, "employed", "2026-11-01", "", ""),
          ("H3", SPOUSE, "unemployed", "2026-11-02", "", "")],
         [("H4", BAD_DIGIT, "unemployed", "2026-10-01", "", ""), ("H5", STRANGER, "unemployed", "2026-10-01", "", ""),
          ("H6", HEAD, "unemployed", "2026-02-29", "", ""), ("H7", HEAD, "unemployed", "2026-10-01", "3000", ""),
-         "H8,{}".format(HEAD)],
+         f"H8,{HEAD}"],
     ),
     "education": (
         [("E1", CHILD, "left_school", "2026-10-01", "", ""), ("E2", CHILD, "enrolled", "2026-11-01", "", ""),
          ("E3", LONER, "enrolled", "2026-09-01", "", "")],
         [("E4", BAD_DIGIT, "enrolled", "2026-10-01", "", ""), ("E5", STRANGER, "enrolled", "2026-10-01", "", ""),
          ("E6", CHILD, "enrolled", "2026/10/01", "", ""), ("E7", CHILD, "enrolled", "2026-10-01", "", "1"),
-         "E8,{},enrolled,2026-10-01,,,,".format(CHILD)],
+         f"E8,{CHILD},enrolled,2026-10-01,,,,"],
     ),
     "emergency": (
         [("X1", HEAD, "disaster_loss", "2026-08-01", "80000", ""),
@@ -85,7 +85,7 @@ CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
          ("X5", STRANGER, "disaster_loss", "2026-08-01", "10", ""),
          ("X6", HEAD, "disaster_loss", "2026-08-32", "10", ""),
          ("X7", HEAD, "disaster_loss", "2026-08-01", "-10", ""),
-         "X8,{},disaster_loss,2026-08-01,10".format(HEAD)],
+         f"X8,{HEAD},disaster_loss,2026-08-01,10"],
     ),
     "civil_affairs": (
         [("C1", HEAD, "assistance_exit", "2026-01-10", "", ""), ("C2", HEAD, "income_change", "2026-06-01", "0", ""),
@@ -93,7 +93,7 @@ CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
         [("C4", BAD_DIGIT, "assistance_exit", "2026-01-10", "", ""),
          ("C5", STRANGER, "assistance_exit", "2026-01-10", "", ""),
          ("C6", HEAD, "income_change", "20260601", "100", ""), ("C7", HEAD, "income_change", "2026-06-01", "", ""),
-         "C8,{},income_change,2026-06-01,100,,".format(HEAD)],
+         f"C8,{HEAD},income_change,2026-06-01,100,,"],
     ),
 }
 
@@ -126,7 +126,7 @@ async def test_each_source_good_and_bad_rows(registry: Database, tmp_path: Path,
     good, bad = CASES[source]
     if file_format == "jsonl":
         # A JSON line has no column count: its counterpart of a ragged row is a line that is no object.
-        bad = [*bad[:-1], '["{}", "death"]'.format(HEAD)]
+        bad = [*bad[:-1], f'["{HEAD}", "death"]']
     render = feed_csv if file_format == "csv" else feed_jsonl
     summary = await ingest_text(registry, tmp_path, source, render(*good, *bad), file_format)
 
@@ -141,7 +141,7 @@ async def test_each_source_good_and_bad_rows(registry: Database, tmp_path: Path,
     stored = await events(registry)
     people = await person_ids(registry)
     assert [(e.source, e.record_id, e.kind) for e in stored] == [(source, g[0], g[2]) for g in good]
-    for event, row in zip(stored, good):
+    for event, row in zip(stored, good, strict=True):
         assert (event.person_id, event.household_id) == people[HASHER(row[1])]
         assert event.occurred_on == date.fromisoformat(row[3])
         assert event.amount == (Decimal(row[4]) if row[4] else None)

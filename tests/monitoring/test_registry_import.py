@@ -84,7 +84,7 @@ async def test_no_id_number_is_kept_in_clear(database: Database, tmp_path: Path)
     assert [(p.relation, p.member, p.birth_date.isoformat()) for p in people] == [
         ("self", 0, "1970-03-15"), ("spouse", 1, "1972-12-01"), ("child", 2, "2012-06-30")
     ]
-    for p, number in zip(people, (HEAD, SPOUSE, CHILD)):
+    for p, number in zip(people, (HEAD, SPOUSE, CHILD), strict=True):
         # The same keyed hash as applications carry, and the number only encrypted.
         assert p.id_hash == HASHER(number)
         assert number not in p.id_cipher and VAULT.decrypt(p.id_cipher) == number

@@ -15,7 +15,7 @@ BROKEN = [
     ("a boundary too long", "multipart/form-data; boundary=" + "b" * 100, b"--" + b"b" * 100 + b"\r\n\r\n"),
     ("urlencoded that is not UTF-8", "application/x-www-form-urlencoded", b"text=\xff\xfe&csrf=\xff"),
     ("a part header that is no header", "multipart/form-data; boundary=zz", b"--zz\r\n\xff\xff\r\n--zz--"),
-    ("a form token beyond ASCII", "application/x-www-form-urlencoded", "csrf=%C2%A4&seq=2&text=x".encode()),
+    ("a form token beyond ASCII", "application/x-www-form-urlencoded", b"csrf=%C2%A4&seq=2&text=x"),
 ]
 
 
