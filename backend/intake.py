@@ -13,7 +13,7 @@ from backend.application import ApplicationV1
 from backend.cases.offers import offer_projects, offer_services
 from backend.cases.routing import route
 from backend.cases.service import CaseService
-from backend.crypto import IdHasher as IdHasher  # where the runner and the API have always found it
+from backend.crypto import IdHasher
 from backend.monitoring.registry import seed_from_application
 from backend.policy.assess import assess
 from backend.policy.household import Household

@@ -17,7 +17,10 @@ from aiohttp import web
 
 from backend.api.auth import bearer_auth
 from backend.api.errors import errors_as_json
-from backend.api.keys import (
+from backend.api.openapi import openapi_document
+from backend.api.requests import plain_addresses
+from backend.api.routes import ENDPOINTS
+from backend.app_keys import (
     CASES,
     CLOCK,
     CONFIG,
@@ -29,15 +32,13 @@ from backend.api.keys import (
     TRANSLATIONS,
     VOLUNTEERING,
 )
-from backend.api.openapi import openapi_document
-from backend.api.requests import plain_addresses
-from backend.api.routes import ENDPOINTS
 from backend.cases.ports import Role
 from backend.cases.service import CaseService
 from backend.config import Config
+from backend.crypto import IdHasher
 from backend.db.database import Database
 from backend.db.migrate import upgrade
-from backend.intake import IdHasher, IntakeService
+from backend.intake import IntakeService
 from backend.monitoring.outreach import Outreach
 from backend.monitoring.vault import IdVault
 from backend.points.ledger import Ledger

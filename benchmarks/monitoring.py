@@ -45,10 +45,10 @@ ROOT = HERE.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(ROOT))
 
+from backend.crypto import IdHasher  # noqa: E402
 from backend.db.database import Database  # noqa: E402
 from backend.db.migrate import upgrade  # noqa: E402
 from backend.db.registry import bulk_load  # noqa: E402
-from backend.intake import IdHasher  # noqa: E402
 from backend.monitoring.demo import generate  # noqa: E402
 from backend.monitoring.feeds import (  # noqa: E402
     CHUNK_ROWS,

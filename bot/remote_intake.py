@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from backend.api.client import ApiClient, review_date, summary_of
-from backend.intake import Duplicate, IdHasher, Submitted
+from backend.crypto import IdHasher
+from backend.intake import Duplicate, Submitted
 from backend.ports import ApplicationSummary, UnitOfWork
 
 

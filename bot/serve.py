@@ -100,7 +100,7 @@ async def _runtime(config: Config, role: str) -> tuple[Runtime, ApiClient | None
     html = Translations(html=True)
     if role != "bot":
         return await open_runtime(config, html_translations=html), None
-    from backend.intake import IdHasher
+    from backend.crypto import IdHasher
     from bot.remote_intake import RemoteIntake
 
     assert config.api_url and config.api_token

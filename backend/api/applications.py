@@ -11,7 +11,6 @@ from aiohttp import web
 
 from backend.api.endpoint import CREATORS, STAFF, Endpoint
 from backend.api.errors import ApiError
-from backend.api.keys import CASES, DATABASE, INTAKE, PACK, USER
 from backend.api.requests import case_number, read_body, read_query, request_now
 from backend.api.schemas import (
     ActionIn,
@@ -27,6 +26,7 @@ from backend.api.schemas import (
     NoteOut,
     StatusEventOut,
 )
+from backend.app_keys import CASES, DATABASE, INTAKE, PACK, USER
 from backend.cases.lifecycle import OPEN, Lifecycle
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, StoredResponse, User
 from backend.cases.service import ActionRequest, sees_id_numbers

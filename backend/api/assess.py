@@ -8,9 +8,9 @@ from aiohttp import web
 
 from backend.api.endpoint import ANYONE, Endpoint
 from backend.api.errors import ApiError
-from backend.api.keys import PACK, PACKS, TRANSLATIONS
 from backend.api.requests import read_body, request_now
 from backend.api.schemas import AssessIn, AssessOut, FieldError
+from backend.app_keys import PACK, PACKS, TRANSLATIONS
 
 
 async def assess_household(request: web.Request) -> web.Response:

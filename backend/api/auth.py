@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from backend.api.errors import error_response
-from backend.api.keys import DATABASE, USER
+from backend.app_keys import DATABASE, USER
 from backend.cases.ports import Role, User
 from backend.staff.accounts import authenticate
 

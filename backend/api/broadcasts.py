@@ -5,9 +5,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from backend.api.endpoint import MANAGERS, Endpoint
-from backend.api.keys import CASES, DATABASE, USER
 from backend.api.requests import read_body, request_now
 from backend.api.schemas import BroadcastIn, BroadcastOut
+from backend.app_keys import CASES, DATABASE, USER
 from backend.cases.ports import CaseQuery
 
 

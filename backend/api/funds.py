@@ -10,9 +10,9 @@ from typing import Any
 from aiohttp import web
 
 from backend.api.endpoint import MANAGERS, STAFF, Endpoint
-from backend.api.keys import DATABASE, USER
 from backend.api.requests import read_body, request_now
 from backend.api.schemas import FundCorrectionIn, FundEntryIn, FundEntryOut, FundIn, FundOut, FundPostedOut
+from backend.app_keys import DATABASE, USER
 from backend.cases.ports import Role, User
 from backend.points import funds
 from backend.points.fund_ports import FundEntry, FundHolder

@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from backend.api.endpoint import ANYONE, Endpoint
-from backend.api.keys import USER
 from backend.api.schemas import Me
+from backend.app_keys import USER
 
 
 async def me(request: web.Request) -> web.Response:

@@ -11,7 +11,6 @@ from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
 from backend.api.errors import ApiError, error_response
-from backend.api.keys import CONFIG, DATABASE, TRANSLATIONS, USER
 from backend.api.monitoring_schemas import (
     AlertActionIn,
     AlertDetail,
@@ -24,6 +23,7 @@ from backend.api.monitoring_schemas import (
     FeedRowError,
 )
 from backend.api.requests import parse_json, path_id, read_body, read_query, request_now
+from backend.app_keys import CONFIG, DATABASE, TRANSLATIONS, USER
 from backend.monitoring import alerts as service
 from backend.monitoring.push import SIGNATURE_HEADER, TIMESTAMP_HEADER, PushRefused, authenticate
 from backend.monitoring.records import Alert, AlertQuery
@@ -145,7 +145,7 @@ async def push_feed_events(request: web.Request) -> web.Response:
         raise ApiError(422, "invalid", "the body must be a JSON list of rows")
     rows, refused_rows = _rows(items)
     # Imported here: the importer belongs to the feed files' module, which loads only when a push comes.
-    from backend.intake import IdHasher
+    from backend.crypto import IdHasher
     from backend.monitoring.feeds import ingest
 
     summary = await ingest(database, source, rows, hasher=IdHasher(config.secret_key), now=now)

@@ -10,7 +10,6 @@ from aiohttp import web
 
 from backend.api.endpoint import MANAGERS, STAFF, Endpoint
 from backend.api.errors import ApiError
-from backend.api.keys import DATABASE, PACK, USER
 from backend.api.requests import read_body, request_now
 from backend.api.schemas import (
     CodeIn,
@@ -24,6 +23,7 @@ from backend.api.schemas import (
     ReversalIn,
     TaskCreditIn,
 )
+from backend.app_keys import DATABASE, PACK, USER
 from backend.cases.ports import Role, User
 from backend.points.ledger import Donation, Ledger
 from backend.points.ports import Holder

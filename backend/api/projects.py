@@ -5,8 +5,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
-from backend.api.keys import DATABASE, PROJECTS
 from backend.api.schemas import ProjectOut, ReferralOut
+from backend.app_keys import DATABASE, PROJECTS
 from backend.ports import NotFound
 
 

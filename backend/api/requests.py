@@ -11,8 +11,8 @@ from pydantic import BaseModel, ValidationError
 
 from backend import json_input
 from backend.api.errors import ApiError, Handler, invalid
-from backend.api.keys import CLOCK
 from backend.api.schemas import FieldError
+from backend.app_keys import CLOCK
 from backend.bounds import INTEGER_MAX, clock_context, integer
 from backend.ports import NotFound
 

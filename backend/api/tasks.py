@@ -7,9 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
-from backend.api.keys import CASES, DATABASE, USER, VOLUNTEERING
 from backend.api.requests import case_number, path_id, read_body, request_now
 from backend.api.schemas import ScheduleIn, TaskIn, TaskOut, VolunteerTaskView
+from backend.app_keys import CASES, DATABASE, USER, VOLUNTEERING
 from backend.volunteers.ports import Task, TaskSpec
 
 

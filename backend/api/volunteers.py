@@ -8,9 +8,9 @@ from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
 from backend.api.errors import ApiError
-from backend.api.keys import DATABASE, USER, VOLUNTEERING
 from backend.api.requests import path_id, request_now
 from backend.api.schemas import FieldError, VolunteerOut
+from backend.app_keys import DATABASE, USER, VOLUNTEERING
 from backend.cases.ports import OFFICE_ROLES, User
 from backend.ports import NotFound
 from backend.store.errors import Forbidden

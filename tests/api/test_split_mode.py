@@ -13,8 +13,9 @@ from sqlalchemy import func, select
 from backend.api.client import ApiClient, ApiUnavailable
 from backend.cases.ports import Role
 from backend.config import ConfigError
+from backend.crypto import IdHasher
 from backend.db.models import ApplicationRow
-from backend.intake import Duplicate, IdHasher, Submitted
+from backend.intake import Duplicate, Submitted
 from backend.web import init_app
 from bot.app import build_conversations
 from bot.remote_intake import RemoteIntake

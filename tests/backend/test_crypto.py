@@ -13,8 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from backend.crypto import Sealer, Unsealable, derive_key, keyed_hash, mac, prefixed_key, sign, signature_ok
-from backend.intake import IdHasher
+from backend.crypto import IdHasher, Sealer, Unsealable, derive_key, keyed_hash, mac, prefixed_key, sign, signature_ok
 from backend.monitoring import push
 from backend.monitoring.outreach import Outreach
 from backend.monitoring.vault import IdVault

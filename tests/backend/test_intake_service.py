@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
-from backend.intake import Duplicate, IdHasher, IntakeService, Submitted
+from backend.crypto import IdHasher
+from backend.intake import Duplicate, IntakeService, Submitted
 from tests.backend.factories import application
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)

@@ -11,7 +11,7 @@ import pytest
 from backend.config import Config
 from backend.db.database import Database
 from bot.app import build_conversations
-from bot.conversations import Conversations
+from bot.runner import Conversations
 from bot.telegram.service import TelegramBot, TelegramSettings
 from locales import Translations
 from tests.fakes.clock import Counter, FakeClock

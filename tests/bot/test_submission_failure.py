@@ -19,11 +19,12 @@ from sqlalchemy.exc import IntegrityError
 
 from backend.api.client import ApiClient
 from backend.application import ApplicationV1
+from backend.crypto import IdHasher
 from backend.db.models import ApplicationRow
-from backend.intake import IdHasher, Intake
+from backend.intake import Intake
 from bot.app import build_conversations
-from bot.conversations import Conversations
 from bot.remote_intake import RemoteIntake
+from bot.runner import Conversations
 from bot.terminal import TerminalChat
 from locales import Translations
 

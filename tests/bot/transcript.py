@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 from backend.db.database import Database
 from backend.db.models import ApplicationRow, ConversationSessionRow, DocumentRow, EscalationRow
-from bot.conversations import Conversations, Outbound
+from bot.outbound import Outbound
+from bot.runner import Conversations
 from bot.terminal import TerminalChat
 from tests.fakes.clock import FakeClock
 

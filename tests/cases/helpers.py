@@ -10,9 +10,10 @@ from sqlalchemy import insert
 
 from backend.cases.ports import Role
 from backend.cases.service import CaseService
+from backend.crypto import IdHasher
 from backend.db.database import Database
 from backend.db.models import VolunteerRow
-from backend.intake import IdHasher, IntakeService, Submitted
+from backend.intake import IntakeService, Submitted
 from backend.policy.pack import Pack, load_pack
 from backend.staff.accounts import NewAccount, add_user
 from tests.backend import factories

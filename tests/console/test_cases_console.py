@@ -8,8 +8,9 @@ from pathlib import Path
 
 from backend.cases.lifecycle import CaseAction
 from backend.cases.service import ActionRequest, CaseService
+from backend.crypto import IdHasher
 from backend.documents import FileDocumentStorage
-from backend.intake import IdHasher, IntakeService
+from backend.intake import IntakeService
 from backend.ports import DocumentMeta
 from tests.cases.helpers import NOW, PACK, payload, submit
 from tests.console.conftest import post_form, sign_in

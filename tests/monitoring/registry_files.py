@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from backend.crypto import IdHasher
 from backend.db.database import Database
-from backend.intake import IdHasher
 from backend.monitoring.feeds import ImportSummary, ingest, read_feed
 from backend.monitoring.registry import COLUMNS, HOUSEHOLD_COLUMNS, RegistrySummary, import_registry, read_registry
 from backend.monitoring.vault import IdVault

@@ -23,7 +23,7 @@ from backend.monitoring.alerts import (
 from backend.monitoring.records import AlertAction, AlertQuery, AlertStatus
 from backend.ports import NotFound
 from backend.store.errors import DecisionRefused, Forbidden
-from bot.conversations import Outbound
+from bot.outbound import Outbound
 from locales import Translations
 from tests.cases.helpers import add_staff
 from tests.monitoring.seed import NOW, add_alert, add_household, household, member

@@ -21,9 +21,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import select
 
+from backend.crypto import IdHasher
 from backend.db.database import Database
 from backend.db.models import FeedKeyRow, FeedNonceRow
-from backend.intake import IdHasher
 from backend.monitoring.push import NONCE_LIFETIME, rotate_key, seal, sign, unseal
 from backend.web import init_app
 from tests.api import conftest as api_fixtures

@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from backend.web import init_app
 from bot.app import build_conversations
-from bot.conversations import Conversations
+from bot.runner import Conversations
 from bot.web_chat.routes import WebChat
 from locales import Translations
 from tests.bot.web_chat.browser import Browser
