@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, TypeVar
@@ -19,8 +19,11 @@ from backend.monitoring.rows import FileFormatError, RowError, write_error_repor
 
 if TYPE_CHECKING:
     from backend.db.database import Database
+    from backend.monitoring.feeds import ImportSummary
+    from backend.monitoring.registry import RegistrySummary
 
 _T = TypeVar("_T")
+_S = TypeVar("_S")
 
 
 def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
@@ -100,24 +103,15 @@ async def run_registry(config: Config, args: argparse.Namespace, out: TextIO | N
     from backend.policy.pack import load_pack
 
     out, err = out or sys.stdout, err or sys.stderr
-    database = await _open(config)
-    failure: list[Exception] = []
-    bar = _Bar(_total(args.file), err)
-    try:
-        summary = await import_registry(
-            database,
-            _guarded(read_registry(args.file), failure),
-            pack=load_pack(config.pack),
-            hasher=IdHasher(config.secret_key),
-            vault=IdVault(config.secret_key),
-            now=datetime.now(UTC),
-            progress=bar,
-        )
-    finally:
-        bar.close()
-        await database.dispose()
-    if failure:
-        return _unreadable("yimen registry import", args.file, failure[0], err)
+
+    def load(database: Database, rows: Iterable[Any], bar: _Bar) -> Awaitable[RegistrySummary]:
+        return import_registry(database, rows, pack=load_pack(config.pack), hasher=IdHasher(config.secret_key),
+                               vault=IdVault(config.secret_key), now=datetime.now(UTC), progress=bar)
+
+    summary, status = await _import_file(config, "yimen registry import", args.file, read_registry(args.file),
+                                         load, err=err)
+    if summary is None:
+        return status
     report = _report(args.file, args.errors, summary.errors)
     print(f"read {summary.read} rows: {summary.households} households and {summary.persons} persons imported, "
           f"{summary.removed} persons no longer listed removed, {len(summary.errors)} rows refused"
@@ -132,23 +126,16 @@ async def run_monitor(config: Config, args: argparse.Namespace, out: TextIO | No
 
     out, err = out or sys.stdout, err or sys.stderr
     file_format = args.format or format_of(args.file)
-    database = await _open(config)
-    failure: list[Exception] = []
-    bar = _Bar(_total(args.file, header=file_format == "csv"), err)
-    try:
-        summary = await ingest(
-            database,
-            args.source,
-            _guarded(read_feed_lines(args.file, file_format), failure),
-            hasher=IdHasher(config.secret_key),
-            now=datetime.now(UTC),
-            progress=bar,
-        )
-    finally:
-        bar.close()
-        await database.dispose()
-    if failure:
-        return _unreadable("yimen monitor import", args.file, failure[0], err)
+
+    def load(database: Database, rows: Iterable[Any], bar: _Bar) -> Awaitable[ImportSummary]:
+        return ingest(database, args.source, rows, hasher=IdHasher(config.secret_key), now=datetime.now(UTC),
+                      progress=bar)
+
+    summary, status = await _import_file(config, "yimen monitor import", args.file,
+                                         read_feed_lines(args.file, file_format), load, err=err,
+                                         header=file_format == "csv")
+    if summary is None:
+        return status
     report = _report(args.file, args.errors, summary.errors)
     print(f"read {summary.read} / inserted {summary.inserted} / duplicates {summary.duplicates} / "
           f"errors {len(summary.errors)}" + (f" (see {report})" if summary.errors else ""), file=out)
@@ -182,6 +169,24 @@ async def _open(config: Config) -> Database:
 def _total(path: Path, header: bool = True) -> int | None:
     lines = _count_rows(path)
     return None if lines is None else max(lines - header, 0)  # a CSV header is no row
+
+
+async def _import_file(config: Config, command: str, path: Path, rows: Iterable[Any],
+                       load: Callable[[Database, Iterable[Any], _Bar], Awaitable[_S]], *, err: TextIO,
+                       header: bool = True) -> tuple[_S | None, int]:
+    """Import ``path``'s rows with a progress bar; the summary, or None and the exit status when the
+    file could not be read to its end."""
+    database = await _open(config)
+    failure: list[Exception] = []
+    bar = _Bar(_total(path, header=header), err)
+    try:
+        summary = await load(database, _guarded(rows, failure), bar)
+    finally:
+        bar.close()
+        await database.dispose()
+    if failure:
+        return None, _unreadable(command, path, failure[0], err)
+    return summary, 0
 
 
 def _report(source: Path, explicit: Path | None, errors: list[RowError]) -> Path:
