@@ -14,7 +14,7 @@ from backend.cases.offers import offer_projects, offer_services
 from backend.cases.routing import route
 from backend.cases.service import CaseService
 from backend.crypto import IdHasher
-from backend.monitoring.registry import seed_from_application
+from backend.monitoring.registry_seed import seed_from_application
 from backend.policy.assess import assess
 from backend.policy.household import Household
 from backend.policy.pack import Pack
