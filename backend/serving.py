@@ -21,7 +21,8 @@ def served_over_https(request: web.BaseRequest) -> bool:
     """HTTPS to this process, or to the proxy in front of it that says so.
 
     Trusting ``X-Forwarded-Proto`` can only add Strict-Transport-Security, which a browser ignores
-    on a response that did not come over HTTPS: a forged header gains nothing.
+    on a response that did not come over HTTPS, or mark a cookie Secure, which makes it stricter:
+    a forged header gains nothing.
     """
     forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
     return request.secure or forwarded == "https"

@@ -43,10 +43,6 @@ def language_of(request: web.Request) -> str:
     return chosen if chosen in SUPPORTED else "zh_CN"
 
 
-def cookie_secure(request: web.Request) -> bool:
-    return request.secure or request.headers.get("X-Forwarded-Proto", "") == "https"
-
-
 def _same_origin(request: web.Request) -> bool:
     """A browser names the page a form was sent from; it must be this site. (No header: allowed,
     the CSRF token still has to match.)"""

@@ -23,6 +23,7 @@ from babel import negotiate_locale
 
 from backend.client_address import Network, client_address
 from backend.documents import DocumentRefused
+from backend.serving import served_over_https
 from bot.channels import PUSH_CHANNELS
 from bot.linking import grouped
 from bot.runner import Conversations, DocumentTooLarge
@@ -251,7 +252,7 @@ class WebChat:
         response = web.Response(text=body, content_type="text/html", charset="utf-8", headers=HEADERS)
         if new_cookie:
             response.set_cookie(COOKIE, self.identities.cookie(web_id), max_age=COOKIE_MAX_AGE, path=BASE,
-                                httponly=True, samesite="Lax", secure=_https(request))
+                                httponly=True, samesite="Lax", secure=served_over_https(request))
         return response
 
     def _refused(self, request: web.Request) -> web.Response:
@@ -316,9 +317,3 @@ def _hint(request: web.Request) -> str | None:
     spoken = negotiate_locale([tag.split("-")[0].lower() for tag in tags], SPOKEN_LANGUAGES)
     return pick_locale(spoken or tags[0])
 
-
-def _https(request: web.Request) -> bool:
-    """Served over https, directly or behind a proxy that says so (trusting the header can only make
-    the cookie stricter)."""
-    forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
-    return request.secure or forwarded == "https"

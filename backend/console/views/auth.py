@@ -12,10 +12,10 @@ from backend.console.security import (
     LANGUAGE_COOKIE,
     SESSION_COOKIE,
     SIGN_IN_CSRF_COOKIE,
-    cookie_secure,
     sign_in_csrf,
 )
 from backend.console.signin import SESSION_FOR, Refused, SignInThrottle, sign_in, sign_out
+from backend.serving import served_over_https
 from locales import SUPPORTED
 
 
@@ -26,7 +26,7 @@ def _sign_in_page(request: web.Request, *, next_: str, refused: Refused | None =
     response = render(request, "sign_in.html.j2", {"sign_in_csrf": csrf, "next": next_, "refused": refused,
                                                    "username": username}, status=status)
     response.set_cookie(SIGN_IN_CSRF_COOKIE, csrf, httponly=True, samesite="Strict", path="/console",
-                        secure=cookie_secure(request))
+                        secure=served_over_https(request))
     return response
 
 
@@ -51,7 +51,7 @@ async def sign_in_submit(request: web.Request) -> web.StreamResponse:
         return _sign_in_page(request, next_=next_, refused=outcome, username=form.get("username", ""))
     response = web.HTTPSeeOther(next_)
     response.set_cookie(SESSION_COOKIE, outcome.token, httponly=True, samesite="Strict", path="/console",
-                        secure=cookie_secure(request), max_age=int(SESSION_FOR.total_seconds()))
+                        secure=served_over_https(request), max_age=int(SESSION_FOR.total_seconds()))
     response.del_cookie(SIGN_IN_CSRF_COOKIE, path="/console")
     raise response
 
@@ -71,5 +71,5 @@ async def language(request: web.Request) -> web.StreamResponse:
     response = web.HTTPSeeOther(safe_next(request.query.get("next")))
     if chosen in SUPPORTED:
         response.set_cookie(LANGUAGE_COOKIE, chosen, samesite="Lax", path="/console", max_age=365 * 86400,
-                            secure=cookie_secure(request))
+                            secure=served_over_https(request))
     raise response
