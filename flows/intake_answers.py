@@ -7,6 +7,7 @@ from typing import Any
 
 from flows.flow import Ask
 from flows.parsing import ParseError, parse_age, parse_amount, parse_count, parse_free_text, parse_id_number
+from locales import mask_id_number
 
 MIN_AGE_TO_APPLY = 16
 
@@ -47,9 +48,7 @@ def account(text: str, ask: Ask) -> str:
 
 def masked_id(value: object) -> str:
     """An ID number as shown back to the resident: the region and the last four characters."""
-    if isinstance(value, str) and len(value) > 7:
-        return value[:3] + "*" * (len(value) - 7) + value[-4:]
-    return str(value)
+    return mask_id_number(value) if isinstance(value, str) else str(value)
 
 
 def identity_shown(value: object) -> str:
