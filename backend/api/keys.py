@@ -15,5 +15,6 @@ from backend.app_keys import (
 )
 
 __all__ = [
-    "CASES", "CLOCK", "CONFIG", "DATABASE", "INTAKE", "PACK", "PACKS", "PROJECTS", "TRANSLATIONS", "USER", "VOLUNTEERING",
+    "CASES", "CLOCK", "CONFIG", "DATABASE", "INTAKE", "PACK", "PACKS", "PROJECTS", "TRANSLATIONS", "USER",
+    "VOLUNTEERING",
 ]
