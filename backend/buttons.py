@@ -63,7 +63,9 @@ class ApplyPrefilled:
 
 
 ButtonAction = AnswerOffer | ReplyNow | AnswerTask | RateTask | ApplyPrefilled
-ACTIONS: dict[str, type[ButtonAction]] = {a.kind: a for a in (AnswerOffer, ReplyNow, AnswerTask, RateTask, ApplyPrefilled)}
+ACTIONS: dict[str, type[ButtonAction]] = {
+    a.kind: a for a in (AnswerOffer, ReplyNow, AnswerTask, RateTask, ApplyPrefilled)
+}
 
 
 def button(action: ButtonAction, label: str) -> dict[str, Any]:

@@ -68,7 +68,9 @@ class IntakeService:
         self._pack = pack
         self._cases = cases or (CaseService(pack) if pack is not None else None)
         self._projects = projects if projects is not None else (load_projects(pack.name) if pack else ())
-        self._services = services if services is not None else (load_services(pack.name) if pack else ServiceCatalogue())
+        self._services = (
+            services if services is not None else (load_services(pack.name) if pack else ServiceCatalogue())
+        )
 
     async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None:
         """An open application of any household with one of these ID numbers."""

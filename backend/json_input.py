@@ -58,7 +58,8 @@ def parse(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_
         except UnicodeDecodeError as error:
             raise JsonRefused(f"not UTF-8 (byte {error.start})") from None
     try:
-        value = json.loads(raw, parse_int=_number(int), parse_float=_number(Decimal if exact else float), parse_constant=_constant)
+        value = json.loads(raw, parse_int=_number(int), parse_float=_number(Decimal if exact else float),
+                           parse_constant=_constant)
     except json.JSONDecodeError as error:
         raise JsonRefused(f"not valid JSON: {error.msg} at position {error.pos}") from None
     except RecursionError:

@@ -41,7 +41,8 @@ def _parser() -> argparse.ArgumentParser:
     flows_sub = flows.add_subparsers(dest="flows_command", required=True)
     flows_sub.add_parser("diagram", help="rewrite the Mermaid diagram beside each flow")
 
-    assess = sub.add_parser("assess", help="assess one household under a policy pack (JSON, or sentences with --explain)")
+    assess = sub.add_parser("assess",
+                            help="assess one household under a policy pack (JSON, or sentences with --explain)")
     add_assess_arguments(assess)
 
     users = sub.add_parser("users", help="staff and service accounts of the API")

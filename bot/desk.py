@@ -257,7 +257,8 @@ class EscalationDesk:
         for the city-level queue."""
         return [u for u in await uow.users.list(office) if u.role is Role.SUPERVISOR and u.active and u.telegram_id]
 
-    async def _ping(self, uow: UnitOfWork, ticket: Escalation, user: User, now: datetime, *, late: bool = False) -> None:
+    async def _ping(self, uow: UnitOfWork, ticket: Escalation, user: User, now: datetime, *,
+                    late: bool = False) -> None:
         text = self.messages.render(
             "desk.ping",
             id=ticket.id,

@@ -58,7 +58,8 @@ class Outbound:
 def notice_outbound(notice: Notification, messages: Messages, labels: Messages, *, html: bool) -> Outbound:
     """A notification rendered with ``messages``, its buttons' actions encoded for the chat and
     labelled with ``labels``."""
-    buttons = tuple(Button(value, labels.render(label)) for value, label in callbacks.notification_buttons(notice.params))
+    actions = callbacks.notification_buttons(notice.params)
+    buttons = tuple(Button(value, labels.render(label)) for value, label in actions)
     return Outbound(key=notice_key(notice.kind), text=render_notice(notice, messages), buttons=buttons, html=html)
 
 

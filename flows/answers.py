@@ -88,7 +88,8 @@ def _multi(turn: Turn, question: Question, ask: Ask, chosen: str | None, text: s
     if chosen is None and text in options:
         chosen, text = text, None  # an option typed rather than tapped
     if session.selection is None:
-        session.selection = list(turn.store().get(question.id) or (question.preselect(ask) if question.preselect else ()))
+        stored = turn.store().get(question.id)
+        session.selection = list(stored or (question.preselect(ask) if question.preselect else ()))
     selection = session.selection
     if chosen == DONE or (text is not None and text.lower() == DONE):
         if not selection and not question.exclusive:

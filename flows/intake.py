@@ -155,7 +155,8 @@ def _earns(ask: Ask) -> bool:
 def _has_pupil(ask: Ask) -> bool:
     ages = _ages(ask)
     return any(
-        m.get("work") == "student" or (age is not None and 3 <= age < 18) for m, age in zip(ask.members, ages, strict=True)
+        m.get("work") == "student" or (age is not None and 3 <= age < 18)
+        for m, age in zip(ask.members, ages, strict=True)
     )
 
 
@@ -252,7 +253,8 @@ ITEMS: tuple[Question | Loop, ...] = (
     LANGUAGE,
     CONSENT,
     Question("for_whom", Kind.CHOICE, options=("self", "other"), clears=("relationship", "proxy_name")),
-    Question("relationship", Kind.CHOICE, options=("family", "guardian", "other"), when=_answer_is("for_whom", "other")),
+    Question("relationship", Kind.CHOICE, options=("family", "guardian", "other"),
+             when=_answer_is("for_whom", "other")),
     Question("proxy_name", Kind.TEXT, parse=_name, when=_answer_is("for_whom", "other")),
     Question("name", Kind.TEXT, parse=_name, params=_for_other_params),
     Question("id_number", Kind.TEXT, parse=subject_id, params=_for_other_params, shown=masked_id),

@@ -26,7 +26,8 @@ class SessionState(StrEnum):
 
 
 FINAL_STATES = frozenset(
-    {SessionState.SUBMITTED, SessionState.DECLINED, SessionState.CANCELLED, SessionState.EXPIRED, SessionState.DUPLICATE}
+    {SessionState.SUBMITTED, SessionState.DECLINED, SessionState.CANCELLED, SessionState.EXPIRED,
+     SessionState.DUPLICATE}
 )
 MENU_STATES = frozenset(
     {SessionState.SUMMARY, SessionState.EDIT_MENU, SessionState.MEMBER_MENU, SessionState.CANCEL_CONFIRM}

@@ -93,7 +93,8 @@ async def create_application(request: web.Request) -> web.Response:
                        fields=[FieldError(field="application.region.office", message="not an office of the region")])
     if district.code != body.application.region.district:
         raise ApiError(422, "invalid", f"office {office!r} is in district {district.code!r}",
-                       fields=[FieldError(field="application.region.district", message=f"{office} is in {district.code}")])
+                       fields=[FieldError(field="application.region.district",
+                                          message=f"{office} is in {district.code}")])
     if user.role in OFFICE_ROLES and office != user.office:
         raise Forbidden(f"you work for {user.office}, not {office}")
     request_hash = _fingerprint(body)
@@ -118,7 +119,8 @@ async def create_application(request: web.Request) -> web.Response:
             document = await uow.documents.get(document_id)
             if document is None or document.resident_id != resident.id:
                 raise ApiError(422, "invalid", "unknown document",
-                               fields=[FieldError(field=f"document_ids.{position}", message="no such document of this resident")])
+                               fields=[FieldError(field=f"document_ids.{position}",
+                                                  message="no such document of this resident")])
         payload = body.application.model_dump(mode="json", exclude={"document_ids"})
         outcome = await request.app[INTAKE].submit(
             uow, payload, resident_id=resident.id, document_ids=body.document_ids, now=now
@@ -229,8 +231,8 @@ async def add_note(request: web.Request) -> web.Response:
         note = await request.app[CASES].add_note(uow, request[USER], case_number(request), body.body,
                                                  now=request_now(request))
         await uow.commit()
-    return web.json_response(NoteOut(id=note.id, author=note.author, body=note.body, at=note.at).model_dump(mode="json"),
-                             status=201)
+    note_out = NoteOut(id=note.id, author=note.author, body=note.body, at=note.at)
+    return web.json_response(note_out.model_dump(mode="json"), status=201)
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (

@@ -76,7 +76,8 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
         return error_response(409, "duplicate", str(error), fields=[FieldError(field="code", message=str(error))])
     except DecisionRefused as error:
         if error.field:
-            return error_response(422, "refused", str(error), fields=[FieldError(field=error.field, message=str(error))])
+            return error_response(422, "refused", str(error),
+                                  fields=[FieldError(field=error.field, message=str(error))])
         return error_response(409, "refused", str(error))
     except web.HTTPException as error:
         if error.status < 400:

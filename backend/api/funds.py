@@ -91,7 +91,8 @@ async def fund_correction(request: web.Request) -> web.Response:
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
-    Endpoint("POST", "/api/v1/funds", create_fund, MANAGERS, "Open a named fund (冠名基金) of an enterprise or a merchant",
+    Endpoint("POST", "/api/v1/funds", create_fund, MANAGERS,
+             "Open a named fund (冠名基金) of an enterprise or a merchant",
              body=FundIn, response=FundOut, status=201, errors=(409, 422)),
     Endpoint("GET", "/api/v1/funds/{code}", get_fund, STAFF | {Role.MERCHANT},
              "A named fund: balance and newest entries (a merchant: only a fund it holds)", response=FundOut,

@@ -11,9 +11,8 @@ from backend.app_keys import USER
 
 async def me(request: web.Request) -> web.Response:
     user = request[USER]
-    return web.json_response(
-        Me(username=user.username, display_name=user.display_name, role=user.role.value, office=user.office).model_dump()
-    )
+    profile = Me(username=user.username, display_name=user.display_name, role=user.role.value, office=user.office)
+    return web.json_response(profile.model_dump())
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (

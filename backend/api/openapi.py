@@ -60,7 +60,10 @@ def _operation(endpoint: Endpoint, query_schemas: dict[str, dict[str, Any]]) -> 
                            "schema": {"type": "string", "maxLength": 128},
                            "description": "Retries with the same key get the first response back"})
     response = endpoint.response
-    ok_schema = {"type": "array", "items": _ref(response)} if endpoint.many and response else (_ref(response) if response else {})
+    ok_schema = (
+        {"type": "array", "items": _ref(response)} if endpoint.many and response
+        else (_ref(response) if response else {})
+    )
     responses: dict[str, Any] = {str(endpoint.status): {"description": "OK", "content": _json(ok_schema)}}
     refusals = {400, 401, 403, *endpoint.errors} | ({413} if endpoint.body is not None else set())
     for status in sorted(refusals):

@@ -93,7 +93,8 @@ async def point_account(request: web.Request) -> web.Response:
         holder = Holder(request.match_info["holder"])
     except ValueError:
         raise ApiError(422, "invalid", "unknown holder kind",
-                       fields=[FieldError(field="holder", message="volunteer, resident, enterprise or merchant")]) from None
+                       fields=[FieldError(field="holder",
+                                          message="volunteer, resident, enterprise or merchant")]) from None
     async with request.app[DATABASE].unit_of_work() as uow:
         account, balance = await _ledger(request).balance(uow, holder, request.match_info["ref"])
         if account is None:

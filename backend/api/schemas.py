@@ -41,7 +41,8 @@ class ResidentRef(_Body):
 
     id: Line | None = Field(None, max_length=64, description="Yimen's resident id")
     channel: Line | None = Field(None, min_length=1, max_length=32, examples=["telegram"])
-    external_id: Line | None = Field(None, min_length=1, max_length=255, description="The resident's id on that channel")
+    external_id: Line | None = Field(None, min_length=1, max_length=255,
+                                     description="The resident's id on that channel")
 
     @model_validator(mode="after")
     def _one_way(self) -> ResidentRef:
@@ -53,7 +54,8 @@ class ResidentRef(_Body):
 class CreateApplication(_Body):
     resident: ResidentRef
     application: ApplicationV1
-    document_ids: list[Line] = Field(default=[], max_length=100, description="Documents the resident uploaded before submitting")
+    document_ids: list[Line] = Field(default=[], max_length=100,
+                                     description="Documents the resident uploaded before submitting")
 
 
 class ApplicationCreated(BaseModel):
@@ -115,7 +117,8 @@ class ActionIn(_Body):
     assignee: Line | None = Field(None, max_length=64, description="assign: the caseworker's username")
     question: Paragraph | None = Field(None, max_length=1000, description="request_info: what the resident should send")
     visit_at: Moment | None = Field(None, description="schedule_visit: when")
-    package: list[Line] | None = Field(None, max_length=50, description="propose: assistance codes (default: the assessment's)")
+    package: list[Line] | None = Field(None, max_length=50,
+                                       description="propose: assistance codes (default: the assessment's)")
     amount: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2, allow_inf_nan=False,
                                    description="propose: CNY per month (default: the benefit estimate)")
     reasons: list[Paragraph] = Field([], max_length=50, description="reject: the reasons, at least one")

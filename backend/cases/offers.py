@@ -60,8 +60,8 @@ async def offer_projects(uow: OffersUnitOfWork, projects: tuple[Project, ...], a
     return offered
 
 
-async def offer_services(uow: OffersUnitOfWork, catalogue: ServiceCatalogue, assessment: Assessment, *, resident_id: str,
-                         number: str, now: datetime) -> list[str]:
+async def offer_services(uow: OffersUnitOfWork, catalogue: ServiceCatalogue, assessment: Assessment, *,
+                         resident_id: str, number: str, now: datetime) -> list[str]:
     """Offer the volunteer services the household fits, and the scheme invitation when it is for
     them, each once (nothing after /offers off); what was offered (skills, and "scheme")."""
     resident = await uow.residents.get(resident_id)

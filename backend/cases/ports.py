@@ -23,7 +23,8 @@ from backend.volunteers.ports import VolunteerRepository, VolunteersUnitOfWork
 __all__ = [
     "OFFICE_ROLES", "UNSET", "AuditEntry", "AuditLog", "Case", "CaseQuery", "CaseRepository", "DueNotification",
     "DuplicateUser", "IdempotencyStore", "Note", "Notification", "NotificationRepository", "Offer",
-    "OfferRepository", "OffersUnitOfWork", "CasesUnitOfWork", "Role", "StatusEvent", "StoredResponse", "Unset", "User", "UserRepository",
+    "OfferRepository", "OffersUnitOfWork", "CasesUnitOfWork", "Role", "StatusEvent", "StoredResponse", "Unset", "User",
+    "UserRepository",
 ]
 
 

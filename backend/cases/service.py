@@ -88,7 +88,8 @@ class CaseService:
         )
         return case
 
-    async def list(self, uow: CasesUnitOfWork, user: User, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
+    async def list(self, uow: CasesUnitOfWork, user: User, query: CaseQuery, *,
+                   now: datetime) -> tuple[list[Case], int]:
         """A page of the cases the user may see (office staff: their office only)."""
         if user.role is Role.BOT_SERVICE:
             raise Forbidden("a bot service account cannot list cases")
@@ -114,7 +115,8 @@ class CaseService:
         await uow.audit.record(actor=user.username, action="case.note", target=number, details={}, at=now)
         return note
 
-    async def act(self, uow: CasesUnitOfWork, user: User, number: str, request: ActionRequest, *, now: datetime) -> Case:
+    async def act(self, uow: CasesUnitOfWork, user: User, number: str, request: ActionRequest, *,
+                  now: datetime) -> Case:
         """Apply a lifecycle action.
 
         Raises:

@@ -27,7 +27,8 @@ async def _home(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(f"{PREFIX}/queue")
 
 
-def console_app(*, desk: Desk | None = None, funnel_steps: Sequence[str] = (), review_days: int = 10) -> web.Application:
+def console_app(*, desk: Desk | None = None, funnel_steps: Sequence[str] = (),
+                review_days: int = 10) -> web.Application:
     app = web.Application(middlewares=[guard], client_max_size=1024 * 1024)
     aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(HERE / "templates"), app_key=TEMPLATES,
                          autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)

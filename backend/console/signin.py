@@ -86,8 +86,8 @@ class SignInThrottle:
         return self._keys.of("address", address)
 
 
-async def sign_in(database: Store[SignInUnitOfWork], throttle: SignInThrottle, username: str, password: str, *, address: str,
-                  now: datetime) -> SignedIn | Refused:
+async def sign_in(database: Store[SignInUnitOfWork], throttle: SignInThrottle, username: str, password: str, *,
+                  address: str, now: datetime) -> SignedIn | Refused:
     """Check a username and password sent from ``address``.
 
     Whatever the outcome, one password hash is checked (a dummy one for an unknown name or a

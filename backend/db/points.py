@@ -72,7 +72,9 @@ class SqlPointsRepository:
         return [_entry(r) for r in rows]
 
     async def transaction(self, txn: str) -> list[Entry]:
-        rows = await self._session.scalars(select(PointEntryRow).where(PointEntryRow.txn == txn).order_by(PointEntryRow.id))
+        rows = await self._session.scalars(
+            select(PointEntryRow).where(PointEntryRow.txn == txn).order_by(PointEntryRow.id)
+        )
         return [_entry(r) for r in rows]
 
     async def reversed(self, txn: str) -> bool:

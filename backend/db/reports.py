@@ -178,7 +178,8 @@ class SqlReports:
         result.by_type.update(await self._types(conditions))
         return result
 
-    async def _count_by(self, column: InstrumentedAttribute[K | None], conditions: list[ColumnElement[bool]]) -> dict[K, int]:
+    async def _count_by(self, column: InstrumentedAttribute[K | None],
+                        conditions: list[ColumnElement[bool]]) -> dict[K, int]:
         """The cases per value of the column, of those that have one."""
         rows = await self._session.execute(
             select(column, func.count()).where(*conditions, column.is_not(None)).group_by(column)

@@ -146,7 +146,9 @@ class SqlVolunteerRepository:
         for volunteer_id, asked, answered in pings:
             counts[volunteer_id] |= {"pings": int(asked), "answered": int(answered or 0)}
         for volunteer_id, load, assigned, completed in tasks:
-            counts[volunteer_id] |= {"load": int(load or 0), "assigned": int(assigned), "completed": int(completed or 0)}
+            counts[volunteer_id] |= {
+                "load": int(load or 0), "assigned": int(assigned), "completed": int(completed or 0)
+            }
         return {volunteer_id: Record(**values) for volunteer_id, values in counts.items()}
 
 
@@ -240,7 +242,8 @@ class SqlTaskRepository:
         )
         return found[0] if found else None
 
-    async def _tasks(self, *where: ColumnElement[bool], newest_first: bool = False, limit: int | None = None) -> list[Task]:
+    async def _tasks(self, *where: ColumnElement[bool], newest_first: bool = False,
+                     limit: int | None = None) -> list[Task]:
         order = TaskRow.id.desc() if newest_first else TaskRow.id
         statement = select(TaskRow).where(and_(*where)).order_by(order).execution_options(populate_existing=True)
         if limit is not None:

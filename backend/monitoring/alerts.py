@@ -69,7 +69,8 @@ def _visible(user: User, alert: Alert) -> None:
         raise Forbidden(f"a {user.role.value} does not handle alerts")
 
 
-async def list_alerts(uow: AlertsUnitOfWork, user: User, query: AlertQuery, *, now: datetime) -> tuple[list[Alert], int]:
+async def list_alerts(uow: AlertsUnitOfWork, user: User, query: AlertQuery, *,
+                      now: datetime) -> tuple[list[Alert], int]:
     """A page of alerts; office staff see their own office's only.
 
     Raises:
@@ -155,7 +156,8 @@ def staff_message(key: str, text: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- worker
 
 
-async def escalate_overdue(database: Store[AlertsUnitOfWork], now: datetime, *, messages: Messages | None = None) -> int:
+async def escalate_overdue(database: Store[AlertsUnitOfWork], now: datetime, *,
+                           messages: Messages | None = None) -> int:
     """Escalate, once, every open alert past its deadline: its office's supervisors are told in
     their chat, one message per office listing the alerts. How many alerts were escalated.
 

@@ -356,7 +356,8 @@ class _ChunkWriter:
     """Matches chunks in the order given, in transactions of up to :data:`TRANSACTION_ROWS` rows."""
 
     def __init__(
-        self, database: Store[FeedsUnitOfWork], source: str, now: datetime, summary: ImportSummary, progress: Progress | None
+        self, database: Store[FeedsUnitOfWork], source: str, now: datetime, summary: ImportSummary,
+        progress: Progress | None,
     ) -> None:
         self._database, self._source, self._now = database, source, now
         self._summary, self._progress = summary, progress

@@ -83,8 +83,8 @@ def verify(key: str, timestamp: str | None, signature: str | None, body: bytes, 
         raise PushRefused(401, "stale", "the timestamp is more than five minutes from the server's clock")
 
 
-async def authenticate(database: Store[FeedKeysUnitOfWork], source: str, *, timestamp: str | None, signature: str | None,
-                       body: bytes, secret_key: bytes, now: datetime) -> None:
+async def authenticate(database: Store[FeedKeysUnitOfWork], source: str, *, timestamp: str | None,
+                       signature: str | None, body: bytes, secret_key: bytes, now: datetime) -> None:
     """Accept a push once: verify it against the source's key and remember its signature.
 
     The signature is remembered in its own transaction before any row is taken, so a request

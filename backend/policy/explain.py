@@ -55,7 +55,8 @@ def summary(assessment: Assessment, messages: Messages, regions: RegionTree | No
     ]
     for refusal in assessment.refusals:
         needs = by_rule[f"layer.{refusal.layer}"].inputs["needs"]
-        lines.append(messages.render("policy.summary.not_eligible", layer=refusal.layer, needs=needs, failed=refusal.failed))
+        lines.append(messages.render("policy.summary.not_eligible", layer=refusal.layer, needs=needs,
+                                     failed=refusal.failed))
     if assessment.layer == "none":
         lines.append(
             messages.render("policy.summary.may_fit", assistance=assessment.assistance, services=assessment.services)

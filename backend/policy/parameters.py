@@ -143,7 +143,8 @@ class Parameter:
         return found
 
 
-def resolve(parameters: Mapping[str, Parameter], name: str, on: date, memo: dict[str, ParameterValue]) -> ParameterValue:
+def resolve(parameters: Mapping[str, Parameter], name: str, on: date,
+            memo: dict[str, ParameterValue]) -> ParameterValue:
     """The value of ``name`` on ``on``; a formula is in force since the latest of its inputs' dates."""
     found = memo.get(name)
     if found is not None:
@@ -175,7 +176,9 @@ class ParameterSet:
 
     on: date
     values: Mapping[str, ParameterValue]
-    _subsets: dict[tuple[str, ...], Mapping[str, ParameterValue]] = field(default_factory=dict, repr=False, compare=False)
+    _subsets: dict[tuple[str, ...], Mapping[str, ParameterValue]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def subset(self, *names: str) -> Mapping[str, ParameterValue]:
         """The named parameters as one mapping, built once per date and shared by every trace that uses it."""

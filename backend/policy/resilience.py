@@ -86,7 +86,8 @@ class ResilienceRules:
     def __post_init__(self) -> None:
         ordered = tuple((d, f"resilience.{d.value}", self.weights[d]) for d in Dimension)
         object.__setattr__(self, "ordered", ordered)
-        object.__setattr__(self, "housing_by_status", MappingProxyType({k.value: v for k, v in self.housing_scores.items()}))
+        housing_by_status = {k.value: v for k, v in self.housing_scores.items()}
+        object.__setattr__(self, "housing_by_status", MappingProxyType(housing_by_status))
         bounds = {str(level): bound for level, bound in self.levels if bound is not None}
         object.__setattr__(self, "bounds", MappingProxyType(bounds))
 
@@ -158,7 +159,8 @@ def parse_resilience(data: Any, path: Path) -> ResilienceRules:
         raise pack_error(path, "weights", f"must sum to 1, not {sum(weights.values())}")
 
     raw_levels = data.get("levels")
-    if not isinstance(raw_levels, list) or [x.get("level") if isinstance(x, dict) else None for x in raw_levels] != [1, 2, 3]:
+    if (not isinstance(raw_levels, list)
+            or [x.get("level") if isinstance(x, dict) else None for x in raw_levels] != [1, 2, 3]):
         raise pack_error(path, "levels", "must list levels 1, 2 and 3 in order")
     levels: list[tuple[int, Decimal | None]] = []
     for i, item in enumerate(raw_levels):
@@ -193,7 +195,10 @@ def parse_resilience(data: Any, path: Path) -> ResilienceRules:
         family_start=_number(family.get("start"), path, "dimensions.family.start"),
         dependant_bands=_bands(family.get("dependants"), path, "dimensions.family.dependants"),
         family_points=_points(
-            family.get("subtract"), path, "dimensions.family.subtract", ("elderly_living_alone", "single_adult_with_minors")
+            family.get("subtract"),
+            path,
+            "dimensions.family.subtract",
+            ("elderly_living_alone", "single_adult_with_minors"),
         ),
         health_start=_number(health.get("start"), path, "dimensions.health.start"),
         health_points=_points(
@@ -204,7 +209,9 @@ def parse_resilience(data: Any, path: Path) -> ResilienceRules:
         ),
         expenditure_bands=_bands(expenditure.get("bands"), path, "dimensions.expenditure.bands"),
         employment_bands=_bands(employment.get("bands"), path, "dimensions.employment.bands"),
-        employment_no_working_age=_number(employment.get("no_working_age"), path, "dimensions.employment.no_working_age"),
+        employment_no_working_age=_number(
+            employment.get("no_working_age"), path, "dimensions.employment.no_working_age"
+        ),
         housing_scores={
             HousingStatus(k): _number(v, path, f"dimensions.housing.scores.{k}") for k, v in raw_housing.items()
         },
@@ -259,7 +266,12 @@ def score(figures: Figures, params: ParameterSet, rules: ResilienceRules) -> tup
         added["vehicle"] = rules.asset_points["vehicle"]
     add(
         _clamp(base + sum(added.values(), ZERO)),
-        {"savings_per_person": per_person.quantize(CENT, ROUND_UP), "ratio": _shown(ratio), "base": base, "added": added},
+        {
+            "savings_per_person": per_person.quantize(CENT, ROUND_UP),
+            "ratio": _shown(ratio),
+            "base": base,
+            "added": added,
+        },
         used,
     )
 

@@ -198,9 +198,8 @@ def parse_rules(data: Any, path: Path, parameters: Iterable[str]) -> Rules:
         if not isinstance(codes, list) or not codes:
             raise pack_error(path, f"{key}.services", "must list at least one service")
         rule = _match(raw, path, key, f"service.{raw['id']}", HOUSEHOLD_FACTS + OUTCOME_FACTS + LATE_FACTS)
-        services.append(
-            ServiceRule(rule, level, tuple(_enum(Service, c, path, f"{key}.services[{j}]") for j, c in enumerate(codes)))
-        )
+        rule_services = tuple(_enum(Service, c, path, f"{key}.services[{j}]") for j, c in enumerate(codes))
+        services.append(ServiceRule(rule, level, rule_services))
 
     benefits: dict[Layer, Formula] = {}
     known = set(parameters) | set(QUANTITIES)

@@ -118,7 +118,8 @@ class Volunteering:
                                         mobile=str(payload["mobile"]), offices=offices, availability=slots,
                                         skills=skills, at=now)
 
-    async def qualify(self, uow: VolunteersUnitOfWork, user: User, volunteer_id: int, skill: str, *, now: datetime) -> Volunteer:
+    async def qualify(self, uow: VolunteersUnitOfWork, user: User, volunteer_id: int, skill: str, *,
+                      now: datetime) -> Volunteer:
         """A caseworker vouches for a skill the volunteer claimed.
 
         Raises:
@@ -162,8 +163,8 @@ class Volunteering:
                             details={"skill": spec.skill, "application": spec.application_number}, at=now)
         return await self._next_round(uow, task, now)
 
-    async def request_task(self, uow: VolunteersUnitOfWork, *, resident_id: str, number: str | None, office: str, skill: str,
-                           given_name: str, duration_minutes: int, now: datetime) -> Task:
+    async def request_task(self, uow: VolunteersUnitOfWork, *, resident_id: str, number: str | None, office: str,
+                           skill: str, given_name: str, duration_minutes: int, now: datetime) -> Task:
         """A resident accepted an offered service: a task for a caseworker of the office to schedule."""
         spec = TaskSpec(skill=skill, office=office, given_name=given_name, address="", details="", starts_at=None,
                         ends_at=None, duration_minutes=duration_minutes, application_number=number,
@@ -181,7 +182,8 @@ class Volunteering:
         spec = await self._checked(uow, user, spec, now)
         await uow.tasks.update(task_id, address=spec.address, details=spec.details, starts_at=spec.starts_at,
                                ends_at=spec.ends_at, status=TaskStatus.OPEN.value)
-        await uow.audit.record(actor=user.username, action="task.schedule", target=f"task:{task_id}", details={}, at=now)
+        await uow.audit.record(actor=user.username, action="task.schedule", target=f"task:{task_id}", details={},
+                               at=now)
         scheduled = await uow.tasks.get(task_id)
         assert scheduled is not None
         return await self._next_round(uow, scheduled, now)
@@ -322,7 +324,8 @@ class Volunteering:
             )
         return Answer("task.thanks", {"task_id": task.id, "points": points, "hours": str(task.hours)})
 
-    async def _rate(self, uow: VolunteersUnitOfWork, resident_id: str, task: Task, stars: int, now: datetime) -> Answer | None:
+    async def _rate(self, uow: VolunteersUnitOfWork, resident_id: str, task: Task, stars: int,
+                    now: datetime) -> Answer | None:
         if task.spec.resident_id != resident_id or not 1 <= stars <= 5:
             return None
         if task.status is not TaskStatus.DONE:
@@ -330,7 +333,8 @@ class Volunteering:
         await uow.tasks.update(task.id, status=TaskStatus.CONFIRMED.value, rating=stars, rated_at=now)
         return Answer("task.rated", {"stars": stars})
 
-    async def attach_photo(self, uow: VolunteersUnitOfWork, resident_id: str, document_id: str, *, now: datetime) -> Task | None:
+    async def attach_photo(self, uow: VolunteersUnitOfWork, resident_id: str, document_id: str, *,
+                           now: datetime) -> Task | None:
         """A photo a volunteer sends right after checking in joins that task (the newest without one)."""
         volunteer = await uow.volunteers.by_resident(resident_id)
         if volunteer is None:
@@ -348,7 +352,8 @@ class Volunteering:
         for task in await uow.tasks.due_rounds(now):
             await uow.tasks.lock(task.id)
             fresh = await uow.tasks.get(task.id)
-            if fresh is not None and fresh.status is TaskStatus.OPEN and fresh.next_round_at and fresh.next_round_at <= now:
+            if (fresh is not None and fresh.status is TaskStatus.OPEN
+                    and fresh.next_round_at and fresh.next_round_at <= now):
                 await self._next_round(uow, fresh, now)
                 acted += 1
         ahead = timedelta(hours=int(self._pack.parameter("task_reminder_hours", now.date()).value))

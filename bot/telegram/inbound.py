@@ -49,7 +49,9 @@ def read_update(update: Update) -> Inbound | None:
     user = update.effective_user
     if chat is None or user is None or chat.type != "private":
         return None
-    base: dict[str, Any] = {"update_id": update.update_id, "external_id": str(chat.id), "locale_hint": pick_locale(user.language_code)}
+    base: dict[str, Any] = {
+        "update_id": update.update_id, "external_id": str(chat.id), "locale_hint": pick_locale(user.language_code)
+    }
     query = update.callback_query
     if query is not None:
         return Inbound(**base, press=parse_callback(query.data), callback_id=query.id)

@@ -72,7 +72,8 @@ async def test_bad_bodies_get_4xx_naming_the_field(client, tokens):
     assert response.status == 400 and (await response.json())["error"] == "bad_json"
     response = await client.post("/api/v1/applications", json={**create_body(), "extra": 1}, headers=headers)
     assert response.status == 422 and (await response.json())["fields"][0]["field"] == "extra"
-    response = await client.post("/api/v1/applications", json={**create_body(), "document_ids": ["nope"]}, headers=headers)
+    response = await client.post("/api/v1/applications", json={**create_body(), "document_ids": ["nope"]},
+                                 headers=headers)
     assert response.status == 422 and (await response.json())["fields"][0]["field"] == "document_ids.0"
 
 
@@ -117,8 +118,8 @@ async def test_a_case_is_decided_through_the_api_with_maker_checker(client, toke
         return response.status, await response.json()
 
     status, body = await act("wang", action="approve")
-    assert status == 409 and body == {"error": "illegal_transition", "message": "cannot approve a case that is assigned",
-                                      "status": "assigned"}
+    assert status == 409 and body == {"error": "illegal_transition",
+                                      "message": "cannot approve a case that is assigned", "status": "assigned"}
     assert (await act("wang", action="start_review"))[0] == 200
     status, body = await act("wang", action="request_info")
     assert status == 422 and body["fields"][0]["field"] == "question"

@@ -294,7 +294,8 @@ class TestApplications:
         closed_at = NOW + timedelta(days=5)
         async with database.unit_of_work() as uow:
             await uow.cases.transition(
-                summary.number, status=ApplicationStatus.CLOSED, action="close", actor="system", note="结案", at=closed_at
+                summary.number, status=ApplicationStatus.CLOSED, action="close", actor="system", note="结案",
+                at=closed_at,
             )
             await uow.commit()
         async with database.unit_of_work() as uow:
@@ -460,7 +461,8 @@ class TestUnitOfWork:
     async def test_exit_without_commit_rolls_back(self, database: Database) -> None:
         async with database.unit_of_work() as uow:
             resident = await uow.residents.identify("telegram", "1", now=NOW)
-            await uow.sessions.save(resident.id, "intake", {}, state="s", updated_at=NOW, remind_at=None, expire_at=None)
+            await uow.sessions.save(resident.id, "intake", {}, state="s", updated_at=NOW, remind_at=None,
+                                    expire_at=None)
         async with database.unit_of_work() as uow:
             assert await uow.residents.get(resident.id) is None
             assert await uow.sessions.load(resident.id, "intake") is None
@@ -488,7 +490,8 @@ class TestUnitOfWork:
     async def test_foreign_keys_are_enforced(self, database: Database) -> None:
         with pytest.raises(Exception, match="(?i)foreign key"):
             async with database.unit_of_work() as uow:
-                await uow.sessions.save("nobody", "intake", {}, state="s", updated_at=NOW, remind_at=None, expire_at=None)
+                await uow.sessions.save("nobody", "intake", {}, state="s", updated_at=NOW, remind_at=None,
+                                        expire_at=None)
 
     async def test_a_unit_of_work_whose_references_are_kept_leaves_them_checked_for_the_next(
             self, database: Database) -> None:

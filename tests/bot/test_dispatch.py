@@ -53,7 +53,9 @@ async def outbox(database):
 
 async def statuses(database):
     async with database.engine.connect() as connection:
-        rows = await connection.execute(select(NotificationRow.kind, NotificationRow.status).order_by(NotificationRow.id))
+        rows = await connection.execute(
+            select(NotificationRow.kind, NotificationRow.status).order_by(NotificationRow.id)
+        )
         return [tuple(r) for r in rows]
 
 
@@ -152,7 +154,9 @@ async def test_a_reminder_reaches_a_telegram_resident_through_the_outbox(databas
     kept = await conversations.tick()
     items = (await outbox(database))[before:]
     # The reminder, then the question they stopped at (its buttons live again).
-    assert [(i.address, i.payload["key"]) for i in items] == [("42", "intake.reminder"), ("42", "intake.language.prompt")]
+    assert [(i.address, i.payload["key"]) for i in items] == [
+        ("42", "intake.reminder"), ("42", "intake.language.prompt")
+    ]
     # The terminal resident's reminder is handed back for the terminal to show.
     assert [r.key for _, replies in kept for r in replies] == ["intake.reminder", "intake.language.prompt"]
     assert await conversations.tick() == [] and len(await outbox(database)) == before + 2

@@ -115,7 +115,8 @@ async def test_a_household_found_by_monitoring_applies_by_confirming_what_the_of
         await uow.commit()
     async with database.engine.connect() as connection:
         assert sorted((await connection.execute(select(AlertRow.outreach))).scalars()) == ["sent", "visit"]
-    dispatcher = NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
+    dispatcher = NotificationDispatcher(database, translations=Translations(),
+                                        html_translations=Translations(html=True),
                                         quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock)
     for _ in range(200):
         await dispatcher.drain()

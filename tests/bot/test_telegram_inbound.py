@@ -16,7 +16,10 @@ from flows import events as ev
 
 
 def update(**message) -> Update:
-    base = {"message_id": 5, "date": 0, "chat": {"id": 42, "type": "private"}, "from": {"id": 42, "is_bot": False, "first_name": "A", "language_code": "en-US"}}
+    base = {
+        "message_id": 5, "date": 0, "chat": {"id": 42, "type": "private"},
+        "from": {"id": 42, "is_bot": False, "first_name": "A", "language_code": "en-US"},
+    }
     return Update.de_json({"update_id": 9, "message": {**base, **message}}, None)
 
 

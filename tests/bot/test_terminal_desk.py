@@ -38,7 +38,8 @@ async def test_a_terminal_caseworker_claims_talks_and_closes(conversations, data
     await desk.show_new()
     assert "I have no food at home" in out.getvalue()
     await desk.send("I am calling you now")
-    dispatcher = NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
+    dispatcher = NotificationDispatcher(database, translations=Translations(),
+                                        html_translations=Translations(html=True),
                                         quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock)
     await dispatcher.drain()
     replies = await conversations.handle(CHANNEL, resident, ev.Text("thank you"))

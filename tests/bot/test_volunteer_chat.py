@@ -28,8 +28,8 @@ async def applied(conversations, database, who="household", data=None):
     async with database.unit_of_work() as uow:
         resident = await uow.residents.identify(CHANNEL, who, now=NOW)
         await uow.residents.set_locale(resident.id, "en")
-        outcome = await conversations.services.intake.submit(uow, data or payload(1), resident_id=resident.id, document_ids=[],
-                                                    now=NOW)
+        outcome = await conversations.services.intake.submit(uow, data or payload(1), resident_id=resident.id,
+                                                             document_ids=[], now=NOW)
         await uow.commit()
     return resident.id, outcome.application.number
 
@@ -154,7 +154,8 @@ async def test_staff_create_a_task_in_chat_and_a_refusal_writes_nothing(conversa
     desk = RecordingDesk()
     commands = StaffCommands(database, desk=desk, volunteering=conversations.services.backend.volunteering,
                              ledger=conversations.services.backend.ledger, clock=clock)
-    assert await commands.handle(account.user, ev.Command("task", f"{number} companion 2026-12-01 09:00 60 湖滨路 8 号 | 陪伴聊天"))
+    command = ev.Command("task", f"{number} companion 2026-12-01 09:00 60 湖滨路 8 号 | 陪伴聊天")
+    assert await commands.handle(account.user, command)
     assert desk.told[-1][1] == "desk.task_created" and desk.told[-1][2]["round"] == 1
     async with database.unit_of_work() as uow:
         (task,) = await uow.tasks.for_application(number)

@@ -106,7 +106,9 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
     assert "will arrange the volunteer" in household.sent()[-1].plain_text
 
     # Two volunteers register in the chat; a caseworker vouches for their skill there too.
-    volunteers = [await register(emulator, database, anna, "Anna Li"), await register(emulator, database, ben, "Ben Wu")]
+    volunteers = [
+        await register(emulator, database, anna, "Anna Li"), await register(emulator, database, ben, "Ben Wu")
+    ]
     for volunteer in volunteers:
         await wang.send(f"/qualify {volunteer.id} hospital_escort")
         await arrives(database, clock, conversations, wang, f"已确认{volunteer.name}具备")  # staff read Chinese
@@ -169,9 +171,10 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
     await arrives(database, clock, conversations, shop, "核销成功：已兑换 20 积分")
     await shop.send(f"/redeem {code}")
     await arrives(database, clock, conversations, shop, "兑换码未通过")
+    ledger = conversations.services.backend.ledger
     async with database.unit_of_work() as uow:
-        assert (await conversations.services.backend.ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[1].id)))[1] == 10
-        assert (await conversations.services.backend.ledger.balance(uow, Holder.MERCHANT, "shop"))[1] == 20
-        assert (await conversations.services.backend.ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[0].id)))[1] == 0
+        assert (await ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[1].id)))[1] == 10
+        assert (await ledger.balance(uow, Holder.MERCHANT, "shop"))[1] == 20
+        assert (await ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[0].id)))[1] == 0
     assert not emulator.flood_violations
 

@@ -17,7 +17,9 @@ class TestUsers:
         account = await add_staff(database, "wang", display_name="王芳", telegram_id="4242")
         async with database.unit_of_work() as uow:
             user = await authenticate(uow, account.token)
-            assert (user.username, user.display_name, user.role, user.office) == ("wang", "王芳", Role.CASEWORKER, "hubin")
+            assert (user.username, user.display_name, user.role, user.office) == (
+                "wang", "王芳", Role.CASEWORKER, "hubin"
+            )
             assert await authenticate(uow, account.token + "x") is None
             fresh = await rotate_token(uow, "wang")
             await uow.commit()
@@ -112,7 +114,9 @@ class TestCases:
             assert [(e.status, e.action, e.actor, e.note) for e in history][-1] == (
                 CaseStatus.WITHDRAWN, "withdraw", "wang", "本人撤回"
             )
-            assert [(n.author, n.body) for n in await uow.cases.notes(number)] == [("wang", "电话联系"), ("li", "已核实")]
+            assert [(n.author, n.body) for n in await uow.cases.notes(number)] == [
+                ("wang", "电话联系"), ("li", "已核实")
+            ]
             assert (await uow.cases.notes(number))[0].id == first.id
             with pytest.raises(LookupError):
                 await uow.cases.notes("YM0")

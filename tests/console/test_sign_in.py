@@ -49,7 +49,8 @@ async def test_merchants_and_service_accounts_cannot_sign_in(client, staff):
     assert (await sign_in(client, "shop")).status == 401
 
 
-async def test_five_failures_lock_the_account_even_against_the_right_password(config, database, staff, aiohttp_client_for):
+async def test_five_failures_lock_the_account_even_against_the_right_password(config, database, staff,
+                                                                              aiohttp_client_for):
     clock = _Clock()
     client = await aiohttp_client_for(console_application(config, database, clock=clock))
     for _ in range(MAX_FAILURES - 1):

@@ -37,7 +37,8 @@ def play(engine, session, *events, now=NOW):
 def at_mobile(engine):
     session = engine.new_session(NOW, "en")
     session, intents = play(
-        engine, session, ev.Command("start"), ev.Choice("agree"), ev.Choice("self"), ev.Text("张三"), ev.Text(APPLICANT_ID)
+        engine, session,
+        ev.Command("start"), ev.Choice("agree"), ev.Choice("self"), ev.Text("张三"), ev.Text(APPLICANT_ID),
     )
     assert [i for i in intents if not isinstance(i, ScheduleReminder)] == [LookupOpenApplication((APPLICANT_ID,))]
     return play(engine, session, ev.NoOpenApplication())
@@ -129,7 +130,8 @@ def _v2_flow():
             answers["deposits"] = answers.pop("savings")
         return answers
 
-    return dataclasses.replace(INTAKE, version=INTAKE.version + 1, items=tuple(items), migrations={INTAKE.version: rename})
+    return dataclasses.replace(INTAKE, version=INTAKE.version + 1, items=tuple(items),
+                               migrations={INTAKE.version: rename})
 
 
 def test_a_session_stored_by_an_older_flow_resumes_at_the_first_missing_answer():

@@ -16,7 +16,10 @@ ENGINE = demo_engine()
 QUESTIONS = INTAKE.questions()
 MISSING = object()
 
-TEXTS = ["1", "2", "3", "4", "5", "6", "a", "j", "0", "3000", "三千五", "-1", "张三", APPLICANT_ID, "13800138000", "x" * 5000, ""]
+TEXTS = [
+    "1", "2", "3", "4", "5", "6", "a", "j", "0", "3000", "三千五", "-1", "张三", APPLICANT_ID, "13800138000",
+    "x" * 5000, "",
+]
 CHOICES = [
     "agree", "decline", "self", "other", "family", "guardian", "hubin", "liuan", "none", "no_food",
     "healthy", "chronic", "disability", "1", "2", "none", "employed", "unemployed", "student", "spouse",
@@ -98,7 +101,8 @@ def may_change(before, after, key) -> bool:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    script=st.lists(st.tuples(events, st.integers(0, 3), st.integers(0, 9), st.integers(0, 50)), min_size=10, max_size=150),
+    script=st.lists(st.tuples(events, st.integers(0, 3), st.integers(0, 9), st.integers(0, 50)),
+                    min_size=10, max_size=150),
     locale=st.sampled_from([None, "zh_CN", "en"]),
     open_found=st.integers(0, 9).map(lambda n: n == 0),
 )

@@ -59,7 +59,9 @@ def test_english_registration_from_welcome_to_receipt(engine, translations):
     chat.send("+86 139 1234 5678")
     offices = chat.replies[-1]
     assert chat.keys == ["volunteer.offices.prompt"]
-    assert [o.value for o in offices.options] == ["hubin", "wenchang", "liuan", "qingfeng", "songlin", "shiqiao", "_done"]
+    assert [o.value for o in offices.options] == [
+        "hubin", "wenchang", "liuan", "qingfeng", "songlin", "shiqiao", "_done"
+    ]
     assert offices.options[3].key == "region.district_office"
     assert offices.options[3].params["office"].get("en") == "Qingfeng Subdistrict"
 
@@ -125,7 +127,9 @@ def test_chinese_registration_asks_the_language_first_when_the_channel_does_not_
 
     assert chat.keys == ["volunteer.summary"]
     text = rendered(chat, translations, "zh_CN")[0]
-    for fragment in ("姓名：王芳", "明湖区 · 柳岸镇", "服务技能：课业辅导（待工作人员确认）", "方便的时间：周末下午、周末晚上"):
+    for fragment in (
+        "姓名：王芳", "明湖区 · 柳岸镇", "服务技能：课业辅导（待工作人员确认）", "方便的时间：周末下午、周末晚上"
+    ):
         assert fragment in text
 
     chat.send(ev.Choice("_confirm"))

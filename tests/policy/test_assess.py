@@ -117,7 +117,9 @@ def test_the_household_of_an_application() -> None:
         {
             "locale": "zh_CN",
             "consent": {"version": 1, "given_at": datetime(2025, 6, 1, tzinfo=UTC)},
-            "applicant": {"for_whom": "self", "name": "张三", "id_number": "11010519491231002X", "mobile": "13800138000"},
+            "applicant": {
+                "for_whom": "self", "name": "张三", "id_number": "11010519491231002X", "mobile": "13800138000"
+            },
             "region": {"district": "minghu", "office": "hubin"},
             "members": [{"relation": "self", "age": 75, "health": "chronic", "work": "retired"}],
             "other_income": {"pension": "300"},
@@ -142,7 +144,9 @@ def test_the_json_form_is_plain_json(pack: Pack) -> None:
     result = assess(household(urgent_needs=["no_food"]), ON, pack).as_json()
     text = json.dumps(result, ensure_ascii=False)
     assert json.loads(text)["emergency"] is True
-    assert set(result) >= {"layer", "types", "assistance", "services", "emergency", "benefit_estimate", "resilience", "trace"}
+    assert set(result) >= {
+        "layer", "types", "assistance", "services", "emergency", "benefit_estimate", "resilience", "trace"
+    }
     assert set(result["resilience"]) == {"total", "level", "dimensions"}
     dibao = next(e for e in result["trace"] if e["rule"] == "dibao.income")
     assert dibao["parameters"]["dibao_standard"]["since"] == "2025-01-01"

@@ -34,7 +34,8 @@ def test_the_cases_cover_what_the_issue_asks() -> None:
     by_household: dict[str, set[tuple[date, str]]] = {}
     for c in cases:
         by_household.setdefault(c.household.model_dump_json(), set()).add((c.date, c.expected.layer.value))
-    assert any(len({layer for _, layer in found}) > 1 and len({d for d, _ in found}) > 1 for found in by_household.values())
+    assert any(len({layer for _, layer in found}) > 1 and len({d for d, _ in found}) > 1
+               for found in by_household.values())
 
 
 def test_case_names_are_unique() -> None:

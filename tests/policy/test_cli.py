@@ -53,7 +53,8 @@ def test_the_date_changes_the_parameters(tmp_path: Path, capsys: pytest.CaptureF
         ("zh_CN", "人均月收入 ¥300.00，低于自2025年1月1日起执行的低保标准 ¥1,000.00。"),
     ],
 )
-def test_explains_in_either_language(tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str, sentence: str) -> None:
+def test_explains_in_either_language(tmp_path: Path, capsys: pytest.CaptureFixture[str], lang: str,
+                                     sentence: str) -> None:
     assert assess_main([write(tmp_path, HOUSEHOLD), "--date", "2025-06-01", "--lang", lang, "--explain"]) == 0
     assert sentence in capsys.readouterr().out
 

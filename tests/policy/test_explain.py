@@ -99,7 +99,8 @@ HOUSEHOLD = {
 
 def test_the_dibao_sentence_in_english(translations: Translations) -> None:
     lines = sentences(HOUSEHOLD, date(2025, 6, 1), "en", translations)
-    assert "- Per-capita income CN¥600.00 is below the dibao standard CN¥1,000.00 in force since January 1, 2025." in lines
+    assert ("- Per-capita income CN¥600.00 is below the dibao standard CN¥1,000.00 "
+            "in force since January 1, 2025.") in lines
     assert any("Estimated benefit: CN¥400.00 a month (an estimate" in line for line in lines)
     assert any("Hubin Subdistrict" in line and "review" in line for line in lines)
 
@@ -112,16 +113,19 @@ def test_the_dibao_sentence_in_chinese(translations: Translations) -> None:
 
 def test_the_2024_standard_is_named_with_its_own_date(translations: Translations) -> None:
     lines = sentences(HOUSEHOLD, date(2024, 6, 1), "en", translations)
-    assert "- Per-capita income CN¥600.00 is below the dibao standard CN¥900.00 in force since January 1, 2024." in lines
+    assert ("- Per-capita income CN¥600.00 is below the dibao standard CN¥900.00 "
+            "in force since January 1, 2024.") in lines
 
 
 def test_no_layer_explains_why_and_what_may_still_fit(translations: Translations) -> None:
-    household = {**HOUSEHOLD, "members": [{"relation": "self", "age": 45, "health": "healthy", "work": "unemployed",
-                                           "monthly_income": "0"}, {"relation": "spouse", "age": 44, "health": "healthy",
-                                           "work": "employed", "monthly_income": "6000"}]}
+    household = {**HOUSEHOLD, "members": [
+        {"relation": "self", "age": 45, "health": "healthy", "work": "unemployed", "monthly_income": "0"},
+        {"relation": "spouse", "age": 44, "health": "healthy", "work": "employed", "monthly_income": "6000"},
+    ]}
     lines = sentences(household, date(2025, 6, 1), "en", translations)
     assert "- Layer: no assistance layer" in lines
-    assert any(line.startswith("- Not minimum living allowance (低保): not met: per-capita income below the dibao") for line in lines)
+    assert any(line.startswith("- Not minimum living allowance (低保): not met: per-capita income below the dibao")
+               for line in lines)
     assert any(line.startswith("- Not monitored household (监测对象): none of these holds:") for line in lines)
     assert any("may help: employment assistance" in line for line in lines)
     assert any("ask for a review" in line for line in lines)

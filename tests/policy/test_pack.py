@@ -42,7 +42,8 @@ def refused(directory: Path) -> str:
 
 
 def test_a_parameter_is_the_value_in_force_on_the_date_with_its_source(pack: Pack) -> None:
-    before, after = pack.parameter("dibao_standard", date(2024, 12, 31)), pack.parameter("dibao_standard", date(2025, 1, 1))
+    before = pack.parameter("dibao_standard", date(2024, 12, 31))
+    after = pack.parameter("dibao_standard", date(2025, 1, 1))
     assert (before.value, before.since) == (Decimal(900), date(2024, 1, 1))
     assert (after.value, after.since) == (Decimal(1000), date(2025, 1, 1))
     assert "issue #4" in after.source
@@ -64,7 +65,8 @@ def test_derived_parameters_follow_their_inputs(pack: Pack) -> None:
 def test_asking_before_the_first_date_names_the_parameter_and_the_date(pack: Pack) -> None:
     with pytest.raises(ParameterNotInForce, match=r"'dibao_standard'.*2023-12-31.*2024-01-01"):
         pack.parameter("dibao_standard", date(2023, 12, 31))
-    with pytest.raises(ParameterNotInForce, match=r"'tekun_standard' has no value on 2023-12-31: parameter 'tekun_factor'"):
+    with pytest.raises(ParameterNotInForce,
+                       match=r"'tekun_standard' has no value on 2023-12-31: parameter 'tekun_factor'"):
         pack.parameter("tekun_standard", date(2023, 12, 31))
     with pytest.raises(KeyError):
         pack.parameter("no_such_parameter", date(2025, 1, 1))
@@ -181,7 +183,8 @@ def test_the_same_date_written_two_ways(broken: Path) -> None:
 
 
 def test_a_value_without_a_source(broken: Path) -> None:
-    edit(broken / "parameters.yaml", '2024-01-01: {value: 0, source: "Demo City reference rules (Yimen issue #4): no vehicle"}',
+    edit(broken / "parameters.yaml",
+         '2024-01-01: {value: 0, source: "Demo City reference rules (Yimen issue #4): no vehicle"}',
          "2024-01-01: {value: 0}")
     message = refused(broken)
     assert "parameters.yaml" in message and "max_vehicles.values.2024-01-01.source" in message
@@ -206,8 +209,10 @@ def test_a_formula_that_is_code(broken: Path) -> None:
 
 
 def test_formulas_that_depend_on_each_other(broken: Path) -> None:
-    edit(broken / "parameters.yaml", "formula: marginal_multiple * dibao_standard", "formula: marginal_multiple * watch_income_line")
-    edit(broken / "parameters.yaml", "formula: watch_multiple * dibao_standard", "formula: watch_multiple * marginal_line")
+    edit(broken / "parameters.yaml", "formula: marginal_multiple * dibao_standard",
+         "formula: marginal_multiple * watch_income_line")
+    edit(broken / "parameters.yaml", "formula: watch_multiple * dibao_standard",
+         "formula: watch_multiple * marginal_line")
     message = refused(broken)
     assert "parameters.yaml" in message and "depends on itself" in message
 

@@ -39,7 +39,9 @@ def money(high: int) -> st.SearchStrategy[Decimal]:
         st.just(Decimal(0)),
         st.decimals(min_value=0, max_value=high, places=2, allow_nan=False, allow_infinity=False),
         # The thresholds themselves and their neighbours, where mistakes hide.
-        st.sampled_from([Decimal(x) for x in ("899.99", "900", "1000", "999.99", "1500", "2000", "3500", "4000", "24000")]),
+        st.sampled_from(
+            [Decimal(x) for x in ("899.99", "900", "1000", "999.99", "1500", "2000", "3500", "4000", "24000")]
+        ),
     )
 
 
@@ -79,7 +81,9 @@ def lowered(household: Household, factor: Decimal) -> Household:
     other = household.other_income
     return household.model_copy(
         update={
-            "members": tuple(m.model_copy(update={"monthly_income": scale(m.monthly_income)}) for m in household.members),
+            "members": tuple(
+                m.model_copy(update={"monthly_income": scale(m.monthly_income)}) for m in household.members
+            ),
             "other_income": OtherIncome(
                 relatives_support=scale(other.relatives_support),
                 pension=scale(other.pension),

@@ -42,6 +42,6 @@ async def volunteer(database: Database, handle: str, *, skills: tuple[str, ...] 
 
 def spec(*, office: str = "hubin", skill: str = "hospital_escort", starts_at: datetime = TUESDAY_MORNING,
          minutes: int = 180, number: str | None = None) -> TaskSpec:
-    return TaskSpec(skill=skill, office=office, given_name="秀英", address="湖滨路 8 号 3 单元", details="陪同去市一医院复诊",
-                    starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes), duration_minutes=minutes,
-                    application_number=number)
+    return TaskSpec(skill=skill, office=office, given_name="秀英", address="湖滨路 8 号 3 单元",
+                    details="陪同去市一医院复诊", starts_at=starts_at, ends_at=starts_at + timedelta(minutes=minutes),
+                    duration_minutes=minutes, application_number=number)

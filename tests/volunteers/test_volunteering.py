@@ -28,7 +28,8 @@ async def staff(database, name="wang", office="hubin", role=Role.CASEWORKER):
 async def notifications(database, kind=None):
     async with database.engine.connect() as connection:
         rows = (await connection.execute(
-            select(NotificationRow.resident_id, NotificationRow.kind, NotificationRow.params).order_by(NotificationRow.id)
+            select(NotificationRow.resident_id, NotificationRow.kind, NotificationRow.params)
+            .order_by(NotificationRow.id)
         )).all()
     return [r for r in rows if kind is None or r.kind == kind]
 

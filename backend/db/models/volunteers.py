@@ -55,8 +55,9 @@ class TaskRow(Base):
     starts_at: Mapped[datetime | None]
     ends_at: Mapped[datetime | None]
     duration_minutes: Mapped[int]
-    # requested (by a resident; a caseworker schedules it) → open (looking for a volunteer) → assigned → done (checked in) → confirmed (rated by the
-    # resident); or unfilled (nobody accepted), missed (the volunteer says it did not happen), cancelled.
+    # requested (by a resident; a caseworker schedules it) → open (looking for a volunteer) → assigned → done
+    # (checked in) → confirmed (rated by the resident); or unfilled (nobody accepted), missed (the volunteer
+    # says it did not happen), cancelled.
     status: Mapped[str] = mapped_column(String(16), index=True)
     volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"), index=True)
     round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

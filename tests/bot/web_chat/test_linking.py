@@ -54,8 +54,8 @@ async def test_telegram_linked_with_a_code_shares_the_web_residents_applications
     resident, number = await applied(telegram_conversations, database, web.web_id)
     # An update while the resident is on the web only: it waits for them.
     async with database.unit_of_work() as uow:
-        await telegram_conversations.services.backend.cases.act(uow, account.user, number, ActionRequest(CaseAction.START_REVIEW),
-                                               now=NOW)
+        await telegram_conversations.services.backend.cases.act(uow, account.user, number,
+                                                                ActionRequest(CaseAction.START_REVIEW), now=NOW)
         await uow.commit()
     await dispatched(database, clock)
     code = await web.link_code()

@@ -7,7 +7,8 @@ import pytest
 from bot.web_chat.identity import COOKIE
 
 BROKEN = [
-    ("no boundary", "multipart/form-data", b"--x\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n--x--\r\n"),
+    ("no boundary", "multipart/form-data",
+     b"--x\r\nContent-Disposition: form-data; name=\"text\"\r\n\r\nhi\r\n--x--\r\n"),
     ("empty boundary", "multipart/form-data; boundary=", b"----\r\n"),
     ("body without its boundary", "multipart/form-data; boundary=abc", b"no parts at all"),
     ("part without headers' end", "multipart/form-data; boundary=abc",

@@ -26,8 +26,8 @@ async def applied(conversations, database, web_id: str, *, serial: int = 1, loca
     async with database.unit_of_work() as uow:
         resident = await uow.residents.identify("web", web_id, now=NOW)
         await uow.residents.set_locale(resident.id, locale)
-        outcome = await conversations.services.intake.submit(uow, payload(serial), resident_id=resident.id, document_ids=[],
-                                                    now=NOW)
+        outcome = await conversations.services.intake.submit(uow, payload(serial), resident_id=resident.id,
+                                                             document_ids=[], now=NOW)
         await uow.commit()
     return resident.id, outcome.application.number
 
@@ -143,7 +143,8 @@ async def test_a_status_update_waits_for_the_next_page_load(browser, database, c
     await web.open()
     _, number = await applied(chat_conversations, database, web.web_id)
     async with database.unit_of_work() as uow:
-        await chat_conversations.services.backend.cases.act(uow, account.user, number, ActionRequest(CaseAction.START_REVIEW), now=NOW)
+        await chat_conversations.services.backend.cases.act(uow, account.user, number,
+                                                            ActionRequest(CaseAction.START_REVIEW), now=NOW)
         await uow.commit()
     await dispatched(database, clock)
     page = await web.open()
