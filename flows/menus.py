@@ -92,7 +92,7 @@ def on_member_menu(turn: Turn, event: ev.Event) -> None:
         session.cursor = 0
         turn.fire("pick", SessionState.SUMMARY)
         show_summary(turn)
-    elif pick.startswith(QUESTION_PREFIX) and state in engine.questions and state.split(".", 1)[1] in member:
+    elif pick.startswith(QUESTION_PREFIX) and state in engine.questions and state.partition(".")[2] in member:
         turn.fire("pick", state)
         prompt(turn)
     else:
