@@ -152,7 +152,8 @@ class Engine:
         unconfirmed = set(session.to_confirm)
         for pos in self.positions(session, today):
             store = pos.member if pos.member is not None else session.answers
-            if pos.question.id not in store or confirm_key(pos.state, pos.cursor) in unconfirmed:
+            # The key is built only when something awaits confirmation: this runs on every turn.
+            if pos.question.id not in store or (unconfirmed and confirm_key(pos.state, pos.cursor) in unconfirmed):
                 return pos
         return None
 
