@@ -21,6 +21,9 @@ from backend.points.ports import Account, Entry, Holder, LedgerUnitOfWork
 from backend.policy.pack import Pack
 
 FUND = "fund"
+# The most one transaction may issue: a ledger entry is a 32-bit integer on every database, and no
+# gift or task is worth a tenth of that in points.
+MAX_POINTS = 200_000_000
 
 
 class Donation(StrEnum):
@@ -150,6 +153,8 @@ class Ledger:
                      by: str, now: datetime) -> str:
         if points <= 0:
             raise LedgerError("too small to earn a point", "amount")
+        if points > MAX_POINTS:
+            raise LedgerError(f"worth more than {MAX_POINTS:,} points: record it in parts", "amount")
         fund = await uow.points.account(Holder.ISSUER, FUND, name="community charity fund", at=now)
         txn = self._new_txn()
         await uow.points.post(txn, [

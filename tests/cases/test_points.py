@@ -46,6 +46,16 @@ async def test_a_task_and_donations_earn_points_from_the_pack_rates(database):
             uow, Holder.RESIDENT, "r1", "张三", kind=Donation.MONEY, amount=Decimal("9"), by="wang", now=NOW))
 
 
+async def test_a_donation_worth_more_than_an_entry_holds_is_refused_and_nothing_is_issued(database):
+    # 1,477,772,487 hours at 10 points an hour would not fit a ledger entry (found by the API fuzzer).
+    with pytest.raises(LedgerError, match="record it in parts") as refused:
+        await run(database, lambda uow: LEDGER.record_donation(
+            uow, Holder.RESIDENT, "r1", "张三", kind=Donation.TIME, amount=Decimal("1477772487"), by="wang",
+            now=NOW))
+    assert refused.value.field == "amount"
+    assert (await balance(database, Holder.ISSUER, "fund"))[1] == 0
+
+
 async def test_a_code_is_redeemed_once_even_when_two_merchants_confirm_it_at_once(database):
     await run(database, lambda uow: LEDGER.credit_task(uow, "v1", "李华", hours=Decimal(5), task="T1", by="w", now=NOW))
     code = await run(database, lambda uow: LEDGER.issue_code(uow, Holder.VOLUNTEER, "v1", points=30, now=NOW))
