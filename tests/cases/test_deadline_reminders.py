@@ -95,3 +95,17 @@ async def test_a_case_without_anyone_on_telegram_is_recorded_and_not_retried(dat
     assert await remind_deadlines(database, PACK, after) == Reminded(after=1, supervisor=1)
     assert await remind_deadlines(database, PACK, after) == Reminded()
     assert await sent(database) == []
+
+
+async def test_the_worker_pass_reminds_once(database):
+    from bot.serve import _remind_deadlines
+
+    await add_staff(database, "cw1", telegram_id="8001")
+    await add_staff(database, "boss", Role.SUPERVISOR, telegram_id="9001")
+    number = await submit(database, payload(5), "r5")
+    late = await deadline_of(database, number) + timedelta(hours=2)
+    for _ in range(2):
+        await _remind_deadlines(database, PACK, lambda: late, STAFF("en"))
+    texts = [(a, k) for a, k, _ in await sent(database)]
+    assert texts == [("8001", "deadlines.after"), ("9001", "deadlines.supervisor")]
+    assert "passed the deadline" in (await sent(database))[0][2]
