@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 from backend.application import ApplicationV1
 from backend.cases.offers import offer_projects, offer_services
@@ -16,6 +17,7 @@ from backend.cases.service import CaseService
 from backend.crypto import IdHasher
 from backend.monitoring.registry_seed import seed_from_application
 from backend.policy.assess import assess
+from backend.policy.deadlines import local_date
 from backend.policy.household import Household
 from backend.policy.pack import Pack
 from backend.policy.projects import Project, load_projects
@@ -109,16 +111,18 @@ class IntakeService:
         if document_ids:
             await uow.documents.attach(document_ids, summary.number)
         await self._notify(uow, resident_id, summary.number, ApplicationStatus.SUBMITTED, {}, now)
-        if self._pack is not None:
-            status = await self._assess_and_route(uow, resident_id, summary.number, application, now)
-            summary = replace(summary, status=status)
-        return Submitted(summary, now.date() + timedelta(days=self._review_days))
+        if self._pack is None:
+            return Submitted(summary, now.date() + timedelta(days=self._review_days))
+        status, deadline = await self._assess_and_route(uow, resident_id, summary.number, application, now)
+        # The date promised to the resident is the day of the case's deadline where the office is.
+        review_by = local_date(deadline, ZoneInfo(self._pack.regions.timezone))
+        return Submitted(replace(summary, status=status), review_by)
 
     async def _assess_and_route(
         self, uow: UnitOfWork, resident_id: str, number: str, application: ApplicationV1, now: datetime
-    ) -> ApplicationStatus:
+    ) -> tuple[ApplicationStatus, datetime]:
         """Evaluate under the pack on the day of submission, route and assign, in the same transaction;
-        the status the case is left in."""
+        the status the case is left in and its deadline."""
         assert self._pack is not None and self._cases is not None
         result = assess(Household.from_application(application), now.date(), self._pack)
         path = route(application.region.office, result, self._pack, now)
@@ -147,7 +151,7 @@ class IntakeService:
         assigned = await self._cases.assign_on_arrival(
             uow, number, office=application.region.office, emergency=result.emergency, resident_id=resident_id, now=now
         )
-        return ApplicationStatus.ASSIGNED if assigned else ApplicationStatus.ASSESSED
+        return (ApplicationStatus.ASSIGNED if assigned else ApplicationStatus.ASSESSED), path.deadline_at
 
     @staticmethod
     async def _notify(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from backend.cases.deadline_ports import DeadlineReminderRepository
 from backend.cases.ports import CaseRepository, IdempotencyStore, OfferRepository
 from backend.monitoring.outreach_ports import OutreachRepository
 from backend.monitoring.records import AlertRepository, FeedKeyStore, TriggerStore
@@ -85,3 +86,4 @@ class UnitOfWork(Transaction, Protocol):
     triggers: TriggerStore
     feed_keys: FeedKeyStore
     registry: RegistryRepository
+    deadline_reminders: DeadlineReminderRepository

@@ -269,6 +269,7 @@ async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float =
                 await _volunteer_tasks(runtime)
                 await _monitor(runtime.database, runtime.pack, services.backend.outreach, services.clock,
                                staff_messages)
+                await _remind_deadlines(runtime.database, runtime.pack, services.clock, staff_messages)
             await services.desk.escalate_unclaimed()
         except Exception:
             # One bad pass must not stop the worker; the next pass tries again.
@@ -318,6 +319,17 @@ async def _monitor(database: Store[UnitOfWork], pack: Pack, outreach: Outreach |
             await uow.commit()
         if sent or visits:
             log.info("monitoring: %d households told in the chat, %d listed for a home visit", sent, visits)
+
+
+async def _remind_deadlines(database: Store[UnitOfWork], pack: Pack, clock: Callable[[], datetime],
+                            staff_messages: Messages) -> None:
+    """Remind assignees of cases near or past their deadline, and supervisors of those past it."""
+    from backend.cases.deadline_reminders import remind_deadlines
+
+    reminded = await remind_deadlines(database, pack, clock(), messages=staff_messages)
+    if reminded:
+        log.info("deadlines: %d cases near their deadline, %d past it, %d told to supervisors", reminded.before,
+                 reminded.after, reminded.supervisor)
 
 
 def _stop_on_signals() -> asyncio.Event:

@@ -101,7 +101,8 @@ class CaseRepository(Protocol):
         """Hold the case until the unit of work ends, so two decisions cannot interleave."""
 
     async def list(self, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
-        """One page of cases, emergencies and the nearest deadlines first, and the total count."""
+        """One page of cases, those past their deadline first, then emergencies, then the nearest
+        deadlines; and the total count."""
 
     async def residents(self, query: CaseQuery, *, now: datetime) -> builtins.list[str]:
         """The residents behind the cases a query selects (paging ignored), each once."""

@@ -65,6 +65,12 @@ def _case(row: Any) -> Case:
     return _case_of(application, assignee, proposer)
 
 
+def _late(now: datetime) -> ColumnElement[bool]:
+    """An open case past its deadline; one without a deadline (from before every case had one) never is."""
+    return and_(ApplicationRow.deadline_at.is_not(None), ApplicationRow.deadline_at < now,
+                ApplicationRow.status.in_(_OPEN))
+
+
 def _conditions(query: CaseQuery, now: datetime) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if query.office is not None:
@@ -80,9 +86,7 @@ def _conditions(query: CaseQuery, now: datetime) -> list[ColumnElement[bool]]:
     if query.assigned_to is not None:
         conditions.append(_ASSIGNEE.username == query.assigned_to)
     if query.overdue is not None:
-        # A case without a deadline is never overdue (and so matches overdue=False).
-        late = and_(ApplicationRow.deadline_at.is_not(None), ApplicationRow.deadline_at < now,
-                    ApplicationRow.status.in_(_OPEN))
+        late = _late(now)
         conditions.append(late if query.overdue else ~late)
     return conditions
 
@@ -114,6 +118,8 @@ class SqlCaseRepository:
         ids = list(await self._session.scalars(
             scoped(select(ApplicationRow.id))
             .order_by(
+                # Overdue cases first, then emergencies, then the nearest deadlines.
+                case((_late(now), 0), else_=1),
                 ApplicationRow.emergency.desc(),
                 case((ApplicationRow.deadline_at.is_(None), 1), else_=0),
                 ApplicationRow.deadline_at,

@@ -32,6 +32,7 @@ from backend.db.outreach import SqlOutreachRepository
 from backend.db.points import SqlPointsRepository
 from backend.db.push import SqlFeedKeyRepository
 from backend.db.registry import SqlRegistryRepository
+from backend.db.reminders import SqlDeadlineReminderRepository
 from backend.db.reports import SqlReports
 from backend.db.residents import SqlResidentRepository
 from backend.db.sessions import SqlSessionRepository
@@ -43,6 +44,7 @@ from backend.db.web_identities import SqlWebIdentityRepository
 
 if TYPE_CHECKING:
     # The ports each repository implements, as the UnitOfWork protocol names them.
+    from backend.cases.deadline_ports import DeadlineReminderRepository
     from backend.cases.ports import (
         AuditLog,
         CaseRepository,
@@ -192,6 +194,7 @@ class SqlUnitOfWork:
     triggers: cached_property[TriggerStore] = _repository(SqlTriggerRepository)
     feed_keys: cached_property[FeedKeyStore] = _repository(SqlFeedKeyRepository)
     registry: cached_property[RegistryRepository] = _repository(SqlRegistryRepository)
+    deadline_reminders: cached_property[DeadlineReminderRepository] = _repository(SqlDeadlineReminderRepository)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

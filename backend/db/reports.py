@@ -3,7 +3,9 @@ alerts, volunteers, tasks, points, and the dashboard's aggregates."""
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -214,6 +216,17 @@ class SqlReports:
             select(per_resident.c.furthest, func.count()).group_by(per_resident.c.furthest)
         )
         return {int(step): int(count) for step, count in rows}
+
+    async def time_left(self, scope: Scope, *, bounds: Sequence[datetime]) -> list[int]:
+        deadline = ApplicationRow.deadline_at
+        edges: list[ColumnElement[bool]] = [deadline < bounds[0]]
+        edges += [and_(deadline >= low, deadline < high) for low, high in itertools.pairwise(bounds)]
+        edges += [deadline >= bounds[-1], deadline.is_(None)]
+        row = (await self._session.execute(
+            select(*(func.coalesce(func.sum(case((edge, 1), else_=0)), 0) for edge in edges))
+            .where(ApplicationRow.status.in_(_OPEN), *_in_scope(scope))
+        )).one()
+        return [int(n) for n in row]
 
     async def decisions(self, scope: Scope, *, since: datetime) -> list[Decision]:
         decided = (

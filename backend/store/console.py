@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -200,6 +201,10 @@ class Reports(Protocol):
         """How many residents got no further than each step (its index in ``steps``; -1: started only)."""
 
     async def decisions(self, scope: Scope, *, since: datetime) -> list[Decision]: ...
+
+    async def time_left(self, scope: Scope, *, bounds: Sequence[datetime]) -> list[int]:
+        """The scope's open cases by deadline: before ``bounds[0]``, before each next bound, at or after
+        the last, and without a deadline (``len(bounds) + 2`` counts; ``bounds`` ascending)."""
 
 
 class Desk(Protocol):

@@ -75,3 +75,54 @@ async def test_a_submitted_application_is_assessed_and_routed_in_the_same_transa
     assert row.deadline_at == NOW + timedelta(hours=24)
     assert "temporary" in row.queues
     assert row.assessment["layer"] == row.layer and row.assessment["trace"]
+
+
+async def test_the_date_promised_to_the_resident_is_the_cases_deadline(database):
+    from datetime import date
+    from zoneinfo import ZoneInfo
+
+    from sqlalchemy import select
+
+    from backend.db.models import ApplicationRow
+    from backend.policy.pack import load_pack
+
+    service = IntakeService(IdHasher(b"k"), pack=load_pack("demo"))
+    data = payload()
+    data["region"] = {"district": "minghu", "office": "hubin"}
+    # Saturday evening in UTC is Sunday Dec 6 in Demo City. Acceptance: 3 working days (Dec 9);
+    # review: 10 (Dec 23); notice: 7 days (Dec 30); approval: 10 working days, counted Monday to
+    # Friday from Jan 1 2027 on (no holiday data for 2027 yet): Dec 31, Jan 1, 4–8, 11–13.
+    at = datetime(2026, 12, 5, 21, 20, tzinfo=UTC)
+    async with database.unit_of_work() as uow:
+        who = await uow.residents.identify("test", "y", now=at)
+        outcome = await service.submit(uow, data, resident_id=who.id, document_ids=[], now=at)
+        await uow.commit()
+    async with database.engine.connect() as connection:
+        row = (await connection.execute(select(ApplicationRow))).one()
+    assert isinstance(outcome, Submitted) and row.emergency is False
+    assert outcome.review_by == date(2027, 1, 13)
+    assert row.deadline_at.astimezone(ZoneInfo("Asia/Shanghai")).date() == outcome.review_by
+    assert row.deadline_at == datetime(2027, 1, 13, 23, 59, 59, tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+async def test_an_emergency_is_promised_the_day_of_its_hours_deadline(database):
+    from datetime import date, timedelta
+
+    from sqlalchemy import select
+
+    from backend.db.models import ApplicationRow
+    from backend.policy.pack import load_pack
+
+    service = IntakeService(IdHasher(b"k"), pack=load_pack("demo"))
+    data = payload()
+    data["urgent_needs"] = ["no_food"]
+    data["region"] = {"district": "minghu", "office": "hubin"}
+    async with database.unit_of_work() as uow:
+        who = await uow.residents.identify("test", "x", now=NOW)
+        outcome = await service.submit(uow, data, resident_id=who.id, document_ids=[], now=NOW)
+        await uow.commit()
+    async with database.engine.connect() as connection:
+        row = (await connection.execute(select(ApplicationRow))).one()
+    assert row.deadline_at == NOW + timedelta(hours=24)
+    # 02:00 UTC on Nov 30 is 10:00 in Demo City.
+    assert isinstance(outcome, Submitted) and outcome.review_by == date(2026, 11, 30)

@@ -101,6 +101,28 @@ class TestCases:
             assert (await uow.cases.list(CaseQuery(resilience_level=level % 3 + 1), now=NOW))[1] == 0
             assert (await uow.cases.list(CaseQuery(status=CaseStatus.CLOSED), now=NOW))[1] == 0
 
+    async def test_every_case_has_a_deadline_and_overdue_cases_lead_the_queue(self, database):
+        # Submitted 60 days ago, past its deadline now; an emergency and a fresh case are not yet.
+        old = await submit(database, payload(1), "r1", now=NOW - timedelta(days=60))
+        fresh = await submit(database, payload(2), "r2")
+        urgent = await submit(database, payload(3, urgent=True), "r3")
+        async with database.unit_of_work() as uow:
+            cases, _ = await uow.cases.list(CaseQuery(office="hubin"), now=NOW)
+            assert [c.number for c in cases] == [old, urgent, fresh]
+            assert all(c.deadline_at is not None for c in cases)
+            assert [c.number for c in (await uow.cases.list(CaseQuery(overdue=True), now=NOW))[0]] == [old]
+            # Two days on the emergency is overdue too: among overdue cases emergencies come first.
+            later = NOW + timedelta(days=2)
+            assert [c.number for c in (await uow.cases.list(CaseQuery(office="hubin"), now=later))[0]] == [
+                urgent, old, fresh]
+            assert [c.number for c in (await uow.cases.list(CaseQuery(overdue=True), now=later))[0]] == [urgent, old]
+            # Once decided, a case is no longer overdue and drops back among the rest.
+            await uow.cases.transition(old, status=CaseStatus.CLOSED, action="close", actor="cw1", note="", at=NOW)
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            cases, _ = await uow.cases.list(CaseQuery(office="hubin"), now=NOW)
+            assert [c.number for c in cases] == [urgent, old, fresh]
+
     async def test_history_is_appended_and_notes_kept_in_order(self, database):
         number = await submit(database, payload(1), "r1")
         async with database.unit_of_work() as uow:

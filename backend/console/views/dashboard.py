@@ -1,4 +1,5 @@
-"""The dashboard: households by layer, level, type and office; the intake funnel; decision times."""
+"""The dashboard: households by layer, level, type and office; open cases by time left; the intake
+funnel; decision times."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ from datetime import timedelta
 
 from aiohttp import web
 
+from backend.app_keys import PACK
 from backend.console.charts import Bar, bars, histogram
 from backend.console.common import database_of, messages_of, now_of, office_names, render, scope_of
 from backend.console.dashboard import decision_times, funnel
 from backend.console.keys import FUNNEL_STEPS, REVIEW_DAYS
+from backend.console.time_left import time_left
 from backend.policy.codes import Layer
 
 FUNNEL_DAYS = 30
@@ -32,6 +35,7 @@ async def dashboard(request: web.Request) -> web.Response:
     steps: tuple[str, ...] = request.config_dict.get(FUNNEL_STEPS, ())
     async with database_of(request).unit_of_work() as uow:
         breakdown = await uow.reports.breakdown(scope)
+        left = await time_left(uow.reports, scope, now, request.config_dict[PACK])
         furthest = await uow.reports.furthest_steps("intake", steps, since=now - timedelta(days=FUNNEL_DAYS))
         decided = await uow.reports.decisions(scope, since=now - timedelta(days=DECISION_DAYS))
     names = office_names(request)
@@ -62,4 +66,5 @@ async def dashboard(request: web.Request) -> web.Response:
                                  limit_after=times.limit_days),
         "decision_days": DECISION_DAYS,
         "scope": scope,
+        "time_left": left,
     })

@@ -20,6 +20,7 @@ from backend.db.models.notifications import NotificationRow
 from backend.db.models.offers import OfferRow
 from backend.db.models.outbox import OutboxRow
 from backend.db.models.points import PointAccountRow, PointEntryRow, RedemptionCodeRow
+from backend.db.models.reminders import DeadlineReminderRow
 from backend.db.models.residents import ChannelIdentityRow, ResidentRow
 from backend.db.models.sessions import ConversationSessionRow, ConversationTurnRow
 from backend.db.models.staff import ConsoleSessionRow, ThrottleRow, UserRow
@@ -37,6 +38,7 @@ __all__ = [
     "ConsoleSessionRow",
     "ConversationSessionRow",
     "ConversationTurnRow",
+    "DeadlineReminderRow",
     "DocumentRow",
     "EscalationMessageRow",
     "EscalationPingRow",
