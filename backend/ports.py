@@ -39,6 +39,7 @@ from backend.store.residents import (
     SessionRepository,
     WebIdentityRepository,
 )
+from backend.store.threads import ThreadRepository
 from backend.store.users import UserRepository
 from backend.throttle import ThrottleRepository
 from backend.volunteers.ports import TaskRepository, VolunteerRepository
@@ -61,6 +62,7 @@ class UnitOfWork(Transaction, Protocol):
     residents: ResidentRepository
     users: UserRepository
     cases: CaseRepository
+    threads: ThreadRepository
     audit: AuditLog
     idempotency: IdempotencyStore
     notifications: NotificationRepository
