@@ -9,6 +9,7 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from backend.cases.thread import AuthorRole
 from backend.intake import Duplicate
 from backend.ports import DocumentMeta, UnitOfWork
 from bot.services import Services
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 
 VOLUNTEER_FLOW = "volunteer"
 REPLY_FLOW = "reply"
+# What ``/status`` shows of each application's thread: the last few messages, each cut short.
+STATUS_MESSAGES, STATUS_TEXT = 3, 200
 
 
 class SubmissionFailed(Exception):
@@ -125,14 +128,22 @@ class Effects:
             return ev.ApplicationSubmitted(outcome.application.number, outcome.review_by.isoformat())
         if isinstance(effect, LookupStatus):
             listed = await uow.applications.list_for_resident(resident_id)
-            return ev.StatusListed(
-                tuple(
-                    {"number": a.number, "status": str(a.status), "submitted_at": a.submitted_at.isoformat(),
-                     "office": a.office}
-                    for a in listed
-                )
-            )
+            return ev.StatusListed(tuple([
+                {"number": a.number, "status": str(a.status), "submitted_at": a.submitted_at.isoformat(),
+                 "office": a.office, "thread": await self._recent_messages(uow, resident_id, a.number)}
+                for a in listed
+            ]))
         raise TypeError(f"unknown effect {effect!r}")
+
+    async def _recent_messages(self, uow: UnitOfWork, resident_id: str, number: str) -> list[dict[str, object]]:
+        """The last messages between the office and the resident on an application, for ``/status``
+        (never staff's internal notes); a long one is cut short."""
+        entries = await self._services.backend.cases.resident_view(uow, resident_id, number, limit=STATUS_MESSAGES)
+        return [{"who": e.author if e.author_role is AuthorRole.STAFF else "",
+                 "mine": e.author_role is AuthorRole.RESIDENT,
+                 "body": e.body if len(e.body) <= STATUS_TEXT else e.body[:STATUS_TEXT] + "…",
+                 "at": e.at.isoformat()}
+                for e in entries]
 
     async def _submit_other(
         self, uow: UnitOfWork, resident_id: str, flow: str, effect: SubmitApplication, now: datetime

@@ -133,3 +133,20 @@ async def test_the_buttons_start_a_new_application_or_bring_a_person(conversatio
         assert await connection.scalar(select(func.count()).select_from(EscalationRow)) == 1
     fresh = await say(conversations, "household", ev.Choice(NEW_APPLICATION))
     assert fresh[0].key == "intake.welcome"
+
+
+async def test_status_shows_the_recent_messages_meant_for_the_resident_never_internal_notes(conversations, database):
+    wang = await _staff(database)
+    resident_id, number = await applied(conversations, database)
+    await _set_locale(database, resident_id, "en")
+    async with database.unit_of_work() as uow:
+        cases = conversations.services.backend.cases
+        await cases.add_note(uow, wang, number, "neighbour says the son works in Shenzhen", now=NOW)
+        await cases.send_message(uow, wang, number, "We will visit on Monday afternoon.", now=NOW)
+        await uow.commit()
+    await say(conversations, "household", "Monday afternoon is fine.")
+    status = (await say(conversations, "household", "/status"))[-1]
+    assert status.key == "status.list"
+    assert "王芳" in status.text and "We will visit on Monday afternoon." in status.text
+    assert "You (" in status.text and "Monday afternoon is fine." in status.text
+    assert "Shenzhen" not in status.text
