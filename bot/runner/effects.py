@@ -9,7 +9,8 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
-from backend.cases.thread import AuthorRole
+from backend.cases.assignee_ping import ping_assignee
+from backend.cases.thread import AuthorRole, applicant_name
 from backend.intake import Duplicate
 from backend.ports import DocumentMeta, UnitOfWork
 from bot.services import Services
@@ -155,8 +156,14 @@ class Effects:
             return ev.ApplicationSubmitted(str(volunteer.id), now.date().isoformat())
         if flow == REPLY_FLOW:
             number = str(effect.payload["number"])
-            await backend.cases.resident_replied(uow, resident_id, number, str(effect.payload["answer"]),
-                                                 list(effect.document_ids), now=now)
+            replied = await backend.cases.resident_replied(uow, resident_id, number, str(effect.payload["answer"]),
+                                                           list(effect.document_ids), now=now)
+            case = await uow.cases.get(number) if replied else None
+            if case is not None and case.assigned_to:
+                # The one who asked hears that the answer came (the queue flags it as well).
+                await ping_assignee(uow, await uow.users.get(case.assigned_to), number=number,
+                                    applicant=applicant_name(case), messages=self._services.desk.messages, html=True,
+                                    now=now)
             return ev.ApplicationSubmitted(number, now.date().isoformat())
         raise TypeError(f"nothing takes what the {flow} flow submits")
 

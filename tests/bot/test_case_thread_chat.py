@@ -55,9 +55,11 @@ async def test_the_office_asks_the_resident_answers_with_text_and_a_photo_and_th
             await conversations.services.backend.cases.act(uow, wang, number, action, now=NOW)
         await uow.commit()
     await dispatched(database, clock)
-    # With a question waiting, what they write shows it again with its button (not the thread).
+    # With a question waiting, what they write is kept too; they see the question again, with its
+    # button, and are pointed to it for sending documents.
     shown = await say(conversations, "household", "hello?")
     assert any("Please send the hospital bill" in r.text for r in shown)
+    assert shown[-1].key == "thread.received" and '"Reply now"' in shown[-1].text
     await say(conversations, "household", ev.Choice(button(shown, "Reply now")))
     await say(conversations, "household", "The bill is attached; we paid 3,200 yuan.")
     await conversations.upload("terminal", "household", "bill.png", "image/png", b"\x89PNG\r\n\x1a\n fake")
@@ -68,7 +70,10 @@ async def test_the_office_asks_the_resident_answers_with_text_and_a_photo_and_th
     messages = [(e.author, e.message_kind.value, e.body, len(e.document_ids)) for e in entries
                 if e.kind is EntryKind.MESSAGE]
     assert messages == [("王芳", "question", "Please send the hospital bill", 0),
+                        ("王小明", "message", "hello?", 0),
                         ("王小明", "reply", "The bill is attached; we paid 3,200 yuan.", 1)]
+    # Each time the resident wrote, the caseworker heard of it in their chat.
+    assert len(await _pings(database)) == 2
     asked = next(e for e in entries if e.action == "request_info")
     assert (asked.author, asked.body) == ("王芳", "Please send the hospital bill")
     assert next(e for e in entries if e.action == "receive_info").author == "王小明"

@@ -74,9 +74,11 @@ async def test_reply_now_takes_the_resident_into_answering_and_the_case_back_to_
         history = await uow.cases.history(number)
         resident = await uow.residents.identify(CHANNEL, "household", now=NOW)
     assert case.status is CaseStatus.UNDER_REVIEW
-    # The answer and the photo are on the case's thread, after the question.
+    # The answer and the photo are on the case's thread, after the question (and the "hello",
+    # kept as a message).
     assert [(m.kind.value, m.body, len(m.document_ids)) for m in messages] == [
         ("question", "Please send the hospital bill", 0),
+        ("message", "hello", 0),
         ("reply", "The bill is attached; we paid 3,200 yuan.", 1),
     ]
     assert history[-1].action == "receive_info"

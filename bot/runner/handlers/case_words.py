@@ -1,6 +1,7 @@
-"""A resident's words after submitting, while their case is open and no question waits for an
-answer: they go on the case's thread, the assignee is told, and the resident hears who will read
-them and when to expect an answer, with a new application and a person one tap away.
+"""A resident's words after submitting, while their case is open: they go on the case's thread,
+the assignee is told, and the resident hears who will read them and when to expect an answer,
+with a new application and a person one tap away (and, when the office asked a question, how to
+answer it with documents).
 
 Crisis words are left to the turn proper, which escalates at once; so are commands, buttons and
 files (a document sent after submitting joins the application there).
@@ -47,8 +48,7 @@ class CaseWords:
         if session is not None and session.state != SessionState.SUBMITTED:
             return None
         case = await self._open_case(m, session.number if session else None)
-        # A question waiting: its "reply now" button (shown with the notice) takes the answer.
-        if case is None or case.status is CaseStatus.INFO_REQUESTED:
+        if case is None:
             return None
         locale = (session.locale if session else None) or m.locale
         if len(text) > MAX_MESSAGE:
@@ -60,8 +60,11 @@ class CaseWords:
             await ping_assignee(m.uow, written.assignee, number=case.number, applicant=applicant_name(case),
                                 messages=self._desk.messages, html=True, now=m.now)
             caseworker = written.assignee.display_name if written.assignee else ""
+            # With a question waiting, the words are kept all the same; the answer with its photos
+            # goes through the request's "reply now" button, which the resident is pointed to.
             said = Reply("thread.received", {"number": case.number, "caseworker": caseworker,
-                                             "days": written.response_days}, options=CHOICES)
+                                             "days": written.response_days,
+                                             "asked": case.status is CaseStatus.INFO_REQUESTED}, options=CHOICES)
         replies = await waiting_notices(m.uow, self._renderer, m.resident.id, m.channel, locale, m.html, m.now)
         return Answered(replies + self._renderer.render([said], locale, html=m.html))
 
