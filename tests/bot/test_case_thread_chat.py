@@ -155,3 +155,23 @@ async def test_status_shows_the_recent_messages_meant_for_the_resident_never_int
     assert "王芳" in status.text and "We will visit on Monday afternoon." in status.text
     assert "You (" in status.text and "Monday afternoon is fine." in status.text
     assert "Shenzhen" not in status.text
+
+
+async def test_a_caseworkers_message_reaches_the_resident_even_with_a_status_update_in_the_same_pass(
+    conversations, database, clock
+):
+    wang = await _staff(database)
+    resident_id, number = await applied(conversations, database)
+    await _set_locale(database, resident_id, "en")
+    async with database.unit_of_work() as uow:
+        cases = conversations.services.backend.cases
+        await cases.send_message(uow, wang, number, "Could you come on Monday at 3?", now=NOW)
+        await cases.act(uow, wang, number, ActionRequest(CaseAction.START_REVIEW), now=NOW)
+        await uow.commit()
+    await dispatched(database, clock)
+    shown = await say(conversations, "household", "Yes, Monday at 3 is fine.")
+    keys = [r.key for r in shown]
+    assert "notice.message" in keys and "notice.under_review" in keys
+    message = shown[keys.index("notice.message")]
+    assert "王芳" in message.text and "Could you come on Monday at 3?" in message.text
+    assert shown[-1].key == "thread.received"
