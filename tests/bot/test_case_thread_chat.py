@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from backend.cases.lifecycle import CaseAction
 from backend.cases.service import ActionRequest
 from backend.cases.thread import EntryKind
 from backend.db.models import EscalationRow
+from backend.web import init_app
 from flows import events as ev
 from flows.buttons import HUMAN, NEW_APPLICATION
 from tests.bot.test_volunteer_chat import applied, button, dispatched, say
@@ -175,3 +177,36 @@ async def test_a_caseworkers_message_reaches_the_resident_even_with_a_status_upd
     message = shown[keys.index("notice.message")]
     assert "王芳" in message.text and "Could you come on Monday at 3?" in message.text
     assert shown[-1].key == "thread.received"
+
+
+@pytest.mark.parametrize(("locale", "reply_now"), [("zh_CN", "立即回复"), ("en", "Reply now")])
+async def test_the_loop_through_the_api_and_the_chat_in_both_languages(
+    conversations, database, clock, config, locale, reply_now
+):
+    """The caseworker asks through the API; the resident answers in the chat with text and a photo;
+    the API's thread shows the question and both, by name."""
+    wang = await add_staff(database, "wang", display_name="王芳")
+    resident_id, number = await applied(conversations, database)
+    await _set_locale(database, resident_id, locale)
+    async with TestClient(TestServer(init_app(config, database=database, clock=lambda: NOW))) as api:
+        headers = {"Authorization": f"Bearer {wang.token}"}
+        for body in ({"action": "start_review"}, {"action": "request_info", "question": "请提供住院发票 / the bill"}):
+            response = await api.post(f"/api/v1/applications/{number}/actions", json=body, headers=headers)
+            assert response.status == 200
+        await dispatched(database, clock)
+        shown = await say(conversations, "household", "/status")
+        assert any("请提供住院发票 / the bill" in r.text for r in shown)
+        started = await say(conversations, "household", ev.Choice(button(shown, reply_now)))
+        assert started[-1].key == "reply.answer.prompt"
+        await say(conversations, "household", "发票在这里 / here it is")
+        await conversations.upload("terminal", "household", "bill.png", "image/png", b"\x89PNG\r\n\x1a\n fake")
+        summary = await say(conversations, "household", ev.Choice("_done"))
+        assert summary[-1].key == "reply.summary"
+        assert (await say(conversations, "household", ev.Choice("_confirm")))[0].key == "reply.receipt"
+        entries = await (await api.get(f"/api/v1/applications/{number}/thread", headers=headers)).json()
+    messages = [(e["author"], e["message_kind"], e["body"], len(e["document_ids"])) for e in entries
+                if e["kind"] == "message"]
+    assert messages == [("王芳", "question", "请提供住院发票 / the bill", 0),
+                        ("王小明", "reply", "发票在这里 / here it is", 1)]
+    statuses = [(e["action"], e["author"]) for e in entries if e["kind"] == "status"]
+    assert ("request_info", "王芳") in statuses and ("receive_info", "王小明") in statuses
