@@ -91,7 +91,7 @@ class Effects:
             elif isinstance(intent, DiscardData):
                 discarded += await uow.documents.delete(list(intent.document_ids))
             elif isinstance(intent, AttachDocuments):
-                await uow.documents.attach(list(intent.document_ids), intent.number)
+                await self._attach(uow, resident_id, intent, now)
         await uow.sessions.save(
             resident_id,
             session.flow,
@@ -101,6 +101,19 @@ class Effects:
             remind_at=remind_at,
             expire_at=expire_at,
         )
+
+    async def _attach(self, uow: UnitOfWork, resident_id: str, intent: AttachDocuments, now: datetime) -> None:
+        """Documents sent after submitting join the application; while the case is open they are on
+        its thread too, and the assignee is told."""
+        cases = self._services.backend.cases
+        written = await cases.resident_wrote(uow, resident_id, intent.number, "", list(intent.document_ids), now=now)
+        if written is None:
+            await uow.documents.attach(list(intent.document_ids), intent.number)
+            return
+        case = await uow.cases.get(intent.number)
+        if case is not None:
+            await ping_assignee(uow, written.assignee, number=intent.number, applicant=applicant_name(case),
+                                messages=self._services.desk.messages, html=True, now=now)
 
     async def _execute(self, uow: UnitOfWork, resident_id: str, flow: str, effect: Effect, now: datetime) -> ev.Event:
         try:
@@ -142,7 +155,7 @@ class Effects:
         entries = await self._services.backend.cases.resident_view(uow, resident_id, number, limit=STATUS_MESSAGES)
         return [{"who": e.author if e.author_role is AuthorRole.STAFF else "",
                  "mine": e.author_role is AuthorRole.RESIDENT,
-                 "body": e.body if len(e.body) <= STATUS_TEXT else e.body[:STATUS_TEXT] + "…",
+                 "body": _shortened(e.body) or f"📎×{len(e.document_ids)}",
                  "at": e.at.isoformat()}
                 for e in entries]
 
@@ -182,6 +195,10 @@ def described(error: Exception) -> str:
         )
         return f"{kind}{where}: {fields}"
     return f"{kind}{where}"
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= STATUS_TEXT else text[:STATUS_TEXT] + "…"
 
 
 def _parse(value: str | None) -> datetime | None:

@@ -122,16 +122,34 @@ async def test_crisis_words_after_submission_still_escalate_at_once(conversation
     assert not [e for e in entries if e.kind is EntryKind.MESSAGE]
 
 
-async def test_the_buttons_start_a_new_application_or_bring_a_person(conversations, database):
-    await _staff(database)
-    resident_id, number = await applied(conversations, database)
-    # The conversation that submitted the application ended at its receipt.
+async def _receipt_given(conversations, database, resident_id, number):
+    """The conversation that submitted the application ended at its receipt."""
     session = conversations.engine.new_session(NOW, "en")
     session.state, session.number = "submitted", number
     async with database.unit_of_work() as uow:
         await uow.sessions.save(resident_id, "intake", session.to_dict(), state="submitted", updated_at=NOW,
                                 remind_at=None, expire_at=None)
         await uow.commit()
+
+
+async def test_a_photo_after_submission_joins_the_application_and_its_thread(conversations, database):
+    wang = await _staff(database)
+    resident_id, number = await applied(conversations, database)
+    await _receipt_given(conversations, database, resident_id, number)
+    replies = await conversations.upload("terminal", "household", "bill.png", "image/png", b"\x89PNG\r\n\x1a\n fake")
+    assert replies[-1].key == "documents.attached"
+    entries = await _thread(conversations, database, wang, number)
+    (photo,) = [e for e in entries if e.kind is EntryKind.MESSAGE]
+    assert (photo.author, photo.body, len(photo.document_ids), photo.unread) == ("王小明", "", 1, True)
+    assert len(await _pings(database)) == 1
+    async with database.unit_of_work() as uow:
+        assert [d.filename for d in await uow.reports.documents(number)] == ["bill.png"]
+
+
+async def test_the_buttons_start_a_new_application_or_bring_a_person(conversations, database):
+    await _staff(database)
+    resident_id, number = await applied(conversations, database)
+    await _receipt_given(conversations, database, resident_id, number)
     words = await say(conversations, "household", "Thank you")
     assert words[-1].key == "thread.received"
     person = await say(conversations, "household", ev.Choice(HUMAN))
