@@ -62,7 +62,6 @@ class Written:
     many working days the office answers."""
 
     assignee: User | None
-    office: str
     response_days: int
 
 
@@ -268,7 +267,7 @@ class CaseService:
                                details={"documents": len(document_ids)}, at=now)
         days = int(self._pack.parameter("office_response_days", now.date()).value)
         assignee = await uow.users.get(case.assigned_to) if case.assigned_to else None
-        return Written(assignee if assignee is not None and assignee.active else None, case.office, days)
+        return Written(assignee if assignee is not None and assignee.active else None, days)
 
     async def _staff_names(self, uow: CasesUnitOfWork, usernames: builtins.list[str]) -> dict[str, str]:
         names: dict[str, str] = {}
