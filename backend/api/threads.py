@@ -15,6 +15,7 @@ from backend.cases.thread import ThreadEntry, applicant_name
 from backend.status import CaseStatus
 from backend.store.errors import DecisionRefused, Forbidden
 from backend.store.threads import CaseMessage
+from locales import DEFAULT_LOCALE
 
 BOT = frozenset({Role.BOT_SERVICE})
 
@@ -81,13 +82,16 @@ async def post_resident_message(request: web.Request) -> web.Response:
                                                   message="no such document of this resident")])
         if case.status is CaseStatus.INFO_REQUESTED:
             await cases.resident_replied(uow, resident.id, number, body.body, list(body.document_ids), now=now)
+            assignee = await uow.users.get(case.assigned_to) if case.assigned_to else None
         else:
             written = await cases.resident_wrote(uow, resident.id, number, body.body, list(body.document_ids),
                                                  now=now)
             if written is None:
                 raise DecisionRefused(f"application {number} is {case.status.value}: nothing more goes on its thread")
-            await ping_assignee(uow, written.assignee, number=number, applicant=applicant_name(case),
-                                messages=request.app[TRANSLATIONS]("zh_CN"), html=False, now=now)
+            assignee = written.assignee
+        # Staff read the region's language, as on the escalation desk.
+        await ping_assignee(uow, assignee, number=number, applicant=applicant_name(case),
+                            messages=request.app[TRANSLATIONS](DEFAULT_LOCALE), html=False, now=now)
         message = (await uow.threads.messages(number))[-1]
         await uow.commit()
     return web.json_response(_message(message), status=201)
