@@ -40,6 +40,7 @@ from backend.store.residents import (
     SessionRepository,
     WebIdentityRepository,
 )
+from backend.store.threads import ThreadRepository
 from backend.store.users import UserRepository
 from backend.throttle import ThrottleRepository
 from backend.volunteers.ports import TaskRepository, VolunteerRepository
@@ -62,6 +63,7 @@ class UnitOfWork(Transaction, Protocol):
     residents: ResidentRepository
     users: UserRepository
     cases: CaseRepository
+    threads: ThreadRepository
     audit: AuditLog
     idempotency: IdempotencyStore
     notifications: NotificationRepository

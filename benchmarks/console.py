@@ -45,7 +45,7 @@ from backend.console.app import mount  # noqa: E402
 from backend.db.applications import application_number  # noqa: E402
 from backend.db.database import Database  # noqa: E402
 from backend.db.migrate import upgrade  # noqa: E402
-from backend.db.models import ApplicationRow, ResidentRow, StatusHistoryRow  # noqa: E402
+from backend.db.models import ApplicationRow, CaseMessageRow, ResidentRow, StatusHistoryRow  # noqa: E402
 from backend.policy.assess import assess  # noqa: E402
 from backend.policy.household import Household  # noqa: E402
 from backend.policy.pack import load_pack  # noqa: E402
@@ -104,7 +104,7 @@ async def fill(url: str, applications: int, seed: int) -> dict[str, str]:
     batch = 2000
     started = time.perf_counter()
     for first in range(1, applications + 1, batch):
-        residents, rows, events = [], [], []
+        residents, rows, events, messages = [], [], [], []
         for i in range(first, min(first + batch, applications + 1)):
             payload, assessment, result = shapes[i % len(shapes)]
             district, office = OFFICES[i % len(OFFICES)]
@@ -127,10 +127,17 @@ async def fill(url: str, applications: int, seed: int) -> dict[str, str]:
                                                    ("assigned", "system"), (status, staff[office]))):
                 events.append({"application_id": i, "status": state, "at": submitted + timedelta(minutes=step),
                                "note": "", "actor": actor, "action": None})
+            if rng.random() < 0.1:  # a tenth of the cases have a message from the resident, half of them unread
+                messages.append({"application_id": i, "direction": "from_resident", "kind": "message",
+                                 "author": resident, "body": "能改到下午吗？", "document_ids": [],
+                                 "at": submitted + timedelta(hours=1),
+                                 "read_at": None if rng.random() < 0.5 else submitted + timedelta(hours=2)})
         async with database.engine.begin() as connection:
             await connection.execute(insert(ResidentRow), residents)
             await connection.execute(insert(ApplicationRow), rows)
             await connection.execute(insert(StatusHistoryRow), events)
+            if messages:
+                await connection.execute(insert(CaseMessageRow), messages)
         print(f"\r  {min(first + batch - 1, applications):,} applications", end="", flush=True)
     print(f" in {time.perf_counter() - started:.0f} s")
     if url.startswith("postgresql"):

@@ -93,7 +93,7 @@ class NotificationDispatcher:
                 newest = _newest_per_application(due)
                 for item in due:
                     note = item.notification
-                    if newest.get(note.application_number) not in (None, note.id):
+                    if note.kind not in NOT_A_STATUS and newest.get(note.application_number) not in (None, note.id):
                         await uow.notifications.mark(note.id, status="superseded", at=now)
                         superseded += 1
                     elif item.channel is None or item.address is None:
@@ -181,10 +181,15 @@ class NotificationDispatcher:
         # information's "Reply now": the notification names the actions, the chat encodes them.
         return notice_outbound(item.notification, messages, messages, html=html)
 
+# A caseworker's message says something of its own, not where the case stands: it is always
+# delivered, and never makes a status update of the same pass superseded.
+NOT_A_STATUS = frozenset({"message"})
+
+
 def _newest_per_application(due: list[DueNotification]) -> dict[str | None, int]:
     newest: dict[str | None, int] = {}
     for item in due:
         note = item.notification
-        if note.application_number is not None:
+        if note.application_number is not None and note.kind not in NOT_A_STATUS:
             newest[note.application_number] = max(newest.get(note.application_number, 0), note.id)
     return newest

@@ -5,5 +5,7 @@ from __future__ import annotations
 DONE, SKIP, HUMAN, KEEP, BACK = "_done", "_skip", "_human", "_keep", "_back"
 CONFIRM, CHANGE, YES, NO = "_confirm", "_change", "_yes", "_no"
 ADD_MEMBER, REMOVE_MEMBER = "_add_member", "_remove_member"
+# After submitting: start another application.
+NEW_APPLICATION = "_new_application"
 # Edit menu entries: a question by state, a member by index.
 QUESTION_PREFIX, MEMBER_PREFIX = "q:", "m:"

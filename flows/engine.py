@@ -14,6 +14,7 @@ from typing import Any
 
 from flows import events as ev
 from flows.answers import confirm_key, on_answer
+from flows.buttons import HUMAN, NEW_APPLICATION
 from flows.commands import on_command
 from flows.crisis import mentions_crisis
 from flows.flow import Ask, Flow, FlowContext, Kind, Loop, Question, Role, Settings
@@ -200,7 +201,7 @@ def _handle(turn: Turn, event: ev.Event) -> None:
         turn.say("documents.before_consent")
         reask(turn)
     elif session.final:
-        _on_final(turn)
+        _on_final(turn, event)
     elif isinstance(event, ev.Unsupported):
         turn.say("error.unsupported", kind=event.kind)
         reask(turn)
@@ -224,8 +225,18 @@ def _handle(turn: Turn, event: ev.Event) -> None:
     schedule(turn)
 
 
-def _on_final(turn: Turn) -> None:
-    """A message after the flow ended: the receipt again, or a new start."""
+def _on_final(turn: Turn, event: ev.Event) -> None:
+    """A message after the flow ended: the receipt again, or a new start; after a submission the
+    buttons offered with it ask for a person or start another application."""
+    if turn.session.state == SessionState.SUBMITTED and isinstance(event, ev.Choice):
+        if event.value == HUMAN:
+            turn.request_human("resident_request")
+            turn.say("human.recorded")
+            return
+        if event.value == NEW_APPLICATION:
+            turn.restart()
+            start(turn)
+            return
     if turn.session.state == SessionState.SUBMITTED:
         turn.say("final.submitted", number=turn.session.number)
         return

@@ -13,6 +13,7 @@ from backend.api import (
     points,
     projects,
     tasks,
+    threads,
     volunteers,
 )
 from backend.api.endpoint import Endpoint
@@ -20,6 +21,7 @@ from backend.api.endpoint import Endpoint
 ENDPOINTS: tuple[Endpoint, ...] = (
     *me.ENDPOINTS,
     *applications.ENDPOINTS,
+    *threads.ENDPOINTS,
     *broadcasts.ENDPOINTS,
     *points.ENDPOINTS,
     *funds.ENDPOINTS,

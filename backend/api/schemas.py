@@ -377,3 +377,45 @@ class FundOut(BaseModel):
     created_at: datetime
     balance: Decimal = Field(description="CNY: donations less spending")
     entries: list[FundEntryOut] = Field(description="The newest entries first (at most 20)")
+
+
+# ---- a case's thread
+
+
+class ThreadEntryOut(BaseModel):
+    kind: Literal["message", "status", "note", "notice"]
+    at: datetime
+    author: str = Field(description="The staff member's display name or the applicant's name; empty for the system")
+    author_role: Literal["staff", "resident", "system"]
+    body: str = Field(description="A message, a note, or a status event's note")
+    internal: bool = Field(description="Staff only: a note or a status event")
+    status: CaseStatus | None = None
+    action: str | None = None
+    message_kind: Literal["question", "reply", "message"] | None = None
+    document_ids: list[str] = []
+    notice_kind: str | None = Field(None, description="The notification's kind (a notice)")
+    notice_params: dict[str, Any] = {}
+    delivery: str | None = Field(None, description="Where the notice stands: pending, queued, waiting, …")
+    unread: bool = Field(description="A resident's message no caseworker had read before this reading")
+
+
+class MessageIn(_Body):
+    body: Paragraph = Field(min_length=1, max_length=2000, description="The message, in the resident's language")
+
+
+class ResidentMessageIn(_Body):
+    """A resident's words about their case, relayed by an integration (the bot-service role)."""
+
+    resident: ResidentRef
+    body: Paragraph = Field(min_length=1, max_length=2000)
+    document_ids: list[Line] = Field(default=[], max_length=20, description="Documents the resident uploaded with it")
+
+
+class MessageOut(BaseModel):
+    id: int
+    number: str
+    direction: Literal["to_resident", "from_resident"]
+    kind: Literal["question", "reply", "message"]
+    body: str
+    document_ids: list[str]
+    at: datetime

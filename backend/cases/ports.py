@@ -17,6 +17,7 @@ from backend.store.audit import AuditEntry, AuditLog
 from backend.store.base import Transaction
 from backend.store.notifications import DueNotification, Notification, NotificationRepository
 from backend.store.residents import ResidentRepository
+from backend.store.threads import ThreadRepository
 from backend.store.users import OFFICE_ROLES, UNSET, DuplicateUser, Role, Unset, User, UserRepository
 from backend.volunteers.ports import VolunteerRepository, VolunteersUnitOfWork
 
@@ -177,6 +178,7 @@ class CasesUnitOfWork(Transaction, Protocol):
     audit: AuditLog
     cases: CaseRepository
     documents: DocumentRepository
+    threads: ThreadRepository
     notifications: NotificationRepository
     users: UserRepository
 

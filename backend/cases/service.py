@@ -13,14 +13,17 @@ from decimal import Decimal
 from typing import Any
 
 from backend.buttons import ReplyNow, button
-from backend.cases.lifecycle import CaseAction, CaseStatus, Lifecycle
+from backend.cases.lifecycle import OPEN, CaseAction, CaseStatus, Lifecycle
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, CasesUnitOfWork, Note, Role, StatusEvent, User
+from backend.cases.thread import RESIDENT_ACTOR, ThreadEntry, applicant_name, resident_thread, staff_thread
 from backend.policy.pack import Pack
 from backend.store.errors import DecisionRefused as DecisionRefused  # the refusals of its actions, raised here
 from backend.store.errors import Forbidden as Forbidden
 from backend.store.errors import NotFound
+from backend.store.threads import CaseMessage, Direction, MessageKind
 
 SYSTEM = "system"
+MAX_MESSAGE = 2000
 
 # What each role may do to a case it can see. Residents act through the bot, not through these.
 _STAFF_ACTIONS = frozenset(CaseAction) - {CaseAction.ASSESS}
@@ -51,6 +54,15 @@ class ActionRequest:
     package: tuple[str, ...] | None = None
     amount: Decimal | None = None
     reasons: tuple[str, ...] = field(default_factory=tuple)
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """Where a resident's unasked words went: who reads them (None: the office's queue) and in how
+    many working days the office answers."""
+
+    assignee: User | None
+    response_days: int
 
 
 def can_see(user: User, case: Case) -> bool:
@@ -134,8 +146,15 @@ class CaseService:
         if status is CaseStatus.INFO_REQUESTED:
             # One press takes the resident straight into answering, in the chat.
             params = {**params, "buttons": [button(ReplyNow(number), "notice.reply_now")]}
+        note = request.note
+        if request.action is CaseAction.REQUEST_INFO:
+            # The question is what the office asked: kept on the event and in the thread, not
+            # only in the notification the resident gets.
+            note = "\n".join(part for part in (params["question"], request.note) if part)
+            await uow.threads.add(number, direction=Direction.TO_RESIDENT, kind=MessageKind.QUESTION,
+                                  author=user.username, body=params["question"], at=now)
         await uow.cases.transition(
-            number, status=status, action=request.action.value, actor=user.username, note=request.note, at=now, **change
+            number, status=status, action=request.action.value, actor=user.username, note=note, at=now, **change
         )
         await uow.notifications.add(
             resident_id=case.resident_id,
@@ -158,16 +177,17 @@ class CaseService:
 
     async def resident_replied(self, uow: CasesUnitOfWork, resident_id: str, number: str, answer: str,
                                document_ids: builtins.list[str], *, now: datetime) -> bool:
-        """The resident answered a request for information in the chat: their answer becomes a case
-        note, their documents join the application, and the case goes back under review. False
-        (nothing changed) when the case is not theirs or no longer waits for information."""
+        """The resident answered a request for information in the chat: their answer and documents
+        join the case's thread (the documents the application too), and the case goes back under
+        review. False (nothing changed) when the case is not theirs or no longer waits for information."""
         await uow.cases.lock(number)
         case = await uow.cases.get(number)
         if case is None or case.resident_id != resident_id or case.status is not CaseStatus.INFO_REQUESTED:
             return False
-        actor = f"resident:{resident_id}"
+        actor = f"{RESIDENT_ACTOR}{resident_id}"
         status = self._lifecycle.apply(case.status, CaseAction.RECEIVE_INFO)
-        await uow.cases.add_note(number, author=actor, body=answer, at=now)
+        await uow.threads.add(number, direction=Direction.FROM_RESIDENT, kind=MessageKind.REPLY, author=resident_id,
+                              body=answer, at=now, document_ids=tuple(document_ids))
         if document_ids:
             await uow.documents.attach(document_ids, number)
         await uow.cases.transition(number, status=status, action=CaseAction.RECEIVE_INFO.value, actor=actor,
@@ -176,6 +196,88 @@ class CaseService:
                                details={"from": case.status.value, "to": status.value,
                                         "documents": len(document_ids)}, at=now)
         return True
+
+    async def thread(self, uow: CasesUnitOfWork, user: User, number: str, *, now: datetime,
+                     mark_read: bool = False) -> builtins.list[ThreadEntry]:
+        """The case's whole thread, oldest first, for staff who may see the case (the read is audited).
+
+        Args:
+            mark_read: the reader is handling the case: the resident's messages are read from now
+                (they still show as unread in what this call returns).
+        """
+        case = await self._visible(uow, user, number)
+        messages = await uow.threads.messages(number)
+        history = await uow.cases.history(number)
+        notes = await uow.cases.notes(number)
+        notices = await uow.threads.notices(number)
+        names = await self._staff_names(uow, [m.author for m in messages] + [e.actor for e in history]
+                                        + [n.author for n in notes])
+        entries = staff_thread(messages, history, notes, notices, staff_name=lambda u: names.get(u, u),
+                               applicant=applicant_name(case))
+        if mark_read and user.role in OFFICE_ROLES:
+            await uow.threads.mark_read(number, at=now)
+        await uow.audit.record(actor=user.username, action="case.thread", target=number, details={}, at=now)
+        return entries
+
+    async def resident_view(self, uow: CasesUnitOfWork, resident_id: str, number: str, *,
+                            limit: int = 5) -> builtins.list[ThreadEntry]:
+        """The last messages between the office and the resident on their case (none for another's)."""
+        case = await uow.cases.get(number)
+        if case is None or case.resident_id != resident_id:
+            return []
+        messages = await uow.threads.messages(number)
+        names = await self._staff_names(uow, [m.author for m in messages if m.direction is Direction.TO_RESIDENT])
+        return resident_thread(messages, staff_name=lambda u: names.get(u, ""), applicant=applicant_name(case),
+                               limit=limit)
+
+    async def send_message(self, uow: CasesUnitOfWork, user: User, number: str, body: str, *,
+                           now: datetime) -> CaseMessage:
+        """A caseworker writes to the resident: a thread entry, and a notification that carries it.
+
+        Raises:
+            NotFound, Forbidden: as for ``get``; Forbidden too for a role that does not handle cases.
+            DecisionRefused: an empty or too long message (the field ``body``).
+        """
+        case = await self._visible(uow, user, number)
+        if user.role not in OFFICE_ROLES:
+            raise Forbidden(f"a {user.role.value} does not write to residents")
+        text = _required(body, "body", "write the message to the resident")
+        if len(text) > MAX_MESSAGE:
+            raise DecisionRefused(f"body is longer than {MAX_MESSAGE} characters", "body")
+        message = await uow.threads.add(number, direction=Direction.TO_RESIDENT, kind=MessageKind.MESSAGE,
+                                        author=user.username, body=text, at=now)
+        await uow.notifications.add(resident_id=case.resident_id, application_number=number, kind="message",
+                                    params={"text": text, "caseworker": user.display_name}, at=now,
+                                    urgent=case.emergency)
+        await uow.audit.record(actor=user.username, action="case.message", target=number, details={}, at=now)
+        return message
+
+    async def resident_wrote(self, uow: CasesUnitOfWork, resident_id: str, number: str, text: str,
+                             document_ids: builtins.list[str], *, now: datetime) -> Written | None:
+        """The resident wrote about their case, unasked: the words join its thread. None (nothing
+        written) when the case is not theirs or no longer open."""
+        case = await uow.cases.get(number)
+        if case is None or case.resident_id != resident_id or case.status not in OPEN:
+            return None
+        await uow.threads.add(number, direction=Direction.FROM_RESIDENT, kind=MessageKind.MESSAGE, author=resident_id,
+                              body=text, at=now, document_ids=tuple(document_ids))
+        if document_ids:
+            await uow.documents.attach(document_ids, number)
+        await uow.audit.record(actor=f"{RESIDENT_ACTOR}{resident_id}", action="case.resident_message", target=number,
+                               details={"documents": len(document_ids)}, at=now)
+        days = int(self._pack.parameter("office_response_days", now.date()).value)
+        assignee = await uow.users.get(case.assigned_to) if case.assigned_to else None
+        return Written(assignee if assignee is not None and assignee.active else None, days)
+
+    async def _staff_names(self, uow: CasesUnitOfWork, usernames: builtins.list[str]) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for username in set(usernames):
+            if username == SYSTEM or username.startswith(RESIDENT_ACTOR) or username in names:
+                continue
+            found = await uow.users.get(username)
+            if found is not None:
+                names[username] = found.display_name
+        return names
 
     async def assign_on_arrival(
         self, uow: CasesUnitOfWork, number: str, *, office: str, emergency: bool, resident_id: str, now: datetime

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from backend.console.keys import DESK, FUNNEL_STEPS, REVIEW_DAYS, TEMPLATES
 from backend.console.security import guard
-from backend.console.views import actions, auth, case, dashboard, escalations, office, queue
+from backend.console.views import actions, auth, case, dashboard, escalations, office, queue, thread
 from backend.store.console import Desk
 
 HERE = Path(__file__).resolve().parent
@@ -46,6 +46,7 @@ def console_app(*, desk: Desk | None = None, funnel_steps: Sequence[str] = (),
     r.add_get("/cases/{number}", case.case_page)
     r.add_post("/cases/{number}/actions", actions.act)
     r.add_post("/cases/{number}/notes", actions.add_note)
+    r.add_post("/cases/{number}/messages", thread.send_message)
     r.add_post("/cases/{number}/tasks", actions.create_task)
     r.add_get("/cases/{number}/documents/{document}", case.document)
     r.add_get("/escalations", escalations.escalations)

@@ -36,6 +36,7 @@ from backend.db.reminders import SqlDeadlineReminderRepository
 from backend.db.reports import SqlReports
 from backend.db.residents import SqlResidentRepository
 from backend.db.sessions import SqlSessionRepository
+from backend.db.threads import SqlThreadRepository
 from backend.db.throttles import SqlThrottleRepository
 from backend.db.triggers import SqlTriggerRepository
 from backend.db.users import SqlUserRepository
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
         WebIdentityRepository,
     )
     from backend.store.console import ConsoleRepository, Reports
+    from backend.store.threads import ThreadRepository
     from backend.throttle import ThrottleRepository
     from backend.volunteers.ports import TaskRepository, VolunteerRepository
 
@@ -175,6 +177,7 @@ class SqlUnitOfWork:
     outbox: cached_property[OutboxRepository] = _repository(SqlOutboxRepository)
     users: cached_property[UserRepository] = _repository(SqlUserRepository)
     cases: cached_property[CaseRepository] = _repository(SqlCaseRepository)
+    threads: cached_property[ThreadRepository] = _repository(SqlThreadRepository)
     audit: cached_property[AuditLog] = _repository(SqlAuditLog)
     idempotency: cached_property[IdempotencyStore] = _repository(SqlIdempotencyStore)
     notifications: cached_property[NotificationRepository] = _repository(SqlNotificationRepository)

@@ -9,6 +9,8 @@ from datetime import datetime
 
 from pydantic import ValidationError
 
+from backend.cases.assignee_ping import ping_assignee
+from backend.cases.thread import AuthorRole, applicant_name
 from backend.intake import Duplicate
 from backend.ports import DocumentMeta, UnitOfWork
 from bot.services import Services
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 
 VOLUNTEER_FLOW = "volunteer"
 REPLY_FLOW = "reply"
+# What ``/status`` shows of each application's thread: the last few messages, each cut short.
+STATUS_MESSAGES, STATUS_TEXT = 3, 200
 
 
 class SubmissionFailed(Exception):
@@ -87,7 +91,7 @@ class Effects:
             elif isinstance(intent, DiscardData):
                 discarded += await uow.documents.delete(list(intent.document_ids))
             elif isinstance(intent, AttachDocuments):
-                await uow.documents.attach(list(intent.document_ids), intent.number)
+                await self._attach(uow, resident_id, intent, now)
         await uow.sessions.save(
             resident_id,
             session.flow,
@@ -97,6 +101,19 @@ class Effects:
             remind_at=remind_at,
             expire_at=expire_at,
         )
+
+    async def _attach(self, uow: UnitOfWork, resident_id: str, intent: AttachDocuments, now: datetime) -> None:
+        """Documents sent after submitting join the application; while the case is open they are on
+        its thread too, and the assignee is told."""
+        cases = self._services.backend.cases
+        written = await cases.resident_wrote(uow, resident_id, intent.number, "", list(intent.document_ids), now=now)
+        if written is None:
+            await uow.documents.attach(list(intent.document_ids), intent.number)
+            return
+        case = await uow.cases.get(intent.number)
+        if case is not None:
+            await ping_assignee(uow, written.assignee, number=intent.number, applicant=applicant_name(case),
+                                messages=self._services.desk.messages, html=True, now=now)
 
     async def _execute(self, uow: UnitOfWork, resident_id: str, flow: str, effect: Effect, now: datetime) -> ev.Event:
         try:
@@ -125,14 +142,22 @@ class Effects:
             return ev.ApplicationSubmitted(outcome.application.number, outcome.review_by.isoformat())
         if isinstance(effect, LookupStatus):
             listed = await uow.applications.list_for_resident(resident_id)
-            return ev.StatusListed(
-                tuple(
-                    {"number": a.number, "status": str(a.status), "submitted_at": a.submitted_at.isoformat(),
-                     "office": a.office}
-                    for a in listed
-                )
-            )
+            return ev.StatusListed(tuple([
+                {"number": a.number, "status": str(a.status), "submitted_at": a.submitted_at.isoformat(),
+                 "office": a.office, "thread": await self._recent_messages(uow, resident_id, a.number)}
+                for a in listed
+            ]))
         raise TypeError(f"unknown effect {effect!r}")
+
+    async def _recent_messages(self, uow: UnitOfWork, resident_id: str, number: str) -> list[dict[str, object]]:
+        """The last messages between the office and the resident on an application, for ``/status``
+        (never staff's internal notes); a long one is cut short."""
+        entries = await self._services.backend.cases.resident_view(uow, resident_id, number, limit=STATUS_MESSAGES)
+        return [{"who": e.author if e.author_role is AuthorRole.STAFF else "",
+                 "mine": e.author_role is AuthorRole.RESIDENT,
+                 "body": _shortened(e.body) or f"📎×{len(e.document_ids)}",
+                 "at": e.at.isoformat()}
+                for e in entries]
 
     async def _submit_other(
         self, uow: UnitOfWork, resident_id: str, flow: str, effect: SubmitApplication, now: datetime
@@ -144,8 +169,14 @@ class Effects:
             return ev.ApplicationSubmitted(str(volunteer.id), now.date().isoformat())
         if flow == REPLY_FLOW:
             number = str(effect.payload["number"])
-            await backend.cases.resident_replied(uow, resident_id, number, str(effect.payload["answer"]),
-                                                 list(effect.document_ids), now=now)
+            replied = await backend.cases.resident_replied(uow, resident_id, number, str(effect.payload["answer"]),
+                                                           list(effect.document_ids), now=now)
+            case = await uow.cases.get(number) if replied else None
+            if case is not None and case.assigned_to:
+                # The one who asked hears that the answer came (the queue flags it as well).
+                await ping_assignee(uow, await uow.users.get(case.assigned_to), number=number,
+                                    applicant=applicant_name(case), messages=self._services.desk.messages, html=True,
+                                    now=now)
             return ev.ApplicationSubmitted(number, now.date().isoformat())
         raise TypeError(f"nothing takes what the {flow} flow submits")
 
@@ -164,6 +195,10 @@ def described(error: Exception) -> str:
         )
         return f"{kind}{where}: {fields}"
     return f"{kind}{where}"
+
+
+def _shortened(text: str) -> str:
+    return text if len(text) <= STATUS_TEXT else text[:STATUS_TEXT] + "…"
 
 
 def _parse(value: str | None) -> datetime | None:

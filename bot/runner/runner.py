@@ -3,8 +3,8 @@
 Every turn is one unit of work: the session, the turn log, a submitted application and a
 request for a person commit together, before any reply is handed back to the channel. Side
 paths (a caseworker's relay, ``/link``, volunteer commands, deep links, notification buttons,
-task photos) are handlers tried in order before the turn proper; the runner stores what one of
-them answered and commits, in one place.
+task photos, a resident's words about their open case) are handlers tried in order before the
+turn proper; the runner stores what one of them answered and commits, in one place.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from bot.outbound import Outbound
 from bot.runner.context import Answered, Message, SideHandler, TurnOutput
 from bot.runner.effects import Effects, SubmissionFailed
 from bot.runner.handlers.buttons import NotificationButtons
+from bot.runner.handlers.case_words import CaseWords
 from bot.runner.handlers.desk_relay import DeskRelay
 from bot.runner.handlers.link import Link
 from bot.runner.handlers.outreach_link import OutreachLink
@@ -79,6 +80,7 @@ class Conversations:
             OutreachLink(services.backend.outreach, self._buttons),
             self._buttons,
             TaskPhoto(services.backend.volunteering, self.renderer),
+            CaseWords(services.backend.cases, self.turns, self.renderer, services.desk),
         )
 
     @property

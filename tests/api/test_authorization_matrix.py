@@ -19,6 +19,10 @@ MATRIX: dict[tuple[str, str], tuple[int, ...]] = {
     ("GET", "/api/v1/applications/{number}/history"): (401, 200, 403, 200, 200, 403, 403),
     ("GET", "/api/v1/applications/{number}/notes"): (401, 200, 403, 200, 200, 403, 403),
     ("POST", "/api/v1/applications/{number}/notes"): (401, 201, 403, 201, 201, 403, 403),
+    # Only office staff write to a resident; only an integration relays a resident's words.
+    ("GET", "/api/v1/applications/{number}/thread"): (401, 200, 403, 200, 200, 403, 403),
+    ("POST", "/api/v1/applications/{number}/thread"): (401, 201, 403, 201, 403, 403, 403),
+    ("POST", "/api/v1/applications/{number}/thread/resident"): (401, 403, 403, 403, 403, 201, 403),
     ("POST", "/api/v1/broadcasts"): (401, 403, 403, 202, 202, 403, 403),
     ("POST", "/api/v1/points/donations"): (401, 201, 201, 201, 201, 403, 403),
     ("POST", "/api/v1/points/tasks"): (401, 201, 201, 201, 201, 403, 403),
@@ -66,6 +70,10 @@ def _body(method: str, path: str, serial: int, ledger: dict) -> dict | list | No
         return [{"record_id": f"R{serial}"}]
     if path.endswith("/actions"):
         return {"action": "assign", "assignee": "li"}
+    if path.endswith("/thread/resident"):
+        return {"resident": {"channel": "telegram", "external_id": "owner"}, "body": "8号上午我要去医院复查"}
+    if path.endswith("/thread") and method == "POST":
+        return {"body": "8号下午可以"}
     if path.endswith("/notes") and method == "POST":
         return {"body": "note"}
     if path == "/api/v1/points/donations":

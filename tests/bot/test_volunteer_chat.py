@@ -70,11 +70,17 @@ async def test_reply_now_takes_the_resident_into_answering_and_the_case_back_to_
     assert receipt[0].key == "reply.receipt"
     async with database.unit_of_work() as uow:
         case = await uow.cases.get(number)
-        notes = await uow.cases.notes(number)
+        messages = await uow.threads.messages(number)
         history = await uow.cases.history(number)
         resident = await uow.residents.identify(CHANNEL, "household", now=NOW)
     assert case.status is CaseStatus.UNDER_REVIEW
-    assert notes[-1].body == "The bill is attached; we paid 3,200 yuan." and notes[-1].author.startswith("resident:")
+    # The answer and the photo are on the case's thread, after the question (and the "hello",
+    # kept as a message).
+    assert [(m.kind.value, m.body, len(m.document_ids)) for m in messages] == [
+        ("question", "Please send the hospital bill", 0),
+        ("message", "hello", 0),
+        ("reply", "The bill is attached; we paid 3,200 yuan.", 1),
+    ]
     assert history[-1].action == "receive_info"
     assert resident.active_flow is None  # back to the intake
     # The same button again: nothing is waiting for an answer any more.

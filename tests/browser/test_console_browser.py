@@ -130,7 +130,9 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
     await resident_context.close()
     await page.reload()
     assert await page.get_attribute("#status", "data-status") == "under_review"
-    assert ANSWER in await page.locator("#notes").inner_text()
+    # The question and the answer are on the case's thread, the answer by the applicant's name.
+    thread = await page.locator("#thread").inner_text()
+    assert QUESTION in thread and ANSWER in thread and thread.index(QUESTION) < thread.index(ANSWER)
 
     # Maker-checker: wang proposes and cannot approve his own proposal; li approves.
     await _act(page, "propose", amount="820")

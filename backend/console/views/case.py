@@ -9,11 +9,12 @@ from aiohttp import web
 
 from backend.app_keys import CASES, CONFIG, PACK, PROJECTS
 from backend.cases.lifecycle import OPEN, CaseAction, Lifecycle
-from backend.cases.ports import Role
+from backend.cases.ports import OFFICE_ROLES, Role
 from backend.cases.service import ACTIONS_BY_ROLE, sees_id_numbers
 from backend.console.answers import answers, members
 from backend.console.charts import radar
 from backend.console.common import database_of, messages_of, now_of, render, user_of
+from backend.console.thread import notice_texts
 from backend.console.trace import sentences
 from backend.documents import FileDocumentStorage, content_type
 from backend.policy.codes import Dimension
@@ -40,6 +41,8 @@ async def case_page(request: web.Request) -> web.Response:
         case = await service.get(uow, user, number, now=now)  # Forbidden for another office's case
         history = await service.history(uow, user, number)
         notes = await service.notes(uow, user, number)
+        # Opening the case is reading what the resident wrote: the queue's flag goes.
+        thread = await service.thread(uow, user, number, now=now, mark_read=True)
         documents = await uow.reports.documents(number)
         offers = await uow.reports.offers(number)
         tasks = await uow.tasks.for_application(number)
@@ -62,6 +65,9 @@ async def case_page(request: web.Request) -> web.Response:
         "trace": sentences(assessment, messages),
         "history": history,
         "notes": notes,
+        "thread": thread,
+        "notice_texts": notice_texts(thread, messages, number),
+        "writes_to_residents": user.role in OFFICE_ROLES,
         "documents": documents,
         "offers": offers,
         "projects": projects,

@@ -45,10 +45,13 @@ async def queue(request: web.Request) -> web.Response:
     async with database_of(request).unit_of_work() as uow:
         cases, total = await request.config_dict[CASES].list(uow, user, query, now=now)
         cells = await uow.reports.queue_cells(scope, filters, now=now)
+        # The page's cases whose resident wrote since a caseworker last opened them: one indexed look-up.
+        replied = await uow.threads.unread([c.number for c in cases])
     base = {k: request.query.get(k, "") for k in KEPT}
     pages = max(1, -(-total // PAGE_SIZE))
     return render(request, "queue.html.j2", {
         "cases": cases,
+        "replied": replied,
         "total": total,
         "facets": facets(cells, filters, base, levels=levels),
         "mine": filters.assigned_to is not None,

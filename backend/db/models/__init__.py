@@ -24,6 +24,7 @@ from backend.db.models.reminders import DeadlineReminderRow
 from backend.db.models.residents import ChannelIdentityRow, ResidentRow
 from backend.db.models.sessions import ConversationSessionRow, ConversationTurnRow
 from backend.db.models.staff import ConsoleSessionRow, ThrottleRow, UserRow
+from backend.db.models.threads import CaseMessageRow
 from backend.db.models.volunteers import CertificateRow, TaskPingRow, TaskRow, VolunteerRow, VolunteerSkillRow
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "ApplicationRow",
     "AuditRow",
     "Base",
+    "CaseMessageRow",
     "CaseNoteRow",
     "CertificateRow",
     "ChannelIdentityRow",

@@ -19,7 +19,7 @@ class NotificationRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     resident_id: Mapped[str] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"), index=True)
-    application_number: Mapped[str | None] = mapped_column(String(40))
+    application_number: Mapped[str | None] = mapped_column(String(40), index=True)  # a case's thread
     kind: Mapped[str] = mapped_column(String(32))
     params: Mapped[dict[str, Any]]
     # Urgent ones (an emergency case) are sent in quiet hours too.

@@ -183,9 +183,10 @@ async def test_reply_now_works_from_the_page(browser, database, chat_conversatio
     assert page.keys[0] == "reply.receipt"
     async with database.unit_of_work() as uow:
         case = await uow.cases.get(number)
-        notes = await uow.cases.notes(number)
+        messages = await uow.threads.messages(number)
     assert case.status is CaseStatus.UNDER_REVIEW
-    assert notes[-1].body == "The bill is attached; we paid 3,200 yuan."
+    # The answer is on the case's thread, with the photo.
+    assert (messages[-1].body, len(messages[-1].document_ids)) == ("The bill is attached; we paid 3,200 yuan.", 1)
     # The notification's button was used: it is gone from the page.
     assert not [b for m in page.messages if m.key == "notice.info_requested" for b in m.buttons]
 

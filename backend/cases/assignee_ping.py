@@ -1,0 +1,31 @@
+"""Telling a case's assignee in their Telegram chat that the resident wrote (the console flags it too)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+from backend.store.outbox import OutboxRepository
+from backend.store.users import User
+from locales import Messages
+
+STAFF_CHANNEL = "telegram"
+KEY = "thread.staff.resident_wrote"
+
+
+class PingUnitOfWork(Protocol):
+    outbox: OutboxRepository
+
+
+async def ping_assignee(uow: PingUnitOfWork, assignee: User | None, *, number: str, applicant: str,
+                        messages: Messages, html: bool, now: datetime) -> bool:
+    """A message to the assignee's chat naming the case (never the resident's words, which stay in
+    the console); False when there is nobody to tell there."""
+    if assignee is None or not assignee.telegram_id:
+        return False
+    text = messages.render(KEY, number=number, applicant=applicant)
+    payload = {"key": KEY, "text": text, "html": html, "buttons": [], "request_contact": False, "free_text": False,
+               "contact_label": ""}
+    await uow.outbox.add(resident_id=None, channel=STAFF_CHANNEL, address=str(assignee.telegram_id), kind="message",
+                         payload=payload, at=now)
+    return True
