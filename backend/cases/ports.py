@@ -16,6 +16,7 @@ from backend.store.applications import DocumentRepository
 from backend.store.audit import AuditEntry, AuditLog
 from backend.store.base import Transaction
 from backend.store.notifications import DueNotification, Notification, NotificationRepository
+from backend.store.outbox import OutboxRepository
 from backend.store.residents import ResidentRepository
 from backend.store.users import OFFICE_ROLES, UNSET, DuplicateUser, Role, Unset, User, UserRepository
 from backend.volunteers.ports import VolunteerRepository, VolunteersUnitOfWork
@@ -177,6 +178,7 @@ class CasesUnitOfWork(Transaction, Protocol):
     cases: CaseRepository
     documents: DocumentRepository
     notifications: NotificationRepository
+    outbox: OutboxRepository  # staff chat messages (a returned proposal, to its proposer)
     users: UserRepository
 
 

@@ -96,17 +96,32 @@ async def test_maker_checker_and_a_rejection_with_reasons(client, staff, databas
     await sign_in(client, "wang")
     page = f"/console/cases/{number}"
     await post_form(client, f"{page}/actions", page, action="propose", amount="500")
-    own = await post_form(client, f"{page}/actions", page, action="approve")
+    # The proposer is not offered approval: a second caseworker must check it.
+    mine = await (await client.get(page)).text()
+    assert 'data-action="approve"' not in mine and 'data-action="return"' not in mine
+    own = await post_form(client, f"{page}/actions", page, action="approve", confirmed="1")
     assert "needs a second caseworker" in await own.text()
     client.session.cookie_jar.clear()
     await sign_in(client, "li")
-    rejected = await post_form(client, f"{page}/actions", page, action="reject",
-                               reasons="savings too high\n\nowns a car")
+    theirs = await (await client.get(page)).text()
+    assert 'data-action="approve"' in theirs and 'data-action="return"' in theirs
+    # Rejecting is drawn apart from the other actions and asks first, showing the resident's message.
+    assert re.search(r'class="action destructive" data-action="reject"', theirs)
+    asked = await post_form(client, f"{page}/actions", page, action="reject", note="savings too high",
+                            reason_codes="assets_above_limit")
+    text = await asked.text()
+    assert 'id="confirm"' in text and "above the set limits" not in text.split('id="confirm"')[0]
+    assert "所在区人民政府申请行政复议" in text  # the resident uses Chinese: the preview is in Chinese
+    async with database.unit_of_work() as uow:
+        assert (await uow.cases.get(number)).status.value == "proposed"  # nothing happened yet
+    rejected = await post_form(client, f"{page}/actions", page, action="reject", note="savings too high",
+                               reason_codes="assets_above_limit", confirmed="1")
     text = await rejected.text()
-    assert "Rejected by li" in text and "savings too high" in text and "owns a car" in text
+    assert "Rejected by li" in text and "savings too high" in text
     async with database.unit_of_work() as uow:
         case = await uow.cases.get(number)
-    assert case.decision["reasons"] == ["savings too high", "owns a car"]
+    assert case.decision["reason_codes"] == ["assets_above_limit"]
+    assert case.decision["internal_note"] == "savings too high"
 
 
 async def test_a_note_and_a_service_task(client, staff, database):
