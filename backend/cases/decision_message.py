@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from backend.cases.ports import Case
 from backend.policy.codes import Layer
 from backend.policy.decisions import BenefitStart, DecisionRules
 from backend.policy.pack import Pack
@@ -77,7 +78,7 @@ def benefit_start(rules: DecisionRules, submitted_at: datetime, now: datetime) -
     return _add_months(now.date().replace(day=1), 1)
 
 
-def approval_params(pack: Pack, case: Any, resident_text: str, *, now: datetime) -> dict[str, Any]:
+def approval_params(pack: Pack, case: Case, resident_text: str, *, now: datetime) -> dict[str, Any]:
     """The parameters of an approval notice: the programme (layer), package and monthly amount,
     the month it is paid from, the payment day and method, the changes to report and within how
     many days, the next review, and the appeal route and date."""

@@ -201,3 +201,48 @@ async def test_a_home_visit_is_scheduled_in_the_regions_time(client, staff, data
         notices = await uow.notifications.for_resident((await uow.cases.get(number)).resident_id)
     # What was typed is a time where the office is (the pack's time zone, Asia/Shanghai).
     assert notices[-1].params["visit_at"] == "2026-12-01T09:30:00+08:00"
+
+
+async def test_amounts_are_read_as_people_write_them_and_a_bad_one_keeps_what_was_typed(client, staff, database):
+    number = await submit(database, payload(1), "r1")
+    await _move(database, staff, number, CaseAction.START_REVIEW)
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    wrong = await post_form(client, f"{page}/actions", page, action="propose", amount="两千二三百",
+                            note="核对后")
+    text = await wrong.text()
+    # The error is at the field, not a banner; what was typed stays in the form.
+    assert wrong.status == 422 and 'class="flash error"' not in text
+    assert re.search(r'<input name="amount"[^>]*value="两千二三百"[^>]*aria-invalid="true"', text)
+    assert 'id="error-propose-amount"' in text and "两千二" in text.split('id="error-propose-amount"')[1][:200]
+    assert 'value="核对后"' in text
+    async with database.unit_of_work() as uow:
+        assert (await uow.cases.get(number)).status.value == "under_review"
+    for typed, amount in (("两千二", "2200.00"), ("2,200", "2200.00"), ("2200元", "2200.00")):
+        proposed = await post_form(client, f"{page}/actions", page, action="propose", amount=typed)
+        assert proposed.status == 200
+        async with database.unit_of_work() as uow:
+            case = await uow.cases.get(number)
+        assert case.decision["amount"] == amount, typed
+        async with database.unit_of_work() as uow:
+            await CaseService(PACK).act(uow, staff["li"], number,
+                                        ActionRequest(CaseAction.RETURN, note="再核"), now=NOW)
+            await uow.commit()
+
+
+async def test_a_rejection_without_a_reason_comes_back_with_the_error_at_the_reasons(client, staff, database):
+    number = await submit(database, payload(1), "r1")
+    await _move(database, staff, number, CaseAction.START_REVIEW)
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    refused = await post_form(client, f"{page}/actions", page, action="reject", note="内部意见",
+                              resident_text="Please call us.")
+    text = await refused.text()
+    assert refused.status == 422 and 'id="error-reject-reason_codes"' in text
+    assert ">内部意见</textarea>" in text and ">Please call us.</textarea>" in text
+    # Withdrawing, too, is drawn apart and asks first.
+    assert re.search(r'class="action destructive" data-action="withdraw"', text)
+    asked = await post_form(client, f"{page}/actions", page, action="withdraw")
+    assert 'id="confirm"' in await asked.text()
+    async with database.unit_of_work() as uow:
+        assert (await uow.cases.get(number)).status.value == "under_review"
