@@ -114,3 +114,19 @@ async def test_the_preview_is_the_message_the_resident_will_read(database):
         SERVICE.preview(case, ActionRequest(A.REJECT, reason_codes=("nope",)), Translations()("en"), now=NOW)
     assert refused.value.field == "reason_codes"
     assert SERVICE.preview(case, ActionRequest(A.RETURN, note="x"), Translations()("en"), now=NOW) is None
+
+
+async def test_a_return_tells_the_resident_only_what_the_checker_wrote_for_them(database):
+    await add_staff(database, "wang")
+    await add_staff(database, "li")
+    number = await submit(database, payload(1), "r1")
+    await act(database, "wang", number, "start_review")
+    await act(database, "wang", number, "propose", amount=Decimal(2200))
+    returned = await act(database, "li", number, "return", note=INTERNAL,
+                         resident_text="We need a few more days to check the amount.")
+    last = (await notices(database, returned.resident_id))[-1]
+    assert last.kind == "returned"
+    english = render_notice(last, Translations()("en"))
+    assert english == (f"The office is looking at your application {number} again before deciding. "
+                       "We need a few more days to check the amount.")
+    assert INTERNAL not in render_notice(last, Translations()("zh_CN"))
