@@ -81,8 +81,9 @@ class CaseService:
                  staff_messages: Messages | None = None) -> None:
         self._pack = pack
         self._lifecycle = lifecycle or Lifecycle()
-        # Staff chat messages (a returned proposal) are rendered when written, in the office's language.
-        self._staff_messages = staff_messages or Translations(html=True)(DEFAULT_LOCALE)
+        # Staff chat messages (a returned proposal) are rendered when written, in the office's
+        # language; without them, the catalogs are read when the first one is written.
+        self._staff_messages = staff_messages
 
     def allowed(self, user: User, case: Case, *, now: datetime) -> builtins.list[CaseAction]:
         """The actions ``user`` may take on ``case`` now, in a stable order: what its status allows
@@ -437,7 +438,8 @@ class CaseService:
         if proposer is None or not proposer.active or not proposer.telegram_id:
             return  # The returned proposal shows on the case page and in the queue as under review.
         key = "staff.proposal_returned"
-        text = self._staff_messages.render(key, number=case.number, by=user.display_name, reason=reason)
+        messages = self._staff_messages or Translations(html=True)(DEFAULT_LOCALE)
+        text = messages.render(key, number=case.number, by=user.display_name, reason=reason)
         await uow.outbox.add(resident_id=None, channel=STAFF_CHANNEL, address=str(proposer.telegram_id),
                              kind="message", payload=staff_message(key, text), at=now)
 
