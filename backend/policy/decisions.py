@@ -18,9 +18,9 @@ from typing import Any
 from backend.policy.codes import Layer
 from backend.policy.errors import pack_error
 from backend.policy.parameters import Parameter
+from locales import SUPPORTED as LOCALES
 
 FILENAME = "decisions.yaml"
-LOCALES = ("zh_CN", "en")
 # The parameters a decision message reads, besides each layer's review interval.
 DECISION_PARAMETERS = ("appeal_days", "payment_day", "report_change_days")
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
