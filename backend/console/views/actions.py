@@ -16,7 +16,7 @@ from aiohttp import web
 from amounts import ParseError, parse_amount
 from backend.app_keys import CASES, PACK, TRANSLATIONS, VOLUNTEERING
 from backend.bounds import integer
-from backend.cases.lifecycle import CaseAction, IllegalTransition
+from backend.cases.lifecycle import CaseAction, IllegalTransition, Lifecycle
 from backend.cases.service import ActionRequest
 from backend.console.common import database_of, form_lists, form_of, now_of, redirect, user_of
 from backend.console.views.case import PREVIEWED, number_of, render_case
@@ -25,6 +25,7 @@ from backend.volunteers.ports import TaskSpec
 from backend.volunteers.service import MAX_TASK_MINUTES
 
 MAX_TEXT = 2000
+_LIFECYCLE = Lifecycle()
 # The largest monthly amount a proposal may name; anything above is a typing slip.
 MAX_AMOUNT = Decimal("99999999.99")
 
@@ -96,10 +97,12 @@ async def act(request: web.Request) -> web.StreamResponse:
                 case = await cases.get(uow, user, number, now=now)
                 resident = await uow.residents.get(case.resident_id)
                 await uow.commit()  # the audited read
+            # Refused as the action itself would be (its status, maker-checker, its fields), so
+            # that nothing is confirmed in vain.
+            _LIFECYCLE.apply(case.status, action)
+            cases.check(user, case, action_request, now=now)
             if action not in cases.allowed(user, case, now=now):
                 raise _refused(number, None)
-            # Checked as the action itself checks them, so that nothing is confirmed in vain.
-            cases.check(user, case, action_request, now=now)
             # The notice as the resident will read it, in their language (the page escapes it).
             messages = request.config_dict[TRANSLATIONS]((resident.locale if resident else None) or "")
             text = cases.preview(case, action_request, messages, now=now)
