@@ -246,3 +246,13 @@ async def test_a_rejection_without_a_reason_comes_back_with_the_error_at_the_rea
     assert 'id="confirm"' in await asked.text()
     async with database.unit_of_work() as uow:
         assert (await uow.cases.get(number)).status.value == "under_review"
+
+
+async def test_a_decision_the_status_no_longer_allows_is_refused_before_it_is_confirmed(client, staff, database):
+    number = await submit(database, payload(1), "r1")  # assigned, not yet under review
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    asked = await post_form(client, f"{page}/actions", page, action="reject", reason_codes="documents_missing")
+    text = await asked.text()
+    assert 'id="confirm"' not in text and 'class="flash error"' in text
+    assert "error=console.refused.illegal" in str(asked.url)
