@@ -47,7 +47,7 @@ from backend.policy.projects import Project, load_projects
 from backend.policy.services import ServiceCatalogue, load_services
 from backend.serving import transport_headers
 from backend.volunteers.service import Volunteering
-from locales import Messages, Translations
+from locales import DEFAULT_LOCALE, Messages, Translations
 
 
 def utc_now() -> datetime:
@@ -83,7 +83,7 @@ def backend_services(
 ) -> BackendServices:
     """Wire the backend's services for ``config`` (``pack``: one loaded already)."""
     pack = pack or load_pack(config.pack)
-    cases = CaseService(pack)
+    cases = CaseService(pack, staff_messages=Translations(html=True, timezone=pack.regions.timezone)(DEFAULT_LOCALE))
     projects = load_projects(pack.name)
     ledger = Ledger(pack)
     vault = IdVault(config.secret_key)

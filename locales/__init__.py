@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_skeleton
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, StrictUndefined, Template, TemplateError
@@ -80,7 +80,7 @@ class Messages:
         self._templates: dict[str, Template] = {}
         env = Environment(undefined=StrictUndefined, autoescape=html, keep_trailing_newline=False)
         env.filters.update(
-            money=self.money, date=self.date, when=self.when, number=self.number, loc=self.localized,
+            money=self.money, date=self.date, month=self.month, when=self.when, number=self.number, loc=self.localized,
             mask=mask_id_number,
         )
         # With HTML autoescaping, a message rendered inside another is already safe markup.
@@ -136,6 +136,16 @@ class Messages:
             if not isinstance(value, date):
                 return str(value)
             return format_date(value, format="long", locale=self._babel)
+        except (OverflowError, ValueError, TypeError):
+            return _plain(value)
+
+    def month(self, value: Any) -> str:
+        """A month and year (a benefit paid from 2027年1月, from January 2027)."""
+        try:
+            day = date.fromisoformat(value) if isinstance(value, str) else value
+            if not isinstance(day, date):
+                return str(value)
+            return format_skeleton("yMMMM", day, locale=self._babel)
         except (OverflowError, ValueError, TypeError):
             return _plain(value)
 

@@ -27,14 +27,12 @@ from backend.api.schemas import (
     StatusEventOut,
 )
 from backend.app_keys import CASES, DATABASE, INTAKE, PACK, USER
-from backend.cases.lifecycle import OPEN, Lifecycle
+from backend.cases.lifecycle import OPEN, CaseAction
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, StoredResponse, User
 from backend.cases.service import ActionRequest, sees_id_numbers
 from backend.intake import Duplicate
 from backend.store.errors import Forbidden
 from locales import mask_id_number
-
-_LIFECYCLE = Lifecycle()
 
 
 def _summary(case: Case, now: datetime) -> dict[str, Any]:
@@ -57,13 +55,13 @@ def _summary(case: Case, now: datetime) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-def _detail(case: Case, user: User, now: datetime) -> dict[str, Any]:
+def _detail(case: Case, user: User, now: datetime, allowed: list[CaseAction]) -> dict[str, Any]:
     application = case.payload if sees_id_numbers(user) else _masked(case.payload)
     return {
         **_summary(case, now),
         "proposed_by": case.proposed_by,
         "decision": case.decision,
-        "allowed_actions": [a.value for a in _LIFECYCLE.allowed(case.status)],
+        "allowed_actions": [a.value for a in allowed],
         "application": application,
         "assessment": case.assessment,
     }
@@ -186,7 +184,7 @@ async def get_application(request: web.Request) -> web.Response:
     async with request.app[DATABASE].unit_of_work() as uow:
         case = await request.app[CASES].get(uow, user, case_number(request), now=now)
         await uow.commit()  # the audited read
-    return web.json_response(_detail(case, user, now))
+    return web.json_response(_detail(case, user, now, request.app[CASES].allowed(user, case, now=now)))
 
 
 async def act_on_application(request: web.Request) -> web.Response:
@@ -200,13 +198,14 @@ async def act_on_application(request: web.Request) -> web.Response:
         visit_at=body.visit_at,
         package=tuple(body.package) if body.package is not None else None,
         amount=body.amount,
-        reasons=tuple(body.reasons),
+        reason_codes=tuple(body.reason_codes),
+        resident_text=body.resident_text,
     )
     now = request_now(request)
     async with request.app[DATABASE].unit_of_work() as uow:
         case = await request.app[CASES].act(uow, user, case_number(request), action, now=now)
         await uow.commit()
-    return web.json_response(_detail(case, user, now))
+    return web.json_response(_detail(case, user, now, request.app[CASES].allowed(user, case, now=now)))
 
 
 async def history(request: web.Request) -> web.Response:

@@ -113,7 +113,6 @@ class CaseFilter(_Body):
 
 class ActionIn(_Body):
     action: CaseAction
-    note: Paragraph = Field("", max_length=2000)
     assignee: Line | None = Field(None, max_length=64, description="assign: the caseworker's username")
     question: Paragraph | None = Field(None, max_length=1000, description="request_info: what the resident should send")
     visit_at: Moment | None = Field(None, description="schedule_visit: when")
@@ -121,7 +120,12 @@ class ActionIn(_Body):
                                        description="propose: assistance codes (default: the assessment's)")
     amount: Decimal | None = Field(None, ge=0, max_digits=10, decimal_places=2, allow_inf_nan=False,
                                    description="propose: CNY per month (default: the benefit estimate)")
-    reasons: list[Paragraph] = Field([], max_length=50, description="reject: the reasons, at least one")
+    note: Paragraph = Field("", max_length=2000,
+                            description="the internal reason, for staff only (required to return a proposal)")
+    reason_codes: list[Line] = Field([], max_length=20, description="reject: codes of the pack's standard reasons "
+                                     "(decisions.yaml), at least one; the resident reads them in their language")
+    resident_text: Paragraph = Field("", max_length=1000, description="approve, reject, return: an optional "
+                                     "message for the resident, written in their language")
 
 
 class StatusEventOut(BaseModel):

@@ -2,7 +2,8 @@
 
 submitted → assessed → assigned → under review ⇄ information requested → home visit
 scheduled → proposed → approved or rejected → appealed → closed; withdrawn at any time
-before a decision. One machine, built once; a case is passed in as the model.
+before a decision. A checker who disagrees with a proposal returns it: back under review.
+One machine, built once; a case is passed in as the model.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class CaseAction(StrEnum):
     SCHEDULE_VISIT = "schedule_visit"
     RECORD_VISIT = "record_visit"
     PROPOSE = "propose"
+    RETURN = "return"
     APPROVE = "approve"
     REJECT = "reject"
     APPEAL = "appeal"
@@ -43,6 +45,7 @@ TRANSITIONS: tuple[tuple[CaseAction, tuple[CaseStatus, ...], CaseStatus], ...] =
     (A.SCHEDULE_VISIT, (S.UNDER_REVIEW,), S.HOME_VISIT_SCHEDULED),
     (A.RECORD_VISIT, (S.HOME_VISIT_SCHEDULED,), S.UNDER_REVIEW),
     (A.PROPOSE, (S.UNDER_REVIEW, S.HOME_VISIT_SCHEDULED), S.PROPOSED),
+    (A.RETURN, (S.PROPOSED,), S.UNDER_REVIEW),
     (A.APPROVE, (S.PROPOSED,), S.APPROVED),
     (A.REJECT, (S.UNDER_REVIEW, S.HOME_VISIT_SCHEDULED, S.PROPOSED), S.REJECTED),
     (A.APPEAL, (S.REJECTED,), S.APPEALED),

@@ -16,6 +16,7 @@ from backend.store.applications import DocumentRepository
 from backend.store.audit import AuditEntry, AuditLog
 from backend.store.base import Transaction
 from backend.store.notifications import DueNotification, Notification, NotificationRepository
+from backend.store.outbox import OutboxRepository
 from backend.store.residents import ResidentRepository
 from backend.store.threads import ThreadRepository
 from backend.store.users import OFFICE_ROLES, UNSET, DuplicateUser, Role, Unset, User, UserRepository
@@ -180,6 +181,7 @@ class CasesUnitOfWork(Transaction, Protocol):
     documents: DocumentRepository
     threads: ThreadRepository
     notifications: NotificationRepository
+    outbox: OutboxRepository  # staff chat messages (a returned proposal, to its proposer)
     users: UserRepository
 
 

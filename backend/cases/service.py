@@ -13,14 +13,17 @@ from decimal import Decimal
 from typing import Any
 
 from backend.buttons import ReplyNow, button
+from backend.cases.decision_message import approval_params, rejection_params
 from backend.cases.lifecycle import OPEN, CaseAction, CaseStatus, Lifecycle
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, CasesUnitOfWork, Note, Role, StatusEvent, User
 from backend.cases.thread import RESIDENT_ACTOR, ThreadEntry, applicant_name, resident_thread, staff_thread
+from backend.monitoring.alerts import STAFF_CHANNEL, staff_message
 from backend.policy.pack import Pack
 from backend.store.errors import DecisionRefused as DecisionRefused  # the refusals of its actions, raised here
 from backend.store.errors import Forbidden as Forbidden
 from backend.store.errors import NotFound
 from backend.store.threads import CaseMessage, Direction, MessageKind
+from locales import DEFAULT_LOCALE, Messages, Translations
 
 SYSTEM = "system"
 MAX_MESSAGE = 2000
@@ -44,7 +47,13 @@ SECOND_APPROVAL_LAYERS = frozenset({"tekun", "dibao"})
 @dataclass(frozen=True, slots=True)
 class ActionRequest:
     """A caseworker's action and what it needs: the assignee, the question asked, the visit's
-    time, the proposed package and monthly amount, the reasons of a rejection."""
+    time, the proposed package and monthly amount.
+
+    A decision (approve, reject, return) has two texts: ``note``, the internal reason that only
+    staff read (required to return a proposal), and what the resident reads, which is built from
+    the pack: a rejection's standard reasons by code (``reason_codes``), plus ``resident_text``,
+    an optional free text the caseworker writes in the resident's language.
+    """
 
     action: CaseAction
     note: str = ""
@@ -53,7 +62,8 @@ class ActionRequest:
     visit_at: datetime | None = None
     package: tuple[str, ...] | None = None
     amount: Decimal | None = None
-    reasons: tuple[str, ...] = field(default_factory=tuple)
+    reason_codes: tuple[str, ...] = field(default_factory=tuple)
+    resident_text: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +89,48 @@ def sees_id_numbers(user: User) -> bool:
 class CaseService:
     """Reads and moves cases on behalf of staff. One instance serves every request."""
 
-    def __init__(self, pack: Pack, lifecycle: Lifecycle | None = None) -> None:
+    def __init__(self, pack: Pack, lifecycle: Lifecycle | None = None, *,
+                 staff_messages: Messages | None = None) -> None:
         self._pack = pack
         self._lifecycle = lifecycle or Lifecycle()
+        # Staff chat messages (a returned proposal) are rendered when written, in the office's
+        # language; without them, the catalogs are read when the first one is written.
+        self._staff_messages = staff_messages
+
+    def allowed(self, user: User, case: Case, *, now: datetime) -> builtins.list[CaseAction]:
+        """The actions ``user`` may take on ``case`` now, in a stable order: what its status allows
+        and the role may do, less approving or returning one's own proposal where a second
+        caseworker must check it (the checker returns it; the proposer cannot approve it)."""
+        actions = [a for a in self._lifecycle.allowed(case.status) if a in ACTIONS_BY_ROLE[user.role]]
+        if case.status is CaseStatus.PROPOSED and case.proposed_by == user.username and self._needs_second(case, now):
+            actions = [a for a in actions if a not in (CaseAction.APPROVE, CaseAction.RETURN)]
+        return actions
+
+    def check(self, user: User, case: Case, request: ActionRequest, *, now: datetime) -> None:
+        """Refuse a decision as :meth:`act` would, without taking it (before asking to confirm it).
+
+        Raises:
+            DecisionRefused: maker-checker, or a field the decision needs is missing or wrong.
+        """
+        if request.action is CaseAction.RETURN:
+            self._return(user, case, request, now)
+        elif request.action is CaseAction.APPROVE:
+            self._approval(user, case, request, now)
+        elif request.action is CaseAction.REJECT:
+            self._rejection(user, case, request, now)
+
+    def preview(self, case: Case, request: ActionRequest, messages: Messages, *, now: datetime) -> str | None:
+        """The message the resident would get for ``request``, rendered with ``messages`` (their
+        language); None when the action sends them none.
+
+        Raises:
+            DecisionRefused: a field the message needs is missing or wrong (named).
+        """
+        params = self._resident_params(case, request, now)
+        if params is None:
+            return None
+        kind, values = params
+        return messages.render(f"notice.{kind}", number=case.number, **values)
 
     async def get(self, uow: CasesUnitOfWork, user: User, number: str, *, now: datetime) -> Case:
         """A case the user may see; the read is audited.
@@ -143,27 +192,33 @@ class CaseService:
             raise Forbidden(f"a {user.role.value} cannot {request.action.value} a case")
         status = self._lifecycle.apply(case.status, request.action)
         change, params = await self._effects(uow, user, case, request, now)
+        kind = status.value
         if status is CaseStatus.INFO_REQUESTED:
             # One press takes the resident straight into answering, in the chat.
             params = {**params, "buttons": [button(ReplyNow(number), "notice.reply_now")]}
-        note = request.note
+        note = request.note.strip()
         if request.action is CaseAction.REQUEST_INFO:
             # The question is what the office asked: kept on the event and in the thread, not
             # only in the notification the resident gets.
-            note = "\n".join(part for part in (params["question"], request.note) if part)
+            note = "\n".join(part for part in (params["question"], note) if part)
             await uow.threads.add(number, direction=Direction.TO_RESIDENT, kind=MessageKind.QUESTION,
                                   author=user.username, body=params["question"], at=now)
+        if request.action is CaseAction.RETURN:
+            # The office's own disagreement: the resident hears of it only if told something.
+            kind = "returned"
+            await self._tell_proposer(uow, case, user, note, now)
         await uow.cases.transition(
             number, status=status, action=request.action.value, actor=user.username, note=note, at=now, **change
         )
-        await uow.notifications.add(
-            resident_id=case.resident_id,
-            application_number=number,
-            kind=status.value,
-            params=params,
-            at=now,
-            urgent=case.emergency,
-        )
+        if request.action is not CaseAction.RETURN or params:
+            await uow.notifications.add(
+                resident_id=case.resident_id,
+                application_number=number,
+                kind=kind,
+                params=params,
+                at=now,
+                urgent=case.emergency,
+            )
         await uow.audit.record(
             actor=user.username,
             action=f"case.{request.action.value}",
@@ -381,12 +436,16 @@ class CaseService:
         if action is CaseAction.PROPOSE:
             decision = self._proposal(user, case, request, now)
             return {"proposed_by": user.username, "decision": decision}, {}
+        if action is CaseAction.RETURN:
+            told = self._resident_params(case, request, now)
+            return {"decision": self._return(user, case, request, now)}, told[1] if told else {}
         if action is CaseAction.APPROVE:
-            decision = self._approval(user, case, now)
-            return {"decision": decision}, {"package": decision["package"], "amount": decision["amount"]}
+            decision = self._approval(user, case, request, now)
+            return {"decision": decision}, approval_params(self._pack, case, request.resident_text, now=now)
         if action is CaseAction.REJECT:
             decision = self._rejection(user, case, request, now)
-            return {"decision": decision}, {"reasons": decision["reasons"], "appeal_by": decision["appeal_by"]}
+            return {"decision": decision}, rejection_params(self._pack, request.reason_codes, request.resident_text,
+                                                            now=now)
         if action is CaseAction.REOPEN:
             # The appeal reopens the review: the earlier proposal no longer stands.
             return {"decision": None, "proposed_by": None}, {}
@@ -421,32 +480,69 @@ class CaseService:
             "proposed_at": now.isoformat(),
         }
 
-    def _approval(self, user: User, case: Case, now: datetime) -> dict[str, Any]:
-        proposal = case.decision or {}
-        amount = Decimal(proposal.get("amount", "0"))
+    def _needs_second(self, case: Case, now: datetime) -> bool:
+        """Whether approving the case's proposal takes a caseworker other than its proposer."""
+        amount = Decimal((case.decision or {}).get("amount", "0"))
         threshold = self._pack.parameter("approval_threshold_amount", now.date()).value
-        needs_second = case.layer in SECOND_APPROVAL_LAYERS or amount > threshold
-        if needs_second and case.proposed_by == user.username:
+        return case.layer in SECOND_APPROVAL_LAYERS or amount > threshold
+
+    def _return(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
+        if self._needs_second(case, now) and case.proposed_by == user.username:
+            raise DecisionRefused("the proposal waits for a second caseworker: its proposer cannot return it")
+        reason = _required(request.note, "note", "say why the proposal goes back, for the one who proposed it")
+        return {**(case.decision or {}), "outcome": "returned", "returned_by": user.username,
+                "returned_at": now.isoformat(), "return_reason": reason}
+
+    def _approval(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
+        proposal = case.decision or {}
+        if self._needs_second(case, now) and case.proposed_by == user.username:
+            threshold = self._pack.parameter("approval_threshold_amount", now.date()).value
             why = f"a {case.layer} case" if case.layer in SECOND_APPROVAL_LAYERS else f"an amount above ¥{threshold}"
             raise DecisionRefused(f"{why} needs a second caseworker: the one who proposed cannot approve")
-        return {**proposal, "outcome": "approved", "approved_by": user.username, "approved_at": now.isoformat()}
+        return {**proposal, "outcome": "approved", "approved_by": user.username, "approved_at": now.isoformat(),
+                "internal_note": request.note.strip(), "resident_text": request.resident_text.strip()}
 
     def _rejection(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
-        reasons = [r.strip() for r in request.reasons if r.strip()]
-        if not reasons:
-            raise DecisionRefused("a rejection needs at least one reason", "reasons")
-        days = int(self._pack.parameter("appeal_days", now.date()).value)
+        params = rejection_params(self._pack, request.reason_codes, request.resident_text, now=now)
         return {
             "outcome": "rejected",
             "layer": case.layer,
-            "reasons": reasons,
+            "reason_codes": params["reason_codes"],
+            "resident_text": params["message"],
+            "internal_note": request.note.strip(),
             # The trace's refusals say which conditions failed; the resident is told them too.
             "not_eligible": (case.assessment or {}).get("not_eligible", []),
-            "appeal_days": days,
-            "appeal_by": (now.date() + timedelta(days=days)).isoformat(),
+            "appeal_days": params["appeal_days"],
+            "appeal_by": params["appeal_by"],
             "rejected_by": user.username,
             "rejected_at": now.isoformat(),
         }
+
+    def _resident_params(self, case: Case, request: ActionRequest,
+                         now: datetime) -> tuple[str, dict[str, Any]] | None:
+        """The notice kind and parameters a decision sends the resident: only what the pack says
+        and what the caseworker wrote for them, never the internal note. None: none is sent."""
+        text = request.resident_text.strip()
+        if request.action is CaseAction.REJECT:
+            return "rejected", rejection_params(self._pack, request.reason_codes, text, now=now)
+        if request.action is CaseAction.APPROVE:
+            return "approved", approval_params(self._pack, case, text, now=now)
+        if request.action is CaseAction.RETURN:
+            return ("returned", {"message": text}) if text else None
+        if request.action is CaseAction.WITHDRAW:
+            return "withdrawn", {}
+        return None
+
+    async def _tell_proposer(self, uow: CasesUnitOfWork, case: Case, user: User, reason: str, now: datetime) -> None:
+        """The proposer of a returned proposal hears of it in their staff chat, if they have one."""
+        proposer = await uow.users.get(case.proposed_by) if case.proposed_by else None
+        if proposer is None or not proposer.active or not proposer.telegram_id:
+            return  # The returned proposal shows on the case page and in the queue as under review.
+        key = "staff.proposal_returned"
+        messages = self._staff_messages or Translations(html=True)(DEFAULT_LOCALE)
+        text = messages.render(key, number=case.number, by=user.display_name, reason=reason)
+        await uow.outbox.add(resident_id=None, channel=STAFF_CHANNEL, address=str(proposer.telegram_id),
+                             kind="message", payload=staff_message(key, text), at=now)
 
 
 def _required(value: str | None, name: str, hint: str) -> str:

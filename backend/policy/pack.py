@@ -9,6 +9,8 @@ A pack directory holds:
 - ``resilience.yaml``: resilience weights, level bounds and dimension scoring;
 - ``routing.yaml``: social-work stations and the offices they serve, programme queues;
 - ``regions.yaml``: districts and their street offices;
+- ``decisions.yaml``: the standard reasons of a rejection, payment, review and appeal as the
+  resident is told them (see :mod:`backend.policy.decisions`);
 - ``triggers.yaml`` (optional): monitoring triggers and the parameters they use (see
   :mod:`backend.policy.triggers`);
 - ``cases/*.yaml``: the pack's tests (see :mod:`backend.policy.cases`).
@@ -27,6 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from backend.policy.codes import LIST_PARAMETERS, PARAMETERS, Assistance, Layer
+from backend.policy.decisions import FILENAME as DECISIONS_FILE
+from backend.policy.decisions import DecisionRules, parse_decisions
 from backend.policy.errors import PackError, pack_error
 from backend.policy.parameters import (
     Parameter,
@@ -88,6 +92,7 @@ class Pack:
     resilience: ResilienceRules
     routing: RoutingRules
     triggers: TriggerRules = TriggerRules()
+    decisions: DecisionRules | None = None
     _by_date: dict[date, ParameterSet] = field(default_factory=dict, repr=False, compare=False)
 
     def parameter(self, name: str, on: date) -> ParameterValue:
@@ -304,4 +309,6 @@ def load_pack(name: str = "demo", root: Path = PACKS) -> Pack:
     routing_path = directory / "routing.yaml"
     routing = parse_routing(read_yaml(routing_path), routing_path, regions)
     triggers = load_triggers(directory, parameters)
-    return Pack(name, directory, regions, parameters, rules, resilience, routing, triggers)
+    decisions_path = directory / DECISIONS_FILE
+    decisions = parse_decisions(read_yaml(decisions_path), decisions_path, parameters)
+    return Pack(name, directory, regions, parameters, rules, resilience, routing, triggers, decisions)

@@ -271,3 +271,35 @@ async def test_projects_list_their_places_and_referrals(client, tokens, database
     referrals = await client.get("/api/v1/projects/serious_illness_aid/referrals", headers=auth(tokens["wang"]))
     assert referrals.status == 200 and [r["application_number"] for r in await referrals.json()] == [created["number"]]
     assert (await client.get("/api/v1/projects/nope/referrals", headers=auth(tokens["wang"]))).status == 404
+
+
+async def test_a_checker_returns_or_rejects_with_the_packs_reasons_and_4xx_names_a_bad_code(client, tokens):
+    _, created, _ = await create(client, tokens["bot"], create_body())
+    number = created["number"]
+    url = f"/api/v1/applications/{number}/actions"
+
+    async def act(who, **body):
+        response = await client.post(url, json=body, headers=auth(tokens[who]))
+        return response.status, await response.json()
+
+    assert (await act("wang", action="start_review"))[0] == 200
+    status, body = await act("wang", action="propose", amount="680.50")
+    # The proposer is not offered approval (nor returning their own proposal); the checker is.
+    assert status == 200 and "approve" not in body["allowed_actions"] and "return" not in body["allowed_actions"]
+    li = await (await client.get(f"/api/v1/applications/{number}", headers=auth(tokens["li"]))).json()
+    assert {"approve", "return", "reject"} <= set(li["allowed_actions"])
+    status, body = await act("li", action="return")
+    assert status == 422 and body["fields"][0]["field"] == "note"
+    status, body = await act("li", action="return", note="金额计算有误，应重新核算")
+    assert status == 200 and body["status"] == "under_review" and body["decision"]["outcome"] == "returned"
+    history = await (await client.get(f"/api/v1/applications/{number}/history", headers=auth(tokens["wang"]))).json()
+    assert (history[-1]["action"], history[-1]["actor"], history[-1]["note"]) == (
+        "return", "li", "金额计算有误，应重新核算")
+    status, body = await act("li", action="reject", reason_codes=["income_above_line", "too_rich"])
+    assert status == 422 and body["fields"][0]["field"] == "reason_codes" and "too_rich" in body["message"]
+    status, body = await act("li", action="reject", reasons=["收入核对不符"])
+    assert status == 422 and body["fields"][0]["field"] == "reasons"  # free-text reasons are gone
+    status, body = await act("li", action="reject", reason_codes=["income_above_line"], note="收入核对不符",
+                             resident_text="Please apply again if your income falls.")
+    assert status == 200 and body["status"] == "rejected"
+    assert body["decision"]["reason_codes"] == ["income_above_line"]

@@ -49,8 +49,13 @@ async def test_an_approval_reaches_the_resident_once_in_english(emulator, databa
     pushed = user.sent()[before:]
     assert len(pushed) == 5, texts(pushed)
     (approval,) = [m for m in pushed if "approved" in (m.plain_text or "")]
-    assert approval.plain_text.startswith(f"Your application {number} has been approved.")
-    assert "Assistance: medical assistance." in approval.plain_text and "CN¥450.00 a month" in approval.plain_text
+    assert approval.plain_text.startswith(f"Your application {number} has been approved: near-dibao household")
+    assert "Assistance: medical assistance." in approval.plain_text
+    # The resident's next questions: from when, how and when paid, what to report, the review, the appeal.
+    assert "CN¥450.00 a month, from December 2026." in approval.plain_text
+    assert "on day 10 of each month" in approval.plain_text and "within 30 days" in approval.plain_text
+    assert "next review is due in June 2027" in approval.plain_text
+    assert "administrative reconsideration" in approval.plain_text and "by January 28, 2027" in approval.plain_text
     assert not approval.buttons
     offers = [m for m in pushed if m is not approval]
     assert any("Warm Winter school grant" in m.plain_text for m in offers)

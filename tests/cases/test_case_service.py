@@ -178,10 +178,15 @@ async def test_a_rejection_needs_reasons_and_tells_the_resident_how_and_by_when_
     number = await submit(database, payload(1), "r1")
     await to_review(database, number)
     with pytest.raises(DecisionRefused) as refused:
-        await act(database, "wang", number, "reject", reasons=("  ",))
-    assert refused.value.field == "reasons"
-    rejected = await act(database, "wang", number, "reject", reasons=("收入核对不符",))
-    assert rejected.decision["reasons"] == ["收入核对不符"]
+        await act(database, "wang", number, "reject", reason_codes=("  ",))
+    assert refused.value.field == "reason_codes"
+    with pytest.raises(DecisionRefused, match="unknown reason code 'too_rich'") as refused:
+        await act(database, "wang", number, "reject", reason_codes=("too_rich",))
+    assert refused.value.field == "reason_codes"
+    rejected = await act(database, "wang", number, "reject", reason_codes=("income_above_line",),
+                         note="收入核对不符")
+    assert rejected.decision["reason_codes"] == ["income_above_line"]
+    assert rejected.decision["internal_note"] == "收入核对不符"
     assert rejected.decision["appeal_by"] == (NOW.date() + timedelta(days=60)).isoformat()
     async with database.unit_of_work() as uow:
         last = (await uow.notifications.for_resident(rejected.resident_id))[-1]
@@ -219,8 +224,8 @@ async def test_concurrent_decisions_on_one_case_apply_one_after_the_other(databa
     number = await submit(database, payload(1, income="1200"), "r1")
     await to_review(database, number)
     results = await asyncio.gather(
-        act(database, "wang", number, "reject", reasons=("a",)),
-        act(database, "li", number, "reject", reasons=("b",)),
+        act(database, "wang", number, "reject", reason_codes=("income_above_line",)),
+        act(database, "li", number, "reject", reason_codes=("assets_above_limit",)),
         return_exceptions=True,
     )
     # One rejects; the other finds the case rejected already (or lost the race for the lock).
@@ -234,7 +239,7 @@ async def test_a_resident_waiting_past_the_review_date_is_told_once_every_period
     waiting = await submit(database, payload(1), "r1")
     decided = await submit(database, payload(2), "r2")
     await to_review(database, decided)
-    await act(database, "wang", decided, "reject", reasons=("x",))
+    await act(database, "wang", decided, "reject", reason_codes=("documents_missing",))
 
     async def tell(now):
         async with database.unit_of_work() as uow:

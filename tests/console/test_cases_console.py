@@ -96,17 +96,32 @@ async def test_maker_checker_and_a_rejection_with_reasons(client, staff, databas
     await sign_in(client, "wang")
     page = f"/console/cases/{number}"
     await post_form(client, f"{page}/actions", page, action="propose", amount="500")
-    own = await post_form(client, f"{page}/actions", page, action="approve")
+    # The proposer is not offered approval: a second caseworker must check it.
+    mine = await (await client.get(page)).text()
+    assert 'data-action="approve"' not in mine and 'data-action="return"' not in mine
+    own = await post_form(client, f"{page}/actions", page, action="approve", confirmed="1")
     assert "needs a second caseworker" in await own.text()
     client.session.cookie_jar.clear()
     await sign_in(client, "li")
-    rejected = await post_form(client, f"{page}/actions", page, action="reject",
-                               reasons="savings too high\n\nowns a car")
+    theirs = await (await client.get(page)).text()
+    assert 'data-action="approve"' in theirs and 'data-action="return"' in theirs
+    # Rejecting is drawn apart from the other actions and asks first, showing the resident's message.
+    assert re.search(r'class="action destructive" data-action="reject"', theirs)
+    asked = await post_form(client, f"{page}/actions", page, action="reject", note="savings too high",
+                            reason_codes="assets_above_limit")
+    text = await asked.text()
+    assert 'id="confirm"' in text and "above the set limits" not in text.split('id="confirm"')[0]
+    assert "所在区人民政府申请行政复议" in text  # the resident uses Chinese: the preview is in Chinese
+    async with database.unit_of_work() as uow:
+        assert (await uow.cases.get(number)).status.value == "proposed"  # nothing happened yet
+    rejected = await post_form(client, f"{page}/actions", page, action="reject", note="savings too high",
+                               reason_codes="assets_above_limit", confirmed="1")
     text = await rejected.text()
-    assert "Rejected by li" in text and "savings too high" in text and "owns a car" in text
+    assert "Rejected by li" in text and "savings too high" in text
     async with database.unit_of_work() as uow:
         case = await uow.cases.get(number)
-    assert case.decision["reasons"] == ["savings too high", "owns a car"]
+    assert case.decision["reason_codes"] == ["assets_above_limit"]
+    assert case.decision["internal_note"] == "savings too high"
 
 
 async def test_a_note_and_a_service_task(client, staff, database):
@@ -186,3 +201,58 @@ async def test_a_home_visit_is_scheduled_in_the_regions_time(client, staff, data
         notices = await uow.notifications.for_resident((await uow.cases.get(number)).resident_id)
     # What was typed is a time where the office is (the pack's time zone, Asia/Shanghai).
     assert notices[-1].params["visit_at"] == "2026-12-01T09:30:00+08:00"
+
+
+async def test_amounts_are_read_as_people_write_them_and_a_bad_one_keeps_what_was_typed(client, staff, database):
+    number = await submit(database, payload(1), "r1")
+    await _move(database, staff, number, CaseAction.START_REVIEW)
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    wrong = await post_form(client, f"{page}/actions", page, action="propose", amount="两千二三百",
+                            note="核对后")
+    text = await wrong.text()
+    # The error is at the field, not a banner; what was typed stays in the form.
+    assert wrong.status == 422 and 'class="flash error"' not in text
+    assert re.search(r'<input name="amount"[^>]*value="两千二三百"[^>]*aria-invalid="true"', text)
+    assert 'id="error-propose-amount"' in text and "两千二" in text.split('id="error-propose-amount"')[1][:200]
+    assert 'value="核对后"' in text
+    async with database.unit_of_work() as uow:
+        assert (await uow.cases.get(number)).status.value == "under_review"
+    for typed, amount in (("两千二", "2200.00"), ("2,200", "2200.00"), ("2200元", "2200.00")):
+        proposed = await post_form(client, f"{page}/actions", page, action="propose", amount=typed)
+        assert proposed.status == 200
+        async with database.unit_of_work() as uow:
+            case = await uow.cases.get(number)
+        assert case.decision["amount"] == amount, typed
+        async with database.unit_of_work() as uow:
+            await CaseService(PACK).act(uow, staff["li"], number,
+                                        ActionRequest(CaseAction.RETURN, note="再核"), now=NOW)
+            await uow.commit()
+
+
+async def test_a_rejection_without_a_reason_comes_back_with_the_error_at_the_reasons(client, staff, database):
+    number = await submit(database, payload(1), "r1")
+    await _move(database, staff, number, CaseAction.START_REVIEW)
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    refused = await post_form(client, f"{page}/actions", page, action="reject", note="内部意见",
+                              resident_text="Please call us.")
+    text = await refused.text()
+    assert refused.status == 422 and 'id="error-reject-reason_codes"' in text
+    assert ">内部意见</textarea>" in text and ">Please call us.</textarea>" in text
+    # Withdrawing, too, is drawn apart and asks first.
+    assert re.search(r'class="action destructive" data-action="withdraw"', text)
+    asked = await post_form(client, f"{page}/actions", page, action="withdraw")
+    assert 'id="confirm"' in await asked.text()
+    async with database.unit_of_work() as uow:
+        assert (await uow.cases.get(number)).status.value == "under_review"
+
+
+async def test_a_decision_the_status_no_longer_allows_is_refused_before_it_is_confirmed(client, staff, database):
+    number = await submit(database, payload(1), "r1")  # assigned, not yet under review
+    await sign_in(client, "wang")
+    page = f"/console/cases/{number}"
+    asked = await post_form(client, f"{page}/actions", page, action="reject", reason_codes="documents_missing")
+    text = await asked.text()
+    assert 'id="confirm"' not in text and 'class="flash error"' in text
+    assert "error=console.refused.illegal" in str(asked.url)

@@ -297,3 +297,32 @@ def test_bad_yaml(broken: Path) -> None:
 def test_an_unknown_pack() -> None:
     with pytest.raises(PackError, match="nowhere"):
         load_pack("nowhere")
+
+
+# ---- decisions.yaml
+
+
+def test_the_decisions_file_gives_every_reason_in_every_locale_with_a_source(pack: Pack) -> None:
+    assert pack.decisions is not None
+    reason = pack.decisions.reason("income_above_line")
+    assert reason is not None and set(reason.texts) == {"zh_CN", "en"} and "社会救助暂行办法" in reason.source
+    assert pack.decisions.reason("too_rich") is None
+    assert pack.parameter("payment_day", date(2026, 12, 1)).value == 10
+
+
+@pytest.mark.parametrize(("old", "new", "named"), [
+    ("    en: Your household's property (savings, vehicles or housing) is above the set limits.\n", "",
+     "reasons.assets_above_limit.en"),
+    ("  starts: month_after_approval", "  starts: next_year", "payment.starts"),
+    ("    dibao: review_months_dibao", "    dibao: review_months_dibbo", "review_months_dibbo"),
+    ("    dibao: review_months_dibao", "    dibaoo: review_months_dibao", "review.months.dibaoo"),
+    ("appeal:\n", "appeals:\n", "appeals"),
+])
+def test_a_broken_decisions_file_is_refused_naming_the_key(broken: Path, old: str, new: str, named: str) -> None:
+    edit(broken / "decisions.yaml", old, new)
+    assert named in refused(broken)
+
+
+def test_a_reason_without_a_source_is_refused(broken: Path) -> None:
+    edit(broken / "decisions.yaml", '    source: "《最低生活保障审核确认办法》第十条: 申请人应当如实提交材料"\n', "")
+    assert "reasons.documents_missing.source" in refused(broken)

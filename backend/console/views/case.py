@@ -3,14 +3,15 @@ notes, service tasks and referrals, and the forms of the actions its status allo
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
 from backend.app_keys import CASES, CONFIG, PACK, PROJECTS
-from backend.cases.lifecycle import OPEN, CaseAction, Lifecycle
+from backend.cases.lifecycle import OPEN, CaseAction
 from backend.cases.ports import OFFICE_ROLES, Role
-from backend.cases.service import ACTIONS_BY_ROLE, sees_id_numbers
+from backend.cases.service import sees_id_numbers
 from backend.console.answers import answers, members
 from backend.console.charts import radar
 from backend.console.common import database_of, messages_of, now_of, render, user_of
@@ -19,11 +20,15 @@ from backend.console.trace import sentences
 from backend.documents import FileDocumentStorage, content_type
 from backend.policy.codes import Dimension
 from backend.volunteers.ports import SKILLS
+from locales import DEFAULT_LOCALE
 
-_LIFECYCLE = Lifecycle()
 # Actions shown as forms with fields of their own; the others are a button with an optional note.
 WITH_FIELDS = frozenset({CaseAction.ASSIGN, CaseAction.REQUEST_INFO, CaseAction.SCHEDULE_VISIT, CaseAction.PROPOSE,
-                         CaseAction.REJECT})
+                         CaseAction.REJECT, CaseAction.RETURN, CaseAction.APPROVE})
+# Actions that end the case for the resident: drawn apart, and confirmed before they are taken.
+DESTRUCTIVE = frozenset({CaseAction.REJECT, CaseAction.WITHDRAW})
+# Actions that send the resident a decision: the caseworker sees that message before it goes.
+PREVIEWED = frozenset({CaseAction.APPROVE, CaseAction.REJECT, CaseAction.RETURN}) | DESTRUCTIVE
 
 
 def number_of(request: web.Request) -> str:
@@ -31,6 +36,13 @@ def number_of(request: web.Request) -> str:
 
 
 async def case_page(request: web.Request) -> web.Response:
+    return await render_case(request)
+
+
+async def render_case(request: web.Request, form: dict[str, Any] | None = None, *, status: int = 200) -> web.Response:
+    """The case page; ``form`` carries an action form back to it: what was typed (``typed``), the
+    action it was for (``action``), errors by field (``errors``), and a decision waiting for
+    confirmation with the resident's message (``confirm``, ``preview``)."""
     user = user_of(request)
     number = number_of(request)
     now = now_of(request)
@@ -47,13 +59,15 @@ async def case_page(request: web.Request) -> web.Response:
         offers = await uow.reports.offers(number)
         tasks = await uow.tasks.for_application(number)
         caseworkers = [u for u in await uow.users.list(case.office) if u.role is Role.CASEWORKER and u.active]
+        resident = await uow.residents.get(case.resident_id)
         await uow.commit()  # the audited read
     assessment = case.assessment or {}
     resilience = assessment.get("resilience") or {}
     dimensions = resilience.get("dimensions") or {}
     axes = [(messages.render(f"policy.dimension.{d.value}"), float(dimensions[d.value]["score"]))
             for d in Dimension if d.value in dimensions]
-    allowed = [a for a in _LIFECYCLE.allowed(case.status) if a in ACTIONS_BY_ROLE[user.role]]
+    allowed = service.allowed(user, case, now=now)
+    decisions = pack.decisions
     projects = {p.id: p for p in request.config_dict[PROJECTS]}
     return render(request, "case.html.j2", {
         "case": case,
@@ -78,7 +92,12 @@ async def case_page(request: web.Request) -> web.Response:
         "skills": SKILLS,
         "overdue": case.deadline_at is not None and case.deadline_at < now and case.status in OPEN,
         "package_options": assessment.get("assistance", []),
-    })
+        "destructive": DESTRUCTIVE,
+        "reasons": decisions.reasons if decisions else (),
+        "reasons_by_code": {r.code: r for r in decisions.reasons} if decisions else {},
+        "resident_locale": (resident.locale if resident else None) or DEFAULT_LOCALE,
+        "form": form or {},
+    }, status=status)
 
 
 async def document(request: web.Request) -> web.StreamResponse:
