@@ -44,6 +44,7 @@ async def case_page(request: web.Request) -> web.Response:
         offers = await uow.reports.offers(number)
         tasks = await uow.tasks.for_application(number)
         caseworkers = [u for u in await uow.users.list(case.office) if u.role is Role.CASEWORKER and u.active]
+        people = {u.username: u.display_name for u in await uow.users.list()}  # who did what, by name
         await uow.commit()  # the audited read
     assessment = case.assessment or {}
     resilience = assessment.get("resilience") or {}
@@ -54,6 +55,7 @@ async def case_page(request: web.Request) -> web.Response:
     projects = {p.id: p for p in request.config_dict[PROJECTS]}
     return render(request, "case.html.j2", {
         "case": case,
+        "people": people,
         "answers": answers(case.payload, messages, pack.regions, show_ids=sees_id_numbers(user)),
         "members": members(case.payload, messages, show_ids=sees_id_numbers(user)),
         "assessment": assessment,
