@@ -142,6 +142,9 @@ async def test_the_queue_shows_the_applicant_time_left_and_the_assignee_by_name(
                                          (none, None, None), (done, NOW - timedelta(days=9), CaseStatus.APPROVED)):
             values = {"deadline_at": deadline} | ({"status": status.value} if status else {})
             await connection.execute(update(ApplicationRow).where(ApplicationRow.number == number).values(**values))
+    async with database.unit_of_work() as uow:  # the port: only the numbers asked for, unknown ones left out
+        assert await uow.reports.applicant_names([soon, late, "YM00000000000000"]) == {soon: "刘芳", late: "张伟"}
+        assert await uow.reports.applicant_names([]) == {}
     await sign_in(client, "chen", lang=lang)
     page = await (await client.get("/console/queue")).text()
     rows = {cells[0].split()[0]: cells for cells in _rows(page.split('<table class="cases">', 1)[1])}
