@@ -90,6 +90,11 @@ class Messages:
     def _nested(self, key: str, **params: Any) -> Markup:
         return Markup(self.render(key, **params))
 
+    @property
+    def zone(self) -> ZoneInfo:
+        """The time zone dates and times are shown in (and days counted in)."""
+        return self._zone
+
     def has(self, key: str) -> bool:
         return key in self._catalog
 

@@ -132,7 +132,8 @@ class StatusEventOut(BaseModel):
     status: CaseStatus
     action: str | None
     actor: str
-    note: str
+    note: str = Field(description="What the actor wrote; a note the system wrote is a code with parameters, "
+                                  "`system:<code>?<query>` (e.g. `system:assessed?layer=dibao&level=1`)")
     at: datetime
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from backend.buttons import ReplyNow, button
+from backend.cases import system_notes
 from backend.cases.decision_message import approval_params, rejection_params
 from backend.cases.lifecycle import OPEN, CaseAction, CaseStatus, Lifecycle
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, CasesUnitOfWork, Note, Role, StatusEvent, User
@@ -344,7 +345,7 @@ class CaseService:
         chosen = chosen or await uow.users.least_loaded(office)
         if chosen is None:
             return None
-        note = "emergency: on-duty caseworker" if emergency and chosen.on_duty else "least-loaded caseworker"
+        note = system_notes.encode(system_notes.ON_DUTY if emergency and chosen.on_duty else system_notes.LEAST_LOADED)
         await uow.cases.transition(
             number,
             status=self._lifecycle.apply(CaseStatus.ASSESSED, CaseAction.ASSIGN),

@@ -88,12 +88,19 @@ def members(payload: dict[str, Any], messages: Messages, *, show_ids: bool) -> l
     for member in payload.get("members", []):
         id_number = member.get("id_number")
         grade = member.get("disability_grade")
+        health = member.get("health")
+        # The application keeps "healthy" for a member who is disabled only (their grade says so):
+        # shown as the option the resident chose, never as "healthy, no disability".
+        if grade and health in (None, "healthy"):
+            health = "disability"
+        relation = member.get("relation")
         found.append({
-            "relation": _option(messages, "members.relation", member.get("relation")),
+            "relation": (messages.render("console.relation.self") if relation == "self"
+                         else _option(messages, "members.relation", relation)),
             "age": messages.number(member.get("age", 0)),
             "id_number": "—" if not id_number else (str(id_number) if show_ids else mask_id_number(id_number)),
-            "health": _option(messages, "members.condition", member.get("health")),
-            "disability": messages.render("console.disability_grade", grade=grade) if grade else "—",
+            "health": _option(messages, "members.condition", health),
+            "disability": _option(messages, "members.disability", grade if grade else "none"),
             "work": _option(messages, "members.work", member.get("work")),
             "income": _money(messages, member.get("monthly_income")),
         })

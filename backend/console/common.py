@@ -12,6 +12,7 @@ from aiohttp import web
 from backend.app_keys import CLOCK, DATABASE, PACK
 from backend.cases.ports import OFFICE_ROLES, Role, User
 from backend.console.keys import MESSAGES, SESSION, TEMPLATES
+from backend.console.labels import Labels
 from backend.db.database import Database
 from backend.store.console import Scope
 from locales import Messages
@@ -67,6 +68,8 @@ def render(request: web.Request, template: str, context: dict[str, Any], *, stat
     base = {
         "t": messages.render,
         "fmt": messages,
+        # Usernames a page shows, by display name: the page's view passes ``people`` when it has any.
+        "label": Labels(messages, context.get("people")),
         "locale": messages.locale,
         "me": session.user if session else None,
         "csrf": session.csrf if session else "",

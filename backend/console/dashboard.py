@@ -16,15 +16,20 @@ class FunnelStep:
     dropped: int  # residents whose furthest step this was (0 for "submitted": they finished)
 
 
-def funnel(furthest: dict[int, int], steps: tuple[str, ...]) -> list[FunnelStep]:
-    """Started → each step → submitted. A resident counts at every step up to the furthest they
-    reached, so the counts only fall, and each drop-off is the residents who stopped there."""
-    started = sum(furthest.values())
-    rows = [FunnelStep("started", started, furthest.get(-1, 0))]
+def funnel(furthest: dict[int, int], reached: dict[str, int], steps: tuple[str, ...]) -> list[FunnelStep]:
+    """Started → each step residents were asked → submitted.
+
+    The flow branches (the rent is asked only of those who rent, a proxy's name only of a proxy),
+    so a step's count is the residents who were asked it, not those who got past its place in the
+    question order; steps nobody was asked are left out. The drop-off at a step is the residents
+    whose furthest step it was: they were asked it, so it is never more than the step's count.
+    """
+    rows = [FunnelStep("started", sum(furthest.values()), furthest.get(-1, 0))]
+    last = len(steps) - 1
     for index, step in enumerate(steps):
-        reached = sum(count for at, count in furthest.items() if at >= index)
-        last = index == len(steps) - 1
-        rows.append(FunnelStep(step, reached, 0 if last else furthest.get(index, 0)))
+        count = reached.get(step, 0)
+        if count or index == last:
+            rows.append(FunnelStep(step, count, 0 if index == last else min(count, furthest.get(index, 0))))
     return rows
 
 

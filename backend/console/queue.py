@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta, tzinfo
 from urllib.parse import urlencode
 
 from backend.bounds import integer
@@ -13,6 +14,7 @@ from backend.policy.codes import Layer
 from backend.store.console import FACETS, QueueCell, QueueFilters
 
 YES_NO = ("yes", "no")
+HOUR = timedelta(hours=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +129,39 @@ def page_href(base: Mapping[str, str], page: int) -> str:
     if page > 1:
         query["page"] = str(page)
     return "/console/queue" + (f"?{urlencode(query)}" if query else "")
+
+
+@dataclass(frozen=True, slots=True)
+class TimeLeft:
+    """What is left of a case's deadline: ``due_in_days``, ``due_in_hours``, ``overdue_hours`` or
+    ``overdue_days`` (``console.time_left.<key>``) and how many."""
+
+    key: str
+    count: int
+
+    @property
+    def late(self) -> bool:
+        return self.key.startswith("overdue")
+
+
+def time_left(deadline_at: datetime | None, now: datetime, *, zone: tzinfo) -> TimeLeft | None:
+    """The time left to a deadline, in calendar days of the office's zone (a deadline tomorrow
+    morning is "in 1 day" however few hours that is), or in hours on the deadline's own day.
+    None: the case has no deadline."""
+    if deadline_at is None:
+        return None
+    days = (_local_date(deadline_at, zone) - _local_date(now, zone)).days
+    if deadline_at >= now:
+        if days > 0:
+            return TimeLeft("due_in_days", days)
+        return TimeLeft("due_in_hours", max(1, -(-(deadline_at - now) // HOUR)))
+    if days < 0:
+        return TimeLeft("overdue_days", -days)
+    return TimeLeft("overdue_hours", max(1, (now - deadline_at) // HOUR))
+
+
+def _local_date(value: datetime, zone: tzinfo) -> date:
+    try:
+        return value.astimezone(zone).date()
+    except OverflowError:  # a time at the calendar's edge (year 1 or 9999): its own date will do
+        return value.date()

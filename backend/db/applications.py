@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.application import ApplicationV1
+from backend.cases import system_notes
 from backend.db.models import ApplicationIdHashRow, ApplicationRow, HouseholdMemberRow, StatusHistoryRow
 from backend.db.records import record_of
 from backend.db.sql import advisory_lock
@@ -160,7 +161,7 @@ class SqlApplicationRepository:
                 application_id=application_id,
                 status=ApplicationStatus.ASSESSED.value,
                 at=at,
-                note=f"layer {layer}, resilience level {resilience_level}" + (", emergency" if emergency else ""),
+                note=system_notes.assessed(layer, resilience_level, emergency=emergency),
                 actor="system",
             )
         )

@@ -228,6 +228,27 @@ class SqlReports:
         )).one()
         return [int(n) for n in row]
 
+    async def reached_steps(self, flow: str, steps: tuple[str, ...], *, since: datetime | None) -> dict[str, int]:
+        # A resident counts once at each step they were asked, however often they came back to it.
+        statement = (
+            select(ConversationTurnRow.state_after, func.count(ConversationTurnRow.resident_id.distinct()))
+            .where(ConversationTurnRow.flow == flow, ConversationTurnRow.state_after.in_(steps))
+            .group_by(ConversationTurnRow.state_after)
+        )
+        if since is not None:
+            statement = statement.where(ConversationTurnRow.at >= since)
+        return {str(step): int(count) for step, count in await self._session.execute(statement)}
+
+    async def applicant_names(self, numbers: list[str]) -> dict[str, str]:
+        # Only the name is taken out of each payload, by the database, for the page's few rows.
+        if not numbers:
+            return {}
+        name = ApplicationRow.payload["applicant"]["name"].as_string()
+        rows = await self._session.execute(
+            select(ApplicationRow.number, name).where(ApplicationRow.number.in_(numbers))
+        )
+        return {number: value for number, value in rows if value}
+
     async def decisions(self, scope: Scope, *, since: datetime) -> list[Decision]:
         decided = (
             select(StatusHistoryRow.application_id, func.min(StatusHistoryRow.at).label("at"))

@@ -200,6 +200,12 @@ class Reports(Protocol):
     async def furthest_steps(self, flow: str, steps: tuple[str, ...], *, since: datetime | None) -> dict[int, int]:
         """How many residents got no further than each step (its index in ``steps``; -1: started only)."""
 
+    async def reached_steps(self, flow: str, steps: tuple[str, ...], *, since: datetime | None) -> dict[str, int]:
+        """How many residents were asked each step (a step nobody was asked is absent)."""
+
+    async def applicant_names(self, numbers: list[str]) -> dict[str, str]:
+        """The applicant's name of each of these applications (the queue's page), by number."""
+
     async def decisions(self, scope: Scope, *, since: datetime) -> list[Decision]: ...
 
     async def time_left(self, scope: Scope, *, bounds: Sequence[datetime]) -> list[int]:

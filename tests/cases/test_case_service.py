@@ -60,7 +60,7 @@ async def test_an_emergency_goes_to_the_caseworker_on_duty_with_a_24_hour_deadli
     assert [(e.status.value, e.actor) for e in history] == [
         ("submitted", "system"), ("assessed", "system"), ("assigned", "system")
     ]
-    assert history[-1].note == "emergency: on-duty caseworker"
+    assert history[-1].note == "system:on_duty"
 
 
 async def test_with_no_caseworker_the_case_waits_assessed(database):

@@ -70,15 +70,50 @@ async def test_the_dashboard_counts_households_the_funnel_and_decision_times(cli
     assert "Started" in page and "Submitted" in page and "stopped here" in page
 
 
-def test_the_funnel_only_falls_and_its_drop_offs_add_up():
+def test_the_funnel_lists_only_the_steps_asked_and_its_drop_offs_add_up():
     from backend.console.dashboard import funnel
 
-    steps = ("consent", "name", "summary", "submitted")
-    rows = funnel({-1: 2, 0: 3, 1: 1, 3: 4}, steps)
-    assert [r.step for r in rows] == ["started", *steps]
-    assert [r.reached for r in rows] == [10, 8, 5, 4, 4]
-    assert [r.dropped for r in rows] == [2, 3, 1, 0, 0]
+    steps = ("consent", "proxy_name", "name", "rent", "summary", "submitted")
+    # Ten started; nobody was asked for a proxy's name; the rent was asked of two, after the name.
+    furthest = {-1: 2, 0: 3, 2: 1, 3: 1, 5: 3}
+    reached = {"consent": 8, "name": 5, "rent": 2, "summary": 3, "submitted": 3}
+    rows = funnel(furthest, reached, steps)
+    assert [(r.step, r.reached, r.dropped) for r in rows] == [
+        ("started", 10, 2), ("consent", 8, 3), ("name", 5, 1), ("rent", 2, 1), ("summary", 3, 0), ("submitted", 3, 0)
+    ]
     assert sum(r.dropped for r in rows) + rows[-1].reached == rows[0].reached
+    assert all(0 <= r.dropped <= r.reached for r in rows)
+
+
+async def test_the_dashboard_funnel_follows_the_branches_residents_took(client, staff, database):
+    """Residents skip the questions their answers make moot: a skipped step is not a step they
+    passed, and one nobody was asked is not listed; no count is shown as negative."""
+    from backend.db.models import ResidentRow
+
+    # r1 applies for themself (never asked about a proxy) and stops at the office; r2 applies
+    # for someone else, is asked the relationship and the proxy's name, and submits.
+    walks = {
+        "r1": ("language", "consent", "for_whom", "name", "id_number", "mobile", "district", "office"),
+        "r2": ("language", "consent", "for_whom", "relationship", "proxy_name", "name", "summary", "submitted"),
+    }
+    async with database.engine.begin() as connection:
+        for resident, steps in walks.items():
+            await connection.execute(insert(ResidentRow).values(id=resident, created_at=NOW))
+            for turn, (before, after) in enumerate(zip(("new", *steps), steps, strict=False)):
+                await connection.execute(insert(ConversationTurnRow).values(
+                    resident_id=resident, flow="intake", turn=turn, state_before=before, state_after=after,
+                    event_kind="text", at=NOW))
+    async with database.unit_of_work() as uow:
+        reached = await uow.reports.reached_steps("intake", FUNNEL, since=NOW - timedelta(days=1))
+    assert reached["consent"] == 2 and reached["proxy_name"] == 1 and "rent" not in reached
+    await sign_in(client, "wang")
+    page = await (await client.get("/console/dashboard")).text()
+    funnel = page[page.index('id="funnel"'):page.index('id="decisions"')]
+    assert ">Your own name<" in funnel and ">Monthly rent<" not in funnel and ">Household size<" not in funnel
+    assert "(1 stopped here)" in funnel and "−" not in funnel
+    await client.get("/console/language?to=zh_CN&next=/console/dashboard")
+    page = await (await client.get("/console/dashboard")).text()
+    assert "（其中 1 人在此停止）" in page and "−" not in page
 
 
 def test_decision_times_against_the_deadline():

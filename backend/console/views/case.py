@@ -60,6 +60,7 @@ async def render_case(request: web.Request, form: dict[str, Any] | None = None, 
         tasks = await uow.tasks.for_application(number)
         caseworkers = [u for u in await uow.users.list(case.office) if u.role is Role.CASEWORKER and u.active]
         resident = await uow.residents.get(case.resident_id)
+        people = {u.username: u.display_name for u in await uow.users.list()}  # who did what, by name
         await uow.commit()  # the audited read
     assessment = case.assessment or {}
     resilience = assessment.get("resilience") or {}
@@ -71,6 +72,7 @@ async def render_case(request: web.Request, form: dict[str, Any] | None = None, 
     projects = {p.id: p for p in request.config_dict[PROJECTS]}
     return render(request, "case.html.j2", {
         "case": case,
+        "people": people,
         "answers": answers(case.payload, messages, pack.regions, show_ids=sees_id_numbers(user)),
         "members": members(case.payload, messages, show_ids=sees_id_numbers(user)),
         "assessment": assessment,

@@ -12,6 +12,7 @@ from backend.console.charts import Bar, bars, histogram
 from backend.console.common import database_of, messages_of, now_of, office_names, render, scope_of
 from backend.console.dashboard import decision_times, funnel
 from backend.console.keys import FUNNEL_STEPS, REVIEW_DAYS
+from backend.console.labels import Labels
 from backend.console.time_left import time_left
 from backend.policy.codes import Layer
 
@@ -19,24 +20,19 @@ FUNNEL_DAYS = 30
 DECISION_DAYS = 90
 
 
-def _step_label(request: web.Request, step: str) -> str:
-    messages = messages_of(request)
-    key = f"intake.{step}.label"
-    if messages.has(key):
-        return messages.render(key)
-    return messages.render(f"console.funnel.{step}") if messages.has(f"console.funnel.{step}") else step
-
-
 async def dashboard(request: web.Request) -> web.Response:
     messages = messages_of(request)
     t = messages.render
+    label = Labels(messages)
     scope = scope_of(request)
     now = now_of(request)
     steps: tuple[str, ...] = request.config_dict.get(FUNNEL_STEPS, ())
     async with database_of(request).unit_of_work() as uow:
         breakdown = await uow.reports.breakdown(scope)
         left = await time_left(uow.reports, scope, now, request.config_dict[PACK])
-        furthest = await uow.reports.furthest_steps("intake", steps, since=now - timedelta(days=FUNNEL_DAYS))
+        since = now - timedelta(days=FUNNEL_DAYS)
+        furthest = await uow.reports.furthest_steps("intake", steps, since=since)
+        reached = await uow.reports.reached_steps("intake", steps, since=since)
         decided = await uow.reports.decisions(scope, since=now - timedelta(days=DECISION_DAYS))
     names = office_names(request)
     layers = [Bar(t(f"policy.layer.{layer.value}"), breakdown.by_layer.get(layer.value, 0)) for layer in Layer]
@@ -44,9 +40,9 @@ async def dashboard(request: web.Request) -> web.Response:
     types = [Bar(t(f"policy.type.{kind}") if messages.has(f"policy.type.{kind}") else kind, count)
              for kind, count in sorted(breakdown.by_type.items(), key=lambda item: -item[1])]
     offices = [Bar(names.get(code, code), count) for code, count in sorted(breakdown.by_office.items())]
-    rows = funnel(furthest, steps)
+    rows = funnel(furthest, reached, steps)
     funnel_bars = [
-        Bar(_step_label(request, row.step), row.reached,
+        Bar(label.step(row.step), row.reached,
             note=t("console.dashboard.dropped", count=row.dropped) if row.dropped else "",
             emphasis=row.step in ("started", "submitted"))
         for row in rows

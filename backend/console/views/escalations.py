@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from backend.bounds import integer
-from backend.cases.ports import Role
+from backend.cases.ports import Role, UserRepository
 from backend.console.common import database_of, form_of, now_of, redirect, render, scope_of, user_of
 from backend.console.keys import DESK
 from backend.ports import EscalationScope
@@ -31,7 +31,13 @@ def _scope(request: web.Request) -> EscalationScope:
 async def _tickets(request: web.Request) -> dict[str, object]:
     async with database_of(request).unit_of_work() as uow:
         tickets = await uow.escalations.listed(_scope(request), limit=LIMIT)
-    return {"tickets": tickets, "desk": _desk(request) is not None}
+        people = await _people(uow.users)
+    return {"tickets": tickets, "desk": _desk(request) is not None, "people": people}
+
+
+async def _people(users: UserRepository) -> dict[str, str]:
+    """Staff by username, so that who claimed or answered a request is shown by name."""
+    return {u.username: u.display_name for u in await users.list()}
 
 
 async def escalations(request: web.Request) -> web.Response:
@@ -60,7 +66,9 @@ async def ticket(request: web.Request) -> web.Response:
         if found is None:
             raise Forbidden("a request outside the user's queues")
         said = await uow.escalations.messages(ticket_id)
+        people = await _people(uow.users)
     return render(request, "ticket.html.j2", {"ticket": found, "said": said, "desk": _desk(request) is not None,
+                                              "people": people,
                                               "mine": found.claimed_by == user.username})
 
 

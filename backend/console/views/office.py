@@ -31,8 +31,10 @@ async def points(request: web.Request) -> web.Response:
     async with database_of(request).unit_of_work() as uow:
         accounts = await uow.reports.accounts(limit=LIMIT)
         entries = await uow.reports.entries(limit=50)
-        merchants = [u for u in await uow.users.list() if u.role is Role.MERCHANT]
-    return render(request, "points.html.j2", {"accounts": accounts, "entries": entries, "merchants": merchants})
+        staff = await uow.users.list()
+    merchants = [u for u in staff if u.role is Role.MERCHANT]
+    return render(request, "points.html.j2", {"accounts": accounts, "entries": entries, "merchants": merchants,
+                                              "people": {u.username: u.display_name for u in staff}})
 
 
 async def projects(request: web.Request) -> web.Response:

@@ -10,8 +10,8 @@ from backend.app_keys import CASES, PACK
 from backend.bounds import INTEGER_MAX, integer
 from backend.cases.lifecycle import OPEN, CaseStatus
 from backend.cases.ports import CaseQuery
-from backend.console.common import database_of, now_of, render, scope_of, user_of
-from backend.console.queue import facets, page_href, parse_filters
+from backend.console.common import database_of, messages_of, now_of, render, scope_of, user_of
+from backend.console.queue import facets, page_href, parse_filters, time_left
 
 PAGE_SIZE = 50
 # The last page whose offset the database's INTEGER can hold.
@@ -47,11 +47,18 @@ async def queue(request: web.Request) -> web.Response:
         cells = await uow.reports.queue_cells(scope, filters, now=now)
         # The page's cases whose resident wrote since a caseworker last opened them: one indexed look-up.
         replied = await uow.threads.unread([c.number for c in cases])
+        names = await uow.reports.applicant_names([c.number for c in cases])
+        people = {u.username: u.display_name for u in await uow.users.list(scope.office)}
+    zone = messages_of(request).zone
     base = {k: request.query.get(k, "") for k in KEPT}
     pages = max(1, -(-total // PAGE_SIZE))
     return render(request, "queue.html.j2", {
         "cases": cases,
         "replied": replied,
+        "names": names,
+        "people": people,
+        # Time left only while the case is open: a decided case has no deadline to meet.
+        "left": {c.number: time_left(c.deadline_at, now, zone=zone) for c in cases if c.status in OPEN},
         "total": total,
         "facets": facets(cells, filters, base, levels=levels),
         "mine": filters.assigned_to is not None,
