@@ -147,7 +147,7 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
     await second.locator("#confirm button[type=submit]").click()
     await second.wait_for_load_state()
     assert await second.get_attribute("#status", "data-status") == "approved"
-    assert "Approved by li" in await second.locator("#decision").inner_text()
+    assert "Approved by Li" in await second.locator("#decision").inner_text()
 
     # A caseworker of another office is refused the case.
     zhao, third = await _signed_in(browser, url, "zhao")
