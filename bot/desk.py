@@ -28,6 +28,7 @@ from typing import Any
 
 from backend.cases.ports import Role, User
 from backend.ports import Escalation, EscalationScope, Store, UnitOfWork
+from backend.store.outbox import OutboxItem
 from bot.outbound import Button, Outbound
 from flows.intake import INTAKE
 from flows.session import Session
@@ -177,7 +178,7 @@ class EscalationDesk:
             await uow.commit()
         return ticket.resident_id
 
-    async def delivery_failed(self, item: Any) -> None:
+    async def delivery_failed(self, item: OutboxItem) -> None:
         """A message a resident never got: tell the supervisors and on-duty caseworkers of the
         office of their latest application, so that someone reaches them another way."""
         if item.resident_id is None or item.kind not in ("message", "document"):

@@ -29,15 +29,15 @@ COMMANDS = frozenset({"task", "qualify", "redeem"})
 @dataclass(frozen=True, slots=True)
 class _Reply:
     key: str
-    params: dict[str, Any]
+    params: dict[str, object]
     done: bool = False
 
 
-def _refused(key: str, **params: Any) -> _Reply:
+def _refused(key: str, **params: object) -> _Reply:
     return _Reply(key, params)
 
 
-def _done(key: str, **params: Any) -> _Reply:
+def _done(key: str, **params: object) -> _Reply:
     return _Reply(key, params, done=True)
 
 

@@ -28,7 +28,7 @@ class ApiError(Exception):
     """A 4xx raised by a handler; ``fields`` name what was wrong."""
 
     def __init__(self, status: int, code: str, message: str, *, fields: list[FieldError] | None = None,
-                 **extra: Any) -> None:
+                 **extra: object) -> None:
         super().__init__(message)
         self.status, self.code, self.fields, self.extra = status, code, fields or [], extra
 

@@ -28,7 +28,7 @@ from backend.monitoring import alerts as service
 from backend.monitoring.push import SIGNATURE_HEADER, TIMESTAMP_HEADER, PushRefused, authenticate
 from backend.monitoring.records import Alert, AlertQuery
 from backend.monitoring.vocabulary import SOURCES
-from backend.ports import NotFound
+from backend.ports import NotFound, UnitOfWork
 from locales import SUPPORTED
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ def _out(request: web.Request, alert: Alert, now: datetime) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
-async def _detail(request: web.Request, uow: Any, alert: Alert, now: datetime) -> dict[str, Any]:
+async def _detail(request: web.Request, uow: UnitOfWork, alert: Alert, now: datetime) -> dict[str, Any]:
     history = [AlertEventOut(at=e.at, actor=e.actor, action=e.action, details=e.details)
                for e in await uow.audit.for_target(f"alert:{alert.id}") if e.action != "alert.read"]
     return AlertDetail.model_validate(

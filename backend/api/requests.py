@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -16,6 +16,7 @@ from backend.app_keys import CLOCK
 from backend.bounds import INTEGER_MAX, clock_context, integer
 from backend.ports import NotFound
 
+M = TypeVar("M", bound=BaseModel)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -41,7 +42,7 @@ def parse_json(raw: bytes, *, max_bytes: int = json_input.MAX_BYTES) -> Any:
         raise ApiError(400, "bad_json", f"the body: {refused}", fields=fields) from None
 
 
-async def read_body(request: web.Request, model: type[BaseModel]) -> Any:
+async def read_body(request: web.Request, model: type[M]) -> M:
     """The body validated by ``model``; no body or bad JSON is a 400, a bad field a 422.
 
     Times a client stamps (``Stamp`` fields) are checked against the application's clock.
@@ -53,7 +54,7 @@ async def read_body(request: web.Request, model: type[BaseModel]) -> Any:
         raise invalid(error) from None
 
 
-def read_query(request: web.Request, model: type[BaseModel]) -> Any:
+def read_query(request: web.Request, model: type[M]) -> M:
     """The query string validated by ``model``; a bad parameter is a 422 naming it."""
     try:
         return model.model_validate(dict(request.query), context=clock_context(request_now(request)))

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from backend.application import HardshipType
 from backend.policy.codes import (
@@ -26,6 +26,8 @@ from backend.policy.codes import (
 )
 from backend.policy.errors import pack_error
 from backend.policy.parameters import Formula, parse_formula
+
+E = TypeVar("E", bound=Enum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +136,7 @@ def _match(raw: Any, path: Path, key: str, rule_id: str, allowed: Iterable[str])
     return rule
 
 
-def _enum(enum: type[Enum], raw: Any, path: Path, key: str) -> Any:
+def _enum(enum: type[E], raw: object, path: Path, key: str) -> E:
     try:
         return enum(raw)
     except ValueError:
