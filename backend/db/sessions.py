@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from backend.db.models import ConversationSessionRow, ConversationTurnRow
 from backend.db.sql import run_core
@@ -23,7 +24,7 @@ _SESSION_FIELDS = ("snapshot", "state", "updated_at", "remind_at", "expire_at")
 
 
 @lru_cache(maxsize=4)
-def _save_session(dialect: str) -> Any:
+def _save_session(dialect: str) -> Executable:
     """The session upsert for a dialect: insert, or replace the snapshot and timers."""
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConversationSessionRow)
     return statement.on_conflict_do_update(

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 # CNY to the fen, below the 10 billion a NUMERIC(12, 2) column holds.
 _AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
@@ -78,7 +78,18 @@ def _csv_header(header: list[str] | None, required: Collection[str], optional: C
     return names
 
 
-def _csv_rows(reader: Any, header: tuple[str, ...], offset: int) -> Iterator[tuple[int, Mapping[str, str]]]:
+
+class _CsvReader(Protocol):
+    """What ``csv.reader`` returns: rows, and the number of the line it has read up to."""
+
+    line_num: int
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+    def __next__(self) -> list[str]: ...
+
+
+def _csv_rows(reader: _CsvReader, header: tuple[str, ...], offset: int) -> Iterator[tuple[int, Mapping[str, str]]]:
     """The rows ``reader`` (a csv reader) gives, with their lines: ``offset`` lines come before
     the first line it reads."""
     width = len(header)

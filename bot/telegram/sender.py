@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 
 
-def keyboard(item: OutboxItem) -> Any:
+def keyboard(item: OutboxItem) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     """Buttons as an inline keyboard (short labels three to a row), or a share-contact keyboard."""
     payload = item.payload
     buttons = payload.get("buttons") or []
@@ -56,7 +56,7 @@ class _Missing(Exception):
     """What an item needs to go out is not there: retrying cannot help."""
 
 
-def _seconds(value: Any) -> float:
+def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 

@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from backend.documents import DocumentRefused
+from backend.store.users import User
 from bot.desk import EscalationDesk
 from bot.runner import Conversations, DocumentTooLarge
 from bot.staff_commands import StaffCommands
@@ -239,7 +240,7 @@ class TelegramBot:
             log.warning("no text for the button's answer (%s)", key)
             return None
 
-    async def _from_staff(self, staff: Any, inbound: Inbound) -> None:
+    async def _from_staff(self, staff: User, inbound: Inbound) -> None:
         """A member of staff writes: one of their commands, ``/close NOTE`` to end the request for a
         person they hold, or text for that request's resident."""
         event = inbound.event
