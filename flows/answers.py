@@ -116,7 +116,7 @@ def _multi(turn: Turn, question: Question, ask: Ask, chosen: str | None, text: s
     return invalid(turn, question, "choice.invalid")
 
 
-def invalid(turn: Turn, question: Question, code: str, **params: Any) -> _Marker:
+def invalid(turn: Turn, question: Question, code: str, **params: object) -> _Marker:
     """Say why the answer is not taken and ask again; after a few, offer a person (and a skip)."""
     session = turn.session
     session.invalid += 1

@@ -10,7 +10,7 @@ from flows.parsing import parse_mobile, parse_name
 LOCALE_OPTIONS = ("zh_CN", "en")
 
 
-def _language_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
+def _language_label(value: str, ask: Ask) -> tuple[str, dict[str, object]]:
     # Each language is named in itself, whatever the flow.
     return f"language.option.{value}", {}
 

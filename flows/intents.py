@@ -15,7 +15,7 @@ from typing import Any
 class Option:
     value: str
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)
     selected: bool = False
 
 
@@ -24,7 +24,7 @@ class Reply:
     """Send the message ``key`` rendered with ``params``, with ``options`` as buttons."""
 
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
     request_contact: bool = False
     free_text: bool = False  # typed text answers it (options are only shortcuts)

@@ -34,7 +34,8 @@ class Turn:
     def flow_name(self) -> str:
         return self.engine.flow.name
 
-    def say(self, key: str, options: tuple[Option, ...] = (), **params: Any) -> None:
+    # Positional-only, so that a message parameter may have any name.
+    def say(self, key: str, options: tuple[Option, ...] = (), /, **params: object) -> None:
         self.out.append(Reply(key, params, options))
 
     def request_human(self, reason: str) -> None:
@@ -52,7 +53,7 @@ class Turn:
         answers = self.session.answers
         return {key: answers[key] for key in self.engine.flow.given if key in answers}
 
-    def given_params(self) -> dict[str, Any]:
+    def given_params(self) -> dict[str, object]:
         """The same as message parameters: every one named, ``None`` when missing."""
         return dict.fromkeys(self.engine.flow.given) | self.given()
 

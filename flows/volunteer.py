@@ -32,7 +32,7 @@ def _offices(ask: Ask) -> tuple[str, ...]:
     return tuple(o.code for d in ask.context.districts for o in d.offices)
 
 
-def _office_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
+def _office_label(value: str, ask: Ask) -> tuple[str, dict[str, object]]:
     found = ask.context.office(value)
     if found is None:
         return "region.unknown", {"code": value}
@@ -80,9 +80,9 @@ def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, An
     }
 
 
-def summary_extras(answers: Answers, ask: Ask) -> dict[str, Any]:
+def summary_extras(answers: Answers, ask: Ask) -> dict[str, object]:
     """The chosen offices' names (the registration holds their codes)."""
-    names: list[dict[str, Any]] = []
+    names: list[dict[str, object]] = []
     for code in _in_order(answers.get("offices") or (), _offices(ask)):
         found = ask.context.office(code)
         if found is None:
