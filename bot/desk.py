@@ -24,7 +24,6 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from backend.cases.ports import Role, User
 from backend.ports import Escalation, EscalationScope, Store, UnitOfWork
@@ -276,14 +275,14 @@ class EscalationDesk:
         )
         await uow.escalations.add_ping(ticket.id, username=user.username, outbox_id=outbox_id)
 
-    async def tell(self, user: User, key: str, params: dict[str, Any]) -> None:
+    async def tell(self, user: User, key: str, params: dict[str, object]) -> None:
         """A message to a member of staff in their chat (the answer to one of their commands)."""
         now = self.clock()
         async with self.database.unit_of_work() as uow:
             await self._to_staff(uow, user, key, params, now)
             await uow.commit()
 
-    async def _to_staff(self, uow: UnitOfWork, user: User, key: str, params: dict[str, Any], now: datetime) -> None:
+    async def _to_staff(self, uow: UnitOfWork, user: User, key: str, params: dict[str, object], now: datetime) -> None:
         if user.telegram_id is None:
             return  # a caseworker at the terminal reads the ticket there (bot/terminal_desk.py)
         text = self.messages.render(key, **params)

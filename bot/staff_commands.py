@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from backend.cases.ports import Role, User
 from backend.cases.service import DecisionRefused, Forbidden
@@ -42,7 +42,7 @@ def _done(key: str, **params: object) -> _Reply:
 
 
 class Desk(Protocol):
-    async def tell(self, user: User, key: str, params: dict[str, Any]) -> None: ...
+    async def tell(self, user: User, key: str, params: dict[str, object]) -> None: ...
 
 
 class StaffCommands:

@@ -25,8 +25,8 @@ class RuleEvaluation(NamedTuple):
     """
 
     rule: str
-    outcome: Any
-    inputs: Mapping[str, Any]
+    outcome: object
+    inputs: Mapping[str, object]
     parameters: Mapping[str, ParameterValue]
 
 

@@ -47,7 +47,7 @@ class Answer:
     """What to tell the person who pressed a button: a message key and its parameters."""
 
     key: str
-    params: dict[str, Any]
+    params: dict[str, object]
 
 
 def volunteer_view(task: Task, *, assigned: bool, area: dict[str, str] | None = None) -> dict[str, Any]:

@@ -288,7 +288,7 @@ class TelegramBot:
             # Judged by the bytes fetched, not by the name or type Telegram was told.
             await self._notice(inbound, refused.key, {})
 
-    async def _notice(self, inbound: Inbound, key: str, params: dict[str, Any]) -> None:
+    async def _notice(self, inbound: Inbound, key: str, params: dict[str, object]) -> None:
         async with self._turns:
             await self.conversations.notice(
                 CHANNEL, inbound.external_id, key, params, locale_hint=inbound.locale_hint, html=True
