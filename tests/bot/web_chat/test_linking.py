@@ -10,8 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from backend.cases.lifecycle import CaseAction
-from backend.cases.service import ActionRequest
 from backend.db.links import LINK_CHANNEL
 from backend.db.models import ChannelIdentityRow
 from bot.app import build_conversations
@@ -19,8 +17,8 @@ from bot.linking import LinkCodes
 from bot.runner import Conversations
 from flows import events as ev
 from locales import Translations
+from tests.bot.casework import START_REVIEW, acted, dispatched, request_info
 from tests.bot.telegram_driver import act
-from tests.bot.test_volunteer_chat import dispatched
 from tests.bot.web_chat.test_web_chat import applied
 from tests.cases.helpers import NOW, add_staff, payload
 
@@ -53,11 +51,7 @@ async def test_telegram_linked_with_a_code_shares_the_web_residents_applications
     await web.open()
     resident, number = await applied(telegram_conversations, database, web.web_id)
     # An update while the resident is on the web only: it waits for them.
-    async with database.unit_of_work() as uow:
-        await telegram_conversations.services.backend.cases.act(uow, account.user, number,
-                                                                ActionRequest(CaseAction.START_REVIEW), now=NOW)
-        await uow.commit()
-    await dispatched(database, clock)
+    await acted(telegram_conversations, database, clock, account, number, START_REVIEW)
     code = await web.link_code()
     assert len(code) == 12 and code[3] == code[7] == " " and code.replace(" ", "").isdigit()  # 123 456 7890
     # Only a keyed hash of the code is stored.
@@ -75,12 +69,7 @@ async def test_telegram_linked_with_a_code_shares_the_web_residents_applications
     assert any(number in (m.plain_text or "") for m in status)
     # What waited for the web resident is pushed to Telegram now, and so is what comes next.
     await dispatched(database, clock)
-    async with database.unit_of_work() as uow:
-        await telegram_conversations.services.backend.cases.act(
-            uow, account.user, number, ActionRequest(CaseAction.REQUEST_INFO, question="Please send the bill"),
-            now=NOW)
-        await uow.commit()
-    await dispatched(database, clock)
+    await acted(telegram_conversations, database, clock, account, number, request_info("Please send the bill"))
     for _ in range(200):
         texts = [m.plain_text or "" for m in user.sent()]
         if any("Please send the bill" in t for t in texts) and any("is being reviewed" in t for t in texts):
