@@ -27,6 +27,14 @@ async def link(conversations, telegram_id: str, code: str):
     return await conversations.handle("telegram", telegram_id, ev.Command("link", code), outbox=True, html=True)
 
 
+async def started(browser):
+    """A browser in English whose resident has begun a conversation."""
+    web = browser(language="en")
+    await web.open()
+    await web.start()
+    return web
+
+
 async def resident_of(database, channel: str, external_id: str) -> str | None:
     async with database.unit_of_work() as uow:
         found = await uow.residents.find(channel, external_id)
@@ -118,9 +126,7 @@ async def test_the_linked_identity_carries_on_where_the_web_resident_was(browser
 async def test_a_code_is_taken_once_within_ten_minutes_and_guessing_is_slowed(
     browser, database, chat_conversations, config, clock
 ):
-    web = browser(language="en")
-    await web.open()
-    await web.start()
+    web = await started(browser)
     code = await web.link_code()
     clock.advance(timedelta(minutes=10))
     assert [r.key for r in await link(chat_conversations, "1", code)] == ["link.invalid"]  # expired
@@ -142,9 +148,7 @@ async def test_a_code_is_taken_once_within_ten_minutes_and_guessing_is_slowed(
 
 
 async def test_a_telegram_identity_with_its_own_application_is_not_linked(browser, database, chat_conversations):
-    web = browser(language="en")
-    await web.open()
-    await web.start()
+    web = await started(browser)
     async with database.unit_of_work() as uow:
         own = await uow.residents.identify("telegram", "9", now=NOW)
         await chat_conversations.services.intake.submit(uow, payload(2), resident_id=own.id, document_ids=[], now=NOW)
@@ -162,9 +166,7 @@ async def test_a_sustained_guessing_attack_drops_every_live_code_and_makes_all_l
     """Every new chat is a new identity, so guesses are also counted for the whole installation."""
     from bot.linking import GLOBAL
 
-    web = browser(language="en")
-    await web.open()
-    await web.start()
+    web = await started(browser)
     code = await web.link_code()
     for n in range(GLOBAL.max_failures):
         # A new chat for every guess: no identity reaches its own limit.
@@ -203,9 +205,7 @@ async def test_a_residents_own_code_dies_after_a_few_wrong_tries_from_them(brows
                                                                           config):
     from bot.linking import OWN_CODE_DIES_AFTER
 
-    web = browser(language="en")
-    await web.open()
-    await web.start()
+    web = await started(browser)
     code = await web.link_code()
     for n in range(OWN_CODE_DIES_AFTER):
         await web.send(f"/link {7000000000 + n}")
