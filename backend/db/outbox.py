@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
@@ -13,6 +13,7 @@ from backend.db.models import ChannelIdentityRow, OutboxRow
 from backend.db.records import columns_for, record_of
 from backend.db.sql import THIS_IDENTITY, identity_binds, run_core
 from backend.ports import OutboxItem
+from backend.store.outbox import Lease
 
 # The addresses whose transaction-scoped lock this sender takes (PostgreSQL); the others are busy.
 _LOCK_ADDRESSES = text(
@@ -77,18 +78,18 @@ class SqlOutboxRepository:
         *,
         now: datetime,
         limit: int = 100,
-        owner: str | None = None,
-        lease: timedelta = timedelta(seconds=60),
+        lease: Lease | None = None,
     ) -> list[OutboxItem]:
         """Pending items whose time has come, oldest first. An address waits whole while its oldest
         item waits: later items never overtake it.
 
-        With an ``owner`` the items are leased to it until ``now + lease`` (once the caller
+        With a ``lease`` the items are leased to its owner for its duration (once the caller
         commits), and addresses another owner holds are left out: several senders can run, and
         one address is served by one of them at a time, in order.
         """
+        owner = lease.owner if lease is not None else None
         items = await self._due(channel, now, limit, owner, addresses=None)
-        if owner is None or not items:
+        if lease is None or not items:
             return items
         if self._session.get_bind().dialect.name == "postgresql":
             # Two senders may read the same candidates at once: each address goes to whichever
@@ -103,7 +104,7 @@ class SqlOutboxRepository:
                 self._session,
                 update(OutboxRow)
                 .where(OutboxRow.id.in_([item.id for item in items]))
-                .values(leased_by=owner, leased_until=now + lease),
+                .values(leased_by=lease.owner, leased_until=now + lease.duration),
             )
         return items
 
