@@ -33,6 +33,19 @@ class User:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """An account to create, active from the start; only a hash of its token is kept."""
+
+    username: str
+    display_name: str
+    role: Role
+    office: str | None
+    token_hash: str
+    telegram_id: str | None
+    on_duty: bool
+
+
 class DuplicateUser(ValueError):
     """A user with this username or Telegram id exists already."""
 
@@ -45,18 +58,7 @@ UNSET: Any = Unset()
 
 
 class UserRepository(Protocol):
-    async def add(
-        self,
-        *,
-        username: str,
-        display_name: str,
-        role: Role,
-        office: str | None,
-        token_hash: str,
-        telegram_id: str | None,
-        on_duty: bool,
-        at: datetime,
-    ) -> User:
+    async def add(self, user: NewUser, *, at: datetime) -> User:
         """Raises DuplicateUser when the username or Telegram id is taken."""
 
     async def get(self, username: str) -> User | None: ...
