@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class Role(StrEnum):
@@ -54,7 +54,7 @@ class Unset:
     """Marks an argument left out (None is a value: it clears the column)."""
 
 
-UNSET: Any = Unset()
+UNSET = Unset()
 
 
 class UserRepository(Protocol):
