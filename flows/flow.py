@@ -105,7 +105,7 @@ class Question:
     id: str
     kind: Kind
     options: tuple[str, ...] | Callable[[Ask], tuple[str, ...]] = ()
-    parse: Callable[[str, Ask], Any] | None = None
+    parse: Callable[[str, Ask], object] | None = None
     when: Callable[[Ask], bool] | None = None
     optional: bool = False
     clears: tuple[str, ...] = ()

@@ -103,7 +103,7 @@ async def act_on_alert(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-def _rows(items: Iterable[Any]) -> tuple[list[tuple[int, Mapping[str, str]]], list[FeedRowError]]:
+def _rows(items: Iterable[object]) -> tuple[list[tuple[int, Mapping[str, str]]], list[FeedRowError]]:
     """The pushed rows as the importer reads a file's (every value text), and the rows that are not rows."""
     rows: list[tuple[int, Mapping[str, str]]] = []
     refused: list[FeedRowError] = []

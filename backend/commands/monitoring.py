@@ -12,7 +12,7 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from backend.config import Config
 from backend.monitoring.rows import FileFormatError, RowError, write_error_report
@@ -35,7 +35,7 @@ def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
     imports.add_argument("--errors", type=Path, help="where to write the rows refused (default: beside FILE)")
 
 
-def add_monitor_arguments(parser: argparse.ArgumentParser) -> Any:
+def add_monitor_arguments(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     """``monitor import``; the subcommands, for the CLI to add its others to."""
     from backend.monitoring.feeds import FORMATS
     from backend.monitoring.vocabulary import SOURCES

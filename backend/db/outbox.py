@@ -183,7 +183,7 @@ class SqlOutboxRepository:
             statement = statement.where(OutboxRow.id != keep)
         await run_core(self._session, statement)
 
-    async def _set(self, item_id: int, **values: Any) -> None:
+    async def _set(self, item_id: int, **values: object) -> None:
         await run_core(self._session, update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
 
     async def _move(self, channel: str, address: str, old: str, new: str) -> None:

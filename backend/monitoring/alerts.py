@@ -122,7 +122,7 @@ async def act_on_alert(uow: AlertsUnitOfWork, user: User, alert_id: int, action:
         raise NotFound(f"no alert {alert_id}")
     _visible(user, alert)
     status = next_status(alert.status, action)
-    values: dict[str, Any]
+    values: dict[str, object]
     if action is A.ACKNOWLEDGE:
         values = {"acknowledged_by": user.username, "acknowledged_at": now}
     else:

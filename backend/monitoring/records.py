@@ -204,7 +204,7 @@ class AlertRepository(Protocol):
     async def lock(self, alert_id: int) -> None:
         """Hold the alert until the unit of work ends, so two actions cannot interleave."""
 
-    async def move(self, alert_id: int, *, status: AlertStatus, values: Mapping[str, Any]) -> None: ...
+    async def move(self, alert_id: int, *, status: AlertStatus, values: Mapping[str, object]) -> None: ...
 
     async def overdue(self, now: datetime) -> builtins.list[Alert]:
         """Open alerts past their deadline that were not escalated yet, oldest deadline first."""

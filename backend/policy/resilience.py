@@ -237,7 +237,7 @@ def score(figures: Figures, params: ParameterSet, rules: ResilienceRules) -> tup
     trace: list[RuleEvaluation] = []
     ordered = iter(rules.ordered)
 
-    def add(points: Decimal, inputs: dict[str, Any], used: Mapping[str, ParameterValue]) -> None:
+    def add(points: Decimal, inputs: dict[str, object], used: Mapping[str, ParameterValue]) -> None:
         dimension, rule_id, weight = next(ordered)  # dimensions are added in Dimension order
         contribution = (weight * points).quantize(CENT)
         dimensions.append(DimensionScore(dimension, points, weight, contribution))
