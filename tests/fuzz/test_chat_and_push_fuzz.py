@@ -74,6 +74,14 @@ class Findings:
         if known is None or len(sent.body) < len(known[1].body):
             self.found[key] = (status, sent, frame)
 
+    def post(self, client, url: str, path: str, headers: dict[str, str], body: bytes, tracebacks: Tracebacks, *,
+             shown: dict[str, str], **options) -> None:
+        """POST ``body`` with ``client`` (requests or a session of it) and record the answer; a report
+        shows the headers as ``shown`` (no secrets)."""
+        tracebacks.take()
+        response = client.post(f"{url}{path}", data=body, headers=headers, timeout=60, **options)
+        self.add(response.status_code, Sent("POST", path, shown, body), tracebacks.take())
+
     def report(self) -> str:
         return "\n".join(f"- {sent.method} {sent.path} -> {status}\n      {sent}"
                          + (f"\n      last frame: {frame}" if frame else "")
@@ -195,11 +203,8 @@ def fuzz_chat(base_url: str, tracebacks: Tracebacks) -> Findings:
         def run(post: tuple[str, dict[str, str], bytes], cookie_kind: str) -> None:
             path, headers, body = post
             cookies = {"own": {COOKIE: cookie}, "none": {}, "forged": {COOKIE: cookie[:-4] + "AAAA"}}[cookie_kind]
-            tracebacks.take()
-            response = requests.post(f"{base_url}{path}", data=body, headers=headers, cookies=cookies,
-                                     allow_redirects=False, timeout=60)
-            sent_headers = {**headers, **({"Cookie": f"{COOKIE}=…"} if cookies else {})}
-            findings.add(response.status_code, Sent("POST", path, sent_headers, body), tracebacks.take())
+            findings.post(requests, base_url, path, headers, body, tracebacks, cookies=cookies, allow_redirects=False,
+                          shown={**headers, **({"Cookie": f"{COOKIE}=…"} if cookies else {})})
 
         run()
     return findings
@@ -275,10 +280,8 @@ def fuzz_push(base_url: str, tracebacks: Tracebacks) -> Findings:
             path = f"/api/v1/feeds/{source}/events"
             headers = {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(FEED_KEY, timestamp, body),
                        "Content-Type": "application/json"}
-            tracebacks.take()
-            response = session.post(f"{base_url}{path}", data=body, headers=headers, timeout=60)
-            findings.add(response.status_code, Sent("POST", path, {**headers, SIGNATURE_HEADER: "<valid>"}, body),
-                         tracebacks.take())
+            findings.post(session, base_url, path, headers, body, tracebacks,
+                          shown={**headers, SIGNATURE_HEADER: "<valid>"})
 
         for body in ALWAYS:  # each of these is sent on every run, besides what is drawn
             run = example(body=body, source="medical", age=0)(run)
