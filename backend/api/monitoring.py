@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -42,26 +43,13 @@ def _alert_id(request: web.Request) -> int:
 
 def _out(request: web.Request, alert: Alert, now: datetime) -> dict[str, Any]:
     translations = request.app[TRANSLATIONS]
-    return AlertOut(
-        id=alert.id,
-        household_id=alert.household_id,
-        household_code=alert.household_code,
-        office=alert.office,
-        trigger=alert.trigger,
-        reason=alert.reason,
-        reason_text={locale: service.render_reason(translations(locale), alert.reason) for locale in SUPPORTED},
-        status=alert.status,
-        deadline_at=alert.deadline_at,
-        overdue=alert.overdue(now),
-        escalated_at=alert.escalated_at,
-        created_at=alert.created_at,
-        acknowledged_by=alert.acknowledged_by,
-        acknowledged_at=alert.acknowledged_at,
-        closed_by=alert.closed_by,
-        closed_at=alert.closed_at,
-        dismiss_reason=alert.dismiss_reason,
-        allowed_actions=service.allowed_actions(alert.status),
-    ).model_dump(mode="json")
+    # The record's own fields as they are (its trace is left to the detail), and what the API adds.
+    return AlertOut.model_validate({
+        **{f.name: getattr(alert, f.name) for f in fields(alert) if f.name != "trace"},
+        "reason_text": {locale: service.render_reason(translations(locale), alert.reason) for locale in SUPPORTED},
+        "overdue": alert.overdue(now),
+        "allowed_actions": service.allowed_actions(alert.status),
+    }).model_dump(mode="json")
 
 
 async def _detail(request: web.Request, uow: UnitOfWork, alert: Alert, now: datetime) -> dict[str, Any]:
