@@ -92,7 +92,7 @@ class ResilienceRules:
         object.__setattr__(self, "bounds", MappingProxyType(bounds))
 
 
-def _number(raw: Any, path: Path, key: str, low: Decimal | None = ZERO, high: Decimal | None = HUNDRED) -> Decimal:
+def _number(raw: object, path: Path, key: str, low: Decimal | None = ZERO, high: Decimal | None = HUNDRED) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise pack_error(path, key, f"must be a number, not {raw!r}")
     try:
@@ -104,7 +104,7 @@ def _number(raw: Any, path: Path, key: str, low: Decimal | None = ZERO, high: De
     return value
 
 
-def _bands(raw: Any, path: Path, key: str) -> tuple[Band, ...]:
+def _bands(raw: object, path: Path, key: str) -> tuple[Band, ...]:
     if not isinstance(raw, list) or not raw:
         raise pack_error(path, key, "must be a non-empty list of bands")
     bands: list[Band] = []
@@ -127,7 +127,7 @@ def _bands(raw: Any, path: Path, key: str) -> tuple[Band, ...]:
     return tuple(bands)
 
 
-def _points(raw: Any, path: Path, key: str, names: tuple[str, ...]) -> dict[str, Decimal]:
+def _points(raw: object, path: Path, key: str, names: tuple[str, ...]) -> dict[str, Decimal]:
     if not isinstance(raw, dict) or set(raw) != set(names):
         raise pack_error(path, key, f"must give exactly {', '.join(names)}")
     return {name: _number(raw[name], path, f"{key}.{name}") for name in names}
@@ -140,7 +140,7 @@ def _dimension(data: dict[str, Any], dimension: Dimension, path: Path) -> dict[s
     return found
 
 
-def parse_resilience(data: Any, path: Path) -> ResilienceRules:
+def parse_resilience(data: object, path: Path) -> ResilienceRules:
     """Validate ``resilience.yaml``: seven weights summing to exactly 1, rising level bounds, sane bands."""
     if not isinstance(data, dict):
         raise pack_error(path, "(top)", "must be a mapping")

@@ -110,7 +110,7 @@ class Rules:
     benefits: Mapping[Layer, Formula]
 
 
-def _names(raw: Any, path: Path, key: str, allowed: Iterable[str]) -> tuple[str, ...]:
+def _names(raw: object, path: Path, key: str, allowed: Iterable[str]) -> tuple[str, ...]:
     allowed = set(allowed)
     if raw is None:
         return ()
@@ -122,7 +122,7 @@ def _names(raw: Any, path: Path, key: str, allowed: Iterable[str]) -> tuple[str,
     return tuple(raw)
 
 
-def _match(raw: Any, path: Path, key: str, rule_id: str, allowed: Iterable[str]) -> MatchRule:
+def _match(raw: object, path: Path, key: str, rule_id: str, allowed: Iterable[str]) -> MatchRule:
     if not isinstance(raw, dict):
         raise pack_error(path, key, "must be a mapping with when_all and/or when_any")
     allowed = tuple(allowed)
@@ -151,7 +151,7 @@ def _section(data: dict[str, Any], name: str, kind: type, path: Path) -> Any:
     return value
 
 
-def parse_rules(data: Any, path: Path, parameters: Iterable[str]) -> Rules:
+def parse_rules(data: object, path: Path, parameters: Iterable[str]) -> Rules:
     """Validate ``rules.yaml``: every layer, type, assistance, service, fact and parameter must be known."""
     if not isinstance(data, dict):
         raise pack_error(path, "(top)", "must be a mapping")
