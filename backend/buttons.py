@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
 class TaskChoice(StrEnum):
@@ -68,7 +68,7 @@ ACTIONS: dict[str, type[ButtonAction]] = {
 }
 
 
-def button(action: ButtonAction, label: str) -> dict[str, Any]:
+def button(action: ButtonAction, label: str) -> dict[str, object]:
     """A notification button as its params store it: the label's message key and the action."""
     return {"label": label, "action": {"kind": action.kind, **asdict(action)}}
 

@@ -201,9 +201,9 @@ class Flow:
     name: str
     version: int
     items: tuple[Question | Loop, ...]
-    build: Callable[[Answers, Sequence[Member], Ask], dict[str, Any]]
+    build: Callable[[Answers, Sequence[Member], Ask], dict[str, object]]
     # Answer keys renamed or dropped between versions: {old_version: function(answers) -> answers}.
-    migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    migrations: Mapping[int, Callable[[dict[str, object]], dict[str, object]]] = field(default_factory=dict)
     # Extra parameters for the summary message only (names of things the answers hold as codes).
     summary_extras: Callable[[Answers, Ask], dict[str, object]] | None = None
     # A question whose answer is checked against open applications right away, and the ids

@@ -8,7 +8,6 @@ is committed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +81,7 @@ class LookupOpenApplication(Effect):
 
 @dataclass(frozen=True, slots=True)
 class SubmitApplication(Effect):
-    payload: dict[str, Any]
+    payload: dict[str, object]
     document_ids: tuple[str, ...] = ()
 
 

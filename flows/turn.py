@@ -48,7 +48,7 @@ class Turn:
     def consented(self) -> bool:
         return self.engine.flow.consented_before or "consent_at" in self.session.answers
 
-    def given(self) -> dict[str, Any]:
+    def given(self) -> dict[str, object]:
         """The answers the flow was started with (those it has)."""
         answers = self.session.answers
         return {key: answers[key] for key in self.engine.flow.given if key in answers}
@@ -70,7 +70,7 @@ class Turn:
         loop = self.engine.loop
         return loop is not None and self.session.state.startswith(loop.id + ".")
 
-    def member(self) -> dict[str, Any] | None:
+    def member(self) -> dict[str, object] | None:
         """The member a member question is about (``None`` for a household question)."""
         return self.session.members[self.session.cursor] if self.in_loop() else None
 

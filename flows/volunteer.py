@@ -8,7 +8,6 @@ they claim are confirmed by a caseworker before tasks that need them are offered
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from flows.common import CONSENT, LANGUAGE, consent_record, mobile, name
 from flows.flow import Answers, Ask, Flow, Kind, Member, Question
@@ -67,7 +66,7 @@ def _in_order(chosen: Iterable[str], order: Iterable[str]) -> list[str]:
     return sorted(chosen, key=lambda value: rank.get(value, len(rank)))
 
 
-def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, Any]:
+def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, object]:
     """The registration as JSON-ready data."""
     return {
         "schema_version": 1,

@@ -6,7 +6,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import fields
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 
@@ -41,7 +40,7 @@ def _alert_id(request: web.Request) -> int:
     return path_id(request, "alert")
 
 
-def _out(request: web.Request, alert: Alert, now: datetime) -> dict[str, Any]:
+def _out(request: web.Request, alert: Alert, now: datetime) -> dict[str, object]:
     translations = request.app[TRANSLATIONS]
     # The record's own fields as they are (its trace is left to the detail), and what the API adds.
     return AlertOut.model_validate({
@@ -52,7 +51,7 @@ def _out(request: web.Request, alert: Alert, now: datetime) -> dict[str, Any]:
     }).model_dump(mode="json")
 
 
-async def _detail(request: web.Request, uow: UnitOfWork, alert: Alert, now: datetime) -> dict[str, Any]:
+async def _detail(request: web.Request, uow: UnitOfWork, alert: Alert, now: datetime) -> dict[str, object]:
     history = [AlertEventOut(at=e.at, actor=e.actor, action=e.action, details=e.details)
                for e in await uow.audit.for_target(f"alert:{alert.id}") if e.action != "alert.read"]
     return AlertDetail.model_validate(

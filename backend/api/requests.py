@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -20,7 +20,7 @@ M = TypeVar("M", bound=BaseModel)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-async def read_json(request: web.Request, *, max_bytes: int = json_input.MAX_BYTES) -> Any:
+async def read_json(request: web.Request, *, max_bytes: int = json_input.MAX_BYTES) -> object:
     """The body's JSON value; too big, not UTF-8, not JSON, too deep or a giant number is a 400 (413 for size)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise ApiError(413, "too_large", f"the body is larger than {max_bytes} bytes")
@@ -31,7 +31,7 @@ async def read_json(request: web.Request, *, max_bytes: int = json_input.MAX_BYT
     return parse_json(raw, max_bytes=max_bytes)
 
 
-def parse_json(raw: bytes, *, max_bytes: int = json_input.MAX_BYTES) -> Any:
+def parse_json(raw: bytes, *, max_bytes: int = json_input.MAX_BYTES) -> object:
     """The JSON value of a body already read (a signed push is checked on its bytes first)."""
     if not raw:
         raise ApiError(400, "bad_json", "a JSON body is required")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
@@ -21,7 +19,7 @@ def _volunteer_id(request: web.Request) -> int:
     return path_id(request, "volunteer")
 
 
-async def _volunteer_out(uow: UnitOfWork, volunteer: Volunteer) -> dict[str, Any]:
+async def _volunteer_out(uow: UnitOfWork, volunteer: Volunteer) -> dict[str, object]:
     return VolunteerOut(
         id=volunteer.id, name=volunteer.name, mobile=volunteer.mobile, offices=list(volunteer.offices),
         availability=list(volunteer.availability), paused=volunteer.paused, skills=volunteer.skills,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -52,7 +51,8 @@ class SqlOutboxRepository:
         self._session = session
 
     async def add(
-        self, *, resident_id: str | None, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime,
+        self, *, resident_id: str | None, channel: str, address: str, kind: str, payload: dict[str, object],
+        at: datetime,
         priority: int = 0,
     ) -> int:
         result = await run_core(

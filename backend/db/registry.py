@@ -188,11 +188,11 @@ async def bulk_load(
     )
 
 
-def _sqlite_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
+def _sqlite_values(row: tuple[object, ...]) -> tuple[object, ...]:
     return tuple(str(v) if isinstance(v, date | Decimal) else v for v in row)
 
 
-def _typed_staged(row: StagedRow) -> tuple[Any, ...]:
+def _typed_staged(row: StagedRow) -> tuple[object, ...]:
     """A staged row with the date and amount PostgreSQL's binary COPY takes."""
     line, record_id, id_hash, kind, occurred_on, amount, grade = row
     typed_amount = None if amount is None else Decimal(amount)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -39,7 +38,7 @@ class SqlSessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def load(self, resident_id: str, flow: str) -> dict[str, Any] | None:
+    async def load(self, resident_id: str, flow: str) -> dict[str, object] | None:
         """The saved snapshot, or None."""
         # Selecting the column (not the entity) always reads the database, never a stale identity map.
         result = await run_core(self._session, _LOAD_SESSION, {"resident_id": resident_id, "flow": flow})
@@ -49,7 +48,7 @@ class SqlSessionRepository:
         self,
         resident_id: str,
         flow: str,
-        snapshot: dict[str, Any],
+        snapshot: dict[str, object],
         *,
         state: str,
         updated_at: datetime,

@@ -147,7 +147,7 @@ def render_reason(messages: Messages, reason: Mapping[str, Any]) -> str:
     return messages.render(f"monitoring.reason.{reason['test']}", **dict(reason.get("params") or {}))
 
 
-def staff_message(key: str, text: str) -> dict[str, Any]:
+def staff_message(key: str, text: str) -> dict[str, object]:
     """An outbox payload for a member of staff's chat, in the shape the channels read (``Outbound``)."""
     return {"key": key, "text": text, "html": True, "buttons": [], "request_contact": False, "free_text": False,
             "contact_label": ""}

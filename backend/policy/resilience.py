@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from backend.application import HousingStatus
 from backend.policy.codes import Dimension
@@ -133,7 +132,7 @@ def _points(raw: object, path: Path, key: str, names: tuple[str, ...]) -> dict[s
     return {name: _number(raw[name], path, f"{key}.{name}") for name in names}
 
 
-def _dimension(data: dict[str, Any], dimension: Dimension, path: Path) -> dict[str, Any]:
+def _dimension(data: dict[str, object], dimension: Dimension, path: Path) -> dict[str, object]:
     found = data.get(dimension.value)
     if not isinstance(found, dict):
         raise pack_error(path, f"dimensions.{dimension.value}", "missing, or not a mapping")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 from backend.store.users import User
 
@@ -104,7 +104,7 @@ class AlertView:
     household: str
     office: str
     trigger: str
-    reason: dict[str, Any]
+    reason: dict[str, object]
     status: str
     deadline_at: datetime
     created_at: datetime

@@ -39,7 +39,7 @@ class OutboxRepository(Protocol):
         channel: str,
         address: str,
         kind: str,
-        payload: dict[str, Any],
+        payload: dict[str, object],
         at: datetime,
         priority: int = 0,
     ) -> int:

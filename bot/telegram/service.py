@@ -12,7 +12,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -149,7 +148,7 @@ class TelegramBot:
             await self._sender_task
         await app.shutdown()
 
-    async def feed(self, data: dict[str, Any]) -> None:
+    async def feed(self, data: dict[str, object]) -> None:
         """An update received by webhook."""
         await self.application.update_queue.put(Update.de_json(data, self.application.bot))
 
