@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import lru_cache
+from typing import Any
 
 import cn2an
 
@@ -135,7 +135,7 @@ class ParseError(ValueError):
     # behind read-only properties, with value equality.
     __slots__ = ()
 
-    def __init__(self, code: str, params: Mapping[str, object] | None = None) -> None:
+    def __init__(self, code: str, params: dict[str, Any] | None = None) -> None:
         super().__init__(code, dict(params) if params else {})
 
     @property
@@ -145,9 +145,9 @@ class ParseError(ValueError):
         return code
 
     @property
-    def params(self) -> dict[str, object]:
+    def params(self) -> dict[str, Any]:
         """Parameters for the message (never the input itself); treat as read-only."""
-        params: dict[str, object] = self.args[1]
+        params: dict[str, Any] = self.args[1]
         return params
 
     def __eq__(self, other: object) -> bool:
