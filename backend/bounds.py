@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, Field, ValidationError, ValidationInfo
 from pydantic_core import ErrorDetails
@@ -112,7 +112,7 @@ def _passed(value: datetime, info: ValidationInfo) -> datetime:
     return value
 
 
-def _now_of(context: Any) -> datetime | None:
+def _now_of(context: object) -> datetime | None:
     return context.get("now") if isinstance(context, dict) else None
 
 

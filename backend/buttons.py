@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import ClassVar
 
 
 class TaskChoice(StrEnum):
@@ -68,12 +68,12 @@ ACTIONS: dict[str, type[ButtonAction]] = {
 }
 
 
-def button(action: ButtonAction, label: str) -> dict[str, Any]:
+def button(action: ButtonAction, label: str) -> dict[str, object]:
     """A notification button as its params store it: the label's message key and the action."""
     return {"label": label, "action": {"kind": action.kind, **asdict(action)}}
 
 
-def action_of(data: Any) -> ButtonAction | None:
+def action_of(data: object) -> ButtonAction | None:
     """The action stored as ``data`` (decoded JSON); None when it is no action known here."""
     if not isinstance(data, dict) or data.get("kind") not in ACTIONS:
         return None
@@ -92,19 +92,19 @@ def action_of(data: Any) -> ButtonAction | None:
         return None
 
 
-def _int(value: Any) -> int:
+def _int(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(value)
     return value
 
 
-def _bool(value: Any) -> bool:
+def _bool(value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(value)
     return value
 
 
-def _str(value: Any) -> str:
+def _str(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(value)
     return value

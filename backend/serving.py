@@ -3,7 +3,7 @@ errors aiohttp's own parser answers before any handler runs (a broken request li
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import MutableMapping
 
 from aiohttp import web
 from aiohttp.web_request import BaseRequest
@@ -28,7 +28,7 @@ def served_over_https(request: web.BaseRequest) -> bool:
     return request.secure or forwarded == "https"
 
 
-def _add(request: web.BaseRequest, headers: Any) -> None:
+def _add(request: web.BaseRequest, headers: MutableMapping[str, str]) -> None:
     if request.path.startswith(PRIVATE_PREFIXES):
         headers.setdefault("Cache-Control", "no-store")
     if served_over_https(request):

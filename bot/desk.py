@@ -24,10 +24,10 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from backend.cases.ports import Role, User
 from backend.ports import Escalation, EscalationScope, Store, UnitOfWork
+from backend.store.outbox import OutboxItem
 from bot.outbound import Button, Outbound
 from flows.intake import INTAKE
 from flows.session import Session
@@ -177,7 +177,7 @@ class EscalationDesk:
             await uow.commit()
         return ticket.resident_id
 
-    async def delivery_failed(self, item: Any) -> None:
+    async def delivery_failed(self, item: OutboxItem) -> None:
         """A message a resident never got: tell the supervisors and on-duty caseworkers of the
         office of their latest application, so that someone reaches them another way."""
         if item.resident_id is None or item.kind not in ("message", "document"):
@@ -275,14 +275,14 @@ class EscalationDesk:
         )
         await uow.escalations.add_ping(ticket.id, username=user.username, outbox_id=outbox_id)
 
-    async def tell(self, user: User, key: str, params: dict[str, Any]) -> None:
+    async def tell(self, user: User, key: str, params: dict[str, object]) -> None:
         """A message to a member of staff in their chat (the answer to one of their commands)."""
         now = self.clock()
         async with self.database.unit_of_work() as uow:
             await self._to_staff(uow, user, key, params, now)
             await uow.commit()
 
-    async def _to_staff(self, uow: UnitOfWork, user: User, key: str, params: dict[str, Any], now: datetime) -> None:
+    async def _to_staff(self, uow: UnitOfWork, user: User, key: str, params: dict[str, object], now: datetime) -> None:
         if user.telegram_id is None:
             return  # a caseworker at the terminal reads the ticket there (bot/terminal_desk.py)
         text = self.messages.render(key, **params)

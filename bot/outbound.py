@@ -30,7 +30,7 @@ class Outbound:
     html: bool = False
     contact_label: str = ""
 
-    def to_payload(self) -> dict[str, Any]:
+    def to_payload(self) -> dict[str, object]:
         """As stored in the outbox."""
         return {
             "key": self.key,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
-from typing import Any
 
 from backend.api.client import ApiClient, review_date, summary_of
 from backend.crypto import IdHasher
@@ -18,7 +17,7 @@ from backend.intake import Duplicate, Submitted
 from backend.ports import ApplicationSummary, UnitOfWork
 
 
-def idempotency_key(resident_id: str, payload: dict[str, Any]) -> str:
+def idempotency_key(resident_id: str, payload: dict[str, object]) -> str:
     content = {k: v for k, v in payload.items() if k != "submitted_at"}
     digest = hashlib.sha256(json.dumps(content, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
     return f"intake-{resident_id}-{digest[:32]}"
@@ -35,7 +34,7 @@ class RemoteIntake:
     async def submit(
         self,
         uow: UnitOfWork,
-        payload: dict[str, Any],
+        payload: dict[str, object],
         *,
         resident_id: str,
         document_ids: list[str],

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Protocol
 
 from backend.cases.ports import Role, User
 from backend.cases.service import DecisionRefused, Forbidden
@@ -29,20 +29,20 @@ COMMANDS = frozenset({"task", "qualify", "redeem"})
 @dataclass(frozen=True, slots=True)
 class _Reply:
     key: str
-    params: dict[str, Any]
+    params: dict[str, object]
     done: bool = False
 
 
-def _refused(key: str, **params: Any) -> _Reply:
+def _refused(key: str, **params: object) -> _Reply:
     return _Reply(key, params)
 
 
-def _done(key: str, **params: Any) -> _Reply:
+def _done(key: str, **params: object) -> _Reply:
     return _Reply(key, params, done=True)
 
 
 class Desk(Protocol):
-    async def tell(self, user: User, key: str, params: dict[str, Any]) -> None: ...
+    async def tell(self, user: User, key: str, params: dict[str, object]) -> None: ...
 
 
 class StaffCommands:

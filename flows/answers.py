@@ -39,7 +39,7 @@ def on_answer(turn: Turn, event: ev.Event) -> None:
         accept(turn, question, value)
 
 
-def value_of(turn: Turn, question: Question, event: ev.Event) -> Any:
+def value_of(turn: Turn, question: Question, event: ev.Event) -> object:
     """The answer an event gives, ``PENDING`` while a multiple choice goes on, or ``INVALID``."""
     ask = turn.ask()
     chosen = event.value if isinstance(event, ev.Choice) else None
@@ -82,7 +82,7 @@ def value_of(turn: Turn, question: Question, event: ev.Event) -> Any:
     raise AssertionError(question.kind)
 
 
-def _multi(turn: Turn, question: Question, ask: Ask, chosen: str | None, text: str | None) -> Any:
+def _multi(turn: Turn, question: Question, ask: Ask, chosen: str | None, text: str | None) -> object:
     session = turn.session
     options = options_of(question, ask)
     if chosen is None and text in options:
@@ -116,7 +116,7 @@ def _multi(turn: Turn, question: Question, ask: Ask, chosen: str | None, text: s
     return invalid(turn, question, "choice.invalid")
 
 
-def invalid(turn: Turn, question: Question, code: str, **params: Any) -> _Marker:
+def invalid(turn: Turn, question: Question, code: str, **params: object) -> _Marker:
     """Say why the answer is not taken and ask again; after a few, offer a person (and a skip)."""
     session = turn.session
     session.invalid += 1
@@ -133,7 +133,7 @@ def invalid(turn: Turn, question: Question, code: str, **params: Any) -> _Marker
     return INVALID
 
 
-def accept(turn: Turn, question: Question, value: Any) -> None:
+def accept(turn: Turn, question: Question, value: object) -> None:
     """Store an answer, clear what depends on it when it changed, and move on."""
     session = turn.session
     if session.to_confirm:

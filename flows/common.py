@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flows.flow import DECLINE, Answers, Ask, Kind, Question, Role
 from flows.parsing import parse_mobile, parse_name
 
 LOCALE_OPTIONS = ("zh_CN", "en")
 
 
-def _language_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
+def _language_label(value: str, ask: Ask) -> tuple[str, dict[str, object]]:
     # Each language is named in itself, whatever the flow.
     return f"language.option.{value}", {}
 
@@ -33,7 +31,7 @@ LANGUAGE = Question(
 CONSENT = Question("consent", Kind.CHOICE, options=("agree", DECLINE), role=Role.CONSENT)
 
 
-def consent_record(answers: Answers, version: int) -> dict[str, Any]:
+def consent_record(answers: Answers, version: int) -> dict[str, object]:
     """What was agreed to (the version of the notice) and when."""
     return {"version": version, "given_at": answers.get("consent_at")}
 

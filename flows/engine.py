@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from flows import events as ev
 from flows.answers import confirm_key, on_answer
@@ -36,7 +35,7 @@ class Position:
     state: str
     cursor: int
     question: Question
-    member: dict[str, Any] | None
+    member: dict[str, object] | None
 
 
 class Engine:
@@ -63,9 +62,9 @@ class Engine:
         self,
         now: datetime,
         locale_hint: str | None = None,
-        answers: Mapping[str, Any] | None = None,
+        answers: Mapping[str, object] | None = None,
         *,
-        members: Sequence[Mapping[str, Any]] = (),
+        members: Sequence[Mapping[str, object]] = (),
         confirm: bool = False,
     ) -> Session:
         """A fresh session; a language the channel already knows is taken as answered.
@@ -131,7 +130,7 @@ class Engine:
 
     # ------------------------------------------------------------------ questions in order
 
-    def ask_for(self, session: Session, today: date, member: dict[str, Any] | None = None, index: int = 0) -> Ask:
+    def ask_for(self, session: Session, today: date, member: dict[str, object] | None = None, index: int = 0) -> Ask:
         return Ask(session.answers, session.members, member, index, today, self.settings, self.context)
 
     def positions(self, session: Session, today: date) -> Iterator[Position]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +71,7 @@ class SubmissionFailed:
 
 @dataclass(frozen=True, slots=True)
 class StatusListed:
-    applications: tuple[dict[str, Any], ...] = field(default=())  # as the backend lists them
+    applications: tuple[dict[str, object], ...] = field(default=())  # as the backend lists them
 
 
 Event = (

@@ -34,7 +34,7 @@ class AnswerContext(Protocol):
     @property
     def flow_name(self) -> str: ...
 
-    def say(self, key: str, **params: Any) -> None:
+    def say(self, key: str, /, **params: object) -> None:
         """Send the message ``key`` before the next question."""
 
     def request_human(self, reason: str) -> None:
@@ -105,12 +105,12 @@ class Question:
     id: str
     kind: Kind
     options: tuple[str, ...] | Callable[[Ask], tuple[str, ...]] = ()
-    parse: Callable[[str, Ask], Any] | None = None
+    parse: Callable[[str, Ask], object] | None = None
     when: Callable[[Ask], bool] | None = None
     optional: bool = False
     clears: tuple[str, ...] = ()
-    params: Callable[[Ask], dict[str, Any]] | None = None
-    option_labels: Callable[[str, Ask], tuple[str, dict[str, Any]]] | None = None
+    params: Callable[[Ask], dict[str, object]] | None = None
+    option_labels: Callable[[str, Ask], tuple[str, dict[str, object]]] | None = None
     exclusive: str | None = None
     preselect: Callable[[Ask], tuple[str, ...]] | None = None
     request_contact: bool = False
@@ -139,7 +139,7 @@ class Loop:
     id: str
     size: str
     questions: tuple[Question, ...]
-    describe: Callable[[Member], dict[str, Any]] | None = None
+    describe: Callable[[Member], dict[str, object]] | None = None
 
     def count(self, answers: Answers) -> int:
         """How many members the answers say the household has."""
@@ -201,11 +201,11 @@ class Flow:
     name: str
     version: int
     items: tuple[Question | Loop, ...]
-    build: Callable[[Answers, Sequence[Member], Ask], dict[str, Any]]
+    build: Callable[[Answers, Sequence[Member], Ask], dict[str, object]]
     # Answer keys renamed or dropped between versions: {old_version: function(answers) -> answers}.
-    migrations: Mapping[int, Callable[[dict[str, Any]], dict[str, Any]]] = field(default_factory=dict)
+    migrations: Mapping[int, Callable[[dict[str, object]], dict[str, object]]] = field(default_factory=dict)
     # Extra parameters for the summary message only (names of things the answers hold as codes).
-    summary_extras: Callable[[Answers, Ask], dict[str, Any]] | None = None
+    summary_extras: Callable[[Answers, Ask], dict[str, object]] | None = None
     # A question whose answer is checked against open applications right away, and the ids
     # (ID numbers) to check that an answer gives.
     lookup_after: frozenset[str] = frozenset()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from flows.flow import Ask
 from flows.parsing import ParseError, parse_age, parse_amount, parse_count, parse_free_text, parse_id_number
@@ -19,7 +18,7 @@ def subject_id(text: str, ask: Ask) -> str:
     return found.number
 
 
-def identity(text: str, ask: Ask) -> dict[str, Any]:
+def identity(text: str, ask: Ask) -> dict[str, object]:
     """A member's ID number (their age follows from it) or, when they have none to hand, their age."""
     if sum(ch.isalnum() for ch in text) >= 15:
         found = parse_id_number(text, today=ask.today)

@@ -8,14 +8,13 @@ is committed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
 class Option:
     value: str
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)
     selected: bool = False
 
 
@@ -24,7 +23,7 @@ class Reply:
     """Send the message ``key`` rendered with ``params``, with ``options`` as buttons."""
 
     key: str
-    params: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, object] = field(default_factory=dict)
     options: tuple[Option, ...] = ()
     request_contact: bool = False
     free_text: bool = False  # typed text answers it (options are only shortcuts)
@@ -82,7 +81,7 @@ class LookupOpenApplication(Effect):
 
 @dataclass(frozen=True, slots=True)
 class SubmitApplication(Effect):
-    payload: dict[str, Any]
+    payload: dict[str, object]
     document_ids: tuple[str, ...] = ()
 
 

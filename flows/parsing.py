@@ -84,21 +84,20 @@ def _integer(text: str, pattern: re.Pattern[str], *, zero_words: bool) -> int | 
 
 def parse_count(text: str, *, maximum: int) -> int:
     """A non-negative whole number (members, vehicles, homes) up to ``maximum``."""
-    value = _integer(text, _COUNT_RE, zero_words=True)
-    if value is None:
-        raise ParseError("count.invalid")
-    if value > maximum:
-        raise ParseError("count.too_large", {"max": maximum})
-    return value
+    return _at_most(_integer(text, _COUNT_RE, zero_words=True), maximum, "count")
 
 
 def parse_age(text: str) -> int:
     """An age in completed years, 0..120."""
-    value = _integer(text, _AGE_RE, zero_words=False)
+    return _at_most(_integer(text, _AGE_RE, zero_words=False), MAX_AGE, "age")
+
+
+def _at_most(value: int | None, maximum: int, field: str) -> int:
+    """``value`` read for ``field``, refused when it was no number or is above ``maximum``."""
     if value is None:
-        raise ParseError("age.invalid")
-    if value > MAX_AGE:
-        raise ParseError("age.too_large", {"max": MAX_AGE})
+        raise ParseError(f"{field}.invalid")
+    if value > maximum:
+        raise ParseError(f"{field}.too_large", {"max": maximum})
     return value
 
 

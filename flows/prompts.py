@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flows.buttons import (
     ADD_MEMBER,
     BACK,
@@ -104,7 +102,7 @@ def options_of(question: Question, ask: Ask) -> tuple[str, ...]:
     return question.options(ask) if callable(question.options) else question.options
 
 
-def label(turn: Turn, question: Question, value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
+def label(turn: Turn, question: Question, value: str, ask: Ask) -> tuple[str, dict[str, object]]:
     """The message key and parameters of an option's label."""
     if question.option_labels:
         return question.option_labels(value, ask)

@@ -13,7 +13,6 @@ declining would only lose the caseworker's answer.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from flows.common import LANGUAGE
 from flows.flow import Answers, Ask, Flow, Kind, Member, Question
@@ -35,7 +34,7 @@ ITEMS: tuple[Question, ...] = (
 )
 
 
-def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, Any]:
+def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, object]:
     """The reply as JSON-ready data; the documents go with it as document ids."""
     return {"schema_version": 1, "number": answers.get("number"), "answer": answers.get("answer")}
 

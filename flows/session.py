@@ -48,8 +48,8 @@ class Session:
     # enum: the machine library reads an enum state by its member name.
     state: str = SessionState.NEW.value
     locale: str | None = None
-    answers: dict[str, Any] = field(default_factory=dict)
-    members: list[dict[str, Any]] = field(default_factory=list)
+    answers: dict[str, object] = field(default_factory=dict)
+    members: list[dict[str, object]] = field(default_factory=list)
     cursor: int = 0  # the member a member question is about
     invalid: int = 0  # invalid answers in a row to the current question
     selection: list[str] | None = None  # a multiple choice in progress
@@ -86,7 +86,7 @@ class Session:
             to_confirm=list(self.to_confirm),
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """The snapshot as plain data (shallow: it is serialised straight away, never changed)."""
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 

@@ -34,7 +34,8 @@ class Turn:
     def flow_name(self) -> str:
         return self.engine.flow.name
 
-    def say(self, key: str, options: tuple[Option, ...] = (), **params: Any) -> None:
+    # Positional-only, so that a message parameter may have any name.
+    def say(self, key: str, options: tuple[Option, ...] = (), /, **params: object) -> None:
         self.out.append(Reply(key, params, options))
 
     def request_human(self, reason: str) -> None:
@@ -47,12 +48,12 @@ class Turn:
     def consented(self) -> bool:
         return self.engine.flow.consented_before or "consent_at" in self.session.answers
 
-    def given(self) -> dict[str, Any]:
+    def given(self) -> dict[str, object]:
         """The answers the flow was started with (those it has)."""
         answers = self.session.answers
         return {key: answers[key] for key in self.engine.flow.given if key in answers}
 
-    def given_params(self) -> dict[str, Any]:
+    def given_params(self) -> dict[str, object]:
         """The same as message parameters: every one named, ``None`` when missing."""
         return dict.fromkeys(self.engine.flow.given) | self.given()
 
@@ -69,7 +70,7 @@ class Turn:
         loop = self.engine.loop
         return loop is not None and self.session.state.startswith(loop.id + ".")
 
-    def member(self) -> dict[str, Any] | None:
+    def member(self) -> dict[str, object] | None:
         """The member a member question is about (``None`` for a household question)."""
         return self.session.members[self.session.cursor] if self.in_loop() else None
 

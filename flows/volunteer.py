@@ -8,7 +8,6 @@ they claim are confirmed by a caseworker before tasks that need them are offered
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from flows.common import CONSENT, LANGUAGE, consent_record, mobile, name
 from flows.flow import Answers, Ask, Flow, Kind, Member, Question
@@ -32,7 +31,7 @@ def _offices(ask: Ask) -> tuple[str, ...]:
     return tuple(o.code for d in ask.context.districts for o in d.offices)
 
 
-def _office_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
+def _office_label(value: str, ask: Ask) -> tuple[str, dict[str, object]]:
     found = ask.context.office(value)
     if found is None:
         return "region.unknown", {"code": value}
@@ -67,7 +66,7 @@ def _in_order(chosen: Iterable[str], order: Iterable[str]) -> list[str]:
     return sorted(chosen, key=lambda value: rank.get(value, len(rank)))
 
 
-def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, Any]:
+def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, object]:
     """The registration as JSON-ready data."""
     return {
         "schema_version": 1,
@@ -80,9 +79,9 @@ def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, An
     }
 
 
-def summary_extras(answers: Answers, ask: Ask) -> dict[str, Any]:
+def summary_extras(answers: Answers, ask: Ask) -> dict[str, object]:
     """The chosen offices' names (the registration holds their codes)."""
-    names: list[dict[str, Any]] = []
+    names: list[dict[str, object]] = []
     for code in _in_order(answers.get("offices") or (), _offices(ask)):
         found = ask.context.office(code)
         if found is None:

@@ -47,8 +47,8 @@ class ApiClient:
             self._session = None
 
     async def create_application(
-        self, *, resident_id: str, application: dict[str, Any], document_ids: list[str], key: str
-    ) -> tuple[int, dict[str, Any]]:
+        self, *, resident_id: str, application: dict[str, object], document_ids: list[str], key: str
+    ) -> tuple[int, dict[str, object]]:
         """POST the application; (201, created) or (409, the open one). Network errors and 5xx are
         retried with the same idempotency key, so a retry never makes a second application.
 
@@ -72,7 +72,7 @@ class ApiClient:
             raise ApiUnavailable(f"no answer from the API at {self._base} after {self._attempts} attempts") from None
         return answered
 
-    async def _post(self, body: dict[str, Any], headers: dict[str, str]) -> tuple[int, dict[str, Any]]:
+    async def _post(self, body: dict[str, object], headers: dict[str, str]) -> tuple[int, dict[str, object]]:
         assert self._session is not None, "ApiClient.start() has not been called"
         async with self._session.post(f"{self._base}/api/v1/applications", json=body, headers=headers) as response:
             answer = await response.json(content_type=None)
@@ -84,7 +84,7 @@ class ApiClient:
                                      f"{answer.get('error')} {[f.get('field') for f in answer.get('fields', [])]}")
             raise _ServerError(response.status)
 
-    def _log_attempt(self, outcome: Future[Any] | None, attempt: int) -> None:
+    def _log_attempt(self, outcome: Future[object] | None, attempt: int) -> None:
         error = outcome.exception() if outcome is not None else None
         if isinstance(error, _ServerError):
             log.warning("API answered %s (attempt %d of %d)", error.status, attempt, self._attempts)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 from pydantic import ValidationError
@@ -28,12 +27,12 @@ class ApiError(Exception):
     """A 4xx raised by a handler; ``fields`` name what was wrong."""
 
     def __init__(self, status: int, code: str, message: str, *, fields: list[FieldError] | None = None,
-                 **extra: Any) -> None:
+                 **extra: object) -> None:
         super().__init__(message)
         self.status, self.code, self.fields, self.extra = status, code, fields or [], extra
 
 
-def error_response(http_status: int, code: str, message: str, **extra: Any) -> web.Response:
+def error_response(http_status: int, code: str, message: str, **extra: object) -> web.Response:
     given = {name: value for name, value in extra.items() if value is not None}
     body = Error(error=code, message=message, **given).model_dump(mode="json", exclude_none=True)
     if not body["fields"]:

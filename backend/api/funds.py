@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from aiohttp import web
 
@@ -16,6 +15,7 @@ from backend.app_keys import DATABASE, USER
 from backend.cases.ports import Role, User
 from backend.points import funds
 from backend.points.fund_ports import FundEntry, FundHolder
+from backend.ports import UnitOfWork
 from backend.store.errors import Forbidden
 
 
@@ -55,7 +55,7 @@ async def get_fund(request: web.Request) -> web.Response:
 
 
 async def _fund_posted(request: web.Request, action: str,
-                       step: Callable[[Any, User, datetime], Awaitable[FundEntry]]) -> web.Response:
+                       step: Callable[[UnitOfWork, User, datetime], Awaitable[FundEntry]]) -> web.Response:
     """Run a fund step in a unit of work with its audit entry; 201 with the entry and the balance."""
     user: User = request[USER]
     now = request_now(request)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 
@@ -28,7 +28,7 @@ from backend.monitoring import alerts as service
 from backend.monitoring.push import SIGNATURE_HEADER, TIMESTAMP_HEADER, PushRefused, authenticate
 from backend.monitoring.records import Alert, AlertQuery
 from backend.monitoring.vocabulary import SOURCES
-from backend.ports import NotFound
+from backend.ports import NotFound, UnitOfWork
 from locales import SUPPORTED
 
 log = logging.getLogger(__name__)
@@ -40,31 +40,18 @@ def _alert_id(request: web.Request) -> int:
     return path_id(request, "alert")
 
 
-def _out(request: web.Request, alert: Alert, now: datetime) -> dict[str, Any]:
+def _out(request: web.Request, alert: Alert, now: datetime) -> dict[str, object]:
     translations = request.app[TRANSLATIONS]
-    return AlertOut(
-        id=alert.id,
-        household_id=alert.household_id,
-        household_code=alert.household_code,
-        office=alert.office,
-        trigger=alert.trigger,
-        reason=alert.reason,
-        reason_text={locale: service.render_reason(translations(locale), alert.reason) for locale in SUPPORTED},
-        status=alert.status,
-        deadline_at=alert.deadline_at,
-        overdue=alert.overdue(now),
-        escalated_at=alert.escalated_at,
-        created_at=alert.created_at,
-        acknowledged_by=alert.acknowledged_by,
-        acknowledged_at=alert.acknowledged_at,
-        closed_by=alert.closed_by,
-        closed_at=alert.closed_at,
-        dismiss_reason=alert.dismiss_reason,
-        allowed_actions=service.allowed_actions(alert.status),
-    ).model_dump(mode="json")
+    # The record's own fields as they are (its trace is left to the detail), and what the API adds.
+    return AlertOut.model_validate({
+        **{f.name: getattr(alert, f.name) for f in fields(alert) if f.name != "trace"},
+        "reason_text": {locale: service.render_reason(translations(locale), alert.reason) for locale in SUPPORTED},
+        "overdue": alert.overdue(now),
+        "allowed_actions": service.allowed_actions(alert.status),
+    }).model_dump(mode="json")
 
 
-async def _detail(request: web.Request, uow: Any, alert: Alert, now: datetime) -> dict[str, Any]:
+async def _detail(request: web.Request, uow: UnitOfWork, alert: Alert, now: datetime) -> dict[str, object]:
     history = [AlertEventOut(at=e.at, actor=e.actor, action=e.action, details=e.details)
                for e in await uow.audit.for_target(f"alert:{alert.id}") if e.action != "alert.read"]
     return AlertDetail.model_validate(
@@ -103,7 +90,7 @@ async def act_on_alert(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-def _rows(items: Iterable[Any]) -> tuple[list[tuple[int, Mapping[str, str]]], list[FeedRowError]]:
+def _rows(items: Iterable[object]) -> tuple[list[tuple[int, Mapping[str, str]]], list[FeedRowError]]:
     """The pushed rows as the importer reads a file's (every value text), and the rows that are not rows."""
     rows: list[tuple[int, Mapping[str, str]]] = []
     refused: list[FeedRowError] = []

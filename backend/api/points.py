@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
 
 from aiohttp import web
 
@@ -27,14 +26,18 @@ from backend.app_keys import DATABASE, PACK, USER
 from backend.cases.ports import Role, User
 from backend.points.ledger import Donation, Ledger
 from backend.points.ports import Holder
-from backend.ports import NotFound
+from backend.ports import NotFound, UnitOfWork
 
 
 def _ledger(request: web.Request) -> Ledger:
     return Ledger(request.app[PACK])
 
 
-async def _posted(request: web.Request, action: str, target: str, step: Callable[..., Awaitable[Any]]) -> web.Response:
+# A ledger step: the transaction it wrote and the points it moved.
+Step = Callable[[UnitOfWork, User, datetime], Awaitable[tuple[str, int]]]
+
+
+async def _posted(request: web.Request, action: str, target: str, step: Step) -> web.Response:
     """Run a ledger step in a unit of work with its audit entry; 201 with the transaction."""
     user: User = request[USER]
     now = request_now(request)
@@ -65,7 +68,7 @@ async def credit_task(request: web.Request) -> web.Response:
 async def reverse_points(request: web.Request) -> web.Response:
     body: ReversalIn = await read_body(request, ReversalIn)
 
-    async def step(uow: Any, user: User, now: datetime) -> tuple[str, int]:
+    async def step(uow: UnitOfWork, user: User, now: datetime) -> tuple[str, int]:
         txn = await _ledger(request).reverse(uow, body.transaction, reason=body.reason, by=user.username, now=now)
         return txn, 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -16,10 +16,11 @@ from backend.app_keys import CLOCK
 from backend.bounds import INTEGER_MAX, clock_context, integer
 from backend.ports import NotFound
 
+M = TypeVar("M", bound=BaseModel)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-async def read_json(request: web.Request, *, max_bytes: int = json_input.MAX_BYTES) -> Any:
+async def read_json(request: web.Request, *, max_bytes: int = json_input.MAX_BYTES) -> object:
     """The body's JSON value; too big, not UTF-8, not JSON, too deep or a giant number is a 400 (413 for size)."""
     if request.content_length is not None and request.content_length > max_bytes:
         raise ApiError(413, "too_large", f"the body is larger than {max_bytes} bytes")
@@ -30,7 +31,7 @@ async def read_json(request: web.Request, *, max_bytes: int = json_input.MAX_BYT
     return parse_json(raw, max_bytes=max_bytes)
 
 
-def parse_json(raw: bytes, *, max_bytes: int = json_input.MAX_BYTES) -> Any:
+def parse_json(raw: bytes, *, max_bytes: int = json_input.MAX_BYTES) -> object:
     """The JSON value of a body already read (a signed push is checked on its bytes first)."""
     if not raw:
         raise ApiError(400, "bad_json", "a JSON body is required")
@@ -41,7 +42,7 @@ def parse_json(raw: bytes, *, max_bytes: int = json_input.MAX_BYTES) -> Any:
         raise ApiError(400, "bad_json", f"the body: {refused}", fields=fields) from None
 
 
-async def read_body(request: web.Request, model: type[BaseModel]) -> Any:
+async def read_body(request: web.Request, model: type[M]) -> M:
     """The body validated by ``model``; no body or bad JSON is a 400, a bad field a 422.
 
     Times a client stamps (``Stamp`` fields) are checked against the application's clock.
@@ -53,7 +54,7 @@ async def read_body(request: web.Request, model: type[BaseModel]) -> Any:
         raise invalid(error) from None
 
 
-def read_query(request: web.Request, model: type[BaseModel]) -> Any:
+def read_query(request: web.Request, model: type[M]) -> M:
     """The query string validated by ``model``; a bad parameter is a 422 naming it."""
     try:
         return model.model_validate(dict(request.query), context=clock_context(request_now(request)))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
@@ -13,7 +11,7 @@ from backend.app_keys import CASES, DATABASE, USER, VOLUNTEERING
 from backend.volunteers.ports import Task, TaskSpec
 
 
-def _task_out(task: Task) -> dict[str, Any]:
+def _task_out(task: Task) -> dict[str, object]:
     spec = task.spec
     return TaskOut(
         id=task.id, status=task.status.value, skill=spec.skill, office=spec.office, given_name=spec.given_name,

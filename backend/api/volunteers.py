@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
@@ -12,16 +10,16 @@ from backend.api.requests import path_id, request_now
 from backend.api.schemas import FieldError, VolunteerOut
 from backend.app_keys import DATABASE, USER, VOLUNTEERING
 from backend.cases.ports import OFFICE_ROLES, User
-from backend.ports import NotFound
+from backend.ports import NotFound, UnitOfWork
 from backend.store.errors import Forbidden
-from backend.volunteers.ports import SKILLS
+from backend.volunteers.ports import SKILLS, Volunteer
 
 
 def _volunteer_id(request: web.Request) -> int:
     return path_id(request, "volunteer")
 
 
-async def _volunteer_out(uow: Any, volunteer: Any) -> dict[str, Any]:
+async def _volunteer_out(uow: UnitOfWork, volunteer: Volunteer) -> dict[str, object]:
     return VolunteerOut(
         id=volunteer.id, name=volunteer.name, mobile=volunteer.mobile, offices=list(volunteer.offices),
         availability=list(volunteer.availability), paused=volunteer.paused, skills=volunteer.skills,

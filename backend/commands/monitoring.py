@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, TypeVar
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from backend.config import Config
 from backend.monitoring.rows import FileFormatError, RowError, write_error_report
@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from backend.db.database import Database
     from backend.monitoring.feeds import ImportSummary
     from backend.monitoring.registry import RegistrySummary
+    from backend.monitoring.rows import Lines
 
 _T = TypeVar("_T")
 _S = TypeVar("_S")
+_R = TypeVar("_R")  # a row as its reader gives it
 
 
 def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,7 +35,7 @@ def add_registry_arguments(parser: argparse.ArgumentParser) -> None:
     imports.add_argument("--errors", type=Path, help="where to write the rows refused (default: beside FILE)")
 
 
-def add_monitor_arguments(parser: argparse.ArgumentParser) -> Any:
+def add_monitor_arguments(parser: argparse.ArgumentParser) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     """``monitor import``; the subcommands, for the CLI to add its others to."""
     from backend.monitoring.feeds import FORMATS
     from backend.monitoring.vocabulary import SOURCES
@@ -104,7 +106,8 @@ async def run_registry(config: Config, args: argparse.Namespace, out: TextIO | N
 
     out, err = out or sys.stdout, err or sys.stderr
 
-    def load(database: Database, rows: Iterable[Any], bar: _Bar) -> Awaitable[RegistrySummary]:
+    def load(database: Database, rows: Iterable[tuple[int, Mapping[str, str]]], bar: _Bar
+             ) -> Awaitable[RegistrySummary]:
         return import_registry(database, rows, pack=load_pack(config.pack), hasher=IdHasher(config.secret_key),
                                vault=IdVault(config.secret_key), now=datetime.now(UTC), progress=bar)
 
@@ -127,7 +130,7 @@ async def run_monitor(config: Config, args: argparse.Namespace, out: TextIO | No
     out, err = out or sys.stdout, err or sys.stderr
     file_format = args.format or format_of(args.file)
 
-    def load(database: Database, rows: Iterable[Any], bar: _Bar) -> Awaitable[ImportSummary]:
+    def load(database: Database, rows: Iterable[Lines], bar: _Bar) -> Awaitable[ImportSummary]:
         return ingest(database, args.source, rows, hasher=IdHasher(config.secret_key), now=datetime.now(UTC),
                       progress=bar)
 
@@ -171,8 +174,8 @@ def _total(path: Path, header: bool = True) -> int | None:
     return None if lines is None else max(lines - header, 0)  # a CSV header is no row
 
 
-async def _import_file(config: Config, command: str, path: Path, rows: Iterable[Any],
-                       load: Callable[[Database, Iterable[Any], _Bar], Awaitable[_S]], *, err: TextIO,
+async def _import_file(config: Config, command: str, path: Path, rows: Iterable[_R],
+                       load: Callable[[Database, Iterable[_R], _Bar], Awaitable[_S]], *, err: TextIO,
                        header: bool = True) -> tuple[_S | None, int]:
     """Import ``path``'s rows with a progress bar; the summary, or None and the exit status when the
     file could not be read to its end."""

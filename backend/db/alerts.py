@@ -5,7 +5,6 @@ from __future__ import annotations
 import builtins  # the method named list hides the type in its class's annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -98,7 +97,7 @@ class SqlAlertRepository:
     async def lock(self, alert_id: int) -> None:
         await advisory_lock(self._session, f"alert:{alert_id}")
 
-    async def move(self, alert_id: int, *, status: AlertStatus, values: Mapping[str, Any]) -> None:
+    async def move(self, alert_id: int, *, status: AlertStatus, values: Mapping[str, object]) -> None:
         await self._session.execute(
             update(AlertRow).where(AlertRow.id == alert_id).values(status=status.value, **values),
             execution_options={"synchronize_session": False},

@@ -133,7 +133,7 @@ class SqlApplicationRepository:
         layer: str,
         resilience_level: int,
         emergency: bool,
-        assessment: dict[str, Any],
+        assessment: dict[str, object],
         queues: list[str],
         station: str | None,
         deadline_at: datetime | None,

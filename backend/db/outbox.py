@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,6 +12,7 @@ from backend.db.models import ChannelIdentityRow, OutboxRow
 from backend.db.records import columns_for, record_of
 from backend.db.sql import THIS_IDENTITY, identity_binds, run_core
 from backend.ports import OutboxItem
+from backend.store.outbox import Lease
 
 # The addresses whose transaction-scoped lock this sender takes (PostgreSQL); the others are busy.
 _LOCK_ADDRESSES = text(
@@ -51,7 +51,8 @@ class SqlOutboxRepository:
         self._session = session
 
     async def add(
-        self, *, resident_id: str | None, channel: str, address: str, kind: str, payload: dict[str, Any], at: datetime,
+        self, *, resident_id: str | None, channel: str, address: str, kind: str, payload: dict[str, object],
+        at: datetime,
         priority: int = 0,
     ) -> int:
         result = await run_core(
@@ -77,18 +78,18 @@ class SqlOutboxRepository:
         *,
         now: datetime,
         limit: int = 100,
-        owner: str | None = None,
-        lease: timedelta = timedelta(seconds=60),
+        lease: Lease | None = None,
     ) -> list[OutboxItem]:
         """Pending items whose time has come, oldest first. An address waits whole while its oldest
         item waits: later items never overtake it.
 
-        With an ``owner`` the items are leased to it until ``now + lease`` (once the caller
+        With a ``lease`` the items are leased to its owner for its duration (once the caller
         commits), and addresses another owner holds are left out: several senders can run, and
         one address is served by one of them at a time, in order.
         """
+        owner = lease.owner if lease is not None else None
         items = await self._due(channel, now, limit, owner, addresses=None)
-        if owner is None or not items:
+        if lease is None or not items:
             return items
         if self._session.get_bind().dialect.name == "postgresql":
             # Two senders may read the same candidates at once: each address goes to whichever
@@ -103,7 +104,7 @@ class SqlOutboxRepository:
                 self._session,
                 update(OutboxRow)
                 .where(OutboxRow.id.in_([item.id for item in items]))
-                .values(leased_by=owner, leased_until=now + lease),
+                .values(leased_by=lease.owner, leased_until=now + lease.duration),
             )
         return items
 
@@ -182,7 +183,7 @@ class SqlOutboxRepository:
             statement = statement.where(OutboxRow.id != keep)
         await run_core(self._session, statement)
 
-    async def _set(self, item_id: int, **values: Any) -> None:
+    async def _set(self, item_id: int, **values: object) -> None:
         await run_core(self._session, update(OutboxRow).where(OutboxRow.id == item_id).values(**values))
 
     async def _move(self, channel: str, address: str, old: str, new: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import fields
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import Column, Table
 
@@ -26,7 +26,7 @@ def _field_names(cls: type[DataclassInstance]) -> frozenset[str]:
     return frozenset(f.name for f in fields(cls) if f.init)
 
 
-def columns_for(cls: type[DataclassInstance], table: Table) -> tuple[Column[Any], ...]:
+def columns_for(cls: type[DataclassInstance], table: Table) -> tuple[Column[object], ...]:
     """The table's columns named like the fields of ``cls``, in their order: a SELECT of what a record reads."""
     return tuple(table.c[f.name] for f in fields(cls) if f.init)
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from backend.db.models import (
     FeedEventRow,
@@ -82,7 +83,7 @@ def _dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.In
     raise NotImplementedError(f"no upsert for dialect {dialect!r}")
 
 
-def _upsert_households(dialect: str) -> Any:
+def _upsert_households(dialect: str) -> Executable:
     statement = _dialect_insert(dialect, _HOUSEHOLDS)
     excluded = statement.excluded
     return statement.on_conflict_do_update(
@@ -102,7 +103,7 @@ def _upsert_households(dialect: str) -> Any:
     )
 
 
-def _upsert_persons(dialect: str) -> Any:
+def _upsert_persons(dialect: str) -> Executable:
     statement = _dialect_insert(dialect, _PERSONS)
     excluded = statement.excluded
     # created_at and resident_id stay: the person is the same, wherever they now live.
@@ -117,7 +118,7 @@ def _upsert_persons(dialect: str) -> Any:
     )
 
 
-def _match(dialect: str) -> Any:
+def _match(dialect: str) -> Executable:
     """Staged rows whose ID hash is a registry person's become feed events, once per record."""
     staged = STAGING.alias("s")
     person = _PERSONS.alias("p")
@@ -187,11 +188,11 @@ async def bulk_load(
     )
 
 
-def _sqlite_values(row: tuple[Any, ...]) -> tuple[Any, ...]:
+def _sqlite_values(row: tuple[object, ...]) -> tuple[object, ...]:
     return tuple(str(v) if isinstance(v, date | Decimal) else v for v in row)
 
 
-def _typed_staged(row: StagedRow) -> tuple[Any, ...]:
+def _typed_staged(row: StagedRow) -> tuple[object, ...]:
     """A staged row with the date and amount PostgreSQL's binary COPY takes."""
     line, record_id, id_hash, kind, occurred_on, amount, grade = row
     typed_amount = None if amount is None else Decimal(amount)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, or_, select, update
 from sqlalchemy.engine import Row
@@ -196,6 +195,6 @@ class SqlResidentRepository:
         )
 
 
-def _resident(row: ResidentRow | Row[Any]) -> Resident:
+def _resident(row: ResidentRow | Row[object]) -> Resident:
     """The port value of a resident row."""
     return record_of(Resident, row, unreachable=bool(row.unreachable), offers_off=bool(row.offers_off))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.expression import Executable
 
 from backend.db.models import ConversationSessionRow, ConversationTurnRow
 from backend.db.sql import run_core
@@ -23,7 +23,7 @@ _SESSION_FIELDS = ("snapshot", "state", "updated_at", "remind_at", "expire_at")
 
 
 @lru_cache(maxsize=4)
-def _save_session(dialect: str) -> Any:
+def _save_session(dialect: str) -> Executable:
     """The session upsert for a dialect: insert, or replace the snapshot and timers."""
     statement = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(ConversationSessionRow)
     return statement.on_conflict_do_update(
@@ -38,7 +38,7 @@ class SqlSessionRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def load(self, resident_id: str, flow: str) -> dict[str, Any] | None:
+    async def load(self, resident_id: str, flow: str) -> dict[str, object] | None:
         """The saved snapshot, or None."""
         # Selecting the column (not the entity) always reads the database, never a stale identity map.
         result = await run_core(self._session, _LOAD_SESSION, {"resident_id": resident_id, "flow": flow})
@@ -48,7 +48,7 @@ class SqlSessionRepository:
         self,
         resident_id: str,
         flow: str,
-        snapshot: dict[str, Any],
+        snapshot: dict[str, object],
         *,
         state: str,
         updated_at: datetime,

@@ -44,7 +44,7 @@ async def rows_changed(session: AsyncSession, statement: Executable) -> int:
     """How many rows an UPDATE, a DELETE or an INSERT that may do nothing changed."""
     result = await session.execute(statement)
     # A DML statement's result is a CursorResult, which the session's signature does not say.
-    return cast(CursorResult[Any], result).rowcount
+    return cast(CursorResult[object], result).rowcount
 
 
 _CONNECTION = "yimen_connection"

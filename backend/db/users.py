@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import and_, func, select, update
@@ -13,6 +14,7 @@ from backend.cases.ports import UNSET, DuplicateUser, Role, Unset, User
 from backend.db.models import ApplicationRow, UserRow
 from backend.db.records import record_of
 from backend.ports import NotFound
+from backend.store.users import NewUser
 
 _OPEN = [s.value for s in OPEN]
 
@@ -26,35 +28,14 @@ class SqlUserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(
-        self,
-        *,
-        username: str,
-        display_name: str,
-        role: Role,
-        office: str | None,
-        token_hash: str,
-        telegram_id: str | None,
-        on_duty: bool,
-        at: datetime,
-    ) -> User:
-        row = UserRow(
-            username=username,
-            display_name=display_name,
-            role=role.value,
-            office=office,
-            token_hash=token_hash,
-            telegram_id=telegram_id,
-            on_duty=on_duty,
-            active=True,
-            created_at=at,
-        )
+    async def add(self, user: NewUser, *, at: datetime) -> User:
+        row = UserRow(**{**asdict(user), "role": user.role.value}, active=True, created_at=at)
         try:
             # A savepoint, so that a taken name leaves the unit of work usable.
             async with self._session.begin_nested():
                 self._session.add(row)
         except IntegrityError as error:
-            raise DuplicateUser(f"a user named {username!r} or with that Telegram id exists already") from error
+            raise DuplicateUser(f"a user named {user.username!r} or with that Telegram id exists already") from error
         return as_user(row)
 
     async def get(self, username: str) -> User | None:

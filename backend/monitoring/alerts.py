@@ -122,7 +122,7 @@ async def act_on_alert(uow: AlertsUnitOfWork, user: User, alert_id: int, action:
         raise NotFound(f"no alert {alert_id}")
     _visible(user, alert)
     status = next_status(alert.status, action)
-    values: dict[str, Any]
+    values: dict[str, object]
     if action is A.ACKNOWLEDGE:
         values = {"acknowledged_by": user.username, "acknowledged_at": now}
     else:
@@ -147,7 +147,7 @@ def render_reason(messages: Messages, reason: Mapping[str, Any]) -> str:
     return messages.render(f"monitoring.reason.{reason['test']}", **dict(reason.get("params") or {}))
 
 
-def staff_message(key: str, text: str) -> dict[str, Any]:
+def staff_message(key: str, text: str) -> dict[str, object]:
     """An outbox payload for a member of staff's chat, in the shape the channels read (``Outbound``)."""
     return {"key": key, "text": text, "html": True, "buttons": [], "request_contact": False, "free_text": False,
             "contact_label": ""}

@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from backend.monitoring.registry_ports import FeedsUnitOfWork, StagedRow
 from backend.monitoring.rows import Lines, RowError, Unreadable, open_lines, open_rows, parse_amount
@@ -98,7 +98,7 @@ class ImportSummary:
 class Progress(Protocol):
     """Told how many more rows were handled (``tqdm.update`` fits)."""
 
-    def __call__(self, rows: int) -> Any: ...
+    def __call__(self, rows: int) -> object: ...
 
 
 def parse_row(source: str, fields: Mapping[str, str], line: int) -> FeedRow | RowError:

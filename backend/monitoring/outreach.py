@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
 from backend.buttons import ApplyPrefilled, button
 from backend.crypto import keyed_hash, prefixed_key, signature_ok
@@ -30,7 +29,7 @@ class Prefill:
     """What the office knows of a household, for the chat to turn into intake answers."""
 
     # Personal data stays out of the printed form, which a log line or a traceback may show.
-    household: dict[str, Any] = field(repr=False)
+    household: dict[str, object] = field(repr=False)
     name: str = field(repr=False)
     id_number: str = field(repr=False)
     office: str

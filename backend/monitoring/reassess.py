@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from pydantic import ValidationError
 
@@ -134,7 +133,7 @@ def worsened(before: Standing, after: Assessment) -> tuple[str, ...]:
     return tuple(worse)
 
 
-def _snapshot(assessment: Assessment) -> dict[str, Any]:
+def _snapshot(assessment: Assessment) -> dict[str, object]:
     return {
         "layer": assessment.layer.value,
         "resilience_level": assessment.resilience.level,
@@ -145,7 +144,7 @@ def _snapshot(assessment: Assessment) -> dict[str, Any]:
 
 
 def _trace(before: Assessment, after: Assessment, worse: Sequence[str],
-           applied: Sequence[FeedEvent]) -> dict[str, Any]:
+           applied: Sequence[FeedEvent]) -> dict[str, object]:
     return {
         "before": _snapshot(before),
         "after": _snapshot(after),

@@ -163,7 +163,7 @@ class Alert:
     closed_by: str | None
     closed_at: datetime | None
     dismiss_reason: str | None
-    trace: dict[str, Any] = field(repr=False)
+    trace: dict[str, object] = field(repr=False)
 
     def overdue(self, now: datetime) -> bool:
         return self.status in OPEN and self.deadline_at < now
@@ -174,7 +174,7 @@ class NewAlert:
     household_id: int
     office: str
     trigger: str
-    reason: dict[str, Any]
+    reason: dict[str, object]
     trace_json: str  # serialized where the household was assessed
     deadline_at: datetime
 
@@ -204,7 +204,7 @@ class AlertRepository(Protocol):
     async def lock(self, alert_id: int) -> None:
         """Hold the alert until the unit of work ends, so two actions cannot interleave."""
 
-    async def move(self, alert_id: int, *, status: AlertStatus, values: Mapping[str, Any]) -> None: ...
+    async def move(self, alert_id: int, *, status: AlertStatus, values: Mapping[str, object]) -> None: ...
 
     async def overdue(self, now: datetime) -> builtins.list[Alert]:
         """Open alerts past their deadline that were not escalated yet, oldest deadline first."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from backend.application import (
@@ -109,7 +109,7 @@ class _Draft:
     office: str
     district: str
     head: _Person | None = None
-    details: dict[str, Any] | None = None  # the household columns, from the head's row
+    details: dict[str, object] | None = None  # the household columns, from the head's row
     others: list[_Person] = field(default_factory=list)
 
 
@@ -321,7 +321,7 @@ def _count(text: str) -> int | None:
     return int(text) if text.isascii() and text.isdigit() and len(text) <= 4 else None
 
 
-def _household_columns(fields: Mapping[str, str], line: int) -> dict[str, Any] | RowError:
+def _household_columns(fields: Mapping[str, str], line: int) -> dict[str, object] | RowError:
     """The household columns of a head's row, checked, as the parts of a :class:`Household`."""
     amounts: dict[str, Decimal] = {}
     for name in ("savings", "monthly_rent", "pension", "relatives_support", "agricultural_income", "other_income",

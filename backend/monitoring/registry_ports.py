@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol
 
 from backend.monitoring.outreach_ports import OutreachRepository
 from backend.store.audit import AuditLog
@@ -17,7 +17,7 @@ class HouseholdRecord(NamedTuple):
 
     code: str
     office: str
-    household: dict[str, Any]
+    household: dict[str, object]
     monthly_income: Decimal
     layer: str | None
     resilience_level: int | None

@@ -11,7 +11,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from backend.monitoring.changes import HouseholdState, add_months
 from backend.monitoring.records import Candidate, FeedEvent, RegistryPerson
@@ -44,9 +43,9 @@ class Firing:
     """A rule that fired for a household, and what the alert's reason shows."""
 
     rule: TriggerRule
-    params: dict[str, Any]
+    params: dict[str, object]
 
-    def reason(self) -> dict[str, Any]:
+    def reason(self) -> dict[str, object]:
         return {"rule": self.rule.id, "test": self.rule.test.value, "params": self.params}
 
 
@@ -106,7 +105,7 @@ def replay(rules: Rules, pending: Pending) -> Replayed | None:
 
 
 def _check(rule: TriggerRule, event: FeedEvent, candidate: Candidate, state: HouseholdState,
-           person: RegistryPerson | None, values: Mapping[str, Decimal]) -> dict[str, Any] | None:
+           person: RegistryPerson | None, values: Mapping[str, Decimal]) -> dict[str, object] | None:
     """Whether a per-person test fires on ``event`` given the facts just before it: the reason's
     parameters, or None."""
     member = state.member(event.person_id)

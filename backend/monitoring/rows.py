@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Protocol
 
 # CNY to the fen, below the 10 billion a NUMERIC(12, 2) column holds.
 _AMOUNT = re.compile(r"\d{1,10}(\.\d{1,2})?")
@@ -78,7 +78,18 @@ def _csv_header(header: list[str] | None, required: Collection[str], optional: C
     return names
 
 
-def _csv_rows(reader: Any, header: tuple[str, ...], offset: int) -> Iterator[tuple[int, Mapping[str, str]]]:
+
+class _CsvReader(Protocol):
+    """What ``csv.reader`` returns: rows, and the number of the line it has read up to."""
+
+    line_num: int
+
+    def __iter__(self) -> Iterator[list[str]]: ...
+
+    def __next__(self) -> list[str]: ...
+
+
+def _csv_rows(reader: _CsvReader, header: tuple[str, ...], offset: int) -> Iterator[tuple[int, Mapping[str, str]]]:
     """The rows ``reader`` (a csv reader) gives, with their lines: ``offset`` lines come before
     the first line it reads."""
     width = len(header)
@@ -130,7 +141,7 @@ def _jsonl_rows(lines: Iterable[str], first: int) -> Iterator[tuple[int, Mapping
         yield line, fields if fields is not None else Unreadable("a value is neither text, a number nor null")
 
 
-def _as_text(value: dict[str, Any]) -> dict[str, str] | None:
+def _as_text(value: dict[str, object]) -> dict[str, str] | None:
     fields: dict[str, str] = {}
     for key, item in value.items():
         if item is None:

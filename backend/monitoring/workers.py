@@ -40,7 +40,7 @@ class Workers:
             initializer=initializer, initargs=initargs,
         )
 
-    def submit(self, function: Callable[..., T], *args: Any) -> asyncio.Future[T]:
+    def submit(self, function: Callable[..., T], *args: object) -> asyncio.Future[T]:
         return asyncio.wrap_future(self._pool.submit(function, *args))
 
     def close(self) -> None:

@@ -14,7 +14,6 @@ from collections.abc import Mapping
 from datetime import date
 from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from types import MappingProxyType
-from typing import Any
 
 from backend.application import HardshipType
 from backend.policy.codes import SEVERITY, Check, Layer, Service
@@ -73,7 +72,7 @@ def _checks(f: Figures, p: ParameterSet, trace: list[RuleEvaluation]) -> dict[st
     add = trace.append
     value = p.value
 
-    def record(check: str, passed: bool, inputs: dict[str, Any], used: Mapping[str, ParameterValue]) -> None:
+    def record(check: str, passed: bool, inputs: dict[str, object], used: Mapping[str, ParameterValue]) -> None:
         results[check] = passed
         add(evaluation((check, passed, inputs, used)))
 

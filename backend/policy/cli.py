@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--explain", action="store_true", help="print readable sentences instead of JSON")
 
 
-def _read(file: str) -> tuple[str, Any]:
+def _read(file: str) -> tuple[str, object]:
     """The file's name for messages and its parsed JSON; numbers stay exact as Decimal.
 
     Raises:

@@ -8,9 +8,8 @@ through the ``money`` filter and dates through ``date``, so both follow the loca
 
 from __future__ import annotations
 
-from typing import Any
-
 from backend.policy.outcome import Assessment, RuleEvaluation
+from backend.policy.parameters import ParameterValue
 from backend.policy.regions import RegionTree
 from locales import Messages
 
@@ -19,9 +18,9 @@ _SHARED = (("layer.", "policy.rule.layer", "layer"), ("assistance.", "policy.rul
            ("service.", "policy.rule.service", "id"))
 
 
-def rule_message(entry: RuleEvaluation) -> tuple[str, dict[str, Any]]:
+def rule_message(entry: RuleEvaluation) -> tuple[str, dict[str, object]]:
     """The message key of a trace entry and the parameters to render it with."""
-    params: dict[str, Any] = {**entry.inputs, "outcome": entry.outcome, "p": entry.parameters}
+    params: dict[str, object] = {**entry.inputs, "outcome": entry.outcome, "p": entry.parameters}
     rule = str(entry.rule)
     if rule == "layer":
         params["layer"] = str(entry.outcome)
@@ -68,7 +67,7 @@ def summary(assessment: Assessment, messages: Messages, regions: RegionTree | No
 
 def parameters_used(assessment: Assessment, messages: Messages) -> list[str]:
     """Each parameter the trace used, once, with its value, start date and source."""
-    seen: dict[str, Any] = {}
+    seen: dict[str, ParameterValue] = {}
     for entry in assessment.trace:
         for name, value in entry.parameters.items():
             seen.setdefault(name, value)

@@ -25,8 +25,8 @@ class RuleEvaluation(NamedTuple):
     """
 
     rule: str
-    outcome: Any
-    inputs: Mapping[str, Any]
+    outcome: object
+    inputs: Mapping[str, object]
     parameters: Mapping[str, ParameterValue]
 
 
@@ -89,7 +89,7 @@ class Assessment:
     # Every fact the rules saw, by name (charity projects are matched on them too).
     facts: Mapping[str, bool] = field(default_factory=dict, repr=False)
 
-    def as_json(self) -> dict[str, Any]:
+    def as_json(self) -> dict[str, object]:
         """A JSON-ready dict: amounts as strings (no float rounding), dates ISO, codes as strings."""
         shown: dict[int, dict[str, str]] = {}
         return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from backend.policy.codes import HOUSEHOLD_FACTS, LATE_FACTS, OUTCOME_FACTS
 from backend.policy.errors import pack_error
@@ -27,6 +28,17 @@ class Project:
 
     def fits(self, facts: Mapping[str, bool]) -> bool:
         return self.rule.matched(facts) is not None
+
+
+def fact_rule(raw: Mapping[str, Any], name: str, path: Path, key: str) -> MatchRule:
+    """The conditions ``raw`` gives (``when_all``, ``when_any``: at least one) on facts the rules know."""
+    when_all, when_any = tuple(raw.get("when_all") or ()), tuple(raw.get("when_any") or ())
+    if not when_all and not when_any:
+        raise pack_error(path, key, "needs conditions (when_all or when_any)")
+    for fact in when_all + when_any:
+        if fact not in KNOWN_FACTS:
+            raise pack_error(path, f"{key}.when", f"unknown fact {fact!r}")
+    return MatchRule(name, when_all, when_any)
 
 
 def load_projects(pack: str = "demo", root: Path = PACKS) -> tuple[Project, ...]:
@@ -52,16 +64,10 @@ def load_projects(pack: str = "demo", root: Path = PACKS) -> tuple[Project, ...]
         capacity = raw.get("capacity")
         if not isinstance(capacity, int) or capacity <= 0:
             raise pack_error(path, f"{key}.capacity", "must be a whole number above zero")
-        when_all, when_any = tuple(raw.get("when_all") or ()), tuple(raw.get("when_any") or ())
-        if not when_all and not when_any:
-            raise pack_error(path, key, "needs conditions (when_all or when_any)")
-        for fact in when_all + when_any:
-            if fact not in KNOWN_FACTS:
-                raise pack_error(path, f"{key}.when", f"unknown fact {fact!r}")
         projects.append(Project(
             id=str(pid), names=dict(raw["name"]), category=str(raw.get("category", "")), sponsor=dict(raw["sponsor"]),
             contact=str(raw.get("contact", "")), capacity=capacity,
-            rule=MatchRule(f"project.{pid}", when_all, when_any),
+            rule=fact_rule(raw, f"project.{pid}", path, key),
         ))
     return tuple(projects)
 

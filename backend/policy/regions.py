@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from backend.policy.errors import PackError
 from backend.policy.yamlfile import read_yaml
@@ -51,7 +50,7 @@ def _names(raw: object, where: str) -> dict[str, str]:
     return {str(k): str(v) for k, v in raw.items()}
 
 
-def parse_regions(data: Any, path: Path, pack: str) -> RegionTree:
+def parse_regions(data: object, path: Path, pack: str) -> RegionTree:
     """Validate the contents of ``regions.yaml``; duplicate or nameless codes fail with file and key named."""
     data = data or {}
     if not isinstance(data, dict):

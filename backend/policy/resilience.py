@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from backend.application import HousingStatus
 from backend.policy.codes import Dimension
@@ -92,7 +91,7 @@ class ResilienceRules:
         object.__setattr__(self, "bounds", MappingProxyType(bounds))
 
 
-def _number(raw: Any, path: Path, key: str, low: Decimal | None = ZERO, high: Decimal | None = HUNDRED) -> Decimal:
+def _number(raw: object, path: Path, key: str, low: Decimal | None = ZERO, high: Decimal | None = HUNDRED) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise pack_error(path, key, f"must be a number, not {raw!r}")
     try:
@@ -104,7 +103,7 @@ def _number(raw: Any, path: Path, key: str, low: Decimal | None = ZERO, high: De
     return value
 
 
-def _bands(raw: Any, path: Path, key: str) -> tuple[Band, ...]:
+def _bands(raw: object, path: Path, key: str) -> tuple[Band, ...]:
     if not isinstance(raw, list) or not raw:
         raise pack_error(path, key, "must be a non-empty list of bands")
     bands: list[Band] = []
@@ -127,20 +126,20 @@ def _bands(raw: Any, path: Path, key: str) -> tuple[Band, ...]:
     return tuple(bands)
 
 
-def _points(raw: Any, path: Path, key: str, names: tuple[str, ...]) -> dict[str, Decimal]:
+def _points(raw: object, path: Path, key: str, names: tuple[str, ...]) -> dict[str, Decimal]:
     if not isinstance(raw, dict) or set(raw) != set(names):
         raise pack_error(path, key, f"must give exactly {', '.join(names)}")
     return {name: _number(raw[name], path, f"{key}.{name}") for name in names}
 
 
-def _dimension(data: dict[str, Any], dimension: Dimension, path: Path) -> dict[str, Any]:
+def _dimension(data: dict[str, object], dimension: Dimension, path: Path) -> dict[str, object]:
     found = data.get(dimension.value)
     if not isinstance(found, dict):
         raise pack_error(path, f"dimensions.{dimension.value}", "missing, or not a mapping")
     return found
 
 
-def parse_resilience(data: Any, path: Path) -> ResilienceRules:
+def parse_resilience(data: object, path: Path) -> ResilienceRules:
     """Validate ``resilience.yaml``: seven weights summing to exactly 1, rising level bounds, sane bands."""
     if not isinstance(data, dict):
         raise pack_error(path, "(top)", "must be a mapping")
@@ -237,7 +236,7 @@ def score(figures: Figures, params: ParameterSet, rules: ResilienceRules) -> tup
     trace: list[RuleEvaluation] = []
     ordered = iter(rules.ordered)
 
-    def add(points: Decimal, inputs: dict[str, Any], used: Mapping[str, ParameterValue]) -> None:
+    def add(points: Decimal, inputs: dict[str, object], used: Mapping[str, ParameterValue]) -> None:
         dimension, rule_id, weight = next(ordered)  # dimensions are added in Dimension order
         contribution = (weight * points).quantize(CENT)
         dimensions.append(DimensionScore(dimension, points, weight, contribution))

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from backend.application import HardshipType
 from backend.policy.codes import (
@@ -26,6 +26,8 @@ from backend.policy.codes import (
 )
 from backend.policy.errors import pack_error
 from backend.policy.parameters import Formula, parse_formula
+
+E = TypeVar("E", bound=Enum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +110,7 @@ class Rules:
     benefits: Mapping[Layer, Formula]
 
 
-def _names(raw: Any, path: Path, key: str, allowed: Iterable[str]) -> tuple[str, ...]:
+def _names(raw: object, path: Path, key: str, allowed: Iterable[str]) -> tuple[str, ...]:
     allowed = set(allowed)
     if raw is None:
         return ()
@@ -120,7 +122,7 @@ def _names(raw: Any, path: Path, key: str, allowed: Iterable[str]) -> tuple[str,
     return tuple(raw)
 
 
-def _match(raw: Any, path: Path, key: str, rule_id: str, allowed: Iterable[str]) -> MatchRule:
+def _match(raw: object, path: Path, key: str, rule_id: str, allowed: Iterable[str]) -> MatchRule:
     if not isinstance(raw, dict):
         raise pack_error(path, key, "must be a mapping with when_all and/or when_any")
     allowed = tuple(allowed)
@@ -134,7 +136,7 @@ def _match(raw: Any, path: Path, key: str, rule_id: str, allowed: Iterable[str])
     return rule
 
 
-def _enum(enum: type[Enum], raw: Any, path: Path, key: str) -> Any:
+def _enum(enum: type[E], raw: object, path: Path, key: str) -> E:
     try:
         return enum(raw)
     except ValueError:
@@ -149,7 +151,7 @@ def _section(data: dict[str, Any], name: str, kind: type, path: Path) -> Any:
     return value
 
 
-def parse_rules(data: Any, path: Path, parameters: Iterable[str]) -> Rules:
+def parse_rules(data: object, path: Path, parameters: Iterable[str]) -> Rules:
     """Validate ``rules.yaml``: every layer, type, assistance, service, fact and parameter must be known."""
     if not isinstance(data, dict):
         raise pack_error(path, "(top)", "must be a mapping")

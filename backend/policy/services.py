@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from backend.policy.errors import pack_error
-from backend.policy.projects import KNOWN_FACTS
+from backend.policy.projects import fact_rule
 from backend.policy.regions import PACKS
 from backend.policy.rules import MatchRule
 from backend.policy.yamlfile import read_yaml
@@ -41,16 +40,6 @@ class ServiceCatalogue:
         return self.invitation is not None and self.invitation.matched(facts) is not None
 
 
-def _rule(raw: dict[str, Any], name: str, path: Path, key: str) -> MatchRule:
-    when_all, when_any = tuple(raw.get("when_all") or ()), tuple(raw.get("when_any") or ())
-    if not when_all and not when_any:
-        raise pack_error(path, key, "needs conditions (when_all or when_any)")
-    for fact in when_all + when_any:
-        if fact not in KNOWN_FACTS:
-            raise pack_error(path, f"{key}.when", f"unknown fact {fact!r}")
-    return MatchRule(name, when_all, when_any)
-
-
 def load_services(pack: str = "demo", root: Path = PACKS) -> ServiceCatalogue:
     """The pack's services; an empty catalogue when it has no ``services.yaml``.
 
@@ -71,7 +60,9 @@ def load_services(pack: str = "demo", root: Path = PACKS) -> ServiceCatalogue:
         minutes = raw.get("duration_minutes")
         if not isinstance(minutes, int) or minutes <= 0:
             raise pack_error(path, f"{key}.duration_minutes", "must be a whole number above zero")
-        services.append(Service(skill, minutes, _rule(raw, f"service.{skill}", path, key)))
+        services.append(Service(skill, minutes, fact_rule(raw, f"service.{skill}", path, key)))
     invitation = data.get("scheme_invitation")
-    rule = _rule(invitation, "scheme_invitation", path, "scheme_invitation") if isinstance(invitation, dict) else None
+    rule = None
+    if isinstance(invitation, dict):
+        rule = fact_rule(invitation, "scheme_invitation", path, "scheme_invitation")
     return ServiceCatalogue(tuple(services), rule)

@@ -23,7 +23,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from backend.policy.errors import pack_error
 from backend.policy.parameters import Parameter
@@ -84,7 +83,7 @@ class TriggerRules:
         return bool(self.rules)
 
 
-def parse_triggers(data: Any, path: Path, parameters: Mapping[str, Parameter]) -> TriggerRules:
+def parse_triggers(data: object, path: Path, parameters: Mapping[str, Parameter]) -> TriggerRules:
     """Validate ``triggers.yaml`` against the pack's parameters.
 
     Raises:

@@ -13,7 +13,7 @@ from backend.staff.tokens import new_token, token_hash
 from backend.store.base import Transaction
 from backend.store.console import ConsoleRepository
 from backend.store.errors import NotFound
-from backend.store.users import OFFICE_ROLES, Role, User, UserRepository
+from backend.store.users import OFFICE_ROLES, NewUser, Role, User, UserRepository
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
@@ -66,7 +66,7 @@ async def add_user(
     if telegram_id is not None and not telegram_id.lstrip("-").isdigit():
         raise AccountError("a Telegram id is a number (the user's numeric id, not their @name)")
     token = new_token()
-    user = await uow.users.add(
+    user = await uow.users.add(NewUser(
         username=username,
         display_name=display_name or username,
         role=role,
@@ -74,8 +74,7 @@ async def add_user(
         token_hash=token_hash(token),
         telegram_id=telegram_id,
         on_duty=on_duty,
-        at=now,
-    )
+    ), at=now)
     return NewAccount(user, token)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from backend.application import ApplicationV1
 from backend.status import ApplicationStatus
@@ -64,7 +64,7 @@ class ApplicationRepository(Protocol):
         layer: str,
         resilience_level: int,
         emergency: bool,
-        assessment: dict[str, Any],
+        assessment: dict[str, object],
         queues: list[str],
         station: str | None,
         deadline_at: datetime | None,

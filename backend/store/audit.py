@@ -13,7 +13,7 @@ class AuditEntry:
     actor: str
     action: str
     target: str
-    details: dict[str, Any]
+    details: dict[str, object]
 
 
 class AuditLog(Protocol):

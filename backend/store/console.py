@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Protocol
+from typing import Protocol
 
 from backend.store.users import User
 
@@ -105,7 +105,7 @@ class AlertView:
     household: str
     office: str
     trigger: str
-    reason: dict[str, Any]
+    reason: dict[str, object]
     status: str
     deadline_at: datetime
     created_at: datetime

@@ -37,7 +37,7 @@ class NotificationRepository(Protocol):
         resident_id: str,
         application_number: str | None,
         kind: str,
-        params: dict[str, Any],
+        params: dict[str, object],
         at: datetime,
         urgent: bool = False,
     ) -> None: ...

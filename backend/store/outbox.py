@@ -23,6 +23,14 @@ class OutboxItem:
     provider_message_id: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """Who takes the items it is given, and for how long no other sender may take them."""
+
+    owner: str
+    duration: timedelta = timedelta(seconds=60)
+
+
 class OutboxRepository(Protocol):
     async def add(
         self,
@@ -31,7 +39,7 @@ class OutboxRepository(Protocol):
         channel: str,
         address: str,
         kind: str,
-        payload: dict[str, Any],
+        payload: dict[str, object],
         at: datetime,
         priority: int = 0,
     ) -> int:
@@ -43,10 +51,9 @@ class OutboxRepository(Protocol):
         *,
         now: datetime,
         limit: int = 100,
-        owner: str | None = None,
-        lease: timedelta = timedelta(seconds=60),
+        lease: Lease | None = None,
     ) -> list[OutboxItem]:
-        """Pending items whose time has come, oldest first; with an ``owner``, leased to it, and
+        """Pending items whose time has come, oldest first; with a ``lease``, leased to its owner, and
         without the addresses another owner holds."""
 
     async def get(self, item_id: int) -> OutboxItem | None: ...

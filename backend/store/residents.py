@@ -90,7 +90,7 @@ class SessionRepository(Protocol):
         self,
         resident_id: str,
         flow: str,
-        snapshot: dict[str, Any],
+        snapshot: dict[str, object],
         *,
         state: str,
         updated_at: datetime,

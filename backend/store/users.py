@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol
 
 
 class Role(StrEnum):
@@ -33,6 +33,19 @@ class User:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    """An account to create, active from the start; only a hash of its token is kept."""
+
+    username: str
+    display_name: str
+    role: Role
+    office: str | None
+    token_hash: str
+    telegram_id: str | None
+    on_duty: bool
+
+
 class DuplicateUser(ValueError):
     """A user with this username or Telegram id exists already."""
 
@@ -41,22 +54,11 @@ class Unset:
     """Marks an argument left out (None is a value: it clears the column)."""
 
 
-UNSET: Any = Unset()
+UNSET = Unset()
 
 
 class UserRepository(Protocol):
-    async def add(
-        self,
-        *,
-        username: str,
-        display_name: str,
-        role: Role,
-        office: str | None,
-        token_hash: str,
-        telegram_id: str | None,
-        on_duty: bool,
-        at: datetime,
-    ) -> User:
+    async def add(self, user: NewUser, *, at: datetime) -> User:
         """Raises DuplicateUser when the username or Telegram id is taken."""
 
     async def get(self, username: str) -> User | None: ...

@@ -47,17 +47,17 @@ class Answer:
     """What to tell the person who pressed a button: a message key and its parameters."""
 
     key: str
-    params: dict[str, Any]
+    params: dict[str, object]
 
 
-def volunteer_view(task: Task, *, assigned: bool, area: dict[str, str] | None = None) -> dict[str, Any]:
+def volunteer_view(task: Task, *, assigned: bool, area: dict[str, str] | None = None) -> dict[str, object]:
     """What a volunteer is shown of a task: what to do, where and when — never the case's details
     (no ID number, income, health or disability, not even the application number).
 
     Before they accept, not even the given name and address: only the area (the office's names).
     """
     spec = task.spec
-    view: dict[str, Any] = {
+    view: dict[str, object] = {
         "task_id": task.id,
         "skill": spec.skill,
         "area": area or {"zh_CN": spec.office, "en": spec.office},
@@ -71,7 +71,7 @@ def volunteer_view(task: Task, *, assigned: bool, area: dict[str, str] | None = 
     return view
 
 
-def task_buttons(task_id: int, *choices: TaskChoice) -> list[dict[str, Any]]:
+def task_buttons(task_id: int, *choices: TaskChoice) -> list[dict[str, object]]:
     """Notification buttons for a task (the dispatcher renders the labels)."""
     return [button(AnswerTask(task_id, choice), f"task.button.{choice.value}") for choice in choices]
 
@@ -95,7 +95,7 @@ class Volunteering:
         """The region's time zone."""
         return self._zone
 
-    def view(self, task: Task, *, assigned: bool) -> dict[str, Any]:
+    def view(self, task: Task, *, assigned: bool) -> dict[str, object]:
         """The volunteer's view of a task (``volunteer_view``) with the area named."""
         office = self._pack.regions.office(task.spec.office)
         return volunteer_view(task, assigned=assigned, area=office.names if office else None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from telegram import Message, Update
 
@@ -39,6 +39,15 @@ def parse_callback(data: str | None) -> tuple[int, int] | None:
     return int(prompt), int(index)
 
 
+
+class _Chat(TypedDict):
+    """The fields of an ``Inbound`` that every update of a private chat gives."""
+
+    update_id: int
+    external_id: str
+    locale_hint: str
+
+
 def callback_data(prompt_id: int, index: int) -> str:
     return f"{prompt_id}:{index}"
 
@@ -49,7 +58,7 @@ def read_update(update: Update) -> Inbound | None:
     user = update.effective_user
     if chat is None or user is None or chat.type != "private":
         return None
-    base: dict[str, Any] = {
+    base: _Chat = {
         "update_id": update.update_id, "external_id": str(chat.id), "locale_hint": pick_locale(user.language_code)
     }
     query = update.callback_query
@@ -61,7 +70,7 @@ def read_update(update: Update) -> Inbound | None:
     return _from_message(message, base)
 
 
-def _from_message(message: Message, base: dict[str, Any]) -> Inbound:
+def _from_message(message: Message, base: _Chat) -> Inbound:
     if message.photo:
         largest = message.photo[-1]
         return Inbound(

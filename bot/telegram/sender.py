@@ -28,6 +28,7 @@ from tenacity import AsyncRetrying, RetryCallState, RetryError, stop_after_attem
 
 from backend.documents import FileDocumentStorage
 from backend.ports import OutboxItem, Store, UnitOfWork
+from backend.store.outbox import Lease
 from bot.telegram.inbound import callback_data
 from bot.telegram.limits import FloodLimits
 
@@ -35,7 +36,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 
 
-def keyboard(item: OutboxItem) -> Any:
+def keyboard(item: OutboxItem) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
     """Buttons as an inline keyboard (short labels three to a row), or a share-contact keyboard."""
     payload = item.payload
     buttons = payload.get("buttons") or []
@@ -56,7 +57,7 @@ class _Missing(Exception):
     """What an item needs to go out is not there: retrying cannot help."""
 
 
-def _seconds(value: Any) -> float:
+def _seconds(value: float | timedelta) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
@@ -189,7 +190,7 @@ class OutboxSender:
         """One pass over what is due; returns how many items went out."""
         leased_at = self.clock()
         async with self.database.unit_of_work() as uow:
-            due = await uow.outbox.due(CHANNEL, now=leased_at, limit=500, owner=self.owner, lease=self.lease)
+            due = await uow.outbox.due(CHANNEL, now=leased_at, limit=500, lease=Lease(self.owner, self.lease))
             # The prompts this pass's edits change, read here rather than in a unit of work each.
             # Every send of an earlier pass is marked by now, so their message ids are known.
             prompts = await uow.outbox.get_many([i.payload["edit_of"] for i in due if i.kind == "edit"])

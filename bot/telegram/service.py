@@ -12,13 +12,13 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters
 
 from backend.documents import DocumentRefused
+from backend.store.users import User
 from bot.desk import EscalationDesk
 from bot.runner import Conversations, DocumentTooLarge
 from bot.staff_commands import StaffCommands
@@ -148,7 +148,7 @@ class TelegramBot:
             await self._sender_task
         await app.shutdown()
 
-    async def feed(self, data: dict[str, Any]) -> None:
+    async def feed(self, data: dict[str, object]) -> None:
         """An update received by webhook."""
         await self.application.update_queue.put(Update.de_json(data, self.application.bot))
 
@@ -239,7 +239,7 @@ class TelegramBot:
             log.warning("no text for the button's answer (%s)", key)
             return None
 
-    async def _from_staff(self, staff: Any, inbound: Inbound) -> None:
+    async def _from_staff(self, staff: User, inbound: Inbound) -> None:
         """A member of staff writes: one of their commands, ``/close NOTE`` to end the request for a
         person they hold, or text for that request's resident."""
         event = inbound.event
@@ -287,7 +287,7 @@ class TelegramBot:
             # Judged by the bytes fetched, not by the name or type Telegram was told.
             await self._notice(inbound, refused.key, {})
 
-    async def _notice(self, inbound: Inbound, key: str, params: dict[str, Any]) -> None:
+    async def _notice(self, inbound: Inbound, key: str, params: dict[str, object]) -> None:
         async with self._turns:
             await self.conversations.notice(
                 CHANNEL, inbound.external_id, key, params, locale_hint=inbound.locale_hint, html=True

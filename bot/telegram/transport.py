@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import urllib.request
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -141,7 +141,7 @@ class AiohttpRequest(BaseRequest):
 
         # As HTTPXRequest: every parameter a form field (JSON-encoded unless a string), and no
         # body at all without parameters.
-        data: Any = fields or None
+        data: aiohttp.FormData | dict[str, str] | None = fields or None
         if files:
             # Telegram takes file names as raw UTF-8; aiohttp would percent-encode them by default.
             form = aiohttp.FormData(quote_fields=False)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from backend.store.outbox import Lease
+
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 
 
@@ -129,7 +131,7 @@ async def _queue(database, addresses, per_address):
 
 async def _claim(database, owner, now=NOW, limit=100):
     async with database.unit_of_work() as uow:
-        items = await uow.outbox.due("telegram", now=now, limit=limit, owner=owner, lease=timedelta(seconds=60))
+        items = await uow.outbox.due("telegram", now=now, limit=limit, lease=Lease(owner))
         await uow.commit()
     return items
 

@@ -9,27 +9,14 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from backend.db.models import OutboxRow
-from backend.delivery.quiet import QuietHours
 from backend.documents import FileDocumentStorage
 from backend.points.certificates import award_certificates
-from bot.dispatch import NotificationDispatcher
 from flows import events as ev
-from locales import Translations
+from tests.bot.dispatching import dispatcher, until
 from tests.cases.helpers import NOW, PACK, volunteer
 from tests.fakes.clock import FakeClock
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def dispatcher(database, clock, storage=None):
-    return NotificationDispatcher(
-        database,
-        translations=Translations(),
-        html_translations=Translations(html=True),
-        quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"),
-        clock=clock,
-        storage=storage,
-    )
 
 
 async def certify(database, address: str, *, locale: str | None, name: str = "李华", channel: str = "telegram",
@@ -105,14 +92,6 @@ async def test_a_terminal_volunteer_reads_the_congratulation_when_next_writing(d
     assert await outbox(database) == []
     replies = await conversations.handle("terminal", "local", ev.Command("start", ""))
     assert replies[0].key == "notice.certificate" and "reached 10 hours" in replies[0].text
-
-
-async def until(predicate, timeout: float = 10.0):
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 async def test_a_certificate_arrives_on_telegram_as_an_svg_file_despite_server_errors(

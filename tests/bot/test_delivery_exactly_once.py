@@ -25,12 +25,11 @@ from telegram import Bot
 
 from backend.db.database import Database
 from backend.db.models import ChannelIdentityRow, NotificationRow, OutboxRow, ResidentRow
-from backend.delivery.quiet import QuietHours
 from bot.app import system_clock
 from bot.dispatch import NotificationDispatcher
 from bot.telegram.limits import FloodLimits
 from bot.telegram.sender import OutboxSender
-from locales import Translations
+from tests.bot import dispatching
 from tests.bot.test_telegram_process import start_serve
 from tests.fakes.telegram_api import BotApiEmulator
 
@@ -210,10 +209,7 @@ async def test_two_dispatchers_and_senders_never_send_one_row_twice(emulator, da
         bot = RecordingBot(emulator.token, base_url=f"{emulator.url}/bot", base_file_url=f"{emulator.url}/file/bot")
         await bot.initialize()
         bots.append(bot)
-        dispatcher = NotificationDispatcher(
-            database, translations=Translations(), html_translations=Translations(html=True),
-            quiet=QuietHours.parse("00:00-00:00", "UTC"), clock=system_clock, batch=40,
-        )
+        dispatcher = dispatching.dispatcher(database, system_clock, batch=40)
         # Each at half the emulator's limits. The lease is shorter than a chat's dozen sends
         # take, so leases run out mid-backlog and chats change hands between the senders.
         sender = OutboxSender(
@@ -246,10 +242,7 @@ async def test_two_dispatchers_and_senders_never_send_one_row_twice(emulator, da
 async def test_a_send_whose_answer_is_lost_goes_again(emulator, database):
     """The connection breaks after Telegram took the message: the sender cannot tell, and sends it again."""
     await load_backlog(database, emulator, 1, 1)
-    await NotificationDispatcher(
-        database, translations=Translations(), html_translations=Translations(html=True),
-        quiet=QuietHours.parse("00:00-00:00", "UTC"), clock=system_clock,
-    ).drain()
+    await dispatching.dispatcher(database, system_clock).drain()
     emulator.fail_next("sendMessage", "drop_after")
     bot = Bot(emulator.token, base_url=f"{emulator.url}/bot", base_file_url=f"{emulator.url}/file/bot")
     await bot.initialize()

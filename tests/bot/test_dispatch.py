@@ -9,10 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.db.models import NotificationRow, OutboxRow
-from backend.delivery.quiet import QuietHours
-from bot.dispatch import NotificationDispatcher
 from flows import events as ev
-from locales import Translations
+from tests.bot import dispatching
 from tests.fakes.clock import FakeClock
 
 NOON = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)  # 12:00 in the region
@@ -20,14 +18,7 @@ NIGHT = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # 23:00 in the region
 
 
 def dispatcher(database, clock, batch=200):
-    return NotificationDispatcher(
-        database,
-        translations=Translations(),
-        html_translations=Translations(html=True),
-        quiet=QuietHours.parse("22:00-07:00", "Asia/Shanghai"),
-        clock=clock,
-        batch=batch,
-    )
+    return dispatching.dispatcher(database, clock, quiet="22:00-07:00", batch=batch)
 
 
 async def resident(database, channel="telegram", address="42", locale="en"):

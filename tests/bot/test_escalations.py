@@ -9,13 +9,12 @@ from datetime import timedelta
 import pytest
 
 from backend.cases.ports import Role
-from backend.delivery.quiet import QuietHours
 from bot.app import build_conversations
 from bot.desk import EscalationDesk
-from bot.dispatch import NotificationDispatcher
 from bot.telegram.service import TelegramBot, TelegramSettings
 from locales import Translations
 from tests.bot.conftest import fast
+from tests.bot.dispatching import dispatcher, until
 from tests.bot.telegram_driver import Contact, Tap, act
 from tests.cases.helpers import add_staff
 
@@ -47,14 +46,6 @@ async def desk_bot(emulator, telegram_conversations, desk):
         await bot.stop()
 
 
-async def until(predicate, timeout: float = 10.0):
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out")
-
-
 async def delivered(database, clock, predicate, timeout: float = 10.0):
     """Run the notification dispatcher, as the worker does, until ``predicate`` holds."""
     worker = dispatcher(database, clock)
@@ -64,11 +55,6 @@ async def delivered(database, clock, predicate, timeout: float = 10.0):
             return
         await asyncio.sleep(0.05)
     raise AssertionError("not delivered in time")
-
-
-def dispatcher(database, clock):
-    return NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
-                                  quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock)
 
 
 async def test_a_caseworker_claims_a_request_and_talks_with_the_resident(emulator, database, clock, desk_bot):

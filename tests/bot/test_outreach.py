@@ -12,12 +12,11 @@ import pytest
 from sqlalchemy import insert, select
 
 from backend.db.models import AlertRow, RegistryHouseholdRow, RegistryPersonRow
-from backend.delivery.quiet import QuietHours
 from backend.monitoring.outreach import Outreach
 from bot.app import build_conversations
-from bot.dispatch import NotificationDispatcher
 from bot.telegram.service import TelegramSettings
 from locales import Translations
+from tests.bot import dispatching
 from tests.bot.conftest import fast
 from tests.bot.telegram_driver import TelegramBot, last_with_buttons, settled
 from tests.cases.helpers import PACK
@@ -115,9 +114,7 @@ async def test_a_household_found_by_monitoring_applies_by_confirming_what_the_of
         await uow.commit()
     async with database.engine.connect() as connection:
         assert sorted((await connection.execute(select(AlertRow.outreach))).scalars()) == ["sent", "visit"]
-    dispatcher = NotificationDispatcher(database, translations=Translations(),
-                                        html_translations=Translations(html=True),
-                                        quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock)
+    dispatcher = dispatching.dispatcher(database, clock)
     for _ in range(200):
         await dispatcher.drain()
         if any("may now be eligible" in (m.plain_text or "") for m in user.sent()):

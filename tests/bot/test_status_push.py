@@ -6,10 +6,8 @@ import asyncio
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from backend.delivery.quiet import QuietHours
 from backend.web import init_app
-from bot.dispatch import NotificationDispatcher
-from locales import Translations
+from tests.bot import dispatching
 from tests.bot.telegram_driver import complete_intake, texts
 from tests.cases.helpers import add_staff
 
@@ -20,13 +18,7 @@ async def test_an_approval_reaches_the_resident_once_in_english(emulator, databa
     user = emulator.user(3003, language_code="en-US")
     await complete_intake(emulator, database, user)
     before = len(user.sent())
-    dispatcher = NotificationDispatcher(
-        database,
-        translations=Translations(),
-        html_translations=Translations(html=True),
-        quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"),
-        clock=clock,
-    )
+    dispatcher = dispatching.dispatcher(database, clock)
     async with TestClient(TestServer(init_app(config, database=database, clock=clock))) as api:
         cases = await (await api.get("/api/v1/applications", headers={"Authorization": f"Bearer {wang}"})).json()
         number = cases["items"][0]["number"]
@@ -68,10 +60,7 @@ async def test_an_approval_reaches_the_resident_once_in_english(emulator, databa
 async def test_a_resident_accepts_an_offered_charity_project_with_one_button(emulator, database, clock, polling_bot):
     user = emulator.user(3006, language_code="en-US")
     await complete_intake(emulator, database, user)
-    dispatcher = NotificationDispatcher(
-        database, translations=Translations(), html_translations=Translations(html=True),
-        quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock,
-    )
+    dispatcher = dispatching.dispatcher(database, clock)
     await dispatcher.drain()
     for _ in range(200):
         offers = [m for m in user.sent() if "charity project" in (m.plain_text or "")]

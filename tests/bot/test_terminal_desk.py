@@ -5,13 +5,12 @@ from __future__ import annotations
 import io
 
 from backend.cases.ports import Role
-from backend.delivery.quiet import QuietHours
-from bot.dispatch import NotificationDispatcher
 from bot.terminal import CHANNEL
 from bot.terminal_desk import TerminalCaseworker
 from flows import events as ev
 from locales import Translations
 from tests.backend.factories import id_number
+from tests.bot import dispatching
 from tests.cases.helpers import add_staff
 
 TO_NAME = (ev.Command("start"), ev.Choice("en"), ev.Choice("agree"), ev.Choice("self"))
@@ -38,9 +37,7 @@ async def test_a_terminal_caseworker_claims_talks_and_closes(conversations, data
     await desk.show_new()
     assert "I have no food at home" in out.getvalue()
     await desk.send("I am calling you now")
-    dispatcher = NotificationDispatcher(database, translations=Translations(),
-                                        html_translations=Translations(html=True),
-                                        quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock)
+    dispatcher = dispatching.dispatcher(database, clock)
     await dispatcher.drain()
     replies = await conversations.handle(CHANNEL, resident, ev.Text("thank you"))
     assert any("王芳" in r.text and "I am calling you now" in r.text for r in replies)

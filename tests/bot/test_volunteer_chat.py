@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from backend.cases.lifecycle import CaseAction, CaseStatus
+from backend.cases.lifecycle import CaseStatus
 from backend.cases.ports import Role
-from backend.cases.service import ActionRequest
-from backend.delivery.quiet import QuietHours
-from bot.dispatch import NotificationDispatcher
 from bot.staff_commands import StaffCommands
 from bot.terminal import CHANNEL
 from flows import events as ev
-from locales import Translations
+from tests.bot import casework
+from tests.bot.casework import START_REVIEW, acted, dispatched, request_info
 from tests.cases.helpers import NOW, add_staff, payload
 from tests.volunteers.helpers import TUESDAY_MORNING, spec, volunteer
 
@@ -25,19 +23,7 @@ async def say(conversations, who, event, **kw):
 
 
 async def applied(conversations, database, who="household", data=None):
-    async with database.unit_of_work() as uow:
-        resident = await uow.residents.identify(CHANNEL, who, now=NOW)
-        await uow.residents.set_locale(resident.id, "en")
-        outcome = await conversations.services.intake.submit(uow, data or payload(1), resident_id=resident.id,
-                                                             document_ids=[], now=NOW)
-        await uow.commit()
-    return resident.id, outcome.application.number
-
-
-async def dispatched(database, clock):
-    """The worker's pass: notifications for residents with no channel that can push wait for them."""
-    await NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
-                                 quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock).drain()
+    return await casework.applied(conversations, database, CHANNEL, who, data=data)
 
 
 def button(replies, label):
@@ -51,13 +37,9 @@ def button(replies, label):
 async def test_reply_now_takes_the_resident_into_answering_and_the_case_back_to_review(conversations, database, clock):
     account = await add_staff(database, "wang")  # the case is assigned to wang on arrival
     _, number = await applied(conversations, database)
-    async with database.unit_of_work() as uow:
-        for action in (ActionRequest(CaseAction.START_REVIEW), ActionRequest(CaseAction.REQUEST_INFO,
-                                                                             question="Please send the hospital bill")):
-            await conversations.services.backend.cases.act(uow, account.user, number, action, now=NOW)
-        await uow.commit()
     # A terminal resident reads it when next writing, with the button.
-    await dispatched(database, clock)
+    await acted(conversations, database, clock, account, number, START_REVIEW,
+                request_info("Please send the hospital bill"))
     replies = await say(conversations, "household", "hello")
     assert any("Please send the hospital bill" in r.text for r in replies)
     started = await say(conversations, "household", ev.Choice(button(replies, "Reply now")))

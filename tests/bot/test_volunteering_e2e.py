@@ -12,16 +12,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from backend.cases.ports import CaseQuery, Role
-from backend.delivery.quiet import QuietHours
 from backend.points.ports import Holder
 from backend.volunteers.ports import TaskSpec, TaskStatus
 from bot.app import build_conversations
 from bot.desk import EscalationDesk
-from bot.dispatch import NotificationDispatcher
 from bot.staff_commands import StaffCommands
 from bot.telegram.service import TelegramBot, TelegramSettings
 from locales import Translations
 from tests.bot.conftest import fast
+from tests.bot.dispatching import dispatcher
 from tests.bot.telegram_driver import Contact, act, complete_intake, last_with_buttons, settled
 from tests.cases.helpers import add_staff
 
@@ -51,15 +50,9 @@ async def bot(emulator, database, telegram_conversations, clock):
         await running.stop()
 
 
-def dispatcher(database, clock, conversations):
-    return NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
-                                  quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock,
-                                  storage=conversations.storage)
-
-
 async def arrives(database, clock, conversations, user, needle, timeout=15.0):
     """Dispatch notifications as the worker does until a message containing ``needle`` reaches ``user``."""
-    worker = dispatcher(database, clock, conversations)
+    worker = dispatcher(database, clock, conversations.storage)
     for _ in range(int(timeout / 0.05)):
         await worker.drain()
         found = [m for m in user.sent() if needle in (m.plain_text or m.text or "")]
@@ -146,7 +139,7 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
     checkin = await arrives(database, clock, conversations, ben, "Did it happen?")
     await tap(emulator, database, ben, "Done", checkin)
     assert "30 points credited" in ben.sent()[-1].plain_text
-    worker = dispatcher(database, clock, conversations)
+    worker = dispatcher(database, clock, conversations.storage)
     for _ in range(300):
         await worker.drain()
         documents = [m for m in ben.sent() if m.kind == "document"]

@@ -14,6 +14,7 @@ from flows.flow import FlowContext, Settings
 from flows.intake import INTAKE
 from flows.intents import Intent, Reply
 from flows.session import Session
+from locales import Translations
 
 T = TypeVar("T")
 
@@ -57,6 +58,12 @@ class Transcript:
 
     def of(self, kind: type[T]) -> list[T]:
         return [i for i in self.intents if isinstance(i, kind)]
+
+
+def rendered(chat: Transcript, translations: Translations, locale: str) -> list[str]:
+    """Every reply of the last turn as the resident reads it (fails if a parameter is missing)."""
+    messages = translations(locale)
+    return [messages.render(r.key, **r.params) for r in chat.replies]
 
 
 def _event(message: str | ev.Event) -> ev.Event:

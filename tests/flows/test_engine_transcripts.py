@@ -16,13 +16,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from locales import Translations
 from tests.flows.engine_transcript import FLOWS, expected_path, play, scripts
-
-
-@pytest.fixture(scope="module")
-def translations() -> Translations:
-    return Translations()
 
 
 @pytest.mark.parametrize("script", scripts(), ids=lambda path: path.stem)

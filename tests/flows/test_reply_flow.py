@@ -10,8 +10,7 @@ from flows import events as ev
 from flows.engine import Engine
 from flows.intents import DiscardData, SetLocale, SubmitApplication
 from flows.reply import MAX_ANSWER, REPLY
-from locales import Translations
-from tests.flows.helpers import NOW, Transcript, demo_context
+from tests.flows.helpers import NOW, Transcript, demo_context, rendered
 
 NUMBER = "YM20261129000001"
 ANSWER = "My disability certificate is being reissued; I will send it next week."
@@ -22,20 +21,10 @@ def engine() -> Engine:
     return Engine(REPLY, demo_context())
 
 
-@pytest.fixture(scope="module")
-def translations() -> Translations:
-    return Translations()
-
-
 def start(engine: Engine, locale: str = "en") -> Transcript:
     chat = Transcript(engine, engine.new_session(NOW, locale, {"number": NUMBER}))
     chat.send("/start")
     return chat
-
-
-def rendered(chat: Transcript, translations: Translations, locale: str) -> list[str]:
-    messages = translations(locale)
-    return [messages.render(r.key, **r.params) for r in chat.replies]
 
 
 def test_english_reply_with_a_document(engine, translations):

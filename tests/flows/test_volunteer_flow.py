@@ -8,8 +8,7 @@ from flows import events as ev
 from flows.engine import Engine
 from flows.intents import DiscardData, Reply, SetLocale, SubmitApplication
 from flows.volunteer import SKILLS, VOLUNTEER
-from locales import Translations
-from tests.flows.helpers import NOW, Transcript, demo_context
+from tests.flows.helpers import NOW, Transcript, demo_context, rendered
 
 NUMBER = "VL20261129000001"
 CONSENTED = {"version": 1, "given_at": NOW.isoformat()}
@@ -18,11 +17,6 @@ CONSENTED = {"version": 1, "given_at": NOW.isoformat()}
 @pytest.fixture(scope="module")
 def engine() -> Engine:
     return Engine(VOLUNTEER, demo_context(skills=SKILLS))
-
-
-@pytest.fixture(scope="module")
-def translations() -> Translations:
-    return Translations()
 
 
 def start(engine: Engine, locale: str | None = "en") -> Transcript:
@@ -37,12 +31,6 @@ def at_offices(engine: Engine) -> Transcript:
         chat.send(line)
     assert chat.keys == ["volunteer.offices.prompt"]
     return chat
-
-
-def rendered(chat: Transcript, translations: Translations, locale: str) -> list[str]:
-    """Every reply of the last turn as the volunteer reads it (fails if a parameter is missing)."""
-    messages = translations(locale)
-    return [messages.render(r.key, **r.params) for r in chat.replies]
 
 
 def test_english_registration_from_welcome_to_receipt(engine, translations):

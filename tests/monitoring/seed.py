@@ -60,6 +60,13 @@ def household(*members: dict[str, Any], office: str = "hubin", savings: str = "0
     return Household.model_validate(data).model_dump(mode="json")
 
 
+
+# An earner of 45 with ¥4,500 a month, a spouse unable to work and a schoolchild: a watched
+# household (per capita ¥1,500), ¥54,000 of income a year.
+FAMILY = household(member("self", 45, income="4500"), member("spouse", 43, work="unable"),
+                   member("child", 10, work="student"))
+
+
 @dataclass(frozen=True, slots=True)
 class Seeded:
     id: int

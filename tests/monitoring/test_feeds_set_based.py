@@ -2,35 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import event
 
 from backend.db.database import Database
 from tests.backend.factories import id_number
+from tests.databases import counted
 from tests.monitoring.registry_files import feed_csv, import_registry_text, ingest_text, person, registry_csv
 
 PEOPLE = [id_number(i % 1000, born=date(1960, 1, 1) + timedelta(days=i)) for i in range(200)]
-
-
-@contextmanager
-def counted(database: Database) -> Iterator[list[str]]:
-    """Every statement sent to the database while inside (an executemany counts once)."""
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    engine = database.engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def medical(rows: int, start: int = 0) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy import select, text, update
 from backend.db.models import RegistryHouseholdRow, RegistryPersonRow
 from backend.monitoring.triggers import evaluate
 from tests.monitoring.seed import (
+    FAMILY,
     IMPORTED,
     NOW,
     PACK,
@@ -28,8 +29,6 @@ from tests.monitoring.seed import (
     reimport,
 )
 
-FAMILY = household(member("self", 45, income="4500"), member("spouse", 43, work="unable"),
-                   member("child", 10, work="student"))
 # Two well-paid earners with savings: ¥12,000 of medical bills changes neither layer nor level.
 COMFORTABLE = household(member("self", 45, income="8000"), member("spouse", 43, income="7000"), savings="200000")
 

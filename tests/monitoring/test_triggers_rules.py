@@ -15,6 +15,7 @@ import pytest
 
 from backend.monitoring.triggers import evaluate
 from tests.monitoring.seed import (
+    FAMILY,
     NOW,
     PACK,
     TODAY,
@@ -28,10 +29,6 @@ from tests.monitoring.seed import (
     pending,
 )
 
-# An earner of 45 with ¥4,500 a month, a spouse unable to work and a schoolchild: a watched
-# household (per capita ¥1,500), ¥54,000 of income a year.
-FAMILY = household(member("self", 45, income="4500"), member("spouse", 43, work="unable"),
-                   member("child", 10, work="student"))
 Events = Callable[[Seeded], list[dict[str, Any]]]
 
 

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import event as sa_event
-
 from backend.monitoring.triggers import evaluate
+from tests.databases import counted
 from tests.monitoring.seed import (
     NOW,
     PACK,
@@ -23,22 +20,6 @@ from tests.monitoring.seed import (
 
 KINDS = ("out_of_pocket", "disability_assessed", "death", "unemployed", "left_school", "disaster_loss",
          "income_change", "employed", "enrolled", "registration_change")
-
-
-@contextmanager
-def counted(database) -> Iterator[list[str]]:
-    """Every statement sent to the database meanwhile (an executemany counts once)."""
-    statements: list[str] = []
-
-    def record(_conn, _cursor, statement, _params, _context, _executemany) -> None:
-        statements.append(statement)
-
-    engine = database.engine.sync_engine
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
 
 
 async def _run(database, events_per_household: int, *, batch: int = 500) -> tuple[int, object]:

@@ -88,6 +88,11 @@ def test_accepts_a_whole_application(tmp_path: Path, capsys: pytest.CaptureFixtu
 def test_bad_input_names_the_field_and_exits_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: object, expected: str
 ) -> None:
+    refused_in_one_line(tmp_path, capsys, content, expected)
+
+
+def refused_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], content: object, expected: str) -> None:
+    """Exit 2 with ``expected`` on stderr, nothing on stdout, and no traceback."""
     assert assess_main([write(tmp_path, content), "--date", "2025-06-01"]) == 2
     captured = capsys.readouterr()
     assert expected in captured.err
@@ -130,10 +135,7 @@ def _member(**fields: object) -> dict:
 def test_amounts_and_numbers_no_household_has_are_one_line_errors(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], content: object, expected: str
 ) -> None:
-    assert assess_main([write(tmp_path, content), "--date", "2025-06-01"]) == 2
-    captured = capsys.readouterr()
-    assert expected in captured.err
-    assert "Traceback" not in captured.err and not captured.out
+    refused_in_one_line(tmp_path, capsys, content, expected)
 
 
 def test_a_bad_member_is_not_also_reported_as_no_members(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -156,132 +156,65 @@ def test_a_formula_computes_in_decimal() -> None:
 # ---- broken packs fail at load with the file and the key named
 
 
-def test_a_missing_parameter(broken: Path) -> None:
-    edit(broken / "parameters.yaml", "rigid_income_line:", "rigid_income_line_renamed:")
+PARAMETERS, RESILIENCE, ROUTING, REGIONS, RULES = (
+    "parameters.yaml", "resilience.yaml", "routing.yaml", "regions.yaml", "rules.yaml"
+)
+
+
+@pytest.mark.parametrize(("file", "edits", "named"), [
+    pytest.param(PARAMETERS, [("rigid_income_line:", "rigid_income_line_renamed:")],
+                 ["rigid_income_line", "missing"], id="a missing parameter"),
+    pytest.param(PARAMETERS, [("    2025-01-01: {value: 1000,",
+                               "    2025-01-01: {value: 1100, source: x}\n    2025-01-01: {value: 1000,")],
+                 ["2025-01-01", "twice"], id="a date given twice"),
+    pytest.param(PARAMETERS, [("    2025-01-01: {value: 1000,",
+                               "    '2025-01-01': {value: 1100, source: x}\n    2025-01-01: {value: 1000,")],
+                 ["dibao_standard.values.2025-01-01"], id="the same date written two ways"),
+    pytest.param(PARAMETERS, [('2024-01-01: {value: 0, source: "Demo City reference rules (Yimen issue #4): '
+                               'no vehicle"}', "2024-01-01: {value: 0}")],
+                 ["max_vehicles.values.2024-01-01.source"], id="a value without a source"),
+    pytest.param(PARAMETERS, [("{value: 1.5,", "{value: lots,")],
+                 ["marginal_multiple.values.2024-01-01.value"], id="a value that is not a number"),
+    pytest.param(PARAMETERS, [("formula: tekun_factor * dibao_standard", "formula: tekun_factor * dibao_standrd")],
+                 ["tekun_standard.formula", "dibao_standrd"], id="a formula naming an unknown parameter"),
+    pytest.param(PARAMETERS, [("formula: tekun_factor * dibao_standard", "formula: \"__import__('os')\"")],
+                 ["tekun_standard.formula"], id="a formula that is code"),
+    pytest.param(PARAMETERS, [("formula: marginal_multiple * dibao_standard",
+                               "formula: marginal_multiple * watch_income_line"),
+                              ("formula: watch_multiple * dibao_standard", "formula: watch_multiple * marginal_line")],
+                 ["depends on itself"], id="formulas that depend on each other"),
+    pytest.param(RESILIENCE, [("income: 0.25", "income: 0.26")], ["weights", "1.01"],
+                 id="weights that do not sum to one"),
+    pytest.param(RESILIENCE, [("  housing: 0.10\n", "")], ["weights.housing"], id="a missing weight"),
+    pytest.param(RESILIENCE, [("{level: 2, below: 60}", "{level: 2, below: 30}")], ["levels[1].below"],
+                 id="level bounds that do not rise"),
+    pytest.param(ROUTING, [("offices: [hubin, wenchang, liuan]", "offices: [hubin, wenchang, liuan, atlantis]")],
+                 ["social_work_stations[0].offices[3]", "atlantis"], id="an unknown office in routing"),
+    pytest.param(ROUTING, [("offices: [hubin, wenchang, liuan]", "offices: [hubin, wenchang]")], ["liuan"],
+                 id="an office without a station"),
+    pytest.param(REGIONS, [("{code: songlin,", "{code: hubin,")], ["offices[1]", "hubin"],
+                 id="a duplicate office in regions"),
+    pytest.param(RULES, [("when_any: [type_disaster]\n", "when_any: [type_dissaster]\n")],
+                 ["assistance[4].when_any", "type_dissaster"], id="an unknown fact in a rule"),
+    pytest.param(RULES, [("all: [assets.savings, assets.vehicles, assets.homes, dibao.income]",
+                          "all: [assets.savings, assets.vehicles, assets.homes, dibao.incme]")],
+                 ["layers.dibao.all", "dibao.incme"], id="an unknown check in a layer"),
+    pytest.param(RULES, [("  watch:\n    any: [watch.income, watch.health, watch.unemployment]\n", "")],
+                 ["layers.watch"], id="a missing layer"),
+    pytest.param(RULES, [("services: [skills]", "services: [juggling]")], ["services[4].services[0]", "juggling"],
+                 id="an unknown service"),
+    pytest.param(RULES, [("tekun: tekun_standard * members", "tekun: tekun_standard * households")],
+                 ["benefits.tekun", "households"], id="a benefit formula naming something unknown"),
+])
+def test_a_broken_pack_is_refused_naming_the_file_and_the_key(
+    broken: Path, file: str, edits: list[tuple[str, str]], named: list[str]
+) -> None:
+    for old, new in edits:
+        edit(broken / file, old, new)
     message = refused(broken)
-    assert "parameters.yaml" in message and "rigid_income_line" in message and "missing" in message
-
-
-def test_a_date_given_twice(broken: Path) -> None:
-    edit(
-        broken / "parameters.yaml",
-        "    2025-01-01: {value: 1000,",
-        "    2025-01-01: {value: 1100, source: x}\n    2025-01-01: {value: 1000,",
-    )
-    message = refused(broken)
-    assert "parameters.yaml" in message and "2025-01-01" in message and "twice" in message
-
-
-def test_the_same_date_written_two_ways(broken: Path) -> None:
-    edit(
-        broken / "parameters.yaml",
-        "    2025-01-01: {value: 1000,",
-        "    '2025-01-01': {value: 1100, source: x}\n    2025-01-01: {value: 1000,",
-    )
-    message = refused(broken)
-    assert "parameters.yaml" in message and "dibao_standard.values.2025-01-01" in message
-
-
-def test_a_value_without_a_source(broken: Path) -> None:
-    edit(broken / "parameters.yaml",
-         '2024-01-01: {value: 0, source: "Demo City reference rules (Yimen issue #4): no vehicle"}',
-         "2024-01-01: {value: 0}")
-    message = refused(broken)
-    assert "parameters.yaml" in message and "max_vehicles.values.2024-01-01.source" in message
-
-
-def test_a_value_that_is_not_a_number(broken: Path) -> None:
-    edit(broken / "parameters.yaml", "{value: 1.5,", "{value: lots,")
-    message = refused(broken)
-    assert "parameters.yaml" in message and "marginal_multiple.values.2024-01-01.value" in message
-
-
-def test_a_formula_naming_an_unknown_parameter(broken: Path) -> None:
-    edit(broken / "parameters.yaml", "formula: tekun_factor * dibao_standard", "formula: tekun_factor * dibao_standrd")
-    message = refused(broken)
-    assert "parameters.yaml" in message and "tekun_standard.formula" in message and "dibao_standrd" in message
-
-
-def test_a_formula_that_is_code(broken: Path) -> None:
-    edit(broken / "parameters.yaml", "formula: tekun_factor * dibao_standard", "formula: \"__import__('os')\"")
-    message = refused(broken)
-    assert "parameters.yaml" in message and "tekun_standard.formula" in message
-
-
-def test_formulas_that_depend_on_each_other(broken: Path) -> None:
-    edit(broken / "parameters.yaml", "formula: marginal_multiple * dibao_standard",
-         "formula: marginal_multiple * watch_income_line")
-    edit(broken / "parameters.yaml", "formula: watch_multiple * dibao_standard",
-         "formula: watch_multiple * marginal_line")
-    message = refused(broken)
-    assert "parameters.yaml" in message and "depends on itself" in message
-
-
-def test_weights_that_do_not_sum_to_one(broken: Path) -> None:
-    edit(broken / "resilience.yaml", "income: 0.25", "income: 0.26")
-    message = refused(broken)
-    assert "resilience.yaml" in message and "weights" in message and "1.01" in message
-
-
-def test_a_missing_weight(broken: Path) -> None:
-    edit(broken / "resilience.yaml", "  housing: 0.10\n", "")
-    message = refused(broken)
-    assert "resilience.yaml" in message and "weights.housing" in message
-
-
-def test_level_bounds_that_do_not_rise(broken: Path) -> None:
-    edit(broken / "resilience.yaml", "{level: 2, below: 60}", "{level: 2, below: 30}")
-    message = refused(broken)
-    assert "resilience.yaml" in message and "levels[1].below" in message
-
-
-def test_an_unknown_office_in_routing(broken: Path) -> None:
-    edit(broken / "routing.yaml", "offices: [hubin, wenchang, liuan]", "offices: [hubin, wenchang, liuan, atlantis]")
-    message = refused(broken)
-    assert "routing.yaml" in message and "social_work_stations[0].offices[3]" in message and "atlantis" in message
-
-
-def test_an_office_without_a_station(broken: Path) -> None:
-    edit(broken / "routing.yaml", "offices: [hubin, wenchang, liuan]", "offices: [hubin, wenchang]")
-    message = refused(broken)
-    assert "routing.yaml" in message and "liuan" in message
-
-
-def test_a_duplicate_office_in_regions(broken: Path) -> None:
-    edit(broken / "regions.yaml", "{code: songlin,", "{code: hubin,")
-    message = refused(broken)
-    assert "regions.yaml" in message and "offices[1]" in message and "hubin" in message
-
-
-def test_an_unknown_fact_in_a_rule(broken: Path) -> None:
-    edit(broken / "rules.yaml", "when_any: [type_disaster]\n", "when_any: [type_dissaster]\n")
-    message = refused(broken)
-    assert "rules.yaml" in message and "assistance[4].when_any" in message and "type_dissaster" in message
-
-
-def test_an_unknown_check_in_a_layer(broken: Path) -> None:
-    edit(broken / "rules.yaml", "all: [assets.savings, assets.vehicles, assets.homes, dibao.income]",
-         "all: [assets.savings, assets.vehicles, assets.homes, dibao.incme]")
-    message = refused(broken)
-    assert "rules.yaml" in message and "layers.dibao.all" in message and "dibao.incme" in message
-
-
-def test_a_missing_layer(broken: Path) -> None:
-    edit(broken / "rules.yaml", "  watch:\n    any: [watch.income, watch.health, watch.unemployment]\n", "")
-    message = refused(broken)
-    assert "rules.yaml" in message and "layers.watch" in message
-
-
-def test_an_unknown_service(broken: Path) -> None:
-    edit(broken / "rules.yaml", "services: [skills]", "services: [juggling]")
-    message = refused(broken)
-    assert "rules.yaml" in message and "services[4].services[0]" in message and "juggling" in message
-
-
-def test_a_benefit_formula_naming_something_unknown(broken: Path) -> None:
-    edit(broken / "rules.yaml", "tekun: tekun_standard * members", "tekun: tekun_standard * households")
-    message = refused(broken)
-    assert "rules.yaml" in message and "benefits.tekun" in message and "households" in message
+    assert file in message
+    for fragment in named:
+        assert fragment in message
 
 
 def test_a_missing_file(broken: Path) -> None:

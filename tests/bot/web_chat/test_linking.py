@@ -10,8 +10,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from backend.cases.lifecycle import CaseAction
-from backend.cases.service import ActionRequest
 from backend.db.links import LINK_CHANNEL
 from backend.db.models import ChannelIdentityRow
 from bot.app import build_conversations
@@ -19,14 +17,22 @@ from bot.linking import LinkCodes
 from bot.runner import Conversations
 from flows import events as ev
 from locales import Translations
+from tests.bot.casework import START_REVIEW, acted, dispatched, request_info
 from tests.bot.telegram_driver import act
-from tests.bot.test_volunteer_chat import dispatched
 from tests.bot.web_chat.test_web_chat import applied
 from tests.cases.helpers import NOW, add_staff, payload
 
 
 async def link(conversations, telegram_id: str, code: str):
     return await conversations.handle("telegram", telegram_id, ev.Command("link", code), outbox=True, html=True)
+
+
+async def started(browser):
+    """A browser in English whose resident has begun a conversation."""
+    web = browser(language="en")
+    await web.open()
+    await web.start()
+    return web
 
 
 async def resident_of(database, channel: str, external_id: str) -> str | None:
@@ -53,11 +59,7 @@ async def test_telegram_linked_with_a_code_shares_the_web_residents_applications
     await web.open()
     resident, number = await applied(telegram_conversations, database, web.web_id)
     # An update while the resident is on the web only: it waits for them.
-    async with database.unit_of_work() as uow:
-        await telegram_conversations.services.backend.cases.act(uow, account.user, number,
-                                                                ActionRequest(CaseAction.START_REVIEW), now=NOW)
-        await uow.commit()
-    await dispatched(database, clock)
+    await acted(telegram_conversations, database, clock, account, number, START_REVIEW)
     code = await web.link_code()
     assert len(code) == 12 and code[3] == code[7] == " " and code.replace(" ", "").isdigit()  # 123 456 7890
     # Only a keyed hash of the code is stored.
@@ -75,12 +77,7 @@ async def test_telegram_linked_with_a_code_shares_the_web_residents_applications
     assert any(number in (m.plain_text or "") for m in status)
     # What waited for the web resident is pushed to Telegram now, and so is what comes next.
     await dispatched(database, clock)
-    async with database.unit_of_work() as uow:
-        await telegram_conversations.services.backend.cases.act(
-            uow, account.user, number, ActionRequest(CaseAction.REQUEST_INFO, question="Please send the bill"),
-            now=NOW)
-        await uow.commit()
-    await dispatched(database, clock)
+    await acted(telegram_conversations, database, clock, account, number, request_info("Please send the bill"))
     for _ in range(200):
         texts = [m.plain_text or "" for m in user.sent()]
         if any("Please send the bill" in t for t in texts) and any("is being reviewed" in t for t in texts):
@@ -129,9 +126,7 @@ async def test_the_linked_identity_carries_on_where_the_web_resident_was(browser
 async def test_a_code_is_taken_once_within_ten_minutes_and_guessing_is_slowed(
     browser, database, chat_conversations, config, clock
 ):
-    web = browser(language="en")
-    await web.open()
-    await web.start()
+    web = await started(browser)
     code = await web.link_code()
     clock.advance(timedelta(minutes=10))
     assert [r.key for r in await link(chat_conversations, "1", code)] == ["link.invalid"]  # expired
@@ -153,9 +148,7 @@ async def test_a_code_is_taken_once_within_ten_minutes_and_guessing_is_slowed(
 
 
 async def test_a_telegram_identity_with_its_own_application_is_not_linked(browser, database, chat_conversations):
-    web = browser(language="en")
-    await web.open()
-    await web.start()
+    web = await started(browser)
     async with database.unit_of_work() as uow:
         own = await uow.residents.identify("telegram", "9", now=NOW)
         await chat_conversations.services.intake.submit(uow, payload(2), resident_id=own.id, document_ids=[], now=NOW)
@@ -173,9 +166,7 @@ async def test_a_sustained_guessing_attack_drops_every_live_code_and_makes_all_l
     """Every new chat is a new identity, so guesses are also counted for the whole installation."""
     from bot.linking import GLOBAL
 
-    web = browser(language="en")
-    await web.open()
-    await web.start()
+    web = await started(browser)
     code = await web.link_code()
     for n in range(GLOBAL.max_failures):
         # A new chat for every guess: no identity reaches its own limit.
@@ -214,9 +205,7 @@ async def test_a_residents_own_code_dies_after_a_few_wrong_tries_from_them(brows
                                                                           config):
     from bot.linking import OWN_CODE_DIES_AFTER
 
-    web = browser(language="en")
-    await web.open()
-    await web.start()
+    web = await started(browser)
     code = await web.link_code()
     for n in range(OWN_CODE_DIES_AFTER):
         await web.send(f"/link {7000000000 + n}")

@@ -11,25 +11,19 @@ import aiohttp
 import pytest
 from sqlalchemy import func, select
 
-from backend.cases.lifecycle import CaseAction, CaseStatus
-from backend.cases.service import ActionRequest
+from backend.cases.lifecycle import CaseStatus
 from backend.db.models import DocumentRow, OutboxRow, ResidentRow
 from bot.web_chat.identity import COOKIE
-from tests.bot.test_volunteer_chat import dispatched
+from tests.bot import casework
+from tests.bot.casework import START_REVIEW, acted, request_info
 from tests.bot.transcript import FIXTURES
 from tests.bot.web_chat.browser import Browser
-from tests.cases.helpers import NOW, add_staff, payload
+from tests.cases.helpers import add_staff
 
 
-async def applied(conversations, database, web_id: str, *, serial: int = 1, locale: str = "en") -> tuple[str, str]:
+async def applied(conversations, database, web_id: str) -> tuple[str, str]:
     """The browser's resident with a submitted application: (resident id, application number)."""
-    async with database.unit_of_work() as uow:
-        resident = await uow.residents.identify("web", web_id, now=NOW)
-        await uow.residents.set_locale(resident.id, locale)
-        outcome = await conversations.services.intake.submit(uow, payload(serial), resident_id=resident.id,
-                                                             document_ids=[], now=NOW)
-        await uow.commit()
-    return resident.id, outcome.application.number
+    return await casework.applied(conversations, database, "web", web_id)
 
 
 async def count(database, row, *where) -> int:
@@ -142,11 +136,7 @@ async def test_a_status_update_waits_for_the_next_page_load(browser, database, c
     web = browser(language="en")
     await web.open()
     _, number = await applied(chat_conversations, database, web.web_id)
-    async with database.unit_of_work() as uow:
-        await chat_conversations.services.backend.cases.act(uow, account.user, number,
-                                                            ActionRequest(CaseAction.START_REVIEW), now=NOW)
-        await uow.commit()
-    await dispatched(database, clock)
+    await acted(chat_conversations, database, clock, account, number, START_REVIEW)
     page = await web.open()
     (update,) = [m for m in page.new if m.key == "notice.under_review"]
     assert update.text == f"Your application {number} is being reviewed."
@@ -161,12 +151,8 @@ async def test_reply_now_works_from_the_page(browser, database, chat_conversatio
     web = browser(language="en")
     await web.open()
     _, number = await applied(chat_conversations, database, web.web_id)
-    async with database.unit_of_work() as uow:
-        for action in (ActionRequest(CaseAction.START_REVIEW),
-                       ActionRequest(CaseAction.REQUEST_INFO, question="Please send the hospital bill")):
-            await chat_conversations.services.backend.cases.act(uow, account.user, number, action, now=NOW)
-        await uow.commit()
-    await dispatched(database, clock)
+    await acted(chat_conversations, database, clock, account, number, START_REVIEW,
+                request_info("Please send the hospital bill"))
     page = await web.open()
     (asked,) = [m for m in page.new if m.key == "notice.info_requested"]
     assert "Please send the hospital bill" in asked.text
