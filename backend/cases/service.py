@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from backend.buttons import ReplyNow, button
 from backend.cases import system_notes
@@ -19,6 +20,7 @@ from backend.cases.lifecycle import OPEN, CaseAction, CaseStatus, Lifecycle
 from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, CasesUnitOfWork, Note, Role, StatusEvent, User
 from backend.cases.thread import RESIDENT_ACTOR, ThreadEntry, applicant_name, resident_thread, staff_thread
 from backend.monitoring.alerts import STAFF_CHANNEL, staff_message
+from backend.policy.deadlines import local_date
 from backend.policy.pack import Pack
 from backend.store.errors import DecisionRefused as DecisionRefused  # the refusals of its actions, raised here
 from backend.store.errors import Forbidden as Forbidden
@@ -406,10 +408,17 @@ class CaseService:
                 resident_id=case.resident_id,
                 application_number=case.number,
                 kind="still_in_review",
-                params={"days": (now - case.submitted_at).days, "status": case.status.value},
+                params={"days": (now - case.submitted_at).days, "status": case.status.value, **self._due(case)},
                 at=now,
             )
         return len(cases)
+
+    def _due(self, case: Case) -> dict[str, str]:
+        """The day the resident was promised an answer (the case's deadline, in the pack's time
+        zone), so that a reassurance repeats that promise rather than a bare count of days."""
+        if case.deadline_at is None:
+            return {}
+        return {"due": local_date(case.deadline_at, ZoneInfo(self._pack.regions.timezone)).isoformat()}
 
     async def _visible(self, uow: CasesUnitOfWork, user: User, number: str) -> Case:
         case = await uow.cases.get(number)

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from babel.dates import format_date
 
 from backend.buttons import ReplyNow, button
 from backend.cases.lifecycle import CaseAction, CaseStatus, IllegalTransition
+from backend.cases.notices import render_notice
 from backend.cases.ports import CaseQuery, Role
 from backend.cases.service import ActionRequest, CaseService, DecisionRefused, Forbidden
+from locales import Translations
 from tests.cases.helpers import NOW, PACK, add_staff, payload, submit
 
 SERVICE = CaseService(PACK)
@@ -257,3 +261,8 @@ async def test_a_resident_waiting_past_the_review_date_is_told_once_every_period
     assert [n.params["days"] for n in told] == [
         (NOW + timedelta(days=d) - case.submitted_at).days for d in (11, 22)
     ]
+    # Each reassurance repeats the day the receipt promised: the case's deadline, in the city's time.
+    promised = case.deadline_at.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    assert [n.params["due"] for n in told] == [promised, promised]
+    english = render_notice(told[0], Translations()("en"))
+    assert f"We will answer by {format_date(date.fromisoformat(promised), format='long', locale='en')}." in english
