@@ -25,6 +25,7 @@ from tests.cases.helpers import add_staff, payload
 from tests.console.conftest import PASSWORD, console_application
 from tests.fakes.clock import Counter, FakeClock
 
+RETURNED = "The amount should be recalculated with the rent included"
 QUESTION = "Please send the hospital bill of October"
 WEB_ID = "household-web-0001"
 ANSWER = "The bill is attached; we paid 3,200 yuan."
@@ -135,12 +136,23 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
     thread = await page.locator("#thread").inner_text()
     assert QUESTION in thread and ANSWER in thread and thread.index(QUESTION) < thread.index(ANSWER)
 
-    # Maker-checker: wang proposes and cannot approve his own proposal; li approves.
+    # Maker-checker: wang proposes and cannot approve his own proposal; li disagrees and returns it
+    # with a reason, which wang reads on the case; wang proposes again (as staff write amounts) and
+    # li approves.
     await _act(page, "propose", amount="820")
     assert await page.get_attribute("#status", "data-status") == "proposed"
     assert await page.locator("form.action[data-action=approve]").count() == 0  # not offered to the proposer
     li, second = await _signed_in(browser, url, "li")
     await second.goto(f"{url}/console/cases/{number}")
+    await _act(second, "return", note=RETURNED)
+    await second.locator("#confirm button[type=submit]").click()
+    await second.wait_for_load_state()
+    assert await second.get_attribute("#status", "data-status") == "under_review"
+    await page.reload()
+    assert RETURNED in await page.locator("#thread").inner_text()
+    await _act(page, "propose", amount="两千二")
+    assert await page.get_attribute("#status", "data-status") == "proposed"
+    await second.reload()
     await _act(second, "approve")
     # The checker first reads the decision as the resident will, then confirms it.
     assert number in await second.locator("#confirm blockquote.preview").inner_text()
@@ -148,6 +160,24 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
     await second.wait_for_load_state()
     assert await second.get_attribute("#status", "data-status") == "approved"
     assert "Approved by Li" in await second.locator("#decision").inner_text()
+    assert "2,200.00" in await second.locator("#decision").inner_text()
+
+    # The resident reads the decision in the web chat, in their language, and their thread on /status.
+    await NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
+                                 quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock).drain()
+    resident_context = await browser.new_context(locale="en-GB")
+    await resident_context.add_cookies([{"name": COOKIE, "value": identities.cookie(WEB_ID), "url": url}])
+    chat = await resident_context.new_page()
+    await chat.goto(f"{url}/chat")
+    decision = await chat.locator("main").inner_text()
+    assert f"Your application {number} has been approved" in decision and "2,200.00 a month" in decision
+    assert "If you disagree with this decision" in decision and RETURNED not in decision
+    await chat.fill("textarea[name=text]", "/status")
+    await _post(chat, "form.composer button[type=submit]")
+    status = await chat.locator("main").inner_text()
+    assert QUESTION in status and ANSWER in status
+    await chat.screenshot(path=str(artifacts / "web-chat-decision.png"), full_page=True)
+    await resident_context.close()
 
     # A caseworker of another office is refused the case.
     zhao, third = await _signed_in(browser, url, "zhao")
