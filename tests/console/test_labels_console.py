@@ -85,6 +85,9 @@ async def test_a_case_page_shows_labels_sentences_and_names(client, people, data
     assert history[2][3] == words["assigned"]
     notes = _section(page, "notes").split("</ul>", 1)[0]
     assert "陈晓梅" in notes and "· chen<" not in notes
+    # The thread reads the same events: sentences, never the system's codes.
+    thread = _section(page, "thread").split("</ol>", 1)[0]
+    assert words["assigned"] in thread and "system:" not in thread
 
 
 def test_notes_written_before_the_codes_read_as_sentences_and_people_by_name():
