@@ -29,12 +29,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from backend.buttons import ListOffers
 from backend.cases.ports import DueNotification
 from backend.delivery.pacing import DIGEST_KIND, UNSOLICITED_KINDS, Pacing, day_start, next_day
 from backend.delivery.quiet import QuietHours
@@ -42,9 +41,8 @@ from backend.documents import FileDocumentStorage
 from backend.points import certificates
 from backend.policy.pack import Pack
 from backend.ports import Store, UnitOfWork
-from bot import callbacks
 from bot.channels import PUSH_CHANNELS
-from bot.outbound import Button, Outbound, notice_outbound
+from bot.outbound import Outbound, notice_outbound, with_offers_button
 from locales import DEFAULT_LOCALE, Translations
 
 log = logging.getLogger(__name__)
@@ -177,8 +175,7 @@ class NotificationDispatcher:
             return "document", self._certificate(item, stored)
         rendered = self._render(item)
         if offers:
-            label = self._plain(item.locale or self._default_locale).render("offers.list_button")
-            rendered = replace(rendered, buttons=(*rendered.buttons, Button(callbacks.encode(ListOffers()), label)))
+            rendered = with_offers_button(rendered, self._plain(item.locale or self._default_locale))
         return "message", rendered.to_payload()
 
     def _certificate(self, item: DueNotification, stored: list[str]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from backend.ports import UnitOfWork
 from bot.channels import PUSH_CHANNELS
-from bot.outbound import Outbound, from_a_notification
+from bot.outbound import Outbound, from_a_notification, with_offers_button
 from bot.runner.rendering import Renderer
 
 
@@ -46,11 +46,18 @@ async def waiting_notices(
 ) -> list[Outbound]:
     """Status updates that could not be pushed to this resident, shown now that they write.
 
-    Channels that can push get them from the dispatcher instead; they are not looked up."""
+    Channels that can push get them from the dispatcher instead; they are not looked up. The
+    newest status update of a case carries a button that lists the open offers while there are any."""
     if channel in PUSH_CHANNELS:
         return []
     shown = []
-    for notice in await uow.notifications.waiting(resident_id):
-        shown.append(renderer.notice(notice, locale, html=html))
+    waiting = await uow.notifications.waiting(resident_id)
+    updates = [n.id for n in waiting if n.application_number is not None]
+    newest = updates[-1] if updates and await uow.offers.open_for(resident_id, now=now) else None
+    for notice in waiting:
+        reply = renderer.notice(notice, locale, html=html)
+        if notice.id == newest:
+            reply = with_offers_button(reply, renderer.translations(locale))
+        shown.append(reply)
         await uow.notifications.mark(notice.id, status="shown", at=now)
     return shown

@@ -164,3 +164,20 @@ async def test_offers_listed_on_request_answered_from_the_list_and_gone_once_ans
     assert (await say(conversations, "jobless", "/offers"))[-1].key == "offers.none"
     # /offers off still turns offers off.
     assert (await say(conversations, "jobless", "/offers off"))[0].key == "command.offers_off"
+
+
+async def test_a_status_update_waiting_for_the_resident_carries_the_offers_button(conversations, database, clock):
+    async with database.unit_of_work() as uow:
+        who = (await uow.residents.identify(CHANNEL, "jobless", now=clock())).id
+        await uow.residents.set_locale(who, "en")
+        await uow.commit()
+    await submitted(conversations, database, who, clock())
+    await NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
+                                 quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock).drain()
+    replies = await say(conversations, "jobless", "hi")
+    updates = [r for r in replies if r.key.startswith("notice.")]
+    assert updates and all(r.key != "notice.offers" for r in updates)  # the digest is not due yet
+    assert [b.label for b in updates[-1].buttons] == ["Your offers"]
+    assert all(not r.buttons for r in updates[:-1])
+    listed = (await say(conversations, "jobless", ev.Choice(button(updates, "Your offers"))))[-1]
+    assert listed.key == "offers.list" and listed.buttons
