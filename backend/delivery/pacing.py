@@ -41,10 +41,6 @@ class Pacing:
         )
 
 
-def is_unsolicited(kind: str) -> bool:
-    return kind in UNSOLICITED_KINDS
-
-
 def day_start(moment: datetime, zone: ZoneInfo) -> datetime:
     """Midnight of ``moment``'s day where the resident lives, in ``moment``'s time zone."""
     local = moment.astimezone(zone)
