@@ -61,3 +61,17 @@ async def waiting_notices(
         shown.append(reply)
         await uow.notifications.mark(notice.id, status="shown", at=now)
     return shown
+
+
+# The reply to /status: the resident's applications, under which their open offers are one tap away.
+STATUS_LIST = "status.list"
+
+
+async def with_offers_on_status(uow: UnitOfWork, replies: list[Outbound], renderer: Renderer, resident_id: str,
+                                locale: str, now: datetime) -> list[Outbound]:
+    """The replies, the list of the resident's applications with the button that lists their
+    open offers while there are any."""
+    if not any(r.key == STATUS_LIST for r in replies) or not await uow.offers.open_for(resident_id, now=now):
+        return replies
+    labels = renderer.translations(locale)
+    return [with_offers_button(r, labels) if r.key == STATUS_LIST else r for r in replies]

@@ -181,3 +181,17 @@ async def test_a_status_update_waiting_for_the_resident_carries_the_offers_butto
     assert all(not r.buttons for r in updates[:-1])
     listed = (await say(conversations, "jobless", ev.Choice(button(updates, "Your offers"))))[-1]
     assert listed.key == "offers.list" and listed.buttons
+
+
+async def test_the_status_list_carries_the_offers_button_while_offers_are_open(conversations, database, clock):
+    async with database.unit_of_work() as uow:
+        who = (await uow.residents.identify(CHANNEL, "jobless", now=clock())).id
+        await uow.residents.set_locale(who, "en")
+        await uow.commit()
+    assert all(not r.buttons for r in await say(conversations, "jobless", "/status"))  # no offers yet
+    await submitted(conversations, database, who, clock())
+    replies = await say(conversations, "jobless", "/status")
+    (status,) = [r for r in replies if r.key == "status.list"]
+    assert [b.label for b in status.buttons] == ["Your offers"]
+    listed = (await say(conversations, "jobless", ev.Choice(button([status], "Your offers"))))[-1]
+    assert listed.key == "offers.list"
