@@ -111,21 +111,22 @@ class NotificationDispatcher:
                                                                       since=day_start(now, zone))
                 for item in due:
                     note = item.notification
-                    asked = note.kind not in UNSOLICITED_KINDS or note.urgent
+                    # The resident's own case's news, or an emergency: never counted nor held.
+                    solicited = note.kind not in UNSOLICITED_KINDS or note.urgent
                     if newest.get(note.application_number) not in (None, note.id) or (
                         note.kind == DIGEST_KIND and not await self._any_open(uow, item, now)
                     ):
                         await uow.notifications.mark(note.id, status="superseded", at=now)
                         superseded += 1
-                    elif not asked and sent_today.get(note.resident_id, 0) >= cap:
+                    elif not solicited and sent_today.get(note.resident_id, 0) >= cap:
                         await uow.notifications.hold(note.id, until=next_day(now, zone))
                         held += 1
                     elif item.channel is None or item.address is None:
                         await uow.notifications.mark(note.id, status="waiting", at=now)
                         waiting += 1
-                        sent_today[note.resident_id] = sent_today.get(note.resident_id, 0) + (not asked)
+                        sent_today[note.resident_id] = sent_today.get(note.resident_id, 0) + (not solicited)
                     else:
-                        sent_today[note.resident_id] = sent_today.get(note.resident_id, 0) + (not asked)
+                        sent_today[note.resident_id] = sent_today.get(note.resident_id, 0) + (not solicited)
                         offers = note.application_number is not None and bool(
                             await uow.offers.open_for(note.resident_id, now=now))
                         kind, payload = self._outbound(item, stored, offers=offers)
