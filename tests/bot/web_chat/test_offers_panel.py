@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tests.bot.web_chat.test_web_chat import applied
 from tests.cases.helpers import NOW, payload
 
 
-async def jobless(conversations, database, web_id):
+async def jobless(conversations, database, web_id, serial=3):
     """A resident of the browser whose application (an unemployed adult) brings offers."""
-    data = payload(3)
+    data = payload(serial)
     data["members"][0]["work"] = "unemployed"
     async with database.unit_of_work() as uow:
         resident = await uow.residents.identify("web", web_id, now=NOW)
@@ -57,7 +56,7 @@ async def test_the_panel_answers_only_the_residents_own_offers(browser, chat_con
     await owner.start()
     await stranger.start()
     await jobless(chat_conversations, database, owner.web_id)
-    await applied(chat_conversations, database, stranger.web_id, serial=4)
+    await jobless(chat_conversations, database, stranger.web_id, serial=4)
     page = await owner.open()
     value = page.offers[0][1][0][0]
     before = len(page.offers)
