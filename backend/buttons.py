@@ -29,6 +29,13 @@ class AnswerOffer:
 
 
 @dataclass(frozen=True, slots=True)
+class ListOffers:
+    """Show the resident's open offers, each to accept or decline."""
+
+    kind: ClassVar[str] = "offers"
+
+
+@dataclass(frozen=True, slots=True)
 class ReplyNow:
     """Start answering the office's request for information about an application."""
 
@@ -62,9 +69,9 @@ class ApplyPrefilled:
     alert_id: int
 
 
-ButtonAction = AnswerOffer | ReplyNow | AnswerTask | RateTask | ApplyPrefilled
+ButtonAction = AnswerOffer | ListOffers | ReplyNow | AnswerTask | RateTask | ApplyPrefilled
 ACTIONS: dict[str, type[ButtonAction]] = {
-    a.kind: a for a in (AnswerOffer, ReplyNow, AnswerTask, RateTask, ApplyPrefilled)
+    a.kind: a for a in (AnswerOffer, ListOffers, ReplyNow, AnswerTask, RateTask, ApplyPrefilled)
 }
 
 
@@ -81,6 +88,8 @@ def action_of(data: object) -> ButtonAction | None:
     try:
         if data["kind"] == "offer":
             return AnswerOffer(_int(fields["offer_id"]), _bool(fields["accept"]))
+        if data["kind"] == "offers":
+            return ListOffers()
         if data["kind"] == "reply":
             return ReplyNow(_str(fields["number"]))
         if data["kind"] == "task":

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from backend.application import ApplicationV1
-from backend.cases.offers import offer_projects, offer_services
+from backend.cases.offers import offer_after_assessment
 from backend.cases.routing import route
 from backend.cases.service import CaseService
 from backend.crypto import IdHasher
+from backend.delivery.pacing import Pacing
 from backend.monitoring.registry_seed import seed_from_application
 from backend.policy.assess import assess
 from backend.policy.deadlines import local_date
@@ -146,8 +147,9 @@ class IntakeService:
                 uow, number, application, result, hasher=self._hash, vault=self._vault, pack=self._pack, now=now,
                 resident_id=resident_id,
             )
-        await offer_projects(uow, self._projects, result, resident_id=resident_id, number=number, now=now)
-        await offer_services(uow, self._services, result, resident_id=resident_id, number=number, now=now)
+        # One digest of what fits, a while after the receipt: not a message per offer right away.
+        await offer_after_assessment(uow, self._projects, self._services, result, resident_id=resident_id,
+                                     number=number, now=now, pacing=Pacing.of(self._pack, now.date()))
         assigned = await self._cases.assign_on_arrival(
             uow, number, office=application.region.office, emergency=result.emergency, resident_id=resident_id, now=now
         )

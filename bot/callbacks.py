@@ -16,6 +16,7 @@ from backend.buttons import (
     AnswerTask,
     ApplyPrefilled,
     ButtonAction,
+    ListOffers,
     RateTask,
     ReplyNow,
     TaskChoice,
@@ -32,6 +33,8 @@ def encode(action: ButtonAction) -> str:
     match action:
         case AnswerOffer(offer_id, accept):
             fields = f"{offer_id}:{'accept' if accept else 'decline'}"
+        case ListOffers():
+            fields = ""
         case ReplyNow(number):
             fields = number
         case AnswerTask(task_id, choice):
@@ -74,6 +77,8 @@ def notification_buttons(params: Mapping[str, Any]) -> list[tuple[str, str]]:
 def _decode(kind: str, fields: str) -> ButtonAction | None:
     if kind == "reply":
         return ReplyNow(fields)
+    if kind == "offers":
+        return ListOffers() if not fields else None
     head, _, tail = fields.partition(":")
     if not (head.isascii() and head.isdigit()):
         return None

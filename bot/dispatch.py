@@ -8,6 +8,13 @@ delivers with its own retries and flood limits.
 
 - Quiet hours: outside them everything goes; inside them only urgent notifications (an
   emergency case); the rest stay pending until the morning.
+- A notification held until a time (the offers' digest, a while after the receipt) is not
+  claimed before then.
+- Unsolicited messages (offers, outreach, broadcasts: ``backend/delivery/pacing.py``) are counted
+  per resident and day where they live; one over the pack's daily cap is held until the next
+  day, never dropped. Status updates of the resident's own case are never counted nor held, and
+  carry a button that lists the resident's open offers while there are any.
+- An offers' digest whose offers were all answered (or expired) before it went is superseded.
 - Several updates of one application in the same pass: the resident is told where the case
   stands now, so only the newest is sent and the others are marked superseded.
 - A resident with no channel that can push (the terminal) gets the notification when they next
@@ -28,12 +35,14 @@ from decimal import Decimal
 from typing import Any
 
 from backend.cases.ports import DueNotification
+from backend.delivery.pacing import DIGEST_KIND, UNSOLICITED_KINDS, Pacing, day_start, next_day
 from backend.delivery.quiet import QuietHours
 from backend.documents import FileDocumentStorage
 from backend.points import certificates
+from backend.policy.pack import Pack
 from backend.ports import Store, UnitOfWork
 from bot.channels import PUSH_CHANNELS
-from bot.outbound import Outbound, notice_outbound
+from bot.outbound import Outbound, notice_outbound, with_offers_button
 from locales import DEFAULT_LOCALE, Translations
 
 log = logging.getLogger(__name__)
@@ -51,10 +60,11 @@ class Pass:
     queued: int
     superseded: int
     waiting: int
+    held: int = 0  # unsolicited, over the day's cap: pending again from the next day
 
     @property
     def claimed(self) -> int:
-        return self.queued + self.superseded + self.waiting
+        return self.queued + self.superseded + self.waiting + self.held
 
 
 class NotificationDispatcher:
@@ -69,6 +79,7 @@ class NotificationDispatcher:
         batch: int = 200,
         default_locale: str = DEFAULT_LOCALE,
         storage: FileDocumentStorage | None = None,
+        pack: Pack | None = None,
     ) -> None:
         self._database = database
         self._plain, self._html = translations, html_translations
@@ -78,29 +89,48 @@ class NotificationDispatcher:
         self._default_locale = default_locale
         # Where drawn certificates go for the sender to upload; None sends their notice as text.
         self._storage = storage
+        # The daily cap of unsolicited messages, a dated parameter of the pack.
+        self._pack = pack
 
     async def run_once(self) -> Pass:
         """One batch, one transaction."""
         now = self._clock()
-        queued = superseded = waiting = 0
+        zone = self._quiet.zone
+        cap = Pacing.of(self._pack, now.astimezone(zone).date()).daily_cap
+        queued = superseded = waiting = held = 0
         stored: list[str] = []  # certificates drawn in this pass: removed again if it does not commit
         committed = False
         try:
             async with self._database.unit_of_work() as uow:
                 due = await uow.notifications.claim(
-                    channels=PUSH_CHANNELS, urgent_only=self._quiet.contains(now), limit=self._batch
+                    channels=PUSH_CHANNELS, urgent_only=self._quiet.contains(now), limit=self._batch, now=now
                 )
                 newest = _newest_per_application(due)
+                unsolicited = {i.notification.resident_id for i in due if i.notification.kind in UNSOLICITED_KINDS}
+                sent_today = await uow.notifications.dispatched_since(unsolicited, UNSOLICITED_KINDS,
+                                                                      since=day_start(now, zone))
                 for item in due:
                     note = item.notification
-                    if note.kind not in NOT_A_STATUS and newest.get(note.application_number) not in (None, note.id):
+                    # The resident's own case's news, or an emergency: never counted nor held.
+                    solicited = note.kind not in UNSOLICITED_KINDS or note.urgent
+                    superseded = note.kind not in NOT_A_STATUS and newest.get(note.application_number) not in (
+                        None, note.id)
+                    if superseded or (note.kind == DIGEST_KIND and not await self._any_open(uow, item, now)):
                         await uow.notifications.mark(note.id, status="superseded", at=now)
                         superseded += 1
+                    elif not solicited and sent_today.get(note.resident_id, 0) >= cap:
+                        await uow.notifications.hold(note.id, until=next_day(now, zone))
+                        held += 1
                     elif item.channel is None or item.address is None:
                         await uow.notifications.mark(note.id, status="waiting", at=now)
                         waiting += 1
+                        sent_today[note.resident_id] = sent_today.get(note.resident_id, 0) + (not solicited)
                     else:
-                        kind, payload = self._outbound(item, stored)
+                        sent_today[note.resident_id] = sent_today.get(note.resident_id, 0) + (not solicited)
+                        # "Your offers" goes under news of the case, not under a caseworker's words.
+                        offers = note.application_number is not None and note.kind not in NOT_A_STATUS and bool(
+                            await uow.offers.open_for(note.resident_id, now=now))
+                        kind, payload = self._outbound(item, stored, offers=offers)
                         outbox_id = await uow.outbox.add(
                             resident_id=note.resident_id,
                             channel=item.channel,
@@ -118,9 +148,10 @@ class NotificationDispatcher:
             if not committed:
                 for key in stored:
                     self._forget(key)
-        result = Pass(queued, superseded, waiting)
+        result = Pass(queued, superseded, waiting, held)
         if result.claimed:
-            log.info("dispatched notifications: %d queued, %d superseded, %d waiting", queued, superseded, waiting)
+            log.info("dispatched notifications: %d queued, %d superseded, %d waiting, %d held for tomorrow",
+                     queued, superseded, waiting, held)
         return result
 
     async def drain(self) -> Pass:
@@ -130,13 +161,24 @@ class NotificationDispatcher:
             one = await self.run_once()
             if not one.claimed:
                 return total
-            total = Pass(total.queued + one.queued, total.superseded + one.superseded, total.waiting + one.waiting)
+            total = Pass(total.queued + one.queued, total.superseded + one.superseded, total.waiting + one.waiting,
+                         total.held + one.held)
 
-    def _outbound(self, item: DueNotification, stored: list[str]) -> tuple[str, dict[str, Any]]:
-        """The outbox item's kind and payload."""
+    @staticmethod
+    async def _any_open(uow: UnitOfWork, item: DueNotification, now: datetime) -> bool:
+        """Whether any offer the digest lists is still open (else there is nothing to send)."""
+        listed = set(item.notification.params.get("offer_ids") or ())
+        return any(o.id in listed for o in await uow.offers.open_for(item.notification.resident_id, now=now))
+
+    def _outbound(self, item: DueNotification, stored: list[str], *, offers: bool = False
+                  ) -> tuple[str, dict[str, Any]]:
+        """The outbox item's kind and payload; with ``offers``, a button that lists the open offers."""
         if item.notification.kind == certificates.KIND and self._storage is not None:
             return "document", self._certificate(item, stored)
-        return "message", self._render(item).to_payload()
+        rendered = self._render(item)
+        if offers:
+            rendered = with_offers_button(rendered, self._plain(item.locale or self._default_locale))
+        return "message", rendered.to_payload()
 
     def _certificate(self, item: DueNotification, stored: list[str]) -> dict[str, Any]:
         """Draw the certificate in the resident's language and keep its bytes for the sender."""

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
+from backend.buttons import ListOffers
 from backend.cases.notices import notice_key, render_notice
 from backend.cases.ports import Notification
 from bot import callbacks
@@ -61,6 +62,12 @@ def notice_outbound(notice: Notification, messages: Messages, labels: Messages, 
     actions = callbacks.notification_buttons(notice.params)
     buttons = tuple(Button(value, labels.render(label)) for value, label in actions)
     return Outbound(key=notice_key(notice.kind), text=render_notice(notice, messages), buttons=buttons, html=html)
+
+
+def with_offers_button(reply: Outbound, labels: Messages) -> Outbound:
+    """The reply with a button that lists the resident's open offers (under a status update)."""
+    return replace(reply, buttons=(*reply.buttons, Button(callbacks.encode(ListOffers()),
+                                                          labels.render("offers.list_button"))))
 
 
 def from_a_notification(reply: Outbound) -> bool:

@@ -251,6 +251,7 @@ async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float =
         # Certificates are drawn into the documents folder the bot's sender uploads from: a
         # worker run apart must share the bot's data directory.
         storage=services.storage,
+        pack=services.backend.pack,
     )
     staff_messages = (services.html_translations or Translations(html=True, timezone=runtime.timezone))(
         config.locale)

@@ -2,19 +2,22 @@
 
 Charity projects, volunteer services that fit the household's needs, and an invitation to join the
 credit + volunteer scheme. An offer is made once per resident and thing offered, whatever happens
-to it. Accepting a project creates a referral the project's owner sees, within its capacity;
-accepting a service creates a task for the office to schedule; accepting the invitation opens the
-volunteer registration.
+to it, and stays open until accepted, declined or expired. They are not sent one by one: a single
+digest lists them a while after the receipt, and the resident lists the open ones on request
+(``/offers``, a button) to answer them. Accepting a project creates a referral the project's
+owner sees, within its capacity; accepting a service creates a task for the office to schedule;
+accepting the invitation opens the volunteer registration.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from backend.buttons import AnswerOffer, button
+from backend.buttons import ListOffers, button
 from backend.cases.ports import Offer, OffersUnitOfWork
+from backend.delivery.pacing import DIGEST_KIND, Pacing
 from backend.policy.outcome import Assessment
 from backend.policy.projects import Project, matching
 from backend.policy.services import ServiceCatalogue
@@ -31,9 +34,9 @@ class Answer:
     start_flow: str | None = None  # a flow the resident goes on to (the volunteer registration)
 
 
-def offer_buttons(offer_id: int) -> list[dict[str, Any]]:
-    """Accept / Not now, as notification buttons."""
-    return [button(AnswerOffer(offer_id, True), "offer.accept"), button(AnswerOffer(offer_id, False), "offer.decline")]
+def expired(offer: Offer, now: datetime) -> bool:
+    """An open offer past its time: listed no more, and no longer accepted."""
+    return offer.expires_at is not None and offer.expires_at <= now
 
 
 def project_params(project: Project) -> dict[str, Any]:
@@ -41,45 +44,97 @@ def project_params(project: Project) -> dict[str, Any]:
 
 
 async def offer_projects(uow: OffersUnitOfWork, projects: tuple[Project, ...], assessment: Assessment, *,
-                         resident_id: str, number: str, now: datetime) -> list[str]:
+                         resident_id: str, number: str, now: datetime, expires_at: datetime | None = None) -> list[str]:
     """Offer every project the household fits and was not offered before (nothing after
-    /offers off); their ids."""
-    resident = await uow.residents.get(resident_id)
-    if resident is not None and resident.offers_off:
-        return []
-    offered = []
-    for project in matching(projects, assessment.facts):
-        offer_id = await uow.offers.add(resident_id=resident_id, application_number=number, kind=PROJECT,
-                                        ref=project.id, at=now)
-        if offer_id is None:
-            continue
-        await uow.notifications.add(resident_id=resident_id, application_number=None, kind="offer",
-                                    params={"offer_id": offer_id, **project_params(project),
-                                            "buttons": offer_buttons(offer_id)}, at=now)
-        offered.append(project.id)
-    return offered
+    /offers off); their ids. Nothing is sent here: ``offer_after_assessment`` sends the digest."""
+    return [item["project_id"] for _, item in
+            await _project_offers(uow, projects, assessment, resident_id, number, now, expires_at)]
 
 
 async def offer_services(uow: OffersUnitOfWork, catalogue: ServiceCatalogue, assessment: Assessment, *,
-                         resident_id: str, number: str, now: datetime) -> list[str]:
+                         resident_id: str, number: str, now: datetime, expires_at: datetime | None = None) -> list[str]:
     """Offer the volunteer services the household fits, and the scheme invitation when it is for
     them, each once (nothing after /offers off); what was offered (skills, and "scheme")."""
+    made = await _service_offers(uow, catalogue, assessment, resident_id, number, now, expires_at)
+    return [item["skill"] if item["kind"] == SERVICE else SCHEME for _, item in made]
+
+
+async def offer_after_assessment(uow: OffersUnitOfWork, projects: tuple[Project, ...], catalogue: ServiceCatalogue,
+                                 assessment: Assessment, *, resident_id: str, number: str, now: datetime,
+                                 pacing: Pacing) -> list[int]:
+    """Record what fits the household as open offers and leave ONE notification that lists them,
+    held until the pack's delay after the receipt (the dispatcher also keeps it out of quiet
+    hours and within the day's cap of unsolicited messages); the offers' ids."""
+    expires_at = now + timedelta(days=pacing.offer_days)
+    made = await _project_offers(uow, projects, assessment, resident_id, number, now, expires_at)
+    made += await _service_offers(uow, catalogue, assessment, resident_id, number, now, expires_at)
+    if made:
+        await uow.notifications.add(
+            resident_id=resident_id, application_number=None, kind=DIGEST_KIND,
+            params={"offers": [item for _, item in made], "offer_ids": [offer_id for offer_id, _ in made],
+                    "buttons": [button(ListOffers(), "offers.list_button")]},
+            at=now, not_before=now + pacing.digest_delay,
+        )
+    return [offer_id for offer_id, _ in made]
+
+
+async def open_offers(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, resident_id: str,
+                      now: datetime) -> list[tuple[Offer, dict[str, Any]]]:
+    """The resident's offers not yet accepted, declined or expired, oldest first, each with what
+    a message says of it (those naming a project no longer in the pack are left out)."""
+    listed = []
+    for offer in await uow.offers.open_for(resident_id, now=now):
+        item = offer_item(offer, projects)
+        if item is not None:
+            listed.append((offer, item))
+    return listed
+
+
+def offer_item(offer: Offer, projects: tuple[Project, ...]) -> dict[str, Any] | None:
+    """What the messages ``offers.item`` and ``notice.offers`` say of one offer."""
+    if offer.kind == PROJECT:
+        project = next((p for p in projects if p.id == offer.ref), None)
+        return None if project is None else _project_item(project)
+    if offer.kind == SERVICE:
+        return {"kind": SERVICE, "skill": offer.ref}
+    return {"kind": SCHEME}
+
+
+def _project_item(project: Project) -> dict[str, Any]:
+    return {"kind": PROJECT, "project_id": project.id, "project": project.names, "sponsor": project.sponsor}
+
+
+async def _project_offers(uow: OffersUnitOfWork, projects: tuple[Project, ...], assessment: Assessment,
+                          resident_id: str, number: str, now: datetime,
+                          expires_at: datetime | None) -> list[tuple[int, dict[str, Any]]]:
+    resident = await uow.residents.get(resident_id)
+    if resident is not None and resident.offers_off:
+        return []
+    made = []
+    for project in matching(projects, assessment.facts):
+        offer_id = await uow.offers.add(resident_id=resident_id, application_number=number, kind=PROJECT,
+                                        ref=project.id, at=now, expires_at=expires_at)
+        if offer_id is not None:
+            made.append((offer_id, _project_item(project)))
+    return made
+
+
+async def _service_offers(uow: OffersUnitOfWork, catalogue: ServiceCatalogue, assessment: Assessment,
+                          resident_id: str, number: str, now: datetime,
+                          expires_at: datetime | None) -> list[tuple[int, dict[str, Any]]]:
     resident = await uow.residents.get(resident_id)
     if resident is not None and resident.offers_off:
         return []
     wanted = [(SERVICE, s.skill) for s in catalogue.matching(assessment.facts)]
     if catalogue.invites(assessment.facts) and await uow.volunteers.by_resident(resident_id) is None:
         wanted.append((SCHEME, VOLUNTEER_FLOW))
-    offered = []
+    made = []
     for kind, ref in wanted:
-        offer_id = await uow.offers.add(resident_id=resident_id, application_number=number, kind=kind, ref=ref, at=now)
-        if offer_id is None:
-            continue
-        await uow.notifications.add(resident_id=resident_id, application_number=None, kind=f"offer_{kind}",
-                                    params={"offer_id": offer_id, "skill": ref, "buttons": offer_buttons(offer_id)},
-                                    at=now)
-        offered.append(ref if kind == SERVICE else kind)
-    return offered
+        offer_id = await uow.offers.add(resident_id=resident_id, application_number=number, kind=kind, ref=ref, at=now,
+                                        expires_at=expires_at)
+        if offer_id is not None:
+            made.append((offer_id, {"kind": SERVICE, "skill": ref} if kind == SERVICE else {"kind": SCHEME}))
+    return made
 
 
 async def answer_offer(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, resident_id: str, offer_id: int,
@@ -97,6 +152,8 @@ async def answer_offer(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, 
     params = project_params(project)
     if offer.status != "offered":
         return Answer("offer.answered", params)
+    if expired(offer, now):
+        return Answer("offer.expired", params)
     if not accepted:
         await uow.offers.answer(offer.id, status="declined", at=now)
         return Answer("offer.declined", params)
@@ -117,6 +174,8 @@ async def _answer_service(uow: OffersUnitOfWork, offer: Offer, catalogue: Servic
     params = {"skill": offer.ref}
     if offer.status != "offered":
         return Answer("offer.answered", params)
+    if expired(offer, now):
+        return Answer("offer.expired", params)
     if not accepted:
         await uow.offers.answer(offer.id, status="declined", at=now)
         return Answer("offer.declined_service", params)

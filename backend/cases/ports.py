@@ -154,12 +154,16 @@ class Offer:
     status: str
     created_at: datetime
     answered_at: datetime | None
+    expires_at: datetime | None = None
 
 
 class OfferRepository(Protocol):
     async def add(self, *, resident_id: str, application_number: str | None, kind: str, ref: str,
-                  at: datetime) -> int | None:
+                  at: datetime, expires_at: datetime | None = None) -> int | None:
         """Record an offer; None when this resident was offered it before (it is never repeated)."""
+
+    async def open_for(self, resident_id: str, *, now: datetime) -> list[Offer]:
+        """The resident's offers still to answer (not answered, not expired by ``now``), oldest first."""
 
     async def get(self, offer_id: int) -> Offer | None: ...
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.ports import DueNotification, Notification
@@ -30,6 +30,7 @@ class SqlNotificationRepository:
         params: dict[str, Any],
         at: datetime,
         urgent: bool = False,
+        not_before: datetime | None = None,
     ) -> None:
         self._session.add(
             NotificationRow(
@@ -39,11 +40,16 @@ class SqlNotificationRepository:
                 params=params,
                 urgent=urgent,
                 created_at=at,
+                not_before=not_before,
             )
         )
 
-    async def claim(self, *, channels: tuple[str, ...], urgent_only: bool, limit: int) -> list[DueNotification]:
-        statement = select(NotificationRow).where(NotificationRow.status == "pending")
+    async def claim(self, *, channels: tuple[str, ...], urgent_only: bool, limit: int,
+                    now: datetime) -> list[DueNotification]:
+        statement = select(NotificationRow).where(
+            NotificationRow.status == "pending",
+            or_(NotificationRow.not_before.is_(None), NotificationRow.not_before <= now),
+        )
         if urgent_only:
             statement = statement.where(NotificationRow.urgent.is_(True))
         # Emergencies first, then oldest first.
@@ -79,6 +85,24 @@ class SqlNotificationRepository:
             )
             for r in rows
         ]
+
+    async def hold(self, notification_id: int, *, until: datetime) -> None:
+        await self._session.execute(
+            update(NotificationRow).where(NotificationRow.id == notification_id).values(not_before=until)
+        )
+
+    async def dispatched_since(self, resident_ids: set[str], kinds: frozenset[str], *,
+                               since: datetime) -> dict[str, int]:
+        if not resident_ids:
+            return {}
+        found = await self._session.execute(
+            select(NotificationRow.resident_id, func.count())
+            .where(NotificationRow.resident_id.in_(resident_ids), NotificationRow.kind.in_(kinds),
+                   NotificationRow.status.in_(("queued", "waiting", "shown")),
+                   NotificationRow.dispatched_at >= since)
+            .group_by(NotificationRow.resident_id)
+        )
+        return {resident_id: int(count) for resident_id, count in found}
 
     async def waiting(self, resident_id: str) -> list[Notification]:
         rows = await self._session.scalars(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.ports import Offer
@@ -22,17 +22,25 @@ class SqlOfferRepository:
         self._session = session
 
     async def add(self, *, resident_id: str, application_number: str | None, kind: str, ref: str,
-                  at: datetime) -> int | None:
+                  at: datetime, expires_at: datetime | None = None) -> int | None:
         existing = await self._session.scalar(
             select(OfferRow.id).where(OfferRow.resident_id == resident_id, OfferRow.kind == kind, OfferRow.ref == ref)
         )
         if existing is not None:
             return None
         row = OfferRow(resident_id=resident_id, application_number=application_number, kind=kind, ref=ref,
-                       status="offered", created_at=at)
+                       status="offered", created_at=at, expires_at=expires_at)
         self._session.add(row)
         await self._session.flush()
         return row.id
+
+    async def open_for(self, resident_id: str, *, now: datetime) -> list[Offer]:
+        rows = await self._session.scalars(
+            select(OfferRow).where(OfferRow.resident_id == resident_id, OfferRow.status == "offered",
+                                   or_(OfferRow.expires_at.is_(None), OfferRow.expires_at > now))
+            .order_by(OfferRow.id)
+        )
+        return [_offer(r) for r in rows]
 
     async def get(self, offer_id: int) -> Offer | None:
         row = await self._session.get(OfferRow, offer_id)

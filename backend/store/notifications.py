@@ -40,18 +40,30 @@ class NotificationRepository(Protocol):
         params: dict[str, object],
         at: datetime,
         urgent: bool = False,
-    ) -> None: ...
+        not_before: datetime | None = None,
+    ) -> None:
+        """Leave a notification for the dispatcher; with ``not_before`` it is held until then."""
 
     async def for_resident(self, resident_id: str) -> list[Notification]:
         """The resident's notifications, oldest first."""
 
-    async def claim(self, *, channels: tuple[str, ...], urgent_only: bool, limit: int) -> list[DueNotification]:
-        """Pending notifications, oldest first, held until the unit of work ends; on PostgreSQL rows
-        another dispatcher holds are skipped, so two dispatchers never take the same one.
+    async def claim(self, *, channels: tuple[str, ...], urgent_only: bool, limit: int,
+                    now: datetime) -> list[DueNotification]:
+        """Pending notifications due by ``now`` (not held until later), oldest first, held until the
+        unit of work ends; on PostgreSQL rows another dispatcher holds are skipped, so two
+        dispatchers never take the same one.
 
         ``channels`` are those that can push, most preferred first."""
 
     async def mark(self, notification_id: int, *, status: str, at: datetime, outbox_id: int | None = None) -> None: ...
+
+    async def hold(self, notification_id: int, *, until: datetime) -> None:
+        """Leave a pending notification pending, not sent before ``until``."""
+
+    async def dispatched_since(self, resident_ids: set[str], kinds: frozenset[str], *,
+                               since: datetime) -> dict[str, int]:
+        """How many notifications of ``kinds`` each resident was sent (queued, or kept for their
+        return) since ``since``; residents with none are left out."""
 
     async def waiting(self, resident_id: str) -> list[Notification]:
         """Notifications kept for the resident's return (no channel could push them), oldest first."""

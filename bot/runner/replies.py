@@ -6,7 +6,7 @@ from datetime import datetime
 
 from backend.ports import UnitOfWork
 from bot.channels import PUSH_CHANNELS
-from bot.outbound import Outbound, from_a_notification
+from bot.outbound import Outbound, from_a_notification, with_offers_button
 from bot.runner.rendering import Renderer
 
 
@@ -46,11 +46,32 @@ async def waiting_notices(
 ) -> list[Outbound]:
     """Status updates that could not be pushed to this resident, shown now that they write.
 
-    Channels that can push get them from the dispatcher instead; they are not looked up."""
+    Channels that can push get them from the dispatcher instead; they are not looked up. The
+    newest status update of a case carries a button that lists the open offers while there are any."""
     if channel in PUSH_CHANNELS:
         return []
     shown = []
-    for notice in await uow.notifications.waiting(resident_id):
-        shown.append(renderer.notice(notice, locale, html=html))
+    waiting = await uow.notifications.waiting(resident_id)
+    updates = [n.id for n in waiting if n.application_number is not None]
+    newest = updates[-1] if updates and await uow.offers.open_for(resident_id, now=now) else None
+    for notice in waiting:
+        reply = renderer.notice(notice, locale, html=html)
+        if notice.id == newest:
+            reply = with_offers_button(reply, renderer.translations(locale))
+        shown.append(reply)
         await uow.notifications.mark(notice.id, status="shown", at=now)
     return shown
+
+
+# The reply to /status: the resident's applications, under which their open offers are one tap away.
+STATUS_LIST = "status.list"
+
+
+async def with_offers_on_status(uow: UnitOfWork, replies: list[Outbound], renderer: Renderer, resident_id: str,
+                                locale: str, now: datetime) -> list[Outbound]:
+    """The replies, the list of the resident's applications with the button that lists their
+    open offers while there are any."""
+    if not any(r.key == STATUS_LIST for r in replies) or not await uow.offers.open_for(resident_id, now=now):
+        return replies
+    labels = renderer.translations(locale)
+    return [with_offers_button(r, labels) if r.key == STATUS_LIST else r for r in replies]

@@ -26,6 +26,7 @@ from bot.runner.handlers.buttons import NotificationButtons
 from bot.runner.handlers.case_words import CaseWords
 from bot.runner.handlers.desk_relay import DeskRelay
 from bot.runner.handlers.link import Link
+from bot.runner.handlers.offers import OfferList
 from bot.runner.handlers.outreach_link import OutreachLink
 from bot.runner.handlers.task_photo import TaskPhoto
 from bot.runner.handlers.volunteer_commands import VolunteerCommands
@@ -77,6 +78,7 @@ class Conversations:
             DeskRelay(services.desk, self.renderer),
             Link(services.links, self.turns, self.renderer, services.default_locale),
             VolunteerCommands(services.backend.ledger, self.renderer),
+            OfferList(services.backend.projects, self.renderer),
             OutreachLink(services.backend.outreach, self._buttons),
             self._buttons,
             TaskPhoto(services.backend.volunteering, self.renderer),

@@ -10,7 +10,7 @@ from backend.ports import DocumentMeta, Resident, UnitOfWork
 from bot.runner.context import Message, Preset, TurnOutput
 from bot.runner.effects import Effects
 from bot.runner.rendering import Renderer
-from bot.runner.replies import store_replies, waiting_notices
+from bot.runner.replies import store_replies, waiting_notices, with_offers_on_status
 from flows import events as ev
 from flows.engine import Engine
 from flows.intents import Intent
@@ -87,7 +87,8 @@ class Turns:
         )
         out.replies = await waiting_notices(uow, self._renderer, resident.id, message.channel, locale,
                                             message.html, now)
-        out.replies += self._renderer.render(intents, locale, html=message.html)
+        out.replies += await with_offers_on_status(uow, self._renderer.render(intents, locale, html=message.html),
+                                                   self._renderer, resident.id, locale, now)
         if outbox:
             await store_replies(uow, resident.id, message.channel, message.external_id, out.replies, now)
         log.info("turn %s %s: %s -> %s", message.channel, ev.kind_of(event), before, session.state)

@@ -7,7 +7,9 @@ renders for HTML (``Outbound.html``), and are escaped here otherwise.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
@@ -20,6 +22,17 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 LANG = {"zh_CN": "zh-CN", "en": "en"}
 # Notices a redirect may name in its query (``?n=``): never text from the request.
 NOTICES = {"stale": "webchat.stale", "no_file": "webchat.no_file", "empty": "webchat.empty"}
+
+
+@dataclass(frozen=True, slots=True)
+class OpenOffer:
+    """An open offer on the page's panel: what the message ``offers.item`` says of it, and the
+    values its Accept and Not now buttons post (``offer``)."""
+
+    id: int
+    item: dict[str, Any]
+    accept: str
+    decline: str
 
 
 class Page:
@@ -38,7 +51,7 @@ class Page:
 
     def render(
         self, view: View, messages: Messages, *, csrf: str, max_mb: float, notice: str | None = None,
-        code: str | None = None, minutes: int = 10, links: bool = True,
+        code: str | None = None, minutes: int = 10, links: bool = True, offers: tuple[OpenOffer, ...] = (),
     ) -> str:
         """The page for one browser.
 
@@ -47,11 +60,13 @@ class Page:
             notice: a key of ``NOTICES`` to show above the conversation.
             code: a link code just issued, shown once.
             links: whether link codes can be asked for here.
+            offers: the resident's open offers, on a panel above the conversation.
         """
         anchor = _anchor(view)
         return self._load("chat.html.j2").render(
             view=view, t=messages.render, lang=LANG.get(messages.locale, "zh-CN"), base=self.base, csrf=csrf,
             max_mb=max_mb, notice=NOTICES.get(notice or ""), code=code, minutes=minutes, links=links, anchor=anchor,
+            offers=offers,
             accept=ACCEPT_ATTRIBUTE,  # the types the storage's content check keeps
         )
 

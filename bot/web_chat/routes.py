@@ -2,8 +2,9 @@
 
 - ``GET /chat``: the page. A new browser gets a random identity in a signed cookie; a returning
   one first sees what waited for it (``Conversations.catch_up``).
-- ``POST /chat/messages``: typed text, a pressed button or an uploaded file, then a redirect
-  back to the page (303), so that everything works without JavaScript and a reload repeats nothing.
+- ``POST /chat/messages``: typed text, a pressed button, an answer to an offer of the panel of
+  open offers, or an uploaded file, then a redirect back to the page (303), so that everything
+  works without JavaScript and a reload repeats nothing.
 - ``POST /chat/link``: a one-time code to link Telegram, shown once on the page it answers with.
 - ``POST /chat/forget``: sign out on this device: the identity ends on the server (a shared computer).
 - ``GET /chat/static/{name}``: the page's stylesheet; the page loads nothing from anywhere else.
@@ -21,15 +22,18 @@ from pathlib import Path
 from aiohttp import web
 from babel import negotiate_locale
 
+from backend.buttons import AnswerOffer
+from backend.cases.offers import open_offers
 from backend.client_address import Network, client_address
 from backend.documents import DocumentRefused
 from backend.serving import served_over_https
+from bot import callbacks
 from bot.channels import PUSH_CHANNELS
 from bot.linking import grouped
 from bot.runner import Conversations, DocumentTooLarge
 from bot.web_chat.forms import Form, FormRefused, read_form
 from bot.web_chat.identity import COOKIE, COOKIE_MAX_AGE, WebIdentities
-from bot.web_chat.page import Page
+from bot.web_chat.page import OpenOffer, Page
 from bot.web_chat.transcript import CHANNEL, Transcript, View
 from flows import events as ev
 from locales import SUPPORTED, pick_locale
@@ -107,7 +111,7 @@ class WebChat:
             return self._page(request, self.identities.new(), View(), new_cookie=True)
         await self.conversations.catch_up(CHANNEL, web_id, outbox=True, html=self.html)
         view = await self.transcript.view(web_id)
-        return self._page(request, web_id, view, notice=request.query.get("n"))
+        return self._page(request, web_id, view, notice=request.query.get("n"), offers=await self._offers(web_id))
 
     async def post(self, request: web.Request) -> web.Response:
         web_id = await self._web_id(request)
@@ -145,7 +149,7 @@ class WebChat:
         view = await self.transcript.view(web_id)
         # Answered with the page rather than a redirect: the code is stored only as a hash and
         # can be shown this once.
-        return self._page(request, web_id, view, code=grouped(code))
+        return self._page(request, web_id, view, code=grouped(code), offers=await self._offers(web_id))
 
     async def forget(self, request: web.Request) -> web.Response:
         web_id = await self._web_id(request)
@@ -191,6 +195,18 @@ class WebChat:
             retired = await uow.web_identities.retired(CHANNEL, web_id)
         return None if retired else web_id
 
+    async def _offers(self, web_id: str) -> tuple[OpenOffer, ...]:
+        """The resident's open offers, for the panel above the conversation (they never scroll away)."""
+        conversations = self.conversations
+        async with conversations.database.unit_of_work() as uow:
+            resident = await uow.residents.find(CHANNEL, web_id)
+            if resident is None:
+                return ()
+            listed = await open_offers(uow, conversations.services.backend.projects, resident_id=resident.id,
+                                       now=conversations.clock())
+        return tuple(OpenOffer(offer.id, item, callbacks.encode(AnswerOffer(offer.id, True)),
+                               callbacks.encode(AnswerOffer(offer.id, False))) for offer, item in listed)
+
     async def _act(self, request: web.Request, web_id: str, form: Form, counter: int) -> web.Response:
         """One post: recorded, then handed to the runner as the event it is."""
         conversations = self.conversations
@@ -224,6 +240,17 @@ class WebChat:
                 await conversations.notice(CHANNEL, web_id, "channel.button_expired", {}, locale_hint=hint,
                                            html=self.html)
             return _back()
+        answer = callbacks.decode(fields.get("offer") or "")
+        if isinstance(answer, AnswerOffer):
+            # From the panel of open offers: answered as the same button in the conversation is
+            # (the offer must be this resident's), the choice shown as what they said.
+            messages = conversations.translations(await conversations.locale_of(CHANNEL, web_id, hint))
+            label = messages.render("offer.accept" if answer.accept else "offer.decline")
+            if not await self.transcript.accept(web_id, counter, {"text": label}):
+                return _back("stale")
+            await conversations.handle(CHANNEL, web_id, ev.Choice(callbacks.encode(answer)), outbox=True,
+                                       locale_hint=hint, html=self.html)
+            return _back()
         if fields.get("start"):
             label = conversations.translations(hint or conversations.default_locale).render("webchat.start")
             event: ev.Event = ev.Command("start")
@@ -240,14 +267,14 @@ class WebChat:
         return _back()
 
     def _page(self, request: web.Request, web_id: str, view: View, *, notice: str | None = None,
-              code: str | None = None, new_cookie: bool = False) -> web.Response:
+              code: str | None = None, new_cookie: bool = False, offers: tuple[OpenOffer, ...] = ()) -> web.Response:
         conversations = self.conversations
         messages = conversations.translations(view.locale or _hint(request) or conversations.default_locale)
         links = conversations.links
         body = self.page.render(
             view, messages, csrf=self.identities.form_token(web_id),
             max_mb=round(conversations.max_document_bytes / (1024 * 1024), 1), notice=notice, code=code,
-            minutes=links.minutes if links else 10, links=links is not None,
+            minutes=links.minutes if links else 10, links=links is not None, offers=offers,
         )
         response = web.Response(text=body, content_type="text/html", charset="utf-8", headers=HEADERS)
         if new_cookie:

@@ -260,9 +260,9 @@ async def test_projects_list_their_places_and_referrals(client, tokens, database
     status, created, _ = await create(client, tokens["bot"], body)
     async with database.unit_of_work() as uow:
         resident = await uow.residents.identify("telegram", "tg-1", now=NOW)
-        (offer,) = [n for n in await uow.notifications.for_resident(resident.id) if n.kind == "offer"]
+        (offer,) = [o for o in await uow.offers.open_for(resident.id, now=NOW) if o.kind == "project"]
         answer = await answer_offer(uow, load_projects("demo"), resident_id=resident.id,
-                                    offer_id=offer.params["offer_id"], accepted=True, now=NOW)
+                                    offer_id=offer.id, accepted=True, now=NOW)
         await uow.commit()
     assert answer.key == "offer.accepted"
     projects = await (await client.get("/api/v1/projects", headers=auth(tokens["wang"]))).json()

@@ -12,6 +12,7 @@ from backend.buttons import (
     AnswerOffer,
     AnswerTask,
     ApplyPrefilled,
+    ListOffers,
     RateTask,
     ReplyNow,
     TaskChoice,
@@ -27,6 +28,7 @@ actions = st.one_of(
     st.builds(AnswerTask, ids, st.sampled_from(TaskChoice)),
     st.builds(RateTask, ids, st.integers(min_value=1, max_value=5)),
     st.builds(ApplyPrefilled, ids),
+    st.just(ListOffers()),
 )
 
 
@@ -54,7 +56,7 @@ def test_buttons_sent_before_actions_were_typed_still_work(value, action) -> Non
 
 @pytest.mark.parametrize("value", [
     "yes", "hubin", "offer:12:maybe", "offer:x:accept", "task:3:later", "rate:3:6", "rate:3:0", "apply:",
-    "apply:7:8", "v2:offer:1", "v2:nothing:1", "v9:apply:7",
+    "apply:7:8", "v2:offer:1", "v2:nothing:1", "v9:apply:7", "offers:", "v2:offers:1",
 ])
 def test_other_values_are_answers_to_a_question(value) -> None:
     assert decode(value) is None and not is_action(value)

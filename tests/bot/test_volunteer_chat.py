@@ -79,11 +79,19 @@ async def test_accepting_the_scheme_invitation_opens_the_registration_and_ends_b
     data = payload(2)
     data["members"][0]["work"] = "unemployed"
     resident, _ = await applied(conversations, database, "jobless", data)
+    # The offers go as one digest an hour after the receipt, not with it.
+    await dispatched(database, clock)
+    assert all(r.key != "notice.offers" for r in await say(conversations, "jobless", "hi"))
+    clock.advance(timedelta(hours=1))
     await dispatched(database, clock)
     replies = await say(conversations, "jobless", "hi")
-    invitation = [r for r in replies if r.key == "notice.offer_scheme"]
-    assert invitation, [r.key for r in replies]
-    accept = next(b.value for b in invitation[0].buttons if b.label == "Accept")
+    (digest,) = [r for r in replies if r.key == "notice.offers"]
+    assert "joining the credit + volunteer scheme yourself" in digest.text
+    (listed,) = await say(conversations, "jobless", ev.Choice(button([digest], "Your offers")))
+    assert listed.key == "offers.list"
+    async with database.unit_of_work() as uow:
+        kinds = [o.kind for o in await uow.offers.open_for(resident, now=clock())]
+    accept = button([listed], f"Accept {kinds.index('scheme') + 1}")
     opened = await say(conversations, "jobless", ev.Choice(accept))
     assert opened[0].key == "offer.scheme_accepted" and opened[1].key == "volunteer.welcome"
     async with database.unit_of_work() as uow:

@@ -93,9 +93,15 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
     anna, ben = emulator.user(3201, language_code="en"), emulator.user(3202, language_code="en")
 
     # The household applies; among its offers, an escort to hospital for its chronic illness.
+    # They come as one digest an hour after the receipt; "Your offers" lists them to answer.
     await complete_intake(emulator, database, household)
-    offer = await arrives(database, clock, conversations, household, "Going with someone to hospital")
-    await tap(emulator, database, household, "Accept", offer)
+    clock.advance(timedelta(hours=1))
+    digest = await arrives(database, clock, conversations, household, "Going with someone to hospital")
+    await tap(emulator, database, household, "Your offers", digest)
+    listed = household.sent()[-1]
+    (number,) = re.findall(r"(\d+)\. a volunteer to help, free of charge: Going with someone to hospital",
+                           listed.plain_text)
+    await tap(emulator, database, household, f"Accept {number}", listed)
     assert "will arrange the volunteer" in household.sent()[-1].plain_text
 
     # Two volunteers register in the chat; a caseworker vouches for their skill there too.

@@ -176,6 +176,55 @@ class TestIdempotencyAndNotifications:
         ]
 
 
+class TestHeldNotificationsAndOpenOffers:
+    async def test_a_held_notification_is_claimed_only_once_due_and_counted_once_dispatched(self, database):
+        async with database.unit_of_work() as uow:
+            who = (await uow.residents.identify("telegram", "7", now=NOW)).id
+            other = (await uow.residents.identify("telegram", "8", now=NOW)).id
+            await uow.notifications.add(resident_id=who, application_number=None, kind="offers", params={}, at=NOW,
+                                        not_before=NOW + timedelta(hours=1))
+            await uow.notifications.add(resident_id=who, application_number=None, kind="outreach", params={}, at=NOW)
+            await uow.notifications.add(resident_id=other, application_number="YM1", kind="approved", params={},
+                                        at=NOW)
+            await uow.commit()
+        kinds = frozenset({"offers", "outreach"})
+        async with database.unit_of_work() as uow:
+            due = await uow.notifications.claim(channels=("telegram",), urgent_only=False, limit=10, now=NOW)
+            assert [d.notification.kind for d in due] == ["outreach", "approved"]
+            for item in due:
+                await uow.notifications.mark(item.notification.id, status="queued", at=NOW)
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            assert await uow.notifications.dispatched_since({who, other}, kinds, since=NOW) == {who: 1}
+            assert await uow.notifications.dispatched_since({who}, kinds, since=NOW + timedelta(seconds=1)) == {}
+            (held,) = await uow.notifications.claim(channels=("telegram",), urgent_only=False, limit=10,
+                                                    now=NOW + timedelta(hours=1))
+            await uow.notifications.hold(held.notification.id, until=NOW + timedelta(days=1))
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            assert await uow.notifications.claim(channels=("telegram",), urgent_only=False, limit=10,
+                                                 now=NOW + timedelta(hours=23)) == []
+            assert len(await uow.notifications.claim(channels=("telegram",), urgent_only=False, limit=10,
+                                                     now=NOW + timedelta(days=1))) == 1
+
+    async def test_open_offers_are_the_unanswered_unexpired_ones_of_the_resident(self, database):
+        async with database.unit_of_work() as uow:
+            who = (await uow.residents.identify("telegram", "7", now=NOW)).id
+            other = (await uow.residents.identify("telegram", "8", now=NOW)).id
+            ids = [await uow.offers.add(resident_id=who, application_number="YM1", kind="service", ref=ref, at=NOW,
+                                        expires_at=NOW + timedelta(days=days))
+                   for ref, days in (("a", 30), ("b", 30), ("c", 1))]
+            forever = await uow.offers.add(resident_id=who, application_number=None, kind="scheme", ref="volunteer",
+                                           at=NOW)
+            await uow.offers.add(resident_id=other, application_number="YM2", kind="service", ref="a", at=NOW)
+            await uow.offers.answer(ids[1], status="declined", at=NOW)
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            assert [o.id for o in await uow.offers.open_for(who, now=NOW)] == [ids[0], ids[2], forever]
+            later = await uow.offers.open_for(who, now=NOW + timedelta(days=1))
+            assert [(o.id, o.expires_at) for o in later] == [(ids[0], NOW + timedelta(days=30)), (forever, None)]
+
+
 async def test_status_events_cannot_be_rewritten(database):
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError, IntegrityError

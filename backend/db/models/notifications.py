@@ -28,5 +28,8 @@ class NotificationRow(Base):
     # same application, or waiting for the resident to come back (no channel that can push).
     status: Mapped[str] = mapped_column(String(16), default="pending", server_default="pending")
     created_at: Mapped[datetime]
+    # Not sent before this time: the offers' digest a while after the receipt, an unsolicited
+    # message over the day's cap the next day.
+    not_before: Mapped[datetime | None]
     dispatched_at: Mapped[datetime | None]
     outbox_id: Mapped[int | None]

@@ -21,7 +21,9 @@ class OfferRow(Base):
     application_number: Mapped[str | None] = mapped_column(String(40))
     kind: Mapped[str] = mapped_column(String(16))  # project
     ref: Mapped[str] = mapped_column(String(64), index=True)
-    # offered → accepted (a referral), declined, or full (the project had no place left)
+    # offered → accepted (a referral), declined, or full (the project had no place left); an offer
+    # still "offered" after expires_at is expired (listed no more, answered as such)
     status: Mapped[str] = mapped_column(String(16), default="offered", server_default="offered")
     created_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]

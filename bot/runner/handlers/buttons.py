@@ -1,4 +1,4 @@
-"""A notification's button (an offer, a task, a rating, "reply now", an outreach application),
+"""A notification's button (an offer, the list of open offers, a task, a rating, "reply now", an outreach application),
 pressed on its own message or chosen where buttons are typed (the terminal).
 
 Every action checks that the button is the resident's to press, so a forged value changes nothing.
@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from backend.buttons import AnswerOffer, ApplyPrefilled, ButtonAction, ReplyNow
+from backend.buttons import AnswerOffer, ApplyPrefilled, ButtonAction, ListOffers, ReplyNow
 from backend.cases.lifecycle import CaseStatus
 from backend.cases.offers import answer_offer
 from bot import callbacks
 from bot.runner.context import Answered, Message, Preset, TurnOutput
 from bot.runner.effects import REPLY_FLOW
+from bot.runner.handlers.offers import open_offers_reply
 from bot.runner.rendering import Renderer
 from bot.runner.turn import Turns
 from bot.services import Services
@@ -60,6 +61,8 @@ class NotificationButtons:
                 return None
             start = (offered.start_flow, None) if offered.start_flow in self._turns.engines else None
             return Reply(offered.key, offered.params), start
+        if isinstance(action, ListOffers):
+            return await open_offers_reply(m.uow, backend.projects, resident_id=m.resident.id, now=m.now), None
         if isinstance(action, ReplyNow):
             case = await m.uow.cases.get(action.number)
             if case is None or case.resident_id != m.resident.id or REPLY_FLOW not in self._turns.engines:

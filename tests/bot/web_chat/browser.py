@@ -34,6 +34,8 @@ class Page:
     code: str = ""
     notice: str = ""
     set_cookie: str | None = None
+    # The panel of open offers: what each says, and its buttons (value, label).
+    offers: list[tuple[str, list[tuple[str, str]]]] = field(default_factory=list)
 
     @property
     def new(self) -> list[Message]:
@@ -67,6 +69,7 @@ class _Reader(HTMLParser):
         self.page = page
         self.into: str | None = None
         self.button: str | None = None
+        self.offer_button: str | None = None
         self.label = ""
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -90,6 +93,11 @@ class _Reader(HTMLParser):
             self.into = "notice"
         elif tag == "button" and a.get("name") == "button":
             self.button, self.label = a.get("value", ""), ""
+        elif tag == "p" and a.get("id", "").startswith("o"):
+            page.offers.append(("", []))
+            self.into = "offer"
+        elif tag == "button" and a.get("name") == "offer":
+            self.offer_button, self.label = a.get("value", ""), ""
 
     def handle_endtag(self, tag: str) -> None:
         if tag in ("div", "p"):
@@ -97,10 +105,16 @@ class _Reader(HTMLParser):
         if tag == "button" and self.button is not None:
             self.page.messages[-1].buttons.append((self.button, self.label.strip()))
             self.button = None
+        if tag == "button" and self.offer_button is not None:
+            self.page.offers[-1][1].append((self.offer_button, self.label.strip()))
+            self.offer_button = None
 
     def handle_data(self, data: str) -> None:
-        if self.button is not None:
+        if self.button is not None or self.offer_button is not None:
             self.label += data
+        elif self.into == "offer":
+            text, buttons = self.page.offers[-1]
+            self.page.offers[-1] = (text + data, buttons)
         elif self.into == "text":
             self.page.messages[-1].text += data
         elif self.into == "code":
