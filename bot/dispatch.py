@@ -113,9 +113,9 @@ class NotificationDispatcher:
                     note = item.notification
                     # The resident's own case's news, or an emergency: never counted nor held.
                     solicited = note.kind not in UNSOLICITED_KINDS or note.urgent
-                    superseded = note.kind not in NOT_A_STATUS and newest.get(note.application_number) not in (
+                    stale = note.kind not in NOT_A_STATUS and newest.get(note.application_number) not in (
                         None, note.id)
-                    if superseded or (note.kind == DIGEST_KIND and not await self._any_open(uow, item, now)):
+                    if stale or (note.kind == DIGEST_KIND and not await self._any_open(uow, item, now)):
                         await uow.notifications.mark(note.id, status="superseded", at=now)
                         superseded += 1
                     elif not solicited and sent_today.get(note.resident_id, 0) >= cap:
