@@ -58,3 +58,19 @@ async def test_the_dashboard_shows_time_left(client, staff, database):
     assert counts == [1, 1, 1, 1]
     assert "/console/queue?overdue=yes" in section
     assert "2026" in section  # the note that deadlines past the holiday data are estimated
+
+
+async def test_the_case_page_lists_each_stage_due_across_national_day(client, staff, database):
+    # Submitted on Friday 26 September 2025: Sunday 28 September and Saturday 11 October are make-up
+    # working days, 1–8 October the National Day holiday.
+    number = await submit(database, payload(1), "r1", now=datetime(2025, 9, 26, 10, tzinfo=ZONE))
+    await sign_in(client, "wang")
+    page = await (await client.get(f"/console/cases/{number}")).text()
+    stages = page[page.index('id="stages"'):page.index("</ol>", page.index('id="stages"'))]
+    listed = [re.sub(r"<[^>]+>", "", item).strip() for item in re.findall(r"<li[^>]*>(.*?)</li>", stages, re.S)]
+    assert listed == ["acceptance by September 30, 2025", "street office review by October 21, 2025",
+                      "public notice until October 28, 2025", "approval by November 11, 2025"]
+    async with database.unit_of_work() as uow:
+        case = await uow.cases.get(number)
+    # The last stage is the case's deadline, the day the resident was promised.
+    assert case.deadline_at.astimezone(ZONE).date().isoformat() == "2025-11-11"

@@ -19,6 +19,7 @@ from backend.console.thread import notice_texts
 from backend.console.trace import sentences
 from backend.documents import FileDocumentStorage, content_type
 from backend.policy.codes import Dimension
+from backend.policy.deadlines import local_date, schedule
 from backend.volunteers.ports import SKILLS
 from locales import DEFAULT_LOCALE
 
@@ -92,6 +93,13 @@ async def render_case(request: web.Request, form: dict[str, Any] | None = None, 
         "allowed": allowed,
         "with_fields": WITH_FIELDS,
         "skills": SKILLS,
+        # Each stage's last day, counted as the case's deadline was: from the day the office received
+        # the application (its first status event; the form's own time is the resident's device's).
+        # An emergency works to its hours instead.
+        "stages": None if case.emergency else schedule(
+            local_date(history[0].at if history else case.submitted_at, messages.zone), pack),
+        "today": local_date(now, messages.zone),
+        "open": OPEN,
         "overdue": case.deadline_at is not None and case.deadline_at < now and case.status in OPEN,
         "package_options": assessment.get("assistance", []),
         "destructive": DESTRUCTIVE,
