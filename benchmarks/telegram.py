@@ -65,7 +65,6 @@ import cProfile  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import multiprocessing  # noqa: E402
-import pstats  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
@@ -80,30 +79,27 @@ from typing import Any  # noqa: E402
 
 from sqlalchemy.engine import make_url  # noqa: E402
 from stdnum.cn import ric  # noqa: E402
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update  # noqa: E402
-from telegram.ext import Application, CallbackQueryHandler, ContextTypes, MessageHandler, filters  # noqa: E402
 
-from backend.config import Config  # noqa: E402
-from bot.app import open_runtime  # noqa: E402
-from bot.telegram.service import TelegramBot, TelegramSettings  # noqa: E402
-from bot.telegram.transport import AiohttpRequest  # noqa: E402
-from locales import Translations  # noqa: E402
+from benchmarks.bot_process import ErrorTally, cpu_seconds, profile_summary  # noqa: E402
+from benchmarks.telegram_bots import (  # noqa: E402  # noqa: E402
+    CHAT_BURST,
+    CHAT_RATE,
+    ECHO_KINDS,
+    GLOBAL_BURST,
+    GLOBAL_RATE,
+    TOKEN,
+    start_minimal,
+    start_yimen,
+)
 from tests.bot.telegram_driver import HAPPY_PATH, Action, Contact, Tap  # noqa: E402
 from tests.fakes.telegram_api import BotApiEmulator, SentMessage, SimUser  # noqa: E402
 
-TOKEN = "123456:BENCH"
-# Far above anything the run reaches: the limits are enforced but never bind.
-CHAT_RATE, CHAT_BURST = 1_000.0, 100.0
-GLOBAL_RATE, GLOBAL_BURST = 100_000.0, 100_000.0
 TELEGRAM_OVERALL_RATE = 30.0  # the real limit, for the "would have taken" line
-POLL_TIMEOUT = 1
 QUIET = 0.25  # calibration: a turn is over after this long without a new message
 TURN_TIMEOUT = 60.0  # a resident who waits this long for an answer gives up (the bot lost the update)
 FIRST_USER_ID = 1_000_000  # chat ids are FIRST_USER_ID + salt + i; the calibration resident is i = N
 ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 APPLICATION_NUMBER = re.compile(r"YM\d{14}")
-# The echo bot with python-telegram-bot's default request (httpx), and with Yimen's (aiohttp).
-ECHO_KINDS = ("echo", "echo-aiohttp")
 
 
 def id_number(k: int) -> str:
@@ -156,22 +152,20 @@ class StampedEmulator(BotApiEmulator):
         self._seen: dict[int, set[str]] = {}
         self._waiters: dict[int, tuple[int, asyncio.Future[None]]] = {}
 
-    def _deliver(self, user: SimUser, *args: Any, **kwargs: Any) -> dict[str, Any]:
-        message = super()._deliver(user, *args, **kwargs)
+    def delivered(self, user: SimUser, message: dict[str, Any]) -> None:
         # A message the chat already has (same text, same buttons) is the bot sending it again;
         # the resident reads it as nothing new.
         key = json.dumps([message.get("text"), message.get("reply_markup")], ensure_ascii=False)
         seen = self._seen.setdefault(user.id, set())
         if key in seen:
             self.duplicates += 1
-            return message
+            return
         seen.add(key)
         stamps = self.arrivals.setdefault(user.id, [])
         stamps.append(time.perf_counter())
         waiter = self._waiters.get(user.id)
         if waiter is not None and len(stamps) >= waiter[0] and not waiter[1].done():
             waiter[1].set_result(None)
-        return message
 
     async def until(self, chat_id: int, count: int, timeout: float) -> list[float]:
         """Wait until the bot has sent `count` messages to the chat; return their arrival stamps."""
@@ -336,121 +330,6 @@ def emulator_process(conn: Any, kind: str, residents: int, salt: int) -> None:
 # ---------------------------------------------------------------------------------------- bot side
 
 
-async def start_yimen(url: str, database_url: str, tmp: str) -> Callable[[], Awaitable[None]]:
-    """The real Yimen bot, polling, over a migrated database."""
-    config = Config(database_url=database_url, locale="zh_CN", data_dir=Path(tmp), secret_key=b"benchmark")
-    runtime = await open_runtime(config, migrate=True, html_translations=Translations(html=True))
-    settings = TelegramSettings(
-        token=TOKEN,
-        api_base_url=url,
-        poll_timeout=POLL_TIMEOUT,
-        per_chat_rate=CHAT_RATE,
-        per_chat_burst=CHAT_BURST,
-        overall_rate=GLOBAL_RATE,
-    )
-    bot = TelegramBot(runtime.conversations, settings)
-    await bot.start()
-
-    async def stop() -> None:
-        await bot.stop()
-        await runtime.close()
-
-    return stop
-
-
-async def echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    assert update.effective_chat is not None and update.message is not None
-    await context.bot.send_message(update.effective_chat.id, update.message.text)
-
-
-# The buttons bot offers this many buttons under every reply (more than any question of the intake has).
-BUTTONS = 8
-
-
-def _keyboard() -> InlineKeyboardMarkup:
-    keys = [InlineKeyboardButton(str(i), callback_data=str(i)) for i in range(BUTTONS)]
-    return InlineKeyboardMarkup([keys[i:i + 4] for i in range(0, BUTTONS, 4)])
-
-
-async def button_echo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A message: echoed, with buttons under it."""
-    message = update.message
-    assert update.effective_chat is not None and message is not None
-    text = message.text or (message.contact.phone_number if message.contact else "?")
-    await context.bot.send_message(update.effective_chat.id, f"{update.update_id}. {text}", reply_markup=_keyboard())
-
-
-async def button_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A press, handled as a bot with buttons must: answered, the pressed message shows the choice
-    and loses its buttons, and the answer comes in a new message, with buttons."""
-    query = update.callback_query
-    assert query is not None and update.effective_chat is not None and isinstance(query.message, Message)
-    await query.answer()
-    await query.edit_message_text(f"{query.message.text}\n\n✓ {query.data}", reply_markup=None)
-    await context.bot.send_message(update.effective_chat.id, f"{update.update_id}. pressed {query.data}",
-                                   reply_markup=_keyboard())
-
-
-async def start_minimal(url: str, kind: str) -> Callable[[], Awaitable[None]]:
-    """A minimal python-telegram-bot bot, polling, handling updates concurrently: the echo bot (with
-    PTB's default request, or with Yimen's aiohttp one as TelegramBot sets it up), or the buttons bot
-    that makes the Bot API calls Yimen makes for the same actions."""
-    builder = (
-        Application.builder()
-        .token(TOKEN)
-        .base_url(f"{url}/bot")
-        .base_file_url(f"{url}/file/bot")
-        .concurrent_updates(True)
-    )
-    if kind == "echo-aiohttp":
-        builder = builder.request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1))
-    app = builder.build()
-    if kind in ECHO_KINDS:
-        app.add_handler(MessageHandler(filters.TEXT, echo))
-    else:
-        app.add_handler(MessageHandler(filters.TEXT | filters.CONTACT, button_echo))
-        app.add_handler(CallbackQueryHandler(button_press))
-    await app.initialize()
-    await app.start()
-    assert app.updater is not None
-    await app.updater.start_polling(poll_interval=0, timeout=POLL_TIMEOUT)
-
-    async def stop() -> None:
-        assert app.updater is not None
-        await app.updater.stop()
-        await app.stop()
-        await app.shutdown()
-
-    return stop
-
-
-class ErrorTally(logging.Handler):
-    """Counts the bot's warnings and errors (an update lost, an outbox pass failed) instead of printing them."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.WARNING)
-        self.counts: Counter[str] = Counter()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        what = record.getMessage()
-        error = record.exc_info[1] if record.exc_info else None
-        if error is not None:
-            what += f" -- {str(error).splitlines()[0][:90]}"
-            frames = [
-                f"{Path(f.filename).name}:{f.lineno} {f.name}"
-                for f in traceback.extract_tb(error.__traceback__)
-                if f.filename.startswith(str(ROOT)) and "benchmarks" not in f.filename
-            ]
-            if frames:
-                what += f" (in {' > '.join(frames[-2:])})"
-        self.counts[what] += 1
-
-
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 async def bot_side(channel: Channel, kind: str, database_url: str | None, profile: bool) -> dict[str, Any]:
     url = await channel.recv()
     tally = ErrorTally()
@@ -491,32 +370,6 @@ async def bot_side(channel: Channel, kind: str, database_url: str | None, profil
         heading = f"  profile of the bot's event loop thread (saved to {path}):\n"
         message["profile"] = heading + profile_summary(profiler)
     return message
-
-
-PROFILE_GROUPS = (
-    ("database: SQLAlchemy, aiosqlite, greenlet, backend/db", ("sqlalchemy", "aiosqlite", "greenlet", "backend/db/")),
-    ("Yimen code: bot/, flows/, locales/, backend/ (not db)", (str(ROOT),)),
-    ("HTTP client: aiohttp, yarl, multidict, httpx, httpcore, h11, anyio, sockets",
-     ("aiohttp", "yarl", "multidict", "httpx", "httpcore", "h11", "anyio", "sniffio", "socket")),
-    ("python-telegram-bot", ("/telegram/",)),
-    ("asyncio loop and other", ("",)),
-)
-
-
-def profile_summary(profiler: cProfile.Profile) -> str:
-    """Own time of the profiled thread by layer: where the bot's CPU goes (waiting in epoll shown apart)."""
-    totals: Counter[str] = Counter()
-    for (filename, _, name), (_, _, own, _, _) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
-        where = f"{filename} {name}"
-        if "epoll" in name:
-            totals["idle: waiting in epoll (nothing ready to run)"] += own
-            continue
-        for group, needles in PROFILE_GROUPS:
-            if any(needle in where for needle in needles):
-                totals[group] += own
-                break
-    whole = sum(totals.values())
-    return "\n".join(f"    {seconds:7.1f} s {seconds / whole:4.0%}  {group}" for group, seconds in totals.most_common())
 
 
 async def run_in_process(kind: str, residents: int, salt: int, database_url: str | None, profile: bool) -> dict:

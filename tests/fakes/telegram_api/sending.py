@@ -106,6 +106,7 @@ def deliver(
     emulator._bot_messages[(user.id, sent.message_id)] = sent
     emulator._messages[(user.id, sent.message_id)] = message
     emulator._notify()
+    emulator.delivered(user, message)
     return message
 
 

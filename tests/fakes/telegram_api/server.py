@@ -229,6 +229,10 @@ class BotApiEmulator:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), timeout)
 
+    def delivered(self, user: SimUser, message: dict[str, Any]) -> None:
+        """Called with each bot message as it is recorded; nothing here. A benchmark overrides it to
+        stamp arrivals and wake the waiting resident without polling."""
+
     def _next_message_id(self, chat_id: int) -> int:
         """The next message id in a chat (user and bot messages share the sequence)."""
         self._message_ids[chat_id] = self._message_ids.get(chat_id, 0) + 1
