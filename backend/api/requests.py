@@ -1,8 +1,10 @@
-"""Reading a request: its JSON body, query string and path ids into pydantic models, and the application's clock."""
+"""Reading a request: its JSON body, query string and path ids into pydantic models, and the application's clock;
+and a response model filled from the record it shows."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TypeVar
 
@@ -14,7 +16,7 @@ from backend.api.errors import ApiError, Handler, invalid
 from backend.api.schemas import FieldError
 from backend.app_keys import CLOCK
 from backend.bounds import INTEGER_MAX, clock_context, integer
-from backend.ports import NotFound
+from backend.ports import DocumentRepository, NotFound
 
 M = TypeVar("M", bound=BaseModel)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -94,3 +96,20 @@ def request_now(request: web.Request) -> datetime:
     """The time now, from the application's clock (fixed in tests)."""
     now: datetime = request.app[CLOCK]()
     return now
+
+
+def response_of(model: type[M], record: object, **extra: object) -> M:
+    """``model`` filled from the record's attributes of the same names, and ``extra`` for the fields
+    the record has not (or that the response shows otherwise)."""
+    fields = {name: getattr(record, name) for name in model.model_fields if name not in extra}
+    return model(**fields, **extra)
+
+
+async def check_documents(documents: DocumentRepository, resident_id: str, document_ids: Sequence[str]) -> None:
+    """Every id the body names is a document this resident uploaded, else a 422 naming the first that is not."""
+    for position, document_id in enumerate(document_ids):
+        document = await documents.get(document_id)
+        if document is None or document.resident_id != resident_id:
+            raise ApiError(422, "invalid", "unknown document",
+                           fields=[FieldError(field=f"document_ids.{position}",
+                                              message="no such document of this resident")])

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
 from backend.api.errors import ApiError
-from backend.api.requests import case_number, read_body, request_now
+from backend.api.requests import case_number, check_documents, read_body, request_now
 from backend.api.schemas import FieldError, MessageIn, MessageOut, ResidentMessageIn, ThreadEntryOut
 from backend.app_keys import CASES, DATABASE, TRANSLATIONS, USER
 from backend.cases.assignee_ping import ping_assignee
@@ -74,12 +74,7 @@ async def post_resident_message(request: web.Request) -> web.Response:
             raise ApiError(404, "not_found", f"no application {number}")
         if case.resident_id != resident.id:
             raise Forbidden(f"application {number} is not this resident's")
-        for position, document_id in enumerate(body.document_ids):
-            document = await uow.documents.get(document_id)
-            if document is None or document.resident_id != resident.id:
-                raise ApiError(422, "invalid", "unknown document",
-                               fields=[FieldError(field=f"document_ids.{position}",
-                                                  message="no such document of this resident")])
+        await check_documents(uow.documents, resident.id, body.document_ids)
         if case.status is CaseStatus.INFO_REQUESTED:
             await cases.resident_replied(uow, resident.id, number, body.body, list(body.document_ids), now=now)
             assignee = await uow.users.get(case.assigned_to) if case.assigned_to else None
