@@ -11,7 +11,15 @@ from aiohttp import web
 
 from backend.api.endpoint import CREATORS, STAFF, Endpoint
 from backend.api.errors import ApiError
-from backend.api.requests import case_number, check_documents, read_body, read_query, request_now, response_of
+from backend.api.requests import (
+    case_number,
+    check_documents,
+    committed,
+    read_body,
+    read_query,
+    request_now,
+    response_of,
+)
 from backend.api.schemas import (
     ActionIn,
     ApplicationCreated,
@@ -145,9 +153,7 @@ async def list_applications(request: web.Request) -> web.Response:
 async def get_application(request: web.Request) -> web.Response:
     user: User = request[USER]
     now = request_now(request)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        case = await request.app[CASES].get(uow, user, case_number(request), now=now)
-        await uow.commit()  # the audited read
+    case = await committed(request, lambda uow: request.app[CASES].get(uow, user, case_number(request), now=now))
     return web.json_response(_detail(case, user, now, request.app[CASES].allowed(user, case, now=now)))
 
 
@@ -160,9 +166,8 @@ async def act_on_application(request: web.Request) -> web.Response:
         reason_codes=tuple(body.reason_codes),
     )
     now = request_now(request)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        case = await request.app[CASES].act(uow, user, case_number(request), action, now=now)
-        await uow.commit()
+    case = await committed(request, lambda uow: request.app[CASES].act(uow, user, case_number(request), action,
+                                                                      now=now))
     return web.json_response(_detail(case, user, now, request.app[CASES].allowed(user, case, now=now)))
 
 
@@ -182,10 +187,8 @@ async def list_notes(request: web.Request) -> web.Response:
 
 async def add_note(request: web.Request) -> web.Response:
     body: NoteIn = await read_body(request, NoteIn)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        note = await request.app[CASES].add_note(uow, request[USER], case_number(request), body.body,
-                                                 now=request_now(request))
-        await uow.commit()
+    note = await committed(request, lambda uow: request.app[CASES].add_note(uow, request[USER], case_number(request),
+                                                                           body.body, now=request_now(request)))
     return web.json_response(response_of(NoteOut, note).model_dump(mode="json"), status=201)
 
 

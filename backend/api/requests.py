@@ -4,9 +4,9 @@ and a response model filled from the record it shows."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -14,11 +14,15 @@ from pydantic import BaseModel, ValidationError
 from backend import json_input
 from backend.api.errors import ApiError, Handler, invalid
 from backend.api.schemas import FieldError
-from backend.app_keys import CLOCK
+from backend.app_keys import CLOCK, DATABASE
 from backend.bounds import INTEGER_MAX, clock_context, integer
 from backend.ports import DocumentRepository, NotFound
 
+if TYPE_CHECKING:
+    from backend.db.database import SqlUnitOfWork
+
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -113,3 +117,11 @@ async def check_documents(documents: DocumentRepository, resident_id: str, docum
             raise ApiError(422, "invalid", "unknown document",
                            fields=[FieldError(field=f"document_ids.{position}",
                                               message="no such document of this resident")])
+
+
+async def committed(request: web.Request, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
+    """What ``work`` returns, done in a unit of work of its own and committed (also an audited read)."""
+    async with request.app[DATABASE].unit_of_work() as uow:
+        result = await work(uow)
+        await uow.commit()
+    return result

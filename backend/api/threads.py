@@ -6,7 +6,7 @@ from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
 from backend.api.errors import ApiError
-from backend.api.requests import case_number, check_documents, read_body, request_now
+from backend.api.requests import case_number, check_documents, committed, read_body, request_now
 from backend.api.schemas import FieldError, MessageIn, MessageOut, ResidentMessageIn, ThreadEntryOut
 from backend.app_keys import CASES, DATABASE, TRANSLATIONS, USER
 from backend.cases.assignee_ping import ping_assignee
@@ -38,19 +38,16 @@ def _message(message: CaseMessage) -> dict[str, object]:
 async def get_thread(request: web.Request) -> web.Response:
     user: User = request[USER]
     now = request_now(request)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        # A caseworker reading the thread has read the resident's messages.
-        entries = await request.app[CASES].thread(uow, user, case_number(request), now=now, mark_read=True)
-        await uow.commit()
+    # A caseworker reading the thread has read the resident's messages.
+    entries = await committed(request, lambda uow: request.app[CASES].thread(uow, user, case_number(request), now=now,
+                                                                            mark_read=True))
     return web.json_response([_entry(e).model_dump(mode="json") for e in entries])
 
 
 async def post_message(request: web.Request) -> web.Response:
     body: MessageIn = await read_body(request, MessageIn)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        message = await request.app[CASES].send_message(uow, request[USER], case_number(request), body.body,
-                                                        now=request_now(request))
-        await uow.commit()
+    message = await committed(request, lambda uow: request.app[CASES].send_message(
+        uow, request[USER], case_number(request), body.body, now=request_now(request)))
     return web.json_response(_message(message), status=201)
 
 
