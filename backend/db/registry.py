@@ -30,7 +30,6 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.expression import ColumnElement, Executable
@@ -42,6 +41,7 @@ from backend.db.models import (
     RegistryPersonRow,
     UTCDateTime,
 )
+from backend.db.sql import insert_for
 from backend.monitoring.registry_ports import (
     STAGED_COLUMNS,
     HouseholdRecord,
@@ -75,19 +75,11 @@ _PERSONS = RegistryPersonRow.__table__
 _EVENTS = FeedEventRow.__table__
 
 
-def _dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no upsert for dialect {dialect!r}")
-
-
 def _upsert(dialect: str, table: Table, key: str, names: tuple[str, ...], *,
             unless_null: tuple[str, ...] = ()) -> Executable:
     """Insert, or where ``key`` is taken update ``names`` from the new row, and ``unless_null``
     only where the new row has a value."""
-    statement = _dialect_insert(dialect, table)
+    statement = insert_for(dialect, table)
     excluded = statement.excluded
     set_: dict[str, ColumnElement[Any]] = {name: excluded[name] for name in names}
     set_ |= {name: func.coalesce(excluded[name], table.c[name]) for name in unless_null}
@@ -136,7 +128,7 @@ def _match(dialect: str) -> Executable:
         "imported_at",
     )
     return (
-        _dialect_insert(dialect, _EVENTS)
+        insert_for(dialect, _EVENTS)
         .from_select([_EVENTS.c[name] for name in columns], rows)
         .on_conflict_do_nothing(index_elements=["source", "record_id"])
     )

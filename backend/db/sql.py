@@ -19,7 +19,11 @@ from backend.ports import DocumentMeta
 
 def dialect_insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
     """A dialect INSERT, which has ON CONFLICT on both PostgreSQL and SQLite."""
-    dialect = session.get_bind().dialect.name
+    return insert_for(session.get_bind().dialect.name, table)
+
+
+def insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The INSERT of the named dialect (``postgresql`` or ``sqlite``)."""
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":
