@@ -51,7 +51,19 @@ class Intake(Protocol):
     ) -> Submitted | Duplicate: ...
 
 
-class IntakeService:
+class OpenApplications:
+    """A household's open application, looked up in the shared database by the keyed hashes of its
+    members' ID numbers: the same for the intake in process and for one that submits over HTTP."""
+
+    def __init__(self, hasher: IdHasher) -> None:
+        self._hash = hasher
+
+    async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None:
+        """An open application of any household with one of these ID numbers."""
+        return await uow.applications.find_open([self._hash(n) for n in id_numbers])
+
+
+class IntakeService(OpenApplications):
     """Takes applications in. One instance serves every turn; it holds no state of its own."""
 
     def __init__(
@@ -64,7 +76,7 @@ class IntakeService:
         services: ServiceCatalogue | None = None,
         vault: IdVault | None = None,
     ) -> None:
-        self._hash = hasher
+        super().__init__(hasher)
         # With a vault, every assessed application's household enters the monitoring registry.
         self._vault = vault
         self._review_days = review_days
@@ -74,10 +86,6 @@ class IntakeService:
         self._services = (
             services if services is not None else (load_services(pack.name) if pack else ServiceCatalogue())
         )
-
-    async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None:
-        """An open application of any household with one of these ID numbers."""
-        return await uow.applications.find_open([self._hash(n) for n in id_numbers])
 
     async def submit(
         self,

@@ -13,8 +13,8 @@ from datetime import datetime
 
 from backend.api.client import ApiClient, review_date, summary_of
 from backend.crypto import IdHasher
-from backend.intake import Duplicate, Submitted
-from backend.ports import ApplicationSummary, UnitOfWork
+from backend.intake import Duplicate, OpenApplications, Submitted
+from backend.ports import UnitOfWork
 
 
 def idempotency_key(resident_id: str, payload: dict[str, object]) -> str:
@@ -23,13 +23,10 @@ def idempotency_key(resident_id: str, payload: dict[str, object]) -> str:
     return f"intake-{resident_id}-{digest[:32]}"
 
 
-class RemoteIntake:
+class RemoteIntake(OpenApplications):
     def __init__(self, client: ApiClient, hasher: IdHasher) -> None:
+        super().__init__(hasher)
         self._client = client
-        self._hash = hasher
-
-    async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None:
-        return await uow.applications.find_open([self._hash(n) for n in id_numbers])
 
     async def submit(
         self,

@@ -11,7 +11,15 @@ from aiohttp import web
 
 from backend.api.endpoint import CREATORS, STAFF, Endpoint
 from backend.api.errors import ApiError
-from backend.api.requests import case_number, read_body, read_query, request_now
+from backend.api.requests import (
+    case_number,
+    check_documents,
+    committed,
+    read_body,
+    read_query,
+    request_now,
+    response_of,
+)
 from backend.api.schemas import (
     ActionIn,
     ApplicationCreated,
@@ -37,22 +45,7 @@ from locales import mask_id_number
 
 def _summary(case: Case, now: datetime) -> dict[str, Any]:
     overdue = case.deadline_at is not None and case.deadline_at < now and case.status in OPEN
-    return CaseSummary(
-        number=case.number,
-        status=case.status,
-        office=case.office,
-        district=case.district,
-        layer=case.layer,
-        resilience_level=case.resilience_level,
-        emergency=case.emergency,
-        overdue=overdue,
-        queues=list(case.queues),
-        station=case.station,
-        deadline_at=case.deadline_at,
-        assigned_to=case.assigned_to,
-        submitted_at=case.submitted_at,
-        updated_at=case.updated_at,
-    ).model_dump(mode="json")
+    return response_of(CaseSummary, case, overdue=overdue).model_dump(mode="json")
 
 
 def _detail(case: Case, user: User, now: datetime, allowed: list[CaseAction]) -> dict[str, Any]:
@@ -113,12 +106,7 @@ async def create_application(request: web.Request) -> web.Response:
         else:
             assert body.resident.channel is not None and body.resident.external_id is not None
             resident = await uow.residents.identify(body.resident.channel, body.resident.external_id, now=now)
-        for position, document_id in enumerate(body.document_ids):
-            document = await uow.documents.get(document_id)
-            if document is None or document.resident_id != resident.id:
-                raise ApiError(422, "invalid", "unknown document",
-                               fields=[FieldError(field=f"document_ids.{position}",
-                                                  message="no such document of this resident")])
+        await check_documents(uow.documents, resident.id, body.document_ids)
         payload = body.application.model_dump(mode="json", exclude={"document_ids"})
         outcome = await request.app[INTAKE].submit(
             uow, payload, resident_id=resident.id, document_ids=body.document_ids, now=now
@@ -133,14 +121,8 @@ async def create_application(request: web.Request) -> web.Response:
             ).model_dump(mode="json", exclude_none=True)
         else:
             status = 201
-            summary = outcome.application
-            response = ApplicationCreated(
-                number=summary.number,
-                status=summary.status,
-                office=summary.office,
-                submitted_at=summary.submitted_at,
-                review_by=outcome.review_by,
-            ).model_dump(mode="json")
+            created = response_of(ApplicationCreated, outcome.application, review_by=outcome.review_by)
+            response = created.model_dump(mode="json")
         if key is not None:
             await uow.idempotency.put(user.username, key, StoredResponse(request_hash, status, response), at=now)
         await uow.audit.record(actor=user.username, action="case.create", target=response.get("number", ""),
@@ -159,17 +141,7 @@ def _fingerprint(body: CreateApplication) -> str:
 async def list_applications(request: web.Request) -> web.Response:
     user: User = request[USER]
     filters: CaseFilter = read_query(request, CaseFilter)
-    query = CaseQuery(
-        office=filters.office,
-        layer=filters.layer,
-        resilience_level=filters.level,
-        status=filters.status,
-        emergency=filters.emergency,
-        overdue=filters.overdue,
-        assigned_to=filters.assigned_to,
-        limit=filters.limit,
-        offset=filters.offset,
-    )
+    query = CaseQuery(**filters.model_dump(exclude={"level"}), resilience_level=filters.level)
     now = request_now(request)
     async with request.app[DATABASE].unit_of_work() as uow:
         cases, total = await request.app[CASES].list(uow, user, query, now=now)
@@ -181,9 +153,7 @@ async def list_applications(request: web.Request) -> web.Response:
 async def get_application(request: web.Request) -> web.Response:
     user: User = request[USER]
     now = request_now(request)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        case = await request.app[CASES].get(uow, user, case_number(request), now=now)
-        await uow.commit()  # the audited read
+    case = await committed(request, lambda uow: request.app[CASES].get(uow, user, case_number(request), now=now))
     return web.json_response(_detail(case, user, now, request.app[CASES].allowed(user, case, now=now)))
 
 
@@ -191,20 +161,13 @@ async def act_on_application(request: web.Request) -> web.Response:
     user: User = request[USER]
     body: ActionIn = await read_body(request, ActionIn)
     action = ActionRequest(
-        action=body.action,
-        note=body.note,
-        assignee=body.assignee,
-        question=body.question,
-        visit_at=body.visit_at,
+        **body.model_dump(exclude={"package", "reason_codes"}),
         package=tuple(body.package) if body.package is not None else None,
-        amount=body.amount,
         reason_codes=tuple(body.reason_codes),
-        resident_text=body.resident_text,
     )
     now = request_now(request)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        case = await request.app[CASES].act(uow, user, case_number(request), action, now=now)
-        await uow.commit()
+    case = await committed(request, lambda uow: request.app[CASES].act(uow, user, case_number(request), action,
+                                                                      now=now))
     return web.json_response(_detail(case, user, now, request.app[CASES].allowed(user, case, now=now)))
 
 
@@ -212,26 +175,21 @@ async def history(request: web.Request) -> web.Response:
     async with request.app[DATABASE].unit_of_work() as uow:
         events = await request.app[CASES].history(uow, request[USER], case_number(request))
     return web.json_response(
-        [StatusEventOut(status=e.status, action=e.action, actor=e.actor, note=e.note, at=e.at).model_dump(mode="json")
-         for e in events]
+        [response_of(StatusEventOut, e).model_dump(mode="json") for e in events]
     )
 
 
 async def list_notes(request: web.Request) -> web.Response:
     async with request.app[DATABASE].unit_of_work() as uow:
         notes = await request.app[CASES].notes(uow, request[USER], case_number(request))
-    return web.json_response([NoteOut(id=n.id, author=n.author, body=n.body, at=n.at).model_dump(mode="json")
-                              for n in notes])
+    return web.json_response([response_of(NoteOut, n).model_dump(mode="json") for n in notes])
 
 
 async def add_note(request: web.Request) -> web.Response:
     body: NoteIn = await read_body(request, NoteIn)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        note = await request.app[CASES].add_note(uow, request[USER], case_number(request), body.body,
-                                                 now=request_now(request))
-        await uow.commit()
-    note_out = NoteOut(id=note.id, author=note.author, body=note.body, at=note.at)
-    return web.json_response(note_out.model_dump(mode="json"), status=201)
+    note = await committed(request, lambda uow: request.app[CASES].add_note(uow, request[USER], case_number(request),
+                                                                           body.body, now=request_now(request)))
+    return web.json_response(response_of(NoteOut, note).model_dump(mode="json"), status=201)
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (

@@ -1,10 +1,12 @@
-"""Reading a request: its JSON body, query string and path ids into pydantic models, and the application's clock."""
+"""Reading a request: its JSON body, query string and path ids into pydantic models, and the application's clock;
+and a response model filled from the record it shows."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -12,11 +14,15 @@ from pydantic import BaseModel, ValidationError
 from backend import json_input
 from backend.api.errors import ApiError, Handler, invalid
 from backend.api.schemas import FieldError
-from backend.app_keys import CLOCK
+from backend.app_keys import CLOCK, DATABASE
 from backend.bounds import INTEGER_MAX, clock_context, integer
-from backend.ports import NotFound
+from backend.ports import DocumentRepository, NotFound
+
+if TYPE_CHECKING:
+    from backend.db.database import SqlUnitOfWork
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -94,3 +100,28 @@ def request_now(request: web.Request) -> datetime:
     """The time now, from the application's clock (fixed in tests)."""
     now: datetime = request.app[CLOCK]()
     return now
+
+
+def response_of(model: type[M], record: object, **extra: object) -> M:
+    """``model`` filled from the record's attributes of the same names, and ``extra`` for the fields
+    the record has not (or that the response shows otherwise)."""
+    fields = {name: getattr(record, name) for name in model.model_fields if name not in extra}
+    return model(**fields, **extra)
+
+
+async def check_documents(documents: DocumentRepository, resident_id: str, document_ids: Sequence[str]) -> None:
+    """Every id the body names is a document this resident uploaded, else a 422 naming the first that is not."""
+    for position, document_id in enumerate(document_ids):
+        document = await documents.get(document_id)
+        if document is None or document.resident_id != resident_id:
+            raise ApiError(422, "invalid", "unknown document",
+                           fields=[FieldError(field=f"document_ids.{position}",
+                                              message="no such document of this resident")])
+
+
+async def committed(request: web.Request, work: Callable[[SqlUnitOfWork], Awaitable[T]]) -> T:
+    """What ``work`` returns, done in a unit of work of its own and committed (also an audited read)."""
+    async with request.app[DATABASE].unit_of_work() as uow:
+        result = await work(uow)
+        await uow.commit()
+    return result

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
-from backend.api.requests import case_number, path_id, read_body, request_now
+from backend.api.requests import case_number, committed, path_id, read_body, request_now
 from backend.api.schemas import ScheduleIn, TaskIn, TaskOut, VolunteerTaskView
 from backend.app_keys import CASES, DATABASE, USER, VOLUNTEERING
 from backend.volunteers.ports import Task, TaskSpec
@@ -29,12 +29,9 @@ def _task_id(request: web.Request) -> int:
 
 async def create_task(request: web.Request) -> web.Response:
     body: TaskIn = await read_body(request, TaskIn)
-    spec = TaskSpec(skill=body.skill, office=body.office, given_name=body.given_name, address=body.address,
-                    details=body.details, starts_at=body.starts_at, ends_at=body.ends_at,
-                    duration_minutes=body.duration_minutes, application_number=body.application_number)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        task = await request.app[VOLUNTEERING].create_task(uow, request[USER], spec, now=request_now(request))
-        await uow.commit()
+    spec = TaskSpec(**body.model_dump())  # what the caseworker asks for is the body, field for field
+    task = await committed(request, lambda uow: request.app[VOLUNTEERING].create_task(uow, request[USER], spec,
+                                                                                     now=request_now(request)))
     return web.json_response(_task_out(task), status=201)
 
 

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from backend.api.endpoint import STAFF, Endpoint
 from backend.api.errors import ApiError
-from backend.api.requests import case_number, read_body, request_now
+from backend.api.requests import case_number, check_documents, committed, read_body, request_now
 from backend.api.schemas import FieldError, MessageIn, MessageOut, ResidentMessageIn, ThreadEntryOut
 from backend.app_keys import CASES, DATABASE, TRANSLATIONS, USER
 from backend.cases.assignee_ping import ping_assignee
@@ -38,19 +38,16 @@ def _message(message: CaseMessage) -> dict[str, object]:
 async def get_thread(request: web.Request) -> web.Response:
     user: User = request[USER]
     now = request_now(request)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        # A caseworker reading the thread has read the resident's messages.
-        entries = await request.app[CASES].thread(uow, user, case_number(request), now=now, mark_read=True)
-        await uow.commit()
+    # A caseworker reading the thread has read the resident's messages.
+    entries = await committed(request, lambda uow: request.app[CASES].thread(uow, user, case_number(request), now=now,
+                                                                            mark_read=True))
     return web.json_response([_entry(e).model_dump(mode="json") for e in entries])
 
 
 async def post_message(request: web.Request) -> web.Response:
     body: MessageIn = await read_body(request, MessageIn)
-    async with request.app[DATABASE].unit_of_work() as uow:
-        message = await request.app[CASES].send_message(uow, request[USER], case_number(request), body.body,
-                                                        now=request_now(request))
-        await uow.commit()
+    message = await committed(request, lambda uow: request.app[CASES].send_message(
+        uow, request[USER], case_number(request), body.body, now=request_now(request)))
     return web.json_response(_message(message), status=201)
 
 
@@ -74,12 +71,7 @@ async def post_resident_message(request: web.Request) -> web.Response:
             raise ApiError(404, "not_found", f"no application {number}")
         if case.resident_id != resident.id:
             raise Forbidden(f"application {number} is not this resident's")
-        for position, document_id in enumerate(body.document_ids):
-            document = await uow.documents.get(document_id)
-            if document is None or document.resident_id != resident.id:
-                raise ApiError(422, "invalid", "unknown document",
-                               fields=[FieldError(field=f"document_ids.{position}",
-                                                  message="no such document of this resident")])
+        await check_documents(uow.documents, resident.id, body.document_ids)
         if case.status is CaseStatus.INFO_REQUESTED:
             await cases.resident_replied(uow, resident.id, number, body.body, list(body.document_ids), now=now)
             assignee = await uow.users.get(case.assigned_to) if case.assigned_to else None

@@ -73,6 +73,21 @@ class CaseQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class Transition:
+    """A case's move: its new status and the status event that records it, and what the move
+    changes on the case besides (a field left UNSET stays as it is)."""
+
+    status: CaseStatus
+    action: str
+    actor: str
+    note: str
+    at: datetime
+    assigned_to: str | None | Unset = UNSET
+    proposed_by: str | None | Unset = UNSET
+    decision: dict[str, Any] | None | Unset = UNSET
+
+
+@dataclass(frozen=True, slots=True)
 class StatusEvent:
     status: CaseStatus
     action: str | None
@@ -109,19 +124,7 @@ class CaseRepository(Protocol):
     async def residents(self, query: CaseQuery, *, now: datetime) -> builtins.list[str]:
         """The residents behind the cases a query selects (paging ignored), each once."""
 
-    async def transition(
-        self,
-        number: str,
-        *,
-        status: CaseStatus,
-        action: str,
-        actor: str,
-        note: str,
-        at: datetime,
-        assigned_to: str | None | Unset = UNSET,
-        proposed_by: str | None | Unset = UNSET,
-        decision: dict[str, Any] | None | Unset = UNSET,
-    ) -> None:
+    async def transition(self, number: str, move: Transition) -> None:
         """Move the case and append its immutable status event (raises NotFound when unknown)."""
 
     async def history(self, number: str) -> builtins.list[StatusEvent]: ...

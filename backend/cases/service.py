@@ -17,7 +17,17 @@ from backend.buttons import ReplyNow, button
 from backend.cases import system_notes
 from backend.cases.decision_message import approval_params, rejection_params
 from backend.cases.lifecycle import OPEN, CaseAction, CaseStatus, Lifecycle
-from backend.cases.ports import OFFICE_ROLES, Case, CaseQuery, CasesUnitOfWork, Note, Role, StatusEvent, User
+from backend.cases.ports import (
+    OFFICE_ROLES,
+    Case,
+    CaseQuery,
+    CasesUnitOfWork,
+    Note,
+    Role,
+    StatusEvent,
+    Transition,
+    User,
+)
 from backend.cases.thread import RESIDENT_ACTOR, ThreadEntry, applicant_name, resident_thread, staff_thread
 from backend.monitoring.alerts import STAFF_CHANNEL, staff_message
 from backend.policy.deadlines import local_date
@@ -210,9 +220,8 @@ class CaseService:
             # The office's own disagreement: the resident hears of it only if told something.
             kind = "returned"
             await self._tell_proposer(uow, case, user, note, now)
-        await uow.cases.transition(
-            number, status=status, action=request.action.value, actor=user.username, note=note, at=now, **change
-        )
+        move = Transition(status=status, action=request.action.value, actor=user.username, note=note, at=now, **change)
+        await uow.cases.transition(number, move)
         if request.action is not CaseAction.RETURN or params:
             await uow.notifications.add(
                 resident_id=case.resident_id,
@@ -248,8 +257,8 @@ class CaseService:
                               body=answer, at=now, document_ids=tuple(document_ids))
         if document_ids:
             await uow.documents.attach(document_ids, number)
-        await uow.cases.transition(number, status=status, action=CaseAction.RECEIVE_INFO.value, actor=actor,
-                                   note="", at=now)
+        await uow.cases.transition(number, Transition(status=status, action=CaseAction.RECEIVE_INFO.value,
+                                                      actor=actor, note="", at=now))
         await uow.audit.record(actor=actor, action=f"case.{CaseAction.RECEIVE_INFO.value}", target=number,
                                details={"from": case.status.value, "to": status.value,
                                         "documents": len(document_ids)}, at=now)
@@ -348,15 +357,9 @@ class CaseService:
         if chosen is None:
             return None
         note = system_notes.encode(system_notes.ON_DUTY if emergency and chosen.on_duty else system_notes.LEAST_LOADED)
-        await uow.cases.transition(
-            number,
-            status=self._lifecycle.apply(CaseStatus.ASSESSED, CaseAction.ASSIGN),
-            action=CaseAction.ASSIGN.value,
-            actor=SYSTEM,
-            note=note,
-            at=now,
-            assigned_to=chosen.username,
-        )
+        status = self._lifecycle.apply(CaseStatus.ASSESSED, CaseAction.ASSIGN)
+        await uow.cases.transition(number, Transition(status=status, action=CaseAction.ASSIGN.value, actor=SYSTEM,
+                                                      note=note, at=now, assigned_to=chosen.username))
         await uow.notifications.add(
             resident_id=resident_id,
             application_number=number,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.cases.lifecycle import BEFORE_DECISION, OPEN, CaseStatus
-from backend.cases.ports import UNSET, Case, CaseQuery, Note, StatusEvent, Unset
+from backend.cases.ports import Case, CaseQuery, Note, StatusEvent, Transition, Unset
 from backend.db.applications import application_id_of
 from backend.db.models import ApplicationRow, CaseNoteRow, NotificationRow, StatusHistoryRow, UserRow
 from backend.db.records import record_of
@@ -148,32 +148,19 @@ class SqlCaseRepository:
         )
         return list(rows)
 
-    async def transition(
-        self,
-        number: str,
-        *,
-        status: CaseStatus,
-        action: str,
-        actor: str,
-        note: str,
-        at: datetime,
-        assigned_to: str | None | Unset = UNSET,
-        proposed_by: str | None | Unset = UNSET,
-        decision: dict[str, Any] | None | Unset = UNSET,
-    ) -> None:
+    async def transition(self, number: str, move: Transition) -> None:
         application_id = await self._id(number)
-        values: dict[str, Any] = {"status": status.value, "updated_at": at}
-        if not isinstance(assigned_to, Unset):
-            values["assigned_to"] = await self._user_id(assigned_to)
-        if not isinstance(proposed_by, Unset):
-            values["proposed_by"] = await self._user_id(proposed_by)
-        if decision is not UNSET:
-            values["decision"] = decision
+        values: dict[str, Any] = {"status": move.status.value, "updated_at": move.at}
+        if not isinstance(move.assigned_to, Unset):
+            values["assigned_to"] = await self._user_id(move.assigned_to)
+        if not isinstance(move.proposed_by, Unset):
+            values["proposed_by"] = await self._user_id(move.proposed_by)
+        if not isinstance(move.decision, Unset):
+            values["decision"] = move.decision
         await self._session.execute(update(ApplicationRow).where(ApplicationRow.id == application_id).values(**values))
         self._session.add(
-            StatusHistoryRow(
-                application_id=application_id, status=status.value, action=action, actor=actor, note=note, at=at
-            )
+            StatusHistoryRow(application_id=application_id, status=move.status.value, action=move.action,
+                             actor=move.actor, note=move.note, at=move.at)
         )
 
     async def waiting_long(self, *, submitted_before: datetime, not_told_since: datetime) -> builtins.list[Case]:

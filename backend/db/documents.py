@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,19 +20,8 @@ class SqlDocumentRepository:
 
     async def add(self, document: DocumentMeta) -> None:
         """Record an uploaded, not yet attached document."""
-        self._session.add(
-            DocumentRow(
-                id=document.id,
-                resident_id=document.resident_id,
-                application_id=None,
-                filename=document.filename,
-                mime=document.mime,
-                size=document.size,
-                sha256=document.sha256,
-                storage_key=document.storage_key,
-                created_at=document.created_at,
-            )
-        )
+        # The row's columns are named like the metadata's fields.
+        self._session.add(DocumentRow(**asdict(document), application_id=None))
         await self._session.flush()
 
     async def get(self, document_id: str) -> DocumentMeta | None:

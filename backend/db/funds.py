@@ -6,12 +6,11 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import case, func, select, type_coerce
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import FundEntryRow, FundRow, Money
 from backend.db.records import record_of
-from backend.db.sql import advisory_lock
+from backend.db.sql import add_unique, advisory_lock
 from backend.points.fund_ports import (
     DuplicateFund,
     Fund,
@@ -39,13 +38,7 @@ class SqlFundRepository:
                      at: datetime) -> Fund:
         row = FundRow(code=code, name=name, holder=holder.value, holder_ref=holder_ref, created_by=created_by,
                       created_at=at)
-        try:
-            # The unique code decides between two creations at once; the savepoint keeps the
-            # unit of work usable after a refusal.
-            async with self._session.begin_nested():
-                self._session.add(row)
-        except IntegrityError as error:
-            raise DuplicateFund(f"a fund with code {code!r} exists already") from error
+        await add_unique(self._session, row, DuplicateFund(f"a fund with code {code!r} exists already"))
         return _fund(row)
 
     async def get(self, code: str) -> Fund | None:

@@ -30,10 +30,9 @@ from sqlalchemy import (
     text,
     true,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.expression import ColumnElement, Executable
 
 from backend.db.models import (
     FeedEventRow,
@@ -42,6 +41,7 @@ from backend.db.models import (
     RegistryPersonRow,
     UTCDateTime,
 )
+from backend.db.sql import insert_for
 from backend.monitoring.registry_ports import (
     STAGED_COLUMNS,
     HouseholdRecord,
@@ -75,47 +75,28 @@ _PERSONS = RegistryPersonRow.__table__
 _EVENTS = FeedEventRow.__table__
 
 
-def _dialect_insert(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise NotImplementedError(f"no upsert for dialect {dialect!r}")
+def _upsert(dialect: str, table: Table, key: str, names: tuple[str, ...], *,
+            unless_null: tuple[str, ...] = ()) -> Executable:
+    """Insert, or where ``key`` is taken update ``names`` from the new row, and ``unless_null``
+    only where the new row has a value."""
+    statement = insert_for(dialect, table)
+    excluded = statement.excluded
+    set_: dict[str, ColumnElement[Any]] = {name: excluded[name] for name in names}
+    set_ |= {name: func.coalesce(excluded[name], table.c[name]) for name in unless_null}
+    return statement.on_conflict_do_update(index_elements=[key], set_=set_)
 
 
 def _upsert_households(dialect: str) -> Executable:
-    statement = _dialect_insert(dialect, _HOUSEHOLDS)
-    excluded = statement.excluded
-    return statement.on_conflict_do_update(
-        index_elements=["code"],
-        set_={
-            "office": excluded.office,
-            "household": excluded.household,
-            "monthly_income": excluded.monthly_income,
-            "layer": excluded.layer,
-            "resilience_level": excluded.resilience_level,
-            "types": excluded.types,
-            # An import does not know the application a household came from; it keeps it.
-            "application_number": func.coalesce(excluded.application_number, _HOUSEHOLDS.c.application_number),
-            "assessed_at": excluded.assessed_at,
-            "updated_at": excluded.updated_at,
-        },
-    )
+    # An import does not know the application a household came from; it keeps it.
+    return _upsert(dialect, _HOUSEHOLDS, "code", ("office", "household", "monthly_income", "layer",
+                                                  "resilience_level", "types", "assessed_at", "updated_at"),
+                   unless_null=("application_number",))
 
 
 def _upsert_persons(dialect: str) -> Executable:
-    statement = _dialect_insert(dialect, _PERSONS)
-    excluded = statement.excluded
     # created_at and resident_id stay: the person is the same, wherever they now live.
-    return statement.on_conflict_do_update(
-        index_elements=["id_hash"],
-        set_={
-            name: excluded[name]
-            for name in (
-                "household_id", "id_cipher", "name", "birth_date", "relation", "member", "category", "earner",
-            )
-        },
-    )
+    return _upsert(dialect, _PERSONS, "id_hash", ("household_id", "id_cipher", "name", "birth_date", "relation",
+                                                   "member", "category", "earner"))
 
 
 def _match(dialect: str) -> Executable:
@@ -147,7 +128,7 @@ def _match(dialect: str) -> Executable:
         "imported_at",
     )
     return (
-        _dialect_insert(dialect, _EVENTS)
+        insert_for(dialect, _EVENTS)
         .from_select([_EVENTS.c[name] for name in columns], rows)
         .on_conflict_do_nothing(index_elements=["source", "record_id"])
     )

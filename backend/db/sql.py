@@ -1,4 +1,5 @@
-"""What several repositories share: Core execution, dialect INSERTs, advisory locks, identity binds, document rows."""
+"""What several repositories share: Core execution, dialect INSERTs, unique adds, advisory locks, identity binds,
+document rows."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
@@ -17,12 +19,29 @@ from backend.ports import DocumentMeta
 
 def dialect_insert(session: AsyncSession, table: Table) -> postgresql.Insert | sqlite.Insert:
     """A dialect INSERT, which has ON CONFLICT on both PostgreSQL and SQLite."""
-    dialect = session.get_bind().dialect.name
+    return insert_for(session.get_bind().dialect.name, table)
+
+
+def insert_for(dialect: str, table: Table) -> postgresql.Insert | sqlite.Insert:
+    """The INSERT of the named dialect (``postgresql`` or ``sqlite``)."""
     if dialect == "postgresql":
         return postgresql.insert(table)
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"no upsert for dialect {dialect!r}")
+
+
+async def add_unique(session: AsyncSession, row: object, refusal: Exception) -> None:
+    """Add ``row``, or raise ``refusal`` when a constraint refuses it (a unique value taken).
+
+    The constraint decides between two adds at once, where a read first would let both pass; the
+    savepoint keeps the unit of work usable after a refusal.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(row)
+    except IntegrityError as error:
+        raise refusal from error
 
 
 async def run_core(

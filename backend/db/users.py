@@ -6,13 +6,13 @@ from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import and_, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.lifecycle import OPEN
 from backend.cases.ports import UNSET, DuplicateUser, Role, Unset, User
 from backend.db.models import ApplicationRow, UserRow
 from backend.db.records import record_of
+from backend.db.sql import add_unique
 from backend.ports import NotFound
 from backend.store.users import NewUser
 
@@ -30,12 +30,8 @@ class SqlUserRepository:
 
     async def add(self, user: NewUser, *, at: datetime) -> User:
         row = UserRow(**{**asdict(user), "role": user.role.value}, active=True, created_at=at)
-        try:
-            # A savepoint, so that a taken name leaves the unit of work usable.
-            async with self._session.begin_nested():
-                self._session.add(row)
-        except IntegrityError as error:
-            raise DuplicateUser(f"a user named {user.username!r} or with that Telegram id exists already") from error
+        taken = DuplicateUser(f"a user named {user.username!r} or with that Telegram id exists already")
+        await add_unique(self._session, row, taken)
         return as_user(row)
 
     async def get(self, username: str) -> User | None:

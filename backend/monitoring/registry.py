@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from zoneinfo import ZoneInfo
 
 from backend.application import (
@@ -253,10 +253,39 @@ def _add(
     return None
 
 
+_T = TypeVar("_T")
+
+
+class _Refused(Exception):
+    """A column of a person's row refused: the row's error."""
+
+    def __init__(self, error: RowError) -> None:
+        super().__init__(error.reason)
+        self.error = error
+
+
+def _choice(fields: Mapping[str, str], line: int, column: str, choices: Mapping[str, _T], reason: str = "") -> _T:
+    """The value the column's text names among ``choices``; refused with ``reason`` (by default the
+    choices) when it names none."""
+    found = choices.get(fields.get(column, "").strip())
+    if found is None:
+        raise _Refused(RowError(line, reason or f"must be one of {', '.join(choices)}", column))
+    return found
+
+
 def _person(
     fields: Mapping[str, str], line: int, offices: Mapping[str, str], day: date
 ) -> tuple[_Person, str, str] | RowError:
     """One person's columns checked, with the household code and office of the row."""
+    try:
+        return _checked_person(fields, line, offices, day)
+    except _Refused as refused:
+        return refused.error
+
+
+def _checked_person(
+    fields: Mapping[str, str], line: int, offices: Mapping[str, str], day: date
+) -> tuple[_Person, str, str] | RowError:
     if isinstance(fields, Unreadable):
         return RowError(line, fields.reason)
     get = fields.get
@@ -275,24 +304,16 @@ def _person(
     name = get("name", "").strip()
     if not name or len(name) > 60:
         return RowError(line, "missing or longer than 60 characters", "name")
-    relation = _RELATIONS.get(get("relation", "").strip())
-    if relation is None:
-        return RowError(line, f"must be one of {', '.join(_RELATIONS)}", "relation")
+    relation = _choice(fields, line, "relation", _RELATIONS)
     category = get("category", "").strip()
     if category not in CATEGORIES:
         return RowError(line, f"unknown category: one of {', '.join(CATEGORIES)}", "category")
-    earner = _FLAGS.get(get("earner", "").strip())
-    if earner is None:
-        return RowError(line, "must be 0 or 1", "earner")
-    health = _HEALTH.get(get("health", "").strip())
-    if health is None:
-        return RowError(line, f"must be one of {', '.join(_HEALTH)}", "health")
+    earner = _choice(fields, line, "earner", _FLAGS, "must be 0 or 1")
+    health = _choice(fields, line, "health", _HEALTH)
     grade_text = get("disability_grade", "").strip()
     if grade_text not in _GRADES:
         return RowError(line, "must be empty or a disability grade 1 to 4", "disability_grade")
-    work = _WORK.get(get("work", "").strip())
-    if work is None:
-        return RowError(line, f"must be one of {', '.join(_WORK)}", "work")
+    work = _choice(fields, line, "work", _WORK)
     income = _amount(get("monthly_income", ""))
     if income is None:
         return RowError(line, "not an amount of CNY (digits, at most two decimals)", "monthly_income")

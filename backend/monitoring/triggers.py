@@ -25,7 +25,7 @@ import asyncio
 import logging
 from collections import Counter, defaultdict, deque
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -269,17 +269,9 @@ async def _write(uow: TriggersUnitOfWork, run: _Pass, offices: Mapping[int, str]
             log.warning("registry household %s cannot be assessed after its events: %s", outcome.household_id,
                         outcome.error)
             continue
-        saved.append(Reassessed(
-            household_id=outcome.household_id,
-            household_json=outcome.household_json,
-            monthly_income=outcome.monthly_income,
-            layer=outcome.layer,
-            resilience_level=outcome.resilience_level,
-            types=outcome.types,
-            cause=f"trigger:{outcome.firings[0].rule.id}",
-            assessed_at=outcome.assessed_at,
-            members=outcome.members,
-        ))
+        # What is written is the outcome's fields of the same names, caused by the first rule that fired.
+        written = {f.name: getattr(outcome, f.name) for f in fields(Reassessed) if f.name != "cause"}
+        saved.append(Reassessed(**written, cause=f"trigger:{outcome.firings[0].rule.id}"))
         if outcome.worsened:
             run.counts["worsened"] += 1
             raised += [NewAlert(outcome.household_id, offices[outcome.household_id], f.rule.id, f.reason(),

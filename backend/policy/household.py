@@ -67,14 +67,5 @@ class Household(BaseModel):
     @classmethod
     def from_application(cls, application: ApplicationV1) -> Household:
         """The household part of a submitted application."""
-        return cls(
-            members=application.members,
-            other_income=application.other_income,
-            assets=application.assets,
-            rigid_spending=application.rigid_spending,
-            housing=application.housing,
-            hardship=application.hardship,
-            urgent_needs=application.urgent_needs,
-            able_supporter=application.able_supporter,
-            region=application.region,
-        )
+        # Every field of a household is the application's field of the same name.
+        return cls(**{name: getattr(application, name) for name in cls.model_fields})

@@ -13,7 +13,7 @@ from backend.cases.ports import Role
 from backend.config import Config
 from backend.db.database import Database
 from backend.web import init_app
-from tests.cases.helpers import NOW, add_staff, payload
+from tests.cases.helpers import NOW, STAFF, add_staff, payload
 
 
 @pytest.fixture
@@ -29,17 +29,8 @@ async def client(config: Config, database: Database) -> AsyncIterator[TestClient
 
 @pytest.fixture
 async def tokens(database: Database) -> dict[str, str]:
-    """One account per role: two caseworkers and a supervisor of hubin, a caseworker of wenchang,
-    an administrator, the bot's service account and a charity merchant."""
-    accounts = {
-        "wang": (Role.CASEWORKER, "hubin"),
-        "li": (Role.CASEWORKER, "hubin"),
-        "boss": (Role.SUPERVISOR, "hubin"),
-        "zhao": (Role.CASEWORKER, "wenchang"),
-        "root": (Role.ADMIN, None),
-        "bot": (Role.BOT_SERVICE, None),
-        "shop": (Role.MERCHANT, None),
-    }
+    """The office staff of every role, and the bot's service account."""
+    accounts = {**STAFF, "bot": (Role.BOT_SERVICE, None)}
     return {name: (await add_staff(database, name, role, office)).token for name, (role, office) in accounts.items()}
 
 

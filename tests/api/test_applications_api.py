@@ -17,6 +17,18 @@ async def create(client, token, body, key=None):
     return response.status, await response.json(), response.headers
 
 
+async def new_case(client, tokens):
+    """A case the bot created: its number, and how a member of staff acts on it (status, body)."""
+    _, created, _ = await create(client, tokens["bot"], create_body())
+    number = created["number"]
+
+    async def act(who, **body):
+        response = await client.post(f"/api/v1/applications/{number}/actions", json=body, headers=auth(tokens[who]))
+        return response.status, await response.json()
+
+    return number, act
+
+
 async def test_a_created_application_is_assessed_and_assigned(client, tokens):
     status, body, _ = await create(client, tokens["bot"], create_body())
     assert status == 201
@@ -109,14 +121,7 @@ async def test_id_numbers_are_shown_to_office_staff_and_masked_for_an_administra
 
 
 async def test_a_case_is_decided_through_the_api_with_maker_checker(client, tokens):
-    _, created, _ = await create(client, tokens["bot"], create_body())
-    number = created["number"]
-    url = f"/api/v1/applications/{number}/actions"
-
-    async def act(who, **body):
-        response = await client.post(url, json=body, headers=auth(tokens[who]))
-        return response.status, await response.json()
-
+    number, act = await new_case(client, tokens)
     status, body = await act("wang", action="approve")
     assert status == 409 and body == {"error": "illegal_transition",
                                       "message": "cannot approve a case that is assigned", "status": "assigned"}
@@ -274,14 +279,7 @@ async def test_projects_list_their_places_and_referrals(client, tokens, database
 
 
 async def test_a_checker_returns_or_rejects_with_the_packs_reasons_and_4xx_names_a_bad_code(client, tokens):
-    _, created, _ = await create(client, tokens["bot"], create_body())
-    number = created["number"]
-    url = f"/api/v1/applications/{number}/actions"
-
-    async def act(who, **body):
-        response = await client.post(url, json=body, headers=auth(tokens[who]))
-        return response.status, await response.json()
-
+    number, act = await new_case(client, tokens)
     assert (await act("wang", action="start_review"))[0] == 200
     status, body = await act("wang", action="propose", amount="680.50")
     # The proposer is not offered approval (nor returning their own proposal); the checker is.

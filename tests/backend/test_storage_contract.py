@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 from backend.application import ApplicationV1
+from backend.cases.ports import Transition
 from backend.db.database import Database
 from backend.db.models import ApplicationIdHashRow, ConversationTurnRow, HouseholdMemberRow, ResidentRow
 from backend.ports import (
@@ -293,10 +294,9 @@ class TestApplications:
         summary = await self.add(database, resident_id, application)
         closed_at = NOW + timedelta(days=5)
         async with database.unit_of_work() as uow:
-            await uow.cases.transition(
-                summary.number, status=ApplicationStatus.CLOSED, action="close", actor="system", note="结案",
-                at=closed_at,
-            )
+            closing = Transition(status=ApplicationStatus.CLOSED, action="close", actor="system", note="结案",
+                                 at=closed_at)
+            await uow.cases.transition(summary.number, closing)
             await uow.commit()
         async with database.unit_of_work() as uow:
             assert await uow.applications.find_open(hashes_of(application)) is None
@@ -311,7 +311,7 @@ class TestApplications:
         async with database.unit_of_work() as uow:
             with pytest.raises(LookupError):
                 await uow.cases.transition(
-                    "YM0", status=ApplicationStatus.CLOSED, action="close", actor="system", note="", at=NOW
+                    "YM0", Transition(status=ApplicationStatus.CLOSED, action="close", actor="system", note="", at=NOW)
                 )
 
     async def test_list_for_resident_is_per_resident(self, database: Database) -> None:

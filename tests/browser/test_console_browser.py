@@ -67,6 +67,19 @@ async def _signed_in(browser, url: str, username: str):
     return context, page
 
 
+async def _household_chat(browser, url: str, database, clock, identities):
+    """The worker's pass over the notifications, then the household's web chat: a context of its
+    own and the chat page in it."""
+    await NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
+                                 quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock).drain()
+    context = await browser.new_context(locale="en-GB")
+    # The browser the household applied from carries its signed identity.
+    await context.add_cookies([{"name": COOKIE, "value": identities.cookie(WEB_ID), "url": url}])
+    chat = await context.new_page()
+    await chat.goto(f"{url}/chat")
+    return context, chat
+
+
 async def _act(page, action: str, **fields: str) -> None:
     form = page.locator(f"form.action[data-action={action}]")
     for name, value in fields.items():
@@ -114,13 +127,7 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
 
     # The question reaches the resident in the web chat: the worker turns the notification into a
     # notice, which the page shows when they come back; "Reply now" takes them into answering.
-    await NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
-                                 quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock).drain()
-    resident_context = await browser.new_context(locale="en-GB")
-    # The browser the household applied from carries its signed identity.
-    await resident_context.add_cookies([{"name": COOKIE, "value": identities.cookie(WEB_ID), "url": url}])
-    chat = await resident_context.new_page()
-    await chat.goto(f"{url}/chat")
+    resident_context, chat = await _household_chat(browser, url, database, clock, identities)
     assert QUESTION in await chat.content()
     await chat.screenshot(path=str(artifacts / "web-chat-question.png"), full_page=True)
     await _post(chat, "button[name=button]:has-text('Reply now')")
@@ -163,12 +170,7 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
     assert "2,200.00" in await second.locator("#decision").inner_text()
 
     # The resident reads the decision in the web chat, in their language, and their thread on /status.
-    await NotificationDispatcher(database, translations=Translations(), html_translations=Translations(html=True),
-                                 quiet=QuietHours.parse("00:00-00:00", "Asia/Shanghai"), clock=clock).drain()
-    resident_context = await browser.new_context(locale="en-GB")
-    await resident_context.add_cookies([{"name": COOKIE, "value": identities.cookie(WEB_ID), "url": url}])
-    chat = await resident_context.new_page()
-    await chat.goto(f"{url}/chat")
+    resident_context, chat = await _household_chat(browser, url, database, clock, identities)
     decision = await chat.locator("main").inner_text()
     assert f"Your application {number} has been approved" in decision and "2,200.00 a month" in decision
     assert "If you disagree with this decision" in decision and RETURNED not in decision

@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from backend.cases.ports import Role
-from backend.cases.service import CaseService
+from backend.cases.lifecycle import CaseAction
+from backend.cases.ports import Case, Role
+from backend.cases.service import ActionRequest, CaseService
 from backend.crypto import IdHasher
 from backend.db.database import Database
 from backend.db.models import VolunteerRow
@@ -20,6 +21,16 @@ from tests.backend import factories
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 PACK: Pack = load_pack("demo")
+# One account per role: two caseworkers and a supervisor of hubin, a caseworker of wenchang,
+# an administrator and a charity merchant.
+STAFF: dict[str, tuple[Role, str | None]] = {
+    "wang": (Role.CASEWORKER, "hubin"),
+    "li": (Role.CASEWORKER, "hubin"),
+    "boss": (Role.SUPERVISOR, "hubin"),
+    "zhao": (Role.CASEWORKER, "wenchang"),
+    "root": (Role.ADMIN, None),
+    "shop": (Role.MERCHANT, None),
+}
 
 
 async def add_staff(
@@ -62,6 +73,17 @@ async def submit(database: Database, data: dict[str, Any], resident: str = "r1",
         await uow.commit()
     assert isinstance(outcome, Submitted), outcome
     return outcome.application.number
+
+
+async def act(database: Database, username: str, number: str, action: str, *, now: datetime = NOW,
+              **fields: Any) -> Case:
+    """``username`` applies ``action`` to the case through the case service, in a unit of work of its own."""
+    async with database.unit_of_work() as uow:
+        user = await uow.users.get(username)
+        assert user is not None, username
+        case = await CaseService(PACK).act(uow, user, number, ActionRequest(CaseAction(action), **fields), now=now)
+        await uow.commit()
+    return case
 
 
 async def volunteer(database: Database, resident: str = "tg-7", name: str = "李华", *,

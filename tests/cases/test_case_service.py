@@ -13,20 +13,12 @@ from backend.buttons import ReplyNow, button
 from backend.cases.lifecycle import CaseAction, CaseStatus, IllegalTransition
 from backend.cases.notices import render_notice
 from backend.cases.ports import CaseQuery, Role
-from backend.cases.service import ActionRequest, CaseService, DecisionRefused, Forbidden
+from backend.cases.service import CaseService, DecisionRefused, Forbidden
 from locales import Translations
-from tests.cases.helpers import NOW, PACK, add_staff, payload, submit
+from tests.cases.helpers import NOW, PACK, act, add_staff, payload, submit
 
 SERVICE = CaseService(PACK)
 A = CaseAction
-
-
-async def act(database, username, number, action, *, now=NOW, **fields):
-    async with database.unit_of_work() as uow:
-        user = await uow.users.get(username)
-        case = await SERVICE.act(uow, user, number, ActionRequest(A(action), **fields), now=now)
-        await uow.commit()
-    return case
 
 
 async def case_of(database, number):

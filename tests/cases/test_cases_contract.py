@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 
 from backend.cases.lifecycle import CaseStatus
-from backend.cases.ports import CaseQuery, DuplicateUser, Role, StoredResponse
+from backend.cases.ports import CaseQuery, DuplicateUser, Role, StoredResponse, Transition
 from backend.staff.accounts import AccountError, authenticate, rotate_token
 from tests.cases.helpers import NOW, PACK, add_staff, payload, submit
 
@@ -70,8 +70,8 @@ class TestUsers:
         first = await submit(database, payload(1), "r1")  # wang
         async with database.unit_of_work() as uow:
             assert (await uow.users.least_loaded("hubin")).username == "li"
-            await uow.cases.transition(first, status=CaseStatus.WITHDRAWN, action="withdraw", actor="wang",
-                                       note="", at=NOW)
+            await uow.cases.transition(first, Transition(status=CaseStatus.WITHDRAWN, action="withdraw",
+                                                         actor="wang", note="", at=NOW))
             assert (await uow.users.least_loaded("hubin")).username == "wang"
             assert await uow.users.least_loaded("hubin", on_duty=True) is None
             assert await uow.users.least_loaded("wenchang") is None
@@ -117,7 +117,8 @@ class TestCases:
                 urgent, old, fresh]
             assert [c.number for c in (await uow.cases.list(CaseQuery(overdue=True), now=later))[0]] == [urgent, old]
             # Once decided, a case is no longer overdue and drops back among the rest.
-            await uow.cases.transition(old, status=CaseStatus.CLOSED, action="close", actor="cw1", note="", at=NOW)
+            await uow.cases.transition(old, Transition(status=CaseStatus.CLOSED, action="close", actor="cw1", note="",
+                                                       at=NOW))
             await uow.commit()
         async with database.unit_of_work() as uow:
             cases, _ = await uow.cases.list(CaseQuery(office="hubin"), now=NOW)
@@ -126,8 +127,8 @@ class TestCases:
     async def test_history_is_appended_and_notes_kept_in_order(self, database):
         number = await submit(database, payload(1), "r1")
         async with database.unit_of_work() as uow:
-            await uow.cases.transition(number, status=CaseStatus.WITHDRAWN, action="withdraw", actor="wang",
-                                       note="本人撤回", at=NOW + timedelta(hours=1))
+            await uow.cases.transition(number, Transition(status=CaseStatus.WITHDRAWN, action="withdraw",
+                                                          actor="wang", note="本人撤回", at=NOW + timedelta(hours=1)))
             first = await uow.cases.add_note(number, author="wang", body="电话联系", at=NOW)
             await uow.cases.add_note(number, author="li", body="已核实", at=NOW)
             await uow.commit()
@@ -147,8 +148,8 @@ class TestCases:
         number = await submit(database, payload(1), "r1")
         async with database.unit_of_work() as uow:
             with pytest.raises(LookupError):
-                await uow.cases.transition(number, status=CaseStatus.ASSIGNED, action="assign", actor="x",
-                                           note="", at=NOW, assigned_to="nobody")
+                await uow.cases.transition(number, Transition(status=CaseStatus.ASSIGNED, action="assign", actor="x",
+                                                              note="", at=NOW, assigned_to="nobody"))
 
 
 class TestIdempotencyAndNotifications:

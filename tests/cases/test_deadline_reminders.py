@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from backend.cases.deadline_reminders import Reminded, remind_deadlines, reminder_horizon
-from backend.cases.ports import Role
+from backend.cases.ports import Role, Transition
 from backend.db.models import DeadlineReminderRow, OutboxRow
 from backend.status import CaseStatus
 from locales import Translations
@@ -73,7 +73,8 @@ async def test_a_decided_case_is_not_reminded_and_an_emergency_only_once_late(da
     urgent = await submit(database, payload(2, urgent=True), "r2")
     closed = await submit(database, payload(3), "r3")
     async with database.unit_of_work() as uow:
-        await uow.cases.transition(closed, status=CaseStatus.CLOSED, action="close", actor="cw1", note="", at=NOW)
+        await uow.cases.transition(closed, Transition(status=CaseStatus.CLOSED, action="close", actor="cw1", note="",
+                                                      at=NOW))
         await uow.commit()
     # An emergency's 24 hours lie within the horizon at once, but it gets no advance reminder.
     assert await remind_deadlines(database, PACK, NOW + timedelta(hours=1)) == Reminded()

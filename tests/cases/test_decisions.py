@@ -12,19 +12,11 @@ from backend.cases.lifecycle import CaseAction, CaseStatus
 from backend.cases.notices import render_notice
 from backend.cases.service import ActionRequest, CaseService, DecisionRefused
 from locales import Translations
-from tests.cases.helpers import NOW, PACK, add_staff, payload, submit
+from tests.cases.helpers import NOW, PACK, act, add_staff, payload, submit
 
 SERVICE = CaseService(PACK)
 A = CaseAction
 INTERNAL = "金额计算有误，应重新核算"
-
-
-async def act(database, username, number, action, *, now=NOW, **fields):
-    async with database.unit_of_work() as uow:
-        user = await uow.users.get(username)
-        case = await SERVICE.act(uow, user, number, ActionRequest(A(action), **fields), now=now)
-        await uow.commit()
-    return case
 
 
 async def allowed(database, username, number):
@@ -35,6 +27,16 @@ async def allowed(database, username, number):
 async def notices(database, resident_id):
     async with database.unit_of_work() as uow:
         return await uow.notifications.for_resident(resident_id)
+
+
+async def proposed_by_wang(database):
+    """A case that wang proposed 2200 for, with li, another caseworker of the office, to check it."""
+    await add_staff(database, "wang")
+    await add_staff(database, "li")
+    number = await submit(database, payload(1), "r1")
+    await act(database, "wang", number, "start_review")
+    await act(database, "wang", number, "propose", amount=Decimal(2200))
+    return number
 
 
 async def test_a_returned_proposal_goes_back_with_its_reason_and_another_caseworker_approves_it(database):
@@ -78,11 +80,7 @@ async def test_a_returned_proposal_goes_back_with_its_reason_and_another_casewor
 
 async def test_a_rejection_tells_the_resident_the_standard_reasons_in_english_and_never_the_internal_note(
         database):
-    await add_staff(database, "wang")
-    await add_staff(database, "li")
-    number = await submit(database, payload(1), "r1")
-    await act(database, "wang", number, "start_review")
-    await act(database, "wang", number, "propose", amount=Decimal(2200))
+    number = await proposed_by_wang(database)
     rejected = await act(database, "li", number, "reject", note=INTERNAL,
                          reason_codes=("income_above_line", "documents_missing"),
                          resident_text="You are welcome to apply again when your income changes.")
@@ -117,11 +115,7 @@ async def test_the_preview_is_the_message_the_resident_will_read(database):
 
 
 async def test_a_return_tells_the_resident_only_what_the_checker_wrote_for_them(database):
-    await add_staff(database, "wang")
-    await add_staff(database, "li")
-    number = await submit(database, payload(1), "r1")
-    await act(database, "wang", number, "start_review")
-    await act(database, "wang", number, "propose", amount=Decimal(2200))
+    number = await proposed_by_wang(database)
     returned = await act(database, "li", number, "return", note=INTERNAL,
                          resident_text="We need a few more days to check the amount.")
     last = (await notices(database, returned.resident_id))[-1]

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from backend.cases.lifecycle import CaseAction, CaseStatus
+from backend.cases.ports import Transition
 from backend.cases.service import ActionRequest, CaseService, DecisionRefused, Forbidden
 from backend.cases.thread import AuthorRole, EntryKind
 from backend.store.errors import NotFound
@@ -133,6 +134,6 @@ async def test_unasked_words_reach_the_assignee_and_only_on_an_open_case_of_thei
     assert written is not None and written.assignee.username == "wang" and written.response_days == 3
     async with database.unit_of_work() as uow:
         assert await uow.threads.unread([number]) == {number}
-        await uow.cases.transition(number, status=CaseStatus.WITHDRAWN, action="withdraw", actor="wang", note="",
-                                   at=LATER)
+        await uow.cases.transition(number, Transition(status=CaseStatus.WITHDRAWN, action="withdraw", actor="wang",
+                                                      note="", at=LATER))
         assert await SERVICE.resident_wrote(uow, case.resident_id, number, "还在吗", [], now=LATER) is None

@@ -11,7 +11,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from backend.cases.ports import Role
 from backend.config import Config
 from backend.console.app import mount
 from backend.db.database import Database
@@ -19,17 +18,9 @@ from backend.staff.accounts import set_password
 from backend.web import init_app
 from flows.intake import INTAKE
 from flows.machine import question_states
-from tests.cases.helpers import NOW, add_staff
+from tests.cases.helpers import NOW, STAFF, add_staff
 
 PASSWORD = "correct horse battery"
-STAFF = {
-    "wang": (Role.CASEWORKER, "hubin"),
-    "li": (Role.CASEWORKER, "hubin"),
-    "boss": (Role.SUPERVISOR, "hubin"),
-    "zhao": (Role.CASEWORKER, "wenchang"),
-    "root": (Role.ADMIN, None),
-    "shop": (Role.MERCHANT, None),
-}
 FUNNEL = (*question_states(INTAKE), "summary", "submitted")
 
 

@@ -25,6 +25,14 @@ async def _move(database, staff, number, *actions):
         await uow.commit()
 
 
+async def _under_review_by_wang(client, staff, database) -> tuple[str, str]:
+    """A case wang has started reviewing, wang signed in: its number and its console page."""
+    number = await submit(database, payload(1), "r1")
+    await _move(database, staff, number, CaseAction.START_REVIEW)
+    await sign_in(client, "wang")
+    return number, f"/console/cases/{number}"
+
+
 def _facet(html: str, name: str) -> dict[str, int]:
     block = re.search(rf'data-facet="{name}">(.*?)</div>', html, re.S).group(1)
     return {v: int(n) for v, n in re.findall(r'data-value="([^"]+)"[^>]*>[^<]*<span class="n">(\d+)</span>', block)}
@@ -91,10 +99,7 @@ async def test_actions_from_the_console_go_through_the_case_service_and_the_audi
 
 
 async def test_maker_checker_and_a_rejection_with_reasons(client, staff, database):
-    number = await submit(database, payload(1), "r1")
-    await _move(database, staff, number, CaseAction.START_REVIEW)
-    await sign_in(client, "wang")
-    page = f"/console/cases/{number}"
+    number, page = await _under_review_by_wang(client, staff, database)
     await post_form(client, f"{page}/actions", page, action="propose", amount="500")
     # The proposer is not offered approval: a second caseworker must check it.
     mine = await (await client.get(page)).text()
@@ -189,10 +194,7 @@ async def test_the_case_page_explains_the_assessment_and_charts_seven_dimensions
 
 
 async def test_a_home_visit_is_scheduled_in_the_regions_time(client, staff, database):
-    number = await submit(database, payload(1), "r1")
-    await _move(database, staff, number, CaseAction.START_REVIEW)
-    await sign_in(client, "wang")
-    page = f"/console/cases/{number}"
+    number, page = await _under_review_by_wang(client, staff, database)
     past = await post_form(client, f"{page}/actions", page, action="schedule_visit", visit_at="2026-11-28T09:00")
     assert "needs a date and time in the future" in await past.text()
     done = await post_form(client, f"{page}/actions", page, action="schedule_visit", visit_at="2026-12-01T09:30")
@@ -204,10 +206,7 @@ async def test_a_home_visit_is_scheduled_in_the_regions_time(client, staff, data
 
 
 async def test_amounts_are_read_as_people_write_them_and_a_bad_one_keeps_what_was_typed(client, staff, database):
-    number = await submit(database, payload(1), "r1")
-    await _move(database, staff, number, CaseAction.START_REVIEW)
-    await sign_in(client, "wang")
-    page = f"/console/cases/{number}"
+    number, page = await _under_review_by_wang(client, staff, database)
     wrong = await post_form(client, f"{page}/actions", page, action="propose", amount="两千二三百",
                             note="核对后")
     text = await wrong.text()
@@ -231,10 +230,7 @@ async def test_amounts_are_read_as_people_write_them_and_a_bad_one_keeps_what_wa
 
 
 async def test_a_rejection_without_a_reason_comes_back_with_the_error_at_the_reasons(client, staff, database):
-    number = await submit(database, payload(1), "r1")
-    await _move(database, staff, number, CaseAction.START_REVIEW)
-    await sign_in(client, "wang")
-    page = f"/console/cases/{number}"
+    number, page = await _under_review_by_wang(client, staff, database)
     refused = await post_form(client, f"{page}/actions", page, action="reject", note="内部意见",
                               resident_text="Please call us.")
     text = await refused.text()

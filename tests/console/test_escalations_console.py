@@ -3,6 +3,8 @@ desk, so the resident hears the caseworker in their own channel, and chat claims
 
 from __future__ import annotations
 
+from contextlib import asynccontextmanager
+
 from aiohttp.test_utils import TestClient, TestServer
 
 from backend.delivery.quiet import QuietHours
@@ -17,16 +19,25 @@ from tests.console.conftest import console_application, post_form, sign_in
 from tests.fakes.clock import Counter, FakeClock
 
 
-async def test_a_caseworker_claims_answers_and_closes_a_request_from_the_web(config, database, staff):
-    clock = FakeClock()
+@asynccontextmanager
+async def _asked_for_a_person(config, database, clock, before):
+    """The console with the bot's desk, after resident r1 went through ``before`` and asked for a
+    person: the conversations, a client and the open request."""
     conversations = build_conversations(config, database, clock=clock, new_id=Counter("doc"),
                                         translations=Translations())
     desk = ConsoleDesk(conversations.desk, conversations)
     async with TestClient(TestServer(console_application(config, database, clock=clock, desk=desk))) as client:
-        for event in (*TO_NAME, *NAME_TO_OFFICE, ev.Command("human")):
+        for event in (*before, ev.Command("human")):
             await conversations.handle(CHANNEL, "r1", event)
         async with database.unit_of_work() as uow:
             (ticket,) = await uow.escalations.open_for((await uow.residents.identify(CHANNEL, "r1", now=clock())).id)
+        yield conversations, client, ticket
+
+
+async def test_a_caseworker_claims_answers_and_closes_a_request_from_the_web(config, database, staff):
+    clock = FakeClock()
+    async with _asked_for_a_person(config, database, clock, (*TO_NAME, *NAME_TO_OFFICE)) as asked:
+        conversations, client, ticket = asked
         assert ticket.office == "hubin"
         await sign_in(client, "wang")
         listed = await (await client.get("/console/escalations/live")).text()
@@ -70,15 +81,7 @@ async def test_without_a_desk_requests_are_listed_but_not_answered(client, staff
 
 
 async def test_a_request_made_before_the_office_is_for_supervisors_until_the_office_is_known(config, database, staff):
-    clock = FakeClock()
-    conversations = build_conversations(config, database, clock=clock, new_id=Counter("doc"),
-                                        translations=Translations())
-    desk = ConsoleDesk(conversations.desk, conversations)
-    async with TestClient(TestServer(console_application(config, database, clock=clock, desk=desk))) as client:
-        for event in (*TO_NAME, ev.Command("human")):
-            await conversations.handle(CHANNEL, "r1", event)
-        async with database.unit_of_work() as uow:
-            (ticket,) = await uow.escalations.open_for((await uow.residents.identify(CHANNEL, "r1", now=clock())).id)
+    async with _asked_for_a_person(config, database, FakeClock(), TO_NAME) as (conversations, client, ticket):
         assert ticket.office is None
         page = f"/console/escalations/{ticket.id}"
         for caseworker in ("wang", "zhao"):  # of the office the resident will choose, and of another

@@ -3,10 +3,12 @@ through the same desk as Telegram and the terminal, so the resident hears it in 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from aiohttp import web
 
 from backend.bounds import integer
-from backend.cases.ports import Role, UserRepository
+from backend.cases.ports import Role, User, UserRepository
 from backend.console.common import database_of, form_of, now_of, redirect, render, scope_of, user_of
 from backend.console.keys import DESK
 from backend.ports import EscalationScope
@@ -80,30 +82,33 @@ async def _audit(request: web.Request, action: str, ticket_id: int) -> None:
         await uow.commit()
 
 
-async def claim(request: web.Request) -> web.StreamResponse:
+async def _through_desk(request: web.Request, action: str, call: Callable[[Desk, User, int], Awaitable[bool]] | None,
+                        *, refused: str, flash: str, then: str | None = None) -> web.HTTPSeeOther:
+    """Do ``action`` on the ticket through the desk and say where the caseworker goes: back to the
+    ticket with the refusal when there is nothing to do (``call`` None), no desk or the desk did not
+    do it; else, the action audited, to ``then`` (the ticket by default) with ``flash``."""
     ticket_id = _ticket_id(request)
+    page = f"/console/escalations/{ticket_id}"
     desk = _desk(request)
-    if desk is None or not await desk.claim(user_of(request), ticket_id):
-        raise redirect(f"/console/escalations/{ticket_id}", error="console.refused.ticket")
-    await _audit(request, "claim", ticket_id)
-    raise redirect(f"/console/escalations/{ticket_id}", flash="console.flash.claimed")
+    if call is None or desk is None or not await call(desk, user_of(request), ticket_id):
+        return redirect(page, error=refused)
+    await _audit(request, action, ticket_id)
+    return redirect(then or page, flash=flash)
+
+
+async def claim(request: web.Request) -> web.StreamResponse:
+    raise await _through_desk(request, "claim", lambda desk, user, ticket_id: desk.claim(user, ticket_id),
+                              refused="console.refused.ticket", flash="console.flash.claimed")
 
 
 async def reply(request: web.Request) -> web.StreamResponse:
-    ticket_id = _ticket_id(request)
     text = (await form_of(request)).get("text", "")[:2000]
-    desk = _desk(request)
-    if not text or desk is None or not await desk.reply(user_of(request), ticket_id, text):
-        raise redirect(f"/console/escalations/{ticket_id}", error="console.refused.reply")
-    await _audit(request, "reply", ticket_id)
-    raise redirect(f"/console/escalations/{ticket_id}", flash="console.flash.replied")
+    said = (lambda desk, user, ticket_id: desk.reply(user, ticket_id, text)) if text else None
+    raise await _through_desk(request, "reply", said, refused="console.refused.reply", flash="console.flash.replied")
 
 
 async def close(request: web.Request) -> web.StreamResponse:
-    ticket_id = _ticket_id(request)
     note = (await form_of(request)).get("note", "")[:2000]
-    desk = _desk(request)
-    if desk is None or not await desk.close(user_of(request), ticket_id, note):
-        raise redirect(f"/console/escalations/{ticket_id}", error="console.refused.ticket")
-    await _audit(request, "close", ticket_id)
-    raise redirect("/console/escalations", flash="console.flash.closed")
+    raise await _through_desk(request, "close", lambda desk, user, ticket_id: desk.close(user, ticket_id, note),
+                              refused="console.refused.ticket", flash="console.flash.closed",
+                              then="/console/escalations")
