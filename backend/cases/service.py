@@ -7,9 +7,8 @@ notification for the resident and an audit entry are written, together or not at
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +16,9 @@ from backend.buttons import ReplyNow, button
 from backend.cases import system_notes
 from backend.cases.decision_message import approval_params, rejection_params
 from backend.cases.lifecycle import OPEN, CaseAction, CaseStatus, Lifecycle
+from backend.cases.maker_checker import SECOND_APPROVAL_LAYERS as SECOND_APPROVAL_LAYERS
+from backend.cases.maker_checker import ActionRequest as ActionRequest  # the request its actions take
+from backend.cases.maker_checker import MakerChecker, required
 from backend.cases.ports import (
     OFFICE_ROLES,
     Case,
@@ -50,35 +52,6 @@ ACTIONS_BY_ROLE: dict[Role, frozenset[CaseAction]] = {
     Role.BOT_SERVICE: frozenset(),
     Role.MERCHANT: frozenset(),
 }
-# Layers whose approval always needs a second caseworker.
-SECOND_APPROVAL_LAYERS = frozenset({"tekun", "dibao"})
-
-
-# The button on a request for information; the chat opens the reply flow for the application.
-
-
-@dataclass(frozen=True, slots=True)
-class ActionRequest:
-    """A caseworker's action and what it needs: the assignee, the question asked, the visit's
-    time, the proposed package and monthly amount.
-
-    A decision (approve, reject, return) has two texts: ``note``, the internal reason that only
-    staff read (required to return a proposal), and what the resident reads, which is built from
-    the pack: a rejection's standard reasons by code (``reason_codes``), plus ``resident_text``,
-    an optional free text the caseworker writes in the resident's language.
-    """
-
-    action: CaseAction
-    note: str = ""
-    assignee: str | None = None
-    question: str | None = None
-    visit_at: datetime | None = None
-    package: tuple[str, ...] | None = None
-    amount: Decimal | None = None
-    reason_codes: tuple[str, ...] = field(default_factory=tuple)
-    resident_text: str = ""
-
-
 @dataclass(frozen=True, slots=True)
 class Written:
     """Where a resident's unasked words went: who reads them (None: the office's queue) and in how
@@ -106,6 +79,7 @@ class CaseService:
                  staff_messages: Messages | None = None) -> None:
         self._pack = pack
         self._lifecycle = lifecycle or Lifecycle()
+        self._decisions = MakerChecker(pack)
         # Staff chat messages (a returned proposal) are rendered when written, in the office's
         # language; without them, the catalogs are read when the first one is written.
         self._staff_messages = staff_messages
@@ -115,7 +89,8 @@ class CaseService:
         and the role may do, less approving or returning one's own proposal where a second
         caseworker must check it (the checker returns it; the proposer cannot approve it)."""
         actions = [a for a in self._lifecycle.allowed(case.status) if a in ACTIONS_BY_ROLE[user.role]]
-        if case.status is CaseStatus.PROPOSED and case.proposed_by == user.username and self._needs_second(case, now):
+        own = case.status is CaseStatus.PROPOSED and case.proposed_by == user.username
+        if own and self._decisions.needs_second(case, now):
             actions = [a for a in actions if a not in (CaseAction.APPROVE, CaseAction.RETURN)]
         return actions
 
@@ -126,11 +101,11 @@ class CaseService:
             DecisionRefused: maker-checker, or a field the decision needs is missing or wrong.
         """
         if request.action is CaseAction.RETURN:
-            self._return(user, case, request, now)
+            self._decisions.returned(user, case, request, now)
         elif request.action is CaseAction.APPROVE:
-            self._approval(user, case, request, now)
+            self._decisions.approval(user, case, request, now)
         elif request.action is CaseAction.REJECT:
-            self._rejection(user, case, request, now)
+            self._decisions.rejection(user, case, request, now)
 
     def preview(self, case: Case, request: ActionRequest, messages: Messages, *, now: datetime) -> str | None:
         """The message the resident would get for ``request``, rendered with ``messages`` (their
@@ -139,7 +114,7 @@ class CaseService:
         Raises:
             DecisionRefused: a field the message needs is missing or wrong (named).
         """
-        params = self._resident_params(case, request, now)
+        params = self._decisions.resident_notice(case, request, now)
         if params is None:
             return None
         kind, values = params
@@ -308,7 +283,7 @@ class CaseService:
         case = await self._visible(uow, user, number)
         if user.role not in OFFICE_ROLES:
             raise Forbidden(f"a {user.role.value} does not write to residents")
-        text = _required(body, "body", "write the message to the resident")
+        text = required(body, "body", "write the message to the resident")
         if len(text) > MAX_MESSAGE:
             raise DecisionRefused(f"body is longer than {MAX_MESSAGE} characters", "body")
         message = await uow.threads.add(number, direction=Direction.TO_RESIDENT, kind=MessageKind.MESSAGE,
@@ -440,23 +415,23 @@ class CaseService:
             assignee = await self._assignee(uow, user, case, request.assignee)
             return {"assigned_to": assignee.username}, {"caseworker": assignee.display_name}
         if action is CaseAction.REQUEST_INFO:
-            question = _required(request.question, "question", "say what the resident should send or answer")
+            question = required(request.question, "question", "say what the resident should send or answer")
             return {}, {"question": question}
         if action is CaseAction.SCHEDULE_VISIT:
             if request.visit_at is None or request.visit_at <= now:
                 raise DecisionRefused("a home visit needs a time in the future", "visit_at")
             return {}, {"visit_at": request.visit_at.isoformat()}
         if action is CaseAction.PROPOSE:
-            decision = self._proposal(user, case, request, now)
+            decision = self._decisions.proposal(user, case, request, now)
             return {"proposed_by": user.username, "decision": decision}, {}
         if action is CaseAction.RETURN:
-            told = self._resident_params(case, request, now)
-            return {"decision": self._return(user, case, request, now)}, told[1] if told else {}
+            told = self._decisions.resident_notice(case, request, now)
+            return {"decision": self._decisions.returned(user, case, request, now)}, told[1] if told else {}
         if action is CaseAction.APPROVE:
-            decision = self._approval(user, case, request, now)
+            decision = self._decisions.approval(user, case, request, now)
             return {"decision": decision}, approval_params(self._pack, case, request.resident_text, now=now)
         if action is CaseAction.REJECT:
-            decision = self._rejection(user, case, request, now)
+            decision = self._decisions.rejection(user, case, request, now)
             return {"decision": decision}, rejection_params(self._pack, request.reason_codes, request.resident_text,
                                                             now=now)
         if action is CaseAction.REOPEN:
@@ -475,77 +450,6 @@ class CaseService:
             raise DecisionRefused(f"{username} is not a caseworker of {case.office}", "assignee")
         return assignee
 
-    def _proposal(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
-        assessment = case.assessment or {}
-        package = list(request.package) if request.package is not None else list(assessment.get("assistance", []))
-        if request.amount is not None:
-            if request.amount < 0:
-                raise DecisionRefused("an amount cannot be negative", "amount")
-            amount = request.amount.quantize(Decimal("0.01"))
-        else:
-            amount = Decimal(assessment.get("benefit_estimate", {}).get("amount", "0"))
-        return {
-            "outcome": "proposed",
-            "layer": case.layer,
-            "package": package,
-            "amount": str(amount),
-            "proposed_by": user.username,
-            "proposed_at": now.isoformat(),
-        }
-
-    def _needs_second(self, case: Case, now: datetime) -> bool:
-        """Whether approving the case's proposal takes a caseworker other than its proposer."""
-        amount = Decimal((case.decision or {}).get("amount", "0"))
-        threshold = self._pack.parameter("approval_threshold_amount", now.date()).value
-        return case.layer in SECOND_APPROVAL_LAYERS or amount > threshold
-
-    def _return(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
-        if self._needs_second(case, now) and case.proposed_by == user.username:
-            raise DecisionRefused("the proposal waits for a second caseworker: its proposer cannot return it")
-        reason = _required(request.note, "note", "say why the proposal goes back, for the one who proposed it")
-        return {**(case.decision or {}), "outcome": "returned", "returned_by": user.username,
-                "returned_at": now.isoformat(), "return_reason": reason}
-
-    def _approval(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
-        proposal = case.decision or {}
-        if self._needs_second(case, now) and case.proposed_by == user.username:
-            threshold = self._pack.parameter("approval_threshold_amount", now.date()).value
-            why = f"a {case.layer} case" if case.layer in SECOND_APPROVAL_LAYERS else f"an amount above ¥{threshold}"
-            raise DecisionRefused(f"{why} needs a second caseworker: the one who proposed cannot approve")
-        return {**proposal, "outcome": "approved", "approved_by": user.username, "approved_at": now.isoformat(),
-                "internal_note": request.note.strip(), "resident_text": request.resident_text.strip()}
-
-    def _rejection(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
-        params = rejection_params(self._pack, request.reason_codes, request.resident_text, now=now)
-        return {
-            "outcome": "rejected",
-            "layer": case.layer,
-            "reason_codes": params["reason_codes"],
-            "resident_text": params["message"],
-            "internal_note": request.note.strip(),
-            # The trace's refusals say which conditions failed; the resident is told them too.
-            "not_eligible": (case.assessment or {}).get("not_eligible", []),
-            "appeal_days": params["appeal_days"],
-            "appeal_by": params["appeal_by"],
-            "rejected_by": user.username,
-            "rejected_at": now.isoformat(),
-        }
-
-    def _resident_params(self, case: Case, request: ActionRequest,
-                         now: datetime) -> tuple[str, dict[str, Any]] | None:
-        """The notice kind and parameters a decision sends the resident: only what the pack says
-        and what the caseworker wrote for them, never the internal note. None: none is sent."""
-        text = request.resident_text.strip()
-        if request.action is CaseAction.REJECT:
-            return "rejected", rejection_params(self._pack, request.reason_codes, text, now=now)
-        if request.action is CaseAction.APPROVE:
-            return "approved", approval_params(self._pack, case, text, now=now)
-        if request.action is CaseAction.RETURN:
-            return ("returned", {"message": text}) if text else None
-        if request.action is CaseAction.WITHDRAW:
-            return "withdrawn", {}
-        return None
-
     async def _tell_proposer(self, uow: CasesUnitOfWork, case: Case, user: User, reason: str, now: datetime) -> None:
         """The proposer of a returned proposal hears of it in their staff chat, if they have one."""
         proposer = await uow.users.get(case.proposed_by) if case.proposed_by else None
@@ -556,12 +460,6 @@ class CaseService:
         text = messages.render(key, number=case.number, by=user.display_name, reason=reason)
         await uow.outbox.add(resident_id=None, channel=STAFF_CHANNEL, address=str(proposer.telegram_id),
                              kind="message", payload=staff_message(key, text), at=now)
-
-
-def _required(value: str | None, name: str, hint: str) -> str:
-    if value is None or not value.strip():
-        raise DecisionRefused(f"{name} is required: {hint}", name)
-    return value.strip()
 
 
 def _fields(query: CaseQuery) -> dict[str, Any]:
