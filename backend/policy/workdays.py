@@ -89,5 +89,7 @@ def _known(day: date) -> bool | None:
 
 @cache
 def _warn_once(year: int) -> None:
-    log.warning("no holiday calendar for %d installed (chinesecalendar covers up to %d): working days of %d are "
+    # Information, not a warning: an expected state each December until the next release, shown on
+    # the dashboard too; ``yimen serve`` logs it, a resident's terminal chat does not print it.
+    log.info("no holiday calendar for %d installed (chinesecalendar covers up to %d): working days of %d are "
                 "counted Monday to Friday until a release with %d is installed", year, last_known_year(), year, year)
