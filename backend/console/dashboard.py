@@ -46,21 +46,25 @@ class DecisionTimes:
 
 
 def decision_times(decisions: list[Decision], *, review_days: int) -> DecisionTimes:
-    """How long decisions took against their deadlines: an emergency's own deadline, else the
-    review days the resident was told when they applied."""
+    """How long decisions took against their deadlines: each case's own (``deadline_at``, the date
+    the resident was promised), else, for a case from before every case had one, the review days
+    the resident was told. The chart marks the days past the typical deadline of the period."""
     ordinary = [d for d in decisions if not d.emergency]
     urgent = [d for d in decisions if d.emergency]
     days = [max(0.0, (d.decided_at - d.submitted_at) / timedelta(days=1)) for d in ordinary]
-    top = review_days + 5
+    allowed = [(d.deadline_at - d.submitted_at).days for d in ordinary if d.deadline_at is not None]
+    limit = round(median(allowed)) if allowed else review_days
+    top = limit + 5
     counts = [0] * (top + 2)
     for value in days:
         counts[min(int(value), top + 1)] += 1
-    buckets = [(str(i) if i <= top else f"{top + 1}+", n, i > review_days) for i, n in enumerate(counts)]
-    on_time = sum(1 for value in days if value <= review_days)
+    buckets = [(str(i) if i <= top else f"{top + 1}+", n, i > limit) for i, n in enumerate(counts)]
+    on_time = sum(1 for d, value in zip(ordinary, days, strict=True)
+                  if (d.decided_at <= d.deadline_at if d.deadline_at is not None else value <= review_days))
     hours = [max(0.0, (d.decided_at - d.submitted_at) / timedelta(hours=1)) for d in urgent]
     urgent_on_time = sum(1 for d in urgent if d.deadline_at is None or d.decided_at <= d.deadline_at)
     return DecisionTimes(
-        buckets=buckets, limit_days=review_days, decided=len(decisions), on_time=on_time + urgent_on_time,
+        buckets=buckets, limit_days=limit, decided=len(decisions), on_time=on_time + urgent_on_time,
         median_days=round(median(days), 1) if days else None, emergencies=len(urgent),
         emergencies_on_time=urgent_on_time, emergency_median_hours=round(median(hours), 1) if hours else None,
     )

@@ -127,3 +127,17 @@ def test_decision_times_against_the_deadline():
     assert (times.emergencies, times.emergencies_on_time, times.emergency_median_hours) == (1, 0, 30.0)
     late = [label for label, count, is_late in times.buckets if count and is_late]
     assert late == ["12"]
+
+
+
+def test_decision_times_against_each_cases_own_deadline():
+    from backend.console.dashboard import decision_times
+    from backend.store.console import Decision
+
+    # Deadlines of 40 and 42 days: a decision after 41 days is on time for one, late for the other.
+    decisions = [Decision(False, NOW, NOW + timedelta(days=41), NOW + timedelta(days=42)),
+                 Decision(False, NOW, NOW + timedelta(days=41), NOW + timedelta(days=40)),
+                 Decision(False, NOW, NOW + timedelta(days=5), NOW + timedelta(days=42))]
+    times = decision_times(decisions, review_days=10)
+    assert (times.decided, times.on_time, times.limit_days) == (3, 2, 42)
+    assert not any(is_late for _, count, is_late in times.buckets if count)  # 41 days is within the typical 42
