@@ -97,6 +97,7 @@ class OfferView:
     status: str
     created_at: datetime
     answered_at: datetime | None
+    expires_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

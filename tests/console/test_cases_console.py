@@ -4,11 +4,15 @@ service (maker-checker, refusals named), every action audited, documents, trace 
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
+
+from sqlalchemy import select, update
 
 from backend.cases.lifecycle import CaseAction
 from backend.cases.service import ActionRequest, CaseService
 from backend.crypto import IdHasher
+from backend.db.models import OfferRow
 from backend.documents import FileDocumentStorage
 from backend.intake import IntakeService
 from backend.ports import DocumentMeta
@@ -252,3 +256,17 @@ async def test_a_decision_the_status_no_longer_allows_is_refused_before_it_is_co
     text = await asked.text()
     assert 'id="confirm"' not in text and 'class="flash error"' in text
     assert "error=console.refused.illegal" in str(asked.url)
+
+
+async def test_an_offer_left_unanswered_past_its_time_shows_as_expired(client, staff, database):
+    number = await submit(database, payload(1, income="0"))
+    async with database.engine.begin() as connection:
+        offers = (await connection.execute(select(OfferRow.id).where(OfferRow.application_number == number))).all()
+        assert offers, "the household is offered something"
+        await connection.execute(update(OfferRow).where(OfferRow.id == offers[0].id)
+                                 .values(expires_at=NOW - timedelta(days=1)))
+    await sign_in(client, "wang")
+    page = await (await client.get(f"/console/cases/{number}")).text()
+    section = page[page.index('id="offers"') if 'id="offers"' in page else page.rindex("<table"):]
+    assert section.count("expired unanswered") == 1
+    assert "offered" in section.lower()  # the others are still open

@@ -99,6 +99,7 @@ async def render_case(request: web.Request, form: dict[str, Any] | None = None, 
         "stages": None if case.emergency else schedule(
             local_date(history[0].at if history else case.submitted_at, messages.zone), pack),
         "today": local_date(now, messages.zone),
+        "now": now,
         "open": OPEN,
         "overdue": case.deadline_at is not None and case.deadline_at < now and case.status in OPEN,
         "package_options": assessment.get("assistance", []),
