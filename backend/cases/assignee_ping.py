@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
+from backend.delivery.staff_chat import tell_staff
 from backend.store.outbox import OutboxRepository
 from backend.store.users import User
 from locales import Messages
 
-STAFF_CHANNEL = "telegram"
 KEY = "thread.staff.resident_wrote"
 
 
@@ -21,11 +21,7 @@ async def ping_assignee(uow: PingUnitOfWork, assignee: User | None, *, number: s
                         messages: Messages, html: bool, now: datetime) -> bool:
     """A message to the assignee's chat naming the case (never the resident's words, which stay in
     the console); False when there is nobody to tell there."""
-    if assignee is None or not assignee.telegram_id:
+    if assignee is None:
         return False
     text = messages.render(KEY, number=number, applicant=applicant)
-    payload = {"key": KEY, "text": text, "html": html, "buttons": [], "request_contact": False, "free_text": False,
-               "contact_label": ""}
-    await uow.outbox.add(resident_id=None, channel=STAFF_CHANNEL, address=str(assignee.telegram_id), kind="message",
-                         payload=payload, at=now)
-    return True
+    return await tell_staff(uow.outbox, assignee, KEY, text, at=now, html=html)

@@ -19,7 +19,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from backend.cases.deadline_ports import DeadlinesUnitOfWork, DueCase, ReminderKind
-from backend.monitoring.alerts import STAFF_CHANNEL, staff_message
+from backend.delivery.staff_chat import tell_staff
 from backend.policy.deadlines import end_of_day, local_date
 from backend.policy.pack import Pack
 from backend.policy.workdays import add_workdays
@@ -118,5 +118,4 @@ async def _send(uow: DeadlinesUnitOfWork, user: User, key: str, cases: Sequence[
                 now: datetime, **params: str) -> None:
     shown = [{"number": c.number, "deadline": c.deadline_at} for c in cases[:LISTED]]
     text = messages.render(key, cases=shown, more=len(cases) - len(shown), **params)
-    await uow.outbox.add(resident_id=None, channel=STAFF_CHANNEL, address=str(user.telegram_id), kind="message",
-                         payload=staff_message(key, text), at=now)
+    await tell_staff(uow.outbox, user, key, text, at=now)

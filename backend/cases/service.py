@@ -31,7 +31,7 @@ from backend.cases.ports import (
     User,
 )
 from backend.cases.thread import RESIDENT_ACTOR, ThreadEntry, applicant_name, resident_thread, staff_thread
-from backend.monitoring.alerts import STAFF_CHANNEL, staff_message
+from backend.delivery.staff_chat import tell_staff
 from backend.policy.deadlines import local_date
 from backend.policy.pack import Pack
 from backend.store.errors import DecisionRefused as DecisionRefused  # the refusals of its actions, raised here
@@ -453,13 +453,12 @@ class CaseService:
     async def _tell_proposer(self, uow: CasesUnitOfWork, case: Case, user: User, reason: str, now: datetime) -> None:
         """The proposer of a returned proposal hears of it in their staff chat, if they have one."""
         proposer = await uow.users.get(case.proposed_by) if case.proposed_by else None
-        if proposer is None or not proposer.active or not proposer.telegram_id:
+        if proposer is None or not proposer.active:
             return  # The returned proposal shows on the case page and in the queue as under review.
         key = "staff.proposal_returned"
         messages = self._staff_messages or Translations(html=True)(DEFAULT_LOCALE)
         text = messages.render(key, number=case.number, by=user.display_name, reason=reason)
-        await uow.outbox.add(resident_id=None, channel=STAFF_CHANNEL, address=str(proposer.telegram_id),
-                             kind="message", payload=staff_message(key, text), at=now)
+        await tell_staff(uow.outbox, proposer, key, text, at=now)
 
 
 def _fields(query: CaseQuery) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from backend.delivery.staff_chat import tell_staff
 from backend.monitoring.records import Alert, AlertAction, AlertQuery, AlertStatus, AlertsUnitOfWork
 from backend.store.base import Store
 from backend.store.errors import DecisionRefused, Forbidden, NotFound
@@ -21,7 +22,6 @@ from locales import DEFAULT_LOCALE, Messages, Translations
 
 log = logging.getLogger(__name__)
 
-STAFF_CHANNEL = "telegram"
 # How many overdue alerts one message to a supervisor lists (a Telegram message holds 4,096 characters).
 LISTED = 10
 
@@ -147,12 +147,6 @@ def render_reason(messages: Messages, reason: Mapping[str, Any]) -> str:
     return messages.render(f"monitoring.reason.{reason['test']}", **dict(reason.get("params") or {}))
 
 
-def staff_message(key: str, text: str) -> dict[str, object]:
-    """An outbox payload for a member of staff's chat, in the shape the channels read (``Outbound``)."""
-    return {"key": key, "text": text, "html": True, "buttons": [], "request_contact": False, "free_text": False,
-            "contact_label": ""}
-
-
 # ---------------------------------------------------------------- worker
 
 
@@ -194,5 +188,4 @@ async def _tell_supervisors(uow: AlertsUnitOfWork, late: list[Alert], messages: 
                    "params": dict(a.reason.get("params") or {}), "deadline": a.deadline_at} for a in alerts[:LISTED]]
         text = messages.render("monitoring.escalated", office=office, alerts=listed, more=len(alerts) - len(listed))
         for user in supervisors:
-            await uow.outbox.add(resident_id=None, channel=STAFF_CHANNEL, address=str(user.telegram_id),
-                                 kind="message", payload=staff_message("monitoring.escalated", text), at=now)
+            await tell_staff(uow.outbox, user, "monitoring.escalated", text, at=now)
