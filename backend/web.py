@@ -37,7 +37,7 @@ from backend.cases.service import CaseService
 from backend.config import Config
 from backend.crypto import IdHasher
 from backend.db.database import Database
-from backend.db.migrate import upgrade
+from backend.db.opening import open_database
 from backend.intake import IntakeService
 from backend.monitoring.outreach import Outreach
 from backend.monitoring.vault import IdVault
@@ -171,11 +171,7 @@ def _database(config: Config, shared: Database | None) -> Callable[[web.Applicat
             app[DATABASE] = shared
             yield
             return
-        if config.embedded:
-            await upgrade(config.database_url)
-        database = Database(config.database_url)
-        await database.connect()
-        app[DATABASE] = database
+        app[DATABASE] = database = await open_database(config)
         try:
             yield
         finally:

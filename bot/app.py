@@ -14,7 +14,7 @@ from typing_extensions import Unpack
 
 from backend.config import Config
 from backend.db.database import Database
-from backend.db.migrate import upgrade
+from backend.db.opening import open_database
 from backend.documents import FileDocumentStorage
 from backend.intake import Intake
 from backend.monitoring.outreach import Outreach
@@ -136,10 +136,6 @@ async def open_runtime(
         migrate: apply migrations first; by default only for the embedded SQLite database.
         parts: passed on to ``build_services`` (ids, settings, translations, intake).
     """
-    if config.embedded if migrate is None else migrate:
-        await upgrade(config.database_url)
-    new_id = parts.get("new_id")
-    database = Database(config.database_url, **({"new_id": new_id} if new_id is not None else {}))
-    await database.connect()
+    database = await open_database(config, migrate=migrate, new_id=parts.get("new_id"))
     services = build_services(config, database, clock=clock, **parts)
     return Runtime(config, database, services, Conversations(services))

@@ -214,18 +214,11 @@ async def _monitor_import(config: Config, args: argparse.Namespace) -> int:
 async def _monitor_key(config: Config, args: argparse.Namespace) -> int:
     from datetime import UTC, datetime
 
-    from backend.db.database import Database
-    from backend.db.migrate import upgrade
+    from backend.db.opening import opened_database
     from backend.monitoring.push import rotate_key
 
-    if config.embedded:
-        await upgrade(config.database_url)
-    database = Database(config.database_url)
-    await database.connect()
-    try:
+    async with opened_database(config) as database:
         key = await rotate_key(database, args.source, secret_key=config.secret_key, now=datetime.now(UTC))
-    finally:
-        await database.dispose()
     print(f"key for {args.source} (shown once; a key made before no longer works): {key}")
     return 0
 

@@ -141,18 +141,11 @@ def _mount_console(app: web.Application, runtime: Runtime | None) -> None:
 
 
 async def _serve_api(config: Config, stop: asyncio.Event) -> None:
-    from backend.db.database import Database
-    from backend.db.migrate import upgrade
+    from backend.db.opening import opened_database
     from backend.policy.pack import load_pack
 
-    if config.embedded:
-        await upgrade(config.database_url)
-    database = Database(config.database_url)
-    await database.connect()
-    try:
+    async with opened_database(config) as database:
         await _first_admin(database, load_pack(config.pack), system_clock)
-    finally:
-        await database.dispose()
     app = init_app(config, clock=system_clock)
     _mount_console(app, None)
     runner = AppRunner(app)

@@ -150,13 +150,9 @@ async def answer_offer(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, 
     if project is None:
         return None
     params = project_params(project)
-    if offer.status != "offered":
-        return Answer("offer.answered", params)
-    if expired(offer, now):
-        return Answer("offer.expired", params)
-    if not accepted:
-        await uow.offers.answer(offer.id, status="declined", at=now)
-        return Answer("offer.declined", params)
+    settled = await _settle(uow, offer, accepted, now, params, declined="offer.declined")
+    if settled is not None:
+        return settled
     # Counted and taken under the project's lock: two last places cannot both be given.
     await uow.offers.lock(PROJECT, project.id)
     if len(await uow.offers.taken(PROJECT, project.id)) >= project.capacity:
@@ -166,19 +162,29 @@ async def answer_offer(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, 
     return Answer("offer.accepted", params)
 
 
-async def _answer_service(uow: OffersUnitOfWork, offer: Offer, catalogue: ServiceCatalogue | None,
-                          volunteering: Volunteering | None, accepted: bool, now: datetime) -> Answer | None:
-    service = next((s for s in catalogue.services if s.skill == offer.ref), None) if catalogue else None
-    if volunteering is None or (offer.kind == SERVICE and service is None):
-        return None
-    params = {"skill": offer.ref}
+async def _settle(uow: OffersUnitOfWork, offer: Offer, accepted: bool, now: datetime, params: dict[str, Any],
+                  *, declined: str) -> Answer | None:
+    """The answer to an offer that cannot or need not be taken: already answered, expired or declined
+    (recorded); None when it is open and accepted, for the caller to take."""
     if offer.status != "offered":
         return Answer("offer.answered", params)
     if expired(offer, now):
         return Answer("offer.expired", params)
     if not accepted:
         await uow.offers.answer(offer.id, status="declined", at=now)
-        return Answer("offer.declined_service", params)
+        return Answer(declined, params)
+    return None
+
+
+async def _answer_service(uow: OffersUnitOfWork, offer: Offer, catalogue: ServiceCatalogue | None,
+                          volunteering: Volunteering | None, accepted: bool, now: datetime) -> Answer | None:
+    service = next((s for s in catalogue.services if s.skill == offer.ref), None) if catalogue else None
+    if volunteering is None or (offer.kind == SERVICE and service is None):
+        return None
+    params = {"skill": offer.ref}
+    settled = await _settle(uow, offer, accepted, now, params, declined="offer.declined_service")
+    if settled is not None:
+        return settled
     await uow.offers.answer(offer.id, status="accepted", at=now)
     if offer.kind == SCHEME:
         return Answer("offer.scheme_accepted", params, start_flow=VOLUNTEER_FLOW)

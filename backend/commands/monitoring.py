@@ -158,17 +158,6 @@ def run_demo(args: argparse.Namespace, out: TextIO | None = None) -> int:
     return 0
 
 
-async def _open(config: Config) -> Database:
-    from backend.db.database import Database
-    from backend.db.migrate import upgrade
-
-    if config.embedded:
-        await upgrade(config.database_url)
-    database = Database(config.database_url)
-    await database.connect()
-    return database
-
-
 def _total(path: Path, header: bool = True) -> int | None:
     lines = _count_rows(path)
     return None if lines is None else max(lines - header, 0)  # a CSV header is no row
@@ -179,7 +168,9 @@ async def _import_file(config: Config, command: str, path: Path, rows: Iterable[
                        header: bool = True) -> tuple[_S | None, int]:
     """Import ``path``'s rows with a progress bar; the summary, or None and the exit status when the
     file could not be read to its end."""
-    database = await _open(config)
+    from backend.db.opening import open_database
+
+    database = await open_database(config)
     failure: list[Exception] = []
     bar = _Bar(_total(path, header=header), err)
     try:

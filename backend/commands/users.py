@@ -54,8 +54,7 @@ def _read_password(source: TextIO) -> str:
 
 async def run(config: Config, args: argparse.Namespace, out: TextIO | None = None, err: TextIO | None = None,
               stdin: TextIO | None = None) -> int:
-    from backend.db.database import Database
-    from backend.db.migrate import upgrade
+    from backend.db.opening import opened_database
     from backend.policy.pack import load_pack
     from backend.staff.accounts import AccountError, add_user, rotate_token, set_password
     from backend.staff.passwords import WeakPassword, new_password
@@ -69,12 +68,8 @@ async def run(config: Config, args: argparse.Namespace, out: TextIO | None = Non
         except ValueError as error:
             print(f"yimen users: {error}", file=err)
             return 2
-    if config.embedded:
-        await upgrade(config.database_url)
-    database = Database(config.database_url)
-    await database.connect()
     try:
-        async with database.unit_of_work() as uow:
+        async with opened_database(config) as database, database.unit_of_work() as uow:
             command = args.users_command
             if command == "add":
                 account = await add_user(
@@ -128,6 +123,4 @@ async def run(config: Config, args: argparse.Namespace, out: TextIO | None = Non
     except NotFound as error:
         print(f"yimen users: {error.args[0]}", file=err)
         return 2
-    finally:
-        await database.dispose()
     return 0
