@@ -32,12 +32,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Submitted:
+    """A new application was taken: its number and the date its review is promised by."""
+
     application: ApplicationSummary
     review_by: date
 
 
 @dataclass(frozen=True, slots=True)
 class Duplicate:
+    """The household already has an open application; nothing new was stored."""
+
     existing: ApplicationSummary
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Text:
+    """Words the resident typed (or a channel's speech recognition heard)."""
+
     text: str
 
 
@@ -28,6 +30,8 @@ class FileUpload:
 
 @dataclass(frozen=True, slots=True)
 class Command:
+    """A slash command such as ``/status``, with whatever followed it."""
+
     name: str
     arg: str = ""
 
@@ -49,13 +53,15 @@ class Tick:
 
 @dataclass(frozen=True, slots=True)
 class OpenApplicationFound:
+    """The resident already has an application under way: its number and status."""
+
     number: str
     status: str
 
 
 @dataclass(frozen=True, slots=True)
 class NoOpenApplication:
-    pass
+    """No application of the resident's is under way; a new one may start."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -161,12 +161,16 @@ class Settings:
 
 @dataclass(frozen=True, slots=True)
 class Office:
+    """A street office (街道办) residents can apply to, with its name in each language."""
+
     code: str
     name: Localized
 
 
 @dataclass(frozen=True, slots=True)
 class District:
+    """A district and the street offices in it, for the two-step choice of where one lives."""
+
     code: str
     name: Localized
     offices: tuple[Office, ...]

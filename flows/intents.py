@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class Option:
+    """One button of a reply: the value it sends back and the message key of its label."""
+
     value: str
     key: str
     params: dict[str, object] = field(default_factory=dict)
@@ -31,18 +33,24 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class RequestHuman:
+    """Hand the conversation to a caseworker, saying why and at which step."""
+
     reason: str
     step: str
 
 
 @dataclass(frozen=True, slots=True)
 class ScheduleReminder:
+    """When to nudge a resident who went quiet, and when their unfinished answers expire."""
+
     remind_at: str | None  # ISO datetime, or None when nothing is due any more
     expire_at: str | None
 
 
 @dataclass(frozen=True, slots=True)
 class SetLocale:
+    """The resident chose a language; later messages use it."""
+
     locale: str
 
 

@@ -37,6 +37,8 @@ evaluation = partial(tuple.__new__, RuleEvaluation)
 
 @dataclass(frozen=True, slots=True)
 class ServiceRecommendation:
+    """A service the rules recommend for the household, at its urgency level (1 most)."""
+
     service: Service
     level: int
 

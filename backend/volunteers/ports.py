@@ -77,6 +77,8 @@ class Record:
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
+    """A volunteer who could take a task, with the record that ranks them."""
+
     volunteer: Volunteer
     record: Record
 
