@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 from backend.application import ApplicationV1
@@ -51,7 +51,7 @@ class Intake(Protocol):
     async def find_open(self, uow: UnitOfWork, id_numbers: list[str]) -> ApplicationSummary | None: ...
 
     async def submit(
-        self, uow: UnitOfWork, payload: dict[str, Any], *, resident_id: str, document_ids: list[str], now: datetime
+        self, uow: UnitOfWork, payload: dict[str, object], *, resident_id: str, document_ids: list[str], now: datetime
     ) -> Submitted | Duplicate: ...
 
 
@@ -94,7 +94,7 @@ class IntakeService(OpenApplications):
     async def submit(
         self,
         uow: UnitOfWork,
-        payload: dict[str, Any],
+        payload: dict[str, object],
         *,
         resident_id: str,
         document_ids: list[str],
@@ -173,7 +173,7 @@ class IntakeService(OpenApplications):
         resident_id: str,
         number: str,
         status: ApplicationStatus,
-        params: dict[str, Any],
+        params: dict[str, object],
         now: datetime,
         *,
         urgent: bool = False,

@@ -32,7 +32,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
 
 from backend.cases.ports import DueNotification
 from backend.delivery.pacing import DIGEST_KIND, UNSOLICITED_KINDS, Pacing, day_start, next_day
@@ -171,7 +170,7 @@ class NotificationDispatcher:
         return any(o.id in listed for o in await uow.offers.open_for(item.notification.resident_id, now=now))
 
     def _outbound(self, item: DueNotification, stored: list[str], *, offers: bool = False
-                  ) -> tuple[str, dict[str, Any]]:
+                  ) -> tuple[str, dict[str, object]]:
         """The outbox item's kind and payload; with ``offers``, a button that lists the open offers."""
         if item.notification.kind == certificates.KIND and self._storage is not None:
             return "document", self._certificate(item, stored)
@@ -180,7 +179,7 @@ class NotificationDispatcher:
             rendered = with_offers_button(rendered, self._plain(item.locale or self._default_locale))
         return "message", rendered.to_payload()
 
-    def _certificate(self, item: DueNotification, stored: list[str]) -> dict[str, Any]:
+    def _certificate(self, item: DueNotification, stored: list[str]) -> dict[str, object]:
         """Draw the certificate in the resident's language and keep its bytes for the sender."""
         assert self._storage is not None
         note = item.notification

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -61,7 +60,7 @@ def pick_locale(language_code: str | None, default: str = DEFAULT_LOCALE) -> str
     return "en"
 
 
-def mask_id_number(value: Any) -> str:
+def mask_id_number(value: object) -> str:
     """Show an ID number as 110***********1234: enough to recognise, not enough to misuse."""
     text = str(value or "")
     return text[:3] + "*" * (len(text) - 7) + text[-4:] if len(text) > 7 else "*" * len(text)
@@ -87,7 +86,7 @@ class Messages:
         env.globals.update(t=self._nested if html else self.render, locale=locale)
         self._env = env
 
-    def _nested(self, key: str, **params: Any) -> Markup:
+    def _nested(self, key: str, **params: object) -> Markup:
         return Markup(self.render(key, **params))
 
     @property
@@ -101,7 +100,7 @@ class Messages:
     def keys(self) -> set[str]:
         return set(self._catalog)
 
-    def render(self, key: str, **params: Any) -> str:
+    def render(self, key: str, **params: object) -> str:
         template = self._templates.get(key)
         if template is None:
             source = self._catalog.get(key)
@@ -119,19 +118,19 @@ class Messages:
     # cannot format (a year 9999 that overflows in the time zone, an amount that is no number)
     # is shown plainly rather than failing the whole page or message.
 
-    def money(self, value: Any) -> str:
+    def money(self, value: object) -> str:
         try:
             return format_currency(Decimal(str(value or 0)), "CNY", locale=self._babel)
         except (ArithmeticError, ValueError, TypeError):
             return str(value)
 
-    def number(self, value: Any) -> str:
+    def number(self, value: object) -> str:
         try:
             return format_decimal(Decimal(str(value or 0)), locale=self._babel)
         except (ArithmeticError, ValueError, TypeError):
             return str(value)
 
-    def date(self, value: Any) -> str:
+    def date(self, value: object) -> str:
         try:
             if isinstance(value, str):
                 value = datetime.fromisoformat(value)
@@ -144,7 +143,7 @@ class Messages:
         except (OverflowError, ValueError, TypeError):
             return _plain(value)
 
-    def month(self, value: Any) -> str:
+    def month(self, value: object) -> str:
         """A month and year (a benefit paid from 2027年1月, from January 2027)."""
         try:
             day = date.fromisoformat(value) if isinstance(value, str) else value
@@ -154,7 +153,7 @@ class Messages:
         except (OverflowError, ValueError, TypeError):
             return _plain(value)
 
-    def when(self, value: Any) -> str:
+    def when(self, value: object) -> str:
         """A date and time where the resident lives (a home visit, say)."""
         try:
             if isinstance(value, str):
@@ -167,7 +166,7 @@ class Messages:
         except (OverflowError, ValueError, TypeError):
             return _plain(value)
 
-    def localized(self, value: Any) -> str:
+    def localized(self, value: object) -> str:
         """A name kept in data for each locale (a region, a programme)."""
         if hasattr(value, "get") and hasattr(value, "names"):
             return str(value.get(self.locale))
@@ -176,7 +175,7 @@ class Messages:
         return str(value)
 
 
-def _plain(value: Any) -> str:
+def _plain(value: object) -> str:
     """A date or time as ISO text, in its own zone (the one place it cannot overflow)."""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%d %H:%M %Z").strip()

@@ -13,7 +13,6 @@ import calendar
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 from backend.cases.ports import Case
 from backend.policy.codes import Layer
@@ -45,13 +44,13 @@ def _text(value: str) -> str:
     return text
 
 
-def _appeal(pack: Pack, rules: DecisionRules, on: date) -> dict[str, Any]:
+def _appeal(pack: Pack, rules: DecisionRules, on: date) -> dict[str, object]:
     days = int(pack.parameter("appeal_days", on).value)
     return {"appeal_days": days, "appeal_by": (on + timedelta(days=days)).isoformat(),
             "appeal_body": dict(rules.appeal_body)}
 
 
-def rejection_params(pack: Pack, codes: Sequence[str], resident_text: str, *, now: datetime) -> dict[str, Any]:
+def rejection_params(pack: Pack, codes: Sequence[str], resident_text: str, *, now: datetime) -> dict[str, object]:
     """The parameters of a rejection notice: the standard reasons by code and in every locale, the
     caseworker's free text for the resident, and the appeal route and date.
 
@@ -78,7 +77,7 @@ def benefit_start(rules: DecisionRules, submitted_at: datetime, now: datetime) -
     return _add_months(now.date().replace(day=1), 1)
 
 
-def approval_params(pack: Pack, case: Case, resident_text: str, *, now: datetime) -> dict[str, Any]:
+def approval_params(pack: Pack, case: Case, resident_text: str, *, now: datetime) -> dict[str, object]:
     """The parameters of an approval notice: the programme (layer), package and monthly amount,
     the month it is paid from, the payment day and method, the changes to report and within how
     many days, the next review, and the appeal route and date."""

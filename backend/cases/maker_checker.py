@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
 
 from backend.cases.decision_message import approval_params, rejection_params
 from backend.cases.lifecycle import CaseAction
@@ -54,7 +53,7 @@ class MakerChecker:
     def __init__(self, pack: Pack) -> None:
         self._pack = pack
 
-    def proposal(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
+    def proposal(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, object]:
         assessment = case.assessment or {}
         package = list(request.package) if request.package is not None else list(assessment.get("assistance", []))
         if request.amount is not None:
@@ -78,14 +77,14 @@ class MakerChecker:
         threshold = self._pack.parameter("approval_threshold_amount", now.date()).value
         return case.layer in SECOND_APPROVAL_LAYERS or amount > threshold
 
-    def returned(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
+    def returned(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, object]:
         if self.needs_second(case, now) and case.proposed_by == user.username:
             raise DecisionRefused("the proposal waits for a second caseworker: its proposer cannot return it")
         reason = required(request.note, "note", "say why the proposal goes back, for the one who proposed it")
         return {**(case.decision or {}), "outcome": "returned", "returned_by": user.username,
                 "returned_at": now.isoformat(), "return_reason": reason}
 
-    def approval(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
+    def approval(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, object]:
         proposal = case.decision or {}
         if self.needs_second(case, now) and case.proposed_by == user.username:
             threshold = self._pack.parameter("approval_threshold_amount", now.date()).value
@@ -94,7 +93,7 @@ class MakerChecker:
         return {**proposal, "outcome": "approved", "approved_by": user.username, "approved_at": now.isoformat(),
                 "internal_note": request.note.strip(), "resident_text": request.resident_text.strip()}
 
-    def rejection(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, Any]:
+    def rejection(self, user: User, case: Case, request: ActionRequest, now: datetime) -> dict[str, object]:
         params = rejection_params(self._pack, request.reason_codes, request.resident_text, now=now)
         return {
             "outcome": "rejected",
@@ -111,7 +110,7 @@ class MakerChecker:
         }
 
     def resident_notice(self, case: Case, request: ActionRequest,
-                         now: datetime) -> tuple[str, dict[str, Any]] | None:
+                         now: datetime) -> tuple[str, dict[str, object]] | None:
         """The notice kind and parameters a decision sends the resident: only what the pack says
         and what the caseworker wrote for them, never the internal note. None: none is sent."""
         text = request.resident_text.strip()

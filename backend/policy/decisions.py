@@ -74,14 +74,14 @@ def _texts(raw: Any, path: Path, key: str) -> dict[str, str]:
     return texts
 
 
-def _source(raw: dict[str, Any], path: Path, key: str) -> str:
+def _source(raw: dict[str, object], path: Path, key: str) -> str:
     source = str(raw.get("source") or "").strip()
     if not source:
         raise pack_error(path, f"{key}.source", "missing: say where this comes from")
     return source
 
 
-def _section(data: dict[str, Any], name: str, path: Path) -> dict[str, Any]:
+def _section(data: dict[str, object], name: str, path: Path) -> dict[str, object]:
     raw = data.get(name)
     if not isinstance(raw, dict):
         raise pack_error(path, name, "missing, or not a mapping")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from bot.outbound import Outbound
@@ -62,8 +62,8 @@ class Preset:
     """What a flow started from outside begins with: answers it is given, and members; with
     ``confirm``, an application filled in for the resident to check answer by answer."""
 
-    answers: dict[str, Any] = field(default_factory=dict)
-    members: tuple[dict[str, Any], ...] = ()
+    answers: dict[str, object] = field(default_factory=dict)
+    members: tuple[dict[str, object], ...] = ()
     confirm: bool = False
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from bot import callbacks
@@ -335,12 +334,12 @@ class Conversations:
         mb = self.max_document_bytes / (1024 * 1024)
         return self.render_key("documents.too_large", {"max_mb": round(mb, 1)}, locale)
 
-    def render_key(self, key: str, params: dict[str, Any], locale: str | None) -> list[Outbound]:
+    def render_key(self, key: str, params: dict[str, object], locale: str | None) -> list[Outbound]:
         """A channel's own message (outside any turn) in the resident's language."""
         return self.render([Reply(key, params)], locale or self.default_locale)
 
     async def notice(
-        self, channel: str, external_id: str, key: str, params: dict[str, Any], *, locale_hint: str | None = None,
+        self, channel: str, external_id: str, key: str, params: dict[str, object], *, locale_hint: str | None = None,
         html: bool = False,
     ) -> None:
         """Queue a channel's own message (a file too large, say) in the outbox, outside any turn."""
