@@ -11,6 +11,7 @@ accepting the invitation opens the volunteer registration.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +31,7 @@ VOLUNTEER_FLOW = "volunteer"
 @dataclass(frozen=True, slots=True)
 class Answer:
     key: str  # the message for the resident: offer.accepted, offer.declined, offer.full, offer.answered ...
-    params: dict[str, Any]
+    params: Mapping[str, object]
     start_flow: str | None = None  # a flow the resident goes on to (the volunteer registration)
 
 
@@ -39,7 +40,7 @@ def expired(offer: Offer, now: datetime) -> bool:
     return offer.expires_at is not None and offer.expires_at <= now
 
 
-def project_params(project: Project) -> dict[str, Any]:
+def project_params(project: Project) -> dict[str, object]:
     return {"project": project.names, "sponsor": project.sponsor, "contact": project.contact}
 
 
@@ -162,7 +163,7 @@ async def answer_offer(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, 
     return Answer("offer.accepted", params)
 
 
-async def _settle(uow: OffersUnitOfWork, offer: Offer, accepted: bool, now: datetime, params: dict[str, Any],
+async def _settle(uow: OffersUnitOfWork, offer: Offer, accepted: bool, now: datetime, params: Mapping[str, object],
                   *, declined: str) -> Answer | None:
     """The answer to an offer that cannot or need not be taken: already answered, expired or declined
     (recorded); None when it is open and accepted, for the caller to take."""

@@ -60,7 +60,7 @@ class NotificationButtons:
             if offered is None:
                 return None
             start = (offered.start_flow, None) if offered.start_flow in self._turns.engines else None
-            return Reply(offered.key, offered.params), start
+            return Reply(offered.key, dict(offered.params)), start
         if isinstance(action, ListOffers):
             return await open_offers_reply(m.uow, backend.projects, resident_id=m.resident.id, now=m.now), None
         if isinstance(action, ReplyNow):
