@@ -34,6 +34,14 @@ async def _set_locale(database, resident_id, locale):
         await uow.commit()
 
 
+async def _applied_with_staff(conversations, database, locale):
+    """王芳 on the staff, and a household that has applied and reads ``locale``: (王芳, its number)."""
+    wang = await _staff(database)
+    resident_id, number = await applied(conversations, database)
+    await _set_locale(database, resident_id, locale)
+    return wang, number
+
+
 async def _thread(conversations, database, user, number):
     async with database.unit_of_work() as uow:
         entries = await conversations.services.backend.cases.thread(uow, user, number, now=LATER)
@@ -86,9 +94,7 @@ async def test_the_office_asks_the_resident_answers_with_text_and_a_photo_and_th
     ("en", ("Caseworker 王芳", "within 3 working days", "Start a new application")),
 ])
 async def test_words_after_submission_reach_the_thread_and_the_assignee(conversations, database, locale, told):
-    wang = await _staff(database)
-    resident_id, number = await applied(conversations, database)
-    await _set_locale(database, resident_id, locale)
+    wang, number = await _applied_with_staff(conversations, database, locale)
     replies = await say(conversations, "household", "8号上午我要去医院复查，能改到下午吗？")
     answer = replies[-1]
     assert answer.key == "thread.received" and number in answer.text
@@ -161,9 +167,7 @@ async def test_the_buttons_start_a_new_application_or_bring_a_person(conversatio
 
 
 async def test_status_shows_the_recent_messages_meant_for_the_resident_never_internal_notes(conversations, database):
-    wang = await _staff(database)
-    resident_id, number = await applied(conversations, database)
-    await _set_locale(database, resident_id, "en")
+    wang, number = await _applied_with_staff(conversations, database, "en")
     async with database.unit_of_work() as uow:
         cases = conversations.services.backend.cases
         await cases.add_note(uow, wang, number, "neighbour says the son works in Shenzhen", now=NOW)
@@ -180,9 +184,7 @@ async def test_status_shows_the_recent_messages_meant_for_the_resident_never_int
 async def test_a_caseworkers_message_reaches_the_resident_even_with_a_status_update_in_the_same_pass(
     conversations, database, clock
 ):
-    wang = await _staff(database)
-    resident_id, number = await applied(conversations, database)
-    await _set_locale(database, resident_id, "en")
+    wang, number = await _applied_with_staff(conversations, database, "en")
     async with database.unit_of_work() as uow:
         cases = conversations.services.backend.cases
         await cases.send_message(uow, wang, number, "Could you come on Monday at 3?", now=NOW)

@@ -34,13 +34,21 @@ from tests.monitoring.registry_files import (
 )
 
 BAD_DIGIT = HEAD[:17] + ("0" if HEAD[17] != "0" else "1")
+
+
+def _unmatched(prefix: str, kind: str, day: str, amount: str = "", grade: str = "") -> list[tuple[str, ...]]:
+    """A source's wrong rows 5 and 6 (lines of the file): an ID number whose check digit fails, and a
+    person the registry does not know."""
+    return [(f"{prefix}4", BAD_DIGIT, kind, day, amount, grade), (f"{prefix}5", STRANGER, kind, day, amount, grade)]
+
+
 # For each source: good rows (of registry persons), then one row of each way to be wrong. The
 # wrong rows are on lines 5 to 9 of the file (the header is line 1).
 CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
     "public_security": (
         [("P1", HEAD, "death", "2026-10-01", "", ""), ("P2", CHILD, "registration_change", "2026-10-02", "", ""),
          ("P3", ELDER, "death", "2026-09-30", "", "")],
-        [("P4", BAD_DIGIT, "death", "2026-10-01", "", ""), ("P5", STRANGER, "death", "2026-10-01", "", ""),
+        [*_unmatched("P", "death", "2026-10-01"),
          ("P6", HEAD, "death", "2026-13-01", "", ""), ("P7", HEAD, "death", "2026-10-01", "9", ""),
          f"P8,{HEAD},death,2026-10-01,,,"],
     ),
@@ -48,8 +56,7 @@ CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
         [("M1", HEAD, "out_of_pocket", "2026-10-01", "23000.50", ""),
          ("M2", SPOUSE, "out_of_pocket", "2026-10-02", "120", ""),
          ("M3", ELDER, "out_of_pocket", "2026-10-03", "0.01", "")],
-        [("M4", BAD_DIGIT, "out_of_pocket", "2026-10-01", "10", ""),
-         ("M5", STRANGER, "out_of_pocket", "2026-10-01", "10", ""),
+        [*_unmatched("M", "out_of_pocket", "2026-10-01", "10"),
          ("M6", HEAD, "out_of_pocket", "2026-1-1", "10", ""), ("M7", HEAD, "out_of_pocket", "2026-10-01", "1e3", ""),
          f"M8,{HEAD},out_of_pocket"],
     ),
@@ -57,8 +64,7 @@ CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
         [("D1", CHILD, "disability_assessed", "2026-10-01", "", "2"),
          ("D2", CHILD, "disability_assessed", "2026-11-01", "", "1"),
          ("D3", ELDER, "disability_assessed", "2026-11-02", "", "4")],
-        [("D4", BAD_DIGIT, "disability_assessed", "2026-10-01", "", "2"),
-         ("D5", STRANGER, "disability_assessed", "2026-10-01", "", "2"),
+        [*_unmatched("D", "disability_assessed", "2026-10-01", grade="2"),
          ("D6", HEAD, "disability_assessed", "yesterday", "", "2"),
          ("D7", HEAD, "disability_assessed", "2026-10-01", "", "0"),
          f"D8,{HEAD},disability_assessed,2026-10-01,,2,x"],
@@ -66,14 +72,14 @@ CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
     "hr": (
         [("H1", HEAD, "unemployed", "2026-10-01", "", ""), ("H2", HEAD, "employed", "2026-11-01", "", ""),
          ("H3", SPOUSE, "unemployed", "2026-11-02", "", "")],
-        [("H4", BAD_DIGIT, "unemployed", "2026-10-01", "", ""), ("H5", STRANGER, "unemployed", "2026-10-01", "", ""),
+        [*_unmatched("H", "unemployed", "2026-10-01"),
          ("H6", HEAD, "unemployed", "2026-02-29", "", ""), ("H7", HEAD, "unemployed", "2026-10-01", "3000", ""),
          f"H8,{HEAD}"],
     ),
     "education": (
         [("E1", CHILD, "left_school", "2026-10-01", "", ""), ("E2", CHILD, "enrolled", "2026-11-01", "", ""),
          ("E3", LONER, "enrolled", "2026-09-01", "", "")],
-        [("E4", BAD_DIGIT, "enrolled", "2026-10-01", "", ""), ("E5", STRANGER, "enrolled", "2026-10-01", "", ""),
+        [*_unmatched("E", "enrolled", "2026-10-01"),
          ("E6", CHILD, "enrolled", "2026/10/01", "", ""), ("E7", CHILD, "enrolled", "2026-10-01", "", "1"),
          f"E8,{CHILD},enrolled,2026-10-01,,,,"],
     ),
@@ -81,8 +87,7 @@ CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
         [("X1", HEAD, "disaster_loss", "2026-08-01", "80000", ""),
          ("X2", ELDER, "disaster_loss", "2026-08-01", "5000", ""),
          ("X3", LONER, "disaster_loss", "2026-08-02", "1200.5", "")],
-        [("X4", BAD_DIGIT, "disaster_loss", "2026-08-01", "10", ""),
-         ("X5", STRANGER, "disaster_loss", "2026-08-01", "10", ""),
+        [*_unmatched("X", "disaster_loss", "2026-08-01", "10"),
          ("X6", HEAD, "disaster_loss", "2026-08-32", "10", ""),
          ("X7", HEAD, "disaster_loss", "2026-08-01", "-10", ""),
          f"X8,{HEAD},disaster_loss,2026-08-01,10"],
@@ -90,8 +95,7 @@ CASES: dict[str, tuple[list[tuple[str, ...]], list[tuple[str, ...] | str]]] = {
     "civil_affairs": (
         [("C1", HEAD, "assistance_exit", "2026-01-10", "", ""), ("C2", HEAD, "income_change", "2026-06-01", "0", ""),
          ("C3", SPOUSE, "income_change", "2026-06-01", "1500.00", "")],
-        [("C4", BAD_DIGIT, "assistance_exit", "2026-01-10", "", ""),
-         ("C5", STRANGER, "assistance_exit", "2026-01-10", "", ""),
+        [*_unmatched("C", "assistance_exit", "2026-01-10"),
          ("C6", HEAD, "income_change", "20260601", "100", ""), ("C7", HEAD, "income_change", "2026-06-01", "", ""),
          f"C8,{HEAD},income_change,2026-06-01,100,,"],
     ),
