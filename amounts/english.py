@@ -48,6 +48,8 @@ def english_number(text: str) -> Decimal | None:
 
 
 def _whole(words: str) -> Decimal | None:
+    if words.split(" ", 1)[0] in ("zero", "nought", "oh") and " " in words:
+        return None  # text2num reads "zero one" as 1: digits said one by one are no amount
     try:
         value = text2num(words, "en")
     except ValueError:  # text2num's answer to anything that is not a number

@@ -110,7 +110,8 @@ def _alternatives(words: tuple[str, ...], *, before: bool) -> str:
 _BEFORE = {kind: re.compile(rf"(?:{_alternatives(b, before=True)})\s?") for kind, (b, _) in _WORDS.items()}
 _AFTER = {kind: re.compile(rf"\s?(?:{_alternatives(a, before=False)})$") for kind, (_, a) in _WORDS.items()}
 
-_SEPARATOR = r"到|至|~|〜|-|–|—|(?<![a-z])to(?![a-z])"
+# A hyphen between two letters joins a number's words ("twenty-one"), it separates no range.
+_SEPARATOR = r"到|至|~|〜|(?<![a-z])-|-(?![a-z])|–|—|(?<![a-z])to(?![a-z])"
 _SEPARATOR_RE = re.compile(rf"\s?(?:{_SEPARATOR})\s?")
 # After "between", "and" separates too (elsewhere it is inside a number: "one hundred and five").
 _BETWEEN_RE = re.compile(rf"\s?(?:{_SEPARATOR}|(?<![a-z])and(?![a-z]))\s?")
@@ -141,11 +142,17 @@ def read_amount(text: str, *, maximum: Decimal) -> Reading:
         raise ParseError("amount.invalid")
     period = next(iter(periods), None)
     hedged = "hedge" in kinds
+    if "between" not in kinds:
+        # One amount, if it reads as one: a range is tried only after that, so the words of one
+        # number are never split into two ("... forty-five thousand ...").
+        try:
+            return Reading(within(_one(body), maximum), approximate=hedged, period=period)
+        except ParseError as error:
+            if error.code != "amount.invalid":
+                raise
     ends = _range(body, between="between" in kinds)
     if ends is None:
-        if "between" in kinds:
-            raise ParseError("amount.invalid")
-        return Reading(within(_one(body), maximum), approximate=hedged, period=period)
+        raise ParseError("amount.invalid")
     low, high = sorted(ends)
     low, high = within(low, maximum), within(high, maximum)
     return Reading(cents((low + high) / 2), approximate=True, low=low, high=high, period=period)
