@@ -191,8 +191,8 @@ def _number(body: str) -> Decimal | None:
 def _range(body: str, *, between: bool) -> tuple[Decimal, Decimal] | None:
     """The two ends of a range ("800到1000", "800 to 1000", 七八百), or None when it is not one."""
     if (m := _NEIGHBOURS_RE.fullmatch(body)) is not None and _DIGIT[m[1]] < _DIGIT[m[2]]:
-        unit = _UNIT[m[3]]
-        return Decimal(_DIGIT[m[1]] * unit), Decimal(_DIGIT[m[2]] * unit)
+        size = _UNIT[m[3]]
+        return Decimal(_DIGIT[m[1]] * size), Decimal(_DIGIT[m[2]] * size)
     separator = _BETWEEN_RE if between else _SEPARATOR_RE
     for split in list(separator.finditer(body))[:_MAX_SPLITS]:
         low_text, high_text = body[: split.start()], body[split.end() :]
@@ -202,8 +202,8 @@ def _range(body: str, *, between: bool) -> tuple[Decimal, Decimal] | None:
             low, high = _one(low_text), _one(high_text)
         except ParseError:
             continue  # "twenty-one to thirty": not the dash, the "to"
-        unit = _SHARED_UNIT_RE.search(high_text)
-        if unit is not None and _BARE_RE.fullmatch(low_text) and low * _SHARED_UNITS[unit[0]] <= high:
-            low *= _SHARED_UNITS[unit[0]]
+        shared = _SHARED_UNIT_RE.search(high_text)
+        if shared is not None and _BARE_RE.fullmatch(low_text) and low * _SHARED_UNITS[shared[0]] <= high:
+            low *= _SHARED_UNITS[shared[0]]
         return low, high
     return None
