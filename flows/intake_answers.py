@@ -29,7 +29,8 @@ def identity(text: str, ask: Ask) -> dict[str, object]:
 
 
 def amount(text: str, ask: Ask) -> str | Tentative:
-    """An amount the question counts over no period (savings); approximate ones are confirmed."""
+    """An amount the question counts over no period (savings): a period said is taken as said,
+    approximate ones are confirmed. A question asked per month or per year uses the two below."""
     return amount_answer(text, maximum=Decimal(ask.settings.max_amount))
 
 
