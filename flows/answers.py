@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from flows import confirmation
 from flows import events as ev
 from flows.buttons import DONE, HUMAN, KEEP, SKIP
 from flows.flow import DECLINE, Ask, Kind, Question, Role
 from flows.intents import DiscardData, LookupOpenApplication, Option, SetLocale
 from flows.machine import has_edge
 from flows.parsing import ParseError, parse_free_text
-from flows.prompts import options_of, prompt, return_from_detour, show_summary
+from flows.prompts import options_of, prompt, reask, return_from_detour, show_summary
 from flows.session import SessionState
 from flows.turn import Turn
 
@@ -34,9 +35,26 @@ def confirm_key(state: str, cursor: int) -> str:
 def on_answer(turn: Turn, event: ev.Event) -> None:
     question = turn.question()
     assert question is not None
+    settled = confirmation.settle(turn, event)
+    if settled is not None:
+        _on_settled(turn, question, settled)
+        return
     value = value_of(turn, question, event)
-    if not isinstance(value, _Marker):
+    if isinstance(value, confirmation.Tentative):
+        confirmation.propose(turn, value)
+    elif not isinstance(value, _Marker):
         accept(turn, question, value)
+
+
+def _on_settled(turn: Turn, question: Question, settled: confirmation.Settled) -> None:
+    """A proposed answer confirmed (recorded), refused (the question again), or a stale press."""
+    if settled.outcome == confirmation.ACCEPT:
+        accept(turn, question, settled.value)
+    elif settled.outcome == confirmation.RETYPE:
+        prompt(turn)
+    else:
+        turn.say("channel.button_expired")
+        reask(turn)
 
 
 def value_of(turn: Turn, question: Question, event: ev.Event) -> object:
@@ -147,6 +165,7 @@ def accept(turn: Turn, question: Question, value: object) -> None:
             store.pop(key, None)
     session.invalid = 0
     session.selection = None
+    session.pending = None
     if _answered(turn, question, value):
         return
     flow = turn.engine.flow

@@ -9,3 +9,5 @@ ADD_MEMBER, REMOVE_MEMBER = "_add_member", "_remove_member"
 NEW_APPLICATION = "_new_application"
 # Edit menu entries: a question by state, a member by index.
 QUESTION_PREFIX, MEMBER_PREFIX = "q:", "m:"
+# An answer proposed for confirmation ("record it as ¥800?"): record it, or ask the question again.
+ACCEPT, RETYPE = "_accept", "_retype"

@@ -121,7 +121,7 @@ class Engine:
             keys = {q.id for q in self.loop.questions}
             session.members = [{k: v for k, v in m.items() if k in keys} for m in session.members]
         session.version = self.flow.version
-        session.selection, session.resume, session.invalid = None, None, 0
+        session.selection, session.resume, session.invalid, session.pending = None, None, 0, None
         # Resume at the first question whose answer is missing (a jump, not a move: the
         # old state may not exist in this version of the flow).
         missing = self.first_missing(session, now=None)

@@ -29,7 +29,9 @@ from flows.intake_answers import (
     identity_shown,
     lookup_ids,
     masked_id,
+    monthly_amount,
     subject_id,
+    yearly_amount,
 )
 from flows.parsing import age_on
 
@@ -245,7 +247,7 @@ HOUSEHOLD = Loop(
             clears=("income",),
             params=_member_params,
         ),
-        Question("income", Kind.TEXT, options=("0",), parse=amount, when=_earns, params=_member_params),
+        Question("income", Kind.TEXT, options=("0",), parse=monthly_amount, when=_earns, params=_member_params),
     ),
 )
 
@@ -280,7 +282,7 @@ ITEMS: tuple[Question | Loop, ...] = (
     HOUSEHOLD,
     Question("other_income", Kind.MULTI, options=(*INCOME_SOURCES, NONE), exclusive=NONE),
     *(
-        Question(f"income_{source}", Kind.TEXT, parse=amount, when=_selected("other_income", source))
+        Question(f"income_{source}", Kind.TEXT, parse=monthly_amount, when=_selected("other_income", source))
         for source in INCOME_SOURCES
     ),
     # Only where it can matter: 特困 requires that no one is obliged and able to support them.
@@ -289,10 +291,10 @@ ITEMS: tuple[Question | Loop, ...] = (
     Question("property", Kind.CHOICE, options=(NONE, "one_home", "more"), clears=("vehicles", "homes")),
     Question("vehicles", Kind.TEXT, options=("0", "1"), parse=count, when=_answer_is("property", "more")),
     Question("homes", Kind.TEXT, options=("0", "1", "2"), parse=count, when=_answer_is("property", "more")),
-    Question("medical_spending", Kind.TEXT, options=("0",), parse=amount),
-    Question("education_spending", Kind.TEXT, options=("0",), parse=amount, when=_has_pupil),
+    Question("medical_spending", Kind.TEXT, options=("0",), parse=yearly_amount),
+    Question("education_spending", Kind.TEXT, options=("0",), parse=yearly_amount, when=_has_pupil),
     Question("housing", Kind.CHOICE, options=("own", "renting", "unsafe", NONE), clears=("rent",)),
-    Question("rent", Kind.TEXT, parse=amount, when=_answer_is("housing", "renting")),
+    Question("rent", Kind.TEXT, parse=monthly_amount, when=_answer_is("housing", "renting")),
     Question(
         "hardship_types",
         Kind.MULTI,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from flows.amount_answers import Period, amount_answer
+from flows.confirmation import Tentative
 from flows.flow import Ask
-from flows.parsing import ParseError, parse_age, parse_amount, parse_count, parse_free_text, parse_id_number
+from flows.parsing import ParseError, parse_age, parse_count, parse_free_text, parse_id_number
 from locales import mask_id_number
 
 MIN_AGE_TO_APPLY = 16
@@ -26,8 +28,20 @@ def identity(text: str, ask: Ask) -> dict[str, object]:
     return {"age": parse_age(text)}
 
 
-def amount(text: str, ask: Ask) -> str:
-    return str(parse_amount(text, maximum=Decimal(ask.settings.max_amount)))
+def amount(text: str, ask: Ask) -> str | Tentative:
+    """An amount the question counts over no period (savings): a period said is taken as said,
+    approximate ones are confirmed. A question asked per month or per year uses the two below."""
+    return amount_answer(text, maximum=Decimal(ask.settings.max_amount))
+
+
+def monthly_amount(text: str, ask: Ask) -> str | Tentative:
+    """An amount per month (income, rent); one said per year is converted, and confirmed."""
+    return amount_answer(text, maximum=Decimal(ask.settings.max_amount), period=Period.MONTH)
+
+
+def yearly_amount(text: str, ask: Ask) -> str | Tentative:
+    """An amount over the past twelve months (medical, education); one said per month is converted."""
+    return amount_answer(text, maximum=Decimal(ask.settings.max_amount), period=Period.YEAR)
 
 
 def count(text: str, ask: Ask) -> int:

@@ -107,6 +107,7 @@ def _entered(event: EventData) -> None:
     assert isinstance(model, Session)
     model.invalid = 0
     model.selection = None
+    model.pending = None
 
 
 def build_machine(flow: Flow) -> Machine:

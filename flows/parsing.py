@@ -14,7 +14,19 @@ from dataclasses import dataclass, field
 from datetime import date
 
 # The amount parser and ParseError live below flows, where the console's forms read amounts too.
-from amounts import MAX_RAW_NUMBER, ZERO_WORDS, ParseError, normalize, number, parse_amount, too_long
+# ``read_amount`` reads amounts as people say them (about, ranges, per month): see flows.amount_answers.
+from amounts import (
+    MAX_RAW_NUMBER,
+    ZERO_WORDS,
+    ParseError,
+    Period,
+    Reading,
+    normalize,
+    number,
+    parse_amount,
+    read_amount,
+    too_long,
+)
 from amounts import NUMERALS as NUMERALS
 from amounts import UNITS as UNITS
 from id_numbers import BadIdNumber, check_id_number
@@ -22,6 +34,8 @@ from id_numbers import BadIdNumber, check_id_number
 __all__ = [
     "IdNumber",
     "ParseError",
+    "Period",
+    "Reading",
     "age_on",
     "check_age_matches",
     "normalize",
@@ -31,6 +45,7 @@ __all__ = [
     "parse_free_text",
     "parse_id_number",
     "parse_mobile",
+    "read_amount",
 ]
 
 MAX_AGE = 120

@@ -16,6 +16,7 @@ from flows.buttons import (
     SKIP,
     YES,
 )
+from flows.confirmation import show as show_proposal
 from flows.flow import Ask, Kind, Question
 from flows.intents import Option, Reply
 from flows.session import SessionState
@@ -37,7 +38,7 @@ def reask(turn: Turn) -> None:
         turn.say("cancel.confirm", (Option(YES, "cancel.yes"), Option(NO, "cancel.no")))
     elif turn.session.final:
         turn.say(f"final.{state}", number=turn.session.number)
-    else:
+    elif not show_proposal(turn):  # an answer awaiting confirmation is asked about again
         prompt(turn)
 
 

@@ -63,6 +63,9 @@ class Session:
     # Answers filled in by someone else (outreach from the registry) that the resident has not
     # confirmed yet, as "<state>@<cursor>": each is asked again, with its value offered.
     to_confirm: list[str] = field(default_factory=list)
+    # An answer read with some doubt (an approximate amount), waiting for the resident's one-tap
+    # confirmation: see ``flows.confirmation``. Plain data, so it outlives a restart.
+    pending: dict[str, Any] | None = None
 
     def copy(self) -> Session:
         """A copy deep enough that changing it never touches the original."""
@@ -84,6 +87,7 @@ class Session:
             number=self.number,
             turns=self.turns,
             to_confirm=list(self.to_confirm),
+            pending=dict(self.pending) if self.pending is not None else None,
         )
 
     def to_dict(self) -> dict[str, object]:

@@ -104,4 +104,4 @@ class Turn:
         language = self.engine.language_state
         session.answers = self.given() | ({language: session.locale} if session.locale and language else {})
         session.members, session.documents, session.selection, session.resume = [], [], None, None
-        session.to_confirm, session.cursor, session.invalid = [], 0, 0
+        session.to_confirm, session.cursor, session.invalid, session.pending = [], 0, 0, None
