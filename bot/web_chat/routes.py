@@ -282,7 +282,9 @@ class WebChat:
             if not label:
                 return _back("empty")
             event = _event(label)
-            if isinstance(event, ev.Text) and "q" in fields:
+            if isinstance(event, ev.Command):
+                taken = None  # typed now, and no answer to any question: runs from any page
+            elif "q" in fields:
                 # An answer: taken only for the question its page showed.
                 if fields["q"] != (await place_of(conversations, web_id)).token:
                     if await self.transcript.last_said(web_id) == masked(label):
@@ -290,7 +292,9 @@ class WebChat:
                     await self.held.hold(web_id, label)
                     return _back()
                 taken = None  # the question is the live one, whatever else the page missed
-        await self.held.clear(web_id)
+            if isinstance(event, ev.Text):
+                # Answered anew: what was held (and not confirmed) is no longer asked about.
+                await self.held.clear(web_id)
         return await self._turn(request, web_id, event, label, taken)
 
     async def _turn(self, request: web.Request, web_id: str, event: ev.Event, label: str,
