@@ -86,15 +86,16 @@ class Page:
             chrome: the live question, the welcome back, the held answer, the panel, the text size.
         """
         chrome = chrome or Chrome(panel=Panel(offers=offers))
-        anchor = _anchor(view)
+        # With an answer held, the page opens at the question it would answer.
+        anchor = view.prompt if chrome.held and any(e.id == view.prompt for e in view.entries) else _anchor(view)
         entries = list(view.entries)
         at = next((n for n, e in enumerate(entries) if e.id == anchor), len(entries))
-        fold = max(0, at - CONTEXT) if len(entries) > CONTEXT + 1 else 0
+        fold = max(0, at - CONTEXT)
         new = sum(1 for e in entries if e.new)
         return self._load("chat.html.j2").render(
             view=view, t=messages.render, lang=LANG.get(messages.locale, "zh-CN"), base=self.base, csrf=csrf,
-            max_mb=max_mb, notice=NOTICES.get(notice or ""), code=code, minutes=minutes, links=links, anchor=anchor,
-            earlier=entries[:fold], recent=entries[fold:], chrome=chrome, panel=chrome.panel, new=new,
+            max_mb=max_mb, notice=NOTICES.get(notice or ""), code=code, minutes=minutes, links=links, new=new,
+            earlier=entries[:fold], before=entries[fold:at], here=entries[at:], chrome=chrome, panel=chrome.panel,
             held_text=masked(chrome.held.text) if chrome.held else "", actions=_actions(view, chrome),
             accept=ACCEPT_ATTRIBUTE,  # the types the storage's content check keeps
         )

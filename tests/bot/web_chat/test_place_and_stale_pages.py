@@ -176,13 +176,14 @@ async def test_a_returning_resident_is_welcomed_at_the_live_question_older_messa
     assert words["welcome"] not in text_of(page)  # in the middle of answering: no welcome
     clock.advance(timedelta(hours=2))
     page = await web.open()
-    welcome = re.search(r'<li class="welcome" id="latest" tabindex="-1" autofocus><p>(.*?)</p>', page.html)
+    welcome = re.search(r'<div class="here" id="latest" tabindex="-1" autofocus>\n<p class="welcome">(.*?)</p>',
+                        page.html)
     assert welcome, page.html
     assert words["welcome"] in welcome.group(1)
     assert words["left_at"].format(question=words["mobile"]) in unescape(welcome.group(1))
     # The welcome is followed by the live question; what came before is folded behind "show earlier".
     after = page.html[welcome.end():]
-    assert after.index('data-key="intake.mobile.prompt"') < after.index("</ol>")
+    assert 'data-key="intake.mobile.prompt"' in after[:after.index("</ol>\n</div>")]
     assert "<details" in page.html and words["earlier"] in text_of(page)
     folded = page.html[page.html.index("<details"):page.html.index("</details>")]
     assert 'data-key="intake.welcome"' in folded and 'data-key="intake.mobile.prompt"' not in folded
@@ -208,7 +209,7 @@ async def test_a_returning_resident_opens_at_the_first_update_below_a_status_pan
     assert words["panel"] in panel_text and number in panel_text and words["status"] in panel_text
     assert "请补交医院的诊断证明" in panel_text and words["reply"] in panel_text
     # The page opens at the welcome, right before the first update they have not seen.
-    welcome = page.html.index('<li class="welcome" id="latest"')
+    welcome = page.html.index('<p class="welcome">')
     first_new = page.html.index('class="msg bot new"')
     assert page.html.index('class="panel"') < welcome < first_new
     assert words["welcome"] in text_of(page)
