@@ -21,7 +21,7 @@ from backend.ports import OutboxItem, Store, UnitOfWork
 
 CHANNEL = "web"
 HELD = "held_answer"
-# The resident said no: the text goes back into the answer box once (``draft``).
+# The resident said no: the text goes back into the answer box of the next page.
 RETURNED = "held_returned"
 KINDS = frozenset({HELD, RETURNED})
 
@@ -71,12 +71,15 @@ class HeldAnswers:
             await uow.commit()
 
     async def waiting(self, web_id: str) -> tuple[Held | None, str | None]:
-        """The answer waiting for a yes or no, and the text to put back in the answer box (a
-        no just said); each None when there is none."""
+        """The answer waiting for a yes or no (on every page until it is given), and the text to
+        put back in the answer box after a no (on the next page only); each None when there is none."""
         async with self.database.unit_of_work() as uow:
             items = await uow.outbox.recent(CHANNEL, web_id, limit=self.kept)
-        held = next((i for i in reversed(items) if i.kind == HELD and i.status == "pending"), None)
-        returned = next((i for i in reversed(items) if i.kind == RETURNED and i.status == "pending"), None)
+            held = next((i for i in reversed(items) if i.kind == HELD and i.status == "pending"), None)
+            returned = next((i for i in reversed(items) if i.kind == RETURNED and i.status == "pending"), None)
+            if returned is not None:
+                await uow.outbox.mark_sent({returned.id: None}, at=self.clock())
+                await uow.commit()
         shown = Held(held.id, text) if held is not None and (text := self._open(web_id, held)) is not None else None
         return shown, (self._open(web_id, returned) if returned is not None else None)
 

@@ -90,6 +90,9 @@ async def test_an_answer_typed_on_an_out_of_date_page_waits_for_the_residents_wo
     assert words["returned"] in page.notice
     assert re.search(r'<textarea id="answer"[^>]*>13800138000</textarea>', page.html)
     assert "id_number" not in await session_answers(database, web) and page.keys == []
+    # Put back once: the next page's answer box is empty again.
+    page = await web.open()
+    assert re.search(r'<textarea id="answer"[^>]*></textarea>', page.html)
     # Typed again on the old page, then "yes": the answer goes to the question asked now.
     web.page = old
     page = await web.send("110105198001010016")
