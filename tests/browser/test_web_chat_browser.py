@@ -125,7 +125,7 @@ async def test_back_and_forward_show_the_live_question_and_a_stale_page_asks_bef
     await _post(old_tab, "button[name=held] >> text=不是")
     assert await old_tab.input_value("#answer") == "650"
     assert await _said(database, "650") == 0
-    # The first tab answers on; its Back never posts the name again.
+    # Typed on the page Back showed (the live question): taken as its answer; Back never posts the name again.
     await _send(page, "110105198001010016")
     await page.go_back()
     assert await _live_key(page) == "intake.mobile.prompt" and await _said(database, "张三") == 1

@@ -247,3 +247,20 @@ async def test_the_larger_text_is_kept_in_a_cookie_and_needs_the_form_token(brow
     response = await client.post("/chat/text-size", data={"csrf": page.csrf, "large": "0"}, allow_redirects=False,
                                  headers={"Cookie": f"yimen_chat={web.cookie}; yimen_text=large"})
     assert response.cookies["yimen_text"].value == ""
+
+
+async def test_a_held_answer_is_settled_only_by_its_own_browser(browser, database):
+    web = browser(language="en")
+    old = await at_the_name_question(web)
+    await web.send("Zhang San")
+    web.page = old
+    page = await web.send("Li Si")
+    held = re.search(r'name="held" value="use:(\d+)"', page.html).group(1)
+    other = browser(language="en")
+    await at_the_name_question(other)
+    refused = await other.submit(held=f"use:{held}")
+    assert refused.notice.startswith("This page was out of date") and refused.keys == []
+    assert (await session_answers(database, other)).get("name") is None
+    # Still waiting for its own browser's word.
+    page = await web.open()
+    assert WORDS["en"]["held"].format(text="Li Si", question="ID number") in text_of(page)
