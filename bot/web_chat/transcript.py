@@ -18,6 +18,7 @@ from typing import Any
 
 from backend.ports import OutboxItem, Store, UnitOfWork
 from bot import callbacks
+from bot.web_chat.held import KINDS as HELD_KINDS
 from locales import mask_id_number
 
 CHANNEL = "web"
@@ -63,6 +64,9 @@ class View:
     locale: str | None = None
     known: bool = False
     linked: tuple[str, ...] = ()
+    # The live question's message (its buttons are live), and when the resident last sent anything.
+    prompt: int | None = None
+    last_said_at: datetime | None = None
 
     @property
     def contact(self) -> bool:
@@ -100,17 +104,20 @@ class Transcript:
         self.kept = kept
         self.push_channels = push_channels
 
-    async def accept(self, web_id: str, counter: int, said: dict[str, Any] | None = None,
+    async def accept(self, web_id: str, counter: int | None, said: dict[str, Any] | None = None,
                      pressed: tuple[int, int] | None = None) -> bool:
         """Take a post made from a page with ``counter``: False when that page is out of date.
 
         What the resident sent is recorded (``said``, or the label of the button ``pressed``)
         before the turn runs, in a transaction of its own: if the turn then failed, the page
-        would show the message without an answer, which is what happened.
+        would show the message without an answer, which is what happened. A ``counter`` of None
+        takes the post whatever page it came from (an answer whose question token was checked).
         """
         now = self.clock()
         async with self.database.unit_of_work() as uow:
             resident = await uow.residents.identify(CHANNEL, web_id, now=now)
+            if counter is None:
+                counter = (await uow.residents.last_inbound(CHANNEL, web_id) or 0) + 1
             if not await uow.residents.accept_inbound(CHANNEL, web_id, counter):
                 return False
             if pressed is not None:
@@ -125,6 +132,13 @@ class Transcript:
             await uow.commit()
         return True
 
+    async def last_said(self, web_id: str) -> str | None:
+        """The text of what the resident sent last (masked as the page shows it), or None."""
+        async with self.database.unit_of_work() as uow:
+            items = await uow.outbox.recent(CHANNEL, web_id, limit=self.kept)
+        said = [i for i in items if i.kind == SAID and not i.payload.get("file")]
+        return str(said[-1].payload.get("text", "")) if said else None
+
     async def view(self, web_id: str) -> View:
         """The page's messages; what it shows for the first time is marked sent, and the oldest
         items beyond ``kept`` are forgotten."""
@@ -138,13 +152,17 @@ class Transcript:
             counter = (await uow.residents.last_inbound(CHANNEL, web_id) or 0) + 1
             linked = tuple(sorted({c for c, _ in await uow.residents.identities(resident.id)
                                    if c in self.push_channels}))
-            fresh = {i.id for i in items if i.status == "pending"}
+            # Shown now: marked sent, which is the browser's "seen up to here" (answers held back
+            # for the resident's word are not messages, and stay until they give it).
+            fresh = {i.id for i in items if i.status == "pending" and i.kind not in HELD_KINDS}
             await uow.outbox.mark_sent({i: None for i in sorted(fresh)}, at=now)
             if len(items) >= self.kept:
                 await uow.outbox.forget_before(CHANNEL, web_id, items[0].id, keep=prompt)
             await uow.commit()
         entries = _entries(items, prompt, fresh)
-        return View(tuple(entries[-self.shown:]), counter, resident.locale, True, linked)
+        said = [i.created_at for i in items if i.kind == SAID]
+        return View(tuple(entries[-self.shown:]), counter, resident.locale, True, linked, prompt,
+                    said[-1] if said else None)
 
 
 def _entries(items: list[OutboxItem], prompt: int | None, fresh: set[int]) -> list[Entry]:

@@ -30,6 +30,7 @@ class Page:
     lang: str = ""
     csrf: str = ""
     seq: str = ""
+    q: str | None = None  # the live question's token the page's forms carry
     messages: list[Message] = field(default_factory=list)
     code: str = ""
     notice: str = ""
@@ -82,6 +83,8 @@ class _Reader(HTMLParser):
             page.csrf = a.get("value", "")
         elif tag == "input" and a.get("name") == "seq" and not page.seq:
             page.seq = a.get("value", "")
+        elif tag == "input" and a.get("name") == "q" and page.q is None:
+            page.q = a.get("value", "")
         elif tag == "li" and "msg" in classes:
             page.messages.append(Message(0, a.get("data-key", ""), "me" in classes, "new" in classes))
         elif tag == "div" and "text" in classes and page.messages:
@@ -164,13 +167,16 @@ class Browser:
         return self.page
 
     async def submit(self, path: str = "/chat/messages", *, token: str | None = None, seq: str | None = None,
-                     files: dict[str, tuple[str, bytes, str]] | None = None, **fields: str) -> Page:
+                     q: str | None = None, files: dict[str, tuple[str, bytes, str]] | None = None,
+                     **fields: str) -> Page:
         """Post a form of the current page and follow the redirect back, as a browser does."""
         page = self.page or await self.open()
         data = aiohttp.FormData()
         # The page's forms put the token first, the file last.
         data.add_field("csrf", page.csrf if token is None else token)
         data.add_field("seq", page.seq if seq is None else seq)
+        if (q if q is not None else page.q) is not None:
+            data.add_field("q", page.q if q is None else q)
         for name, value in fields.items():
             data.add_field(name, value)
         for name, (filename, content, mime) in (files or {}).items():
