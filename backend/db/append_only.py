@@ -12,10 +12,11 @@ statement trigger refusing it. A throwaway test database empties itself with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import DDL, MetaData, event
+from sqlalchemy import Connection, MetaData, Table, event
 
 Operation = Literal["UPDATE", "DELETE", "TRUNCATE"]
 
@@ -126,9 +127,13 @@ def listen(metadata: MetaData) -> None:
     """Install every guard whenever ``metadata`` creates its table (a schema made without Alembic)."""
     for found in GUARDS:
         table = metadata.tables.get(found.table)
-        if table is None:
-            continue
-        for dialect in ("sqlite", "postgresql"):
-            for statement in create_statements(found, dialect):
-                # '%' would be read as a parameter marker by some drivers; none of ours contain one.
-                event.listen(table, "after_create", DDL(statement).execute_if(dialect=dialect))
+        if table is not None:
+            event.listen(table, "after_create", _installer(found))
+
+
+def _installer(found: Guard) -> Callable[..., None]:
+    def install(_table: Table, connection: Connection, **_: Any) -> None:
+        for statement in create_statements(found, connection.dialect.name):
+            connection.exec_driver_sql(statement)
+
+    return install

@@ -145,9 +145,9 @@ def points_report(accounts: list[Account], entries: list[Entry], shown: dict[int
         for entry in parts:
             running[entry.account_id] += entry.amount
         for entry in parts:
-            account = by_id.get(entry.account_id)
-            if account is not None and account.holder is not Holder.ISSUER and running[entry.account_id] < 0:
-                checks.fail("no holder but the issuer ever went below zero", f"account {names[account.id]}",
+            holder = by_id.get(entry.account_id)
+            if holder is not None and holder.holder is not Holder.ISSUER and running[entry.account_id] < 0:
+                checks.fail("no holder but the issuer ever went below zero", f"account {names[holder.id]}",
                             f"{running[entry.account_id]} after transaction {txn}")
 
     _check_reversals(checks, transactions)
