@@ -7,7 +7,8 @@ metadata without Alembic (``listen``), so no database of ours lacks them.
 
 On PostgreSQL, TRUNCATE erases a table without firing row triggers, so money tables also get a
 statement trigger refusing it. A throwaway test database empties itself with
-``session_replication_role = replica``, which only a superuser can set and which skips triggers.
+``session_replication_role = replica`` on PostgreSQL (only a superuser can set it; it skips
+triggers), and on SQLite by dropping the DELETE guards for that one transaction.
 """
 
 from __future__ import annotations
