@@ -9,6 +9,7 @@ import logging
 import sys
 from pathlib import Path
 
+from backend.commands.ledgers import add_arguments as add_ledger_arguments
 from backend.commands.monitoring import add_demo_arguments, add_monitor_arguments, add_registry_arguments
 from backend.commands.users import add_arguments as add_users_arguments
 from backend.config import Config, ConfigError
@@ -60,6 +61,9 @@ def _parser() -> argparse.ArgumentParser:
                                   "visit: it opens the application filled in for them in the chat")
     link.add_argument("alert", type=int, help="the alert's number")
     link.add_argument("--bot", help="the bot's username, to print a t.me link")
+
+    for ledger, about in (("points", "the credit-points ledger"), ("funds", "the named funds")):
+        add_ledger_arguments(sub.add_parser(ledger, help=f"{about}: reconciliation"), ledger)
 
     demo = sub.add_parser("demo-data", help="write a synthetic city: a registry file and a data file per department")
     add_demo_arguments(demo)
@@ -201,6 +205,12 @@ async def _registry(config: Config, args: argparse.Namespace) -> int:
     return await run_registry(config, args)
 
 
+async def _ledger(config: Config, args: argparse.Namespace) -> int:
+    from backend.commands.ledgers import run
+
+    return await run(config, args)
+
+
 async def _monitor(config: Config, args: argparse.Namespace) -> int:
     return await _MONITOR[args.monitor_command](config, args)
 
@@ -235,7 +245,7 @@ async def _monitor_link(config: Config, args: argparse.Namespace) -> int:
 _MONITOR = {"import": _monitor_import, "key": _monitor_key, "link": _monitor_link}
 _COMMANDS = {
     "chat": _chat, "desk": _desk, "db": _db, "tick": _tick, "serve": _serve, "users": _users,
-    "registry": _registry, "monitor": _monitor,
+    "registry": _registry, "monitor": _monitor, "points": _ledger, "funds": _ledger,
 }
 
 

@@ -44,10 +44,19 @@ async def database(database_url: str) -> AsyncIterator[Database]:
         if connection.dialect.name == "postgresql":
             # Restart identities too, so that application numbers are the same on every run.
             names = ", ".join(t.name for t in Base.metadata.sorted_tables)
+            # Money tables refuse TRUNCATE; a superuser's replica role skips triggers for this transaction.
+            await connection.execute(text("SET LOCAL session_replication_role = replica"))
             await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
         else:
+            # Money tables refuse DELETE: their guards step aside while the tables are emptied.
+            triggers = await connection.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+            guards = [(name, sql) for name, sql in triggers if name.endswith("_no_delete")]
+            for name, _ in guards:
+                await connection.execute(text(f"DROP TRIGGER {name}"))
             for table in reversed(Base.metadata.sorted_tables):
                 await connection.execute(table.delete())
+            for _, sql in guards:
+                await connection.execute(text(sql))
             if await _has_sequence(connection):
                 await connection.execute(text("DELETE FROM sqlite_sequence"))
     try:

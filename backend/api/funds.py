@@ -10,8 +10,16 @@ from aiohttp import web
 
 from backend.api.endpoint import MANAGERS, STAFF, Endpoint
 from backend.api.requests import read_body, request_now
-from backend.api.schemas import FundCorrectionIn, FundEntryIn, FundEntryOut, FundIn, FundOut, FundPostedOut
-from backend.app_keys import DATABASE, USER
+from backend.api.schemas import (
+    FundCorrectionIn,
+    FundEntryIn,
+    FundEntryOut,
+    FundIn,
+    FundOut,
+    FundPostedOut,
+    FundTotalsOut,
+)
+from backend.app_keys import DATABASE, PROJECTS, USER
 from backend.cases.ports import Role, User
 from backend.points import funds
 from backend.points.fund_ports import FundEntry, FundHolder
@@ -36,7 +44,9 @@ async def create_fund(request: web.Request) -> web.Response:
         await uow.commit()
     return web.json_response(FundOut(
         code=fund.code, name=fund.name, holder=fund.holder.value, holder_ref=fund.holder_ref,
-        created_by=fund.created_by, created_at=fund.created_at, balance=Decimal("0.00"), entries=[],
+        created_by=fund.created_by, created_at=fund.created_at, balance=Decimal("0.00"),
+        totals=FundTotalsOut(donation=Decimal("0.00"), spending=Decimal("0.00"), correction=Decimal("0.00")),
+        entries=[],
     ).model_dump(mode="json"), status=201)
 
 
@@ -50,6 +60,7 @@ async def get_fund(request: web.Request) -> web.Response:
     return web.json_response(FundOut(
         code=fund.code, name=fund.name, holder=fund.holder.value, holder_ref=fund.holder_ref,
         created_by=fund.created_by, created_at=fund.created_at, balance=statement.balance,
+        totals=FundTotalsOut(**{kind.value: total for kind, total in statement.totals.items()}),
         entries=[_fund_entry(e) for e in statement.entries],
     ).model_dump(mode="json"))
 
@@ -77,11 +88,21 @@ async def fund_donation(request: web.Request) -> web.Response:
         now=now))
 
 
+def _known(request: web.Request, uow: UnitOfWork) -> funds.KnownReference:
+    """A spending's reference exists: a charity project of the pack, or an application."""
+    projects = {p.id for p in request.app[PROJECTS]}
+
+    async def known(ref: str) -> bool:
+        return ref in projects or await uow.cases.get(ref) is not None
+
+    return known
+
+
 async def fund_spending(request: web.Request) -> web.Response:
     body: FundEntryIn = await read_body(request, FundEntryIn)
     return await _fund_posted(request, "fund.spending", lambda uow, user, now: funds.spend(
         uow, request.match_info["code"], amount=body.amount, ref=body.ref, note=body.note, by=user.username,
-        now=now))
+        now=now, known=_known(request, uow)))
 
 
 async def fund_correction(request: web.Request) -> web.Response:

@@ -349,7 +349,8 @@ class FundEntryIn(_Body):
     amount: Decimal = Field(gt=0, max_digits=12, decimal_places=2, allow_inf_nan=False, description="CNY, to the fen",
                             examples=["500.00"])
     ref: Line = Field(min_length=1, max_length=128,
-                      description="Donation: the donor or the receipt; spending: the project or application number")
+                      description="Donation: the donor or the receipt; spending: the id of a charity project or "
+                      "the number of an application, which must exist")
     note: Paragraph = Field("", max_length=500)
 
 
@@ -360,12 +361,21 @@ class FundCorrectionIn(_Body):
 
 class FundEntryOut(BaseModel):
     id: int
-    kind: Literal["donation", "spending"]
-    amount: Decimal = Field(description="CNY, above zero; the kind gives the direction")
+    kind: Literal["donation", "spending", "correction"]
+    amount: Decimal = Field(description="CNY. A donation or a spending: above zero, the kind gives the direction. "
+                            "A correction (ref correction:<entry>): what it does to the balance, signed")
     ref: str
     note: str
     by: str
     at: datetime
+
+
+class FundTotalsOut(BaseModel):
+    """Every entry ever, summed per kind (CNY): a correction counts as neither a donation nor a spending."""
+
+    donation: Decimal
+    spending: Decimal
+    correction: Decimal = Field(description="The corrections' net effect on the balance")
 
 
 class FundPostedOut(BaseModel):
@@ -380,7 +390,8 @@ class FundOut(BaseModel):
     holder_ref: str
     created_by: str
     created_at: datetime
-    balance: Decimal = Field(description="CNY: donations less spending")
+    balance: Decimal = Field(description="CNY: donations less spending, plus corrections")
+    totals: FundTotalsOut
     entries: list[FundEntryOut] = Field(description="The newest entries first (at most 20)")
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from backend.console.keys import DESK, FUNNEL_STEPS, REVIEW_DAYS, TEMPLATES
 from backend.console.security import guard
-from backend.console.views import actions, auth, case, dashboard, escalations, office, queue, thread
+from backend.console.views import actions, auth, case, dashboard, escalations, merchant, office, queue, thread
 from backend.store.console import Desk
 
 HERE = Path(__file__).resolve().parent
@@ -60,6 +60,8 @@ def console_app(*, desk: Desk | None = None, funnel_steps: Sequence[str] = (),
     r.add_get("/points", office.points)
     r.add_get("/projects", office.projects)
     r.add_get("/dashboard", dashboard.dashboard)
+    r.add_get("/merchant", merchant.merchant_page)
+    r.add_post("/merchant/redeem", merchant.redeem)
     r.add_static("/static", HERE / "static")
     return app
 

@@ -12,6 +12,7 @@ from urllib.parse import urlencode, urlsplit
 from aiohttp import web
 
 from backend.app_keys import DATABASE, TRANSLATIONS
+from backend.cases.ports import Role
 from backend.console.common import now_of, render
 from backend.console.keys import MESSAGES, SESSION
 from backend.console.signin import session_of
@@ -28,6 +29,11 @@ SIGN_IN_CSRF_COOKIE = "yimen_console_csrf"
 LANGUAGE_COOKIE = "yimen_console_lang"
 # Reachable without signing in.
 OPEN_PATHS = ("/console/sign-in", "/console/language", "/console/static/")
+# All a merchant reaches: its own page, and signing out. The office's pages hold residents' data.
+MERCHANT_HOME = "/console/merchant"
+MERCHANT_PATHS = (MERCHANT_HOME, "/console/sign-out", *OPEN_PATHS)
+# Where signing in lands by default: a merchant is sent on to its page instead of refused.
+_LANDINGS = ("/console", "/console/", "/console/queue")
 HEADERS = {
     # Nothing but this site's own files: no script, style or font from anywhere else, no framing.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
@@ -106,6 +112,11 @@ async def _guarded(request: web.Request, handler: Handler) -> web.StreamResponse
         if request.method == "GET":
             raise web.HTTPSeeOther(f"/console/sign-in?{urlencode({'next': request.path_qs})}")
         return _error_page(request, 403, "console.error.signed_out")
+    session = request.get(SESSION)
+    if session is not None and session.user.role is Role.MERCHANT and not request.path.startswith(MERCHANT_PATHS):
+        if request.method == "GET" and request.path in _LANDINGS:
+            raise web.HTTPSeeOther(MERCHANT_HOME)
+        return _error_page(request, 403)
     if request.method == "POST" and not (_same_origin(request) and await _csrf_ok(request)):
         log.warning("console: a form without a valid CSRF token was refused (%s)", request.path)
         return _error_page(request, 403, "console.error.csrf")

@@ -28,7 +28,8 @@ from backend.store.base import Store, Transaction
 from backend.store.console import ConsoleRepository, ConsoleSession
 from backend.throttle import FORGET_AFTER, Keys, Limit, ThrottleRepository
 
-CONSOLE_ROLES = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN})
+# A merchant signs in too, but only to its own page (redeeming codes): see security.MERCHANT_PATHS.
+CONSOLE_ROLES = frozenset({Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN, Role.MERCHANT})
 # Per typed name and client address: 5 failures in 15 minutes block for 1, 2, 4 … minutes, at most an hour.
 PER_NAME = Limit(max_failures=5, window=timedelta(minutes=15), first_block=timedelta(minutes=1),
                  longest_block=timedelta(hours=1))

@@ -17,6 +17,7 @@ from backend.db import sqlite_driver
 from backend.db.alerts import SqlAlertRepository
 from backend.db.applications import SqlApplicationRepository
 from backend.db.audit import SqlAuditLog
+from backend.db.books import SqlBooks
 from backend.db.cases import SqlCaseRepository
 from backend.db.certificates import SqlCertificateRepository
 from backend.db.console import SqlConsoleRepository
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from backend.monitoring.registry_ports import RegistryRepository
     from backend.points.fund_ports import FundRepository
     from backend.points.ports import CertificateRepository, PointsRepository
+    from backend.points.reconcile import Books
     from backend.ports import (
         ApplicationRepository,
         DocumentRepository,
@@ -188,6 +190,7 @@ class SqlUnitOfWork:
     outreach: cached_property[OutreachRepository] = _repository(SqlOutreachRepository)
     certificates: cached_property[CertificateRepository] = _repository(SqlCertificateRepository)
     funds: cached_property[FundRepository] = _repository(SqlFundRepository)
+    books: cached_property[Books] = _repository(SqlBooks)
     links: cached_property[LinkCodeRepository] = _repository(SqlLinkCodeRepository)
     console: cached_property[ConsoleRepository] = _repository(SqlConsoleRepository)
     throttles: cached_property[ThrottleRepository] = _repository(SqlThrottleRepository)

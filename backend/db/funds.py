@@ -49,13 +49,21 @@ class SqlFundRepository:
         await advisory_lock(self._session, f"fund:{fund_id}")
 
     async def balance(self, fund_id: int) -> Decimal:
-        signed = case((FundEntryRow.kind == FundEntryKind.DONATION.value, FundEntryRow.amount),
-                      else_=-FundEntryRow.amount)
+        signed = case((FundEntryRow.kind == FundEntryKind.SPENDING.value, -FundEntryRow.amount),
+                      else_=FundEntryRow.amount)
         # Read back as a Decimal of two places on both databases (SQLite keeps no exact decimals).
         total = await self._session.scalar(
             select(type_coerce(func.coalesce(func.sum(signed), 0), Money)).where(FundEntryRow.fund_id == fund_id)
         )
         return Decimal(total or 0).quantize(CENT)
+
+    async def totals(self, fund_id: int) -> dict[FundEntryKind, Decimal]:
+        rows = await self._session.execute(
+            select(FundEntryRow.kind, type_coerce(func.sum(FundEntryRow.amount), Money))
+            .where(FundEntryRow.fund_id == fund_id).group_by(FundEntryRow.kind)
+        )
+        found = {FundEntryKind(kind): Decimal(total).quantize(CENT) for kind, total in rows}
+        return {kind: found.get(kind, Decimal("0.00")) for kind in FundEntryKind}
 
     async def add_entry(self, fund_id: int, *, kind: FundEntryKind, amount: Decimal, ref: str, note: str, by: str,
                         at: datetime) -> FundEntry:

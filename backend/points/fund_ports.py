@@ -19,6 +19,8 @@ class FundHolder(StrEnum):
 class FundEntryKind(StrEnum):
     DONATION = "donation"  # money into the fund
     SPENDING = "spending"  # money out of it, on a project or a household
+    # Cancels one earlier entry; neither money given nor money spent, so counted apart from both.
+    CORRECTION = "correction"
 
 
 class DuplicateFund(ValueError):
@@ -41,7 +43,9 @@ class FundEntry:
     id: int
     fund_id: int
     kind: FundEntryKind
-    amount: Decimal  # always above zero; the kind gives the direction
+    # A donation or a spending: above zero, the kind gives the direction. A correction: what it
+    # does to the balance (below zero when it cancels a donation).
+    amount: Decimal
     ref: str
     note: str
     by: str
@@ -50,7 +54,7 @@ class FundEntry:
     @property
     def signed(self) -> Decimal:
         """What the entry does to the balance."""
-        return self.amount if self.kind is FundEntryKind.DONATION else -self.amount
+        return -self.amount if self.kind is FundEntryKind.SPENDING else self.amount
 
 
 class FundRepository(Protocol):
@@ -65,6 +69,9 @@ class FundRepository(Protocol):
 
     async def balance(self, fund_id: int) -> Decimal:
         """Donations less spending, to the fen."""
+
+    async def totals(self, fund_id: int) -> dict[FundEntryKind, Decimal]:
+        """Per kind, the sum of the amounts (every kind present, zero when it has none)."""
 
     async def add_entry(self, fund_id: int, *, kind: FundEntryKind, amount: Decimal, ref: str, note: str, by: str,
                         at: datetime) -> FundEntry:

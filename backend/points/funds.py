@@ -2,13 +2,16 @@
 
 A fund is money in CNY (``Decimal`` to the fen), kept apart from the credit points: donations
 go in, spending on a project or a household goes out, and the balance never goes below zero
-(spending is checked under a lock on the fund). Entries are never changed: a mistake is
-corrected by an opposite entry that names the one it corrects and says why.
+(spending is checked under a lock on the fund). Spending names what it paid for: a charity
+project or an application that exists. Entries are never changed: a mistake is corrected by an
+entry of its own kind (``correction``) that cancels the wrong one, names it and says why; a
+correction is neither a donation nor a spending, so neither total counts it.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -23,6 +26,9 @@ CORRECTION = "correction:"
 # Short and plain: a code goes in URLs, and the audit log names the fund "fund:<code>" in 64 characters.
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{1,47}$"
 
+# Whether a spending's reference names something real: a charity project or an application.
+KnownReference = Callable[[str], Awaitable[bool]]
+
 
 class FundError(ValueError):
     """The fund refuses: the message says why and ``field`` names the input at fault."""
@@ -36,6 +42,7 @@ class FundError(ValueError):
 class Statement:
     fund: Fund
     balance: Decimal
+    totals: dict[FundEntryKind, Decimal]  # per kind; corrections signed (their net effect)
     entries: list[FundEntry]  # newest first
 
 
@@ -61,11 +68,17 @@ async def donate(uow: FundsUnitOfWork, code: str, *, amount: Decimal, ref: str, 
 
 
 async def spend(uow: FundsUnitOfWork, code: str, *, amount: Decimal, ref: str, by: str, now: datetime,
-                note: str = "") -> FundEntry:
-    """Money out of the fund on ``ref`` (a project, an application number); refused beyond the balance."""
+                known: KnownReference, note: str = "") -> FundEntry:
+    """Money out of the fund on ``ref``, refused beyond the balance.
+
+    Args:
+        ref: a charity project's id or an application number; ``known`` says whether it exists.
+    """
     fund = await _fund(uow, code)
     _check(amount, ref)
-    return await _take(uow, fund, amount, ref=ref, note=note, by=by, now=now)
+    if not await known(ref.strip()):
+        raise FundError(f"no charity project or application {ref.strip()}", "ref")
+    return await _take(uow, fund, amount, ref=ref.strip(), note=note, by=by, now=now)
 
 
 async def correct(uow: FundsUnitOfWork, code: str, entry_id: int, *, reason: str, by: str, now: datetime) -> FundEntry:
@@ -77,21 +90,22 @@ async def correct(uow: FundsUnitOfWork, code: str, entry_id: int, *, reason: str
     wrong = await uow.funds.entry(fund.id, entry_id)
     if wrong is None:
         raise FundError(f"fund {code} has no entry {entry_id}", "entry")
-    if wrong.ref.startswith(CORRECTION):
+    if wrong.kind is FundEntryKind.CORRECTION:
         raise FundError("a correction is not corrected; record the right entry instead", "entry")
     ref = f"{CORRECTION}{entry_id}"
     if await uow.funds.with_ref(fund.id, ref) is not None:
         raise FundError(f"entry {entry_id} was corrected already", "entry")
     if wrong.kind is FundEntryKind.DONATION:
-        return await _take(uow, fund, wrong.amount, ref=ref, note=reason, by=by, now=now, field="entry")
-    return await uow.funds.add_entry(fund.id, kind=FundEntryKind.DONATION, amount=wrong.amount, ref=ref,
+        await _covered(uow, fund, wrong.amount, field="entry")
+    return await uow.funds.add_entry(fund.id, kind=FundEntryKind.CORRECTION, amount=-wrong.signed, ref=ref,
                                      note=reason, by=by, at=now)
 
 
 async def statement(uow: FundsUnitOfWork, code: str, *, limit: int = 20) -> Statement:
     """The fund, its balance and its newest entries."""
     fund = await _fund(uow, code)
-    return Statement(fund, await uow.funds.balance(fund.id), await uow.funds.entries(fund.id, limit=limit))
+    return Statement(fund, await uow.funds.balance(fund.id), await uow.funds.totals(fund.id),
+                     await uow.funds.entries(fund.id, limit=limit))
 
 
 # ---------------------------------------------------------------------- internals
@@ -115,12 +129,16 @@ def _check(amount: Decimal, ref: str) -> None:
         raise FundError(f"references starting {CORRECTION!r} mark corrections", "ref")
 
 
-async def _take(uow: FundsUnitOfWork, fund: Fund, amount: Decimal, *, ref: str, note: str, by: str, now: datetime,
-                field: str = "amount") -> FundEntry:
-    # Checked and written under the fund's lock: two spendings at once cannot both pass.
+async def _covered(uow: FundsUnitOfWork, fund: Fund, amount: Decimal, *, field: str) -> None:
+    # Checked (and then written) under the fund's lock: two spendings at once cannot both pass.
     await uow.funds.lock(fund.id)
     balance = await uow.funds.balance(fund.id)
     if amount > balance:
         raise FundError(f"the balance is {balance} yuan", field)
+
+
+async def _take(uow: FundsUnitOfWork, fund: Fund, amount: Decimal, *, ref: str, note: str, by: str,
+                now: datetime) -> FundEntry:
+    await _covered(uow, fund, amount, field="amount")
     return await uow.funds.add_entry(fund.id, kind=FundEntryKind.SPENDING, amount=amount, ref=ref, note=note, by=by,
                                      at=now)

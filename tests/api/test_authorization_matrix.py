@@ -88,8 +88,10 @@ def _body(method: str, path: str, serial: int, ledger: dict) -> dict | list | No
         return {"code": ledger["codes"][serial]}
     if path == "/api/v1/funds":
         return {"code": f"matrix-{serial}", "name": "基金", "holder": "enterprise", "holder_ref": "e1"}
-    if path.endswith(("/donations", "/spending")):
+    if path.endswith("/donations"):
         return {"amount": "1.00", "ref": f"R{serial}"}
+    if path.endswith("/spending"):
+        return {"amount": "1.00", "ref": "warm_winter"}  # spending names a charity project that exists
     if path.endswith("/corrections"):
         return {"entry": ledger["fund_entries"][serial], "reason": "correction"}
     if path == "/api/v1/broadcasts":

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.api.conftest import auth
-from tests.cases.helpers import NOW
+from tests.cases.helpers import NOW, payload, submit
 
 FUND = {"code": "minghu-market", "name": "明湖超市助学基金", "holder": "enterprise", "holder_ref": "e1"}
 
@@ -18,11 +18,15 @@ async def get(client, token, path):
     return response.status, await response.json()
 
 
+ZERO = {"donation": "0.00", "spending": "0.00", "correction": "0.00"}
+
+
 async def test_a_fund_takes_donations_and_spending_and_shows_its_statement(client, tokens, database):
+    number = await submit(database, payload())
     status, body = await post(client, tokens["boss"], "/api/v1/funds", FUND)
     assert status == 201, body
     assert body == {**FUND, "created_by": "boss", "created_at": NOW.isoformat().replace("+00:00", "Z"),
-                    "balance": "0.00", "entries": []}
+                    "balance": "0.00", "totals": ZERO, "entries": []}
     status, body = await post(client, tokens["wang"], "/api/v1/funds/minghu-market/donations",
                               {"amount": "1000", "ref": "receipt 2026-118", "note": "开业捐赠"})
     assert status == 201, body
@@ -30,7 +34,7 @@ async def test_a_fund_takes_donations_and_spending_and_shows_its_statement(clien
     assert {k: body["entry"][k] for k in ("kind", "amount", "ref", "note", "by")} == {
         "kind": "donation", "amount": "1000.00", "ref": "receipt 2026-118", "note": "开业捐赠", "by": "wang"}
     status, body = await post(client, tokens["zhao"], "/api/v1/funds/minghu-market/spending",
-                              {"amount": 250.5, "ref": "YM20261129000001"})
+                              {"amount": 250.5, "ref": number})
     assert status == 201 and body["balance"] == "749.50" and body["entry"]["kind"] == "spending"
     status, shown = await get(client, tokens["li"], "/api/v1/funds/minghu-market")
     assert status == 200 and shown["balance"] == "749.50"
@@ -69,6 +73,41 @@ async def test_errors_name_what_is_wrong(client, tokens):
     assert (await get(client, tokens["wang"], "/api/v1/funds/nowhere"))[0] == 404
 
 
+async def test_a_spending_names_a_real_project_or_application(client, tokens, database):
+    await post(client, tokens["boss"], "/api/v1/funds", FUND)
+    await post(client, tokens["wang"], "/api/v1/funds/minghu-market/donations", {"amount": "100", "ref": "d"})
+    for ref in ("HB-2026-000123", "YM20261129000001", "warm-winter"):
+        status, body = await post(client, tokens["wang"], "/api/v1/funds/minghu-market/spending",
+                                  {"amount": "5", "ref": ref})
+        assert status == 422 and body["fields"][0]["field"] == "ref" and ref in body["message"], body
+    number = await submit(database, payload())
+    for ref in (number, "warm_winter"):
+        status, body = await post(client, tokens["wang"], "/api/v1/funds/minghu-market/spending",
+                                  {"amount": "5", "ref": ref})
+        assert status == 201 and body["entry"]["ref"] == ref, body
+    assert (await get(client, tokens["wang"], "/api/v1/funds/minghu-market"))[1]["balance"] == "90.00"
+
+
+async def test_corrections_count_as_neither_donations_nor_spending(client, tokens):
+    await post(client, tokens["boss"], "/api/v1/funds", FUND)
+    _, gift = await post(client, tokens["wang"], "/api/v1/funds/minghu-market/donations",
+                         {"amount": "1000", "ref": "d"})
+    _, spent = await post(client, tokens["wang"], "/api/v1/funds/minghu-market/spending",
+                          {"amount": "300", "ref": "warm_winter"})
+    _, wrong = await post(client, tokens["wang"], "/api/v1/funds/minghu-market/donations",
+                          {"amount": "50", "ref": "d"})
+    for entry in (spent, wrong):
+        status, _ = await post(client, tokens["boss"], "/api/v1/funds/minghu-market/corrections",
+                               {"entry": entry["entry"]["id"], "reason": "录入错误"})
+        assert status == 201
+    status, shown = await get(client, tokens["wang"], "/api/v1/funds/minghu-market")
+    assert status == 200 and shown["balance"] == "1000.00"
+    assert shown["totals"] == {"donation": "1050.00", "spending": "300.00", "correction": "250.00"}
+    assert [(e["kind"], e["amount"]) for e in shown["entries"][:2]] == [("correction", "-50.00"),
+                                                                       ("correction", "300.00")]
+    assert gift["entry"]["kind"] == "donation"
+
+
 async def test_a_merchant_reads_only_the_funds_it_holds(client, tokens):
     await post(client, tokens["boss"], "/api/v1/funds", FUND)
     await post(client, tokens["boss"], "/api/v1/funds",
@@ -91,8 +130,8 @@ async def test_a_supervisor_corrects_an_entry_once(client, tokens):
     status, body = await post(client, tokens["boss"], "/api/v1/funds/minghu-market/corrections",
                               {"entry": wrong["entry"]["id"], "reason": "应为 30 元"})
     assert status == 201 and body["balance"] == "0.00"
-    assert (body["entry"]["kind"], body["entry"]["ref"], body["entry"]["note"]) == (
-        "spending", f"correction:{wrong['entry']['id']}", "应为 30 元")
+    assert (body["entry"]["kind"], body["entry"]["amount"], body["entry"]["ref"], body["entry"]["note"]) == (
+        "correction", "-300.00", f"correction:{wrong['entry']['id']}", "应为 30 元")
     status, body = await post(client, tokens["boss"], "/api/v1/funds/minghu-market/corrections",
                               {"entry": wrong["entry"]["id"], "reason": "again"})
     assert status == 422 and body["fields"][0]["field"] == "entry"
@@ -103,7 +142,7 @@ async def test_every_write_is_audited(client, tokens, database):
     _, given = await post(client, tokens["wang"], "/api/v1/funds/minghu-market/donations",
                           {"amount": "50", "ref": "d"})
     _, spent = await post(client, tokens["li"], "/api/v1/funds/minghu-market/spending",
-                          {"amount": "20", "ref": "YM20261129000001"})
+                          {"amount": "20", "ref": "warm_winter"})
     _, fixed = await post(client, tokens["root"], "/api/v1/funds/minghu-market/corrections",
                           {"entry": spent["entry"]["id"], "reason": "refunded"})
     await post(client, tokens["li"], "/api/v1/funds/minghu-market/spending", {"amount": "999", "ref": "x"})  # refused
@@ -114,7 +153,7 @@ async def test_every_write_is_audited(client, tokens, database):
         ("boss", "fund.create", {"holder": "enterprise", "holder_ref": "e1"}),
         ("wang", "fund.donation", {"entry": given["entry"]["id"], "kind": "donation", "amount": "50.00"}),
         ("li", "fund.spending", {"entry": spent["entry"]["id"], "kind": "spending", "amount": "20.00"}),
-        ("root", "fund.correction", {"entry": fixed["entry"]["id"], "kind": "donation", "amount": "20.00"}),
+        ("root", "fund.correction", {"entry": fixed["entry"]["id"], "kind": "correction", "amount": "20.00"}),
     ]
 
 

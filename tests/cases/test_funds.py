@@ -34,9 +34,17 @@ async def donate(database, amount, code="minghu-market", ref="明湖超市", **k
                                                         now=NOW, **kw))
 
 
+# What the spending may name here: a project and an application.
+KNOWN = {"warm_winter", "YM20261129000001"}
+
+
+async def known(ref):
+    return ref in KNOWN
+
+
 async def spend(database, amount, code="minghu-market", ref="warm_winter", **kw):
     return await run(database, lambda uow: funds.spend(uow, code, amount=Decimal(amount), ref=ref, by="wang",
-                                                       now=NOW, **kw))
+                                                       now=NOW, known=known, **kw))
 
 
 async def statement(database, code="minghu-market", limit=20):
@@ -118,6 +126,16 @@ async def test_bad_entries_are_refused_naming_the_field(database, amount, ref, f
     assert (await statement(database)).entries == []
 
 
+@pytest.mark.parametrize("ref", ["HB-2026-000123", "YM20261129000002", "warm"])
+async def test_spending_names_a_real_project_or_application(database, ref):
+    await open_fund(database)
+    await donate(database, "100")
+    with pytest.raises(FundError, match=f"no charity project or application {ref}") as refused:
+        await spend(database, "5", ref=ref)
+    assert refused.value.field == "ref"
+    assert (await statement(database)).balance == Decimal("100.00")
+
+
 async def test_an_unknown_fund_takes_no_money(database):
     with pytest.raises(NotFound):
         await donate(database, "5", code="nowhere")
@@ -137,10 +155,14 @@ async def test_a_mistake_is_corrected_once_by_the_opposite_entry(database):
 
     fix = await correct(wrong.id)
     assert (fix.kind, fix.amount, fix.ref, fix.note, fix.by) == (
-        FundEntryKind.SPENDING, Decimal("500.00"), f"correction:{wrong.id}", "录入错误", "boss")
+        FundEntryKind.CORRECTION, Decimal("-500.00"), f"correction:{wrong.id}", "录入错误", "boss")
     back = await correct(spent.id, when=NOW + timedelta(minutes=1))
-    assert (back.kind, back.amount, back.ref) == (FundEntryKind.DONATION, Decimal("20.00"), f"correction:{spent.id}")
-    assert (await statement(database)).balance == Decimal("50.00")
+    assert (back.kind, back.amount, back.ref) == (FundEntryKind.CORRECTION, Decimal("20.00"), f"correction:{spent.id}")
+    shown = await statement(database)
+    assert shown.balance == Decimal("50.00")
+    # The corrections count as neither money given nor money spent.
+    assert shown.totals == {FundEntryKind.DONATION: Decimal("550.00"), FundEntryKind.SPENDING: Decimal("20.00"),
+                            FundEntryKind.CORRECTION: Decimal("-480.00")}
     for entry_id, message in ((wrong.id, "corrected already"), (fix.id, "not corrected"), (9999, "no entry"),
                               (wrong.id, "says why")):
         with pytest.raises(FundError, match=message) as refused:

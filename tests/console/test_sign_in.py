@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from backend.cases.ports import Role
 from backend.console.signin import MAX_FAILURES, PER_NAME
+from backend.staff.accounts import set_password
 from backend.staff.passwords import hash_password, verify_password
-from tests.cases.helpers import NOW
+from tests.cases.helpers import NOW, add_staff
 from tests.console.conftest import PASSWORD, console_application, csrf_in, post_form, sign_in
 
 
@@ -45,8 +47,14 @@ async def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(client, 
     assert "Wrong username or password" in await wrong.text() and "Wrong username or password" in await unknown.text()
 
 
-async def test_merchants_and_service_accounts_cannot_sign_in(client, staff):
-    assert (await sign_in(client, "shop")).status == 401
+async def test_service_accounts_cannot_sign_in_and_merchants_land_on_their_page(client, staff, database):
+    await add_staff(database, "bot", Role.BOT_SERVICE, None)
+    async with database.unit_of_work() as uow:
+        await set_password(uow, "bot", PASSWORD)
+        await uow.commit()
+    assert (await sign_in(client, "bot")).status == 401
+    merchant = await sign_in(client, "shop")
+    assert merchant.status == 200 and merchant.url.path == "/console/merchant"
 
 
 async def test_five_failures_lock_the_account_even_against_the_right_password(config, database, staff,

@@ -1,6 +1,7 @@
 """SQLAlchemy tables of the intake backend, portable between SQLite and PostgreSQL: one module
 per noun, all registered on ``Base.metadata`` once this package is imported."""
 
+from backend.db import append_only
 from backend.db.models.applications import ApplicationIdHashRow, ApplicationRow, HouseholdMemberRow, StatusHistoryRow
 from backend.db.models.base import NAMING_CONVENTION, Base, Json, Money, SerializedJson, UTCDateTime
 from backend.db.models.cases import AuditRow, CaseNoteRow, IdempotencyRow
@@ -26,6 +27,9 @@ from backend.db.models.sessions import ConversationSessionRow, ConversationTurnR
 from backend.db.models.staff import ConsoleSessionRow, ThrottleRow, UserRow
 from backend.db.models.threads import CaseMessageRow
 from backend.db.models.volunteers import CertificateRow, TaskPingRow, TaskRow, VolunteerRow, VolunteerSkillRow
+
+# A schema made from the metadata (not by the migrations) gets the append-only guards too.
+append_only.listen(Base.metadata)
 
 __all__ = [
     "AlertRow",

@@ -32,8 +32,9 @@ class FundEntryRow(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     fund_id: Mapped[int] = mapped_column(ForeignKey("funds.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(16))  # donation, spending
-    amount: Mapped[Decimal]  # always above zero; the kind gives the direction
+    kind: Mapped[str] = mapped_column(String(16))  # donation, spending, correction
+    # Donation, spending: above zero, the kind gives the direction; correction: its effect, signed.
+    amount: Mapped[Decimal]
     ref: Mapped[str] = mapped_column(String(128))
     note: Mapped[str] = mapped_column(Text, default="", server_default="")
     by: Mapped[str] = mapped_column(String(64))
