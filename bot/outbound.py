@@ -11,6 +11,12 @@ from backend.cases.ports import Notification
 from bot import callbacks
 from locales import Messages
 
+# What a channel that keeps reply keyboards (bot/channels.py) shows under the input field, as the
+# payload's "reply_keyboard" says: the share-phone button while the phone question is live, else the
+# resident's own buttons (查看进度, 找工作人员 …).
+CONTACT_KEYBOARD = "contact"
+COMMANDS_KEYBOARD = "commands"
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
@@ -30,6 +36,8 @@ class Outbound:
     free_text: bool = False
     html: bool = False
     contact_label: str = ""
+    # The language it is written in: a channel adds its own buttons in the same language.
+    locale: str = ""
 
     def to_payload(self) -> dict[str, object]:
         """As stored in the outbox."""
@@ -41,6 +49,7 @@ class Outbound:
             "request_contact": self.request_contact,
             "free_text": self.free_text,
             "contact_label": self.contact_label,
+            "locale": self.locale,
         }
 
     @classmethod
@@ -53,6 +62,7 @@ class Outbound:
             bool(payload.get("free_text")),
             bool(payload.get("html")),
             payload.get("contact_label", ""),
+            payload.get("locale", ""),
         )
 
 

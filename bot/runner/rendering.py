@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from backend.cases.ports import Notification
 from bot.outbound import Button, Outbound, notice_outbound
 from flows.intents import Intent, Reply, SetLocale
@@ -41,10 +43,12 @@ class Renderer:
             buttons = tuple(Button(o.value, labels.render(o.key, **o.params), o.selected) for o in intent.options)
             text = self.texts(locale, html=html).render(intent.key, **intent.params)
             contact = labels.render("common.share_contact") if intent.request_contact else ""
-            out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text, html, contact))
+            out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text, html, contact,
+                                locale))
         return out
 
     def notice(self, notice: Notification, locale: str, *, html: bool) -> Outbound:
         """A status update or offer, its buttons' actions encoded for the chat."""
-        return notice_outbound(notice, self.texts(locale, html=html), self.translations(locale), html=html)
+        reply = notice_outbound(notice, self.texts(locale, html=html), self.translations(locale), html=html)
+        return replace(reply, locale=locale)
 

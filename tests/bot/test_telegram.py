@@ -177,7 +177,7 @@ async def test_fifty_residents_at_once_and_a_burst_keep_each_chat_in_order(emula
 async def test_commands_are_announced_in_both_languages(emulator, polling_bot):
     assert {"default/zh", "default/en"} <= set(emulator.commands)
     names = [c["command"] for c in emulator.commands["default/en"]]
-    assert names == ["start", "help", "back", "cancel", "language", "status", "human", "offers", "points"]
+    assert names == ["start", "status", "human", "back", "restart", "help", "language"]
 
 
 async def test_resident_text_is_escaped_in_html_messages(emulator, database, polling_bot):
