@@ -38,12 +38,15 @@ class Outbound:
     contact_label: str = ""
     # The language it is written in: a channel adds its own buttons in the same language.
     locale: str = ""
+    # The text as it may be stored, when ``text`` shows the resident something private in clear
+    # (the digits of an ID number they typed): the private part masked (flows/private.py).
+    stored_text: str | None = None
 
     def to_payload(self) -> dict[str, object]:
-        """As stored in the outbox."""
+        """As stored in the outbox (never a private value in clear)."""
         return {
             "key": self.key,
-            "text": self.text,
+            "text": self.text if self.stored_text is None else self.stored_text,
             "html": self.html,
             "buttons": [[b.value, b.label, b.selected] for b in self.buttons],
             "request_contact": self.request_contact,

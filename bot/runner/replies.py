@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from backend.ports import OutboxItem, UnitOfWork
@@ -13,6 +14,8 @@ from flows.intents import Reply
 # A short line that brings the resident's buttons back in place of the share-phone button, when the
 # reply after the phone question has inline buttons (a message has one keyboard or the other).
 KEYBOARD_BACK = "channel.keyboard_back"
+# The line under the phone question that points at the share-phone button (only where it is shown).
+CONTACT_HINT = "channel.contact_hint"
 
 
 async def store_replies(
@@ -32,6 +35,7 @@ async def store_replies(
     previous = await uow.outbox.live_prompt(channel, address) if keyboards else None
     if keyboards:
         replies = _keyboard_back(replies, previous, live, renderer)
+        replies = [_with_contact_hint(r, renderer) for r in replies]
     if live and previous is not None and previous.payload.get("buttons"):
         # Answered by typing (or passed by): its buttons would only answer "expired" now.
         await uow.outbox.add(resident_id=resident_id, channel=channel, address=address, kind="edit",
@@ -41,6 +45,9 @@ async def store_replies(
     prompt: int | None = None
     for reply in replies:
         payload = reply.to_payload()
+        if reply.stored_text is not None and renderer is not None and renderer.sealed_texts is not None:
+            # Shown in clear once, by the sender; stored masked, and sealed.
+            payload["sealed_text"] = renderer.sealed_texts.seal(reply.text)
         if keyboards:
             payload["reply_keyboard"] = _reply_keyboard(reply, contact_kept)
         item = await uow.outbox.add(
@@ -88,6 +95,14 @@ def _keyboard_back(replies: list[Outbound], previous: OutboxItem | None, live: b
         return replies
     (line,) = renderer.render([Reply(KEYBOARD_BACK)], locale)
     return [line, *replies]
+
+
+def _with_contact_hint(reply: Outbound, renderer: Renderer | None) -> Outbound:
+    """The phone question with a line that points at the share-phone button, where there is one."""
+    if renderer is None or not reply.request_contact or reply.buttons or not reply.locale:
+        return reply
+    hint = renderer.texts(reply.locale, html=reply.html).render(CONTACT_HINT)
+    return replace(reply, text=f"{reply.text}\n{hint}")
 
 
 async def show_choice(uow: UnitOfWork, resident_id: str, channel: str, external_id: str, message_id: int,

@@ -66,7 +66,7 @@ class Conversations:
         self.html_translations = services.html_translations
         self.default_locale = services.default_locale
         self.max_document_bytes = services.max_document_bytes
-        self.renderer = Renderer(services.translations, services.html_translations)
+        self.renderer = Renderer(services.translations, services.html_translations, services.sealed_texts)
         effects = Effects(services)
         self.turns = Turns(services.engines, effects, self.renderer)
         self.engine = self.turns.engine

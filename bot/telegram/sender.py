@@ -30,6 +30,7 @@ from backend.documents import FileDocumentStorage
 from backend.ports import OutboxItem, Store, UnitOfWork
 from backend.store.outbox import Lease
 from bot.outbound import COMMANDS_KEYBOARD
+from bot.sealed_texts import SealedTexts
 from bot.telegram.inbound import callback_data
 from bot.telegram.keyboards import command_keyboard, contact_keyboard
 from bot.telegram.limits import FloodLimits
@@ -151,10 +152,13 @@ class OutboxSender:
         on_give_up: Callable[[OutboxItem], Awaitable[None]] | None = None,
         storage: FileDocumentStorage | None = None,
         labels: Callable[[str], Messages] | None = None,
+        sealed_texts: SealedTexts | None = None,
     ) -> None:
         self.database = database
         # The catalogs the resident's own buttons are labelled from, in the language of each reply.
         self.labels = labels
+        # Opens the clear text of a reply that shows the resident something private (bot/sealed_texts.py).
+        self.sealed_texts = sealed_texts
         # Where the bytes of "document" items are (the dispatcher put certificates there).
         self.storage = storage
         # Told of each item given up (caseworkers are alerted: a resident did not get a message).
@@ -301,11 +305,17 @@ class OutboxSender:
             return await self._document(chat_id, payload)
         message = await self.bot.send_message(
             chat_id=chat_id,
-            text=payload["text"],
+            text=self._text(payload),
             parse_mode=ParseMode.HTML if payload.get("html") else None,
             reply_markup=keyboard(item, self.labels),
         )
         return str(message.message_id)
+
+    def _text(self, payload: dict[str, Any]) -> str:
+        """The text to send: a private value in clear when the sender can open it, else as stored."""
+        sealed = payload.get("sealed_text")
+        opened = self.sealed_texts.open(sealed) if sealed and self.sealed_texts is not None else None
+        return opened if opened is not None else str(payload["text"])
 
     async def _document(self, chat_id: int, payload: dict[str, Any]) -> str:
         """Upload stored bytes as a file, with the caption under it."""

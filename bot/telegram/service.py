@@ -110,6 +110,7 @@ class TelegramBot:
             on_give_up=desk.delivery_failed if desk is not None else None,
             storage=conversations.storage,
             labels=conversations.translations,
+            sealed_texts=conversations.services.sealed_texts,
         )
         # The resident's buttons (查看进度 …) send their labels; these are read as the commands.
         self.button_commands = ButtonCommands(conversations.translations, SUPPORTED)
