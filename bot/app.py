@@ -25,6 +25,7 @@ from backend.web import backend_services, utc_now
 from bot.desk import EscalationDesk
 from bot.linking import LinkCodes
 from bot.runner import Conversations
+from bot.sealed_texts import SealedTexts
 from bot.services import Services
 from flows.crisis import load_crisis_words
 from flows.engine import Engine
@@ -114,6 +115,7 @@ def build_services(
         # Caseworkers answer requests for a person on Telegram or at a terminal (yimen desk).
         desk=desk,
         links=parts.get("links") or LinkCodes(config.secret_key),
+        sealed_texts=SealedTexts(config.secret_key),
         default_locale=config.locale,
         max_document_bytes=config.max_document_bytes,
     )

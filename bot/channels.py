@@ -19,3 +19,8 @@ def push_identity(identities: list[tuple[str, str]]) -> tuple[str, str] | None:
 def transcript_identity(identities: list[tuple[str, str]]) -> tuple[str, str] | None:
     """Of a resident's identities (newest first), the newest that keeps a transcript, or None."""
     return next((i for i in identities if i[0] in TRANSCRIPT_CHANNELS), None)
+
+# Channels whose sent messages keep their buttons until they are edited (Telegram): a question's
+# buttons are taken away once it is answered by typing, and a reply keyboard (the share-phone button,
+# the resident's own buttons) stays under the input field until another replaces it.
+KEYBOARD_CHANNELS: tuple[str, ...] = ("telegram",)

@@ -11,6 +11,12 @@ from backend.cases.ports import Notification
 from bot import callbacks
 from locales import Messages
 
+# What a channel that keeps reply keyboards (bot/channels.py) shows under the input field, as the
+# payload's "reply_keyboard" says: the share-phone button while the phone question is live, else the
+# resident's own buttons (查看进度, 找工作人员 …).
+CONTACT_KEYBOARD = "contact"
+COMMANDS_KEYBOARD = "commands"
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
@@ -30,17 +36,23 @@ class Outbound:
     free_text: bool = False
     html: bool = False
     contact_label: str = ""
+    # The language it is written in: a channel adds its own buttons in the same language.
+    locale: str = ""
+    # The text as it may be stored, when ``text`` shows the resident something private in clear
+    # (the digits of an ID number they typed): the private part masked (flows/private.py).
+    stored_text: str | None = None
 
     def to_payload(self) -> dict[str, object]:
-        """As stored in the outbox."""
+        """As stored in the outbox (never a private value in clear)."""
         return {
             "key": self.key,
-            "text": self.text,
+            "text": self.text if self.stored_text is None else self.stored_text,
             "html": self.html,
             "buttons": [[b.value, b.label, b.selected] for b in self.buttons],
             "request_contact": self.request_contact,
             "free_text": self.free_text,
             "contact_label": self.contact_label,
+            "locale": self.locale,
         }
 
     @classmethod
@@ -53,6 +65,7 @@ class Outbound:
             bool(payload.get("free_text")),
             bool(payload.get("html")),
             payload.get("contact_label", ""),
+            payload.get("locale", ""),
         )
 
 

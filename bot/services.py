@@ -12,6 +12,7 @@ from backend.ports import Store, UnitOfWork
 from backend.web import BackendServices
 from bot.desk import EscalationDesk
 from bot.linking import LinkCodes
+from bot.sealed_texts import SealedTexts
 from flows.engine import Engine
 from flows.flow import Settings
 from locales import Translations
@@ -44,6 +45,8 @@ class Services:
     storage: FileDocumentStorage
     desk: EscalationDesk
     links: LinkCodes
+    # Seals the clear text of a reply that shows something private (an ID number just typed).
+    sealed_texts: SealedTexts | None = None
     default_locale: str = "zh_CN"
     max_document_bytes: int = 10 * 1024 * 1024
 

@@ -21,6 +21,9 @@ from flows import events as ev
 
 CHANNEL = "terminal"
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# The terminal's own help: the engine's words name no command, so a line lists them under the
+# welcome and under the help.
+COMMANDS_LINE = "channel.terminal.commands"
 
 
 class TerminalChat:
@@ -92,6 +95,9 @@ class TerminalChat:
     def show(self, replies: list[Outbound]) -> None:
         for reply in replies:
             print(reply.text, file=self.out)
+            if reply.key == "command.help" or reply.key.endswith(".welcome"):
+                locale = reply.locale or self.conversations.default_locale
+                print(self.conversations.translations(locale).render(COMMANDS_LINE), file=self.out)
             if reply.buttons:
                 self.buttons, self.lettered = reply.buttons, reply.free_text
                 for i, button in enumerate(reply.buttons):

@@ -1,4 +1,8 @@
-"""The resident's commands: /start, /help, /human, /status, /offers, /back, /cancel, /language."""
+"""The resident's commands: /start, /help, /human, /status, /offers, /back, /cancel, /restart, /language.
+
+A channel may give them as buttons (查看进度, 找工作人员, 上一题, 重新开始) that it reads as these
+commands; the engine's own words name no command, so that each channel says how in its own way.
+"""
 
 from __future__ import annotations
 
@@ -33,6 +37,8 @@ def on_command(turn: Turn, command: ev.Command) -> None:
         turn.out.append(LookupStatus())
     elif name == "offers":
         _offers(turn, command.arg.strip().lower())
+    elif name == "restart":
+        _restart(turn)
     elif session.final:
         turn.say("command.nothing_in_progress")
     elif name == "back":
@@ -54,6 +60,19 @@ def _offers(turn: Turn, choice: str) -> None:
         turn.say("command.offers_usage")
     if not turn.session.final and turn.session.state != SessionState.NEW:
         reask(turn)
+
+
+def _restart(turn: Turn) -> None:
+    """Start again: a new application once one has ended; in the middle of one, as /cancel (asking
+    first, as the answers given are deleted)."""
+    session = turn.session
+    if session.final:
+        turn.restart()
+        start(turn)
+    elif session.state == SessionState.NEW:
+        start(turn)
+    else:
+        _cancel(turn)
 
 
 def _go_back(turn: Turn) -> None:

@@ -29,7 +29,8 @@ from amounts import (
 )
 from amounts import NUMERALS as NUMERALS
 from amounts import UNITS as UNITS
-from id_numbers import BadIdNumber, check_id_number
+from flows.private import Private
+from id_numbers import BadIdNumber, as_read, check_id_number, grouped
 
 __all__ = [
     "IdNumber",
@@ -63,6 +64,8 @@ _MOBILE_RE = re.compile(r"(?:\+86|0086|86)?(1[0-9]{10})")
 # The ID number's refusals as the question's message codes: a birth in the future or too
 # long ago is a wrong birth date to the resident.
 _ID_ERRORS = {"future": "id.birth_date", "too_old": "id.birth_date"}
+# Longer than this, what was typed is no attempt at an ID number: it is not shown back.
+_MAX_SHOWN_ID = 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,13 +123,40 @@ def parse_id_number(text: str, *, today: date) -> IdNumber:
     """A GB 11643 resident ID number (18 characters) whose birth date is plausible on ``today``.
 
     Judged by :func:`id_numbers.check_id_number`, as the application contract and the
-    imports judge it; errors never carry the number (privacy).
+    imports judge it. An error shows the resident what they typed, to check against the card,
+    and where it fails when that can be known; the number is only ever a ``Private`` parameter
+    (masked wherever the message is stored or logged).
     """
     try:
         number, birth = check_id_number(text, today=today)
     except BadIdNumber as error:
-        raise ParseError(_ID_ERRORS.get(error.code, f"id.{error.code}")) from None
+        raise ParseError(_ID_ERRORS.get(error.code, f"id.{error.code}"), _id_shown(text, error.code)) from None
     return IdNumber(number=number, birth_date=birth)
+
+
+def _id_shown(text: str, code: str) -> dict[str, object]:
+    """What an ID error shows: the characters typed, grouped (``typed``), how many (``count``), and
+    what fails: the birth-date digits (``birth``), or the first character that cannot be in an ID
+    number (``position``, ``char``). The check digit says only that some character is wrong."""
+    if len(text) > _MAX_RAW_CODE:
+        return {}
+    typed = as_read(text)
+    if not typed or len(typed) > _MAX_SHOWN_ID:
+        return {}
+    shown: dict[str, object] = {"typed": Private(grouped(typed), grouped(_masked(typed))), "count": len(typed)}
+    if code in ("birth_date", "future", "too_old"):
+        shown["birth"] = Private(typed[6:14], "*" * len(typed[6:14]))
+    elif code == "invalid":
+        for i, ch in enumerate(typed):
+            if not ("0" <= ch <= "9" or (ch == "X" and i == 17)):
+                shown["position"], shown["char"] = i + 1, ch
+                break
+    return shown
+
+
+def _masked(typed: str) -> str:
+    """As ID numbers are shown everywhere else: the first three and the last four characters."""
+    return typed[:3] + "*" * max(0, len(typed) - 7) + typed[-4:] if len(typed) > 7 else "*" * len(typed)
 
 
 def check_age_matches(id: IdNumber, age: int, today: date) -> None:  # noqa: A002 - API name

@@ -22,7 +22,7 @@ from functools import lru_cache
 from stdnum import numdb
 from stdnum.cn import ric
 
-__all__ = ["MAX_AGE", "BadIdNumber", "age_on", "check_id_number"]
+__all__ = ["MAX_AGE", "BadIdNumber", "age_on", "as_read", "check_id_number", "grouped"]
 
 # No one living is older; a birth date further back is a typo or an invented number.
 MAX_AGE = 130
@@ -72,10 +72,7 @@ def check_id_number(value: str, *, today: date | None) -> tuple[str, date]:
     """
     if len(value) > _MAX_RAW:
         raise BadIdNumber("length")
-    if not value.isascii():
-        # Full-width digits (１２３) come from Chinese input methods; the number is the same.
-        value = unicodedata.normalize("NFKC", value)
-    number = _SEPARATORS.sub("", value).upper()
+    number = as_read(value)
     if len(number) != 18:
         raise BadIdNumber("length")
     if not _SHAPE.fullmatch(number):
@@ -95,6 +92,21 @@ def check_id_number(value: str, *, today: date | None) -> tuple[str, date]:
     if not known_area(number[:6]):
         raise BadIdNumber("region")
     return number, born
+
+
+def as_read(value: str) -> str:
+    """The characters of a typed number as the checks read them: full-width forms folded,
+    spaces and hyphens dropped, x upper-cased."""
+    if not value.isascii():
+        # Full-width digits (１２３) come from Chinese input methods; the number is the same.
+        value = unicodedata.normalize("NFKC", value)
+    return _SEPARATORS.sub("", value).upper()
+
+
+def grouped(number: str) -> str:
+    """Spaced for reading against the card: area code, birth date, then the rest
+    (``110105 19650312 1239``)."""
+    return " ".join(part for part in (number[:6], number[6:14], number[14:]) if part)
 
 
 def age_on(born: date, day: date) -> int:

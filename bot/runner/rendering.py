@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from backend.cases.ports import Notification
 from bot.outbound import Button, Outbound, notice_outbound
+from bot.sealed_texts import SealedTexts
 from flows.intents import Intent, Reply, SetLocale
+from flows.private import has_private, masked, revealed
 from locales import Messages, Translations
 
 
@@ -14,11 +18,16 @@ class Renderer:
     Args:
         html_translations: catalogs rendering HTML-escaped text; without them every channel
             gets plain text.
+        sealed_texts: seals what a reply shows in clear when it is stored; without it only the
+            masked text is stored (a channel sending from the outbox then shows that).
     """
 
-    def __init__(self, translations: Translations, html_translations: Translations | None) -> None:
+    def __init__(self, translations: Translations, html_translations: Translations | None,
+                 sealed_texts: SealedTexts | None = None) -> None:
         self.translations = translations
         self.html_translations = html_translations
+        # Seals the clear text of a reply that shows something private, for the outbox.
+        self.sealed_texts = sealed_texts
 
     def texts(self, locale: str, *, html: bool) -> Messages:
         """The catalog message text is rendered with (button labels are always plain text)."""
@@ -39,12 +48,17 @@ class Renderer:
                 continue
             labels = self.translations(locale)
             buttons = tuple(Button(o.value, labels.render(o.key, **o.params), o.selected) for o in intent.options)
-            text = self.texts(locale, html=html).render(intent.key, **intent.params)
+            texts = self.texts(locale, html=html)
+            # Private values (flows/private.py) in clear for the resident now, masked in what is kept.
+            text = texts.render(intent.key, **revealed(intent.params))
+            stored = texts.render(intent.key, **masked(intent.params)) if has_private(intent.params) else None
             contact = labels.render("common.share_contact") if intent.request_contact else ""
-            out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text, html, contact))
+            out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text, html, contact,
+                                locale, stored))
         return out
 
     def notice(self, notice: Notification, locale: str, *, html: bool) -> Outbound:
         """A status update or offer, its buttons' actions encoded for the chat."""
-        return notice_outbound(notice, self.texts(locale, html=html), self.translations(locale), html=html)
+        reply = notice_outbound(notice, self.texts(locale, html=html), self.translations(locale), html=html)
+        return replace(reply, locale=locale)
 

@@ -2,28 +2,60 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
-from backend.ports import UnitOfWork
-from bot.channels import PUSH_CHANNELS
-from bot.outbound import Outbound, from_a_notification, with_offers_button
+from backend.ports import OutboxItem, UnitOfWork
+from bot.channels import KEYBOARD_CHANNELS, PUSH_CHANNELS
+from bot.outbound import COMMANDS_KEYBOARD, CONTACT_KEYBOARD, Outbound, from_a_notification, with_offers_button
 from bot.runner.rendering import Renderer
+from flows.intents import Reply
+
+# A short line that brings the resident's buttons back in place of the share-phone button, when the
+# reply after the phone question has inline buttons (a message has one keyboard or the other).
+KEYBOARD_BACK = "channel.keyboard_back"
+# The line under the phone question that points at the share-phone button (only where it is shown).
+CONTACT_HINT = "channel.contact_hint"
 
 
 async def store_replies(
     uow: UnitOfWork, resident_id: str, channel: str, address: str, replies: list[Outbound], now: datetime,
-    *, live: bool = True,
+    *, live: bool = True, renderer: Renderer | None = None,
 ) -> None:
     """Queue the replies; the last one with buttons becomes the live prompt (unless ``live`` is
-    False: replies on the side leave the question the resident is at live)."""
+    False: replies on the side leave the question the resident is at live).
+
+    On a channel that keeps keyboards, the prompt that stops being live loses its buttons (an
+    edit, queued first), and each reply says which reply keyboard it carries.
+
+    Args:
+        renderer: renders the line that takes the share-phone button away when it is needed.
+    """
+    keyboards = channel in KEYBOARD_CHANNELS and bool(replies)
+    previous = await uow.outbox.live_prompt(channel, address) if keyboards else None
+    if keyboards:
+        replies = _keyboard_back(replies, previous, live, renderer)
+        replies = [_with_contact_hint(r, renderer) for r in replies]
+    if live and previous is not None and previous.payload.get("buttons"):
+        # Answered by typing (or passed by): its buttons would only answer "expired" now.
+        await uow.outbox.add(resident_id=resident_id, channel=channel, address=address, kind="edit",
+                             payload={"edit_of": previous.id}, at=now)
+    # The share-phone button stays while the phone question is live (or is asked again).
+    contact_kept = (not live and _asks_contact(previous)) or any(r.request_contact for r in replies)
     prompt: int | None = None
     for reply in replies:
+        payload = reply.to_payload()
+        if reply.stored_text is not None and renderer is not None and renderer.sealed_texts is not None:
+            # Shown in clear once, by the sender; stored masked, and sealed.
+            payload["sealed_text"] = renderer.sealed_texts.seal(reply.text)
+        if keyboards:
+            payload["reply_keyboard"] = _reply_keyboard(reply, contact_kept)
         item = await uow.outbox.add(
             resident_id=resident_id,
             channel=channel,
             address=address,
             kind="message",
-            payload=reply.to_payload(),
+            payload=payload,
             at=now,
         )
         # A notification's buttons stay valid on their own message and never answer the
@@ -34,9 +66,51 @@ async def store_replies(
         await uow.residents.set_active_prompt(channel, address, prompt)
 
 
+def _asks_contact(prompt: OutboxItem | None) -> bool:
+    """Whether the live prompt shows the share-phone button (it has no inline buttons then)."""
+    return prompt is not None and bool(prompt.payload.get("request_contact")) and not prompt.payload.get("buttons")
+
+
+def _reply_keyboard(reply: Outbound, contact_kept: bool) -> str | None:
+    """The reply keyboard a reply carries: the share-phone button with the phone question, the
+    resident's buttons with a reply that has no inline ones (unless the share-phone button is to
+    stay), or none (a message with inline buttons cannot carry one)."""
+    if reply.request_contact and not reply.buttons:
+        return CONTACT_KEYBOARD
+    if reply.buttons or not reply.locale or contact_kept:
+        return None
+    return COMMANDS_KEYBOARD
+
+
+def _keyboard_back(replies: list[Outbound], previous: OutboxItem | None, live: bool,
+                   renderer: Renderer | None) -> list[Outbound]:
+    """The replies, with a line that takes the share-phone button away first when the phone
+    question is answered and no reply could do it (each has inline buttons)."""
+    if not live or renderer is None or not _asks_contact(previous) or any(r.request_contact for r in replies):
+        return replies
+    if any(not r.buttons and r.locale for r in replies):
+        return replies
+    locale = next((r.locale for r in replies if r.locale), "")
+    if not locale:
+        return replies
+    (line,) = renderer.render([Reply(KEYBOARD_BACK)], locale)
+    return [line, *replies]
+
+
+def _with_contact_hint(reply: Outbound, renderer: Renderer | None) -> Outbound:
+    """The phone question with a line that points at the share-phone button, where there is one."""
+    if renderer is None or not reply.request_contact or reply.buttons or not reply.locale:
+        return reply
+    hint = renderer.texts(reply.locale, html=reply.html).render(CONTACT_HINT)
+    return replace(reply, text=f"{reply.text}\n{hint}")
+
+
 async def show_choice(uow: UnitOfWork, resident_id: str, channel: str, external_id: str, message_id: int,
                       label: str, now: datetime) -> None:
-    """The pressed message is edited to show the choice, without its buttons."""
+    """The pressed message is edited to show the choice, without its buttons (so it is no longer
+    the live prompt: the replies that follow need not take its buttons away again)."""
+    if await uow.residents.active_prompt(channel, external_id) == message_id:
+        await uow.residents.set_active_prompt(channel, external_id, None)
     await uow.outbox.add(resident_id=resident_id, channel=channel, address=external_id, kind="edit",
                          payload={"edit_of": message_id, "chosen": label}, at=now)
 

@@ -65,7 +65,7 @@ class Conversations:
         self.html_translations = services.html_translations
         self.default_locale = services.default_locale
         self.max_document_bytes = services.max_document_bytes
-        self.renderer = Renderer(services.translations, services.html_translations)
+        self.renderer = Renderer(services.translations, services.html_translations, services.sealed_texts)
         effects = Effects(services)
         self.turns = Turns(services.engines, effects, self.renderer)
         self.engine = self.turns.engine
@@ -145,7 +145,7 @@ class Conversations:
                 answered = Answered(out.replies, discarded=tuple(out.discarded))
             elif outbox:
                 await store_replies(uow, answered.resident_id or resident.id, channel, external_id, answered.replies,
-                                    message.now, live=answered.live)
+                                    message.now, live=answered.live, renderer=self.renderer)
             await uow.commit()
         self._remove_bytes(answered.discarded)
         return answered.replies
@@ -260,7 +260,8 @@ class Conversations:
         if answered is None:
             return None
         await show_choice(uow, resident.id, channel, external_id, message_id, label, message.now)
-        await store_replies(uow, resident.id, channel, external_id, answered.replies, message.now, live=answered.live)
+        await store_replies(uow, resident.id, channel, external_id, answered.replies, message.now, live=answered.live,
+                            renderer=self.renderer)
         return answered
 
     async def _submission_failed(
@@ -295,7 +296,7 @@ class Conversations:
             locale = (session.locale if session else None) or resident.locale or locale_hint or self.default_locale
             replies = self.render(intents, locale, html=html)
             if outbox:
-                await store_replies(uow, resident.id, channel, external_id, replies, now)
+                await store_replies(uow, resident.id, channel, external_id, replies, now, renderer=self.renderer)
             await uow.commit()
         log.info("turn %s: submission failed, the %s flow kept at %s", channel, flow,
                  session.state if session else None)

@@ -55,7 +55,7 @@ class Ticker:
                 html = target is not None and self._services.html_translations is not None
                 replies = self._renderer.render(intents, locale, html=html)
                 if target is not None and replies:
-                    await store_replies(uow, item.resident_id, *target, replies, now)
+                    await store_replies(uow, item.resident_id, *target, replies, now, renderer=self._renderer)
                 await uow.commit()
             for document in discarded:
                 self._services.storage.delete(document.storage_key)

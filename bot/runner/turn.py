@@ -90,7 +90,8 @@ class Turns:
         out.replies += await with_offers_on_status(uow, self._renderer.render(intents, locale, html=message.html),
                                                    self._renderer, resident.id, locale, now)
         if outbox:
-            await store_replies(uow, resident.id, message.channel, message.external_id, out.replies, now)
+            await store_replies(uow, resident.id, message.channel, message.external_id, out.replies, now,
+                                renderer=self._renderer)
         log.info("turn %s %s: %s -> %s", message.channel, ev.kind_of(event), before, session.state)
 
     def flow_for(self, resident: Resident, event: ev.Event) -> str:

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, KeyboardButton, ReplyKeyboardMarkup
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from tenacity import AsyncRetrying, RetryCallState, RetryError, stop_after_attempt, wait_exponential
@@ -29,15 +29,21 @@ from tenacity import AsyncRetrying, RetryCallState, RetryError, stop_after_attem
 from backend.documents import FileDocumentStorage
 from backend.ports import OutboxItem, Store, UnitOfWork
 from backend.store.outbox import Lease
+from bot.outbound import COMMANDS_KEYBOARD
+from bot.sealed_texts import SealedTexts
 from bot.telegram.inbound import callback_data
+from bot.telegram.keyboards import command_keyboard, contact_keyboard
 from bot.telegram.limits import FloodLimits
+from locales import Messages
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
 
 
-def keyboard(item: OutboxItem) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    """Buttons as an inline keyboard (short labels three to a row), or a share-contact keyboard."""
+def keyboard(item: OutboxItem, labels: Callable[[str], Messages] | None = None
+             ) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    """Buttons as an inline keyboard (short labels three to a row), or a share-contact keyboard, or
+    the resident's own buttons where the reply says so (``labels``: the catalogs they are read from)."""
     payload = item.payload
     buttons = payload.get("buttons") or []
     if buttons:
@@ -48,8 +54,9 @@ def keyboard(item: OutboxItem) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | N
         width = 3 if all(len(b.text) <= 6 for b in keys) else 1
         return InlineKeyboardMarkup([keys[i : i + width] for i in range(0, len(keys), width)])
     if payload.get("request_contact") and payload.get("contact_label"):
-        button = KeyboardButton(payload["contact_label"], request_contact=True)
-        return ReplyKeyboardMarkup([[button]], one_time_keyboard=True, resize_keyboard=True)
+        return contact_keyboard(payload["contact_label"])
+    if payload.get("reply_keyboard") == COMMANDS_KEYBOARD and labels is not None and payload.get("locale"):
+        return command_keyboard(labels(payload["locale"]))
     return None
 
 
@@ -144,8 +151,14 @@ class OutboxSender:
         lease: timedelta = timedelta(seconds=60),
         on_give_up: Callable[[OutboxItem], Awaitable[None]] | None = None,
         storage: FileDocumentStorage | None = None,
+        labels: Callable[[str], Messages] | None = None,
+        sealed_texts: SealedTexts | None = None,
     ) -> None:
         self.database = database
+        # The catalogs the resident's own buttons are labelled from, in the language of each reply.
+        self.labels = labels
+        # Opens the clear text of a reply that shows the resident something private (bot/sealed_texts.py).
+        self.sealed_texts = sealed_texts
         # Where the bytes of "document" items are (the dispatcher put certificates there).
         self.storage = storage
         # Told of each item given up (caseworkers are alerted: a resident did not get a message).
@@ -292,11 +305,17 @@ class OutboxSender:
             return await self._document(chat_id, payload)
         message = await self.bot.send_message(
             chat_id=chat_id,
-            text=payload["text"],
+            text=self._text(payload),
             parse_mode=ParseMode.HTML if payload.get("html") else None,
-            reply_markup=keyboard(item),
+            reply_markup=keyboard(item, self.labels),
         )
         return str(message.message_id)
+
+    def _text(self, payload: dict[str, Any]) -> str:
+        """The text to send: a private value in clear when the sender can open it, else as stored."""
+        sealed = payload.get("sealed_text")
+        opened = self.sealed_texts.open(sealed) if sealed and self.sealed_texts is not None else None
+        return opened if opened is not None else str(payload["text"])
 
     async def _document(self, chat_id: int, payload: dict[str, Any]) -> str:
         """Upload stored bytes as a file, with the caption under it."""
@@ -319,9 +338,15 @@ class OutboxSender:
         return str(message.message_id)
 
     async def _edit(self, chat_id: int, payload: dict[str, Any], prompt: OutboxItem | None) -> str | None:
-        """Show the choice under the pressed prompt and take its buttons away."""
+        """Show the choice under the pressed prompt and take its buttons away; without a choice
+        (the question was answered by typing) only take the buttons away."""
         if prompt is None or not prompt.provider_message_id:
             return None  # the prompt never went out: nothing to edit
+        if "chosen" not in payload:
+            edited = await self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=int(prompt.provider_message_id), reply_markup=None
+            )
+            return str(getattr(edited, "message_id", prompt.provider_message_id))
         is_html = bool(prompt.payload.get("html"))
         chosen = payload["chosen"]
         edited = await self.bot.edit_message_text(

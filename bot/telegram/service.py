@@ -23,6 +23,7 @@ from bot.desk import EscalationDesk
 from bot.runner import Conversations, DocumentTooLarge
 from bot.staff_commands import StaffCommands
 from bot.telegram.inbound import Inbound, read_update
+from bot.telegram.keyboards import ButtonCommands
 from bot.telegram.limits import FloodLimits
 from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.sender import CHANNEL, OutboxSender
@@ -31,7 +32,8 @@ from flows import events as ev
 from locales import SUPPORTED
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "help", "back", "cancel", "language", "status", "human", "offers", "points")
+# The bot's menu: what a resident needs (the other commands still work, and are named where they belong).
+COMMANDS = ("start", "status", "human", "back", "restart", "help", "language")
 ALLOWED_UPDATES = ["message", "callback_query"]
 
 
@@ -107,7 +109,11 @@ class TelegramBot:
             lease=timedelta(seconds=settings.send_lease_seconds),
             on_give_up=desk.delivery_failed if desk is not None else None,
             storage=conversations.storage,
+            labels=conversations.translations,
+            sealed_texts=conversations.services.sealed_texts,
         )
+        # The resident's buttons (查看进度 …) send their labels; these are read as the commands.
+        self.button_commands = ButtonCommands(conversations.translations, SUPPORTED)
         self._stop_sender = asyncio.Event()
         self._sender_task: asyncio.Task[None] | None = None
         self._turns = asyncio.Semaphore(settings.concurrent_turns)
@@ -178,7 +184,7 @@ class TelegramBot:
                 await self.conversations.handle(
                     CHANNEL,
                     inbound.external_id,
-                    inbound.event,
+                    self.button_commands(inbound.event),
                     locale_hint=inbound.locale_hint,
                     inbound_id=inbound.update_id,
                     outbox=True,

@@ -96,7 +96,8 @@ class WebChat:
         self.conversations = conversations
         self.proxies = proxies
         self.identities = identities or WebIdentities(secret)
-        self.transcript = Transcript(conversations.database, clock=conversations.clock, push_channels=PUSH_CHANNELS)
+        self.transcript = Transcript(conversations.database, clock=conversations.clock, push_channels=PUSH_CHANNELS,
+                                     sealed_texts=conversations.services.sealed_texts)
         self.held = HeldAnswers(conversations.database, secret, clock=conversations.clock)
         self.page = page or Page(base=BASE)
         # Replies rendered for HTML carry the resident's own words escaped; else the page escapes.

@@ -18,6 +18,7 @@ from typing import Any
 
 from backend.ports import OutboxItem, Store, UnitOfWork
 from bot import callbacks
+from bot.sealed_texts import SealedTexts
 from bot.web_chat.held import KINDS as HELD_KINDS
 from locales import mask_id_number
 
@@ -92,17 +93,20 @@ class Transcript:
         shown: how many messages a page shows.
         kept: how many outbox items are kept per browser (edits and choices included).
         push_channels: channels that can push, named on the page when linked.
+        sealed_texts: opens the clear text of a reply that shows something private (the digits of
+            an ID number just typed), on the page that shows it first; later pages show it masked.
     """
 
     def __init__(
         self, database: Store[UnitOfWork], *, clock: Callable[[], datetime], shown: int = 24, kept: int = 60,
-        push_channels: tuple[str, ...] = ("telegram",),
+        push_channels: tuple[str, ...] = ("telegram",), sealed_texts: SealedTexts | None = None,
     ) -> None:
         self.database = database
         self.clock = clock
         self.shown = shown
         self.kept = kept
         self.push_channels = push_channels
+        self.sealed_texts = sealed_texts
 
     async def accept(self, web_id: str, counter: int | None, said: dict[str, Any] | None = None,
                      pressed: tuple[int, int] | None = None) -> bool:
@@ -159,13 +163,14 @@ class Transcript:
             if len(items) >= self.kept:
                 await uow.outbox.forget_before(CHANNEL, web_id, items[0].id, keep=prompt)
             await uow.commit()
-        entries = _entries(items, prompt, fresh)
+        entries = _entries(items, prompt, fresh, self.sealed_texts)
         said = [i.created_at for i in items if i.kind == SAID]
         return View(tuple(entries[-self.shown:]), counter, resident.locale, True, linked, prompt,
                     said[-1] if said else None)
 
 
-def _entries(items: list[OutboxItem], prompt: int | None, fresh: set[int]) -> list[Entry]:
+def _entries(items: list[OutboxItem], prompt: int | None, fresh: set[int], sealed_texts: SealedTexts | None = None
+             ) -> list[Entry]:
     # Messages a button of which was pressed (the choice itself follows as the resident's message).
     pressed = {int(i.payload["edit_of"]) for i in items if i.kind == "edit" and "edit_of" in i.payload}
     entries: list[Entry] = []
@@ -181,8 +186,11 @@ def _entries(items: list[OutboxItem], prompt: int | None, fresh: set[int]) -> li
             live = item.id == prompt or (from_notice and item.id not in pressed)
             shown = tuple(ShownButton(f"{item.id}:{n}", str(b[1]), bool(b[2])) for n, b in enumerate(buttons)) \
                 if live else ()
+            text = str(payload.get("text", ""))
+            if item.id in fresh and payload.get("sealed_text") and sealed_texts is not None:
+                text = sealed_texts.open(str(payload["sealed_text"])) or text  # shown in clear this once
             entries.append(Entry(
-                item.id, False, str(payload.get("key", "")), str(payload.get("text", "")), bool(payload.get("html")),
+                item.id, False, str(payload.get("key", "")), text, bool(payload.get("html")),
                 shown, item.id in fresh, bool(payload.get("request_contact")) and live,
             ))
     return entries

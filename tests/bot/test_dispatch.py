@@ -143,14 +143,16 @@ async def test_a_reminder_reaches_a_telegram_resident_through_the_outbox(databas
     before = len(await outbox(database))
     clock.advance(timedelta(hours=25))
     kept = await conversations.tick()
-    items = (await outbox(database))[before:]
-    # The reminder, then the question they stopped at (its buttons live again).
+    edit, *items = (await outbox(database))[before:]
+    # The buttons of the question as first asked go (the question is asked again below them) ...
+    assert edit.kind == "edit" and "chosen" not in edit.payload
+    # ... then the reminder, and the question they stopped at (its buttons live again).
     assert [(i.address, i.payload["key"]) for i in items] == [
         ("42", "intake.reminder"), ("42", "intake.language.prompt")
     ]
     # The terminal resident's reminder is handed back for the terminal to show.
     assert [r.key for _, replies in kept for r in replies] == ["intake.reminder", "intake.language.prompt"]
-    assert await conversations.tick() == [] and len(await outbox(database)) == before + 2
+    assert await conversations.tick() == [] and len(await outbox(database)) == before + 3
 
 
 async def test_replies_go_before_status_updates_and_status_updates_before_broadcasts(database):

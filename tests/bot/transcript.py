@@ -23,6 +23,10 @@ from tests.fakes.clock import FakeClock
 HERE = Path(__file__).resolve().parent.parent / "transcripts"
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 _DURATION = re.compile(r"^(\d+)([smhd])$")
+# The engine names no command: each channel gives its own way (buttons, a menu, a line of commands).
+_SLASH_HINT = re.compile(r"/(?:help|human|status|start|back|cancel|restart|language)\b")
+# Nor does it point at Telegram's share-phone button, which the terminal does not have.
+_TELEGRAM_ONLY = ("分享手机号", "发送我的手机号", "share my number", "Share my phone number")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
@@ -122,6 +126,11 @@ class Player:
         self.log.append(f"{where}\n{text}")
         if "out" in expect:
             assert keys == expect["out"], f"{where}: got {keys}"
+        for reply in replies:
+            # Notifications are the office's words, not the engine's (and /xyz echoes the resident).
+            if not reply.key.startswith("notice.") and reply.key != "command.unknown":
+                assert not _SLASH_HINT.search(reply.text), f"{where}: a slash command in {reply.key}: {reply.text}"
+                assert not any(h in reply.text for h in _TELEGRAM_ONLY), f"{where}: a Telegram hint in {reply.key}"
         for key in expect.get("has", []):
             assert key in keys, f"{where}: {key} not in {keys}"
         wanted = expect.get("text", [])

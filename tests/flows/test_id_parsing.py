@@ -11,10 +11,13 @@ from stdnum.cn import ric
 
 from flows.parsing import (
     IdNumber,
+    ParseError,
     age_on,
     check_age_matches,
     parse_id_number,
 )
+from flows.private import Private
+from id_numbers import as_read, grouped
 from tests.flows.parsing_helpers import (
     ID_WITH_X,
     REGIONS,
@@ -91,10 +94,45 @@ def _with_check_digit(body17: str) -> str:
 def test_id_errors(text: str, code: str) -> None:
     err = error_of(lambda: parse_id_number(text, today=TODAY))
     assert err.code == code
-    assert err.params == {}  # never the number
+    shown_only_privately(err, text)
     # stdnum's exception is not chained (nor shown in tracebacks) with the error.
     assert err.__cause__ is None
     assert err.__context__ is None or err.__suppress_context__
+
+
+def shown_only_privately(err: ParseError, text: str) -> None:
+    """The error shows what was typed, grouped, only as a private parameter: whatever formats or
+    logs the error without knowing sees it masked."""
+    if not as_read(text) or len(as_read(text)) > 24:  # nothing, or no attempt at a number: not shown
+        assert err.params == {}
+        return
+    typed = err.params["typed"]
+    assert isinstance(typed, Private) and typed.value == grouped(as_read(text))
+    body = as_read(text)[3:14]  # what the masked form hides
+    for seen in (repr(err), repr(err.params), str({k: str(v) for k, v in err.params.items()})):
+        assert body not in seen.replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "extra"),
+    [
+        ("110105 19650312 123", "id.length", {"count": 17}),
+        (_with_check_digit("11010519651312123"), "id.birth_date", {"birth": "19651312"}),
+        ("1101051965031212三4", "id.invalid", {"position": 17, "char": "三"}),
+        ("110105196503121230", "id.checksum", {}),
+    ],
+)
+def test_an_id_error_says_where_it_fails(text: str, code: str, extra: dict[str, object]) -> None:
+    err = error_of(lambda: parse_id_number(text, today=TODAY))
+    assert err.code == code
+    assert err.params["typed"].value == grouped(as_read(text))  # type: ignore[attr-defined]
+    for key, value in extra.items():
+        shown = err.params[key]
+        assert (shown.value if isinstance(shown, Private) else shown) == value
+
+
+def test_what_is_no_attempt_at_an_id_number_is_not_shown_back() -> None:
+    assert error_of(lambda: parse_id_number("我不知道身份证号码在哪里，要去找一下" * 2, today=TODAY)).params == {}
 
 
 def test_id_birth_today_is_accepted() -> None:
@@ -182,7 +220,7 @@ def test_one_changed_body_digit_is_rejected(
     err = error_of(lambda: parse_id_number(changed, today=TODAY))
     # MOD 11-2 catches every single-digit change, and the checksum is checked first.
     assert err.code == "id.checksum"
-    assert err.params == {}
+    shown_only_privately(err, changed)
 
 
 @settings(max_examples=200)

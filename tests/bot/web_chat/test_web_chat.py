@@ -319,3 +319,20 @@ async def test_what_a_resident_types_is_shown_as_text_never_as_markup(browser):
 async def test_the_page_speaks_the_browsers_most_preferred_language_we_have(client, accept, lang):
     html = await (await client.get("/chat", headers={"Accept-Language": accept})).text()
     assert f'<html lang="{lang}"' in html
+
+
+async def test_the_id_error_shows_the_digits_typed_on_that_page_only(browser, database):
+    web = browser(language="en")
+    await web.open()
+    page = await web.start()
+    page = await web.press_value(page.live_buttons()[0][0])  # agree
+    page = await web.press_value(page.live_buttons()[0][0])  # for myself
+    page = await web.send("Zhang San")
+    page = await web.send("110105198001010017")  # the check digit is wrong
+    assert "You typed: 110105 19800101 0017" in page.text()
+    # The digits were shown at that moment; the transcript keeps them masked, as every later page shows.
+    again = await web.open()
+    assert "You typed: 110*** ******** 0017" in again.text() and "19800101" not in again.html
+    async with database.engine.connect() as connection:
+        payloads = (await connection.execute(select(OutboxRow.payload))).scalars().all()
+    assert not any("19800101" in str(p) for p in payloads)
