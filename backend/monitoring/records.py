@@ -103,9 +103,11 @@ class TriggerStore(Protocol):
         """Start the unit of work on one snapshot, as the only evaluation: how many events are
         pending, or None when another evaluation runs."""
 
-    async def spending_over(self, kind: str, *, days: int, amount: Decimal, share: Decimal) -> list[SpendingHit]:
-        """Households whose ``kind`` amounts within ``days`` ending on a pending event's day reached
-        ``amount``, or ``share`` of a year of their income (when they have an income)."""
+    async def spending_over(self, kind: str, *, days: int, amount: Decimal, share: Decimal,
+                            on: date) -> list[SpendingHit]:
+        """Households with a pending ``kind`` event whose ``kind`` amounts within the ``days`` ending
+        on ``on`` (the day of the evaluation) reached ``amount``, or ``share`` of a year of their
+        income (when they have an income); events outside those days count for nothing."""
 
     async def candidates(self, kinds: Sequence[str], *, serious_kind: str | None, exit_kind: str,
                          income_kind: str) -> list[Candidate]:
