@@ -39,6 +39,7 @@ VISITS = 200
 TIME_LEFT = ("overdue", "day", "later")
 DAY = timedelta(hours=24)
 _ACTIONS = {a.value: a for a in AlertAction}
+_OPEN = {AlertStatus.NEW.value, AlertStatus.ACKNOWLEDGED.value}
 
 
 def _alert_url(alert_id: int) -> str:
@@ -131,9 +132,6 @@ async def alert_page(request: web.Request, *, form: dict[str, object] | None = N
         "open": alert.status.value in _OPEN, "link": link, "today": _today(request),
         "form": form or {}, "people": await _people(request),
     }, status=status)
-
-
-_OPEN = {AlertStatus.NEW.value, AlertStatus.ACKNOWLEDGED.value}
 
 
 async def _people(request: web.Request) -> dict[str, str]:
