@@ -14,6 +14,7 @@ from backend.cases.service import CaseService
 from backend.config import Config
 from backend.db.database import Database
 from backend.intake import IntakeService
+from backend.monitoring.outreach import Outreach
 from backend.policy.pack import Pack
 from backend.store.users import User
 from backend.volunteers.service import Volunteering
@@ -28,6 +29,7 @@ INTAKE = web.AppKey("intake", IntakeService)
 CLOCK: web.AppKey[Callable[[], datetime]] = web.AppKey("clock")
 PROJECTS = web.AppKey("projects", tuple)
 VOLUNTEERING = web.AppKey("volunteering", Volunteering)
+OUTREACH = web.AppKey("outreach", Outreach)
 TRANSLATIONS: web.AppKey[Callable[[str], Messages]] = web.AppKey("translations")
 # The authenticated user of a request.
 USER = web.RequestKey("user", User)

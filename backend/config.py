@@ -30,6 +30,8 @@ class Config:
         max_document_bytes: the largest document a resident may send (``YIMEN_MAX_DOCUMENT_MB``).
         telegram_token: the bot's token (``TELEGRAM_BOT_TOKEN``); Telegram is off without it.
         telegram_api_base_url: another Bot API server, e.g. a self-hosted one (``TELEGRAM_API_BASE_URL``).
+        telegram_bot_username: the bot's username, for the t.me deep links the console shows
+            (``TELEGRAM_BOT_USERNAME``, with or without the ``@``).
         webhook_url: receive updates by webhook at this public URL instead of polling (``YIMEN_WEBHOOK_URL``).
         webhook_secret: the secret Telegram sends with each webhook call (``YIMEN_WEBHOOK_SECRET``).
         http_host, http_port: where ``yimen serve`` listens (``YIMEN_HTTP_HOST``, ``YIMEN_HTTP_PORT``).
@@ -54,6 +56,7 @@ class Config:
     max_document_bytes: int = 10 * 1024 * 1024
     telegram_token: str | None = None
     telegram_api_base_url: str | None = None
+    telegram_bot_username: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = None
     http_host: str = "127.0.0.1"
@@ -93,6 +96,7 @@ class Config:
             max_document_bytes=int(max_mb * 1024 * 1024),
             telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
             telegram_api_base_url=(env.get("TELEGRAM_API_BASE_URL") or "").rstrip("/") or None,
+            telegram_bot_username=(env.get("TELEGRAM_BOT_USERNAME") or "").strip().lstrip("@") or None,
             webhook_url=env.get("YIMEN_WEBHOOK_URL") or None,
             webhook_secret=env.get("YIMEN_WEBHOOK_SECRET") or None,
             http_host=env.get("YIMEN_HTTP_HOST") or "127.0.0.1",

@@ -26,6 +26,7 @@ from backend.app_keys import (
     CONFIG,
     DATABASE,
     INTAKE,
+    OUTREACH,
     PACK,
     PACKS,
     PROJECTS,
@@ -149,6 +150,7 @@ def init_app(
     translations: Callable[[str], Messages] = services.translations
     app[TRANSLATIONS] = translations
     app[VOLUNTEERING] = services.volunteering
+    app[OUTREACH] = services.outreach
     app.router.add_get("/healthz", health)
     openapi = openapi_document()
 

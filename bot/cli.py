@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     link = monitor_sub.add_parser("link", help="the deep link a caseworker hands a household listed for a home "
                                   "visit: it opens the application filled in for them in the chat")
     link.add_argument("alert", type=int, help="the alert's number")
-    link.add_argument("--bot", help="the bot's username, to print a t.me link")
+    link.add_argument("--bot", help="the bot's username, to print a t.me link (default: TELEGRAM_BOT_USERNAME)")
 
     for ledger, about in (("points", "the credit-points ledger"), ("funds", "the named funds")):
         add_ledger_arguments(sub.add_parser(ledger, help=f"{about}: reconciliation"), ledger)
@@ -238,7 +238,8 @@ async def _monitor_link(config: Config, args: argparse.Namespace) -> int:
     from backend.policy.pack import load_pack
 
     payload = Outreach(load_pack(config.pack), decrypt=str, secret=config.secret_key).link(args.alert)
-    print(f"https://t.me/{args.bot}?start={payload}" if args.bot else f"/start {payload}")
+    bot = (args.bot or "").lstrip("@") or config.telegram_bot_username
+    print(f"https://t.me/{bot}?start={payload}" if bot else f"/start {payload}")
     return 0
 
 

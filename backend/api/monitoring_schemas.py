@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel
@@ -49,6 +49,8 @@ class AlertOut(BaseModel):
     closed_at: datetime | None
     dismiss_reason: str | None
     allowed_actions: list[AlertAction]
+    outreach: str | None = Field(None, description="sent: told in the chat; visit: listed for a home visit")
+    visit_on: date | None = Field(None, description="The day a home visit is scheduled for")
 
 
 class AlertEventOut(BaseModel):

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from backend.console.keys import DESK, FUNNEL_STEPS, REVIEW_DAYS, TEMPLATES
 from backend.console.security import guard
-from backend.console.views import actions, auth, case, dashboard, escalations, merchant, office, queue, thread
+from backend.console.views import actions, alerts, auth, case, dashboard, escalations, merchant, office, queue, thread
 from backend.store.console import Desk
 
 HERE = Path(__file__).resolve().parent
@@ -55,7 +55,10 @@ def console_app(*, desk: Desk | None = None, funnel_steps: Sequence[str] = (),
     r.add_post("/escalations/{ticket}/claim", escalations.claim)
     r.add_post("/escalations/{ticket}/reply", escalations.reply)
     r.add_post("/escalations/{ticket}/close", escalations.close)
-    r.add_get("/alerts", office.alerts)
+    r.add_get("/alerts", alerts.alerts)
+    r.add_get("/alerts/{alert}", alerts.alert_page)
+    r.add_post("/alerts/{alert}/actions", alerts.act)
+    r.add_get("/visits", alerts.visits)
     r.add_get("/volunteers", office.volunteers)
     r.add_get("/points", office.points)
     r.add_get("/projects", office.projects)

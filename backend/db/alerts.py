@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.db.models import AlertRow, RegistryHouseholdRow, SerializedJson
 from backend.db.records import record_of
 from backend.db.sql import advisory_lock
+from backend.monitoring.outreach import VISIT
 from backend.monitoring.records import OPEN, Alert, AlertQuery, AlertStatus, NewAlert
 
 _OPEN = [s.value for s in OPEN]
@@ -43,6 +44,16 @@ def _conditions(query: AlertQuery, now: datetime) -> list[ColumnElement[bool]]:
         conditions.append(_overdue(now))
     elif query.overdue is False:
         conditions.append(or_(AlertRow.status.not_in(_OPEN), AlertRow.deadline_at >= now))
+    if query.trigger is not None:
+        conditions.append(AlertRow.trigger == query.trigger)
+    if query.due_from is not None or query.due_to is not None or query.visits:
+        conditions.append(AlertRow.status.in_(_OPEN))
+    if query.due_from is not None:
+        conditions.append(AlertRow.deadline_at >= query.due_from)
+    if query.due_to is not None:
+        conditions.append(AlertRow.deadline_at < query.due_to)
+    if query.visits:
+        conditions.append(or_(AlertRow.outreach == VISIT, AlertRow.visit_on.is_not(None)))
     return conditions
 
 

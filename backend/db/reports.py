@@ -16,14 +16,12 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from backend.cases.lifecycle import OPEN
 from backend.db.models import (
-    AlertRow,
     ApplicationRow,
     ConversationTurnRow,
     DocumentRow,
     OfferRow,
     PointAccountRow,
     PointEntryRow,
-    RegistryHouseholdRow,
     StatusHistoryRow,
     TaskRow,
     VolunteerRow,
@@ -32,7 +30,6 @@ from backend.db.models import (
 from backend.db.records import record_of
 from backend.store.console import (
     AccountView,
-    AlertView,
     Breakdown,
     Decision,
     DocumentView,
@@ -106,19 +103,6 @@ class SqlReports:
             select(OfferRow).where(OfferRow.application_number == number).order_by(OfferRow.id)
         )
         return [record_of(OfferView, r) for r in rows]
-
-    async def alerts(self, scope: Scope, *, limit: int) -> list[AlertView]:
-        statement = (
-            select(AlertRow, RegistryHouseholdRow.code)
-            .join(RegistryHouseholdRow, RegistryHouseholdRow.id == AlertRow.household_id)
-            .order_by(case((AlertRow.status == "new", 0), (AlertRow.status == "acknowledged", 1), else_=2),
-                      AlertRow.deadline_at, AlertRow.id)
-            .limit(limit)
-        )
-        if scope.office:
-            statement = statement.where(AlertRow.office == scope.office)
-        return [AlertView(a.id, code, a.office, a.trigger, a.reason or {}, a.status, a.deadline_at, a.created_at,
-                          a.outreach) for a, code in await self._session.execute(statement)]
 
     async def volunteers(self, scope: Scope, *, limit: int) -> list[VolunteerView]:
         hours = (

@@ -124,8 +124,12 @@ class SqlTriggerRepository:
             return func.julianday(column)
         return column - literal(_EPOCH, Date)
 
-    async def spending_over(self, kind: str, *, days: int, amount: Decimal, share: Decimal) -> list[SpendingHit]:
-        scope = [E.kind == kind, E.amount.is_not(None)]
+    async def spending_over(self, kind: str, *, days: int, amount: Decimal, share: Decimal,
+                            on: date) -> list[SpendingHit]:
+        # Only the window that ends on the day of the evaluation counts: spending that happened
+        # before it (or is dated after it) fires nothing, however late it is imported.
+        since = date.fromordinal(on.toordinal() - (days - 1))
+        scope = [E.kind == kind, E.amount.is_not(None), E.occurred_on >= since, E.occurred_on <= on]
         partition: SQLColumnExpression[int] = E.household_id
         if self._pending is _PENDING:
             # Only the households with pending events, read through the index by household.

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
 from backend.delivery.staff_chat import tell_staff
-from backend.monitoring.records import Alert, AlertAction, AlertQuery, AlertStatus, AlertsUnitOfWork
+from backend.monitoring.records import OPEN, Alert, AlertAction, AlertQuery, AlertStatus, AlertsUnitOfWork
 from backend.store.base import Store
 from backend.store.errors import DecisionRefused, Forbidden, NotFound
 from backend.store.users import OFFICE_ROLES, Role, User
@@ -79,8 +80,7 @@ async def list_alerts(uow: AlertsUnitOfWork, user: User, query: AlertQuery, *,
     if user.role in OFFICE_ROLES:
         if query.office not in (None, user.office):
             raise Forbidden(f"you work for {user.office}, not {query.office}")
-        query = AlertQuery(office=user.office, status=query.status, overdue=query.overdue, limit=query.limit,
-                           offset=query.offset)
+        query = replace(query, office=user.office)
     elif user.role is not Role.ADMIN:
         raise Forbidden(f"a {user.role.value} does not handle alerts")
     return await uow.alerts.list(query, now=now)
@@ -137,6 +137,55 @@ async def act_on_alert(uow: AlertsUnitOfWork, user: User, alert_id: int, action:
     moved = await uow.alerts.get(alert_id)
     assert moved is not None
     return moved
+
+
+async def schedule_visit(uow: AlertsUnitOfWork, user: User, alert_id: int, on: date, *, today: date,
+                         now: datetime) -> Alert:
+    """Schedule a home visit to the alert's household on ``on``; a new alert is acknowledged by it.
+
+    Raises:
+        NotFound: no such alert.
+        Forbidden: another office's alert.
+        DecisionRefused: a day before ``today`` (the field ``visit_on``), or a closed alert.
+    """
+    if on < today:
+        raise DecisionRefused("a home visit needs a day from today on", field="visit_on")
+    alert = await _open_for(uow, user, alert_id)
+    values: dict[str, object] = {"visit_on": on}
+    if alert.status is S.NEW:
+        values.update(acknowledged_by=user.username, acknowledged_at=now)
+    await uow.alerts.move(alert_id, status=S.ACKNOWLEDGED, values=values)
+    await uow.audit.record(actor=user.username, action="alert.schedule_visit", target=f"alert:{alert_id}",
+                           details={"from": alert.status.value, "to": S.ACKNOWLEDGED.value, "on": on.isoformat()},
+                           at=now)
+    moved = await uow.alerts.get(alert_id)
+    assert moved is not None
+    return moved
+
+
+async def record_link(uow: AlertsUnitOfWork, user: User, alert_id: int, *, now: datetime) -> Alert:
+    """A member of staff took the deep link of the alert's pre-filled application (to hand the
+    household): recorded, since the link binds whoever opens it to the household.
+
+    Raises:
+        NotFound: no such alert.
+        Forbidden: another office's alert.
+        DecisionRefused: a closed alert.
+    """
+    alert = await _open_for(uow, user, alert_id)
+    await uow.audit.record(actor=user.username, action="alert.link", target=f"alert:{alert_id}", details={}, at=now)
+    return alert
+
+
+async def _open_for(uow: AlertsUnitOfWork, user: User, alert_id: int) -> Alert:
+    await uow.alerts.lock(alert_id)
+    alert = await uow.alerts.get(alert_id)
+    if alert is None:
+        raise NotFound(f"no alert {alert_id}")
+    _visible(user, alert)
+    if alert.status not in OPEN:
+        raise DecisionRefused(f"alert {alert_id} is {alert.status.value}", field="status")
+    return alert
 
 
 # ---------------------------------------------------------------- messages

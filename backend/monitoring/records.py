@@ -103,9 +103,11 @@ class TriggerStore(Protocol):
         """Start the unit of work on one snapshot, as the only evaluation: how many events are
         pending, or None when another evaluation runs."""
 
-    async def spending_over(self, kind: str, *, days: int, amount: Decimal, share: Decimal) -> list[SpendingHit]:
-        """Households whose ``kind`` amounts within ``days`` ending on a pending event's day reached
-        ``amount``, or ``share`` of a year of their income (when they have an income)."""
+    async def spending_over(self, kind: str, *, days: int, amount: Decimal, share: Decimal,
+                            on: date) -> list[SpendingHit]:
+        """Households with a pending ``kind`` event whose ``kind`` amounts within the ``days`` ending
+        on ``on`` (the day of the evaluation) reached ``amount``, or ``share`` of a year of their
+        income (when they have an income); events outside those days count for nothing."""
 
     async def candidates(self, kinds: Sequence[str], *, serious_kind: str | None, exit_kind: str,
                          income_kind: str) -> list[Candidate]:
@@ -164,6 +166,8 @@ class Alert:
     closed_at: datetime | None
     dismiss_reason: str | None
     trace: dict[str, object] = field(repr=False)
+    outreach: str | None = None  # sent (in the chat) or visit (listed for a home visit)
+    visit_on: date | None = None  # the day a caseworker means to visit
 
     def overdue(self, now: datetime) -> bool:
         return self.status in OPEN and self.deadline_at < now
@@ -181,13 +185,21 @@ class NewAlert:
 
 @dataclass(frozen=True, slots=True)
 class AlertQuery:
-    """Filters of the alert list; ``overdue`` compares deadlines with ``now``."""
+    """Filters of the alert list; ``overdue`` compares deadlines with ``now``.
+
+    ``due_from``/``due_to`` keep the open alerts whose deadline falls in [from, to) (the time
+    left); ``visits`` the open ones listed for a home visit or with a visit scheduled.
+    """
 
     office: str | None = None
     status: AlertStatus | None = None
     overdue: bool | None = None
     limit: int = 50
     offset: int = 0
+    trigger: str | None = None
+    due_from: datetime | None = None
+    due_to: datetime | None = None
+    visits: bool = False
 
 
 class AlertRepository(Protocol):
@@ -204,7 +216,8 @@ class AlertRepository(Protocol):
     async def lock(self, alert_id: int) -> None:
         """Hold the alert until the unit of work ends, so two actions cannot interleave."""
 
-    async def move(self, alert_id: int, *, status: AlertStatus, values: Mapping[str, object]) -> None: ...
+    async def move(self, alert_id: int, *, status: AlertStatus, values: Mapping[str, object]) -> None:
+        """Set the alert's status and the other columns named in ``values``."""
 
     async def overdue(self, now: datetime) -> builtins.list[Alert]:
         """Open alerts past their deadline that were not escalated yet, oldest deadline first."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from backend.monitoring.changes import HouseholdState, add_months
@@ -56,6 +57,7 @@ class Rules:
     rules: tuple[TriggerRule, ...]
     values: dict[str, dict[str, Decimal]]
     working_age_min: int  # below it, a child who leaves school is a child, not unemployed
+    on: date  # the day of the evaluation, where every rule's window ends
 
 
 # Not slotted: it is pickled for worker processes, which slots make 2-3 times slower.
@@ -95,7 +97,8 @@ def replay(rules: Rules, pending: Pending) -> Replayed | None:
             for rule in rules.rules:
                 if rule.id in firings or event.kind not in _PER_EVENT.get(rule.test, ()):
                     continue
-                params = _check(rule, event, candidate, state, persons.get(event.person_id), rules.values[rule.id])
+                params = _check(rule, event, candidate, state, persons.get(event.person_id), rules.values[rule.id],
+                                rules.on)
                 if params is not None:
                     firings[rule.id] = Firing(rule, params)
         state.apply(event)
@@ -105,7 +108,7 @@ def replay(rules: Rules, pending: Pending) -> Replayed | None:
 
 
 def _check(rule: TriggerRule, event: FeedEvent, candidate: Candidate, state: HouseholdState,
-           person: RegistryPerson | None, values: Mapping[str, Decimal]) -> dict[str, object] | None:
+           person: RegistryPerson | None, values: Mapping[str, Decimal], on: date) -> dict[str, object] | None:
     """Whether a per-person test fires on ``event`` given the facts just before it: the reason's
     parameters, or None."""
     member = state.member(event.person_id)
@@ -135,6 +138,8 @@ def _check(rule: TriggerRule, event: FeedEvent, candidate: Candidate, state: Hou
         exit_on, after = candidate.exit_on, event.amount
         if exit_on is None or after is None or event.occurred_on >= add_months(exit_on, months):
             return None
+        if event.occurred_on < add_months(on, -months) or event.occurred_on > on:
+            return None  # the fall is older than the window that ends today (or dated after it)
         before = state.income()
         if after >= before:
             return None

@@ -4,7 +4,9 @@ One pass, in one transaction:
 
 1. The pending events (``evaluated`` false) are matched against the pack's trigger rules with a
    fixed number of grouped statements, however many events there are: the spending within a
-   window by a window sum, and the events a per-person test may fire on in one scan. Only the
+   window by a window sum, and the events a per-person test may fire on in one scan. A rule's
+   window ends on the day of the evaluation (the injected clock): an event dated before it counts
+   for nothing, however late a department sends it. Only the
    households those name are read further.
 2. Those households are taken in batches. Each one's events not yet applied to its facts are
    replayed in the order they happened on a copy of its Household JSON; a per-person test is
@@ -166,6 +168,7 @@ def _rules(pack: Pack, on: date) -> Rules:
         rules,
         {rule.id: {role: pack.parameter(name, on).value for role, name in rule.parameters.items()} for rule in rules},
         int(pack.parameter("working_age_min", on).value),
+        on,
     )
 
 
@@ -176,7 +179,8 @@ async def _match(uow: TriggersUnitOfWork, pack: Pack, on: date, now: datetime, r
     for rule in pack.triggers.of(T.MEDICAL_SPENDING):
         own = values[rule.id]
         days = int(own["days"])
-        for hit in await uow.triggers.spending_over(OUT_OF_POCKET, days=days, amount=own["amount"], share=own["share"]):
+        for hit in await uow.triggers.spending_over(OUT_OF_POCKET, days=days, amount=own["amount"], share=own["share"],
+                                                      on=on):
             income = hit.monthly_income * 12
             share = (hit.spent / income).quantize(BASIS_POINT) if income > 0 else None
             found[hit.household_id].setdefault(rule.id, Firing(rule, {

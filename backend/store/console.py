@@ -101,19 +101,6 @@ class OfferView:
 
 
 @dataclass(frozen=True, slots=True)
-class AlertView:
-    id: int
-    household: str
-    office: str
-    trigger: str
-    reason: dict[str, object]
-    status: str
-    deadline_at: datetime
-    created_at: datetime
-    outreach: str | None
-
-
-@dataclass(frozen=True, slots=True)
 class VolunteerView:
     id: int
     name: str
@@ -185,8 +172,6 @@ class Reports(Protocol):
     async def document(self, number: str, document_id: str) -> DocumentView | None: ...
 
     async def offers(self, number: str) -> list[OfferView]: ...
-
-    async def alerts(self, scope: Scope, *, limit: int) -> list[AlertView]: ...
 
     async def volunteers(self, scope: Scope, *, limit: int) -> list[VolunteerView]: ...
 

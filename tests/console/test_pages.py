@@ -8,7 +8,7 @@ from tests.cases.helpers import payload, submit
 from tests.console.conftest import sign_in
 
 PAGES = ("/console/queue", "/console/escalations", "/console/escalations/live", "/console/alerts",
-         "/console/volunteers", "/console/points", "/console/projects", "/console/dashboard")
+         "/console/volunteers", "/console/points", "/console/projects", "/console/dashboard", "/console/visits")
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])

@@ -9,11 +9,13 @@ from aiohttp import web
 
 from backend.app_keys import PACK
 from backend.console.charts import Bar, bars, histogram
-from backend.console.common import database_of, messages_of, now_of, office_names, render, scope_of
+from backend.console.common import database_of, messages_of, now_of, office_names, render, scope_of, user_of
 from backend.console.dashboard import decision_times, funnel
 from backend.console.keys import FUNNEL_STEPS, REVIEW_DAYS
 from backend.console.labels import Labels
 from backend.console.time_left import time_left
+from backend.monitoring import alerts as alert_service
+from backend.monitoring.records import AlertQuery
 from backend.policy.codes import Layer
 
 FUNNEL_DAYS = 30
@@ -34,6 +36,8 @@ async def dashboard(request: web.Request) -> web.Response:
         furthest = await uow.reports.furthest_steps("intake", steps, since=since)
         reached = await uow.reports.reached_steps("intake", steps, since=since)
         decided = await uow.reports.decisions(scope, since=now - timedelta(days=DECISION_DAYS))
+        _, visits = await alert_service.list_alerts(uow, user_of(request),
+                                                    AlertQuery(office=scope.office, visits=True, limit=1), now=now)
     names = office_names(request)
     layers = [Bar(t(f"policy.layer.{layer.value}"), breakdown.by_layer.get(layer.value, 0)) for layer in Layer]
     levels = [Bar(t(f"console.level.{level}"), count) for level, count in sorted(breakdown.by_level.items())]
@@ -63,4 +67,5 @@ async def dashboard(request: web.Request) -> web.Response:
         "decision_days": DECISION_DAYS,
         "scope": scope,
         "time_left": left,
+        "visits": visits,
     })

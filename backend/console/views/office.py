@@ -1,5 +1,5 @@
-"""The office's other lists: alerts from monitoring, volunteers and tasks, the points ledger and
-its merchants, charity projects. All read-only here; they change through their own services."""
+"""The office's other lists: volunteers and tasks, the points ledger and its merchants, charity
+projects. All read-only here; they change through their own services (alerts: views/alerts.py)."""
 
 from __future__ import annotations
 
@@ -10,13 +10,6 @@ from backend.cases.ports import Role
 from backend.console.common import database_of, render, scope_of
 
 LIMIT = 200
-
-
-async def alerts(request: web.Request) -> web.Response:
-    # Monitoring fills the alerts table; an empty table is simply an empty list.
-    async with database_of(request).unit_of_work() as uow:
-        found = await uow.reports.alerts(scope_of(request), limit=LIMIT)
-    return render(request, "alerts.html.j2", {"alerts": found})
 
 
 async def volunteers(request: web.Request) -> web.Response:

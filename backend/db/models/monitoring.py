@@ -141,3 +141,5 @@ class AlertRow(Base):
     dismiss_reason: Mapped[str | None] = mapped_column(Text)
     # Outreach: sent to the resident in the chat, or listed for a home visit.
     outreach: Mapped[str | None] = mapped_column(String(16))
+    # The day a caseworker means to visit the household (the region's calendar).
+    visit_on: Mapped[date | None]
