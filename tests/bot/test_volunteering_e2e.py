@@ -126,6 +126,8 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
         await uow.commit()
     assert task.status is TaskStatus.OPEN
 
+    # It is Sunday: they are asked when their weekday mornings begin, Monday at 08:00.
+    clock.advance(datetime(2026, 11, 30, 0, 0, tzinfo=UTC) - clock())
     # Both are asked; Anna declines, Ben accepts.
     asked_anna = await arrives(database, clock, conversations, anna, "A volunteer task near you")
     asked_ben = await arrives(database, clock, conversations, ben, "A volunteer task near you")
