@@ -12,15 +12,19 @@ from __future__ import annotations
 import re
 
 from backend.buttons import AnswerTask, ButtonAction, HomeChoice, TaskChoice, VolunteerHome
+from backend.ports import UnitOfWork
 from backend.volunteers.home import Home
 from backend.volunteers.service import Volunteering
 from bot import callbacks
 from flows.intents import Option, Reply
+from flows.session import Session
 from locales import SUPPORTED, Translations
 
 HOME_KEY = "volunteer.home"
 # The word of each choice a volunteer may type, in every language (the buttons' own labels).
 WORD_CHOICES = (TaskChoice.ACCEPT, TaskChoice.DECLINE, TaskChoice.CHECK_IN, TaskChoice.CHECK_OUT)
+# Intake answers given before any application really began.
+_NOT_YET_APPLYING = frozenset({"language", "consent"})
 _WITH_ID = re.compile(r"^(?P<word>.+?)\s*#?\s*(?P<id>\d+)$")
 
 
@@ -84,3 +88,16 @@ def numbered_action(text: str, reply: Reply) -> ButtonAction | None:
     if not (typed.isascii() and typed.isdigit()) or not 1 <= int(typed) <= len(reply.options):
         return None
     return callbacks.decode(reply.options[int(typed) - 1].value)
+
+
+async def at_home(uow: UnitOfWork, resident_id: str, active_flow: str | None, intake: str) -> bool:
+    """Whether a volunteer's message goes to their home: they are in no other flow, and no
+    application of theirs is under way (one they began before registering, or from the home)."""
+    if active_flow is not None and active_flow != intake:
+        return False
+    stored = await uow.sessions.load(resident_id, intake)
+    session = Session.from_dict(stored) if stored else None
+    if session is None or session.final or session.state == "new":
+        return True
+    # Chose to apply from the home: the intake has them until the application is over.
+    return active_flow is None and not set(session.answers) - _NOT_YET_APPLYING

@@ -3,22 +3,20 @@ tasks answered by a typed word anywhere (``bot/volunteer_home.py``)."""
 
 from __future__ import annotations
 
-from backend.ports import UnitOfWork
 from backend.volunteers.home import Home, home_of
 from backend.volunteers.ports import Volunteer
+from bot.channels import PUSH_CHANNELS
+from bot.outbound import Outbound
 from bot.runner.context import Answered, Message
 from bot.runner.handlers.buttons import NotificationButtons
 from bot.runner.rendering import Renderer
 from bot.runner.turn import DEEP_LINKS, Turns
 from bot.services import Services
-from bot.volunteer_home import choice_words, home_reply, numbered_action, word_action
+from bot.volunteer_home import at_home, choice_words, home_reply, numbered_action, word_action
 from flows import events as ev
-from flows.session import Session
 
 # Commands that show the home to a volunteer who is at home (others are answered as ever).
 HOME_COMMANDS = frozenset({"start", "cancel", "home", "help"})
-# Intake answers given before any application really began.
-_NOT_YET_APPLYING = frozenset({"language", "consent"})
 
 
 class VolunteerHomeHandler:
@@ -48,25 +46,26 @@ class VolunteerHomeHandler:
         if m.resident.active_flow is not None:
             # The application they made from their home is over: their messages are the home's again.
             await m.uow.residents.set_active_flow(m.resident.id, None)
-        reply = home_reply(home or await self._home(m, volunteer), self._backend.volunteering)
+        home = home or await self._home(m, volunteer)
+        reply = home_reply(home, self._backend.volunteering)
         if isinstance(m.event, ev.Text):
             action = numbered_action(m.event.text, reply)
             if action is not None:
                 return await self._buttons.answer(m, action)
-        return Answered(self._renderer.render([reply], m.locale, html=m.html), live=True)
+        notices = await self._waiting(m, {t.id for t in home.pings})
+        return Answered(notices + self._renderer.render([reply], m.locale, html=m.html), live=True)
+
+    async def _waiting(self, m: Message, listed: set[int]) -> list[Outbound]:
+        """What waited for a volunteer on a channel that cannot push, above their home; a ping the
+        home lists is not shown twice."""
+        if m.channel in PUSH_CHANNELS:
+            return []
+        shown = []
+        for notice in await m.uow.notifications.waiting(m.resident.id):
+            if not (notice.kind == "task_offer" and notice.params.get("task_id") in listed):
+                shown.append(self._renderer.notice(notice, m.locale, html=m.html))
+            await m.uow.notifications.mark(notice.id, status="shown", at=m.now)
+        return shown
 
     async def _home(self, m: Message, volunteer: Volunteer) -> Home:
         return await home_of(m.uow, self._backend.ledger, volunteer, now=m.now)
-
-
-async def at_home(uow: UnitOfWork, resident_id: str, active_flow: str | None, intake: str) -> bool:
-    """Whether a volunteer's message goes to their home: they are in no other flow, and no
-    application of theirs is under way (one they began before registering, or from the home)."""
-    if active_flow is not None and active_flow != intake:
-        return False
-    stored = await uow.sessions.load(resident_id, intake)
-    session = Session.from_dict(stored) if stored else None
-    if session is None or session.final or session.state == "new":
-        return True
-    # Chose to apply from the home: the intake has them until the application is over.
-    return active_flow is None and not set(session.answers) - _NOT_YET_APPLYING
