@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from backend.points.ledger import Ledger
 from backend.points.ports import Holder
+from backend.volunteers.hours import hours_credited
 from backend.volunteers.ports import Task, TaskStatus, Volunteer, VolunteersUnitOfWork
 
 
@@ -30,6 +31,6 @@ async def home_of(uow: VolunteersUnitOfWork, ledger: Ledger, volunteer: Voluntee
         volunteer=volunteer,
         pings=await uow.tasks.open_pings(volunteer.id, now=now),
         tasks=await uow.tasks.of_volunteer(volunteer.id, (TaskStatus.ASSIGNED,)),
-        hours=await uow.volunteers.hours_served(volunteer.id),
+        hours=await hours_credited(uow, volunteer.id),
         points=points,
     )
