@@ -61,17 +61,20 @@ def choice_words(translations: Translations) -> dict[str, TaskChoice]:
     return words
 
 
-def word_action(text: str, home: Home, words: dict[str, TaskChoice]) -> AnswerTask | None:
-    """The ping or task a typed word answers ("接受", "accept 12", "签到"); None when the word is no
-    choice, or could mean several tasks and names none."""
+def typed_choice(text: str, words: dict[str, TaskChoice]) -> tuple[TaskChoice, int | None] | None:
+    """The choice a typed word stands for ("接受", "accept 12", "签到") and the task it names, if any."""
     typed = text.strip().lower()
-    task_id: int | None = None
+    if typed in words:
+        return words[typed], None
     found = _WITH_ID.match(typed)
-    if typed not in words and found and found.group("word").strip() in words:
-        typed, task_id = found.group("word").strip(), int(found.group("id"))
-    choice = words.get(typed)
-    if choice is None:
-        return None
+    if found and found.group("word").strip() in words:
+        return words[found.group("word").strip()], int(found.group("id"))
+    return None
+
+
+def word_action(typed: tuple[TaskChoice, int | None], home: Home) -> AnswerTask | None:
+    """The ping or task a typed choice answers; None when it could mean several tasks and names none."""
+    choice, task_id = typed
     if choice in (TaskChoice.ACCEPT, TaskChoice.DECLINE):
         candidates = home.pings
     else:

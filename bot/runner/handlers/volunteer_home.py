@@ -12,7 +12,7 @@ from bot.runner.handlers.buttons import NotificationButtons
 from bot.runner.rendering import Renderer
 from bot.runner.turn import DEEP_LINKS, Turns
 from bot.services import Services
-from bot.volunteer_home import at_home, choice_words, home_reply, numbered_action, word_action
+from bot.volunteer_home import at_home, choice_words, home_reply, numbered_action, typed_choice, word_action
 from flows import events as ev
 
 # Commands that show the home to a volunteer who is at home (others are answered as ever).
@@ -32,11 +32,12 @@ class VolunteerHomeHandler:
         if volunteer is None or m.document is not None:
             return None
         home: Home | None = None
-        if isinstance(m.event, ev.Text):
+        typed = typed_choice(m.event.text, self._words) if isinstance(m.event, ev.Text) else None
+        if typed is not None:
             home = await self._home(m, volunteer)
-            action = word_action(m.event.text, home, self._words)
-            if action is not None:
-                return await self._buttons.answer(m, action)
+            worded = word_action(typed, home)
+            if worded is not None:
+                return await self._buttons.answer(m, worded)
         if not await at_home(m.uow, m.resident.id, m.resident.active_flow, self._turns.flow):
             return None
         if isinstance(m.event, ev.Command) and (
@@ -49,9 +50,9 @@ class VolunteerHomeHandler:
         home = home or await self._home(m, volunteer)
         reply = home_reply(home, self._backend.volunteering)
         if isinstance(m.event, ev.Text):
-            action = numbered_action(m.event.text, reply)
-            if action is not None:
-                return await self._buttons.answer(m, action)
+            numbered = numbered_action(m.event.text, reply)
+            if numbered is not None:
+                return await self._buttons.answer(m, numbered)
         notices = await self._waiting(m, {t.id for t in home.pings})
         return Answered(notices + self._renderer.render([reply], m.locale, html=m.html), live=True)
 
