@@ -24,6 +24,7 @@ from backend.policy.pack import Pack
 from backend.store.errors import DecisionRefused, Forbidden, NotFound
 from backend.store.users import OFFICE_ROLES, Role, User
 from backend.volunteers.creator import tell_creator
+from backend.volunteers.hours import hours_credited
 from backend.volunteers.matching import next_ping_at, rank
 from backend.volunteers.ports import (
     SKILLS,
@@ -369,7 +370,7 @@ class Volunteering:
         """Done: the minutes served become the task's hours and the points credited for them, so
         that /points' hours and points always agree."""
         hours = hours_of(minutes)
-        before = await uow.volunteers.hours_served(volunteer.id)
+        before = await hours_credited(uow, volunteer.id)  # milestones count the hours /points shows
         try:
             txn: str | None
             txn, points = await self._ledger.credit_task(uow, str(volunteer.id), volunteer.name, hours=hours,
