@@ -104,3 +104,13 @@ async def at_home(uow: UnitOfWork, resident_id: str, active_flow: str | None, in
         return True
     # Chose to apply from the home: the intake has them until the application is over.
     return active_flow is None and not set(session.answers) - _NOT_YET_APPLYING
+
+
+async def drop_unbegun_intake(uow: UnitOfWork, resident_id: str, intake: str) -> None:
+    """Forget an application that never began (only a language chosen, or the consent shown) of
+    someone who has just registered as a volunteer: they came to volunteer, and are not to be
+    reminded of an application they never started."""
+    stored = await uow.sessions.load(resident_id, intake)
+    session = Session.from_dict(stored) if stored else None
+    if session is not None and not session.final and not set(session.answers) - _NOT_YET_APPLYING:
+        await uow.sessions.delete(resident_id, intake)

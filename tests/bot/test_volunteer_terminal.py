@@ -40,6 +40,10 @@ async def register(terminal):
     await terminal.send("1")  # the summary's first button: submit
     receipt = since(terminal, mark)
     assert "登记成功" in receipt and "请选择您使用的语言" not in receipt  # not sent back into the intake
+    async with terminal.conversations.database.unit_of_work() as uow:
+        resident = await uow.residents.find("terminal", terminal.user)
+        # The application they never began (the language question shown) is not kept to remind them of.
+        assert await uow.sessions.load(resident.id, "intake") is None
 
 
 async def task_for(conversations, database, clock, number, minutes=90):
@@ -77,18 +81,21 @@ async def test_a_task_from_ping_to_points_at_the_terminal(conversations, databas
     await teacher.send("/start")
     mark = len(teacher.out.getvalue())
     await teacher.send("我自己要申请救助")
-    assert "请选择您使用的语言" in since(teacher, mark)
+    assert "一门" in since(teacher, mark) and "您同意吗" in since(teacher, mark)
     # ...and on Monday morning the ping arrives above its question: the word answers it.
     clock.advance(MONDAY_8AM - clock())
     await dispatched(database, clock)
     mark = len(teacher.out.getvalue())
-    await teacher.send("1")  # 中文, the intake's question
+    await teacher.send("/start")  # back to the application
     shown = since(teacher, mark)
-    assert "您附近有一项志愿服务" in shown and "[接受]  [婉拒]" in shown and "同意，继续" in shown
+    assert "您附近有一项志愿服务" in shown and "[接受]  [婉拒]" in shown and "1. 同意，继续" in shown
     await teacher.send("接受")
     assert "感谢您承接此项服务" in since(teacher, mark) and "湖滨路 8 号 3 单元" in since(teacher, mark)
-    # The application goes on where it was: typing 1 agrees to its consent.
-    await teacher.send("2")  # does not agree: the application ends, the home is back
+    # The numbers still answer the application's question: 2 does not agree, the application ends...
+    mark = len(teacher.out.getvalue())
+    await teacher.send("2")
+    assert "您的任何信息我们都没有保存" in since(teacher, mark)
+    # ...and the home is back, with the task taken.
     mark = len(teacher.out.getvalue())
     await teacher.send("你好")
     home = since(teacher, mark)
