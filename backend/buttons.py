@@ -23,7 +23,6 @@ class TaskChoice(StrEnum):
 
 class HomeChoice(StrEnum):
     APPLY = "apply"  # a volunteer applies for help themselves
-    SHOW = "show"  # show the volunteer's home again
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +77,7 @@ class ApplyPrefilled:
 
 @dataclass(frozen=True, slots=True)
 class VolunteerHome:
-    """On a volunteer's home: apply for help themselves, or see the home again."""
+    """On a volunteer's home: apply for help themselves."""
 
     kind: ClassVar[str] = "home"
     choice: HomeChoice

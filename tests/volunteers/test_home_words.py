@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from backend.buttons import AnswerTask, HomeChoice, TaskChoice, VolunteerHome
+from backend.buttons import AnswerTask, HomeChoice, TaskChoice, VolunteerHome, action_of, button
 from backend.volunteers.home import Home
 from backend.volunteers.ports import Task, TaskStatus, Volunteer
+from bot import callbacks
 from bot.volunteer_home import choice_words, home_reply, numbered_action, typed_choice, word_action
 from locales import Translations
 from tests.cases.helpers import NOW
@@ -55,3 +56,11 @@ def test_a_number_is_the_homes_own_button():
     assert numbered_action("2", reply) == AnswerTask(7, TaskChoice.DECLINE)
     assert numbered_action("4", reply) == VolunteerHome(HomeChoice.APPLY)
     assert numbered_action("5", reply) is None and numbered_action("二", reply) is None
+
+
+def test_the_new_buttons_travel_as_values_and_as_stored_params():
+    for action in (VolunteerHome(HomeChoice.APPLY), AnswerTask(7, TaskChoice.CHECK_IN),
+                   AnswerTask(7, TaskChoice.CHECK_OUT)):
+        assert callbacks.decode(callbacks.encode(action)) == action
+        assert action_of(button(action, "x")["action"]) == action
+    assert callbacks.decode("v2:home:show") is None and callbacks.decode("v2:task:7:check_sideways") is None

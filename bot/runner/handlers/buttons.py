@@ -11,7 +11,6 @@ from dataclasses import replace
 from backend.buttons import AnswerOffer, ApplyPrefilled, ButtonAction, HomeChoice, ListOffers, ReplyNow, VolunteerHome
 from backend.cases.lifecycle import CaseStatus
 from backend.cases.offers import answer_offer
-from backend.volunteers.home import home_of
 from bot import callbacks
 from bot.runner.context import Answered, Message, Preset, TurnOutput
 from bot.runner.effects import REPLY_FLOW
@@ -19,7 +18,6 @@ from bot.runner.handlers.offers import open_offers_reply
 from bot.runner.rendering import Renderer
 from bot.runner.turn import Turns
 from bot.services import Services
-from bot.volunteer_home import home_reply
 from flows import events as ev
 from flows.intake import prefill
 from flows.intents import Option, Reply
@@ -90,16 +88,12 @@ class NotificationButtons:
 
     async def _home(self, m: Message, choice: HomeChoice) -> tuple[Reply | None, Start | None] | None:
         """A volunteer's home button: apply for help themselves (the intake has them until that
-        application is over), or the home again."""
-        volunteer = await m.uow.volunteers.by_resident(m.resident.id)
-        if volunteer is None:
+        application is over)."""
+        if choice is not HomeChoice.APPLY or await m.uow.volunteers.by_resident(m.resident.id) is None:
             return None
-        if choice is HomeChoice.APPLY:
-            intake = self._turns.flow
-            await m.uow.residents.set_active_flow(m.resident.id, intake)
-            stored = await m.uow.sessions.load(m.resident.id, intake)
-            begun = stored is not None and not Session.from_dict(stored).final
-            return None, (intake, None if begun else Preset())
-        home = await home_of(m.uow, self._backend.ledger, volunteer, now=m.now)
-        return home_reply(home, self._backend.volunteering), None
+        intake = self._turns.flow
+        await m.uow.residents.set_active_flow(m.resident.id, intake)
+        stored = await m.uow.sessions.load(m.resident.id, intake)
+        begun = stored is not None and not Session.from_dict(stored).final
+        return None, (intake, None if begun else Preset())
 
