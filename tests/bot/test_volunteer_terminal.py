@@ -171,3 +171,13 @@ async def test_each_yimen_chat_run_opens_the_home_where_the_ping_is_answered_by_
     async with database.unit_of_work() as uow:
         found = await uow.tasks.get(task.id)
     assert found.status is TaskStatus.ASSIGNED and found.volunteer_id == 1
+
+
+async def test_a_volunteer_with_an_open_application_writes_to_it_and_still_has_the_home(conversations, database,
+                                                                                       clock):
+    await volunteer(database, "both", name="王老师", channel="terminal", now=clock())
+    await applied(conversations, database, "terminal", "both", locale="zh_CN")
+    said = await conversations.handle("terminal", "both", ev.Text("请问我的申请进度如何"))
+    assert said[-1].key == "thread.received"  # the words went on the case's thread, as any applicant's
+    home = await conversations.handle("terminal", "both", ev.Command("start"))
+    assert home[-1].key == "volunteer.home"

@@ -3,8 +3,7 @@ tasks answered by a typed word anywhere (``bot/volunteer_home.py``)."""
 
 from __future__ import annotations
 
-from backend.volunteers.home import Home, home_of
-from backend.volunteers.ports import Volunteer
+from backend.volunteers.home import home_of
 from bot.channels import PUSH_CHANNELS
 from bot.outbound import Outbound
 from bot.runner.context import Answered, Message
@@ -19,25 +18,39 @@ from flows import events as ev
 HOME_COMMANDS = frozenset({"start", "cancel", "home", "help"})
 
 
+class PingWords:
+    """A typed word that answers a volunteer's one ping or task ("接受", "签到"), wherever they are
+    (tried before a resident's words about their open case, which would otherwise take it)."""
+
+    def __init__(self, services: Services, buttons: NotificationButtons) -> None:
+        self._backend = services.backend
+        self._buttons = buttons
+        self._words = choice_words(services.translations)
+
+    async def __call__(self, m: Message) -> Answered | None:
+        typed = typed_choice(m.event.text, self._words) if isinstance(m.event, ev.Text) else None
+        if typed is None:
+            return None
+        volunteer = await m.uow.volunteers.by_resident(m.resident.id)
+        if volunteer is None:
+            return None
+        worded = word_action(typed, await home_of(m.uow, self._backend.ledger, volunteer, now=m.now))
+        return await self._buttons.answer(m, worded) if worded is not None else None
+
+
 class VolunteerHomeHandler:
+    """A registered volunteer who is in no application sees their home (a number answers its buttons)."""
+
     def __init__(self, services: Services, turns: Turns, renderer: Renderer, buttons: NotificationButtons) -> None:
         self._backend = services.backend
         self._turns = turns
         self._renderer = renderer
         self._buttons = buttons
-        self._words = choice_words(services.translations)
 
     async def __call__(self, m: Message) -> Answered | None:
         volunteer = await m.uow.volunteers.by_resident(m.resident.id)
         if volunteer is None or m.document is not None:
             return None
-        home: Home | None = None
-        typed = typed_choice(m.event.text, self._words) if isinstance(m.event, ev.Text) else None
-        if typed is not None:
-            home = await self._home(m, volunteer)
-            worded = word_action(typed, home)
-            if worded is not None:
-                return await self._buttons.answer(m, worded)
         if not await at_home(m.uow, m.resident.id, m.resident.active_flow, self._turns.flow):
             return None
         if isinstance(m.event, ev.Command) and (
@@ -47,7 +60,7 @@ class VolunteerHomeHandler:
         if m.resident.active_flow is not None:
             # The application they made from their home is over: their messages are the home's again.
             await m.uow.residents.set_active_flow(m.resident.id, None)
-        home = home or await self._home(m, volunteer)
+        home = await home_of(m.uow, self._backend.ledger, volunteer, now=m.now)
         reply = home_reply(home, self._backend.volunteering)
         if isinstance(m.event, ev.Text):
             numbered = numbered_action(m.event.text, reply)
@@ -67,6 +80,3 @@ class VolunteerHomeHandler:
                 shown.append(self._renderer.notice(notice, m.locale, html=m.html))
             await m.uow.notifications.mark(notice.id, status="shown", at=m.now)
         return shown
-
-    async def _home(self, m: Message, volunteer: Volunteer) -> Home:
-        return await home_of(m.uow, self._backend.ledger, volunteer, now=m.now)
