@@ -2,10 +2,11 @@
 
 A caseworker creates a task for a case (or a resident asks for one by accepting an offered
 service, and a caseworker schedules it). The best-ranked few volunteers are pinged with
-Accept/Decline; the first to accept takes it; a round left unanswered for ``task_ping_minutes``,
-or declined by all, makes way for the next few. The volunteer is reminded before the task and
-asked to check in after it; checking in credits their points (and any honour certificate); the
-resident then confirms and rates it. Everything a volunteer is told goes through notifications,
+Accept/Decline, each within the volunteer's own stated hours; the first to accept takes it; a
+round left unanswered for ``task_ping_minutes`` (the creator is told), or declined by all, makes
+way for the next few. The volunteer is reminded before the task, checks in on arrival and out on
+leaving (or says after the end whether it happened); the time served credits their points (and
+any honour certificate); the resident then confirms and rates it. Everything a volunteer is told goes through notifications,
 written in the same unit of work as the change, so nothing is lost or sent twice.
 """
 
