@@ -6,8 +6,9 @@ Accept/Decline, each within the volunteer's own stated hours; the first to accep
 round left unanswered for ``task_ping_minutes`` (the creator is told), or declined by all, makes
 way for the next few. The volunteer is reminded before the task, checks in on arrival and out on
 leaving (or says after the end whether it happened); the time served credits their points (and
-any honour certificate); the resident then confirms and rates it. Everything a volunteer is told goes through notifications,
-written in the same unit of work as the change, so nothing is lost or sent twice.
+any honour certificate); the resident then confirms and rates it. Everything a volunteer is told
+goes through notifications, written in the same unit of work as the change, so nothing is lost or
+sent twice.
 """
 
 from __future__ import annotations
