@@ -17,6 +17,12 @@ class TaskChoice(StrEnum):
     DECLINE = "decline"
     DONE = "done"
     MISSED = "missed"
+    CHECK_IN = "check_in"  # the volunteer arrived
+    CHECK_OUT = "check_out"  # the volunteer leaves: the time between is what they served
+
+
+class HomeChoice(StrEnum):
+    APPLY = "apply"  # a volunteer applies for help themselves
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,9 +75,17 @@ class ApplyPrefilled:
     alert_id: int
 
 
-ButtonAction = AnswerOffer | ListOffers | ReplyNow | AnswerTask | RateTask | ApplyPrefilled
+@dataclass(frozen=True, slots=True)
+class VolunteerHome:
+    """On a volunteer's home: apply for help themselves."""
+
+    kind: ClassVar[str] = "home"
+    choice: HomeChoice
+
+
+ButtonAction = AnswerOffer | ListOffers | ReplyNow | AnswerTask | RateTask | ApplyPrefilled | VolunteerHome
 ACTIONS: dict[str, type[ButtonAction]] = {
-    a.kind: a for a in (AnswerOffer, ListOffers, ReplyNow, AnswerTask, RateTask, ApplyPrefilled)
+    a.kind: a for a in (AnswerOffer, ListOffers, ReplyNow, AnswerTask, RateTask, ApplyPrefilled, VolunteerHome)
 }
 
 
@@ -96,6 +110,8 @@ def action_of(data: object) -> ButtonAction | None:
             return AnswerTask(_int(fields["task_id"]), TaskChoice(fields["choice"]))
         if data["kind"] == "rate":
             return RateTask(_int(fields["task_id"]), _int(fields["stars"]))
+        if data["kind"] == "home":
+            return VolunteerHome(HomeChoice(fields["choice"]))
         return ApplyPrefilled(_int(fields["alert_id"]))
     except (KeyError, ValueError, TypeError):
         return None

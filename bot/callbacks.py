@@ -16,10 +16,12 @@ from backend.buttons import (
     AnswerTask,
     ApplyPrefilled,
     ButtonAction,
+    HomeChoice,
     ListOffers,
     RateTask,
     ReplyNow,
     TaskChoice,
+    VolunteerHome,
     action_of,
 )
 
@@ -43,6 +45,8 @@ def encode(action: ButtonAction) -> str:
             fields = f"{task_id}:{stars}"
         case ApplyPrefilled(alert_id):
             fields = str(alert_id)
+        case VolunteerHome(choice):
+            fields = choice.value
     return f"{_PREFIX}{action.kind}:{fields}"
 
 
@@ -79,6 +83,8 @@ def _decode(kind: str, fields: str) -> ButtonAction | None:
         return ReplyNow(fields)
     if kind == "offers":
         return ListOffers() if not fields else None
+    if kind == "home":
+        return VolunteerHome(HomeChoice(fields)) if fields in {c.value for c in HomeChoice} else None
     head, _, tail = fields.partition(":")
     if not (head.isascii() and head.isdigit()):
         return None

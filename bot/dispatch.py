@@ -7,7 +7,9 @@ leaves them pending, a crash after it leaves them queued, never both. The channe
 delivers with its own retries and flood limits.
 
 - Quiet hours: outside them everything goes; inside them only urgent notifications (an
-  emergency case); the rest stay pending until the morning.
+  emergency case, or a volunteer's task ping: the volunteering service holds that one until the
+  volunteer's own stated hours, which stand in for the residents' rule); the rest stay pending
+  until the morning.
 - A notification held until a time (the offers' digest, a while after the receipt) is not
   claimed before then.
 - Unsolicited messages (offers, outreach, broadcasts: ``backend/delivery/pacing.py``) are counted

@@ -87,6 +87,12 @@ class StaffCommands:
             task = await self._volunteering.create_task(uow, user, spec, now=now)
         except (DecisionRefused, Forbidden, NotFound) as error:
             return _refused("desk.task_refused", reason=str(error))
+        pings = []
+        for ping in await uow.tasks.pings(task.id):
+            asked = await uow.volunteers.get(ping.volunteer_id)
+            pings.append({"name": asked.name if asked else "", "at": ping.sent_at.isoformat()})
+        if pings:  # whom it was offered to, and when each ping goes out
+            return _done("desk.task_pinged", id=task.id, status=task.status.value, pings=pings)
         return _done("desk.task_created", id=task.id, status=task.status.value, round=task.round)
 
     async def _qualify(self, uow: UnitOfWork, user: User, arg: str, now: datetime) -> _Reply:

@@ -1,7 +1,9 @@
 """The terminal channel: the resident conversation in a terminal, or scripted through stdin.
 
 Choices are numbered (type the number or the text of the option); where typed text is an
-answer, shortcuts are lettered instead so that "1" stays one yuan, not the first button.
+answer, shortcuts are lettered instead so that "1" stays one yuan, not the first button. Only
+the last message's buttons are numbered: a notification's buttons shown above a question (a
+volunteer's ping, a rating) are typed by their words ("接受", "★★★★★").
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from pathlib import Path
 from typing import TextIO
 
 from backend.documents import DocumentRefused
-from bot.outbound import Button, Outbound
+from bot import callbacks
+from bot.outbound import Button, Outbound, from_a_notification
 from bot.runner import Conversations, DocumentTooLarge
+from bot.volunteer_home import HOME_KEY
 from flows import events as ev
 
 CHANNEL = "terminal"
@@ -45,6 +49,8 @@ class TerminalChat:
         self.echo = echo
         self.buttons: tuple[Button, ...] = ()
         self.lettered = False
+        # Buttons of notifications shown above the numbered ones: answered by their words.
+        self.worded: tuple[Button, ...] = ()
 
     def event_for(self, line: str) -> ev.Event:
         """What a typed line means, given the buttons of the last message."""
@@ -58,9 +64,9 @@ class TerminalChat:
                 return ev.Choice(self.buttons[LETTERS.index(key)].value)
             if not self.lettered and key.isdigit() and 1 <= int(key) <= len(self.buttons):
                 return ev.Choice(self.buttons[int(key) - 1].value)
-            for button in self.buttons:
-                if button.label.lower() == key:
-                    return ev.Choice(button.value)
+        for button in (*self.buttons, *self.worded):
+            if button.label.lower() == text.lower():
+                return ev.Choice(button.value)
         return ev.Text(line.strip())
 
     async def send(self, line: str) -> list[Outbound]:
@@ -93,12 +99,21 @@ class TerminalChat:
             return self.conversations.render_key(refused.key, {}, locale)
 
     def show(self, replies: list[Outbound]) -> None:
-        for reply in replies:
+        numbered = max((i for i, r in enumerate(replies) if r.buttons), default=-1)
+        if numbered >= 0 and self._question_keeps_numbers(replies[numbered]):
+            numbered = len(replies)  # every button of these replies is typed by its words
+        if replies:
+            self.worded = ()
+        for at, reply in enumerate(replies):
             print(reply.text, file=self.out)
             if reply.key == "command.help" or reply.key.endswith(".welcome"):
                 locale = reply.locale or self.conversations.default_locale
                 print(self.conversations.translations(locale).render(COMMANDS_LINE), file=self.out)
-            if reply.buttons:
+            if reply.buttons and at < numbered:
+                # Not the last: its buttons are typed by their words, the numbers being the last's.
+                self.worded += reply.buttons
+                print("  " + "  ".join(f"[{b.label}]" for b in reply.buttons), file=self.out)
+            elif reply.buttons:
                 self.buttons, self.lettered = reply.buttons, reply.free_text
                 for i, button in enumerate(reply.buttons):
                     mark = LETTERS[i] if reply.free_text else str(i + 1)
@@ -108,6 +123,12 @@ class TerminalChat:
                 self.buttons = ()
             print(file=self.out)
         self.out.flush()
+
+    def _question_keeps_numbers(self, reply: Outbound) -> bool:
+        """A notification's buttons answered on the side (a ping, a check-in) leave the numbers to
+        the question the resident is at; a volunteer's home takes them, being where they are."""
+        pending = any(not callbacks.is_action(b.value) for b in self.buttons)
+        return pending and from_a_notification(reply) and reply.key != HOME_KEY
 
     async def open(self) -> list[Outbound]:
         """Greet a new resident, or show a returning one where they left off."""

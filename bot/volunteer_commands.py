@@ -11,6 +11,7 @@ from datetime import datetime
 from backend.points.ledger import Ledger, LedgerError
 from backend.points.ports import Holder
 from backend.ports import UnitOfWork
+from backend.volunteers.hours import hours_credited
 from flows import events as ev
 from flows.intents import Reply
 
@@ -30,7 +31,7 @@ async def answer(uow: UnitOfWork, resident_id: str, command: ev.Command, ledger:
     if name == "points":
         entries = await uow.points.entries(account.id, limit=5) if account else []
         recent = [{"points": e.amount, "cause": e.cause, "at": e.at} for e in entries]
-        hours = await uow.volunteers.hours_served(volunteer.id)
+        hours = await hours_credited(uow, volunteer.id)  # from the same entries as the points
         return Reply("points.balance", {"balance": balance, "hours": str(hours), "entries": recent})
     arg = command.arg.strip()
     if not arg.isdigit() or int(arg) <= 0:

@@ -287,6 +287,16 @@ class ScheduleIn(_Body):
     ends_at: Moment
 
 
+class TaskPingOut(BaseModel):
+    """A volunteer asked to take a task: when the ping goes out (within their stated hours) and their answer."""
+
+    volunteer_id: int
+    volunteer_name: str
+    round: int
+    goes_out_at: datetime
+    answer: str | None  # accepted, declined, expired, taken; None while waiting
+
+
 class TaskOut(BaseModel):
     id: int
     status: str
@@ -307,6 +317,9 @@ class TaskOut(BaseModel):
     has_photo: bool
     rating: int | None
     points_transaction: str | None
+    checked_in_at: datetime | None = None
+    served_minutes: int | None = None  # check-in to check-out: the hours and points credited come from it
+    pings: list[TaskPingOut] = []
 
 
 class VolunteerTaskView(BaseModel):

@@ -12,6 +12,7 @@ from backend.app_keys import DATABASE, USER, VOLUNTEERING
 from backend.cases.ports import OFFICE_ROLES, User
 from backend.ports import NotFound, UnitOfWork
 from backend.store.errors import Forbidden
+from backend.volunteers.hours import hours_credited
 from backend.volunteers.ports import SKILLS, Volunteer
 
 
@@ -23,7 +24,7 @@ async def _volunteer_out(uow: UnitOfWork, volunteer: Volunteer) -> dict[str, obj
     return VolunteerOut(
         id=volunteer.id, name=volunteer.name, mobile=volunteer.mobile, offices=list(volunteer.offices),
         availability=list(volunteer.availability), paused=volunteer.paused, skills=volunteer.skills,
-        hours_served=await uow.volunteers.hours_served(volunteer.id), created_at=volunteer.created_at,
+        hours_served=await hours_credited(uow, volunteer.id), created_at=volunteer.created_at,
     ).model_dump(mode="json")
 
 

@@ -107,8 +107,10 @@ class SqlVolunteerRepository:
         return [Candidate(_volunteer(r, skills[r.id]), records.get(r.id, Record())) for r in rows]
 
     async def hours_served(self, volunteer_id: int) -> Decimal:
+        # The minutes credited (check-in to check-out); tasks done before they were counted, as planned.
+        served = func.coalesce(TaskRow.served_minutes, TaskRow.duration_minutes)
         minutes = await self._session.scalar(
-            select(func.coalesce(func.sum(TaskRow.duration_minutes), 0)).where(
+            select(func.coalesce(func.sum(served), 0)).where(
                 TaskRow.volunteer_id == volunteer_id, TaskRow.status.in_([s.value for s in _COMPLETED])
             )
         )
@@ -241,6 +243,25 @@ class SqlTaskRepository:
             TaskRow.status.in_([s.value for s in _COMPLETED]), newest_first=True, limit=1,
         )
         return found[0] if found else None
+
+    async def open_pings(self, volunteer_id: int, *, now: datetime) -> list[Task]:
+        asked = select(TaskPingRow.task_id).where(TaskPingRow.volunteer_id == volunteer_id,
+                                                  TaskPingRow.answer.is_(None), TaskPingRow.sent_at <= now)
+        return await self._tasks(TaskRow.status == TaskStatus.OPEN.value, TaskRow.id.in_(asked))
+
+    async def of_volunteer(self, volunteer_id: int, statuses: tuple[TaskStatus, ...]) -> list[Task]:
+        statement = (
+            select(TaskRow).where(TaskRow.volunteer_id == volunteer_id, TaskRow.status.in_([s.value for s in statuses]))
+            .order_by(TaskRow.starts_at, TaskRow.id).execution_options(populate_existing=True)
+        )
+        return [_task(r) for r in await self._session.scalars(statement)]
+
+    async def pings(self, task_id: int) -> list[Ping]:
+        rows = await self._session.scalars(
+            select(TaskPingRow).where(TaskPingRow.task_id == task_id)
+            .order_by(TaskPingRow.round, TaskPingRow.sent_at, TaskPingRow.id)
+        )
+        return [record_of(Ping, r, answer=PingAnswer(r.answer) if r.answer else None) for r in rows]
 
     async def _tasks(self, *where: ColumnElement[bool], newest_first: bool = False,
                      limit: int | None = None) -> list[Task]:

@@ -24,6 +24,8 @@ FUND = "fund"
 # The most one transaction may issue: a ledger entry is a 32-bit integer on every database, and no
 # gift or task is worth a tenth of that in points.
 MAX_POINTS = 200_000_000
+# A task credit's note: the hours it was credited for ("hours:1.50").
+TASK_HOURS_NOTE = "hours:"
 
 
 class Donation(StrEnum):
@@ -70,7 +72,9 @@ class Ledger:
             raise LedgerError("a task takes some time", "hours")
         points = self._points(hours, "points_per_task_hour", now)
         holder = await uow.points.account(Holder.VOLUNTEER, volunteer, name=name, at=now)
-        return await self._issue(uow, holder, points, cause="task", ref=task, note="", by=by, now=now), points
+        # The hours go with the points: /points counts a volunteer's hours from these entries.
+        note = f"{TASK_HOURS_NOTE}{hours}"
+        return await self._issue(uow, holder, points, cause="task", ref=task, note=note, by=by, now=now), points
 
     async def record_donation(self, uow: LedgerUnitOfWork, donor: Holder, ref: str, name: str, *, kind: Donation,
                               amount: Decimal, by: str, now: datetime, note: str = "") -> tuple[str, int]:

@@ -7,7 +7,8 @@ then the most reliable, then the longest registered (a stable order keeps rounds
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from backend.volunteers.ports import Candidate
@@ -32,3 +33,28 @@ def rank(candidates: list[Candidate], starts_at: datetime, zone: ZoneInfo) -> li
             c.volunteer.id,
         ),
     )
+
+
+# The hours of each part of the day a volunteer who gave it may be asked to take a task, local time:
+# a "morning" volunteer is not woken at six, nor an "evening" one pinged at eleven at night.
+PING_HOURS: tuple[tuple[str, time, time], ...] = (
+    ("morning", time(8), time(12)),
+    ("afternoon", time(12), time(18)),
+    ("evening", time(18), time(21)),
+)
+
+
+def next_ping_at(now: datetime, availability: Iterable[str], zone: ZoneInfo) -> datetime:
+    """The first moment from ``now`` within the volunteer's stated weekly hours (any day's hours
+    when they stated none): their own quiet hours, rather than the residents' nightly rule."""
+    slots = set(availability) or {f"{day}_{part}" for day in ("weekday", "weekend") for part, _, _ in PING_HOURS}
+    local = now.astimezone(zone)
+    for ahead in range(8):
+        day = local.date() + timedelta(days=ahead)
+        kind = "weekend" if day.weekday() >= 5 else "weekday"
+        for part, start, end in PING_HOURS:
+            if f"{kind}_{part}" not in slots:
+                continue
+            if local < datetime.combine(day, end, zone):
+                return max(now, datetime.combine(day, start, zone).astimezone(now.tzinfo))
+    return now  # no slot known here: at once, as before availability was asked

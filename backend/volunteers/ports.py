@@ -11,6 +11,8 @@ from typing import Protocol
 from backend.points.ports import CertificatesUnitOfWork, LedgerUnitOfWork
 from backend.policy.services import SKILLS as SKILLS  # the catalogue of services names them
 from backend.store.audit import AuditLog
+from backend.store.outbox import OutboxRepository
+from backend.store.users import UserRepository
 
 # Weekly availability: part of the day, weekday or weekend, in the region's time zone.
 SLOTS = (
@@ -112,14 +114,27 @@ class Task:
     assigned_at: datetime | None = None
     reminded_at: datetime | None = None
     checkin_sent_at: datetime | None = None
+    checked_in_at: datetime | None = None
     done_at: datetime | None = None
+    served_minutes: int | None = None
     photo_document_id: str | None = None
     rating: int | None = None
     points_txn: str | None = None
 
     @property
     def hours(self) -> Decimal:
-        return (Decimal(self.spec.duration_minutes) / 60).quantize(Decimal("0.01"))
+        """The hours planned."""
+        return hours_of(self.spec.duration_minutes)
+
+    @property
+    def served_hours(self) -> Decimal | None:
+        """The hours credited once done (from check-in to check-out), None before."""
+        return hours_of(self.served_minutes) if self.served_minutes is not None else None
+
+
+def hours_of(minutes: int) -> Decimal:
+    """Minutes as hours to the hundredth, the way hours are shown and points counted from them."""
+    return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +142,7 @@ class Ping:
     task_id: int
     volunteer_id: int
     round: int
-    sent_at: datetime
+    sent_at: datetime  # when it goes out: at once, or when the volunteer's stated hours begin
     answer: PingAnswer | None
 
 
@@ -188,6 +203,15 @@ class TaskRepository(Protocol):
     async def awaiting_photo(self, volunteer_id: int, *, since: datetime) -> Task | None:
         """The volunteer's newest task checked in as done since ``since`` and without a photo."""
 
+    async def open_pings(self, volunteer_id: int, *, now: datetime) -> list[Task]:
+        """Open tasks the volunteer was asked to take (pings gone out by ``now``) and has not answered."""
+
+    async def of_volunteer(self, volunteer_id: int, statuses: tuple[TaskStatus, ...]) -> list[Task]:
+        """The volunteer's tasks in ``statuses``, soonest first."""
+
+    async def pings(self, task_id: int) -> list[Ping]:
+        """Every ping of the task, in the order they were (or will be) sent."""
+
 
 class CaseRef(Protocol):
     """What a task needs to know of the case it serves."""
@@ -214,6 +238,8 @@ class VolunteersUnitOfWork(LedgerUnitOfWork, CertificatesUnitOfWork, Protocol):
     audit: AuditLog
     tasks: TaskRepository
     volunteers: VolunteerRepository
+    outbox: OutboxRepository  # the task creator's staff chat
+    users: UserRepository
 
     @property
     def cases(self) -> CaseLookup: ...

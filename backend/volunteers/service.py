@@ -2,11 +2,13 @@
 
 A caseworker creates a task for a case (or a resident asks for one by accepting an offered
 service, and a caseworker schedules it). The best-ranked few volunteers are pinged with
-Accept/Decline; the first to accept takes it; a round left unanswered for ``task_ping_minutes``,
-or declined by all, makes way for the next few. The volunteer is reminded before the task and
-asked to check in after it; checking in credits their points (and any honour certificate); the
-resident then confirms and rates it. Everything a volunteer is told goes through notifications,
-written in the same unit of work as the change, so nothing is lost or sent twice.
+Accept/Decline, each within the volunteer's own stated hours; the first to accept takes it; a
+round left unanswered for ``task_ping_minutes`` (the creator is told), or declined by all, makes
+way for the next few. The volunteer is reminded before the task, checks in on arrival and out on
+leaving (or says after the end whether it happened); the time served credits their points (and
+any honour certificate); the resident then confirms and rates it. Everything a volunteer is told
+goes through notifications, written in the same unit of work as the change, so nothing is lost or
+sent twice.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from backend.buttons import AnswerTask, RateTask, TaskChoice, button
+from backend.buttons import AnswerTask, ButtonAction, RateTask, TaskChoice, button
 from backend.points.certificates import award_certificates
-from backend.points.ledger import Ledger
+from backend.points.ledger import Ledger, LedgerError
 from backend.policy.pack import Pack
 from backend.store.errors import DecisionRefused, Forbidden, NotFound
 from backend.store.users import OFFICE_ROLES, Role, User
-from backend.volunteers.matching import rank
+from backend.volunteers.creator import tell_creator
+from backend.volunteers.hours import hours_credited
+from backend.volunteers.matching import next_ping_at, rank
 from backend.volunteers.ports import (
     SKILLS,
     SLOTS,
@@ -33,9 +37,13 @@ from backend.volunteers.ports import (
     TaskStatus,
     Volunteer,
     VolunteersUnitOfWork,
+    hours_of,
 )
+from locales import Messages
 
 MAX_TASK_MINUTES = 12 * 60
+# How early before the start a volunteer may check in (they may arrive a little early).
+EARLY_CHECK_IN = timedelta(hours=1)
 
 
 class TaskRefused(DecisionRefused):
@@ -48,6 +56,8 @@ class Answer:
 
     key: str
     params: dict[str, object]
+    # Buttons that go with it: each an action and its label's message key.
+    options: tuple[tuple[ButtonAction, str], ...] = ()
 
 
 def volunteer_view(task: Task, *, assigned: bool, area: dict[str, str] | None = None) -> dict[str, object]:
@@ -85,10 +95,12 @@ class Volunteering:
         zone: the region's time zone (weekly availability is local time).
     """
 
-    def __init__(self, pack: Pack, ledger: Ledger, *, zone: ZoneInfo) -> None:
+    def __init__(self, pack: Pack, ledger: Ledger, *, zone: ZoneInfo, staff_messages: Messages | None = None) -> None:
         self._pack = pack
         self._ledger = ledger
         self._zone = zone
+        # What a task's creator is told in their staff chat (default: the interface's language, HTML).
+        self._staff_messages = staff_messages
 
     @property
     def zone(self) -> ZoneInfo:
@@ -227,31 +239,46 @@ class Volunteering:
             raise TaskRefused(f"application {case.number} belongs to {case.office}", "office")
         return TaskSpec(**{**_fields(spec), "resident_id": case.resident_id})
 
-    async def _next_round(self, uow: VolunteersUnitOfWork, task: Task, now: datetime) -> Task:
-        """Ping the next few best-ranked volunteers; with nobody left, the task is unfilled."""
+    async def _next_round(self, uow: VolunteersUnitOfWork, task: Task, now: datetime, *,
+                          timed_out: bool = False) -> Task:
+        """Ping the next few best-ranked volunteers; with nobody left, the task is unfilled.
+
+        Each ping goes out within the volunteer's stated hours (at once, or when they begin), and
+        only to those it reaches before the task starts. With ``timed_out`` (nobody accepted the
+        last round in time) the task's creator is told, with whom is asked next and when.
+        """
         today = now.date()
         batch = int(self._pack.parameter("task_ping_batch", today).value)
         wait = timedelta(minutes=int(self._pack.parameter("task_ping_minutes", today).value))
         await uow.tasks.answer_pings(task.id, PingAnswer.EXPIRED, at=now)
         assert task.spec.starts_at is not None
         candidates = await uow.volunteers.candidates(office=task.spec.office, skill=task.spec.skill, task_id=task.id)
-        chosen = rank(candidates, task.spec.starts_at, self._zone)[:batch]
+        timed = [(c, next_ping_at(now, c.volunteer.availability, self._zone))
+                 for c in rank(candidates, task.spec.starts_at, self._zone)]
+        chosen = [(c, at) for c, at in timed if at < task.spec.starts_at][:batch]
         if not chosen:
             await uow.tasks.update(task.id, status=TaskStatus.UNFILLED.value, next_round_at=None)
             await uow.audit.record(actor="system", action="task.unfilled", target=f"task:{task.id}", details={}, at=now)
+            if timed_out or task.round > 0:
+                await tell_creator(uow, self._staff_messages, task, [], now=now, timed_out=timed_out)
             found = await uow.tasks.get(task.id)
             assert found is not None
             return found
         round_ = task.round + 1
-        for candidate in chosen:
-            await uow.tasks.add_ping(task.id, candidate.volunteer.id, round=round_, at=now)
+        for candidate, at in chosen:
+            await uow.tasks.add_ping(task.id, candidate.volunteer.id, round=round_, at=at)
+            # Urgent: the residents' nightly quiet hours do not hold it; the volunteer's own hours
+            # (``not_before``) do.
             await uow.notifications.add(
                 resident_id=candidate.volunteer.resident_id, application_number=None, kind="task_offer",
                 params={**self.view(task, assigned=False),
                         "buttons": task_buttons(task.id, TaskChoice.ACCEPT, TaskChoice.DECLINE)},
-                at=now,
+                at=now, urgent=True, not_before=at if at > now else None,
             )
-        await uow.tasks.update(task.id, round=round_, next_round_at=now + wait)
+        await uow.tasks.update(task.id, round=round_, next_round_at=max(at for _, at in chosen) + wait)
+        if timed_out:
+            await tell_creator(uow, self._staff_messages, task, [(c.volunteer.name, at) for c, at in chosen], now=now,
+                               timed_out=True)
         found = await uow.tasks.get(task.id)
         assert found is not None
         return found
@@ -272,9 +299,13 @@ class Volunteering:
             return None
         if action.choice in (TaskChoice.ACCEPT, TaskChoice.DECLINE):
             return await self._answer_ping(uow, volunteer, task, action.choice is TaskChoice.ACCEPT, now)
-        if task.volunteer_id == volunteer.id:
-            return await self._check_in(uow, volunteer, task, action.choice is TaskChoice.DONE, now)
-        return None
+        if task.volunteer_id != volunteer.id:
+            return None
+        if action.choice is TaskChoice.CHECK_IN:
+            return await self._arrive(uow, task, now)
+        if action.choice is TaskChoice.CHECK_OUT:
+            return await self._leave(uow, volunteer, task, now)
+        return await self._done_or_missed(uow, volunteer, task, action.choice is TaskChoice.DONE, now)
 
     async def _answer_ping(self, uow: VolunteersUnitOfWork, volunteer: Volunteer, task: Task, accepted: bool,
                            now: datetime) -> Answer | None:
@@ -300,21 +331,58 @@ class Volunteering:
                         "starts_at": task.spec.starts_at.isoformat() if task.spec.starts_at else None},
                 at=now,
             )
-        return Answer("task.accepted", self.view(task, assigned=True))
+        return Answer("task.accepted", self.view(task, assigned=True),
+                      ((AnswerTask(task.id, TaskChoice.CHECK_IN), "task.button.check_in"),))
 
-    async def _check_in(self, uow: VolunteersUnitOfWork, volunteer: Volunteer, task: Task, done: bool,
-                        now: datetime) -> Answer:
+    async def _arrive(self, uow: VolunteersUnitOfWork, task: Task, now: datetime) -> Answer:
+        """Check-in: the volunteer is there (from a little before the start)."""
+        if task.status is not TaskStatus.ASSIGNED or task.checked_in_at is not None:
+            return Answer("task.answered", {"task_id": task.id})
+        assert task.spec.starts_at is not None
+        if now < task.spec.starts_at - EARLY_CHECK_IN:
+            return Answer("task.too_early", {"starts_at": task.spec.starts_at.isoformat(),
+                                             "minutes": int(EARLY_CHECK_IN.total_seconds() // 60)})
+        await uow.tasks.update(task.id, checked_in_at=now)
+        return Answer("task.checked_in", {"task_id": task.id, "given_name": task.spec.given_name},
+                      ((AnswerTask(task.id, TaskChoice.CHECK_OUT), "task.button.check_out"),))
+
+    async def _leave(self, uow: VolunteersUnitOfWork, volunteer: Volunteer, task: Task, now: datetime) -> Answer:
+        """Check-out: the time since the check-in is what they served (at most the time planned)."""
+        if task.status is not TaskStatus.ASSIGNED:
+            return Answer("task.answered", {"task_id": task.id})
+        if task.checked_in_at is None:
+            return Answer("task.check_in_first", {"task_id": task.id},
+                          ((AnswerTask(task.id, TaskChoice.CHECK_IN), "task.button.check_in"),))
+        return await self._complete(uow, volunteer, task, served_minutes(task, now), now)
+
+    async def _done_or_missed(self, uow: VolunteersUnitOfWork, volunteer: Volunteer, task: Task, done: bool,
+                              now: datetime) -> Answer:
+        """The answer to "did it happen?" after the task's end: done counts from the check-in when
+        there was one, else the time planned."""
         if task.status is not TaskStatus.ASSIGNED:
             return Answer("task.answered", {"task_id": task.id})
         if not done:
             await uow.tasks.update(task.id, status=TaskStatus.MISSED.value, done_at=now)
             return Answer("task.missed", {"task_id": task.id})
-        before = await uow.volunteers.hours_served(volunteer.id)
-        txn, points = await self._ledger.credit_task(uow, str(volunteer.id), volunteer.name, hours=task.hours,
-                                                     task=str(task.id), by=f"volunteer:{volunteer.id}", now=now)
-        await uow.tasks.update(task.id, status=TaskStatus.DONE.value, done_at=now, points_txn=txn)
+        minutes = served_minutes(task, now) if task.checked_in_at else task.spec.duration_minutes
+        return await self._complete(uow, volunteer, task, minutes, now)
+
+    async def _complete(self, uow: VolunteersUnitOfWork, volunteer: Volunteer, task: Task, minutes: int,
+                        now: datetime) -> Answer:
+        """Done: the minutes served become the task's hours and the points credited for them, so
+        that /points' hours and points always agree."""
+        hours = hours_of(minutes)
+        before = await hours_credited(uow, volunteer.id)  # milestones count the hours /points shows
+        try:
+            txn: str | None
+            txn, points = await self._ledger.credit_task(uow, str(volunteer.id), volunteer.name, hours=hours,
+                                                         task=str(task.id), by=f"volunteer:{volunteer.id}", now=now)
+        except LedgerError:
+            txn, points = None, 0  # a few minutes earn no whole point; the hours still count
+        await uow.tasks.update(task.id, status=TaskStatus.DONE.value, done_at=now, points_txn=txn,
+                               served_minutes=minutes)
         await award_certificates(uow, self._pack, volunteer_id=volunteer.id, resident_id=volunteer.resident_id,
-                                 name=volunteer.name, hours_before=before, hours_after=before + task.hours, now=now)
+                                 name=volunteer.name, hours_before=before, hours_after=before + hours, now=now)
         if task.spec.resident_id is not None:
             await uow.notifications.add(
                 resident_id=task.spec.resident_id, application_number=None, kind="task_confirm",
@@ -322,7 +390,7 @@ class Volunteering:
                         "buttons": [button(RateTask(task.id, n), f"task.button.stars_{n}") for n in range(1, 6)]},
                 at=now,
             )
-        return Answer("task.thanks", {"task_id": task.id, "points": points, "hours": str(task.hours)})
+        return Answer("task.thanks", {"task_id": task.id, "points": points, "hours": str(hours)})
 
     async def _rate(self, uow: VolunteersUnitOfWork, resident_id: str, task: Task, stars: int,
                     now: datetime) -> Answer | None:
@@ -354,15 +422,17 @@ class Volunteering:
             fresh = await uow.tasks.get(task.id)
             if (fresh is not None and fresh.status is TaskStatus.OPEN
                     and fresh.next_round_at and fresh.next_round_at <= now):
-                await self._next_round(uow, fresh, now)
+                await self._next_round(uow, fresh, now, timed_out=True)
                 acted += 1
         ahead = timedelta(hours=int(self._pack.parameter("task_reminder_hours", now.date()).value))
         for task in await uow.tasks.due_reminders(now, ahead=ahead):
-            await self._tell_volunteer(uow, task, "task_reminder", (), now)
+            await self._tell_volunteer(uow, task, "task_reminder", (TaskChoice.CHECK_IN,), now)
             await uow.tasks.update(task.id, reminded_at=now)
             acted += 1
         for task in await uow.tasks.due_checkins(now):
-            await self._tell_volunteer(uow, task, "task_checkin", (TaskChoice.DONE, TaskChoice.MISSED), now)
+            # Checked in: only the check-out is missing. Otherwise: did it happen?
+            choices = (TaskChoice.CHECK_OUT,) if task.checked_in_at else (TaskChoice.DONE, TaskChoice.MISSED)
+            await self._tell_volunteer(uow, task, "task_checkin", choices, now)
             await uow.tasks.update(task.id, checkin_sent_at=now)
             acted += 1
         return acted
@@ -386,6 +456,14 @@ def given_name(name: str) -> str:
         # A two-character name is said whole: one character alone is not how anyone is addressed.
         return name[1:] if len(name) >= 3 else name
     return name.split()[0] if name.split() else name
+
+
+def served_minutes(task: Task, now: datetime) -> int:
+    """Minutes from the check-in to ``now``: at least one, at most the time planned (a task booked
+    for two hours earns two hours' points however long the check-out waits)."""
+    assert task.checked_in_at is not None
+    elapsed = int((now - task.checked_in_at).total_seconds() // 60)
+    return max(1, min(elapsed, task.spec.duration_minutes))
 
 
 def _fields(spec: TaskSpec) -> dict[str, Any]:

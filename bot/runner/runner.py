@@ -29,6 +29,7 @@ from bot.runner.handlers.offers import OfferList
 from bot.runner.handlers.outreach_link import OutreachLink
 from bot.runner.handlers.task_photo import TaskPhoto
 from bot.runner.handlers.volunteer_commands import VolunteerCommands
+from bot.runner.handlers.volunteer_home import PingWords, VolunteerHomeHandler
 from bot.runner.rendering import Renderer
 from bot.runner.replies import show_choice, store_replies, waiting_notices
 from bot.runner.ticker import Ticker
@@ -81,7 +82,9 @@ class Conversations:
             OutreachLink(services.backend.outreach, self._buttons),
             self._buttons,
             TaskPhoto(services.backend.volunteering, self.renderer),
+            PingWords(services, self._buttons),
             CaseWords(services.backend.cases, self.turns, self.renderer, services.desk),
+            VolunteerHomeHandler(services, self.turns, self.renderer, self._buttons),
         )
 
     @property

@@ -11,6 +11,7 @@ from bot.runner.context import Message, Preset, TurnOutput
 from bot.runner.effects import Effects
 from bot.runner.rendering import Renderer
 from bot.runner.replies import store_replies, waiting_notices, with_offers_on_status
+from bot.volunteer_home import at_home, drop_unbegun_intake
 from flows import events as ev
 from flows.engine import Engine
 from flows.intents import Intent
@@ -110,6 +111,10 @@ class Turns:
     ) -> list[Intent]:
         """Another flow ended: the intake takes their messages again, at the question they were at."""
         await uow.residents.set_active_flow(resident_id, None)
+        if await uow.volunteers.by_resident(resident_id) is not None and await at_home(uow, resident_id, None,
+                                                                                        self.flow):
+            await drop_unbegun_intake(uow, resident_id, self.flow)
+            return []  # a volunteer's next message opens their home, not an application
         stored = await uow.sessions.load(resident_id, self.flow)
         if stored is None:
             return []

@@ -152,7 +152,9 @@ async def test_staff_create_a_task_in_chat_and_a_refusal_writes_nothing(conversa
                              ledger=conversations.services.backend.ledger, clock=clock)
     command = ev.Command("task", f"{number} companion 2026-12-01 09:00 60 湖滨路 8 号 | 陪伴聊天")
     assert await commands.handle(account.user, command)
-    assert desk.told[-1][1] == "desk.task_created" and desk.told[-1][2]["round"] == 1
+    # Whom it was offered to and when: it is Sunday, the weekday-morning volunteer is asked on Monday at 08:00.
+    assert desk.told[-1][1] == "desk.task_pinged"
+    assert desk.told[-1][2]["pings"] == [{"name": "李志愿", "at": "2026-11-30T00:00:00+00:00"}]
     async with database.unit_of_work() as uow:
         (task,) = await uow.tasks.for_application(number)
     assert task.spec.details == "陪伴聊天" and task.spec.address == "湖滨路 8 号" and task.spec.duration_minutes == 60

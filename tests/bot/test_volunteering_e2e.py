@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -116,7 +117,10 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
         earlier = await uow.tasks.add(TaskSpec("hospital_escort", "hubin", "X", "Y", "", STARTS - timedelta(days=30),
                                                STARTS - timedelta(days=30), 420), created_by="wang", at=clock())
         await uow.tasks.take(earlier.id, volunteers[1].id, at=clock())
-        await uow.tasks.update(earlier.id, status=TaskStatus.DONE.value, done_at=clock())
+        await uow.tasks.update(earlier.id, status=TaskStatus.DONE.value, done_at=clock(), served_minutes=420)
+        await conversations.services.backend.ledger.credit_task(uow, str(volunteers[1].id), "Ben Wu",
+                                                                hours=Decimal("7.00"), task=str(earlier.id),
+                                                                by="volunteer", now=clock())
         (case,), _ = await uow.cases.list(CaseQuery(), now=clock())
         (requested,) = [t for t in await uow.tasks.for_application(case.number) if t.status is TaskStatus.REQUESTED]
         caseworker = await uow.users.get("wang")
@@ -126,6 +130,8 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
         await uow.commit()
     assert task.status is TaskStatus.OPEN
 
+    # It is Sunday: they are asked when their weekday mornings begin, Monday at 08:00.
+    clock.advance(datetime(2026, 11, 30, 0, 0, tzinfo=UTC) - clock())
     # Both are asked; Anna declines, Ben accepts.
     asked_anna = await arrives(database, clock, conversations, anna, "A volunteer task near you")
     asked_ben = await arrives(database, clock, conversations, ben, "A volunteer task near you")
@@ -163,7 +169,7 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
 
     # Ben asks for a code; the merchant confirms it once; the second time is refused.
     points = (await act(emulator, database, ben, "/points"))[-1].plain_text
-    assert "You have 30 points, for 10.00 hours of service" in points
+    assert "You have 100 points, for 10.00 hours of service" in points  # 70 of them for the earlier 7 hours
     reply = (await act(emulator, database, ben, "/code 20"))[-1].plain_text
     code = re.search(r"\b(\d{8})\b", reply).group(1)
     await shop.send(f"/redeem {code}")
@@ -172,7 +178,7 @@ async def test_a_service_from_offer_to_certificate_and_a_redemption_once(emulato
     await arrives(database, clock, conversations, shop, "兑换码未通过")
     ledger = conversations.services.backend.ledger
     async with database.unit_of_work() as uow:
-        assert (await ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[1].id)))[1] == 10
+        assert (await ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[1].id)))[1] == 80
         assert (await ledger.balance(uow, Holder.MERCHANT, "shop"))[1] == 20
         assert (await ledger.balance(uow, Holder.VOLUNTEER, str(volunteers[0].id)))[1] == 0
     assert not emulator.flood_violations

@@ -17,7 +17,10 @@ VIEW = {
 PARAMS = {**VIEW, "volunteer": "小明", "points": 30, "hours": "3.00", "stars": 5, "balance": 40, "code": "01234567",
           "minutes": 10, "number": "YM20261129000001", "offer_id": 3,
           "entries": [{"points": 30, "cause": "task", "at": datetime(2026, 12, 1, 4, 0, tzinfo=UTC)},
-                      {"points": -20, "cause": "redemption", "at": datetime(2026, 12, 2, 4, 0, tzinfo=UTC)}]}
+                      {"points": -20, "cause": "redemption", "at": datetime(2026, 12, 2, 4, 0, tzinfo=UTC)}],
+          # the volunteer's home, and a task's creator told a round ran out
+          "name": "李<明>", "paused": False, "pings": [VIEW], "tasks": [{**VIEW, "checked_in": True}],
+          "round": 1, "timed_out": True, "next": [{"name": "王<芳>", "at": "2026-12-01T00:00:00+00:00"}]}
 
 
 def _keys() -> list[str]:
@@ -31,7 +34,7 @@ def _keys() -> list[str]:
 def test_renders(locale, key):
     text = Translations(html=True)(locale).render(key, **PARAMS)
     assert text.strip()
-    assert "<b>" not in text and "<3" not in text  # escaped
+    assert "<b>" not in text and "<3" not in text and "<明>" not in text and "<芳>" not in text  # escaped
 
 
 def test_a_task_offer_and_the_balance_read_naturally():

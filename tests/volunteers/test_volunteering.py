@@ -98,9 +98,11 @@ async def test_declines_and_silence_make_way_for_the_next_few_and_then_the_task_
     fourth = next(p for p in people if p not in asked)
     ping = await run(database, lambda uow: uow.tasks.ping(task.id, fourth.id))
     assert ping is not None and ping.round == 2
-    # Nobody answers within the pack's 30 minutes; nobody is left to ask: unfilled.
-    assert await run(database, lambda uow: VOLUNTEERING.tick(uow, NOW + timedelta(minutes=29))) == 0
-    await run(database, lambda uow: VOLUNTEERING.tick(uow, NOW + timedelta(minutes=31)))
+    # It is Sunday; a weekday-morning volunteer is asked on Monday at 08:00 (00:00 UTC), not before.
+    assert ping.sent_at == NOW + timedelta(hours=22)
+    # Nobody answers within the pack's 30 minutes of it; nobody is left to ask: unfilled.
+    assert await run(database, lambda uow: VOLUNTEERING.tick(uow, ping.sent_at + timedelta(minutes=29))) == 0
+    await run(database, lambda uow: VOLUNTEERING.tick(uow, ping.sent_at + timedelta(minutes=31)))
     found = await run(database, lambda uow: uow.tasks.get(task.id))
     assert found.status is TaskStatus.UNFILLED
     assert (await run(database, lambda uow: uow.tasks.ping(task.id, fourth.id))).answer == "expired"

@@ -20,6 +20,7 @@ from backend.console.trace import sentences
 from backend.documents import FileDocumentStorage, content_type
 from backend.policy.codes import Dimension
 from backend.policy.deadlines import local_date, schedule
+from backend.ports import UnitOfWork
 from backend.volunteers.ports import SKILLS
 from locales import DEFAULT_LOCALE
 
@@ -59,6 +60,9 @@ async def render_case(request: web.Request, form: dict[str, Any] | None = None, 
         documents = await uow.reports.documents(number)
         offers = await uow.reports.offers(number)
         tasks = await uow.tasks.for_application(number)
+        # Whom each task was offered to, when each ping goes out (within the volunteer's hours), the answer.
+        task_pings = {t.id: [(await _volunteer_name(uow, p.volunteer_id), p) for p in await uow.tasks.pings(t.id)]
+                      for t in tasks}
         caseworkers = [u for u in await uow.users.list(case.office) if u.role is Role.CASEWORKER and u.active]
         resident = await uow.residents.get(case.resident_id)
         people = {u.username: u.display_name for u in await uow.users.list()}  # who did what, by name
@@ -89,6 +93,7 @@ async def render_case(request: web.Request, form: dict[str, Any] | None = None, 
         "offers": offers,
         "projects": projects,
         "tasks": tasks,
+        "task_pings": task_pings,
         "caseworkers": caseworkers,
         "allowed": allowed,
         "with_fields": WITH_FIELDS,
@@ -142,3 +147,8 @@ async def document(request: web.Request) -> web.StreamResponse:
 
 def _quote(name: str) -> str:
     return quote(name, safe="")
+
+
+async def _volunteer_name(uow: UnitOfWork, volunteer_id: int) -> str:
+    volunteer = await uow.volunteers.get(volunteer_id)
+    return volunteer.name if volunteer else f"#{volunteer_id}"

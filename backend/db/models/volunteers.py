@@ -67,7 +67,12 @@ class TaskRow(Base):
     assigned_at: Mapped[datetime | None]
     reminded_at: Mapped[datetime | None]
     checkin_sent_at: Mapped[datetime | None]
+    # When the volunteer checked in on arrival; done_at is when they checked out (or said it was done).
+    checked_in_at: Mapped[datetime | None]
     done_at: Mapped[datetime | None]
+    # The time credited (points and hours both come from it): check-in to check-out, at most the planned
+    # duration; the planned duration when they only said it was done.
+    served_minutes: Mapped[int | None]
     photo_document_id: Mapped[str | None] = mapped_column(String(64))
     rating: Mapped[int | None]
     rated_at: Mapped[datetime | None]

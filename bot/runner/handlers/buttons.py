@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from backend.buttons import AnswerOffer, ApplyPrefilled, ButtonAction, ListOffers, ReplyNow
+from backend.buttons import AnswerOffer, ApplyPrefilled, ButtonAction, HomeChoice, ListOffers, ReplyNow, VolunteerHome
 from backend.cases.lifecycle import CaseStatus
 from backend.cases.offers import answer_offer
 from bot import callbacks
@@ -20,7 +20,8 @@ from bot.runner.turn import Turns
 from bot.services import Services
 from flows import events as ev
 from flows.intake import prefill
-from flows.intents import Reply
+from flows.intents import Option, Reply
+from flows.session import Session
 
 # A flow a button starts, and what it begins with.
 Start = tuple[str, Preset | None]
@@ -77,6 +78,22 @@ class NotificationButtons:
             answers, members = prefill(known.household, name=known.name, id_number=known.id_number,
                                        office=known.office, district=known.district, member_ids=known.member_ids)
             return Reply("outreach.prefilled"), (self._turns.flow, Preset(answers, tuple(members), confirm=True))
+        if isinstance(action, VolunteerHome):
+            return await self._home(m, action.choice)
         pressed = await backend.volunteering.press(m.uow, m.resident.id, action, now=m.now)
-        return (Reply(pressed.key, pressed.params), None) if pressed is not None else None
+        if pressed is None:
+            return None
+        options = tuple(Option(callbacks.encode(a), label) for a, label in pressed.options)
+        return Reply(pressed.key, pressed.params, options), None
+
+    async def _home(self, m: Message, choice: HomeChoice) -> tuple[Reply | None, Start | None] | None:
+        """A volunteer's home button: apply for help themselves (the intake has them until that
+        application is over)."""
+        if choice is not HomeChoice.APPLY or await m.uow.volunteers.by_resident(m.resident.id) is None:
+            return None
+        intake = self._turns.flow
+        await m.uow.residents.set_active_flow(m.resident.id, intake)
+        stored = await m.uow.sessions.load(m.resident.id, intake)
+        begun = stored is not None and not Session.from_dict(stored).final
+        return None, (intake, None if begun else Preset())
 
