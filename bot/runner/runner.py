@@ -30,6 +30,7 @@ from bot.runner.handlers.offers import OfferList
 from bot.runner.handlers.outreach_link import OutreachLink
 from bot.runner.handlers.task_photo import TaskPhoto
 from bot.runner.handlers.volunteer_commands import VolunteerCommands
+from bot.runner.inbound import accept_inbound
 from bot.runner.rendering import Renderer
 from bot.runner.replies import show_choice, store_replies, waiting_notices
 from bot.runner.ticker import Ticker
@@ -103,7 +104,7 @@ class Conversations:
         *,
         locale_hint: str | None = None,
         document: DocumentMeta | None = None,
-        inbound_id: int | None = None,
+        inbound_id: int | str | None = None,
         outbox: bool = False,
         html: bool = False,
         client_address: str | None = None,
@@ -129,12 +130,13 @@ class Conversations:
 
     async def _handle(
         self, channel: str, external_id: str, event: ev.Event, *, locale_hint: str | None,
-        document: DocumentMeta | None, inbound_id: int | None, outbox: bool, html: bool, client_address: str | None,
+        document: DocumentMeta | None, inbound_id: int | str | None, outbox: bool, html: bool,
+        client_address: str | None,
     ) -> list[Outbound]:
         now = self.clock()
         async with self.database.unit_of_work() as uow:
             resident = await uow.residents.identify(channel, external_id, now=now)
-            if inbound_id is not None and not await uow.residents.accept_inbound(channel, external_id, inbound_id):
+            if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 log.info("turn %s: redelivered message ignored", channel)
                 return []
             message = self._message(uow, resident, channel, external_id, event, now, locale_hint, document=document,
@@ -191,7 +193,7 @@ class Conversations:
 
     async def press(
         self, channel: str, external_id: str, prompt_id: int, index: int, *, locale_hint: str | None = None,
-        inbound_id: int | None = None, html: bool = False,
+        inbound_id: int | str | None = None, html: bool = False,
     ) -> Pressed:
         """A button of an outbox message pressed: valid only on the live prompt of this identity.
 
@@ -209,13 +211,13 @@ class Conversations:
 
     async def _press(
         self, channel: str, external_id: str, prompt_id: int, index: int, *, locale_hint: str | None,
-        inbound_id: int | None, html: bool,
+        inbound_id: int | str | None, html: bool,
     ) -> Pressed:
         now = self.clock()
         out = TurnOutput()
         async with self.database.unit_of_work() as uow:
             resident = await uow.residents.identify(channel, external_id, now=now)
-            if inbound_id is not None and not await uow.residents.accept_inbound(channel, external_id, inbound_id):
+            if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 return Pressed(expired=False, replies=[])
             item = await uow.outbox.live_prompt(channel, external_id)
             if item is None or item.id != prompt_id:
@@ -265,7 +267,7 @@ class Conversations:
         return answered
 
     async def _submission_failed(
-        self, channel: str, external_id: str, flow: str, *, locale_hint: str | None, inbound_id: int | None,
+        self, channel: str, external_id: str, flow: str, *, locale_hint: str | None, inbound_id: int | str | None,
         outbox: bool, html: bool, pressed: tuple[int, int] | None = None,
     ) -> list[Outbound]:
         """Answer a resident whose submission failed; the failed turn has been rolled back.
@@ -278,7 +280,7 @@ class Conversations:
         async with self.database.unit_of_work() as uow:
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None:
-                await uow.residents.accept_inbound(channel, external_id, inbound_id)
+                await accept_inbound(uow, channel, external_id, inbound_id, now)
             if pressed is not None:
                 item = await uow.outbox.live_prompt(channel, external_id)
                 buttons = item.payload.get("buttons", []) if item is not None and item.id == pressed[0] else []
@@ -304,7 +306,7 @@ class Conversations:
 
     async def upload(
         self, channel: str, external_id: str, filename: str, mime: str, data: bytes, *,
-        locale_hint: str | None = None, inbound_id: int | None = None, outbox: bool = False, html: bool = False,
+        locale_hint: str | None = None, inbound_id: int | str | None = None, outbox: bool = False, html: bool = False,
         client_address: str | None = None,
     ) -> list[Outbound]:
         """Store a document's bytes, then hand the engine a ``FileUpload`` (the rest: as for ``handle``).

@@ -26,8 +26,10 @@ from backend.db.models.sessions import ConversationSessionRow, ConversationTurnR
 from backend.db.models.staff import ConsoleSessionRow, ThrottleRow, UserRow
 from backend.db.models.threads import CaseMessageRow
 from backend.db.models.volunteers import CertificateRow, TaskPingRow, TaskRow, VolunteerRow, VolunteerSkillRow
+from backend.db.models.wechat import WeChatTokenRow
 
 __all__ = [
+    "WeChatTokenRow",
     "AlertRow",
     "ApplicationIdHashRow",
     "ApplicationRow",
