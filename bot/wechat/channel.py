@@ -29,7 +29,9 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from backend.documents import DocumentRefused
+from backend.ports import OutboxItem
 from backend.wechat_config import WeChatConfig
+from bot import callbacks
 from bot.runner import Conversations, DocumentTooLarge
 from bot.wechat.api import WeChatApi, WeChatError
 from bot.wechat.choices import chosen_index, parse_menu_id
@@ -39,7 +41,9 @@ from flows import events as ev
 
 log = logging.getLogger(__name__)
 PATH = "/wechat"
-SUCCESS = "success"  # WeChat's "received, nothing to say now"
+SUCCESS = "success"
+# How far back the message whose options a typed number picks is looked for.
+_RECENT = 20  # WeChat's "received, nothing to say now"
 
 
 def _wall_clock() -> datetime:
@@ -215,13 +219,25 @@ class WeChatChannel:
         """Typed (or spoken) text: an option of the live prompt picked by number or text, or an answer."""
         event = typed_event(inbound.text)
         if isinstance(event, ev.Text):
-            async with self.conversations.database.unit_of_work() as uow:
-                prompt = await uow.outbox.live_prompt(CHANNEL, inbound.openid)
+            prompt = await self._options_shown(inbound.openid)
             index = chosen_index(event.text, prompt.payload) if prompt is not None else None
             if prompt is not None and index is not None:
                 await self.conversations.press(CHANNEL, inbound.openid, prompt.id, index, inbound_id=inbound.key)
                 return
         await self.conversations.handle(CHANNEL, inbound.openid, event, inbound_id=inbound.key, outbox=True)
+
+    async def _options_shown(self, openid: str) -> OutboxItem | None:
+        """The newest message with options, when its options still answer: the live prompt, or a
+        notification's (an offer, "reply now"), whose options stay valid on their own message."""
+        async with self.conversations.database.unit_of_work() as uow:
+            live = await uow.residents.active_prompt(CHANNEL, openid)
+            recent = await uow.outbox.recent(CHANNEL, openid, limit=_RECENT)
+        newest = next((i for i in reversed(recent) if i.kind == "message" and i.payload.get("buttons")), None)
+        if newest is None:
+            return None
+        if newest.id == live or any(callbacks.is_action(str(b[0])) for b in newest.payload["buttons"]):
+            return newest
+        return None
 
     async def _menu_tap(self, inbound: Inbound, menu_id: str) -> None:
         pressed = parse_menu_id(menu_id)

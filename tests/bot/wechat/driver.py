@@ -53,3 +53,24 @@ async def session_state(database: Database, openid: str) -> str | None:
             .join(ChannelIdentityRow, ChannelIdentityRow.resident_id == ConversationSessionRow.resident_id)
             .where(ChannelIdentityRow.channel == "wechat", ChannelIdentityRow.external_id == openid,
                    ConversationSessionRow.flow == "intake"))
+
+
+def option(texts: Sequence[str], label: str) -> str:
+    """What to reply to pick the option labelled ``label`` in the newest message that lists it."""
+    for text in reversed(texts):
+        for line in text.splitlines():
+            mark, dot, rest = line.partition(". ")
+            if dot and rest.removeprefix("✓ ").strip() == label and len(mark) <= 2:
+                return mark
+    raise AssertionError(f"no option {label!r} in {texts[-3:]!r}")
+
+
+def pick(texts: Sequence[str], index: int) -> str:
+    """What to reply to pick the option at ``index`` of the newest message with options: its number,
+    or its letter where options are lettered."""
+    for text in reversed(texts):
+        marks = [line.partition(". ")[0] for line in text.splitlines() if ". " in line]
+        marks = [m for m in marks if m.isdigit() or (len(m) == 1 and m.isalpha())]
+        if marks:
+            return "abcdefghijklmnopqrstuvwxyz"[index] if marks[0] == "a" else str(index + 1)
+    raise AssertionError("no message with options")
