@@ -33,6 +33,7 @@ CHANNEL = "wechat"
 # WeChat takes a text of at most 2048 bytes, passive or by the customer-service API.
 TEXT_LIMIT = 2048
 NOTICE_PREFIX = "notice."
+_TAKE_TRIES = 3
 
 
 class _FollowerLocks:
@@ -140,11 +141,18 @@ class WeChatSender:
     async def take_for_reply(self, openid: str) -> tuple[str, list[int]] | None:
         """The oldest items waiting for ``openid`` that fit one passive reply (text and ids), leased
         to this sender; None when none do. Call with the follower's lock held."""
-        async with self.database.unit_of_work() as uow:
-            items = await uow.outbox.due(CHANNEL, now=self.clock(), limit=50, lease=Lease(self.owner, self.lease),
-                                         addresses=[openid])
-            if items:
-                await uow.commit()
+        items: list[OutboxItem] = []
+        for attempt in range(_TAKE_TRIES):
+            async with self.database.unit_of_work() as uow:
+                items = await uow.outbox.due(CHANNEL, now=self.clock(), limit=50,
+                                             lease=Lease(self.owner, self.lease), addresses=[openid])
+                if items:
+                    await uow.commit()
+                    break
+            # On PostgreSQL a sender's pass holds the follower's lock for the moment it takes its
+            # leases (even of items it then leaves to this reply): look again shortly.
+            if attempt + 1 < _TAKE_TRIES:
+                await asyncio.sleep(0.02)
         texts: list[str] = []
         taken: list[int] = []
         size = 0
