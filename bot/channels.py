@@ -19,3 +19,5 @@ def push_identity(identities: list[tuple[str, str]]) -> tuple[str, str] | None:
 def transcript_identity(identities: list[tuple[str, str]]) -> tuple[str, str] | None:
     """Of a resident's identities (newest first), the newest that keeps a transcript, or None."""
     return next((i for i in identities if i[0] in TRANSCRIPT_CHANNELS), None)
+# Channels whose messages show HTML (the others take plain text: WeChat, the terminal).
+SHOWS_HTML: frozenset[str] = frozenset({"telegram"})

@@ -16,7 +16,7 @@ from typing import Any
 
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from bot import callbacks
-from bot.channels import PUSH_CHANNELS, push_identity
+from bot.channels import PUSH_CHANNELS, SHOWS_HTML, push_identity
 from bot.desk import EscalationDesk
 from bot.linking import LinkCodes
 from bot.outbound import Outbound
@@ -372,7 +372,8 @@ class Conversations:
             stored = await uow.sessions.load(resident_id, self.turns.flow)
         if push is None or stored is None or Session.from_dict(stored).final:
             return
-        await self.handle(*push, ev.Command("start"), outbox=True, html=self.html_translations is not None)
+        await self.handle(*push, ev.Command("start"), outbox=True,
+                          html=self.html_translations is not None and push[0] in SHOWS_HTML)
 
     async def tick(self) -> list[tuple[str, list[Outbound]]]:
         """Reminders and expiry notices that have come due (``Ticker.tick``)."""

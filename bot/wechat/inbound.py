@@ -8,7 +8,7 @@ events (WeChat's own advice for telling its retries apart).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from wechatpy import parse_message
 from wechatpy.events import ClickEvent, ScanEvent, SubscribeEvent, SubscribeScanEvent
@@ -43,12 +43,18 @@ class Inbound:
     event: ev.Event | None = None
 
 
+class _Base(TypedDict):
+    openid: str
+    key: str
+    account: str
+
+
 def read_push(xml: str) -> Inbound:
     """The push as an ``Inbound``."""
     message: Any = parse_message(xml)
     openid = str(message.source or "")
     key = str(message.id) if message.id else f"{openid}:{message.time}:{getattr(message, 'event', '')}"
-    base = {"openid": openid, "key": key, "account": str(message.target or "")}
+    base = _Base(openid=openid, key=key, account=str(message.target or ""))
     if isinstance(message, TextMessage):
         menu_id = message._data.get("bizmsgmenuid")
         return Inbound(**base, kind="text", text=str(message.content or ""),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 
 from backend.db.database import Database
-from backend.db.models import ConversationSessionRow, OutboxRow, ChannelIdentityRow
+from backend.db.models import ChannelIdentityRow, ConversationSessionRow, OutboxRow
 from bot.wechat.channel import WeChatChannel
 from tests.fakes.wechat_api import Follower
 
