@@ -22,9 +22,11 @@ from uuid import uuid4
 
 import aiohttp
 
+from backend.delivery.pacing import UNSOLICITED_KINDS
 from backend.ports import OutboxItem, Store, UnitOfWork
 from backend.store.outbox import Lease
 from backend.wechat_config import WeChatConfig
+from bot.dispatch import NOT_A_STATUS
 from bot.wechat.api import OUT_OF_WINDOW, OVER_CAP, WeChatApi, WeChatError
 from bot.wechat.choices import msgmenu, numbered_text
 
@@ -34,6 +36,8 @@ CHANNEL = "wechat"
 TEXT_LIMIT = 2048
 NOTICE_PREFIX = "notice."
 _TAKE_TRIES = 3
+# Notices that are no change of an application's status.
+NOT_STATUS_CHANGES = NOT_A_STATUS | UNSOLICITED_KINDS
 
 
 class _FollowerLocks:
@@ -209,8 +213,7 @@ class WeChatSender:
         await self.api.send_text(item.address, _fit(numbered_text(payload)))
 
     async def _out_of_reach(self, item: OutboxItem, code: int) -> bool:
-        key = str(item.payload.get("key") or "")
-        template = self.config.template_for(key.removeprefix(NOTICE_PREFIX)) if key.startswith(NOTICE_PREFIX) else None
+        template = self._template(str(item.payload.get("key") or ""))
         if template is not None and item.kind == "message":
             try:
                 await self.api.send_template(item.address, template, template_data(item))
@@ -231,6 +234,15 @@ class WeChatSender:
             await uow.outbox.hold(CHANNEL, item.address)
             await uow.commit()
         return False
+
+    def _template(self, key: str) -> str | None:
+        """The template for a notice: its kind's own, or for a status change the default one (``*``);
+        a caseworker's message, an offer or a broadcast waits instead unless its kind has one."""
+        if not key.startswith(NOTICE_PREFIX):
+            return None
+        kind = key.removeprefix(NOTICE_PREFIX)
+        own = self.config.templates.get(kind)
+        return own if own is not None or kind in NOT_STATUS_CHANGES else self.config.template_for(kind)
 
     async def _retry_later(self, item: OutboxItem, error: BaseException) -> bool:
         if item.attempts + 1 >= self.max_attempts:
