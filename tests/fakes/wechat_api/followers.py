@@ -133,6 +133,8 @@ class Follower:
         done: list[Delivery] = []
         loop = asyncio.get_running_loop()
         for attempt in range(1 + platform.push_retries):
+            if attempt:
+                await asyncio.sleep(platform.retry_delay)
             query, body = self.signed(xml)
             started = loop.time()
             try:

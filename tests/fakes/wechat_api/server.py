@@ -23,6 +23,9 @@ class WeChatEmulator:
 
     push_timeout: float = 5.0
     push_retries: int = 3
+    # Pause before pushing again after no answer (a refused connection included); WeChat's own is
+    # the 5 seconds it waited.
+    retry_delay: float = 0.0
     slow_seconds: float = 6.0
     token_lifetime: int = 7200
     custom_cap: int = 20
