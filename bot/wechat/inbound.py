@@ -78,7 +78,7 @@ def read_push(xml: str) -> Inbound:
     return Inbound(**base, kind="unsupported", event=ev.Unsupported("video" if "video" in kind else kind))
 
 
-def menu_command(key: str) -> ev.Event:
+def menu_command(key: str) -> ev.Command:
     """A custom menu's CLICK key as a command: ``status`` is /status, ``start volunteer`` is
     /start volunteer (the keys the menu file in the policy pack gives its buttons)."""
     name, _, arg = key.strip().lstrip("/").partition(" ")
