@@ -210,7 +210,10 @@ class WeChatSender:
         if self.config.msgmenu and payload.get("buttons"):
             await self.api.send_menu(item.address, msgmenu(item.id, payload))
             return
-        await self.api.send_text(item.address, _fit(numbered_text(payload)))
+        # A long message (a decision with all its parts) goes as several, cut between lines. Should
+        # a later part fail, the retry sends the earlier ones again: better twice than cut short.
+        for part in split_text(numbered_text(payload)):
+            await self.api.send_text(item.address, part)
 
     async def _out_of_reach(self, item: OutboxItem, code: int) -> bool:
         template = self._template(str(item.payload.get("key") or ""))
@@ -278,6 +281,27 @@ def template_data(item: OutboxItem) -> dict[str, dict[str, str]]:
     key = str(item.payload.get("key") or "")
     return {"first": {"value": _fit(str(item.payload.get("text") or ""), 1000)},
             "keyword1": {"value": key.removeprefix(NOTICE_PREFIX)}}
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """The text in parts of at most ``limit`` bytes of UTF-8, cut between lines where it can."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate.encode()) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while len(line.encode()) > limit:  # one line longer than a message: cut at a character
+            head = line.encode()[:limit].decode(errors="ignore")
+            parts.append(head)
+            line = line[len(head):]
+        current = line
+    if current or not parts:
+        parts.append(current)
+    return parts
 
 
 def _fit(text: str, limit: int = TEXT_LIMIT) -> str:

@@ -69,3 +69,15 @@ def test_options_are_numbered_lines_or_a_menu_and_answered_by_number_or_text():
     menu = msgmenu(57, payload)
     assert [item["id"] for item in menu["list"]] == [menu_id(57, 0), menu_id(57, 1)]
     assert parse_menu_id(menu["list"][1]["id"]) == (57, 1) and parse_menu_id("x1") is None
+
+
+def test_a_long_message_is_cut_between_lines_into_parts_wechat_takes():
+    from bot.wechat.sender import split_text
+
+    lines = [f"第{i}行：" + "很长的说明" * 20 for i in range(30)]
+    parts = split_text("\n".join(lines))
+    assert len(parts) > 1 and all(len(p.encode()) <= 2048 for p in parts)
+    assert "\n".join(parts) == "\n".join(lines)
+    assert split_text("短") == ["短"]
+    (long_line,) = ["字" * 1000]
+    assert "".join(split_text(long_line)) == long_line

@@ -188,6 +188,8 @@ class WeChatEmulator:
             return {"errcode": 45047, "errmsg": "out of response count limit"}
         kind = body.get("msgtype")
         if kind == "text":
+            if len(str(body["text"]["content"]).encode()) > 2048:
+                return {"errcode": 45002, "errmsg": "content size out of limit"}
             self.record(Received(openid, "custom", text=str(body["text"]["content"])))
         elif kind == "msgmenu":
             menu = body["msgmenu"]
