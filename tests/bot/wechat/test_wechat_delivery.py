@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from backend.db.models import OutboxRow
-from bot.wechat.api import WeChatApi
+from bot.wechat.api import WeChatApi, WeChatError
 from bot.wechat.choices import numbered_text
 from tests.bot import casework
 from tests.bot.wechat.conftest import make_channel, serve_channel, with_msgmenu
@@ -72,6 +72,26 @@ async def test_the_access_token_is_fetched_once_and_shared_through_the_database(
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_token_about_to_expire_is_refreshed_before_it_does(platform, database, wechat_config):
+    from datetime import UTC, datetime, timedelta
+
+    from backend.store.wechat_tokens import AccessToken
+
+    now = datetime.now(UTC)
+    async with database.unit_of_work() as uow:
+        await uow.wechat_tokens.put(platform.app_id, AccessToken("AT_old", now + timedelta(minutes=2)), at=now)
+        await uow.commit()
+    api = WeChatApi(wechat_config, database)
+    try:
+        token = await api.access_token()
+        assert token != "AT_old" and [c.path for c in platform.calls] == ["/cgi-bin/token"]
+        with pytest.raises(WeChatError) as refused:  # a follower who never wrote: 45015, not 40001
+            await api.send_text("o_nobody", "x")
+        assert refused.value.code == 45015 and [c.outcome for c in platform.calls] == [0, 45015]
+    finally:
+        await api.close()
 
 
 async def test_a_status_change_outside_the_window_arrives_as_a_template_message(
