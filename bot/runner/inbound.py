@@ -22,9 +22,18 @@ async def accept_inbound(uow: UnitOfWork, channel: str, external_id: str, inboun
     """
     if isinstance(inbound_id, int):
         return await uow.residents.accept_inbound(channel, external_id, inbound_id)
-    owner = f"inbound:{channel}"
+    owner = _owner(channel)
     await uow.idempotency.lock(owner, inbound_id)  # a retry arriving meanwhile waits for this turn
     if await uow.idempotency.get(owner, inbound_id) is not None:
         return False
     await uow.idempotency.put(owner, inbound_id, _HANDLED, at=now)
     return True
+
+
+async def handled(uow: UnitOfWork, channel: str, key: str) -> bool:
+    """Whether a turn has taken the message with this key (a read; ``accept_inbound`` records it)."""
+    return await uow.idempotency.get(_owner(channel), key) is not None
+
+
+def _owner(channel: str) -> str:
+    return f"inbound:{channel}"

@@ -33,10 +33,11 @@ from backend.ports import OutboxItem
 from backend.wechat_config import WeChatConfig
 from bot import callbacks
 from bot.runner import Conversations, DocumentTooLarge
+from bot.runner.inbound import accept_inbound, handled
 from bot.wechat.api import WeChatApi, WeChatError
 from bot.wechat.choices import chosen_index, parse_menu_id
 from bot.wechat.inbound import Inbound, read_push, typed_event
-from bot.wechat.sender import CHANNEL, WeChatSender, _FollowerLocks
+from bot.wechat.sender import CHANNEL, FollowerLocks, WeChatSender
 from flows import events as ev
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class WeChatChannel:
                                    max_attempts=send_attempts, idle_poll=idle_poll,
                                    on_give_up=desk.delivery_failed if desk is not None else None)
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
-        self._turns = _FollowerLocks()
+        self._turns = FollowerLocks()
         self._stop = asyncio.Event()
         self._sending: asyncio.Task[None] | None = None
         self._in_hand: set[asyncio.Task[None]] = set()
@@ -269,12 +270,10 @@ class WeChatChannel:
     async def _first_time(self, key: str) -> bool:
         """Whether no turn has taken this push yet (a read: the turn records it)."""
         async with self.conversations.database.unit_of_work() as uow:
-            return await uow.idempotency.get(f"inbound:{CHANNEL}", key) is None
+            return not await handled(uow, CHANNEL, key)
 
     async def _notice_once(self, inbound: Inbound, key: str, params: dict[str, object]) -> None:
         """A channel's own message for a push that makes no turn, once however often it is pushed."""
-        from bot.runner.inbound import accept_inbound
-
         async with self.conversations.database.unit_of_work() as uow:
             first = await accept_inbound(uow, CHANNEL, inbound.openid, inbound.key, self.conversations.clock())
             await uow.commit()

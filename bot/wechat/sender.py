@@ -40,7 +40,7 @@ _TAKE_TRIES = 3
 NOT_STATUS_CHANGES = NOT_A_STATUS | UNSOLICITED_KINDS
 
 
-class _FollowerLocks:
+class FollowerLocks:
     """One lock per follower with work in hand; a lock goes when its last user is done."""
 
     def __init__(self) -> None:
@@ -79,7 +79,7 @@ class WeChatSender:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
         # Followers whose push is waiting for its turn: their items may go as its passive reply.
         self.awaiting_reply: dict[str, int] = {}
-        self.locks = _FollowerLocks()
+        self.locks = FollowerLocks()
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
