@@ -238,7 +238,7 @@ def _wechat(runtime: Runtime, app: web.Application) -> WeChatChannel | None:
     from bot.wechat.channel import WeChatChannel
 
     channel = WeChatChannel(runtime.conversations, runtime.config.wechat, send_attempts=runtime.config.send_attempts)
-    channel.add_routes(app)
+    channel.add_routes(app, secret=runtime.config.secret_key)
     return channel
 
 

@@ -180,6 +180,14 @@ class WeChatApi:
             raise WeChatError(40007, "not a file")
         return answer
 
+    async def openid_of(self, code: str) -> str:
+        """The follower a web authorization's ``code`` was given to (snsapi_base); no access token."""
+        params = {"appid": self.config.app_id, "secret": self.config.app_secret, "code": code,
+                  "grant_type": "authorization_code"}
+        answer = await self._retrying("GET", "/sns/oauth2/access_token", params=params)
+        assert isinstance(answer, dict)
+        return str(answer["openid"])
+
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self.call("POST", "/cgi-bin/menu/create", payload=menu)
 

@@ -79,9 +79,14 @@ class WeChatChannel:
         self._sending: asyncio.Task[None] | None = None
         self._in_hand: set[asyncio.Task[None]] = set()
 
-    def add_routes(self, app: web.Application) -> None:
+    def add_routes(self, app: web.Application, *, secret: bytes | None = None) -> None:
+        """``/wechat``; with the installation's ``secret``, also the web chat's binding inside WeChat."""
         app.router.add_get(PATH, self.verify)
         app.router.add_post(PATH, self.receive)
+        if secret is not None:
+            from bot.wechat.web_auth import WebAuthorization
+
+            WebAuthorization(self.conversations, self.api, secret=secret).add_routes(app)
 
     async def start(self) -> None:
         self._stop.clear()

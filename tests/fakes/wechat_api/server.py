@@ -50,12 +50,14 @@ class WeChatEmulator:
         self._written: set[str] = set()
         self._ids = itertools.count(10_000_000_001)
         self._runner: web.AppRunner | None = None
+        self._codes: dict[str, str] = {}
 
     # ------------------------------------------------------------------ lifecycle
 
     async def __aenter__(self) -> WeChatEmulator:
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_route("*", "/cgi-bin/{path:.*}", self._api)
+        app.router.add_get("/sns/oauth2/access_token", self._oauth)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -95,6 +97,12 @@ class WeChatEmulator:
         media_id = f"media_{secrets.token_hex(6)}"
         self._media[media_id] = data
         return media_id
+
+    def oauth_code(self, openid: str) -> str:
+        """The code WeChat's web authorization gives a browser of ``openid`` (snsapi_base)."""
+        code = f"CODE_{secrets.token_hex(6)}"
+        self._codes[code] = openid
+        return code
 
     def next_msg_id(self) -> int:
         return next(self._ids)
@@ -162,6 +170,16 @@ class WeChatEmulator:
         except ValueError:
             return {"raw": raw.decode(errors="replace")}
         return parsed if isinstance(parsed, dict) else {"value": parsed}
+
+    async def _oauth(self, request: web.Request) -> web.Response:
+        query = dict(request.query)
+        openid = self._codes.pop(query.get("code", ""), None)  # a code is good once
+        if query.get("appid") != self.app_id or query.get("secret") != self.app_secret or openid is None:
+            self.calls.append(ApiCall("/sns/oauth2/access_token", query, {}, 40029))
+            return _error(40029)  # invalid code
+        self.calls.append(ApiCall("/sns/oauth2/access_token", query, {}, 0))
+        return web.json_response({"access_token": "web_token", "expires_in": 7200, "openid": openid,
+                                  "scope": "snsapi_base"})
 
     def _issue_token(self, query: dict[str, str], body: dict[str, Any]) -> web.Response:
         if query.get("appid") != self.app_id or query.get("secret") != self.app_secret:
