@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from backend.db.models import DocumentRow, ResidentRow
+from backend.db.models import DocumentRow, OutboxRow, ResidentRow
 from tests.bot.wechat.driver import say, settled
 from tests.cases.helpers import NOW
 
@@ -59,3 +59,28 @@ async def test_link_joins_the_resident_of_another_channel(platform, channel, dat
     assert answer.startswith("绑定成功"), answer
     assert any(number in t for t in await say(database, channel, follower, "/status"))
     assert await _count(database, ResidentRow) == 1
+
+
+async def test_a_home_visits_qr_code_opens_the_application_filled_in(platform, database, config, clock,
+                                                                    translations, wechat_config):
+    from bot.app import build_conversations
+    from tests.bot.test_outreach import OUTREACH, household
+    from tests.bot.wechat.conftest import make_channel, serve_channel
+
+    await household(database, clock, "H-9")  # alert 1, nobody of the household in any chat
+    conversations = build_conversations(config, database, clock=clock, translations=translations,
+                                        outreach=OUTREACH)
+    wechat = make_channel(conversations, wechat_config, reply_window=1.5)
+    server = await serve_channel(platform, wechat)
+    try:
+        follower = platform.follower("o_visited")
+        await follower.subscribe(scene=OUTREACH.link(1))  # scanned the caseworker's QR code, subscribing
+        await settled(database, wechat, follower)
+        async with database.engine.connect() as connection:
+            keys = (await connection.execute(select(OutboxRow.payload["key"].as_string()).where(
+                OutboxRow.address == "o_visited").order_by(OutboxRow.id))).scalars().all()
+        assert keys[0] == "outreach.prefilled", keys
+        assert follower.texts()[0].startswith("以下是街道预先填好的申请")
+    finally:
+        await wechat.stop()
+        await server.close()
