@@ -10,6 +10,7 @@ from pathlib import Path
 
 from backend.client_address import Network, parse_networks
 from backend.delivery.quiet import QuietHours
+from backend.wechat_config import WeChatConfig, wechat_from_env
 from locales import DEFAULT_LOCALE, SUPPORTED
 
 
@@ -46,6 +47,7 @@ class Config:
             died wait this long for another (``YIMEN_SEND_LEASE_SECONDS``).
         trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client, as addresses or
             networks (``YIMEN_TRUSTED_PROXIES``, comma-separated; none by default).
+        wechat: the WeChat Official Account (``WECHAT_*``, see ``backend/wechat_config.py``); None: off.
     """
 
     database_url: str
@@ -68,6 +70,7 @@ class Config:
     send_attempts: int = 12
     send_lease_seconds: float = 60.0
     trusted_proxies: str = ""
+    wechat: WeChatConfig | None = None
 
     @property
     def embedded(self) -> bool:
@@ -108,12 +111,20 @@ class Config:
             send_attempts=_attempts(env.get("YIMEN_SEND_ATTEMPTS")),
             send_lease_seconds=_seconds(env.get("YIMEN_SEND_LEASE_SECONDS"), "YIMEN_SEND_LEASE_SECONDS"),
             trusted_proxies=_proxies(env.get("YIMEN_TRUSTED_PROXIES")),
+            wechat=_wechat(env),
         )
 
     @property
     def proxies(self) -> tuple[Network, ...]:
         """``trusted_proxies`` as networks."""
         return parse_networks(self.trusted_proxies)
+
+
+def _wechat(env: Mapping[str, str]) -> WeChatConfig | None:
+    try:
+        return wechat_from_env(env)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def _proxies(raw: str | None) -> str:

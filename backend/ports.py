@@ -42,6 +42,7 @@ from backend.store.residents import (
 )
 from backend.store.threads import ThreadRepository
 from backend.store.users import UserRepository
+from backend.store.wechat_tokens import AccessTokenStore
 from backend.throttle import ThrottleRepository
 from backend.volunteers.ports import TaskRepository, VolunteerRepository
 
@@ -89,3 +90,4 @@ class UnitOfWork(Transaction, Protocol):
     feed_keys: FeedKeyStore
     registry: RegistryRepository
     deadline_reminders: DeadlineReminderRepository
+    wechat_tokens: AccessTokenStore

@@ -68,6 +68,10 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo-data", help="write a synthetic city: a registry file and a data file per department")
     add_demo_arguments(demo)
 
+    from bot.wechat.commands import add_wechat_arguments
+
+    add_wechat_arguments(sub.add_parser("wechat", help="the WeChat Official Account: its menu and QR codes"))
+
     sub.add_parser("tick", help="send the reminders and expiry notices that are due (for cron)")
     serve = sub.add_parser("serve", help="run the API and, with TELEGRAM_BOT_TOKEN, the Telegram bot")
     serve.add_argument(
@@ -243,10 +247,16 @@ async def _monitor_link(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _wechat(config: Config, args: argparse.Namespace) -> int:
+    from bot.wechat.commands import run_wechat
+
+    return await run_wechat(config, args)
+
+
 _MONITOR = {"import": _monitor_import, "key": _monitor_key, "link": _monitor_link}
 _COMMANDS = {
     "chat": _chat, "desk": _desk, "db": _db, "tick": _tick, "serve": _serve, "users": _users,
-    "registry": _registry, "monitor": _monitor, "points": _ledger, "funds": _ledger,
+    "registry": _registry, "monitor": _monitor, "points": _ledger, "funds": _ledger, "wechat": _wechat,
 }
 
 

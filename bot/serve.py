@@ -22,6 +22,7 @@ import signal
 import sys
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
@@ -34,6 +35,9 @@ from backend.serving import AppRunner, transport_headers
 from backend.web import health, init_app
 from bot.app import Runtime, open_runtime, system_clock
 from bot.staff_commands import StaffCommands
+
+if TYPE_CHECKING:
+    from bot.wechat.channel import WeChatChannel
 from locales import Messages, Translations
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,13 @@ TELEGRAM_OFF = (
     "To turn it on, set TELEGRAM_BOT_TOKEN to the token from @BotFather, and optionally\n"
     "TELEGRAM_API_BASE_URL (another Bot API server), YIMEN_WEBHOOK_URL and YIMEN_WEBHOOK_SECRET\n"
     "(receive updates by webhook at /telegram/webhook instead of polling)."
+)
+
+WECHAT_OFF = (
+    "WeChat is off: no WECHAT_APP_ID, WECHAT_APP_SECRET and WECHAT_TOKEN are set.\n"
+    "To turn it on, set them to the service account's AppID, AppSecret and server token, and optionally\n"
+    "WECHAT_AES_KEY (safe mode), WECHAT_TEMPLATES (template ids by notice kind) and WECHAT_MSGMENU=1;\n"
+    "the platform's server URL is this server's /wechat."
 )
 
 
@@ -192,6 +203,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             add_webhook_route(app, bot, config.webhook_secret)
     else:
         print(TELEGRAM_OFF, file=sys.stderr)
+    wechat = _wechat(runtime, app)
     _add_web_chat(runtime, app)
     runner = AppRunner(app)
     await runner.setup()
@@ -202,8 +214,13 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
         if bot is not None:
             await bot.start()
             _say("telegram bot started")
+        if wechat is not None:
+            await wechat.start()
+            _say("wechat official account at /wechat")
         await stop.wait()
     finally:
+        if wechat is not None:
+            await wechat.stop()
         if bot is not None:
             await bot.stop()
         if ticking is not None:
@@ -211,6 +228,18 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             with contextlib.suppress(asyncio.CancelledError):
                 await ticking
         await runner.cleanup()
+
+
+def _wechat(runtime: Runtime, app: web.Application) -> WeChatChannel | None:
+    """The WeChat Official Account at /wechat when configured; else say how to turn it on."""
+    if runtime.config.wechat is None:
+        print(WECHAT_OFF, file=sys.stderr)
+        return None
+    from bot.wechat.channel import WeChatChannel
+
+    channel = WeChatChannel(runtime.conversations, runtime.config.wechat, send_attempts=runtime.config.send_attempts)
+    channel.add_routes(app, secret=runtime.config.secret_key)
+    return channel
 
 
 def _add_web_chat(runtime: Runtime, app: web.Application) -> None:

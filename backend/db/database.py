@@ -43,6 +43,7 @@ from backend.db.triggers import SqlTriggerRepository
 from backend.db.users import SqlUserRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.web_identities import SqlWebIdentityRepository
+from backend.db.wechat_tokens import SqlAccessTokenStore
 
 if TYPE_CHECKING:
     # The ports each repository implements, as the UnitOfWork protocol names them.
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     )
     from backend.store.console import ConsoleRepository, Reports
     from backend.store.threads import ThreadRepository
+    from backend.store.wechat_tokens import AccessTokenStore
     from backend.throttle import ThrottleRepository
     from backend.volunteers.ports import TaskRepository, VolunteerRepository
 
@@ -201,6 +203,7 @@ class SqlUnitOfWork:
     feed_keys: cached_property[FeedKeyStore] = _repository(SqlFeedKeyRepository)
     registry: cached_property[RegistryRepository] = _repository(SqlRegistryRepository)
     deadline_reminders: cached_property[DeadlineReminderRepository] = _repository(SqlDeadlineReminderRepository)
+    wechat_tokens: cached_property[AccessTokenStore] = _repository(SqlAccessTokenStore)
 
     async def commit(self) -> None:
         """Commit everything written so far."""

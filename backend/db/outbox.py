@@ -79,16 +79,18 @@ class SqlOutboxRepository:
         now: datetime,
         limit: int = 100,
         lease: Lease | None = None,
+        addresses: list[str] | None = None,
     ) -> list[OutboxItem]:
         """Pending items whose time has come, oldest first. An address waits whole while its oldest
         item waits: later items never overtake it.
 
         With a ``lease`` the items are leased to its owner for its duration (once the caller
         commits), and addresses another owner holds are left out: several senders can run, and
-        one address is served by one of them at a time, in order.
+        one address is served by one of them at a time, in order. With ``addresses``, only
+        theirs (a channel answering one resident at once, WeChat's passive reply).
         """
         owner = lease.owner if lease is not None else None
-        items = await self._due(channel, now, limit, owner, addresses=None)
+        items = await self._due(channel, now, limit, owner, addresses=addresses)
         if lease is None or not items:
             return items
         if self._session.get_bind().dialect.name == "postgresql":

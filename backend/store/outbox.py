@@ -52,9 +52,10 @@ class OutboxRepository(Protocol):
         now: datetime,
         limit: int = 100,
         lease: Lease | None = None,
+        addresses: list[str] | None = None,
     ) -> list[OutboxItem]:
         """Pending items whose time has come, oldest first; with a ``lease``, leased to its owner, and
-        without the addresses another owner holds."""
+        without the addresses another owner holds; with ``addresses``, only theirs."""
 
     async def get(self, item_id: int) -> OutboxItem | None: ...
 

@@ -15,7 +15,7 @@ from datetime import datetime
 
 from backend.ports import DocumentMeta, Resident, UnitOfWork
 from bot import callbacks
-from bot.channels import PUSH_CHANNELS, push_identity
+from bot.channels import PUSH_CHANNELS, SHOWS_HTML, push_identity
 from bot.desk import EscalationDesk
 from bot.linking import LinkCodes
 from bot.outbound import Outbound
@@ -30,6 +30,7 @@ from bot.runner.handlers.outreach_link import OutreachLink
 from bot.runner.handlers.task_photo import TaskPhoto
 from bot.runner.handlers.volunteer_commands import VolunteerCommands
 from bot.runner.handlers.volunteer_home import PingWords, VolunteerHomeHandler
+from bot.runner.inbound import accept_inbound
 from bot.runner.rendering import Renderer
 from bot.runner.replies import show_choice, store_replies, waiting_notices
 from bot.runner.ticker import Ticker
@@ -105,7 +106,7 @@ class Conversations:
         *,
         locale_hint: str | None = None,
         document: DocumentMeta | None = None,
-        inbound_id: int | None = None,
+        inbound_id: int | str | None = None,
         outbox: bool = False,
         html: bool = False,
         client_address: str | None = None,
@@ -131,12 +132,13 @@ class Conversations:
 
     async def _handle(
         self, channel: str, external_id: str, event: ev.Event, *, locale_hint: str | None,
-        document: DocumentMeta | None, inbound_id: int | None, outbox: bool, html: bool, client_address: str | None,
+        document: DocumentMeta | None, inbound_id: int | str | None, outbox: bool, html: bool,
+        client_address: str | None,
     ) -> list[Outbound]:
         now = self.clock()
         async with self.database.unit_of_work() as uow:
             resident = await uow.residents.identify(channel, external_id, now=now)
-            if inbound_id is not None and not await uow.residents.accept_inbound(channel, external_id, inbound_id):
+            if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 log.info("turn %s: redelivered message ignored", channel)
                 return []
             message = self._message(uow, resident, channel, external_id, event, now, locale_hint, document=document,
@@ -193,7 +195,7 @@ class Conversations:
 
     async def press(
         self, channel: str, external_id: str, prompt_id: int, index: int, *, locale_hint: str | None = None,
-        inbound_id: int | None = None, html: bool = False,
+        inbound_id: int | str | None = None, html: bool = False,
     ) -> Pressed:
         """A button of an outbox message pressed: valid only on the live prompt of this identity.
 
@@ -211,13 +213,13 @@ class Conversations:
 
     async def _press(
         self, channel: str, external_id: str, prompt_id: int, index: int, *, locale_hint: str | None,
-        inbound_id: int | None, html: bool,
+        inbound_id: int | str | None, html: bool,
     ) -> Pressed:
         now = self.clock()
         out = TurnOutput()
         async with self.database.unit_of_work() as uow:
             resident = await uow.residents.identify(channel, external_id, now=now)
-            if inbound_id is not None and not await uow.residents.accept_inbound(channel, external_id, inbound_id):
+            if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 return Pressed(expired=False, replies=[])
             item = await uow.outbox.live_prompt(channel, external_id)
             if item is None or item.id != prompt_id:
@@ -268,7 +270,7 @@ class Conversations:
         return answered
 
     async def _submission_failed(
-        self, channel: str, external_id: str, flow: str, *, locale_hint: str | None, inbound_id: int | None,
+        self, channel: str, external_id: str, flow: str, *, locale_hint: str | None, inbound_id: int | str | None,
         outbox: bool, html: bool, pressed: tuple[int, int] | None = None,
     ) -> list[Outbound]:
         """Answer a resident whose submission failed; the failed turn has been rolled back.
@@ -281,7 +283,7 @@ class Conversations:
         async with self.database.unit_of_work() as uow:
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None:
-                await uow.residents.accept_inbound(channel, external_id, inbound_id)
+                await accept_inbound(uow, channel, external_id, inbound_id, now)
             if pressed is not None:
                 item = await uow.outbox.live_prompt(channel, external_id)
                 buttons = item.payload.get("buttons", []) if item is not None and item.id == pressed[0] else []
@@ -307,7 +309,7 @@ class Conversations:
 
     async def upload(
         self, channel: str, external_id: str, filename: str, mime: str, data: bytes, *,
-        locale_hint: str | None = None, inbound_id: int | None = None, outbox: bool = False, html: bool = False,
+        locale_hint: str | None = None, inbound_id: int | str | None = None, outbox: bool = False, html: bool = False,
         client_address: str | None = None,
     ) -> list[Outbound]:
         """Store a document's bytes, then hand the engine a ``FileUpload`` (the rest: as for ``handle``).
@@ -373,7 +375,8 @@ class Conversations:
             stored = await uow.sessions.load(resident_id, self.turns.flow)
         if push is None or stored is None or Session.from_dict(stored).final:
             return
-        await self.handle(*push, ev.Command("start"), outbox=True, html=self.html_translations is not None)
+        await self.handle(*push, ev.Command("start"), outbox=True,
+                          html=self.html_translations is not None and push[0] in SHOWS_HTML)
 
     async def tick(self) -> list[tuple[str, list[Outbound]]]:
         """Reminders and expiry notices that have come due (``Ticker.tick``)."""

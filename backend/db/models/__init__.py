@@ -27,11 +27,13 @@ from backend.db.models.sessions import ConversationSessionRow, ConversationTurnR
 from backend.db.models.staff import ConsoleSessionRow, ThrottleRow, UserRow
 from backend.db.models.threads import CaseMessageRow
 from backend.db.models.volunteers import CertificateRow, TaskPingRow, TaskRow, VolunteerRow, VolunteerSkillRow
+from backend.db.models.wechat import WeChatTokenRow
 
 # A schema made from the metadata (not by the migrations) gets the append-only guards too.
 append_only.listen(Base.metadata)
 
 __all__ = [
+    "WeChatTokenRow",
     "AlertRow",
     "ApplicationIdHashRow",
     "ApplicationRow",

@@ -1,0 +1,101 @@
+"""``yimen wechat menu`` and ``yimen wechat qrcode SCENE``: the account's custom menu from the
+policy pack's ``wechat_menu.yaml``, and parametrised QR codes for outreach, posters and home visits."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from backend.config import Config, ConfigError
+
+if TYPE_CHECKING:
+    from bot.wechat.api import WeChatApi
+
+MENU_FILE = "wechat_menu.yaml"
+# WeChat's limits on a custom menu.
+MAX_BUTTONS, MAX_SUB_BUTTONS = 3, 5
+# A permanent QR code's scene string: 1 to 64 characters.
+MAX_SCENE = 64
+
+
+def add_wechat_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="wechat_command", required=True)
+    menu = sub.add_parser("menu", help="set the account's custom menu from the policy pack's wechat_menu.yaml")
+    menu.add_argument("--file", type=Path, help="another menu file")
+    qrcode = sub.add_parser("qrcode", help="a parametrised QR code (PNG): scanning it opens the chat with SCENE "
+                            "as a deep link (e.g. volunteer, or a home visit's apply-… link)")
+    qrcode.add_argument("scene", help="the deep link, as /start would take it")
+    qrcode.add_argument("--out", type=Path, help="the PNG file (default: qrcode-SCENE.png)")
+    qrcode.add_argument("--days", type=int, help="a temporary code valid this many days (at most 30); "
+                        "default: permanent")
+
+
+def read_menu(path: Path) -> dict[str, Any]:
+    """The menu file as WeChat's menu/create body, checked against WeChat's limits.
+
+    Raises:
+        ConfigError: naming the file and what is wrong.
+    """
+    import yaml
+
+    from bot.wechat.inbound import menu_command
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    buttons = data.get("button") if isinstance(data, dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
+        raise ConfigError(f"{path}: 'button' must list 1 to {MAX_BUTTONS} buttons")
+    for i, button in enumerate(buttons):
+        subs = button.get("sub_button") if isinstance(button, dict) else None
+        if subs is not None and (not isinstance(subs, list) or not 1 <= len(subs) <= MAX_SUB_BUTTONS):
+            raise ConfigError(f"{path}: button.{i}.sub_button must list 1 to {MAX_SUB_BUTTONS} buttons")
+        for j, leaf in enumerate(subs if subs is not None else [button]):
+            where = f"button.{i}" + (f".sub_button.{j}" if subs is not None else "")
+            if not isinstance(leaf, dict) or not leaf.get("name"):
+                raise ConfigError(f"{path}: {where} needs a name")
+            if leaf.get("type") == "click" and not menu_command(str(leaf.get("key") or "")).name.isalpha():
+                raise ConfigError(f"{path}: {where}.key must be a command, e.g. status")
+    return {"button": buttons}
+
+
+async def run_wechat(config: Config, args: argparse.Namespace) -> int:
+    from backend.db.opening import opened_database
+    from backend.policy.pack import PACKS
+    from bot.wechat.api import WeChatApi, WeChatError
+
+    if config.wechat is None:
+        raise ConfigError("WeChat is off: set WECHAT_APP_ID, WECHAT_APP_SECRET and WECHAT_TOKEN")
+    async with opened_database(config) as database:
+        api = WeChatApi(config.wechat, database)
+        try:
+            if args.wechat_command == "menu":
+                return await _menu(api, args.file or PACKS / config.pack / MENU_FILE)
+            return await _qrcode(api, args.scene, args.out, args.days)
+        except WeChatError as error:
+            print(f"yimen: WeChat refused: error {error.code}", file=sys.stderr)
+            return 1
+        finally:
+            await api.close()
+
+
+async def _menu(api: WeChatApi, path: Path) -> int:
+    menu = read_menu(path)
+    await api.create_menu(menu)
+    print(f"menu set: {', '.join(str(b['name']) for b in menu['button'])}")
+    return 0
+
+
+async def _qrcode(api: WeChatApi, scene: str, out: Path | None, days: int | None) -> int:
+    import segno
+
+    if not 1 <= len(scene) <= MAX_SCENE:
+        raise ConfigError(f"SCENE must be 1 to {MAX_SCENE} characters")
+    if days is not None and not 1 <= days <= 30:
+        raise ConfigError("--days must be 1 to 30")
+    answer = await api.create_qrcode(scene, expire_seconds=days * 86400 if days else None)
+    path = out or Path(f"qrcode-{''.join(c if c.isalnum() or c in '-_' else '_' for c in scene)}.png")
+    # The code's content is the URL WeChat gave for the ticket; drawn here, nothing else is fetched.
+    segno.make(str(answer["url"]), error="m").save(str(path), scale=8, border=2)
+    print(f"QR code for {scene!r} written to {path}" + (f" (valid {days} days)" if days else " (permanent)"))
+    return 0

@@ -1,0 +1,50 @@
+"""A complete application over WeChat, in each language, through the platform emulator: the
+follower subscribes, answers by number, by text and by voice, and submits."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from backend.db.models import ApplicationRow
+from tests.bot.telegram_driver import HAPPY_PATH, Contact, Tap
+from tests.bot.wechat.driver import pick, say, session_state, settled
+
+LANGUAGE = {"zh_CN": "1", "en": "2"}
+VOICE_NAME = "张三。"  # recognition ends what it heard with a full stop
+
+
+async def _apply(database, channel, follower, locale: str) -> list[str]:
+    await follower.subscribe()
+    await settled(database, channel, follower)
+    await say(database, channel, follower, LANGUAGE[locale])
+    for action in HAPPY_PATH[1:]:
+        if isinstance(action, Tap):
+            line = pick(follower.texts(), action.index)
+        elif isinstance(action, Contact):
+            line = action.phone.replace(" ", "").removeprefix("+86")
+        elif action == "张三":
+            line = f"voice:{VOICE_NAME}"
+        else:
+            line = action
+        await say(database, channel, follower, line)
+    return follower.texts()
+
+
+@pytest.mark.parametrize("locale", ["zh_CN", "en"])
+async def test_a_follower_applies_with_a_voice_answer(platform, channel, database, locale):
+    follower = platform.follower(f"o_apply_{locale}")
+    texts = await _apply(database, channel, follower, locale)
+    assert "YM20261129000001" in texts[-1]
+    assert await session_state(database, follower.openid) == "submitted"
+    async with database.engine.connect() as connection:
+        assert await connection.scalar(select(func.count()).select_from(ApplicationRow)) == 1
+    # The voice answer was echoed for the follower to check, and taken as typed (without the full stop).
+    heard = {"zh_CN": "您说的是：张三", "en": "You said: 张三"}[locale]
+    assert any(t.startswith(heard) for t in texts), texts
+    summary = next(t for t in texts if "110105198001010016"[-4:] in t and "张三" in t)
+    assert "张三。" not in summary
+    # Answered inside the window: the replies went back as passive replies (a turn slowed past the
+    # window by a busy machine would send its replies by the API instead, which is no failure).
+    kinds = [r.kind for r in follower.received()]
+    assert kinds.count("passive") >= len(kinds) // 2, kinds

@@ -1,0 +1,98 @@
+"""`yimen serve` with WeChat as a real process, killed with SIGKILL right after a turn, while
+WeChat's retries of that push arrive: nothing lost, no second turn, no reply twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+
+from aiohttp.test_utils import unused_port
+from sqlalchemy import func, select
+
+from backend.db.models import ConversationTurnRow, OutboxRow
+from tests.bot.wechat.driver import session_state
+from tests.fakes.wechat_api import Follower, WeChatEmulator
+
+
+async def start_serve(platform: WeChatEmulator, database_url: str, tmp_path) -> asyncio.subprocess.Process:
+    port = unused_port()
+    env = {**os.environ, "WECHAT_APP_ID": platform.app_id, "WECHAT_APP_SECRET": platform.app_secret,
+           "WECHAT_TOKEN": platform.token, "WECHAT_API_BASE_URL": platform.url,
+           "YIMEN_DATABASE_URL": database_url, "YIMEN_DATA_DIR": str(tmp_path / "data"),
+           "YIMEN_SECRET_KEY": "test-key", "YIMEN_HTTP_PORT": str(port)}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env,
+                                                   stderr=asyncio.subprocess.PIPE)
+    assert process.stderr is not None
+    while True:
+        line = await asyncio.wait_for(process.stderr.readline(), timeout=60)
+        assert line, "yimen serve exited before WeChat started"
+        if b"wechat official account at /wechat" in line:
+            break
+    asyncio.get_running_loop().create_task(_drain(process.stderr))
+    platform.server_url = f"http://127.0.0.1:{port}/wechat"
+    return process
+
+
+async def _drain(stream: asyncio.StreamReader) -> None:
+    while await stream.readline():
+        pass
+
+
+async def _settle(database, follower: Follower, before: int, timeout: float = 60.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while loop.time() < deadline:
+        async with database.engine.connect() as connection:
+            pending = await connection.scalar(select(func.count()).select_from(OutboxRow).where(
+                OutboxRow.address == follower.openid, OutboxRow.status == "pending"))
+        if pending == 0 and len(follower.received()) > before:
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("not settled")
+
+
+async def _say(database, follower: Follower, line: str) -> None:
+    before = len(follower.received())
+    await (follower.subscribe() if line == "subscribe" else follower.send_text(line))
+    await _settle(database, follower, before)
+
+
+async def test_a_killed_server_loses_nothing_while_wechat_retries_and_repeats_nothing(database, database_url,
+                                                                                      tmp_path):
+    async with WeChatEmulator() as platform:
+        follower = platform.follower("o_killed")
+        first = await start_serve(platform, database_url, tmp_path)
+        try:
+            for line in ("subscribe", "1", "1", "1"):
+                await _say(database, follower, line)
+            assert await session_state(database, follower.openid) == "name"
+            # WeChat gives up on an answer almost at once, and retries every 2 seconds.
+            platform.push_timeout, platform.retry_delay = 0.02, 2.0
+            before = len(follower.received())
+            push = asyncio.create_task(follower.send_text("张三"))
+            for _ in range(400):
+                if await session_state(database, follower.openid) == "id_number":
+                    break
+                await asyncio.sleep(0.005)
+        finally:
+            first.kill()  # SIGKILL right after the turn's commit: no chance to answer or send
+            await first.wait()
+        second = await start_serve(platform, database_url, tmp_path)
+        try:
+            deliveries = await push
+            await _settle(database, follower, before)
+            assert len({d.msg_key for d in deliveries}) == 1 and len(deliveries) == 4
+            async with database.engine.connect() as connection:
+                turns = await connection.scalar(select(func.count()).select_from(ConversationTurnRow)
+                                                .where(ConversationTurnRow.state_after == "id_number"))
+            assert turns == 1
+            asked = [t for t in follower.texts() if t.startswith("请输入您的居民身份证号码")]
+            assert len(asked) == 1, follower.texts()
+            await _say(database, follower, "110105198001010016")
+            assert await session_state(database, follower.openid) == "mobile"
+        finally:
+            second.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(second.wait(), timeout=30) == 0
