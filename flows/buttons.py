@@ -9,3 +9,5 @@ ADD_MEMBER, REMOVE_MEMBER = "_add_member", "_remove_member"
 NEW_APPLICATION = "_new_application"
 # Edit menu entries: a question by state, a member by index.
 QUESTION_PREFIX, MEMBER_PREFIX = "q:", "m:"
+# A summary part's change button: CHANGE_PREFIX + the part's name.
+CHANGE_PREFIX = "_change:"

@@ -63,6 +63,8 @@ class Session:
     # Answers filled in by someone else (outreach from the registry) that the resident has not
     # confirmed yet, as "<state>@<cursor>": each is asked again, with its value offered.
     to_confirm: list[str] = field(default_factory=list)
+    # The summary part being changed (its edit menu lists that part's answers only), if any.
+    group: str | None = None
 
     def copy(self) -> Session:
         """A copy deep enough that changing it never touches the original."""
@@ -84,6 +86,7 @@ class Session:
             number=self.number,
             turns=self.turns,
             to_confirm=list(self.to_confirm),
+            group=self.group,
         )
 
     def to_dict(self) -> dict[str, object]:

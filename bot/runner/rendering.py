@@ -40,6 +40,9 @@ class Renderer:
             labels = self.translations(locale)
             buttons = tuple(Button(o.value, labels.render(o.key, **o.params), o.selected) for o in intent.options)
             text = self.texts(locale, html=html).render(intent.key, **intent.params)
+            if intent.progress is not None:
+                step, steps = intent.progress
+                text = f"{labels.render('common.progress', n=step, total=steps)}\n{text}"
             contact = labels.render("common.share_contact") if intent.request_contact else ""
             out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text, html, contact))
         return out
