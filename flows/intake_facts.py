@@ -108,7 +108,8 @@ def rederive(answers: dict[str, Any], members: Sequence[Member], ask: Ask) -> No
     chosen = answers.get("hardship_types")
     if chosen is None:
         return
-    before = tuple(answers.get("hardship_guess") or guess)
+    # What was ticked in advance when the resident answered (an empty guess is a guess too).
+    before = tuple(answers["hardship_guess"]) if "hardship_guess" in answers else guess
     kept = {t for t in chosen if t not in before}  # ticked by the resident
     kept |= {t for t in guess if not (t in before and t not in chosen)}  # shown, and not unticked
     if not kept and answers.get("account"):

@@ -120,6 +120,15 @@ def test_a_member_disabled_only_is_summarised_as_disabled_only():
     ]
 
 
+def test_members_are_listed_by_name_and_relation_where_the_resident_gave_names():
+    zh, en = Translations()("zh_CN"), Translations()("en")
+    data = {"applicant": {"name": "张三"},
+            "members": [{"relation": "self", "age": 50, "health": "healthy", "work": "unemployed"},
+                        {**SPOUSE, "name": "王芳"}, {**SPOUSE, "relation": "grandchild", "age": 8}]}
+    assert [r["member"] for r in members(data, zh, show_ids=False)] == ["张三（本人）", "王芳（配偶）", "孙子女/外孙子女"]
+    assert [r["member"] for r in members(data, en, show_ids=False)][:2] == ["张三 (Applicant)", "王芳 (Spouse)"]
+
+
 def test_time_left_counts_days_in_the_office_zone_and_hours_on_the_day():
     assert time_left(None, NOW, zone=SHANGHAI) is None
     assert time_left(NOW + timedelta(days=3), NOW, zone=SHANGHAI) == TimeLeft("due_in_days", 3)
