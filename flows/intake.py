@@ -32,6 +32,7 @@ from flows.intake_facts import (
     CONDITIONS,
     HARDSHIP_TYPES,
     INCOME_SOURCES,
+    MINOR_WORK,
     NONE,
     RELATIONS,
     SUPPORTERS,
@@ -49,7 +50,7 @@ from flows.intake_facts import (
 #    relatives asked in plain words (``supporters``), consent that says for whom, no documents question.
 VERSION = 3
 
-__all__ = ["INTAKE", "VERSION", "member_age", "prefill"]
+__all__ = ["INTAKE", "MINOR_WORK", "VERSION", "member_age", "prefill"]
 
 
 # ---------------------------------------------------------------- facts from answers
@@ -151,7 +152,8 @@ def _all_dependent(ask: Ask) -> bool:
 
 def _supporters_help(ask: Ask) -> bool:
     # Asked only when their support was not already given as income.
-    return ask.answers.get("supporters") == "able" and "relatives_support" not in (ask.answers.get("other_income") or ())
+    named_as_income = "relatives_support" in (ask.answers.get("other_income") or ())
+    return ask.answers.get("supporters") == "able" and not named_as_income
 
 
 def _consent_says_for_whom(value: object) -> dict[str, object]:

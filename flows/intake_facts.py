@@ -19,6 +19,8 @@ RELATIONS = ("spouse", "child", "parent", "grandparent", "grandchild", "sibling"
 CONDITIONS = ("healthy", "chronic", "serious", "disability")
 # 灵活就业/打零工 is work too: someone doing odd jobs should not have to call themselves unemployed.
 ADULT_WORK = ("employed", "flexible", "unemployed", "unable", "student", "retired")
+# What a child's age implies (not asked under sixteen): at school from six, a child before.
+MINOR_WORK = ("student", "child")
 INCOME_SOURCES = ("relatives_support", "pension", "agricultural", "other")
 HARDSHIP_TYPES = (
     "illness",
@@ -63,7 +65,7 @@ def member_work(member: Member, age: int | None) -> str:
     if work:
         return str(work)
     if age is not None and age < WORKING_AGE_MIN:
-        return "student" if age >= SCHOOL_AGE_MIN else "child"
+        return MINOR_WORK[0] if age >= SCHOOL_AGE_MIN else MINOR_WORK[1]
     return "unable"
 
 

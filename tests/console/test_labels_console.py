@@ -125,7 +125,8 @@ def test_members_are_listed_by_name_and_relation_where_the_resident_gave_names()
     data = {"applicant": {"name": "张三"},
             "members": [{"relation": "self", "age": 50, "health": "healthy", "work": "unemployed"},
                         {**SPOUSE, "name": "王芳"}, {**SPOUSE, "relation": "grandchild", "age": 8}]}
-    assert [r["member"] for r in members(data, zh, show_ids=False)] == ["张三（本人）", "王芳（配偶）", "孙子女/外孙子女"]
+    listed = [r["member"] for r in members(data, zh, show_ids=False)]
+    assert listed == ["张三（本人）", "王芳（配偶）", "孙子女/外孙子女"]
     assert [r["member"] for r in members(data, en, show_ids=False)][:2] == ["张三 (Applicant)", "王芳 (Spouse)"]
 
 
