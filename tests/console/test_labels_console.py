@@ -60,10 +60,10 @@ def _rows(html: str) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("lang, words", [
-    ("en", {"self": "Applicant", "health": "Disability only", "grade": "Disability grade 2", "system": "System",
+    ("en", {"self": "刘芳 (Applicant)", "health": "Disability only", "grade": "Disability grade 2", "system": "System",
             "assessed": "Assessed: ",
             "assigned": "Assigned automatically to the caseworker with the fewest open cases"}),
-    ("zh_CN", {"self": "本人", "health": "只有残疾", "grade": "残疾二级", "system": "系统", "assessed": "评估结果：",
+    ("zh_CN", {"self": "刘芳（本人）", "health": "只有残疾", "grade": "残疾二级", "system": "系统", "assessed": "评估结果：",
                "assigned": "自动分派给在办案件最少的社工"}),
 ])
 async def test_a_case_page_shows_labels_sentences_and_names(client, people, database, lang, words):
@@ -77,7 +77,7 @@ async def test_a_case_page_shows_labels_sentences_and_names(client, people, data
     assert "陈晓梅" in head and ">chen<" not in head  # the assignee by name
     member_rows = _rows(_section(page, "answers").split("</table>", 2)[1])
     applicant, spouse = member_rows
-    assert applicant[0] == words["self"] and "self" not in applicant
+    assert applicant[0] == words["self"] and "self" not in applicant  # by name, with the relation
     assert spouse[3:5] == [words["health"], words["grade"]]
     history = _rows(_section(page, "history").split("</table>", 1)[0])
     assert [row[2] for row in history] == [words["system"]] * 3
