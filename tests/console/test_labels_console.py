@@ -63,8 +63,8 @@ def _rows(html: str) -> list[list[str]]:
     ("en", {"self": "刘芳 (Applicant)", "health": "Disability only", "grade": "Disability grade 2", "system": "System",
             "assessed": "Assessed: ",
             "assigned": "Assigned automatically to the caseworker with the fewest open cases"}),
-    ("zh_CN", {"self": "刘芳（本人）", "health": "只有残疾", "grade": "残疾二级", "system": "系统", "assessed": "评估结果：",
-               "assigned": "自动分派给在办案件最少的社工"}),
+    ("zh_CN", {"self": "刘芳（本人）", "health": "只有残疾", "grade": "残疾二级", "system": "系统",
+               "assessed": "评估结果：", "assigned": "自动分派给在办案件最少的社工"}),
 ])
 async def test_a_case_page_shows_labels_sentences_and_names(client, people, database, lang, words):
     number = await submit(database, _with_spouse(1, "刘芳"))
