@@ -68,6 +68,7 @@ class Health(StrEnum):
 
 class Work(StrEnum):
     EMPLOYED = "employed"
+    FLEXIBLE = "flexible"  # 灵活就业、打零工: odd jobs, casual or gig work
     UNEMPLOYED = "unemployed"
     UNABLE = "unable"
     STUDENT = "student"
@@ -123,6 +124,7 @@ class Region(_Model):
 
 class Member(_Model):
     relation: MemberRelation
+    name: Line | None = Field(default=None, max_length=60, description="Given name, when the resident gave it.")
     age: Count = Field(ge=0, le=130)
     id_number: IdNumber | None = None
     health: Health
@@ -183,9 +185,10 @@ class ApplicationV1(_Model):
     housing: Housing
     hardship: Hardship
     urgent_needs: tuple[UrgentNeed, ...] = Field(default=(), max_length=len(UrgentNeed))
-    able_supporter: bool = Field(
+    able_supporter: bool | None = Field(
         default=False,
-        description="Someone outside the household is legally obliged to support it and able to.",
+        description="Someone outside the household is legally obliged to support it and able to; "
+        "null when the resident was not asked (to be verified).",
     )
     document_ids: tuple[Line, ...] = Field(default=(), max_length=100)
     submitted_at: Stamp

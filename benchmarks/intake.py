@@ -47,10 +47,10 @@ def script(i: int) -> list[ev.Event]:
     """A 3-person household, answered the way the happy-path transcript does."""
     T, C = ev.Text, ev.Choice
     return [
-        ev.Command("start"), C("agree"), C("self"), T("张三"), T(id_number(i)), T("13800138000"), C("hubin"),
-        C("none"), T("3"), C("healthy"), C("unemployed"), C("spouse"), T("45"), C("chronic"), C("none"),
-        C("employed"), T("3,500元"), C("child"), T("12岁"), C("healthy"), C("student"), C("none"), T("两千"),
-        C("one_home"), T("８０００"), T("3千"), C("own"), T("丈夫生病以后收入少了"), C("_done"), C("_confirm"),
+        ev.Command("start"), C("self"), T("张三"), T(id_number(i)), T("13800138000"), C("hubin"), C("none"),
+        T("3"), C("healthy"), C("unemployed"), C("0"), C("spouse"), T("建国"), T("45"), C("chronic"), C("none"),
+        C("flexible"), T("3,500元"), C("child"), T("小明"), T("12岁"), C("healthy"), C("none"), T("两千"),
+        C("one_home"), T("８０００"), T("3千"), C("own"), T("丈夫生病以后收入少了"), C("_confirm"),
     ]
 
 

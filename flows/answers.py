@@ -160,9 +160,18 @@ def accept(turn: Turn, question: Question, value: object) -> None:
     store = turn.store()
     changed = store.get(question.id, _MISSING) != value
     store[question.id] = value
+    if question.fills is not None:
+        filled = question.fills(value)
+        store.update(filled)
+        # An answer given this way is confirmed by the tap that gave it.
+        done = {confirm_key(key, session.cursor) for key in filled}
+        session.to_confirm = [k for k in session.to_confirm if k not in done]
     if changed:
         for key in question.clears:
             store.pop(key, None)
+        flow = turn.engine.flow
+        if flow.rederive is not None:
+            flow.rederive(session.answers, session.members, turn.engine.ask_for(session, turn.today))
     session.invalid = 0
     session.selection = None
     session.pending = None

@@ -11,3 +11,5 @@ NEW_APPLICATION = "_new_application"
 QUESTION_PREFIX, MEMBER_PREFIX = "q:", "m:"
 # An answer proposed for confirmation ("record it as ¥800?"): record it, or ask the question again.
 ACCEPT, RETYPE = "_accept", "_retype"
+# A summary part's change button: CHANGE_PREFIX + the part's name.
+CHANGE_PREFIX = "_change:"

@@ -100,6 +100,8 @@ class Question:
             reaction, such as bringing in a person for an urgent need).
         says: the messages (``<flow>.<name>``) ``on_answer`` may send, for catalog checks.
         shown: how a stored answer is shown back on a "keep" button (an ID number masked).
+        fills: other answers this answer gives as well (a consent that says for whom), stored with it.
+        counted: a step in the progress shown (not when another question's tap usually answers it).
     """
 
     id: str
@@ -124,6 +126,8 @@ class Question:
     on_answer: AnswerHook | None = None
     says: tuple[str, ...] = ()
     shown: Callable[[object], str] | None = None
+    fills: Callable[[object], Mapping[str, object]] | None = None
+    counted: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +225,19 @@ class Flow:
     # their own application falls under the consent given when applying), so the flow asks
     # no consent question and documents are kept from the first message.
     consented_before: bool = False
+    # Answers worked out from others (hardship types ticked from work and health), brought in line
+    # whenever an answer changes: function(answers, members, Ask) changing ``answers`` in place.
+    rederive: Callable[[dict[str, Any], Sequence[Member], Ask], None] | None = None
+    # Each question says where the resident is: "step n of about m" (m from the questions that
+    # apply to this household with the answers so far).
+    show_progress: bool = False
+    # The summary's parts, in order, each with the states it covers (the loop's id stands for its
+    # members): each part has its own change button, which lists that part's answers only.
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def group_states(self, group: str) -> tuple[str, ...] | None:
+        """The states a summary part covers, or ``None`` for a part the flow does not have."""
+        return next((states for name, states in self.groups if name == group), None)
 
     def questions(self) -> dict[str, Question]:
         """Every question by state name."""

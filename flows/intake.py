@@ -8,18 +8,13 @@ member's health and disability start with a one-tap "healthy, no disability".
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from datetime import date
-from decimal import Decimal
-from functools import lru_cache
+from collections.abc import Callable
 from typing import Any
 
-from stdnum.cn import ric
-
-from flows.common import CONSENT, LANGUAGE, consent_record
+from flows.common import LANGUAGE
 from flows.common import mobile as _mobile
 from flows.common import name as _name
-from flows.flow import AnswerContext, Answers, Ask, Flow, Kind, Loop, Member, Question
+from flows.flow import DECLINE, AnswerContext, Ask, Flow, Kind, Loop, Member, Question, Role
 from flows.intake_answers import (
     account,
     amount,
@@ -33,47 +28,34 @@ from flows.intake_answers import (
     subject_id,
     yearly_amount,
 )
-from flows.parsing import age_on
+from flows.intake_application import build, from_version_2, prefill, summary_extras
+from flows.intake_facts import (
+    ADULT_WORK,
+    CONDITIONS,
+    HARDSHIP_TYPES,
+    INCOME_SOURCES,
+    MINOR_WORK,
+    NONE,
+    RELATIONS,
+    SUPPORTERS,
+    URGENT_NEEDS,
+    WORKING_AGE_MAX,
+    WORKING_AGE_MIN,
+    hardship_guess,
+    has_pupil,
+    member_age,
+    rederive,
+)
 
 # 2: asks whether someone outside the household is obliged and able to support it.
-VERSION = 2
-CONSENT_VERSION = 1
+# 3: odd jobs as work, earnings of every working-age member, members' given names, obliged
+#    relatives asked in plain words (``supporters``), consent that says for whom, no documents question.
+VERSION = 3
 
-RELATIONS = ("spouse", "child", "parent", "grandparent", "grandchild", "sibling", "other")
-CONDITIONS = ("healthy", "chronic", "serious", "disability")
-ADULT_WORK = ("employed", "unemployed", "unable", "student", "retired")
-MINOR_WORK = ("student", "child")
-INCOME_SOURCES = ("relatives_support", "pension", "agricultural", "other")
-HARDSHIP_TYPES = (
-    "illness",
-    "disability",
-    "unemployment",
-    "disaster",
-    "accident",
-    "schooling",
-    "housing",
-    "elderly_care",
-    "other",
-)
-URGENT_NEEDS = ("no_food", "no_shelter", "safety")
-NONE = "none"
+__all__ = ["INTAKE", "MINOR_WORK", "VERSION", "member_age", "prefill"]
 
 
 # ---------------------------------------------------------------- facts from answers
-
-
-@lru_cache(maxsize=1024)
-def _birth_date(id_number: str) -> date:
-    return ric.get_birth_date(id_number)
-
-
-def member_age(answers: Answers, member: Member, index: int, today: date) -> int | None:
-    """A member's age: the applicant's from their ID number, the others' as given."""
-    if index == 0:
-        number = answers.get("id_number")
-        return age_on(_birth_date(number), today) if number else None
-    identity = member.get("identity")
-    return identity["age"] if identity else None
 
 
 def _age(ask: Ask) -> int | None:
@@ -139,27 +121,24 @@ def _disability_grades(ask: Ask) -> tuple[str, ...]:
     return grades if (ask.member or {}).get("condition") == "disability" else (NONE, *grades)
 
 
-def _works(ask: Ask) -> tuple[str, ...]:
-    age = _age(ask)
-    return MINOR_WORK if age is not None and age < 16 else ADULT_WORK
-
-
 def _asks_work(ask: Ask) -> bool:
-    # Children under six are not asked: they can only be children.
+    # Under sixteen the answer is implied: at school from six, a child before (see member_work).
     age = _age(ask)
-    return age is None or age >= 6
+    return age is None or age >= WORKING_AGE_MIN
 
 
 def _earns(ask: Ask) -> bool:
-    return (ask.member or {}).get("work") in ("employed", "retired")
+    """Earnings are asked of every working-age member whatever their work, and of anyone working or retired.
+
+    Someone out of work may still do odd jobs: "unemployed" says nothing of what comes in.
+    """
+    age = _age(ask)
+    working_age = age is None or WORKING_AGE_MIN <= age <= WORKING_AGE_MAX
+    return working_age or (ask.member or {}).get("work") in ("employed", "flexible", "retired")
 
 
 def _has_pupil(ask: Ask) -> bool:
-    ages = _ages(ask)
-    return any(
-        m.get("work") == "student" or (age is not None and 3 <= age < 18)
-        for m, age in zip(ask.members, ages, strict=True)
-    )
+    return has_pupil(ask.answers, ask.members, ask.today)
 
 
 def _all_dependent(ask: Ask) -> bool:
@@ -173,10 +152,22 @@ def _all_dependent(ask: Ask) -> bool:
     )
 
 
+def _supporters_help(ask: Ask) -> bool:
+    # Asked only when their support was not already given as income.
+    named_as_income = "relatives_support" in (ask.answers.get("other_income") or ())
+    return ask.answers.get("supporters") == "able" and not named_as_income
+
+
+def _consent_says_for_whom(value: object) -> dict[str, object]:
+    # One tap agrees and says for whom: "agree, for myself" / "agree, for someone else".
+    return {"for_whom": value} if value in ("self", "other") else {}
+
+
 def _member_params(ask: Ask) -> dict[str, Any]:
     member = ask.member or {}
     relation = "self" if ask.index == 0 else member.get("relation", "other")
-    return {"relation": relation, "age": _age(ask), "for_other": _for_other(ask)}
+    name = None if ask.index == 0 else member.get("given_name")
+    return {"relation": relation, "age": _age(ask), "for_other": _for_other(ask), "name": name}
 
 
 def _for_other(ask: Ask) -> bool:
@@ -188,22 +179,7 @@ def _for_other_params(ask: Ask) -> dict[str, Any]:
 
 
 def _hardship_guess(ask: Ask) -> tuple[str, ...]:
-    """Types the answers already show, ticked in advance for the resident to confirm."""
-    guess: list[str] = []
-    ages = _ages(ask)
-    if any(m.get("condition") in ("chronic", "serious") for m in ask.members):
-        guess.append("illness")
-    if any(m.get("disability") not in (None, NONE) for m in ask.members):
-        guess.append("disability")
-    if any(m.get("work") == "unemployed" for m in ask.members):
-        guess.append("unemployment")
-    if _has_pupil(ask) and ask.answers.get("education_spending") not in (None, "0", "0.00"):
-        guess.append("schooling")
-    if ask.answers.get("housing") in ("unsafe", NONE):
-        guess.append("housing")
-    if any(age is not None and age >= 60 for age in ages) and all(a is None or a >= 60 for a in ages):
-        guess.append("elderly_care")
-    return tuple(guess)
+    return hardship_guess(ask.answers, ask.members, ask.today)
 
 
 # ---------------------------------------------------------------- reactions and displays
@@ -217,7 +193,7 @@ def _urgent_answered(turn: AnswerContext, needs: object) -> None:
 
 
 def _member_description(member: Member) -> dict[str, Any]:
-    return {"relation": member.get("relation", "self")}
+    return {"relation": member.get("relation", "self"), "name": member.get("given_name")}
 
 
 HOUSEHOLD = Loop(
@@ -226,6 +202,10 @@ HOUSEHOLD = Loop(
     describe=_member_description,
     questions=(
         Question("relation", Kind.CHOICE, options=RELATIONS, when=_not_applicant, params=_member_params),
+        # A given name, to call the member by in the questions that follow and in the console.
+        Question(
+            "given_name", Kind.TEXT, parse=_name, when=_not_applicant, optional=True, params=_member_params
+        ),
         Question(
             "identity", Kind.TEXT, parse=identity, when=_not_applicant, params=_member_params, shown=identity_shown
         ),
@@ -241,8 +221,7 @@ HOUSEHOLD = Loop(
         Question(
             "work",
             Kind.CHOICE,
-            options=_works,
-            choices=(*ADULT_WORK, "child"),
+            options=ADULT_WORK,
             when=_asks_work,
             clears=("income",),
             params=_member_params,
@@ -253,8 +232,11 @@ HOUSEHOLD = Loop(
 
 ITEMS: tuple[Question | Loop, ...] = (
     LANGUAGE,
-    CONSENT,
-    Question("for_whom", Kind.CHOICE, options=("self", "other"), clears=("relationship", "proxy_name")),
+    Question("consent", Kind.CHOICE, options=("self", "other", DECLINE), role=Role.CONSENT,
+             fills=_consent_says_for_whom),
+    # Answered with consent; asked on its own only in sessions begun before that, and from the summary.
+    Question("for_whom", Kind.CHOICE, options=("self", "other"), clears=("relationship", "proxy_name"),
+             counted=False),
     Question("relationship", Kind.CHOICE, options=("family", "guardian", "other"),
              when=_answer_is("for_whom", "other")),
     Question("proxy_name", Kind.TEXT, parse=_name, when=_answer_is("for_whom", "other")),
@@ -285,8 +267,10 @@ ITEMS: tuple[Question | Loop, ...] = (
         Question(f"income_{source}", Kind.TEXT, parse=monthly_amount, when=_selected("other_income", source))
         for source in INCOME_SOURCES
     ),
-    # Only where it can matter: 特困 requires that no one is obliged and able to support them.
-    Question("able_supporter", Kind.CHOICE, options=("no", "yes"), when=_all_dependent),
+    # Only where the pack's rules use it: 特困 requires that no one is obliged and able to support
+    # the household. Elsewhere it is not asked, and the assessment says it is unknown.
+    Question("supporters", Kind.CHOICE, options=SUPPORTERS, when=_all_dependent, params=_for_other_params),
+    Question("supporter_help", Kind.TEXT, options=("0",), parse=amount, when=_supporters_help),
     Question("savings", Kind.TEXT, options=("0",), parse=amount),
     Question("property", Kind.CHOICE, options=(NONE, "one_home", "more"), clears=("vehicles", "homes")),
     Question("vehicles", Kind.TEXT, options=("0", "1"), parse=count, when=_answer_is("property", "more")),
@@ -304,142 +288,24 @@ ITEMS: tuple[Question | Loop, ...] = (
         typed_default=("other",),  # a story with nothing ticked is still a hardship
     ),
     Question("account", Kind.TEXT, parse=account, optional=True),
-    Question("documents", Kind.FILES, optional=True),
+    # Documents are not a question of their own: the summary invites them, and a file sent at
+    # any point after consent is kept.
 )
 
 
-# ---------------------------------------------------------------- the application
-
-
-def _money(value: Any) -> str:
-    return str(Decimal(value or 0).quantize(Decimal("0.01")))
-
-
-def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, Any]:
-    """The application as JSON-ready data (the shape of ``backend.application.ApplicationV1``)."""
-    office = answers.get("office")
-    found = ask.context.office(office) if office else None
-    district = found[0].code if found else answers.get("district")
-    property_ = answers.get("property")
-    out_members = []
-    for i, m in enumerate(members):
-        age = member_age(answers, m, i, ask.today)
-        condition = m.get("condition", "healthy")
-        disability = m.get("disability")
-        out_members.append(
-            {
-                "relation": "self" if i == 0 else m.get("relation"),
-                "age": age,
-                "id_number": answers.get("id_number") if i == 0 else (m.get("identity") or {}).get("id_number"),
-                "health": condition if condition in ("chronic", "serious") else "healthy",
-                "disability_grade": int(disability) if disability not in (None, NONE) else None,
-                "work": m.get("work") or "child",
-                "monthly_income": _money(m.get("income")),
-            }
-        )
-    selected = answers.get("other_income") or ()
-    return {
-        "schema_version": 1,
-        "consent": consent_record(answers, CONSENT_VERSION),
-        "applicant": {
-            "for_whom": answers.get("for_whom"),
-            "relationship": answers.get("relationship"),
-            "proxy_name": answers.get("proxy_name"),
-            "name": answers.get("name"),
-            "id_number": answers.get("id_number"),
-            "mobile": answers.get("mobile"),
-        },
-        "region": {"district": district, "office": office},
-        "members": out_members,
-        "other_income": {s: _money(answers.get(f"income_{s}") if s in selected else 0) for s in INCOME_SOURCES},
-        "assets": {
-            "savings": _money(answers.get("savings")),
-            "vehicles": answers.get("vehicles", 0) if property_ == "more" else 0,
-            "homes": answers.get("homes", 0) if property_ == "more" else int(property_ == "one_home"),
-        },
-        "rigid_spending": {
-            "medical": _money(answers.get("medical_spending")),
-            "education": _money(answers.get("education_spending")),
-        },
-        "housing": {
-            "status": answers.get("housing"),
-            "monthly_rent": _money(answers.get("rent")) if answers.get("housing") == "renting" else None,
-        },
-        "hardship": {"types": list(answers.get("hardship_types") or ()), "account": answers.get("account") or ""},
-        "urgent_needs": list(answers.get("urgent") or ()),
-        "able_supporter": answers.get("able_supporter") == "yes",
-    }
-
-
-def summary_extras(answers: Answers, ask: Ask) -> dict[str, Any]:
-    """Names for the codes the summary shows."""
-    found = ask.context.office(answers.get("office", ""))
-    return {"district_name": found[0].name if found else "", "office_name": found[1].name if found else ""}
-
-
-def prefill(
-    household: Mapping[str, Any],
-    *,
-    name: str,
-    id_number: str,
-    office: str,
-    district: str | None,
-    member_ids: Sequence[str | None] = (),
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Answers and members of an application the office fills in from what it knows (the registry
-    of the monitored population), for the resident to check one by one: the inverse of ``build``.
-
-    ``household`` has the shape of the policy engine's household (``members``, ``other_income``,
-    ``assets``, ``rigid_spending``, ``housing``, ``hardship``); member 0 is the applicant.
-    Today's urgent needs, the mobile number and consent are never pre-filled: only the resident
-    can say them.
-    """
-    rows = list(household.get("members") or ())
-    answers: dict[str, Any] = {
-        "for_whom": "self", "name": name, "id_number": id_number, "office": office, "household_size": len(rows),
-    }
-    if district:
-        answers["district"] = district
-    members: list[dict[str, Any]] = []
-    for i, row in enumerate(rows):
-        health, grade = row.get("health") or "healthy", row.get("disability_grade")
-        member: dict[str, Any] = {"condition": "disability" if health == "healthy" and grade else health}
-        if member["condition"] != "healthy":
-            member["disability"] = str(grade) if grade else NONE
-        if i > 0:
-            member["relation"] = row.get("relation") if row.get("relation") in RELATIONS else "other"
-            known = member_ids[i] if i < len(member_ids) else None
-            member["identity"] = {"id_number": known, "age": row.get("age")} if known else {"age": row.get("age")}
-        if (row.get("age") or 0) >= 6:
-            member["work"] = row.get("work") or "unable"
-        if member.get("work") in ("employed", "retired"):
-            member["income"] = _money(row.get("monthly_income"))
-        members.append(member)
-    other = household.get("other_income") or {}
-    answers["other_income"] = [s for s in INCOME_SOURCES if Decimal(str(other.get(s) or 0)) > 0]
-    for source in answers["other_income"]:
-        answers[f"income_{source}"] = _money(other[source])
-    assets = household.get("assets") or {}
-    homes, vehicles = int(assets.get("homes") or 0), int(assets.get("vehicles") or 0)
-    answers["savings"] = _money(assets.get("savings"))
-    answers["property"] = NONE if homes == vehicles == 0 else "one_home" if (homes, vehicles) == (1, 0) else "more"
-    if answers["property"] == "more":
-        answers["homes"], answers["vehicles"] = homes, vehicles
-    spending = household.get("rigid_spending") or {}
-    answers["medical_spending"] = _money(spending.get("medical"))
-    answers["education_spending"] = _money(spending.get("education"))
-    housing = household.get("housing") or {}
-    if housing.get("status"):
-        answers["housing"] = housing["status"]
-        if housing["status"] == "renting":
-            answers["rent"] = _money(housing.get("monthly_rent"))
-    types = (household.get("hardship") or {}).get("types") or ()
-    if types:
-        answers["hardship_types"] = list(types)
-    if "able_supporter" in household:
-        answers["able_supporter"] = "yes" if household["able_supporter"] else "no"
-    return answers, members
-
+# The summary's parts (申请人, 家庭成员, 收入, 财产, 支出, 住房, 困难情况) and the answers each covers.
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("applicant", ("for_whom", "relationship", "proxy_name", "name", "id_number", "mobile", "district", "office",
+                   "urgent")),
+    ("members", ("household_size", HOUSEHOLD.id)),
+    # A member's earnings are changed on that member.
+    ("income", ("other_income", *(f"income_{s}" for s in INCOME_SOURCES), "supporters", "supporter_help",
+                HOUSEHOLD.id)),
+    ("assets", ("savings", "property", "vehicles", "homes")),
+    ("spending", ("medical_spending", "education_spending")),
+    ("housing", ("housing", "rent")),
+    ("hardship", ("hardship_types", "account")),
+)
 
 INTAKE = Flow(
     name="intake",
@@ -449,4 +315,8 @@ INTAKE = Flow(
     summary_extras=summary_extras,
     lookup_after=frozenset({"id_number", "members.identity"}),
     lookup_ids=lookup_ids,
+    migrations={2: from_version_2},
+    rederive=rederive,
+    show_progress=True,
+    groups=GROUPS,
 )

@@ -29,6 +29,8 @@ class Reply:
     options: tuple[Option, ...] = ()
     request_contact: bool = False
     free_text: bool = False  # typed text answers it (options are only shortcuts)
+    # A question's place in its flow, (n, about m), shown above it; None when the flow does not show it.
+    progress: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,6 +34,7 @@ ENGINE_KEYS = frozenset(
         "command.unknown",
         "command.welcome_back",
         "common.done",
+        "common.progress",
         "common.human",
         "common.keep",
         "common.skip",
@@ -124,6 +125,7 @@ def message_keys(flow: Flow) -> set[str]:
     """The keys of ``flow`` plus the engine's own and every error message."""
     keys = set(ENGINE_KEYS) | {f"error.{code}" for code in ERROR_CODES}
     keys |= {f"{flow.name}.{m}" for m in FLOW_MESSAGES}
+    keys |= {f"{flow.name}.group.{name}" for name, _ in flow.groups}
     for q in flow.questions().values():
         said = (*q.says, *(ROLE_MESSAGES.get(q.role, ()) if q.role else ()))
         keys |= {f"{flow.name}.{m}" for m in said}

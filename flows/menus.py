@@ -5,9 +5,29 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from flows import events as ev
-from flows.buttons import ADD_MEMBER, BACK, CHANGE, CONFIRM, MEMBER_PREFIX, NO, QUESTION_PREFIX, REMOVE_MEMBER, YES
+from flows.buttons import (
+    ADD_MEMBER,
+    BACK,
+    CHANGE,
+    CHANGE_PREFIX,
+    CONFIRM,
+    MEMBER_PREFIX,
+    NO,
+    QUESTION_PREFIX,
+    REMOVE_MEMBER,
+    YES,
+)
 from flows.intents import DiscardData, SubmitApplication
-from flows.prompts import prompt, reask, return_from_detour, show_edit_menu, show_member_menu, show_summary, summary_ask
+from flows.prompts import (
+    edit_options,
+    prompt,
+    reask,
+    return_from_detour,
+    show_edit_menu,
+    show_member_menu,
+    show_summary,
+    summary_ask,
+)
 from flows.session import SessionState
 from flows.turn import Turn
 
@@ -32,6 +52,15 @@ def on_summary(turn: Turn, event: ev.Event) -> None:
     elif pick == CHANGE:
         turn.fire("change", SessionState.EDIT_MENU)
         show_edit_menu(turn)
+    elif pick and pick.startswith(CHANGE_PREFIX) and turn.engine.flow.group_states(pick[len(CHANGE_PREFIX):]):
+        session.group = pick[len(CHANGE_PREFIX):]
+        turn.fire("change", SessionState.EDIT_MENU)
+        options = edit_options(turn)
+        if len(options) == 1 and options[0].value.startswith(QUESTION_PREFIX):
+            # A part with a single answer: straight to its question, no menu of one.
+            on_edit_menu(turn, ev.Choice(options[0].value))
+        else:
+            show_edit_menu(turn)
     elif isinstance(event, ev.FileUpload):
         turn.keep_document(event)
         show_summary(turn)

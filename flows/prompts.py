@@ -6,6 +6,7 @@ from flows.buttons import (
     ADD_MEMBER,
     BACK,
     CHANGE,
+    CHANGE_PREFIX,
     CONFIRM,
     DONE,
     KEEP,
@@ -95,8 +96,37 @@ def prompt(turn: Turn, extra: tuple[Option, ...] = ()) -> None:
             options.append(Option(SKIP, "common.skip"))
     free_text = question.kind is Kind.TEXT or (question.kind is Kind.MULTI and question.text_answers is not None)
     turn.out.append(
-        Reply(f"{prefix(turn, question)}.prompt", params, tuple(options) + extra, question.request_contact, free_text)
+        Reply(
+            f"{prefix(turn, question)}.prompt",
+            params,
+            tuple(options) + extra,
+            question.request_contact,
+            free_text,
+            progress(turn) if turn.engine.flow.show_progress else None,
+        )
     )
+
+
+def progress(turn: Turn) -> tuple[int, int] | None:
+    """The current question's number among those that apply, and how many apply, with today's answers."""
+    session = turn.session
+    engine = turn.engine
+    loop = engine.loop
+    if loop is not None and loop.size not in session.answers:
+        # Before the household is counted, reckon with the applicant alone.
+        session = session.copy()
+        session.answers[loop.size] = 1
+        session.members = [{}]
+    here_question = turn.question()
+    states = [
+        (p.state, p.cursor)
+        for p in engine.positions(session, turn.today)
+        if p.question.counted or p.question is here_question
+    ]
+    here = (session.state, session.cursor if turn.in_loop() else 0)
+    if here not in states:
+        return None
+    return states.index(here) + 1, len(states)
 
 
 def options_of(question: Question, ask: Ask) -> tuple[str, ...]:
@@ -130,30 +160,43 @@ def show_summary(turn: Turn) -> None:
     flow = turn.engine.flow
     answers = turn.session.answers
     extras = flow.summary_extras(answers, ask) if flow.summary_extras else {}
+    turn.session.group = None
+    changes = tuple(
+        Option(CHANGE_PREFIX + name, f"{flow.name}.group.{name}") for name, _ in flow.groups
+    ) or (Option(CHANGE, "summary.change"),)
     turn.say(
         f"{flow.name}.summary",
-        (Option(CONFIRM, "summary.confirm"), Option(CHANGE, "summary.change")),
+        (Option(CONFIRM, "summary.confirm"), *changes),
         application=flow.build(answers, turn.session.members, ask),
         documents=len(turn.session.documents),
         **extras,
     )
 
 
-def show_edit_menu(turn: Turn) -> None:
+def edit_options(turn: Turn) -> list[Option]:
+    """What the edit menu offers: every answer that can be changed, or those of the summary part chosen."""
     session = turn.session
     engine = turn.engine
+    group = engine.flow.group_states(session.group) if session.group else None
     options: list[Option] = []
     for position in engine.positions(session, turn.today):
         # The language has its own command, and consent is not an answer to change.
         editable = position.member is None and position.question.role is None
-        if editable and position.state in session.answers:
+        if editable and position.state in session.answers and (group is None or position.state in group):
             options.append(Option(QUESTION_PREFIX + position.state, f"{engine.flow.name}.{position.state}.label"))
     loop = engine.loop
+    if loop is None or (group is not None and loop.id not in group):
+        return options
     for i, member in enumerate(session.members):
-        described = loop.describe(member) if loop and loop.describe else {}
+        described = loop.describe(member) if loop.describe else {}
         options.append(Option(f"{MEMBER_PREFIX}{i}", "edit.member", {"n": i + 1, **described}))
-    if loop and len(session.members) < turn.settings.max_members:
+    if len(session.members) < turn.settings.max_members and (group is None or loop.size in group):
         options.append(Option(ADD_MEMBER, "edit.add_member"))
+    return options
+
+
+def show_edit_menu(turn: Turn) -> None:
+    options = edit_options(turn)
     options.append(Option(BACK, "edit.back"))
     turn.say("edit.menu", tuple(options))
 

@@ -66,6 +66,8 @@ class Session:
     # An answer read with some doubt (an approximate amount), waiting for the resident's one-tap
     # confirmation: see ``flows.confirmation``. Plain data, so it outlives a restart.
     pending: dict[str, Any] | None = None
+    # The summary part being changed (its edit menu lists that part's answers only), if any.
+    group: str | None = None
 
     def copy(self) -> Session:
         """A copy deep enough that changing it never touches the original."""
@@ -88,6 +90,7 @@ class Session:
             turns=self.turns,
             to_confirm=list(self.to_confirm),
             pending=dict(self.pending) if self.pending is not None else None,
+            group=self.group,
         )
 
     def to_dict(self) -> dict[str, object]:

@@ -79,14 +79,14 @@ SAMPLES = [
         applications=[{"number": "YM20261129000001", "status": "submitted",
                        "submitted_at": "2026-11-29T02:00:00+00:00", "office": "hubin"}],
         district=PLACE, office=PLACE, district_name=PLACE, office_name=PLACE, code="x", value="3000",
-        age_from_id=40, application=APPLICATION, max_mb=10, path="/tmp/x",
+        age_from_id=40, application=APPLICATION, max_mb=10, path="/tmp/x", total=30,
     ),
     dict(
         n=1, relation="self", age=None, for_other=True, selected=[], count=0, filename="a.pdf", number=None,
         review_by="2026-12-09", status="info_requested", days=30, name="x", kind="voice", max=4096, min=1,
         optional=False, documents=0, applications=[], district=PLACE, office=PLACE, district_name=PLACE,
         office_name=PLACE, code="y", value="110***********0016", age_from_id=12, application=APPLICATION,
-        max_mb=0.5, path="",
+        max_mb=0.5, path="", total=1,
     ),
 ]
 

@@ -61,7 +61,7 @@ def answers(payload: dict[str, Any], messages: Messages, regions: RegionTree, *,
         Row(t("intake.income_pension.label"), _money(messages, other.get("pension"))),
         Row(t("intake.income_agricultural.label"), _money(messages, other.get("agricultural"))),
         Row(t("intake.income_other.label"), _money(messages, other.get("other"))),
-        Row(t("intake.able_supporter.label"), t("console.yes") if payload.get("able_supporter") else t("console.no")),
+        Row(t("intake.supporters.label"), _supporter(messages, payload.get("able_supporter"))),
         Row(t("intake.savings.label"), _money(messages, assets.get("savings"))),
         Row(t("intake.vehicles.label"), messages.number(assets.get("vehicles", 0))),
         Row(t("intake.homes.label"), messages.number(assets.get("homes", 0))),
@@ -83,7 +83,8 @@ def answers(payload: dict[str, Any], messages: Messages, regions: RegionTree, *,
 
 
 def members(payload: dict[str, Any], messages: Messages, *, show_ids: bool) -> list[dict[str, str]]:
-    """One row per household member: relation, age, ID number, health, disability, work, income."""
+    """One row per household member: name and relation, age, ID number, health, disability, work, income."""
+    applicant_name = (payload.get("applicant") or {}).get("name")
     found = []
     for member in payload.get("members", []):
         id_number = member.get("id_number")
@@ -94,9 +95,14 @@ def members(payload: dict[str, Any], messages: Messages, *, show_ids: bool) -> l
         if grade and health in (None, "healthy"):
             health = "disability"
         relation = member.get("relation")
+        # The applicant's name is the application's; older applications have no member names.
+        name = member.get("name") or (applicant_name if relation == "self" else None)
+        shown = (messages.render("console.relation.self") if relation == "self"
+                 else _option(messages, "members.relation", relation))
         found.append({
-            "relation": (messages.render("console.relation.self") if relation == "self"
-                         else _option(messages, "members.relation", relation)),
+            "name": str(name) if name else "",
+            "relation": shown,
+            "member": (f"{name}（{shown}）" if messages.locale == "zh_CN" else f"{name} ({shown})") if name else shown,
             "age": messages.number(member.get("age", 0)),
             "id_number": "—" if not id_number else (str(id_number) if show_ids else mask_id_number(id_number)),
             "health": _option(messages, "members.condition", health),
@@ -105,6 +111,13 @@ def members(payload: dict[str, Any], messages: Messages, *, show_ids: bool) -> l
             "income": _money(messages, member.get("monthly_income")),
         })
     return found
+
+
+def _supporter(messages: Messages, able: Any) -> str:
+    # Not asked (null) is not "no": the resident was never asked, and it is to be verified.
+    if able is None:
+        return messages.render("console.supporter_unknown")
+    return messages.render("console.yes") if able else messages.render("console.no")
 
 
 def _list(messages: Messages, question: str, values: list[Any]) -> str:

@@ -89,7 +89,8 @@ def _application_people(application: ApplicationV1) -> dict[int, tuple[str, str]
         if id_number is None or id_number in seen:
             continue
         seen.add(id_number)
-        people[index] = (id_number, applicant.name if id_number == applicant.id_number else "")
+        # Another member is known by the given name the resident gave, if any.
+        people[index] = (id_number, applicant.name if id_number == applicant.id_number else member.name or "")
     return people
 
 

@@ -86,7 +86,8 @@ def _checks(f: Figures, p: ParameterSet, trace: list[RuleEvaluation]) -> dict[st
     record(_VEHICLES, f.vehicles <= value("max_vehicles"), {"vehicles": f.vehicles}, p.subset("max_vehicles"))
     record(_HOMES, f.homes <= value("max_homes"), {"homes": f.homes}, p.subset("max_homes"))
     record(_NO_INCOME, not f.household_income, {"household_income": f.household_income}, _NO_PARAMETERS)
-    record(_NO_SUPPORTER, not f.able_supporter, {"able_supporter": f.able_supporter}, _NO_PARAMETERS)
+    # Not known (not asked) is not "no one": the check passes only when the answer was no.
+    record(_NO_SUPPORTER, f.able_supporter is False, {"able_supporter": f.able_supporter}, _NO_PARAMETERS)
     record(
         _UNABLE_MEMBERS,
         not f.able_members,

@@ -13,6 +13,7 @@ ZERO = Decimal(0)
 # Enum members looked up once: attribute access on an enum class costs a metaclass call each time.
 _SERIOUS, _CHRONIC = Health.SERIOUS, Health.CHRONIC
 _UNABLE, _STUDENT, _EMPLOYED, _UNEMPLOYED = Work.UNABLE, Work.STUDENT, Work.EMPLOYED, Work.UNEMPLOYED
+_FLEXIBLE = Work.FLEXIBLE
 _UNSAFE, _NO_HOUSING = HousingStatus.UNSAFE, HousingStatus.NONE
 _SAFETY = UrgentNeed.SAFETY
 
@@ -33,7 +34,7 @@ class Figures:
     education: Decimal
     rigid_total: Decimal
     housing: HousingStatus
-    able_supporter: bool
+    able_supporter: bool | None  # None: not known (the resident was not asked)
     declared_types: tuple[HardshipType, ...]
     # Members (1-based, as residents count) who are not 60+, under 16, severely disabled or unable to work.
     able_members: tuple[int, ...]
@@ -81,7 +82,7 @@ def measure(household: Household, params: ParameterSet) -> Figures:
         # Students are not expected to hold a job, so they neither help nor hurt employment.
         if work_min <= age <= work_max and work is not _STUDENT:
             working_age += 1
-            if work is _EMPLOYED:
+            if work is _EMPLOYED or work is _FLEXIBLE:
                 employed += 1
             elif work is _UNEMPLOYED:
                 unemployed += 1

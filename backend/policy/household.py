@@ -25,7 +25,8 @@ zero or empty. ``health`` is healthy | chronic | serious; ``work`` is employed |
 unable | student | retired | child; ``disability_grade`` 1 (most severe) to 4 or null;
 ``hardship.types`` any of illness, disability, unemployment, disaster, accident, schooling,
 housing, elderly_care, other; ``urgent_needs`` any of no_food, no_shelter, safety;
-``able_supporter`` says someone outside the household is legally obliged and able to support it.
+``able_supporter`` says someone outside the household is legally obliged and able to support it
+(null: not known, to be verified). ``work`` may also be flexible (odd jobs, casual work).
 """
 
 from __future__ import annotations
@@ -58,9 +59,10 @@ class Household(BaseModel):
     housing: Housing
     hardship: Hardship = Hardship(types=())
     urgent_needs: tuple[UrgentNeed, ...] = ()
-    able_supporter: bool = Field(
+    able_supporter: bool | None = Field(
         default=False,
-        description="Someone outside the household is legally obliged to support it and able to.",
+        description="Someone outside the household is legally obliged to support it and able to; "
+        "null when not known (not asked): the assessment says so and does not count it as established.",
     )
     region: Region | None = Field(default=None, description="The street office the household belongs to, if known.")
 

@@ -52,6 +52,11 @@ class Renderer:
             # Private values (flows/private.py) in clear for the resident now, masked in what is kept.
             text = texts.render(intent.key, **revealed(intent.params))
             stored = texts.render(intent.key, **masked(intent.params)) if has_private(intent.params) else None
+            if intent.progress is not None:
+                step, steps = intent.progress
+                progress = labels.render("common.progress", n=step, total=steps)
+                text = f"{progress}\n{text}"
+                stored = f"{progress}\n{stored}" if stored is not None else None
             contact = labels.render("common.share_contact") if intent.request_contact else ""
             out.append(Outbound(intent.key, text, buttons, intent.request_contact, intent.free_text, html, contact,
                                 locale, stored))

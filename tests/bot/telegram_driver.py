@@ -85,8 +85,7 @@ async def session_state(database: Database, user: SimUser) -> str | None:
 
 HAPPY_PATH: Sequence[Action] = (
     "/start",
-    Tap(0),  # agree
-    Tap(0),  # for myself
+    Tap(0),  # agree, applying for myself
     "张三",
     "110105198001010016",
     Contact("+86 138 0013 8000"),
@@ -94,17 +93,19 @@ HAPPY_PATH: Sequence[Action] = (
     Tap(3),  # no urgent need
     Tap(2),  # 3 people
     Tap(0),  # healthy
-    Tap(1),  # unemployed
+    Tap(2),  # unemployed
+    Tap(0),  # no income
     Tap(0),  # spouse
+    "建国",
     "110105198103050027",
     Tap(1),  # chronic illness
     Tap(0),  # no disability
-    Tap(0),  # employed
+    Tap(1),  # odd jobs
     "3,500元",
     Tap(1),  # child
+    "小明",
     "12岁",
-    Tap(0),  # healthy
-    Tap(0),  # student
+    Tap(0),  # healthy (at 12, at school: work is not asked)
     Tap(4),  # no other income
     "两千",
     Tap(1),  # no vehicle, one home
@@ -112,7 +113,6 @@ HAPPY_PATH: Sequence[Action] = (
     "3千",
     Tap(0),  # own home
     "丈夫生病以后收入少了,我也失业了。",
-    Tap(0),  # no documents now
     Tap(0),  # submit
 )
 

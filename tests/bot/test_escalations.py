@@ -18,7 +18,7 @@ from tests.bot.dispatching import dispatcher, until
 from tests.bot.telegram_driver import Contact, Tap, act
 from tests.cases.helpers import add_staff
 
-TO_OFFICE = ("/start", Tap(0), Tap(0), "张三", "110105198001010016", Contact("+86 138 0013 8000"), Tap(0))
+TO_OFFICE = ("/start", Tap(0), "张三", "110105198001010016", Contact("+86 138 0013 8000"), Tap(0))
 
 
 @pytest.fixture

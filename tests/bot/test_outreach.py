@@ -136,8 +136,8 @@ async def test_a_household_found_by_monitoring_applies_by_confirming_what_the_of
         labels = [b["text"] for b in message.buttons]
         if "Submit" in labels:
             break
-        if "I agree" in labels:
-            await tap(emulator, database, user, "I agree")
+        if "I agree, applying for myself" in labels:
+            await tap(emulator, database, user, "I agree, applying for myself")
         elif "savings" in text.lower() and not corrected:
             await user.send("1500")  # the one correction
             await settled(database, user, emulator.last_update_id)

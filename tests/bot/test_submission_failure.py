@@ -33,8 +33,7 @@ SHANGCHENG_1981 = "330102198103150214"
 TYPED = "330102 19810315 0214"
 
 TO_THE_SUMMARY = (
-    "1",  # I agree
-    "1",  # for myself
+    "1",  # I agree, applying for myself
     "王芳",
     TYPED,
     "13800138000",
@@ -42,7 +41,8 @@ TO_THE_SUMMARY = (
     "4",  # no urgent need
     "1",  # a household of one
     "1",  # healthy
-    "2",  # unemployed
+    "3",  # unemployed
+    "a",  # no income
     "5",  # no other income
     "两千",
     "1",  # no vehicle, no home
@@ -50,7 +50,6 @@ TO_THE_SUMMARY = (
     "0",
     "1",  # own home
     "失业以后没有收入。",
-    "1",  # no documents now
 )
 
 

@@ -86,7 +86,7 @@ async def test_the_webhook_refuses_a_call_without_the_secret(emulator, telegram_
 
 async def test_bad_input_gets_an_answer_and_changes_nothing(emulator, database, polling_bot):
     user = emulator.user(3003, language_code="zh-hans")
-    for action in ("/start", Tap(0), Tap(0)):
+    for action in ("/start", Tap(0)):  # agree, applying for myself
         await act(emulator, database, user, action)
     assert await session_state(database, user) == "name"
     consent_prompt = user.sent()[1]
@@ -137,7 +137,7 @@ async def test_with_a_fifth_of_api_calls_failing_every_reply_arrives_once_and_in
 ):
     user = emulator.user(5005, language_code="zh-hans")
     emulator.fail(rate=0.2, kinds=("429", "500", "502", "drop"), retry_after=1, seed=7)
-    messages = await complete_intake(emulator, database, user, HAPPY_PATH[:12])
+    messages = await complete_intake(emulator, database, user, HAPPY_PATH[:13])
     emulator.clear_faults()
     faults = [c for c in emulator.calls() if c.fault]
     assert len(faults) >= 5, "the faults were injected"
@@ -157,14 +157,15 @@ async def test_fifty_residents_at_once_and_a_burst_keep_each_chat_in_order(emula
     users = [emulator.user(6000 + i, language_code="zh-hans") for i in range(50)]
 
     async def resident(user):
-        for action in ("/start", Tap(0), Tap(0)):
+        for action in ("/start", Tap(0)):  # agree, applying for myself
             await act(emulator, database, user, action)
 
     await asyncio.gather(*(resident(u) for u in users))
     hurried = users[0]
-    burst = ["张三", "110105198001010016", "13800138000", "hubin", "none", "3", "healthy", "unemployed", "spouse", "45"]
+    burst = ["张三", "110105198001010016", "13800138000", "hubin", "none", "3", "healthy", "unemployed", "0", "spouse",
+             "王芳", "45"]
     for text in burst:
-        await hurried.send(text)  # all ten before the bot answers any
+        await hurried.send(text)  # all twelve before the bot answers any
     await settled(database, hurried, emulator.last_update_id, timeout=60)
     # In order, every answer lands on its question: no error replies, and the flow is where it should be.
     assert await session_state(database, hurried) == "members.condition"

@@ -60,7 +60,7 @@ async def test_a_killed_bot_resumes_the_conversation_losing_nothing_and_repeatin
     user = emulator.user(7007, language_code="zh-hans")
     first = await start_serve(emulator, database_url, tmp_path)
     try:
-        for action in ("/start", Tap(0), Tap(0), "张三"):
+        for action in ("/start", Tap(0), "张三"):
             await act(emulator, database, user, action)
     finally:
         first.kill()  # SIGKILL: no chance to clean up

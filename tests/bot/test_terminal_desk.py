@@ -13,7 +13,7 @@ from tests.backend.factories import id_number
 from tests.bot import dispatching
 from tests.cases.helpers import add_staff
 
-TO_NAME = (ev.Command("start"), ev.Choice("en"), ev.Choice("agree"), ev.Choice("self"))
+TO_NAME = (ev.Command("start"), ev.Choice("en"), ev.Choice("self"))
 NAME_TO_OFFICE = (ev.Text("Zhang San"), ev.Text(id_number(7)), ev.Text("13800138000"), ev.Choice("hubin"))
 
 

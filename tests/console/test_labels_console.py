@@ -60,11 +60,11 @@ def _rows(html: str) -> list[list[str]]:
 
 
 @pytest.mark.parametrize("lang, words", [
-    ("en", {"self": "Applicant", "health": "Disability only", "grade": "Disability grade 2", "system": "System",
+    ("en", {"self": "刘芳 (Applicant)", "health": "Disability only", "grade": "Disability grade 2", "system": "System",
             "assessed": "Assessed: ",
             "assigned": "Assigned automatically to the caseworker with the fewest open cases"}),
-    ("zh_CN", {"self": "本人", "health": "只有残疾", "grade": "残疾二级", "system": "系统", "assessed": "评估结果：",
-               "assigned": "自动分派给在办案件最少的社工"}),
+    ("zh_CN", {"self": "刘芳（本人）", "health": "只有残疾", "grade": "残疾二级", "system": "系统",
+               "assessed": "评估结果：", "assigned": "自动分派给在办案件最少的社工"}),
 ])
 async def test_a_case_page_shows_labels_sentences_and_names(client, people, database, lang, words):
     number = await submit(database, _with_spouse(1, "刘芳"))
@@ -77,7 +77,7 @@ async def test_a_case_page_shows_labels_sentences_and_names(client, people, data
     assert "陈晓梅" in head and ">chen<" not in head  # the assignee by name
     member_rows = _rows(_section(page, "answers").split("</table>", 2)[1])
     applicant, spouse = member_rows
-    assert applicant[0] == words["self"] and "self" not in applicant
+    assert applicant[0] == words["self"] and "self" not in applicant  # by name, with the relation
     assert spouse[3:5] == [words["health"], words["grade"]]
     history = _rows(_section(page, "history").split("</table>", 1)[0])
     assert [row[2] for row in history] == [words["system"]] * 3
@@ -118,6 +118,16 @@ def test_a_member_disabled_only_is_summarised_as_disabled_only():
     assert [(r["relation"], r["health"], r["disability"]) for r in rows] == [
         ("本人", "慢性病", "没有残疾"), ("配偶", "只有残疾", "残疾二级"), ("子女", "重病、大病", "残疾一级"),
     ]
+
+
+def test_members_are_listed_by_name_and_relation_where_the_resident_gave_names():
+    zh, en = Translations()("zh_CN"), Translations()("en")
+    data = {"applicant": {"name": "张三"},
+            "members": [{"relation": "self", "age": 50, "health": "healthy", "work": "unemployed"},
+                        {**SPOUSE, "name": "王芳"}, {**SPOUSE, "relation": "grandchild", "age": 8}]}
+    listed = [r["member"] for r in members(data, zh, show_ids=False)]
+    assert listed == ["张三（本人）", "王芳（配偶）", "孙子女/外孙子女"]
+    assert [r["member"] for r in members(data, en, show_ids=False)][:2] == ["张三 (Applicant)", "王芳 (Spouse)"]
 
 
 def test_time_left_counts_days_in_the_office_zone_and_hours_on_the_day():

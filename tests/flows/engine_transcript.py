@@ -94,6 +94,8 @@ def _line(intent: Intent, messages: Any) -> str:
     if not isinstance(intent, Reply):
         return f"  {intent!r}"
     text = messages.render(intent.key, **intent.params)
+    if intent.progress is not None:
+        text = f"{messages.render('common.progress', n=intent.progress[0], total=intent.progress[1])}\n{text}"
     out = [f"< [{intent.key}] {text}"]
     for option in intent.options:
         mark = "x" if option.selected else " "

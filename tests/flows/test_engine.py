@@ -38,7 +38,7 @@ def at_mobile(engine):
     session = engine.new_session(NOW, "en")
     session, intents = play(
         engine, session,
-        ev.Command("start"), ev.Choice("agree"), ev.Choice("self"), ev.Text("张三"), ev.Text(APPLICANT_ID),
+        ev.Command("start"), ev.Choice("self"), ev.Text("张三"), ev.Text(APPLICANT_ID),
     )
     assert [i for i in intents if not isinstance(i, ScheduleReminder)] == [LookupOpenApplication((APPLICANT_ID,))]
     return play(engine, session, ev.NoOpenApplication())
@@ -162,9 +162,10 @@ def test_submission_carries_the_whole_application():
     session, _ = at_mobile(engine)
     answers = ["13800138000", "hubin"]
     session, _ = play(engine, session, *(ev.Text(a) for a in answers))
-    session, _ = play(engine, session, ev.Choice("none"), ev.Text("1"), ev.Choice("healthy"), ev.Choice("unemployed"))
+    session, _ = play(engine, session, ev.Choice("none"), ev.Text("1"), ev.Choice("healthy"), ev.Choice("unemployed"),
+                          ev.Choice("0"))  # no income, not even odd jobs
     session, _ = play(engine, session, ev.Choice("none"), ev.Text("0"), ev.Choice("none"), ev.Text("0"))
-    session, _ = play(engine, session, ev.Choice("renting"), ev.Text("1500"), ev.Text("房租太贵"), ev.Choice("_done"))
+    session, _ = play(engine, session, ev.Choice("renting"), ev.Text("1500"), ev.Text("房租太贵"))
     assert session.state == "summary"
     session, intents = engine.step(session, ev.Choice("_confirm"), NOW)
     (submit,) = [i for i in intents if isinstance(i, SubmitApplication)]
@@ -186,7 +187,6 @@ def test_crisis_words_bring_a_person_in_at_once_and_the_answer_still_counts():
     assert not mentions_crisis("我想找工作", words) and not mentions_crisis("skills: cooking", words)
     engine = demo_engine(Settings(crisis_words=words))
     session, _ = engine.step(engine.new_session(NOW, "zh_CN"), ev.Command("start", ""), NOW)
-    session, _ = engine.step(session, ev.Choice("agree"), NOW)
     session, _ = engine.step(session, ev.Choice("self"), NOW)
     assert session.state == "name"
     after, intents = engine.step(session, ev.Text("张三 家里没饭吃"), NOW)

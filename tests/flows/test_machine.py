@@ -38,7 +38,7 @@ def test_steps_build_no_machine(monkeypatch):
 
     monkeypatch.setattr(transitions.Machine, "__init__", counting)
     session = engine.new_session(NOW, "en")
-    for event in (ev.Command("start"), ev.Choice("agree"), ev.Choice("self"), ev.Text("张三")):
+    for event in (ev.Command("start"), ev.Choice("self"), ev.Text("张三")):
         session, _ = engine.step(session, event, NOW)
     assert session.state == "id_number"
     assert built == []

@@ -35,18 +35,15 @@ def start() -> Transcript:
 def test_every_prefilled_answer_is_asked_with_its_value_offered_and_consent_is_asked_first():
     talk = start()
     assert talk.keys[-1] == "intake.consent.prompt"
-    talk.send(ev.Choice("agree"))
-    assert talk.keys[-1] == "intake.for_whom.prompt"
-    (selected,) = [o for o in talk.replies[-1].options if o.selected]
-    assert selected.value == "self"
     talk.send(ev.Choice("self"))
+    # Agreeing "for myself" confirms the pre-filled "for whom": not asked again.
     assert talk.keys[-1] == "intake.name.prompt"
     assert any(o.value == KEEP and "王秀英" in str(o.params) for o in talk.replies[-1].options)
 
 
 def test_the_resident_only_checks_corrects_one_answer_and_submits():
     talk = start()
-    talk.send(ev.Choice("agree"))
+    talk.send(ev.Choice("self"))
     asked = []
     for _ in range(80):
         if talk.of(LookupOpenApplication):

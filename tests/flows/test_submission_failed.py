@@ -11,9 +11,10 @@ from tests.flows.test_engine import at_mobile, keys, play
 def at_summary(engine):
     session, _ = at_mobile(engine)
     session, _ = play(engine, session, ev.Text("13800138000"), ev.Text("hubin"))
-    session, _ = play(engine, session, ev.Choice("none"), ev.Text("1"), ev.Choice("healthy"), ev.Choice("unemployed"))
+    session, _ = play(engine, session, ev.Choice("none"), ev.Text("1"), ev.Choice("healthy"), ev.Choice("unemployed"),
+                          ev.Choice("0"))  # no income, not even odd jobs
     session, _ = play(engine, session, ev.Choice("none"), ev.Text("0"), ev.Choice("none"), ev.Text("0"))
-    session, _ = play(engine, session, ev.Choice("renting"), ev.Text("1500"), ev.Text("房租太贵"), ev.Choice("_done"))
+    session, _ = play(engine, session, ev.Choice("renting"), ev.Text("1500"), ev.Text("房租太贵"))
     assert session.state == "summary"
     return session
 

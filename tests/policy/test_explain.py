@@ -142,3 +142,31 @@ def test_parameters_are_listed_with_their_sources(translations: Translations) ->
     lines = sentences(HOUSEHOLD, date(2025, 6, 1), "zh_CN", translations)
     line = next(x for x in lines if x.startswith("- 低保标准每人每月 ¥1,000.00"))
     assert "自2025年1月1日起执行" in line and "来源：" in line and "issue #4" in line
+
+
+ALONE_AT_80 = {
+    "members": [{"relation": "self", "age": 80, "health": "chronic", "work": "retired", "monthly_income": "0"}],
+    "assets": {"savings": "0", "vehicles": 0, "homes": 1},
+    "housing": {"status": "own"},
+    "region": {"district": "minghu", "office": "hubin"},
+}
+
+
+@pytest.mark.parametrize(("locale", "unknown", "asserted"), [
+    ("zh_CN", "情况不明，需工作人员核实", "没有既负有法定义务又有能力"),
+    ("en", "this is unknown and must be verified", "No one is both legally obliged and able"),
+])
+def test_a_supporter_nobody_was_asked_about_is_unknown_never_asserted(
+    translations: Translations, locale: str, unknown: str, asserted: str
+) -> None:
+    lines = sentences({**ALONE_AT_80, "able_supporter": None}, date(2025, 6, 1), locale, translations)
+    assert any(unknown in line for line in lines)
+    assert not any(asserted in line for line in lines)
+    # Not established is not met: no 特困 on a fact nobody gave.
+    assert assess(Household.model_validate({**ALONE_AT_80, "able_supporter": None}), date(2025, 6, 1),
+                  PACK).layer != "tekun"
+    # Said "no" (asked), the same household is 特困, and the sentence says it.
+    lines = sentences({**ALONE_AT_80, "able_supporter": False}, date(2025, 6, 1), locale, translations)
+    assert any(asserted in line for line in lines)
+    assert assess(Household.model_validate({**ALONE_AT_80, "able_supporter": False}), date(2025, 6, 1),
+                  PACK).layer == "tekun"

@@ -97,8 +97,7 @@ async def test_the_linked_identity_carries_on_where_the_web_resident_was(browser
     web = browser(language="en")
     await web.open()
     page = await web.start()
-    page = await web.press_value(page.live_buttons()[0][0])  # agree
-    page = await web.press_value(page.live_buttons()[0][0])  # for myself
+    page = await web.press_value(page.live_buttons()[0][0])  # agree, applying for myself
     # Someone who wrote to the bot before, with nothing of record: their unfinished start is dropped.
     await chat_conversations.handle("telegram", "77", ev.Command("start"), outbox=True, html=True)
     await chat_conversations.upload("telegram", "77", "a.png", "image/png", b"\x89PNG\r\n\x1a\n", outbox=True,

@@ -20,6 +20,8 @@ from tests.bot.transcript import FIXTURES
 from tests.bot.web_chat.browser import Browser
 from tests.cases.helpers import add_staff
 
+RELATIONSHIP_LABELS = ["Family member", "Guardian", "Other (e.g. neighbour)"]
+
 
 async def applied(conversations, database, web_id: str) -> tuple[str, str]:
     """The browser's resident with a submitted application: (resident id, application number)."""
@@ -113,20 +115,20 @@ async def test_a_form_is_taken_once(browser, database):
     web = browser(language="en")
     await web.open()
     old = await web.start()
-    agree = old.live_buttons()[0][0]
+    agree = old.live_buttons()[1][0]  # I agree, applying for someone else
     page = await web.press_value(agree)
-    assert page.keys == ["intake.for_whom.prompt"]
+    assert page.keys == ["intake.relationship.prompt"]
     # The same form again (a double click, the back button): nothing happens twice.
     web.page = old
     page = await web.press_value(agree)
     assert page.notice.startswith("This page was out of date")
     assert page.keys == []
-    assert [m.key for m in page.messages if not m.mine][-1] == "intake.for_whom.prompt"
+    assert [m.key for m in page.messages if not m.mine][-1] == "intake.relationship.prompt"
     # A button of a question already answered, sent from a page drawn now, has expired.
     page = await web.press_value(agree)
     assert page.keys == ["channel.button_expired"]
     # The question being asked keeps its buttons.
-    assert [label for _, label in page.live_buttons()] == ["For myself", "For someone else"]
+    assert [label for _, label in page.live_buttons()] == RELATIONSHIP_LABELS
     # Empty posts change nothing.
     assert (await web.send("   ")).notice.startswith("Please type something")
 
@@ -194,7 +196,7 @@ async def test_an_oversized_upload_is_refused_with_a_message(browser, database, 
     # One within the limit is kept.
     bill = FIXTURES / "hospital_bill.png"
     page = await web.upload(bill.name, bill.read_bytes(), "image/png")
-    assert page.keys == ["documents.kept_early", "intake.for_whom.prompt"]
+    assert page.keys == ["documents.kept_early", "intake.name.prompt"]
     assert await count(database, DocumentRow) == 1
     # The upload button with no file chosen.
     page = await web.upload("", b"")
@@ -206,7 +208,7 @@ async def test_an_upload_that_is_no_photo_or_pdf_by_its_content_is_refused_with_
     await web.open()
     page = await web.start()
     page = await web.press_value(page.live_buttons()[0][0])  # agree: documents are taken from now on
-    assert page.keys[-1] == "intake.for_whom.prompt"
+    assert page.keys[-1] == "intake.name.prompt"
     for name, content, mime, key in (
         ("scan.jpg", b"", "image/jpeg", "uploads.empty"),
         ("photo.jpg", b"MZ\x90\x00\x03" + bytes(64) + b"PE\x00\x00", "image/jpeg", "uploads.not_accepted"),
@@ -219,8 +221,8 @@ async def test_an_upload_that_is_no_photo_or_pdf_by_its_content_is_refused_with_
     stored = config.data_dir / "documents"
     assert not stored.exists() or not any(p.is_file() for p in stored.rglob("*"))
     # Still at the same question.
-    page = await web.press_value(page.live_buttons()[0][0])  # for myself
-    assert page.keys == ["intake.name.prompt"]
+    page = await web.send("Zhang San")
+    assert page.keys == ["intake.id_number.prompt"]
 
 
 def test_the_file_input_offers_what_is_accepted():
@@ -238,8 +240,7 @@ async def test_a_reminder_waits_in_the_transcript(browser, chat_conversations, c
     web = browser(language="en")
     await web.open()
     page = await web.start()
-    page = await web.press_value(page.live_buttons()[0][0])  # agree
-    page = await web.press_value(page.live_buttons()[0][0])  # for myself
+    page = await web.press_value(page.live_buttons()[0][0])  # agree, applying for myself
     assert page.keys == ["intake.name.prompt"]
     clock.advance(timedelta(hours=25))
     assert await chat_conversations.tick() == []  # nothing handed back: kept for the browser
@@ -304,8 +305,7 @@ async def test_what_a_resident_types_is_shown_as_text_never_as_markup(browser):
     web = browser(language="en")
     await web.open()
     page = await web.start()
-    page = await web.press_value(page.live_buttons()[0][0])  # agree
-    page = await web.press_value(page.live_buttons()[0][0])  # for myself
+    page = await web.press_value(page.live_buttons()[0][0])  # agree, applying for myself
     page = await web.send("<b>Zhang</b> <script>alert(1)</script>")
     assert "<script>alert" not in page.html and "<b>Zhang" not in page.html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.html
