@@ -74,14 +74,14 @@ async def test_the_residents_buttons_are_understood_as_the_commands(emulator: Bo
     await act(emulator, database, user, "/start")
     # The buttons come with the first reply that has no inline keyboard, and stay.
     assert reply_labels(user) == [status, human, back, restart]
-    for action in (Tap(0), Tap(0)):
+    for action in (Tap(0), "张三"):  # agree, for myself; a name
         await act(emulator, database, user, action)
-    assert await session_state(database, user) == "name"
+    assert await session_state(database, user) == "id_number"
 
     await act(emulator, database, user, back)
-    assert await session_state(database, user) == "for_whom"
+    assert await session_state(database, user) == "name"
     replies = await act(emulator, database, user, status)
-    assert replies and await session_state(database, user) == "for_whom"
+    assert replies and await session_state(database, user) == "name"
     replies = await act(emulator, database, user, human)
     assert any(("工作人员" if language == "zh-hans" else "person") in t for t in texts(replies))
     replies = await act(emulator, database, user, restart)
@@ -90,9 +90,9 @@ async def test_the_residents_buttons_are_understood_as_the_commands(emulator: Bo
     await act(emulator, database, user, "/back")
     assert await session_state(database, user) == "cancel_confirm"
     await act(emulator, database, user, Tap(1))  # no, carry on
+    assert await session_state(database, user) == "name"
+    await act(emulator, database, user, "/back")  # to whom it is for, which the consent's button answered
     assert await session_state(database, user) == "for_whom"
-    await act(emulator, database, user, "/back")
-    assert await session_state(database, user) == "consent"
     assert reply_labels(user) == [status, human, back, restart]
 
 
