@@ -30,6 +30,7 @@ from backend.documents import FileDocumentStorage
 from backend.ports import OutboxItem, Store, UnitOfWork
 from backend.store.outbox import Lease
 from bot.outbound import COMMANDS_KEYBOARD
+from bot.outbox_loop import poll_outbox
 from bot.sealed_texts import SealedTexts
 from bot.telegram.inbound import callback_data
 from bot.telegram.keyboards import command_keyboard, contact_keyboard
@@ -181,23 +182,7 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set, then finish what is due (briefly) and return."""
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                sent = await self.drain_once()
-            except Exception:  # the database or the network is away; try again shortly
-                log.exception("outbox pass failed")
-                sent = 0
-            if sent == 0:
-                waker = asyncio.ensure_future(self._wake.wait())
-                stopper = asyncio.ensure_future(stop.wait())
-                await asyncio.wait({waker, stopper}, timeout=self.idle_poll, return_when=asyncio.FIRST_COMPLETED)
-                waker.cancel()
-                stopper.cancel()
-        try:  # what the last turns queued before the stop
-            await asyncio.wait_for(self.drain_once(), timeout=5)
-        except (TimeoutError, Exception):
-            log.warning("outbox not fully drained at shutdown; the rest goes at the next start")
+        await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=log)
 
     async def drain_once(self) -> int:
         """One pass over what is due; returns how many items went out."""

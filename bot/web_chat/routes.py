@@ -18,9 +18,6 @@ but held until the resident says whether it answers the question asked now (``bo
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 from aiohttp import web
@@ -32,6 +29,7 @@ from backend.documents import DocumentRefused
 from backend.serving import served_over_https
 from bot import callbacks
 from bot.channels import PUSH_CHANNELS
+from bot.keyed_locks import KeyedLocks
 from bot.linking import grouped
 from bot.runner import Conversations, DocumentTooLarge
 from bot.web_chat.forms import Form, FormRefused, read_form
@@ -59,28 +57,6 @@ HEADERS = {
 }
 
 
-class _TurnLocks:
-    """One post at a time per browser in this process, as Telegram's chats are handled one
-    update at a time: two quick posts must not run two turns over one session at once."""
-
-    def __init__(self) -> None:
-        self._held: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._held.get(key, (asyncio.Lock(), 0))
-        self._held[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._held[key]
-            if users == 1:
-                del self._held[key]
-            else:
-                self._held[key] = (lock, users - 1)
-
-
 class WebChat:
     """The web channel over the conversation runner.
 
@@ -102,7 +78,7 @@ class WebChat:
         self.page = page or Page(base=BASE)
         # Replies rendered for HTML carry the resident's own words escaped; else the page escapes.
         self.html = conversations.html_translations is not None
-        self._turns = _TurnLocks()
+        self._turns = KeyedLocks()
         self._static: dict[str, bytes] = {}
 
     def add_routes(self, app: web.Application) -> None:

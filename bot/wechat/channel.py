@@ -32,12 +32,13 @@ from backend.documents import DocumentRefused
 from backend.ports import OutboxItem
 from backend.wechat_config import WeChatConfig
 from bot import callbacks
+from bot.keyed_locks import KeyedLocks
 from bot.runner import Conversations, DocumentTooLarge
 from bot.runner.inbound import accept_inbound, handled
 from bot.wechat.api import WeChatApi, WeChatError
 from bot.wechat.choices import chosen_index, parse_menu_id
 from bot.wechat.inbound import Inbound, read_push, typed_event
-from bot.wechat.sender import CHANNEL, FollowerLocks, WeChatSender
+from bot.wechat.sender import CHANNEL, WeChatSender
 from flows import events as ev
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ class WeChatChannel:
                                    max_attempts=send_attempts, idle_poll=idle_poll,
                                    on_give_up=desk.delivery_failed if desk is not None else None)
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
-        self._turns = FollowerLocks()
+        self._turns = KeyedLocks()
         self._stop = asyncio.Event()
         self._sending: asyncio.Task[None] | None = None
         self._in_hand: set[asyncio.Task[None]] = set()

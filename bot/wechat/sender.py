@@ -12,11 +12,10 @@ until the follower writes again (as Telegram's 403 is).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -27,6 +26,8 @@ from backend.ports import OutboxItem, Store, UnitOfWork
 from backend.store.outbox import Lease
 from backend.wechat_config import WeChatConfig
 from bot.dispatch import NOT_A_STATUS
+from bot.keyed_locks import KeyedLocks
+from bot.outbox_loop import poll_outbox
 from bot.wechat.api import OUT_OF_WINDOW, OVER_CAP, WeChatApi, WeChatError
 from bot.wechat.choices import msgmenu, numbered_text
 
@@ -38,27 +39,6 @@ NOTICE_PREFIX = "notice."
 _TAKE_TRIES = 3
 # Notices that are no change of an application's status.
 NOT_STATUS_CHANGES = NOT_A_STATUS | UNSOLICITED_KINDS
-
-
-class FollowerLocks:
-    """One lock per follower with work in hand; a lock goes when its last user is done."""
-
-    def __init__(self) -> None:
-        self._held: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._held.get(key, (asyncio.Lock(), 0))
-        self._held[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._held[key]
-            if users == 1:
-                del self._held[key]
-            else:
-                self._held[key] = (lock, users - 1)
 
 
 class WeChatSender:
@@ -79,7 +59,7 @@ class WeChatSender:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
         # Followers whose push is waiting for its turn: their items may go as its passive reply.
         self.awaiting_reply: dict[str, int] = {}
-        self.locks = FollowerLocks()
+        self.locks = KeyedLocks()
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -87,24 +67,7 @@ class WeChatSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set, then what is due (briefly)."""
-        while not stop.is_set():
-            self._wake.clear()
-            try:
-                sent = await self.drain_once()
-            except Exception:  # the database or the network is away; try again shortly
-                log.exception("wechat outbox pass failed")
-                sent = 0
-            if sent == 0:
-                with contextlib.suppress(TimeoutError):
-                    waker = asyncio.ensure_future(self._wake.wait())
-                    stopper = asyncio.ensure_future(stop.wait())
-                    await asyncio.wait({waker, stopper}, timeout=self.idle_poll, return_when=asyncio.FIRST_COMPLETED)
-                    waker.cancel()
-                    stopper.cancel()
-        try:
-            await asyncio.wait_for(self.drain_once(), timeout=5)
-        except (TimeoutError, Exception):
-            log.warning("wechat outbox not fully drained at shutdown; the rest goes at the next start")
+        await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=log)
 
     async def drain_once(self) -> int:
         """One pass over what is due; how many items went out."""

@@ -325,8 +325,7 @@ async def test_the_id_error_shows_the_digits_typed_on_that_page_only(browser, da
     web = browser(language="en")
     await web.open()
     page = await web.start()
-    page = await web.press_value(page.live_buttons()[0][0])  # agree
-    page = await web.press_value(page.live_buttons()[0][0])  # for myself
+    page = await web.press_value(page.live_buttons()[0][0])  # agree, for myself
     page = await web.send("Zhang San")
     page = await web.send("110105198001010017")  # the check digit is wrong
     assert "You typed: 110105 19800101 0017" in page.text()

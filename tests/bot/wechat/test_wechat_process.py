@@ -66,11 +66,11 @@ async def test_a_killed_server_loses_nothing_while_wechat_retries_and_repeats_no
         follower = platform.follower("o_killed")
         first = await start_serve(platform, database_url, tmp_path)
         try:
-            for line in ("subscribe", "1", "1", "1"):
+            for line in ("subscribe", "1", "1"):
                 await _say(database, follower, line)
             assert await session_state(database, follower.openid) == "name"
             # WeChat gives up on an answer almost at once, and retries every 2 seconds.
-            platform.push_timeout, platform.retry_delay = 0.02, 2.0
+            platform.push_timeout, platform.retry_delay = 0.001, 2.0
             before = len(follower.received())
             push = asyncio.create_task(follower.send_text("张三"))
             for _ in range(400):
@@ -89,7 +89,7 @@ async def test_a_killed_server_loses_nothing_while_wechat_retries_and_repeats_no
                 turns = await connection.scalar(select(func.count()).select_from(ConversationTurnRow)
                                                 .where(ConversationTurnRow.state_after == "id_number"))
             assert turns == 1
-            asked = [t for t in follower.texts() if t.startswith("请输入您的居民身份证号码")]
+            asked = [t for t in follower.texts() if "请输入您的居民身份证号码" in t]
             assert len(asked) == 1, follower.texts()
             await _say(database, follower, "110105198001010016")
             assert await session_state(database, follower.openid) == "mobile"
