@@ -19,7 +19,7 @@ async def test_the_id_error_shows_the_digits_typed_and_stores_them_masked(emulat
                                                                           language, said):
     caplog.set_level(logging.INFO)  # (python-telegram-bot logs whole updates at DEBUG)
     user = emulator.user(7300 if language == "en" else 7301, language_code=language)
-    for action in ("/start", Tap(0), Tap(0), "张三"):
+    for action in ("/start", Tap(0), "张三"):  # agree, for myself
         await act(emulator, database, user, action)
     replies = await act(emulator, database, user, WRONG)
     assert await session_state(database, user) == "id_number"
@@ -35,7 +35,7 @@ async def test_the_id_error_shows_the_digits_typed_and_stores_them_masked(emulat
 
 async def test_the_share_phone_hint_is_only_under_telegrams_phone_question(emulator, database, polling_bot):
     user = emulator.user(7302, language_code="zh-hans")
-    for action in ("/start", Tap(0), Tap(0), "张三"):
+    for action in ("/start", Tap(0), "张三"):  # agree, for myself
         await act(emulator, database, user, action)
     replies = await act(emulator, database, user, "110105198001010016")
     assert "发送我的手机号" in texts(replies)[-1]

@@ -88,12 +88,12 @@ async def test_a_task_from_ping_to_points_at_the_terminal(conversations, databas
     mark = len(teacher.out.getvalue())
     await teacher.send("/start")  # back to the application
     shown = since(teacher, mark)
-    assert "您附近有一项志愿服务" in shown and "[接受]  [婉拒]" in shown and "1. 同意，继续" in shown
+    assert "您附近有一项志愿服务" in shown and "[接受]  [婉拒]" in shown and "1. 同意，为自己申请" in shown
     await teacher.send("接受")
     assert "感谢您承接此项服务" in since(teacher, mark) and "湖滨路 8 号 3 单元" in since(teacher, mark)
-    # The numbers still answer the application's question: 2 does not agree, the application ends...
+    # The numbers still answer the application's question: 3 does not agree, the application ends...
     mark = len(teacher.out.getvalue())
-    await teacher.send("2")
+    await teacher.send("3")
     assert "您的任何信息我们都没有保存" in since(teacher, mark)
     # ...and the home is back, with the task taken.
     mark = len(teacher.out.getvalue())

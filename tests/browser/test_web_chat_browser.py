@@ -86,8 +86,7 @@ async def _said(database, text: str) -> int:
 async def _at_the_name_question(page, url: str) -> None:
     await page.goto(f"{url}/chat")
     await _post(page, "button[name=start]")
-    await _post(page, "li.msg:last-child button[name=button] >> nth=0")  # I agree
-    await _post(page, "li.msg:last-child button[name=button] >> nth=0")  # for myself
+    await _post(page, "li.msg:last-child button[name=button] >> nth=0")  # I agree, for myself
     assert await _live_key(page) == "intake.name.prompt"
 
 

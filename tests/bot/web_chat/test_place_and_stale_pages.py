@@ -41,8 +41,7 @@ def text_of(page: Page) -> str:
 async def at_the_name_question(web: Browser) -> Page:
     await web.open()
     page = await web.start()
-    page = await web.press_value(page.live_buttons()[0][0])  # agree
-    page = await web.press_value(page.live_buttons()[0][0])  # for myself
+    page = await web.press_value(page.live_buttons()[0][0])  # agree, for myself
     assert page.keys == ["intake.name.prompt"]
     return page
 
