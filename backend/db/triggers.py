@@ -166,7 +166,7 @@ class SqlTriggerRepository:
         return [SpendingHit(hid, Decimal(int(spent)) / _HUNDRED, until, income) for hid, spent, until, income in rows]
 
     async def candidates(self, kinds: Sequence[str], *, serious_kind: str | None, exit_kind: str,
-                         income_kind: str) -> list[Candidate]:
+                         income_kind: str, since: date, until: date) -> list[Candidate]:
         exits = aliased(FeedEventRow)
         wanted: ColumnElement[bool] = E.kind.in_(list(kinds))
         if serious_kind is not None:
@@ -183,7 +183,9 @@ class SqlTriggerRepository:
             E.amount,
             E.grade,
             case((E.kind == income_kind, exit_on), else_=None),
-        ).where(self._pending, wanted)
+        ).where(self._pending, wanted, E.occurred_on <= until,
+                # An income change is bounded by its own rule's months instead.
+                or_(E.occurred_on >= since, E.kind == income_kind))
         return [Candidate(*row) for row in await self._run(statement)]
 
     async def households(self, ids: Sequence[int]) -> list[RegistryHousehold]:

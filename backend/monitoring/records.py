@@ -110,9 +110,10 @@ class TriggerStore(Protocol):
         income (when they have an income); events outside those days count for nothing."""
 
     async def candidates(self, kinds: Sequence[str], *, serious_kind: str | None, exit_kind: str,
-                         income_kind: str) -> list[Candidate]:
-        """Pending events of ``kinds``, and pending ``serious_kind`` events marked serious; an
-        ``income_kind`` event comes with the latest ``exit_kind`` event on or before its day."""
+                         income_kind: str, since: date, until: date) -> list[Candidate]:
+        """Pending events of ``kinds``, and pending ``serious_kind`` events marked serious, dated
+        ``since`` to ``until`` (an ``income_kind`` event: up to ``until``, its rule having its own
+        months); an ``income_kind`` event comes with the latest ``exit_kind`` event on or before its day."""
 
     async def households(self, ids: Sequence[int]) -> list[RegistryHousehold]: ...
 

@@ -6,7 +6,8 @@ One pass, in one transaction:
    fixed number of grouped statements, however many events there are: the spending within a
    window by a window sum, and the events a per-person test may fire on in one scan. A rule's
    window ends on the day of the evaluation (the injected clock): an event dated before it counts
-   for nothing, however late a department sends it. Only the
+   for nothing, however late a department sends it, and an event of the other rules fires only when
+   it is dated within ``trigger_event_days`` of that day. Only the
    households those name are read further.
 2. Those households are taken in batches. Each one's events not yet applied to its facts are
    replayed in the order they happened on a copy of its Household JSON; a per-person test is
@@ -191,8 +192,11 @@ async def _match(uow: TriggersUnitOfWork, pack: Pack, on: date, now: datetime, r
     candidates: dict[int, Candidate] = {}
     if kinds:
         serious = OUT_OF_POCKET if pack.triggers.of(T.EARNER_LOST) else None
+        # Only recent events fire: a department's late backlog from months ago updates the facts
+        # when something recent fires, and never alerts on its own.
+        since = on - timedelta(days=int(pack.parameter("trigger_event_days", on).value))
         for candidate in await uow.triggers.candidates(kinds, serious_kind=serious, exit_kind=ASSISTANCE_EXIT,
-                                                       income_kind=INCOME_CHANGE):
+                                                       income_kind=INCOME_CHANGE, since=since, until=on):
             candidates[candidate.event_id] = candidate
     # Disaster losses are summed per household here: the candidate scan already holds every one.
     losses: dict[int, Decimal] = defaultdict(Decimal)

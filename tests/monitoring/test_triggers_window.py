@@ -57,3 +57,18 @@ async def test_an_income_fall_older_than_the_rules_months_fires_nothing(database
                                 event(seeded.person(), seeded.id, "income_change", amount="2500", on=fell_on)])
     summary = await evaluate(database, PACK, now=NOW)
     assert summary.fired == (1 if fires else 0)
+
+
+@pytest.mark.parametrize(("kind", "fields"), [
+    ("disaster_loss", {"amount": "80000"}), ("disability_assessed", {"grade": 1}), ("death", {}),
+])
+@pytest.mark.parametrize(("days_ago", "fires"), [(10, True), (200, False)])
+async def test_an_event_of_a_rule_without_a_window_fires_only_while_recent(database, kind: str, fields: dict[str, Any],
+                                                                           days_ago: int, fires: bool) -> None:
+    """A department's backlog (a loss, an assessment, a death from months ago) updates nothing on its
+    own: only events within the pack's trigger_event_days of the evaluation fire."""
+    seeded = await add_household(database, FAMILY)
+    await add_events(database, [event(seeded.person(), seeded.id, kind, on=TODAY - timedelta(days=days_ago), **fields)])
+    summary = await evaluate(database, PACK, now=NOW)
+    assert summary.fired == (1 if fires else 0)
+    assert (await alerts(database, seeded.id) != []) is fires
