@@ -18,12 +18,7 @@ def on_command(turn: Turn, command: ev.Command) -> None:
     session = turn.session
     name = command.name.lower()
     if name == "start":
-        if session.final:
-            turn.restart()
-            start(turn)
-        elif session.state == SessionState.NEW:
-            start(turn)
-        else:
+        if not _begin(turn):
             turn.say("command.welcome_back")
             reask(turn)
     elif name == "help":
@@ -62,16 +57,21 @@ def _offers(turn: Turn, choice: str) -> None:
         reask(turn)
 
 
-def _restart(turn: Turn) -> None:
-    """Start again: a new application once one has ended; in the middle of one, as /cancel (asking
-    first, as the answers given are deleted)."""
+def _begin(turn: Turn) -> bool:
+    """Begin anew when nothing is under way (never begun, or ended); whether it did."""
     session = turn.session
     if session.final:
         turn.restart()
-        start(turn)
-    elif session.state == SessionState.NEW:
-        start(turn)
-    else:
+    elif session.state != SessionState.NEW:
+        return False
+    start(turn)
+    return True
+
+
+def _restart(turn: Turn) -> None:
+    """Start again: a new application once one has ended; in the middle of one, as /cancel (asking
+    first, as the answers given are deleted)."""
+    if not _begin(turn):
         _cancel(turn)
 
 

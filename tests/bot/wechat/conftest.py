@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator
 
@@ -59,15 +60,23 @@ def make_channel(conversations, wechat_config: WeChatConfig, **options) -> WeCha
     return WeChatChannel(conversations, wechat_config, api=api, idle_poll=0.05, **options)
 
 
-@pytest.fixture
-async def channel(platform, wechat_conversations, wechat_config) -> AsyncIterator[WeChatChannel]:
-    wechat = make_channel(wechat_conversations, wechat_config, reply_window=1.5)
+@contextlib.asynccontextmanager
+async def running_channel(platform: WeChatEmulator, conversations, wechat_config: WeChatConfig,
+                          **options) -> AsyncIterator[WeChatChannel]:
+    """A channel served on loopback for the emulator to push to, stopped however the test ends."""
+    wechat = make_channel(conversations, wechat_config, **options)
     server = await serve_channel(platform, wechat)
     try:
         yield wechat
     finally:
         await wechat.stop()
         await server.close()
+
+
+@pytest.fixture
+async def channel(platform, wechat_conversations, wechat_config) -> AsyncIterator[WeChatChannel]:
+    async with running_channel(platform, wechat_conversations, wechat_config, reply_window=1.5) as wechat:
+        yield wechat
 
 
 def with_msgmenu(config: WeChatConfig) -> WeChatConfig:

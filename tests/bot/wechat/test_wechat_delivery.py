@@ -11,7 +11,7 @@ from backend.db.models import OutboxRow
 from bot.wechat.api import WeChatApi, WeChatError
 from bot.wechat.choices import numbered_text
 from tests.bot import casework
-from tests.bot.wechat.conftest import make_channel, serve_channel, with_msgmenu
+from tests.bot.wechat.conftest import running_channel, with_msgmenu
 from tests.bot.wechat.driver import pick, say, settled
 from tests.cases.helpers import add_staff
 
@@ -29,13 +29,8 @@ async def _sent_in_order(database, openid: str) -> list[str]:
 @pytest.fixture
 async def api_only(platform, wechat_conversations, wechat_config):
     """A channel that never answers inside the window: every reply goes by the customer-service API."""
-    wechat = make_channel(wechat_conversations, wechat_config, reply_window=0.0)
-    server = await serve_channel(platform, wechat)
-    try:
+    async with running_channel(platform, wechat_conversations, wechat_config, reply_window=0.0) as wechat:
         yield wechat
-    finally:
-        await wechat.stop()
-        await server.close()
 
 
 async def test_with_a_fifth_of_api_calls_failing_every_reply_arrives_once_and_in_order(platform, api_only, database):
@@ -139,9 +134,8 @@ async def _until_held(database, openid: str) -> None:
 
 
 async def test_options_as_a_msgmenu_and_a_stale_tap_refused(platform, wechat_conversations, wechat_config, database):
-    wechat = make_channel(wechat_conversations, with_msgmenu(wechat_config), reply_window=1.5)
-    server = await serve_channel(platform, wechat)
-    try:
+    async with running_channel(platform, wechat_conversations, with_msgmenu(wechat_config),
+                               reply_window=1.5) as wechat:
         follower = platform.follower("o_menu")
         await follower.subscribe()
         await settled(database, wechat, follower)
@@ -162,6 +156,3 @@ async def test_options_as_a_msgmenu_and_a_stale_tap_refused(platform, wechat_con
         await say(database, wechat, follower, "/back")
         await say(database, wechat, follower, pick(["1. x"], 0))
         assert "请输入您的姓名" in follower.texts()[-1]
-    finally:
-        await wechat.stop()
-        await server.close()

@@ -65,14 +65,12 @@ async def test_a_home_visits_qr_code_opens_the_application_filled_in(platform, d
                                                                     translations, wechat_config):
     from bot.app import build_conversations
     from tests.bot.test_outreach import OUTREACH, household
-    from tests.bot.wechat.conftest import make_channel, serve_channel
+    from tests.bot.wechat.conftest import running_channel
 
     await household(database, clock, "H-9")  # alert 1, nobody of the household in any chat
     conversations = build_conversations(config, database, clock=clock, translations=translations,
                                         outreach=OUTREACH)
-    wechat = make_channel(conversations, wechat_config, reply_window=1.5)
-    server = await serve_channel(platform, wechat)
-    try:
+    async with running_channel(platform, conversations, wechat_config, reply_window=1.5) as wechat:
         follower = platform.follower("o_visited")
         await follower.subscribe(scene=OUTREACH.link(1))  # scanned the caseworker's QR code, subscribing
         await settled(database, wechat, follower)
@@ -81,6 +79,3 @@ async def test_a_home_visits_qr_code_opens_the_application_filled_in(platform, d
                 OutboxRow.address == "o_visited").order_by(OutboxRow.id))).scalars().all()
         assert keys[0] == "outreach.prefilled", keys
         assert follower.texts()[0].startswith("以下是街道预先填好的申请")
-    finally:
-        await wechat.stop()
-        await server.close()
