@@ -125,10 +125,18 @@ def _echo_app(token: str) -> web.Application:
     return app
 
 
-def _report(name: str, pushes: int, seconds: float, latencies: list[float]) -> float:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _report(name: str, pushes: int, seconds: float, latencies: list[float], cpu: float) -> float:
+    """Prints the run's figures; its turns per second."""
     rate = pushes / seconds
     print(f"{name}: {pushes} pushes in {seconds:.1f} s = {rate:.1f} turns/s; "
-          f"answer p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {_percentile(latencies, 0.99) * 1000:.1f} ms")
+          f"answer p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {_percentile(latencies, 0.99) * 1000:.1f} ms; "
+          f"CPU {cpu / pushes * 1000:.2f} ms per push (followers and emulator included), "
+          f"{cpu / seconds:.0%} of a core")
     return rate
 
 
@@ -173,14 +181,14 @@ async def main(args: argparse.Namespace) -> None:
                 latencies: list[float] = []
                 kinds: Counter[str] = Counter()
                 statements, begins = tally.statements, tally.begins
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), _cpu()
                 if profiler is not None:
                     profiler.enable()
                 counts = await asyncio.gather(*(_apply(f, latencies, kinds) for f in followers))
                 if profiler is not None:
                     profiler.disable()
                 pushes = sum(counts)
-                yimen = _report("yimen", pushes, time.perf_counter() - started, latencies)
+                yimen = _report("yimen", pushes, time.perf_counter() - started, latencies, _cpu() - cpu)
                 print(f"  answers: {kinds['passive']} passive replies, {kinds['custom']} by the customer-service API, "
                       f"{kinds['pushed again']} pushes WeChat had to push again; per push "
                       f"{(tally.statements - statements) / pushes:.1f} SQL statements in "
@@ -196,10 +204,10 @@ async def main(args: argparse.Namespace) -> None:
             try:
                 echoes = [platform.follower(f"o_echo_{i}") for i in range(args.residents)]
                 latencies = []
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), _cpu()
                 await asyncio.gather(*(_echo_run(f, pushes // len(echoes), latencies) for f in echoes))
                 echo = _report("wechatpy echo", pushes // len(echoes) * len(echoes), time.perf_counter() - started,
-                               latencies)
+                               latencies, _cpu() - cpu)
             finally:
                 await echo_server.close()
         print(f"ratio yimen/echo: {yimen / echo:.2f} (target >= 0.5)")
