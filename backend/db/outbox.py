@@ -83,6 +83,13 @@ def _due_statement(leased: bool, of_addresses: bool) -> Select[Any]:
 _DUE = {(leased, of_addresses): _due_statement(leased, of_addresses) for leased in (False, True)
         for of_addresses in (False, True)}
 
+_RECENT = (
+    select(*_OUTBOX_COLUMNS)
+    .where(OutboxRow.channel == bindparam("channel"), OutboxRow.address == bindparam("address"))
+    .order_by(OutboxRow.id.desc())
+    .limit(bindparam("limit"))
+)
+
 
 class SqlOutboxRepository:
     """Replies waiting to be sent, in the order they were written."""
@@ -196,13 +203,7 @@ class SqlOutboxRepository:
         await self._move(channel, address, "held", "pending")
 
     async def recent(self, channel: str, address: str, *, limit: int) -> list[OutboxItem]:
-        newest = (
-            select(*_OUTBOX_COLUMNS)
-            .where(OutboxRow.channel == channel, OutboxRow.address == address)
-            .order_by(OutboxRow.id.desc())
-            .limit(limit)
-        )
-        result = await run_core(self._session, newest)
+        result = await run_core(self._session, _RECENT, {"channel": channel, "address": address, "limit": limit})
         return sorted((record_of(OutboxItem, row) for row in result), key=lambda item: item.id)
 
     async def forget_before(self, channel: str, address: str, before_id: int, *, keep: int | None = None) -> None:
