@@ -264,6 +264,11 @@ def _print_profile(profiler: cProfile.Profile) -> None:
     print("profile of the Yimen run, own time by layer:")
     for group, seconds in totals.most_common():
         print(f"  {seconds:7.2f} s {seconds / whole:4.0%}  {group}")
+    print("  the top entries by own time:")
+    top = sorted(stats.items(), key=lambda entry: entry[1][2], reverse=True)[:15]
+    for (filename, line, name), (_, calls, own, _, _) in top:
+        where = f"{Path(filename).relative_to(ROOT)}:{line}" if filename.startswith(str(ROOT)) else Path(filename).name
+        print(f"    {own:7.2f} s  {calls:7d}  {where} {name}")
     print("  Yimen's functions by cumulative time (coroutines: time on the CPU while they ran):")
     ours = [(cum, f"{Path(f).relative_to(ROOT)}:{line} {name}", calls)
             for (f, line, name), (_, calls, _, cum, _) in stats.items()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from backend.db.models import ChannelIdentityRow, OutboxRow
 from backend.db.records import columns_for, record_of
@@ -54,7 +54,7 @@ _LEASE = (
 )
 
 
-def _due_statement(leased: bool, of_addresses: bool) -> Select[Any]:
+def _due_statement(leased: bool, of_addresses: bool) -> Executable:
     """Pending items whose time has come, by priority then age, leaving out every address one of
     whose items waits (a retry's delay; with ``leased``, another owner's lease): built once per
     kind, as building a statement costs about as much as running it."""
@@ -62,7 +62,7 @@ def _due_statement(leased: bool, of_addresses: bool) -> Select[Any]:
     blocked = OutboxRow.not_before > now
     if leased:
         blocked = or_(blocked, and_(OutboxRow.leased_until > now, OutboxRow.leased_by != bindparam("owner")))
-    channel = bindparam("channel")
+    channel = bindparam("channel", type_=OutboxRow.__table__.c.channel.type)
     waiting = (
         select(OutboxRow.address)
         .where(OutboxRow.channel == channel, OutboxRow.status == "pending", blocked)
