@@ -161,6 +161,8 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
         print(f"database: {url.split('://')[0]}; {args.residents} followers")
+        # A database that outlives the run (PostgreSQL) already knows the last run's followers.
+        run = f"{time.time_ns() % 10**9:09d}"
         async with WeChatEmulator() as platform:
             config = Config(database_url=url, locale="zh_CN", data_dir=Path(tmp), secret_key=b"benchmark",
                             wechat=WeChatConfig(platform.app_id, platform.app_secret, platform.token,
@@ -177,7 +179,7 @@ async def main(args: argparse.Namespace) -> None:
             tally = _SqlTally(runtime.database.engine)
             profiler = cProfile.Profile() if args.profile else None
             try:
-                followers = [platform.follower(f"o_bench_{i}") for i in range(args.residents)]
+                followers = [platform.follower(f"o_bench_{run}_{i}") for i in range(args.residents)]
                 latencies: list[float] = []
                 kinds: Counter[str] = Counter()
                 statements, begins = tally.statements, tally.begins
@@ -193,7 +195,7 @@ async def main(args: argparse.Namespace) -> None:
                       f"{kinds['pushed again']} pushes WeChat had to push again; per push "
                       f"{(tally.statements - statements) / pushes:.1f} SQL statements in "
                       f"{(tally.begins - begins) / pushes:.2f} transactions")
-                paced, passive = await _paced(platform, args.rate, args.paced_seconds)
+                paced, passive = await _paced(platform, args.rate, args.paced_seconds, run)
             finally:
                 await channel.stop()
                 await server.close()
@@ -202,7 +204,7 @@ async def main(args: argparse.Namespace) -> None:
             await echo_server.start_server()
             platform.server_url = str(echo_server.make_url("/wechat"))
             try:
-                echoes = [platform.follower(f"o_echo_{i}") for i in range(args.residents)]
+                echoes = [platform.follower(f"o_echo_{run}_{i}") for i in range(args.residents)]
                 latencies = []
                 started, cpu = time.perf_counter(), _cpu()
                 await asyncio.gather(*(_echo_run(f, pushes // len(echoes), latencies) for f in echoes))
@@ -225,7 +227,7 @@ async def _echo_run(follower: Follower, pushes: int, latencies: list[float]) -> 
         await _push_and_wait(follower, f"消息 {i}", latencies, kinds)
 
 
-async def _paced(platform: WeChatEmulator, rate: float, seconds: float) -> tuple[list[float], int]:
+async def _paced(platform: WeChatEmulator, rate: float, seconds: float, run: str) -> tuple[list[float], int]:
     """New followers subscribe at ``rate`` a second; the time to each one's first answer, and how
     many of those answers were the passive reply."""
     times: list[float] = []
@@ -233,7 +235,7 @@ async def _paced(platform: WeChatEmulator, rate: float, seconds: float) -> tuple
 
     async def one(i: int) -> None:
         nonlocal passive
-        follower = platform.follower(f"o_paced_{i}")
+        follower = platform.follower(f"o_paced_{run}_{i}")
         started = time.perf_counter()
         await follower.subscribe()
         await platform.wait_received(follower.openid, 0, timeout=30.0)
