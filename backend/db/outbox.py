@@ -90,6 +90,8 @@ _RECENT = (
     .limit(bindparam("limit"))
 )
 
+_RECENT_AFTER = _RECENT.where(OutboxRow.id > bindparam("after"))
+
 
 class SqlOutboxRepository:
     """Replies waiting to be sent, in the order they were written."""
@@ -202,8 +204,12 @@ class SqlOutboxRepository:
     async def release(self, channel: str, address: str) -> None:
         await self._move(channel, address, "held", "pending")
 
-    async def recent(self, channel: str, address: str, *, limit: int) -> list[OutboxItem]:
-        result = await run_core(self._session, _RECENT, {"channel": channel, "address": address, "limit": limit})
+    async def recent(self, channel: str, address: str, *, limit: int, after: int | None = None) -> list[OutboxItem]:
+        params = {"channel": channel, "address": address, "limit": limit}
+        if after is None:
+            result = await run_core(self._session, _RECENT, params)
+        else:
+            result = await run_core(self._session, _RECENT_AFTER, {**params, "after": after})
         return sorted((record_of(OutboxItem, row) for row in result), key=lambda item: item.id)
 
     async def forget_before(self, channel: str, address: str, before_id: int, *, keep: int | None = None) -> None:

@@ -244,12 +244,15 @@ class WeChatChannel:
         """The newest message with options, when its options still answer: the live prompt, or a
         notification's (an offer, "reply now"), whose options stay valid on their own message."""
         async with self.conversations.database.unit_of_work() as uow:
-            live = await uow.residents.active_prompt(CHANNEL, openid)
-            recent = await uow.outbox.recent(CHANNEL, openid, limit=_RECENT)
-        newest = next((i for i in reversed(recent) if i.kind == "message" and i.payload.get("buttons")), None)
+            live = await uow.outbox.live_prompt(CHANNEL, openid)
+            # Only what came after the live prompt can stand before it (usually nothing): the
+            # payloads of the rest need not be read.
+            later = await uow.outbox.recent(CHANNEL, openid, limit=_RECENT, after=live.id if live else None)
+        shown = [live, *later] if live is not None else later
+        newest = next((i for i in reversed(shown) if i.kind == "message" and i.payload.get("buttons")), None)
         if newest is None:
             return None
-        if newest.id == live or any(callbacks.is_action(str(b[0])) for b in newest.payload["buttons"]):
+        if newest is live or any(callbacks.is_action(str(b[0])) for b in newest.payload["buttons"]):
             return newest
         return None
 
