@@ -163,7 +163,8 @@ async def main(args: argparse.Namespace) -> None:
         print(f"database: {url.split('://')[0]}; {args.residents} followers")
         # A database that outlives the run (PostgreSQL) already knows the last run's followers.
         run = f"{time.time_ns() % 10**9:09d}"
-        async with WeChatEmulator() as platform:
+        # WeChat's MsgIds never repeat, and Yimen takes a repeated one for a retry: start past the last run's.
+        async with WeChatEmulator(first_msg_id=time.time_ns() // 1000) as platform:
             config = Config(database_url=url, locale="zh_CN", data_dir=Path(tmp), secret_key=b"benchmark",
                             wechat=WeChatConfig(platform.app_id, platform.app_secret, platform.token,
                                                 api_base_url=platform.url))

@@ -31,7 +31,7 @@ class WeChatEmulator:
     custom_cap: int = 20
 
     def __init__(self, *, app_id: str = "wx_test_app", app_secret: str = "test-secret", token: str = "test-token",
-                 aes_key: str | None = None, seed: int = 7) -> None:
+                 aes_key: str | None = None, seed: int = 7, first_msg_id: int = 10_000_000_001) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
         self.token = token
@@ -51,7 +51,8 @@ class WeChatEmulator:
         self._closed_windows: set[str] = set()
         self._custom_since_last: dict[str, int] = {}
         self._written: set[str] = set()
-        self._ids = itertools.count(10_000_000_001)
+        # MsgIds are unique across the platform: a database that outlives one emulator needs another start.
+        self._ids = itertools.count(first_msg_id)
         self._runner: web.AppRunner | None = None
         self._codes: dict[str, str] = {}
 
