@@ -1,30 +1,40 @@
 """WeChat benchmark: simulated followers apply through the real channel, over HTTP, with the
 platform emulator (tests/fakes/wechat_api) pushing to it.
 
-N followers (default 50) each subscribe and complete the happy-path application (about 30
-pushes: numbers, text and one voice answer) at the same time; each waits for the answer to a
-push before the next. The same followers then push the same number of messages to a minimal
-wechatpy echo server on aiohttp (signature checked, message parsed, a passive text reply), the
-practical limit of the transport, and the two are compared. Last, pushes arrive at a steady
-rate (default 30 a second, for ``--paced-seconds``) from many followers, and the time to the
-passive reply is measured.
+N followers (default 50) each subscribe and complete the happy-path application (31 pushes:
+numbers, text and one voice answer) at the same time; each waits for the answer to a push
+before the next (a closed loop, so the median latency is about followers / throughput). The
+same followers then push the same number of messages to a minimal wechatpy echo server on
+aiohttp (signature checked, message parsed, a passive text reply), the practical limit of the
+transport, and the two are compared. Last, new followers subscribe at a steady rate (default
+30 a second, for ``--paced-seconds``), and the time to the answer is measured.
 
     python3 benchmarks/wechat.py [--residents 50] [--database-url URL] [--rate 30] [--paced-seconds 20]
+                                 [--profile]
 
-Measured: pushes per second (answered pushes / wall time), the time from a push to its answer
-(p50/p99), the ratio of Yimen's pushes per second to the echo server's (target >= 0.5), and the
-p99 time to the passive reply at the paced rate (target well inside WeChat's 5 s). Everything
-runs in one process and one event loop.
+Measured: turns per second (answered pushes / wall time of the concurrent run), the time from a
+push to its answer (p50/p99; the emulator wakes the follower as it records the answer, nothing
+polls), the ratio of Yimen's turns per second to the echo server's (target >= 0.5), the share of
+answers that came as the passive reply and not by the customer-service API, SQL statements and
+units of work per push, and at the paced rate the time to the passive reply (p50/p99, target
+well inside WeChat's 5 s); peak RSS. Everything runs in one process and one event loop, the
+followers and the emulator included, for Yimen and the echo server alike. The sender polls the
+outbox every ``--idle-poll`` seconds when idle (1, as ``yimen serve``). ``--profile``: cProfile
+of the Yimen run (slower), own time by layer and the functions that cost most.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
+import pstats
+import resource
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -34,6 +44,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from aiohttp import web  # noqa: E402
 from aiohttp.test_utils import TestServer  # noqa: E402
+from sqlalchemy import event  # noqa: E402
 from wechatpy import parse_message  # noqa: E402
 from wechatpy.exceptions import InvalidSignatureException  # noqa: E402
 from wechatpy.replies import TextReply  # noqa: E402
@@ -47,38 +58,44 @@ from tests.bot.telegram_driver import HAPPY_PATH, Contact, Tap  # noqa: E402
 from tests.bot.wechat.driver import pick  # noqa: E402
 from tests.fakes.wechat_api import Follower, WeChatEmulator  # noqa: E402
 
+ROOT = HERE.parent
+# Own time of the profiled run by layer; the first group a function's file matches takes it.
+PROFILE_GROUPS = (
+    ("followers and emulator (the benchmark's side): tests/fakes, benchmarks, xmltodict",
+     (f"{ROOT}/tests/", f"{ROOT}/benchmarks/", "xmltodict")),
+    ("database: SQLAlchemy, aiosqlite, asyncpg, greenlet, backend/db",
+     ("sqlalchemy", "aiosqlite", "asyncpg", "greenlet", "backend/db/", "sqlite3")),
+    ("Yimen code: bot/, flows/, backend/ (not db)", (str(ROOT),)),
+    ("wechatpy (signatures, parsing, replies)", ("wechatpy",)),
+    ("HTTP: aiohttp, yarl, multidict, sockets", ("aiohttp", "yarl", "multidict", "socket")),
+    ("asyncio loop and other", ("",)),
+)
+
 
 def _percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
 
 
-async def _answered(follower: Follower, before: int, timeout: float = 30.0) -> None:
-    """Until something new reached the follower (a passive reply, or a message by the API)."""
-    deadline = time.perf_counter() + timeout
-    while len(follower.received()) <= before:
-        if time.perf_counter() > deadline:
-            raise TimeoutError(follower.openid)
-        await asyncio.sleep(0.005)
-
-
-async def _push_and_wait(follower: Follower, line: str, latencies: list[float]) -> None:
+async def _push_and_wait(follower: Follower, line: str, latencies: list[float], kinds: Counter[str]) -> None:
     before = len(follower.received())
     started = time.perf_counter()
     if line == "subscribe":
-        await follower.subscribe()
+        deliveries = await follower.subscribe()
     elif line.startswith("voice:"):
-        await follower.send_voice(line.removeprefix("voice:"))
+        deliveries = await follower.send_voice(line.removeprefix("voice:"))
     else:
-        await follower.send_text(line)
-    await _answered(follower, before)
+        deliveries = await follower.send_text(line)
+    await follower.platform.wait_received(follower.openid, before, timeout=30.0)
     latencies.append(time.perf_counter() - started)
+    kinds["pushed again"] += len(deliveries) - 1
+    kinds[follower.received()[before].kind] += 1
 
 
-async def _apply(follower: Follower, latencies: list[float]) -> int:
+async def _apply(follower: Follower, latencies: list[float], kinds: Counter[str]) -> int:
     pushes = 0
     for line in ["subscribe", "1"]:
-        await _push_and_wait(follower, line, latencies)
+        await _push_and_wait(follower, line, latencies, kinds)
         pushes += 1
     for action in HAPPY_PATH[1:]:
         if isinstance(action, Tap):
@@ -87,7 +104,7 @@ async def _apply(follower: Follower, latencies: list[float]) -> int:
             line = action.phone.replace(" ", "").removeprefix("+86")
         else:
             line = "voice:张三。" if action == "张三" else action
-        await _push_and_wait(follower, line, latencies)
+        await _push_and_wait(follower, line, latencies, kinds)
         pushes += 1
     return pushes
 
@@ -108,36 +125,78 @@ def _echo_app(token: str) -> web.Application:
     return app
 
 
-def _report(name: str, pushes: int, seconds: float, latencies: list[float]) -> float:
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _report(name: str, pushes: int, seconds: float, latencies: list[float], cpu: float) -> float:
+    """Prints the run's figures; its turns per second."""
     rate = pushes / seconds
-    print(f"{name}: {pushes} pushes in {seconds:.1f} s = {rate:.1f} pushes/s; "
-          f"answer p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {_percentile(latencies, 0.99) * 1000:.1f} ms")
+    print(f"{name}: {pushes} pushes in {seconds:.1f} s = {rate:.1f} turns/s; "
+          f"answer p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {_percentile(latencies, 0.99) * 1000:.1f} ms; "
+          f"CPU {cpu / pushes * 1000:.2f} ms per push (followers and emulator included), "
+          f"{cpu / seconds:.0%} of a core")
     return rate
+
+
+class _SqlTally:
+    """Statements and transactions the database ran (units of work that wrote or read)."""
+
+    def __init__(self, engine: object) -> None:
+        self.statements = 0
+        self.begins = 0
+        sync = engine.sync_engine  # type: ignore[attr-defined]
+        event.listen(sync, "before_cursor_execute", self._statement)
+        event.listen(sync, "begin", self._begin)
+
+    def _statement(self, *args: object) -> None:
+        self.statements += 1
+
+    def _begin(self, *args: object) -> None:
+        self.begins += 1
 
 
 async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite+aiosqlite:///{tmp}/bench.sqlite3"
-        async with WeChatEmulator() as platform:
+        print(f"database: {url.split('://')[0]}; {args.residents} followers")
+        # A database that outlives the run (PostgreSQL) already knows the last run's followers.
+        run = f"{time.time_ns() % 10**9:09d}"
+        # WeChat's MsgIds never repeat, and Yimen takes a repeated one for a retry: start past the last run's.
+        async with WeChatEmulator(first_msg_id=time.time_ns() // 1000) as platform:
             config = Config(database_url=url, locale="zh_CN", data_dir=Path(tmp), secret_key=b"benchmark",
                             wechat=WeChatConfig(platform.app_id, platform.app_secret, platform.token,
                                                 api_base_url=platform.url))
             runtime = await open_runtime(config, migrate=True)
             assert config.wechat is not None
-            channel = WeChatChannel(runtime.conversations, config.wechat, idle_poll=0.05)
+            channel = WeChatChannel(runtime.conversations, config.wechat, idle_poll=args.idle_poll)
             app = web.Application()
             channel.add_routes(app)
             server = TestServer(app, host="127.0.0.1")
             await server.start_server()
             platform.server_url = str(server.make_url("/wechat"))
             await channel.start()
+            tally = _SqlTally(runtime.database.engine)
+            profiler = cProfile.Profile() if args.profile else None
             try:
-                followers = [platform.follower(f"o_bench_{i}") for i in range(args.residents)]
+                followers = [platform.follower(f"o_bench_{run}_{i}") for i in range(args.residents)]
                 latencies: list[float] = []
-                started = time.perf_counter()
-                counts = await asyncio.gather(*(_apply(f, latencies) for f in followers))
-                yimen = _report("yimen", sum(counts), time.perf_counter() - started, latencies)
-                paced = await _paced(platform, args.rate, args.paced_seconds)
+                kinds: Counter[str] = Counter()
+                statements, begins = tally.statements, tally.begins
+                started, cpu = time.perf_counter(), _cpu()
+                if profiler is not None:
+                    profiler.enable()
+                counts = await asyncio.gather(*(_apply(f, latencies, kinds) for f in followers))
+                if profiler is not None:
+                    profiler.disable()
+                pushes = sum(counts)
+                yimen = _report("yimen", pushes, time.perf_counter() - started, latencies, _cpu() - cpu)
+                print(f"  answers: {kinds['passive']} passive replies, {kinds['custom']} by the customer-service API, "
+                      f"{kinds['pushed again']} pushes WeChat had to push again; per push "
+                      f"{(tally.statements - statements) / pushes:.1f} SQL statements in "
+                      f"{(tally.begins - begins) / pushes:.2f} transactions")
+                paced, passive = await _paced(platform, args.rate, args.paced_seconds, run)
             finally:
                 await channel.stop()
                 await server.close()
@@ -146,41 +205,79 @@ async def main(args: argparse.Namespace) -> None:
             await echo_server.start_server()
             platform.server_url = str(echo_server.make_url("/wechat"))
             try:
-                echoes = [platform.follower(f"o_echo_{i}") for i in range(args.residents)]
+                echoes = [platform.follower(f"o_echo_{run}_{i}") for i in range(args.residents)]
                 latencies = []
-                started = time.perf_counter()
-                await asyncio.gather(*(_echo_run(f, sum(counts) // len(counts), latencies) for f in echoes))
-                echo = _report("wechatpy echo", sum(counts), time.perf_counter() - started, latencies)
+                started, cpu = time.perf_counter(), _cpu()
+                await asyncio.gather(*(_echo_run(f, pushes // len(echoes), latencies) for f in echoes))
+                echo = _report("wechatpy echo", pushes // len(echoes) * len(echoes), time.perf_counter() - started,
+                               latencies, _cpu() - cpu)
             finally:
                 await echo_server.close()
         print(f"ratio yimen/echo: {yimen / echo:.2f} (target >= 0.5)")
-        print(f"paced {args.rate}/s for {args.paced_seconds} s: passive reply p50 "
-              f"{statistics.median(paced) * 1000:.0f} ms, p99 {_percentile(paced, 0.99) * 1000:.0f} ms "
-              "(target well inside 5 s)")
+        print(f"paced {args.rate:g}/s for {args.paced_seconds:g} s ({len(paced)} subscribes): answer p50 "
+              f"{statistics.median(paced) * 1000:.0f} ms, p99 {_percentile(paced, 0.99) * 1000:.0f} ms, "
+              f"{passive} of {len(paced)} as the passive reply (target: p99 well inside 5 s)")
+        print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB (the whole run)")
+        if profiler is not None:
+            _print_profile(profiler)
 
 
 async def _echo_run(follower: Follower, pushes: int, latencies: list[float]) -> None:
+    kinds: Counter[str] = Counter()
     for i in range(pushes):
-        await _push_and_wait(follower, f"消息 {i}", latencies)
+        await _push_and_wait(follower, f"消息 {i}", latencies, kinds)
 
 
-async def _paced(platform: WeChatEmulator, rate: float, seconds: float) -> list[float]:
-    """Pushes at ``rate`` a second from new followers (each subscribes, then picks the language)."""
+async def _paced(platform: WeChatEmulator, rate: float, seconds: float, run: str) -> tuple[list[float], int]:
+    """New followers subscribe at ``rate`` a second; the time to each one's first answer, and how
+    many of those answers were the passive reply."""
     times: list[float] = []
+    passive = 0
 
     async def one(i: int) -> None:
-        follower = platform.follower(f"o_paced_{i}")
+        nonlocal passive
+        follower = platform.follower(f"o_paced_{run}_{i}")
         started = time.perf_counter()
-        deliveries = await follower.subscribe()
-        if deliveries and deliveries[-1].status == 200 and deliveries[-1].body not in ("", "success"):
-            times.append(time.perf_counter() - started)
+        await follower.subscribe()
+        await platform.wait_received(follower.openid, 0, timeout=30.0)
+        times.append(time.perf_counter() - started)
+        passive += follower.received()[0].kind == "passive"
 
     tasks = []
+    began = time.perf_counter()
     for i in range(int(rate * seconds)):
         tasks.append(asyncio.create_task(one(i)))
-        await asyncio.sleep(1 / rate)
+        # On a fixed schedule, however long the previous push took to start.
+        await asyncio.sleep(max(0.0, began + (i + 1) / rate - time.perf_counter()))
     await asyncio.gather(*tasks)
-    return times or [float("nan")]
+    return times or [float("nan")], passive
+
+
+def _print_profile(profiler: cProfile.Profile) -> None:
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    totals: Counter[str] = Counter()
+    for (filename, _, name), (_, _, own, _, _) in stats.items():
+        if "epoll" in name:
+            totals["idle: waiting in epoll"] += own
+            continue
+        where = f"{filename} {name}"
+        group = next(g for g, needles in PROFILE_GROUPS if any(n in where for n in needles))
+        totals[group] += own
+    whole = sum(totals.values())
+    print("profile of the Yimen run, own time by layer:")
+    for group, seconds in totals.most_common():
+        print(f"  {seconds:7.2f} s {seconds / whole:4.0%}  {group}")
+    print("  the top entries by own time:")
+    top = sorted(stats.items(), key=lambda entry: entry[1][2], reverse=True)[:15]
+    for (filename, line, name), (_, calls, own, _, _) in top:
+        where = f"{Path(filename).relative_to(ROOT)}:{line}" if filename.startswith(str(ROOT)) else Path(filename).name
+        print(f"    {own:7.2f} s  {calls:7d}  {where} {name}")
+    print("  Yimen's functions by cumulative time (coroutines: time on the CPU while they ran):")
+    ours = [(cum, f"{Path(f).relative_to(ROOT)}:{line} {name}", calls)
+            for (f, line, name), (_, calls, _, cum, _) in stats.items()
+            if f.startswith(str(ROOT)) and "/tests/" not in f and "/benchmarks/" not in f]
+    for cum, where, calls in sorted(ours, reverse=True)[:20]:
+        print(f"    {cum:7.2f} s  {calls:7d}  {where}")
 
 
 if __name__ == "__main__":
@@ -189,4 +286,6 @@ if __name__ == "__main__":
     parser.add_argument("--database-url")
     parser.add_argument("--rate", type=float, default=30.0)
     parser.add_argument("--paced-seconds", type=float, default=20.0)
+    parser.add_argument("--idle-poll", type=float, default=1.0, help="the sender's idle poll, seconds")
+    parser.add_argument("--profile", action="store_true", help="cProfile the Yimen run (slows it down)")
     asyncio.run(main(parser.parse_args()))

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from backend.db.models import ChannelIdentityRow, OutboxRow
 from backend.db.records import columns_for, record_of
@@ -42,6 +43,54 @@ _MARK_SENT = (
         provider_message_id=bindparam("message_id"),
     )
 )
+
+_LEASE = (
+    update(OutboxRow)
+    .where(OutboxRow.id.in_(bindparam("item_ids", expanding=True)))
+    .values(
+        leased_by=bindparam("owner"),
+        leased_until=bindparam("until", type_=OutboxRow.__table__.c.leased_until.type),
+    )
+)
+
+
+def _due_statement(leased: bool, of_addresses: bool) -> Executable:
+    """Pending items whose time has come, by priority then age, leaving out every address one of
+    whose items waits (a retry's delay; with ``leased``, another owner's lease): built once per
+    kind, as building a statement costs about as much as running it."""
+    now = bindparam("now", type_=OutboxRow.__table__.c.not_before.type)
+    blocked = OutboxRow.not_before > now
+    if leased:
+        blocked = or_(blocked, and_(OutboxRow.leased_until > now, OutboxRow.leased_by != bindparam("owner")))
+    channel = bindparam("channel", type_=OutboxRow.__table__.c.channel.type)
+    waiting = (
+        select(OutboxRow.address)
+        .where(OutboxRow.channel == channel, OutboxRow.status == "pending", blocked)
+        .scalar_subquery()
+    )
+    statement = select(*_OUTBOX_COLUMNS).where(
+        OutboxRow.channel == channel,
+        OutboxRow.status == "pending",
+        OutboxRow.address.not_in(waiting),
+    )
+    if of_addresses:
+        statement = statement.where(OutboxRow.address.in_(bindparam("addresses", expanding=True)))
+    # Replies to residents who are chatting first, then status updates, then broadcasts; one
+    # address's items keep their order within each of these.
+    return statement.order_by(OutboxRow.priority, OutboxRow.id).limit(bindparam("limit"))
+
+
+_DUE = {(leased, of_addresses): _due_statement(leased, of_addresses) for leased in (False, True)
+        for of_addresses in (False, True)}
+
+_RECENT = (
+    select(*_OUTBOX_COLUMNS)
+    .where(OutboxRow.channel == bindparam("channel"), OutboxRow.address == bindparam("address"))
+    .order_by(OutboxRow.id.desc())
+    .limit(bindparam("limit"))
+)
+
+_RECENT_AFTER = _RECENT.where(OutboxRow.id > bindparam("after"))
 
 
 class SqlOutboxRepository:
@@ -104,33 +153,21 @@ class SqlOutboxRepository:
         if items:
             await run_core(
                 self._session,
-                update(OutboxRow)
-                .where(OutboxRow.id.in_([item.id for item in items]))
-                .values(leased_by=lease.owner, leased_until=now + lease.duration),
+                _LEASE,
+                {"item_ids": [item.id for item in items], "owner": lease.owner, "until": now + lease.duration},
             )
         return items
 
     async def _due(
         self, channel: str, now: datetime, limit: int, owner: str | None, addresses: list[str] | None
     ) -> list[OutboxItem]:
-        blocked = OutboxRow.not_before > now
+        statement = _DUE[(owner is not None, addresses is not None)]
+        params: dict[str, object] = {"channel": channel, "now": now, "limit": limit}
         if owner is not None:
-            blocked = or_(blocked, and_(OutboxRow.leased_until > now, OutboxRow.leased_by != owner))
-        waiting = (
-            select(OutboxRow.address)
-            .where(OutboxRow.channel == channel, OutboxRow.status == "pending", blocked)
-            .scalar_subquery()
-        )
-        statement = select(*_OUTBOX_COLUMNS).where(
-            OutboxRow.channel == channel,
-            OutboxRow.status == "pending",
-            OutboxRow.address.not_in(waiting),
-        )
+            params["owner"] = owner
         if addresses is not None:
-            statement = statement.where(OutboxRow.address.in_(addresses))
-        # Replies to residents who are chatting first, then status updates, then broadcasts; one
-        # address's items keep their order within each of these.
-        result = await run_core(self._session, statement.order_by(OutboxRow.priority, OutboxRow.id).limit(limit))
+            params["addresses"] = addresses
+        result = await run_core(self._session, statement, params)
         return [record_of(OutboxItem, row) for row in result]
 
     async def get(self, item_id: int) -> OutboxItem | None:
@@ -167,14 +204,12 @@ class SqlOutboxRepository:
     async def release(self, channel: str, address: str) -> None:
         await self._move(channel, address, "held", "pending")
 
-    async def recent(self, channel: str, address: str, *, limit: int) -> list[OutboxItem]:
-        newest = (
-            select(*_OUTBOX_COLUMNS)
-            .where(OutboxRow.channel == channel, OutboxRow.address == address)
-            .order_by(OutboxRow.id.desc())
-            .limit(limit)
-        )
-        result = await run_core(self._session, newest)
+    async def recent(self, channel: str, address: str, *, limit: int, after: int | None = None) -> list[OutboxItem]:
+        params = {"channel": channel, "address": address, "limit": limit}
+        if after is None:
+            result = await run_core(self._session, _RECENT, params)
+        else:
+            result = await run_core(self._session, _RECENT_AFTER, {**params, "after": after})
         return sorted((record_of(OutboxItem, row) for row in result), key=lambda item: item.id)
 
     async def forget_before(self, channel: str, address: str, before_id: int, *, keep: int | None = None) -> None:

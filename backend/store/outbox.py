@@ -78,8 +78,9 @@ class OutboxRepository(Protocol):
     async def release(self, channel: str, address: str) -> None:
         """Send the held items after all (the resident wrote again)."""
 
-    async def recent(self, channel: str, address: str, *, limit: int) -> list[OutboxItem]:
-        """The address's newest ``limit`` items of every kind and status, oldest first."""
+    async def recent(self, channel: str, address: str, *, limit: int, after: int | None = None) -> list[OutboxItem]:
+        """The address's newest ``limit`` items of every kind and status (with ``after``, of those
+        newer than that item), oldest first."""
 
     async def forget_before(self, channel: str, address: str, before_id: int, *, keep: int | None = None) -> None:
         """Delete the address's items older than ``before_id``, except ``keep``."""

@@ -21,6 +21,7 @@ import logging
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import partial
 
 from aiohttp import web
 from wechatpy.crypto import WeChatCrypto
@@ -57,7 +58,8 @@ class WeChatChannel:
 
     Args:
         reply_window: how long a push waits for its turn before it is answered ``success`` (the
-            replies then go by the customer-service API); well inside WeChat's 5 seconds.
+            replies then go by the customer-service API); well inside WeChat's 5 seconds. 0: every
+            reply goes by the API.
         max_skew: a push whose timestamp is further than this from now is refused (a replay).
     """
 
@@ -154,37 +156,42 @@ class WeChatChannel:
         awaiting[openid] = awaiting.get(openid, 0) + 1
         turn = asyncio.ensure_future(self._in_order(inbound))
         self._in_hand.add(turn)
-        turn.add_done_callback(self._turn_done)
+        turn.add_done_callback(partial(self._turn_done, openid))
+        left_behind = True  # unless a passive reply carried everything, the sender is woken
         try:
             with contextlib.suppress(TimeoutError):
                 # Shielded: the turn goes on when the window closes (its replies then go by the API).
                 await asyncio.wait_for(asyncio.shield(turn), timeout=self.reply_window)
-            if not turn.done() or turn.exception() is not None:
-                return web.Response(text=SUCCESS)
-            async with self.sender.locks.hold(openid):
-                taken = await self.sender.take_for_reply(openid)
-                if taken is None:
-                    return web.Response(text=SUCCESS)
-                text, ids = taken
-                response = web.Response(body=self._reply(inbound, text).encode(),
-                                        content_type="application/xml", charset="utf-8")
+            if self.reply_window <= 0 or not turn.done() or turn.exception() is not None:
+                return web.Response(text=SUCCESS)  # a window of 0: no passive replies at all
+            response = web.Response(content_type="application/xml", charset="utf-8")
+
+            async def hand_over(text: str) -> None:
+                response.body = self._reply(inbound, text).encode()
                 await response.prepare(request)
                 await response.write_eof()
-                # Marked once handed over: a crash in between sends them again by the API, never loses them.
-                await self.sender.mark_replied(ids)
-                return response
+
+            async with self.sender.locks.hold(openid):
+                # Marked sent once handed over: should anything fail before, they go by the API.
+                passive = await self.sender.reply(openid, hand_over)
+            left_behind = passive.left_behind
+            return response if passive.replied else web.Response(text=SUCCESS)
         finally:
             awaiting[openid] -= 1
             if awaiting[openid] <= 0:
                 del awaiting[openid]
-            self.sender.wake()
+            if left_behind:
+                self.sender.wake()
 
-    def _turn_done(self, turn: asyncio.Task[None]) -> None:
+    def _turn_done(self, openid: str, turn: asyncio.Task[None]) -> None:
         self._in_hand.discard(turn)
         if not turn.cancelled() and turn.exception() is not None:
             # Never the push's content: it may hold ID numbers.
             log.error("wechat push failed: %s", type(turn.exception()).__name__, exc_info=turn.exception())
-        self.sender.wake()
+        if openid not in self.sender.awaiting_reply:
+            # A turn that outlasted its push's window: its replies go by the API now. (Inside
+            # the window, the push that waits for it wakes the sender if it must.)
+            self.sender.wake()
 
     def _reply(self, inbound: Inbound, text: str) -> str:
         reply = TextReply(source=inbound.account, target=inbound.openid, content=text)
@@ -237,12 +244,15 @@ class WeChatChannel:
         """The newest message with options, when its options still answer: the live prompt, or a
         notification's (an offer, "reply now"), whose options stay valid on their own message."""
         async with self.conversations.database.unit_of_work() as uow:
-            live = await uow.residents.active_prompt(CHANNEL, openid)
-            recent = await uow.outbox.recent(CHANNEL, openid, limit=_RECENT)
-        newest = next((i for i in reversed(recent) if i.kind == "message" and i.payload.get("buttons")), None)
+            live = await uow.outbox.live_prompt(CHANNEL, openid)
+            # Only what came after the live prompt can stand before it (usually nothing): the
+            # payloads of the rest need not be read.
+            later = await uow.outbox.recent(CHANNEL, openid, limit=_RECENT, after=live.id if live else None)
+        shown = [live, *later] if live is not None else later
+        newest = next((i for i in reversed(shown) if i.kind == "message" and i.payload.get("buttons")), None)
         if newest is None:
             return None
-        if newest.id == live or any(callbacks.is_action(str(b[0])) for b in newest.payload["buttons"]):
+        if newest is live or any(callbacks.is_action(str(b[0])) for b in newest.payload["buttons"]):
             return newest
         return None
 

@@ -17,6 +17,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import NamedTuple
 from uuid import uuid4
 
 import aiohttp
@@ -39,6 +40,13 @@ NOTICE_PREFIX = "notice."
 _TAKE_TRIES = 3
 # Notices that are no change of an application's status.
 NOT_STATUS_CHANGES = NOT_A_STATUS | UNSOLICITED_KINDS
+
+
+class Passive(NamedTuple):
+    """What a passive reply did: whether it carried items, and whether it left any for the API."""
+
+    replied: bool
+    left_behind: bool
 
 
 class WeChatSender:
@@ -105,43 +113,32 @@ class WeChatSender:
 
     # ------------------------------------------------------------------ the passive reply
 
-    async def take_for_reply(self, openid: str) -> tuple[str, list[int]] | None:
-        """The oldest items waiting for ``openid`` that fit one passive reply (text and ids), leased
-        to this sender; None when none do. Call with the follower's lock held."""
-        items: list[OutboxItem] = []
+    async def reply(self, openid: str, hand_over: Callable[[str], Awaitable[None]]) -> Passive:
+        """Hand the oldest items waiting for ``openid`` that fit one passive reply to ``hand_over``
+        (their text), and mark them sent once it returns. Call with the follower's lock held.
+
+        One transaction takes the items and marks them: while it is open no other sender can take
+        them (SQLite's write lock; on PostgreSQL the address's lock that ``due`` takes), and if
+        ``hand_over`` or the commit fails they stay pending and go by the API: never lost, at
+        worst sent twice.
+        """
         for attempt in range(_TAKE_TRIES):
             async with self.database.unit_of_work() as uow:
                 items = await uow.outbox.due(CHANNEL, now=self.clock(), limit=50,
                                              lease=Lease(self.owner, self.lease), addresses=[openid])
                 if items:
+                    text, ids = _passive_text(items, menus=self.config.msgmenu)
+                    if not ids:  # the first item cannot go passive: all of them go by the API
+                        return Passive(replied=False, left_behind=True)
+                    await hand_over(text)
+                    await uow.outbox.mark_sent({i: "passive" for i in ids}, at=self.clock())
                     await uow.commit()
-                    break
+                    return Passive(replied=True, left_behind=len(ids) < len(items))
             # On PostgreSQL a sender's pass holds the follower's lock for the moment it takes its
             # leases (even of items it then leaves to this reply): look again shortly.
             if attempt + 1 < _TAKE_TRIES:
                 await asyncio.sleep(0.02)
-        texts: list[str] = []
-        taken: list[int] = []
-        size = 0
-        for item in items:
-            if item.kind == "edit":  # no message to edit on WeChat: nothing to show
-                taken.append(item.id)
-                continue
-            if item.kind != "message" or (self.config.msgmenu and item.payload.get("buttons")):
-                break
-            text = numbered_text(item.payload)
-            grown = size + len(text.encode()) + (2 if texts else 0)
-            if grown > TEXT_LIMIT:
-                break
-            texts.append(text)
-            taken.append(item.id)
-            size = grown
-        return ("\n\n".join(texts), taken) if texts else None
-
-    async def mark_replied(self, item_ids: list[int]) -> None:
-        async with self.database.unit_of_work() as uow:
-            await uow.outbox.mark_sent({i: "passive" for i in item_ids}, at=self.clock())
-            await uow.commit()
+        return Passive(replied=False, left_behind=False)
 
     # ------------------------------------------------------------------ one item
 
@@ -236,6 +233,30 @@ class WeChatSender:
                 await self.on_give_up(item)
             except Exception:  # the alert is best effort
                 log.exception("could not alert caseworkers about outbox item %s", item.id)
+
+
+def _passive_text(items: list[OutboxItem], *, menus: bool) -> tuple[str, list[int]]:
+    """The text of the oldest ``items`` that fit one passive reply and their ids (an edit's too:
+    there is nothing to show for it); no ids when none has text to show."""
+    texts: list[str] = []
+    taken: list[int] = []
+    size = 0
+    for item in items:
+        if item.kind == "edit":  # no message to edit on WeChat: nothing to show
+            taken.append(item.id)
+            continue
+        if item.kind != "message" or (menus and item.payload.get("buttons")):
+            break
+        text = numbered_text(item.payload)
+        grown = size + len(text.encode()) + (2 if texts else 0)
+        if grown > TEXT_LIMIT:
+            break
+        texts.append(text)
+        taken.append(item.id)
+        size = grown
+    if not texts:  # nothing to say: the edits go with the sender's next pass
+        return "", []
+    return "\n\n".join(texts), taken
 
 
 def template_data(item: OutboxItem) -> dict[str, dict[str, str]]:

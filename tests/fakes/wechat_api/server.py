@@ -31,7 +31,7 @@ class WeChatEmulator:
     custom_cap: int = 20
 
     def __init__(self, *, app_id: str = "wx_test_app", app_secret: str = "test-secret", token: str = "test-token",
-                 aes_key: str | None = None, seed: int = 7) -> None:
+                 aes_key: str | None = None, seed: int = 7, first_msg_id: int = 10_000_000_001) -> None:
         self.app_id = app_id
         self.app_secret = app_secret
         self.token = token
@@ -40,6 +40,9 @@ class WeChatEmulator:
         self.server_url = ""  # where pushes go: Yimen's /wechat
         self.calls: list[ApiCall] = []
         self.received: list[Received] = []
+        # The same, per follower: a benchmark's followers read theirs without scanning everyone's.
+        self._received_by: dict[str, list[Received]] = {}
+        self._arrivals: dict[str, asyncio.Event] = {}
         self.menus: list[dict[str, Any]] = []
         self.faults = FaultPlan(seed)
         self._tokens: dict[str, float] = {}  # token -> expiry (time.monotonic)
@@ -48,7 +51,8 @@ class WeChatEmulator:
         self._closed_windows: set[str] = set()
         self._custom_since_last: dict[str, int] = {}
         self._written: set[str] = set()
-        self._ids = itertools.count(10_000_000_001)
+        # MsgIds are unique across the platform: a database that outlives one emulator needs another start.
+        self._ids = itertools.count(first_msg_id)
         self._runner: web.AppRunner | None = None
         self._codes: dict[str, str] = {}
 
@@ -115,9 +119,19 @@ class WeChatEmulator:
 
     def record(self, received: Received) -> None:
         self.received.append(received)
+        self._received_by.setdefault(received.openid, []).append(received)
+        arrival = self._arrivals.pop(received.openid, None)
+        if arrival is not None:
+            arrival.set()
 
     def received_by(self, openid: str) -> list[Received]:
-        return [r for r in self.received if r.openid == openid]
+        return list(self._received_by.get(openid, ()))
+
+    async def wait_received(self, openid: str, count: int, timeout: float) -> None:
+        """Until ``openid`` has received more than ``count`` messages; TimeoutError after ``timeout`` s."""
+        async with asyncio.timeout(timeout):
+            while len(self._received_by.get(openid, ())) <= count:
+                await self._arrivals.setdefault(openid, asyncio.Event()).wait()
 
     def faulted(self) -> list[ApiCall]:
         return [c for c in self.calls if c.outcome not in (0, "slow")]
