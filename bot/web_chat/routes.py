@@ -124,11 +124,8 @@ class WebChat:
         links = self.conversations.links
         if web_id is None or links is None:
             return self._refused(request)
-        try:
-            form = await read_form(request, max_file=0, token_ok=lambda _: False)
-        except FormRefused:
-            return self._refused(request)
-        if not self.identities.form_token_ok(web_id, form.fields.get("csrf")):
+        form = await self._small_form(request, web_id)
+        if form is None:
             return self._refused(request)
         now = self.conversations.clock()
         async with self.conversations.database.unit_of_work() as uow:
@@ -145,11 +142,8 @@ class WebChat:
         web_id = await self._web_id(request)
         if web_id is None:
             return _back()
-        try:
-            form = await read_form(request, max_file=0, token_ok=lambda _: False)
-        except FormRefused:
-            return self._refused(request)
-        if not self.identities.form_token_ok(web_id, form.fields.get("csrf")):
+        form = await self._small_form(request, web_id)
+        if form is None:
             return self._refused(request)
         # Ended on the server, not only forgotten by this browser: a copy of the cookie (another
         # device, a stolen one) no longer reaches the resident, who keeps their answers.
@@ -167,11 +161,8 @@ class WebChat:
         web_id = await self._web_id(request)
         if web_id is None:
             return self._refused(request)
-        try:
-            form = await read_form(request, max_file=0, token_ok=lambda _: False)
-        except FormRefused:
-            return self._refused(request)
-        if not self.identities.form_token_ok(web_id, form.fields.get("csrf")):
+        form = await self._small_form(request, web_id)
+        if form is None:
             return self._refused(request)
         response = _back()
         if form.fields.get("large") == "1":
@@ -192,6 +183,14 @@ class WebChat:
                             headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"})
 
     # ------------------------------------------------------------------ internals
+
+    async def _small_form(self, request: web.Request, web_id: str) -> Form | None:
+        """A form with no file and this browser's own token; None for anything else."""
+        try:
+            form = await read_form(request, max_file=0, token_ok=lambda _: False)
+        except FormRefused:
+            return None
+        return form if self.identities.form_token_ok(web_id, form.fields.get("csrf")) else None
 
     async def _web_id(self, request: web.Request) -> str | None:
         """The identity the browser's cookie carries; None for no cookie, one that does not verify,

@@ -15,9 +15,10 @@ STARTS = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # Tuesday 09:00 in the region
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 
 
-async def household_applied(conversations, database, web_id, clock):
+async def household_applied(conversations, database, handle, clock, channel="web"):
+    """A household of ``channel`` that has applied: its application's number."""
     async with database.unit_of_work() as uow:
-        resident = await uow.residents.identify("web", web_id, now=clock())
+        resident = await uow.residents.identify(channel, handle, now=clock())
         outcome = await conversations.services.intake.submit(uow, payload(5), resident_id=resident.id,
                                                              document_ids=[], now=clock())
         await uow.commit()

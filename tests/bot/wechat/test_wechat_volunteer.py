@@ -8,19 +8,10 @@ from datetime import timedelta
 
 from backend.volunteers.ports import SLOTS, TaskStatus
 from tests.bot.casework import dispatched
-from tests.bot.web_chat.test_volunteer_web import PNG, STARTS
+from tests.bot.web_chat.test_volunteer_web import PNG, STARTS, household_applied
 from tests.bot.wechat.driver import option, say, settled
-from tests.cases.helpers import add_staff, payload
+from tests.cases.helpers import add_staff
 from tests.volunteers.helpers import spec, volunteer
-
-
-async def _household_applied(conversations, database, openid, clock) -> str:
-    async with database.unit_of_work() as uow:
-        resident = await uow.residents.identify("wechat", openid, now=clock())
-        outcome = await conversations.services.intake.submit(uow, payload(5), resident_id=resident.id,
-                                                             document_ids=[], now=clock())
-        await uow.commit()
-    return outcome.application.number
 
 
 async def _delivered(database, channel, follower, clock) -> list[str]:
@@ -38,7 +29,7 @@ async def test_a_task_from_ping_to_points_on_wechat(platform, channel, database,
     home = await say(database, channel, teacher, "你好")
     assert any("这是您的志愿者主页" in t for t in home), home
 
-    number = await _household_applied(wechat_conversations, database, household.openid, clock)
+    number = await household_applied(wechat_conversations, database, household.openid, clock, "wechat")
     # The household wrote lately: WeChat lets a service account write back within 48 hours.
     assert any(number in t for t in await say(database, channel, household, "/status"))
     wang = (await add_staff(database, "wang")).user
