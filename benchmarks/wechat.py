@@ -55,6 +55,7 @@ from backend.wechat_config import WeChatConfig  # noqa: E402
 from bot.app import open_runtime  # noqa: E402
 from bot.wechat.channel import WeChatChannel  # noqa: E402
 from tests.bot.telegram_driver import HAPPY_PATH, Contact, Tap  # noqa: E402
+from tests.bot.wechat.conftest import serve_channel  # noqa: E402
 from tests.bot.wechat.driver import pick  # noqa: E402
 from tests.fakes.wechat_api import Follower, WeChatEmulator  # noqa: E402
 
@@ -171,12 +172,7 @@ async def main(args: argparse.Namespace) -> None:
             runtime = await open_runtime(config, migrate=True)
             assert config.wechat is not None
             channel = WeChatChannel(runtime.conversations, config.wechat, idle_poll=args.idle_poll)
-            app = web.Application()
-            channel.add_routes(app)
-            server = TestServer(app, host="127.0.0.1")
-            await server.start_server()
-            platform.server_url = str(server.make_url("/wechat"))
-            await channel.start()
+            server = await serve_channel(platform, channel)
             tally = _SqlTally(runtime.database.engine)
             profiler = cProfile.Profile() if args.profile else None
             try:
