@@ -71,6 +71,10 @@ async def test_a_killed_server_loses_nothing_while_wechat_retries_and_repeats_no
             assert await session_state(database, follower.openid) == "name"
             # WeChat gives up on an answer almost at once, and retries every 2 seconds.
             platform.push_timeout, platform.retry_delay = 0.001, 2.0
+            # Until the kill, the platform is too busy to take a customer-service message: the
+            # first process can commit the turn but never get its reply out. (Had it got the reply
+            # out just before SIGKILL, unmarked, a second copy would be unavoidable, as on Telegram.)
+            platform.fail_next(-1, times=10_000, path="message/custom/send")
             before = len(follower.received())
             push = asyncio.create_task(follower.send_text("张三"))
             for _ in range(400):
@@ -80,6 +84,7 @@ async def test_a_killed_server_loses_nothing_while_wechat_retries_and_repeats_no
         finally:
             first.kill()  # SIGKILL right after the turn's commit: no chance to answer or send
             await first.wait()
+            platform.faults.clear()
         second = await start_serve(platform, database_url, tmp_path)
         try:
             deliveries = await push

@@ -24,6 +24,10 @@ class FaultPlan:
     def fail_next(self, outcome: int | str, times: int = 1, path: str | None = None) -> None:
         self._planned.append(_Planned(outcome, times, path))
 
+    def clear(self) -> None:
+        """Forget the planned faults not yet taken."""
+        self._planned.clear()
+
     def take(self, path: str) -> int | str | None:
         """The fault for a call to ``path``, or None."""
         for planned in self._planned:
