@@ -19,11 +19,11 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 
 from backend.documents import DocumentRefused
 from backend.store.users import User
+from bot.button_commands import ButtonCommands
 from bot.desk import EscalationDesk
 from bot.runner import Conversations, DocumentTooLarge
 from bot.staff_commands import StaffCommands
 from bot.telegram.inbound import Inbound, read_update
-from bot.telegram.keyboards import ButtonCommands
 from bot.telegram.limits import FloodLimits
 from bot.telegram.ordering import ChatOrderedProcessor
 from bot.telegram.sender import CHANNEL, OutboxSender

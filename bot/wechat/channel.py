@@ -33,6 +33,7 @@ from backend.documents import DocumentRefused
 from backend.ports import OutboxItem
 from backend.wechat_config import WeChatConfig
 from bot import callbacks
+from bot.button_commands import ButtonCommands
 from bot.keyed_locks import KeyedLocks
 from bot.runner import Conversations, DocumentTooLarge
 from bot.runner.inbound import accept_inbound, handled
@@ -41,6 +42,7 @@ from bot.wechat.choices import chosen_index, parse_menu_id
 from bot.wechat.inbound import Inbound, read_push, typed_event
 from bot.wechat.sender import CHANNEL, WeChatSender
 from flows import events as ev
+from locales import SUPPORTED
 
 log = logging.getLogger(__name__)
 PATH = "/wechat"
@@ -78,6 +80,8 @@ class WeChatChannel:
                                    on_give_up=desk.delivery_failed if desk is not None else None)
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         self._turns = KeyedLocks()
+        # What the menu and the hints call the commands (查看进度, 找工作人员 …), typed as text.
+        self._button_commands = ButtonCommands(conversations.translations, SUPPORTED)
         self._stop = asyncio.Event()
         self._sending: asyncio.Task[None] | None = None
         self._in_hand: set[asyncio.Task[None]] = set()
@@ -231,7 +235,7 @@ class WeChatChannel:
 
     async def _typed(self, inbound: Inbound) -> None:
         """Typed (or spoken) text: an option of the live prompt picked by number or text, or an answer."""
-        event = typed_event(inbound.text)
+        event = self._button_commands(typed_event(inbound.text))
         if isinstance(event, ev.Text):
             prompt = await self._options_shown(inbound.openid)
             index = chosen_index(event.text, prompt.payload) if prompt is not None else None

@@ -79,3 +79,15 @@ async def test_a_home_visits_qr_code_opens_the_application_filled_in(platform, d
                 OutboxRow.address == "o_visited").order_by(OutboxRow.id))).scalars().all()
         assert keys[0] == "outreach.prefilled", keys
         assert follower.texts()[0].startswith("以下是街道预先填好的申请")
+
+
+async def test_the_commands_named_in_the_menu_and_hints_work_when_typed(platform, channel, database):
+    """WeChat has no keyboard of the resident's own buttons: what the menu and the hints call the
+    commands (查看进度, 找工作人员, in either language) typed as text is the command, as /status is."""
+    follower = platform.follower("o_typed_labels")
+    await say(database, channel, follower, "/start")
+    by_command = await say(database, channel, follower, "/status")
+    assert by_command and await say(database, channel, follower, "查看进度") == by_command
+    assert await say(database, channel, follower, " my   Applications ") == by_command
+    asked = await say(database, channel, follower, "找工作人员")
+    assert asked == await say(database, channel, follower, "/human"), asked
