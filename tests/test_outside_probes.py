@@ -13,6 +13,7 @@ import json
 import os
 import re
 import signal
+import statistics
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -242,10 +243,12 @@ async def test_the_sign_in_tells_nobody_who_exists_and_no_flood_of_guesses_gets_
                 answers.append((response.status, _without_tokens(await response.text()).replace(name, "NAME"),
                                 time.perf_counter() - started))
     assert [a[:2] for a in known] == [a[:2] for a in unknown]
-    # Attempt by attempt, both take about as long: a lock-out that answers in milliseconds while an
-    # unknown name costs a password hash would tell which names exist.
-    for (_, _, known_time), (_, _, unknown_time) in zip(known, unknown, strict=True):
-        assert 0.33 < known_time / unknown_time < 3, ([a[2] for a in known], [a[2] for a in unknown])
+    # Both take about as long: a lock-out that answers in milliseconds while an unknown name costs a
+    # password hash would tell which names exist. Medians, so that a moment of a busy machine in one
+    # attempt does not decide it.
+    known_time = statistics.median(a[2] for a in known)
+    unknown_time = statistics.median(a[2] for a in unknown)
+    assert 0.33 < known_time / unknown_time < 3, ([a[2] for a in known], [a[2] for a in unknown])
     assert not _tracebacks(served.log), "".join(served.log)
 
 
