@@ -354,6 +354,7 @@ def _write_feed(city: _City, handle: IO[str], source: str, feed_format: str) -> 
     prefix = _PREFIX[source]
     ids, ages = city.ids, city.ages
     population = len(ids)
+    pupils = [n for n, age in enumerate(ages) if 6 <= age <= 18] if source == "education" else []
     render = _csv_row if feed_format == "csv" else _json_row
     lines = [",".join(FEED_FIELDS)] if feed_format == "csv" else []
     previous: tuple[str, ...] | None = None
@@ -363,8 +364,10 @@ def _write_feed(city: _City, handle: IO[str], source: str, feed_format: str) -> 
         kind = kinds[kind_of(draw())][0]
         if population and draw() * 1000 >= _UNKNOWN_PER_MILLE:
             person = int(draw() * population)
-            if kind in (ENROLLED, LEFT_SCHOOL) and not 6 <= ages[person] <= 18:
-                person = int(draw() * population)  # a second try, so schools mostly name pupils
+            if kind in (ENROLLED, LEFT_SCHOOL) and not 6 <= ages[person] <= 18 and pupils:
+                # Schools name pupils: a baby "leaving school" would raise an alert nobody could
+                # explain. (One draw either way, so the rest of the feed stays as it was.)
+                person = pupils[int(draw() * len(pupils))]
             id_number = ids[person]
         else:
             id_number = city.id_number(between(0, 90))

@@ -92,3 +92,19 @@ def test_no_bad_row_is_a_valid_person_of_the_city(tmp_path: Path) -> None:
     assert len(bad) == len(BAD_REGISTRY_ROWS)
     with pytest.raises(BadIdNumber):
         check_id_number(bad[0][2], today=None)
+
+
+def test_schools_name_only_pupils_of_the_registry(tmp_path: Path) -> None:
+    """A school's event about a baby or a pensioner would raise an alert nobody could explain."""
+    from datetime import date
+
+    from backend.monitoring.demo import DEMO_DAY
+
+    generate(tmp_path, persons=2000, seed=3)
+    with (tmp_path / "registry.csv").open(encoding="utf-8") as handle:
+        births = {r[2]: date(int(r[2][6:10]), int(r[2][10:12]), int(r[2][12:14]))
+                  for r in list(csv.reader(handle))[1:] if not r[0].startswith("DEMOBAD")}
+    with (tmp_path / "feeds" / "education.csv").open(encoding="utf-8") as handle:
+        named = [r[1] for r in list(csv.reader(handle))[1:] if r[1] in births]
+    ages = [(DEMO_DAY - births[number]).days // 365 for number in named]
+    assert len(ages) > 30 and all(5 <= age <= 19 for age in ages), sorted(ages)
