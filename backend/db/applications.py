@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.application import ApplicationV1
@@ -197,6 +196,6 @@ class SqlApplicationRepository:
         return await application_id_of(self._session, number)
 
 
-def _summary(row: Any) -> ApplicationSummary:
+def _summary(row: ApplicationRow | Row[*tuple[object, ...]]) -> ApplicationSummary:
     """The port summary of a selected application row."""
     return record_of(ApplicationSummary, row, status=ApplicationStatus(row.status))
