@@ -23,7 +23,7 @@ from backend.policy.household import Household
 from backend.policy.pack import Pack
 from backend.policy.projects import Project, load_projects
 from backend.policy.services import ServiceCatalogue, load_services
-from backend.ports import ApplicationSummary, UnitOfWork
+from backend.ports import ApplicationSummary, AssessmentRecord, UnitOfWork
 from backend.status import ApplicationStatus
 
 if TYPE_CHECKING:
@@ -139,8 +139,7 @@ class IntakeService(OpenApplications):
         assert self._pack is not None and self._cases is not None
         result = assess(Household.from_application(application), now.date(), self._pack)
         path = route(application.region.office, result, self._pack, now)
-        await uow.applications.record_assessment(
-            number,
+        found = AssessmentRecord(
             layer=result.layer.value,
             resilience_level=result.resilience.level,
             emergency=result.emergency,
@@ -148,8 +147,8 @@ class IntakeService(OpenApplications):
             queues=list(path.queues),
             station=path.station,
             deadline_at=path.deadline_at,
-            at=now,
         )
+        await uow.applications.record_assessment(number, found, at=now)
         await self._notify(
             uow, resident_id, number, ApplicationStatus.ASSESSED, {"emergency": result.emergency}, now,
             urgent=result.emergency,

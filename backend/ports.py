@@ -20,6 +20,7 @@ from backend.points.ports import CertificateRepository, PointsRepository
 from backend.store.applications import (
     ApplicationRepository,
     ApplicationSummary,
+    AssessmentRecord,
     DocumentMeta,
     DocumentRepository,
     StatusChange,
@@ -47,8 +48,9 @@ from backend.throttle import ThrottleRepository
 from backend.volunteers.ports import TaskRepository, VolunteerRepository
 
 __all__ = [
-    "ApplicationRepository", "ApplicationSummary", "DocumentMeta", "DocumentRepository", "DueSession", "Escalation",
-    "EscalationMessage", "EscalationRepository", "EscalationScope", "IdentityMove", "LinkCodeRepository", "NotFound",
+    "ApplicationRepository", "ApplicationSummary", "AssessmentRecord", "DocumentMeta", "DocumentRepository",
+    "DueSession", "Escalation", "EscalationMessage", "EscalationRepository", "EscalationScope", "IdentityMove",
+    "LinkCodeRepository", "NotFound",
     "OutboxItem", "OutboxRepository", "Resident", "ResidentRepository", "SessionRepository", "StatusChange", "Store",
     "Transaction", "UnitOfWork", "WebIdentityRepository",
 ]

@@ -9,7 +9,6 @@ member's health and disability start with a one-tap "healthy, no disability".
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from flows.common import LANGUAGE
 from flows.common import mobile as _mobile
@@ -93,7 +92,7 @@ def _offices(ask: Ask) -> tuple[str, ...]:
     return tuple(o.code for d in ask.context.districts if chosen in (None, d.code) for o in d.offices)
 
 
-def _office_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
+def _office_label(value: str, ask: Ask) -> tuple[str, dict[str, object]]:
     found = ask.context.office(value)
     if found is None:
         return "region.unknown", {"code": value}
@@ -103,7 +102,7 @@ def _office_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
     return "region.district_office", {"district": district.name, "office": office.name}
 
 
-def _district_label(value: str, ask: Ask) -> tuple[str, dict[str, Any]]:
+def _district_label(value: str, ask: Ask) -> tuple[str, dict[str, object]]:
     district = next(d for d in ask.context.districts if d.code == value)
     return "region.district", {"district": district.name}
 
@@ -163,7 +162,7 @@ def _consent_says_for_whom(value: object) -> dict[str, object]:
     return {"for_whom": value} if value in ("self", "other") else {}
 
 
-def _member_params(ask: Ask) -> dict[str, Any]:
+def _member_params(ask: Ask) -> dict[str, object]:
     member = ask.member or {}
     relation = "self" if ask.index == 0 else member.get("relation", "other")
     name = None if ask.index == 0 else member.get("given_name")
@@ -174,7 +173,7 @@ def _for_other(ask: Ask) -> bool:
     return ask.answers.get("for_whom") == "other"
 
 
-def _for_other_params(ask: Ask) -> dict[str, Any]:
+def _for_other_params(ask: Ask) -> dict[str, object]:
     return {"for_other": _for_other(ask)}
 
 
@@ -192,7 +191,7 @@ def _urgent_answered(turn: AnswerContext, needs: object) -> None:
         turn.say(f"{turn.flow_name}.urgent_flagged")
 
 
-def _member_description(member: Member) -> dict[str, Any]:
+def _member_description(member: Member) -> dict[str, object]:
     return {"relation": member.get("relation", "self"), "name": member.get("given_name")}
 
 

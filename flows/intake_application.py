@@ -39,7 +39,7 @@ def _other_income(answers: Answers) -> dict[str, str]:
     return out
 
 
-def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, Any]:
+def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, object]:
     """The application as JSON-ready data (the shape of ``backend.application.ApplicationV1``)."""
     office = answers.get("office")
     found = ask.context.office(office) if office else None
@@ -95,7 +95,7 @@ def build(answers: Answers, members: Sequence[Member], ask: Ask) -> dict[str, An
     }
 
 
-def summary_extras(answers: Answers, ask: Ask) -> dict[str, Any]:
+def summary_extras(answers: Answers, ask: Ask) -> dict[str, object]:
     """Names for the codes the summary shows."""
     found = ask.context.office(answers.get("office", ""))
     return {"district_name": found[0].name if found else "", "office_name": found[1].name if found else ""}
@@ -118,7 +118,7 @@ def prefill(
     office: str,
     district: str | None,
     member_ids: Sequence[str | None] = (),
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+) -> tuple[dict[str, object], list[dict[str, object]]]:
     """Answers and members of an application the office fills in from what it knows (the registry
     of the monitored population), for the resident to check one by one: the inverse of ``build``.
 
@@ -128,15 +128,15 @@ def prefill(
     can say them.
     """
     rows = list(household.get("members") or ())
-    answers: dict[str, Any] = {
+    answers: dict[str, object] = {
         "for_whom": "self", "name": name, "id_number": id_number, "office": office, "household_size": len(rows),
     }
     if district:
         answers["district"] = district
-    members: list[dict[str, Any]] = []
+    members: list[dict[str, object]] = []
     for i, row in enumerate(rows):
         health, grade = row.get("health") or "healthy", row.get("disability_grade")
-        member: dict[str, Any] = {"condition": "disability" if health == "healthy" and grade else health}
+        member: dict[str, object] = {"condition": "disability" if health == "healthy" and grade else health}
         if member["condition"] != "healthy":
             member["disability"] = str(grade) if grade else NONE
         if i > 0:
@@ -151,8 +151,9 @@ def prefill(
             member["income"] = _money(row.get("monthly_income"))
         members.append(member)
     other = household.get("other_income") or {}
-    answers["other_income"] = [s for s in INCOME_SOURCES if Decimal(str(other.get(s) or 0)) > 0]
-    for source in answers["other_income"]:
+    incomes = [s for s in INCOME_SOURCES if Decimal(str(other.get(s) or 0)) > 0]
+    answers["other_income"] = incomes
+    for source in incomes:
         answers[f"income_{source}"] = _money(other[source])
     assets = household.get("assets") or {}
     homes, vehicles = int(assets.get("homes") or 0), int(assets.get("vehicles") or 0)

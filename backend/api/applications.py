@@ -43,12 +43,12 @@ from backend.store.errors import Forbidden
 from locales import mask_id_number
 
 
-def _summary(case: Case, now: datetime) -> dict[str, Any]:
+def _summary(case: Case, now: datetime) -> dict[str, object]:
     overdue = case.deadline_at is not None and case.deadline_at < now and case.status in OPEN
     return response_of(CaseSummary, case, overdue=overdue).model_dump(mode="json")
 
 
-def _detail(case: Case, user: User, now: datetime, allowed: list[CaseAction]) -> dict[str, Any]:
+def _detail(case: Case, user: User, now: datetime, allowed: list[CaseAction]) -> dict[str, object]:
     application = case.payload if sees_id_numbers(user) else _masked(case.payload)
     return {
         **_summary(case, now),

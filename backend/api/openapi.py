@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel
@@ -33,11 +34,11 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
     return {"$ref": _REF.format(model=model.__name__)}
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
+def _json(schema: Mapping[str, object]) -> dict[str, object]:
     return {"application/json": {"schema": schema}}
 
 
-def _operation(endpoint: Endpoint, query_schemas: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def _operation(endpoint: Endpoint, query_schemas: Mapping[str, dict[str, Any]]) -> dict[str, object]:
     parameters = [
         {"name": name, "in": "path", "required": True, "schema": _PATH_SCHEMAS.get(name, {"type": "string"})}
         for name in re.findall(r"{(\w+)}", endpoint.path)
@@ -64,11 +65,11 @@ def _operation(endpoint: Endpoint, query_schemas: dict[str, dict[str, Any]]) -> 
         {"type": "array", "items": _ref(response)} if endpoint.many and response
         else (_ref(response) if response else {})
     )
-    responses: dict[str, Any] = {str(endpoint.status): {"description": "OK", "content": _json(ok_schema)}}
+    responses: dict[str, object] = {str(endpoint.status): {"description": "OK", "content": _json(ok_schema)}}
     refusals = {400, 401, 403, *endpoint.errors} | ({413} if endpoint.body is not None else set())
     for status in sorted(refusals):
         responses[str(status)] = {"description": _REASONS[status], "content": _json(_ref(Error))}
-    operation: dict[str, Any] = {
+    operation: dict[str, object] = {
         "summary": endpoint.summary,
         "operationId": endpoint.handler.__name__,
         "description": "Roles: " + ", ".join(sorted(r.value for r in endpoint.roles)),
@@ -96,10 +97,10 @@ _REASONS = {400: "Bad JSON: not UTF-8, not JSON, nested too deep, a number too l
             422: "A field is invalid (named)"}
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document() -> dict[str, object]:
     _, definitions = models_json_schema(_models(), ref_template=_REF)
     query_models = {e.query.__name__: e.query.model_json_schema() for e in ENDPOINTS if e.query is not None}
-    paths: dict[str, dict[str, Any]] = {}
+    paths: dict[str, dict[str, object]] = {}
     for endpoint in ENDPOINTS:
         paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = _operation(endpoint, query_models)
     return {

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Required, TypedDict
 
 from backend.buttons import ListOffers, button
 from backend.cases.ports import Offer, OffersUnitOfWork
@@ -26,6 +26,17 @@ from backend.volunteers.service import Volunteering, given_name
 
 PROJECT, SERVICE, SCHEME = "project", "service", "scheme"
 VOLUNTEER_FLOW = "volunteer"
+
+
+class OfferItem(TypedDict, total=False):
+    """What the messages ``offers.item`` and ``notice.offers`` say of one offer: its kind, and the
+    project (its id, names and sponsor by locale) or the volunteer skill offered."""
+
+    kind: Required[str]
+    project_id: str
+    project: dict[str, str]
+    sponsor: dict[str, str]
+    skill: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +91,7 @@ async def offer_after_assessment(uow: OffersUnitOfWork, projects: tuple[Project,
 
 
 async def open_offers(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, resident_id: str,
-                      now: datetime) -> list[tuple[Offer, dict[str, Any]]]:
+                      now: datetime) -> list[tuple[Offer, OfferItem]]:
     """The resident's offers not yet accepted, declined or expired, oldest first, each with what
     a message says of it (those naming a project no longer in the pack are left out)."""
     listed = []
@@ -91,23 +102,26 @@ async def open_offers(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, r
     return listed
 
 
-def offer_item(offer: Offer, projects: tuple[Project, ...]) -> dict[str, Any] | None:
+def offer_item(offer: Offer, projects: tuple[Project, ...]) -> OfferItem | None:
     """What the messages ``offers.item`` and ``notice.offers`` say of one offer."""
     if offer.kind == PROJECT:
         project = next((p for p in projects if p.id == offer.ref), None)
         return None if project is None else _project_item(project)
-    if offer.kind == SERVICE:
-        return {"kind": SERVICE, "skill": offer.ref}
-    return {"kind": SCHEME}
+    return _unlisted_item(offer.kind, offer.ref)
 
 
-def _project_item(project: Project) -> dict[str, Any]:
-    return {"kind": PROJECT, "project_id": project.id, "project": project.names, "sponsor": project.sponsor}
+def _unlisted_item(kind: str, ref: str) -> OfferItem:
+    """A volunteer service (named by its skill) or the scheme: offers that are not the pack's projects."""
+    return OfferItem(kind=SERVICE, skill=ref) if kind == SERVICE else OfferItem(kind=SCHEME)
+
+
+def _project_item(project: Project) -> OfferItem:
+    return OfferItem(kind=PROJECT, project_id=project.id, project=project.names, sponsor=project.sponsor)
 
 
 async def _project_offers(uow: OffersUnitOfWork, projects: tuple[Project, ...], assessment: Assessment,
                           resident_id: str, number: str, now: datetime,
-                          expires_at: datetime | None) -> list[tuple[int, dict[str, Any]]]:
+                          expires_at: datetime | None) -> list[tuple[int, OfferItem]]:
     resident = await uow.residents.get(resident_id)
     if resident is not None and resident.offers_off:
         return []
@@ -122,7 +136,7 @@ async def _project_offers(uow: OffersUnitOfWork, projects: tuple[Project, ...], 
 
 async def _service_offers(uow: OffersUnitOfWork, catalogue: ServiceCatalogue, assessment: Assessment,
                           resident_id: str, number: str, now: datetime,
-                          expires_at: datetime | None) -> list[tuple[int, dict[str, Any]]]:
+                          expires_at: datetime | None) -> list[tuple[int, OfferItem]]:
     resident = await uow.residents.get(resident_id)
     if resident is not None and resident.offers_off:
         return []
@@ -134,7 +148,7 @@ async def _service_offers(uow: OffersUnitOfWork, catalogue: ServiceCatalogue, as
         offer_id = await uow.offers.add(resident_id=resident_id, application_number=number, kind=kind, ref=ref, at=now,
                                         expires_at=expires_at)
         if offer_id is not None:
-            made.append((offer_id, {"kind": SERVICE, "skill": ref} if kind == SERVICE else {"kind": SCHEME}))
+            made.append((offer_id, _unlisted_item(kind, ref)))
     return made
 
 

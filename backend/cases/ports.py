@@ -84,7 +84,7 @@ class Transition:
     at: datetime
     assigned_to: str | None | Unset = UNSET
     proposed_by: str | None | Unset = UNSET
-    decision: dict[str, Any] | None | Unset = UNSET
+    decision: dict[str, object] | None | Unset = UNSET
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ notification for the resident and an audit entry are written, together or not at
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TypedDict
 from zoneinfo import ZoneInfo
 
 from backend.buttons import ReplyNow, button
@@ -52,6 +52,16 @@ ACTIONS_BY_ROLE: dict[Role, frozenset[CaseAction]] = {
     Role.BOT_SERVICE: frozenset(),
     Role.MERCHANT: frozenset(),
 }
+
+
+class _Change(TypedDict, total=False):
+    """What an action changes on a case besides its status: the fields of a :class:`Transition`."""
+
+    assigned_to: str | None
+    proposed_by: str | None
+    decision: dict[str, object] | None
+
+
 @dataclass(frozen=True, slots=True)
 class Written:
     """Where a resident's unasked words went: who reads them (None: the office's queue) and in how
@@ -145,7 +155,7 @@ class CaseService:
         if user.role in OFFICE_ROLES:
             if query.office not in (None, user.office):
                 raise Forbidden(f"you work for {user.office}, not {query.office}")
-            query = CaseQuery(**{**_fields(query), "office": user.office})
+            query = replace(query, office=user.office)
         return await uow.cases.list(query, now=now)
 
     async def history(self, uow: CasesUnitOfWork, user: User, number: str) -> builtins.list[StatusEvent]:
@@ -188,9 +198,10 @@ class CaseService:
         if request.action is CaseAction.REQUEST_INFO:
             # The question is what the office asked: kept on the event and in the thread, not
             # only in the notification the resident gets.
-            note = "\n".join(part for part in (params["question"], note) if part)
+            question = str(params["question"])
+            note = "\n".join(part for part in (question, note) if part)
             await uow.threads.add(number, direction=Direction.TO_RESIDENT, kind=MessageKind.QUESTION,
-                                  author=user.username, body=params["question"], at=now)
+                                  author=user.username, body=question, at=now)
         if request.action is CaseAction.RETURN:
             # The office's own disagreement: the resident hears of it only if told something.
             kind = "returned"
@@ -359,13 +370,13 @@ class CaseService:
         if user.role is Role.SUPERVISOR:
             if query.office not in (None, user.office):
                 raise Forbidden(f"you supervise {user.office}, not {query.office}")
-            query = CaseQuery(**{**_fields(query), "office": user.office})
+            query = replace(query, office=user.office)
         residents = await uow.cases.residents(query, now=now)
         for resident_id in residents:
             await uow.notifications.add(
                 resident_id=resident_id, application_number=None, kind="broadcast", params={"texts": texts}, at=now
             )
-        segment = {k: v for k, v in _fields(query).items() if v is not None and k not in ("limit", "offset")}
+        segment = {k: v for k, v in asdict(query).items() if v is not None and k not in ("limit", "offset")}
         await uow.audit.record(
             actor=user.username,
             action="broadcast",
@@ -408,7 +419,7 @@ class CaseService:
 
     async def _effects(
         self, uow: CasesUnitOfWork, user: User, case: Case, request: ActionRequest, now: datetime
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> tuple[_Change, dict[str, object]]:
         """The columns an action changes besides the status, and the resident's notification parameters."""
         action = request.action
         if action is CaseAction.ASSIGN:
@@ -459,7 +470,3 @@ class CaseService:
         messages = self._staff_messages or Translations(html=True)(DEFAULT_LOCALE)
         text = messages.render(key, number=case.number, by=user.display_name, reason=reason)
         await tell_staff(uow.outbox, proposer, key, text, at=now)
-
-
-def _fields(query: CaseQuery) -> dict[str, Any]:
-    return {name: getattr(query, name) for name in query.__dataclass_fields__}

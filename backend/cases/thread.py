@@ -11,7 +11,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from backend.cases.ports import Case, Note, StatusEvent
 from backend.status import CaseStatus
@@ -56,7 +55,7 @@ class ThreadEntry:
     message_kind: MessageKind | None = None
     document_ids: tuple[str, ...] = ()
     notice_kind: str | None = None
-    notice_params: dict[str, Any] = field(default_factory=dict)
+    notice_params: dict[str, object] = field(default_factory=dict)
     delivery: str | None = None
     unread: bool = False
 

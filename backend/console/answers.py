@@ -6,6 +6,7 @@ the console says what the resident was asked.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,12 +20,12 @@ class Row:
     value: str
 
 
-def _option(messages: Messages, question: str, value: Any) -> str:
+def _option(messages: Messages, question: str, value: object) -> str:
     key = f"intake.{question}.option.{value}"
     return messages.render(key) if messages.has(key) else str(value)
 
 
-def _money(messages: Messages, value: Any) -> str:
+def _money(messages: Messages, value: object) -> str:
     return messages.money(value) if value not in (None, "") else "—"
 
 
@@ -113,13 +114,13 @@ def members(payload: dict[str, Any], messages: Messages, *, show_ids: bool) -> l
     return found
 
 
-def _supporter(messages: Messages, able: Any) -> str:
+def _supporter(messages: Messages, able: object) -> str:
     # Not asked (null) is not "no": the resident was never asked, and it is to be verified.
     if able is None:
         return messages.render("console.supporter_unknown")
     return messages.render("console.yes") if able else messages.render("console.no")
 
 
-def _list(messages: Messages, question: str, values: list[Any]) -> str:
+def _list(messages: Messages, question: str, values: Iterable[object]) -> str:
     separator = "、" if messages.locale == "zh_CN" else ", "
     return separator.join(_option(messages, question, v) for v in values) or "—"

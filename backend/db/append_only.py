@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from sqlalchemy import Connection, MetaData, Table, event
 
@@ -133,7 +133,7 @@ def listen(metadata: MetaData) -> None:
 
 
 def _installer(found: Guard) -> Callable[..., None]:
-    def install(_table: Table, connection: Connection, **_: Any) -> None:
+    def install(_table: Table, connection: Connection, **_: object) -> None:
         for statement in create_statements(found, connection.dialect.name):
             connection.exec_driver_sql(statement)
 

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from uuid import uuid4
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.application import ApplicationV1
 from backend.cases import system_notes
 from backend.db.models import ApplicationIdHashRow, ApplicationRow, HouseholdMemberRow, StatusHistoryRow
-from backend.db.records import record_of
+from backend.db.records import record_of, values_of
 from backend.db.sql import advisory_lock
-from backend.ports import ApplicationSummary, NotFound, StatusChange
+from backend.ports import ApplicationSummary, AssessmentRecord, NotFound, StatusChange
 from backend.status import OPEN_STATUSES, ApplicationStatus
 
 
@@ -126,42 +125,20 @@ class SqlApplicationRepository:
         await self._session.flush()
         return _summary(row)
 
-    async def record_assessment(
-        self,
-        number: str,
-        *,
-        layer: str,
-        resilience_level: int,
-        emergency: bool,
-        assessment: dict[str, object],
-        queues: list[str],
-        station: str | None,
-        deadline_at: datetime | None,
-        at: datetime,
-    ) -> None:
+    async def record_assessment(self, number: str, found: AssessmentRecord, *, at: datetime) -> None:
         """Store the assessment and routing, and log the move to ``assessed``."""
         application_id = await self._id(number)
         await self._session.execute(
             update(ApplicationRow)
             .where(ApplicationRow.id == application_id)
-            .values(
-                status=ApplicationStatus.ASSESSED.value,
-                layer=layer,
-                resilience_level=resilience_level,
-                emergency=emergency,
-                assessment=assessment,
-                queues=queues,
-                station=station,
-                deadline_at=deadline_at,
-                updated_at=at,
-            )
+            .values(status=ApplicationStatus.ASSESSED.value, updated_at=at, **values_of(found))
         )
         self._session.add(
             StatusHistoryRow(
                 application_id=application_id,
                 status=ApplicationStatus.ASSESSED.value,
                 at=at,
-                note=system_notes.assessed(layer, resilience_level, emergency=emergency),
+                note=system_notes.assessed(found.layer, found.resilience_level, emergency=found.emergency),
                 actor="system",
             )
         )
@@ -197,6 +174,6 @@ class SqlApplicationRepository:
         return await application_id_of(self._session, number)
 
 
-def _summary(row: Any) -> ApplicationSummary:
+def _summary(row: ApplicationRow | Row[*tuple[object, ...]]) -> ApplicationSummary:
     """The port summary of a selected application row."""
     return record_of(ApplicationSummary, row, status=ApplicationStatus(row.status))

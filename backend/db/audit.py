@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,8 +17,9 @@ class SqlAuditLog:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def record(self, *, actor: str, action: str, target: str, details: dict[str, Any], at: datetime) -> None:
-        self._session.add(AuditRow(actor=actor, action=action, target=target, details=details, at=at))
+    async def record(self, *, actor: str, action: str, target: str, details: Mapping[str, object],
+                     at: datetime) -> None:
+        self._session.add(AuditRow(actor=actor, action=action, target=target, details=dict(details), at=at))
 
     async def for_target(self, target: str) -> list[AuditEntry]:
         rows = await self._session.scalars(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import builtins  # the method named list hides the type in its class's annotations
 from datetime import datetime
-from typing import Any
+from typing import TypeVarTuple
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, and_, case, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -35,19 +35,24 @@ def _case_select() -> Select[ApplicationRow, str, str]:
     )
 
 
+_Columns = TypeVarTuple("_Columns")
+# A selected row of the light columns and the two usernames: its types are only known at run time.
+_LightRow = Row[*tuple[object, ...]]
+
 _LIGHT_COLUMNS = tuple(c for c in ApplicationRow.__table__.c if c.name not in ("payload", "assessment"))
 
 
-def _light_select() -> Any:
+def _light_select() -> Select[*tuple[object, ...]]:
     """Like ``_case_select`` without the payload and the assessment."""
     return (
-        select(*_LIGHT_COLUMNS, _ASSIGNEE.username, _PROPOSER.username)
+        select(*_LIGHT_COLUMNS, _ASSIGNEE.username.label("assignee"), _PROPOSER.username.label("proposer"))
         .outerjoin(_ASSIGNEE, _ASSIGNEE.id == ApplicationRow.assigned_to)
         .outerjoin(_PROPOSER, _PROPOSER.id == ApplicationRow.proposed_by)
     )
 
 
-def _case_of(application: Any, assignee: str | None, proposer: str | None, **unread: Any) -> Case:
+def _case_of(application: ApplicationRow | _LightRow, assignee: str | None, proposer: str | None,
+             **unread: object) -> Case:
     """The case of an application's columns (a row or a selected ``Row``) and its people's usernames."""
     return record_of(
         Case, application, status=CaseStatus(application.status), queues=tuple(application.queues or ()),
@@ -55,12 +60,11 @@ def _case_of(application: Any, assignee: str | None, proposer: str | None, **unr
     )
 
 
-def _light_case(row: Any) -> Case:
-    # Both usernames are labelled "username": the assignee's and the proposer's are the last two.
-    return _case_of(row, row[-2], row[-1], payload={}, assessment=None)
+def _light_case(row: _LightRow) -> Case:
+    return _case_of(row, row.assignee, row.proposer, payload={}, assessment=None)
 
 
-def _case(row: Any) -> Case:
+def _case(row: Row[ApplicationRow, str, str]) -> Case:
     application, assignee, proposer = row
     return _case_of(application, assignee, proposer)
 
@@ -105,7 +109,7 @@ class SqlCaseRepository:
     async def list(self, query: CaseQuery, *, now: datetime) -> tuple[list[Case], int]:
         conditions = _conditions(query, now)
 
-        def scoped(statement: Any) -> Any:
+        def scoped(statement: Select[*_Columns]) -> Select[*_Columns]:
             # The assignee is joined only to filter on it: without it the count and the page's ids
             # are read from ix_applications_queue alone.
             if query.assigned_to is not None:
@@ -150,7 +154,7 @@ class SqlCaseRepository:
 
     async def transition(self, number: str, move: Transition) -> None:
         application_id = await self._id(number)
-        values: dict[str, Any] = {"status": move.status.value, "updated_at": move.at}
+        values: dict[str, object] = {"status": move.status.value, "updated_at": move.at}
         if not isinstance(move.assigned_to, Unset):
             values["assigned_to"] = await self._user_id(move.assigned_to)
         if not isinstance(move.proposed_by, Unset):

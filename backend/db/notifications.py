@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,7 +26,7 @@ class SqlNotificationRepository:
         resident_id: str,
         application_number: str | None,
         kind: str,
-        params: dict[str, Any],
+        params: dict[str, object],
         at: datetime,
         urgent: bool = False,
         not_before: datetime | None = None,

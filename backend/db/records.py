@@ -31,6 +31,13 @@ def columns_for(cls: type[DataclassInstance], table: Table) -> tuple[Column[obje
     return tuple(table.c[f.name] for f in fields(cls) if f.init)
 
 
+def values_of(record: DataclassInstance) -> dict[str, object]:
+    """The column values of a record whose fields are named like the columns: ``record_of`` reversed.
+
+    Field by field, not ``dataclasses.asdict``: that would deep-copy every nested dict and list."""
+    return {f.name: getattr(record, f.name) for f in fields(record)}
+
+
 def record_of(cls: type[R], row: object, /, **differing: object) -> R:
     """The ``cls`` whose fields are the row's attributes of the same names.
 

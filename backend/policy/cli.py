@@ -12,7 +12,10 @@ import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from backend.policy.household import Household
 
 LANGUAGES = ("zh_CN", "en")
 
@@ -46,7 +49,7 @@ def _read(file: str) -> tuple[str, object]:
     return file, parse(Path(file).read_bytes(), exact=True)
 
 
-def _household(data: Any) -> Any:
+def _household(data: object) -> Household:
     from backend.application import ApplicationV1
     from backend.policy.household import Household
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from backend.application import HardshipType
 from backend.policy.codes import (
@@ -28,6 +28,7 @@ from backend.policy.errors import pack_error
 from backend.policy.parameters import Formula, parse_formula
 
 E = TypeVar("E", bound=Enum)
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +145,7 @@ def _enum(enum: type[E], raw: object, path: Path, key: str) -> E:
         raise pack_error(path, key, f"unknown {enum.__name__.lower()} {raw!r} (known: {known})") from None
 
 
-def _section(data: dict[str, Any], name: str, kind: type, path: Path) -> Any:
+def _section(data: Mapping[str, object], name: str, kind: type[_T], path: Path) -> _T:
     value = data.get(name)
     if not isinstance(value, kind):
         raise pack_error(path, name, f"missing, or not a {'mapping' if kind is dict else 'list'}")

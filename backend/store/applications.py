@@ -26,6 +26,19 @@ class StatusChange:
 
 
 @dataclass(frozen=True, slots=True)
+class AssessmentRecord:
+    """What the policy engine and routing found for an application, as the case stores it."""
+
+    layer: str
+    resilience_level: int
+    emergency: bool
+    assessment: dict[str, object]
+    queues: list[str]
+    station: str | None
+    deadline_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class DocumentMeta:
     id: str
     resident_id: str
@@ -57,19 +70,7 @@ class ApplicationRepository(Protocol):
 
     async def list_for_resident(self, resident_id: str) -> list[ApplicationSummary]: ...
 
-    async def record_assessment(
-        self,
-        number: str,
-        *,
-        layer: str,
-        resilience_level: int,
-        emergency: bool,
-        assessment: dict[str, object],
-        queues: list[str],
-        station: str | None,
-        deadline_at: datetime | None,
-        at: datetime,
-    ) -> None:
+    async def record_assessment(self, number: str, found: AssessmentRecord, *, at: datetime) -> None:
         """Store what the policy engine and routing found, and move the case to ``assessed``."""
 
     async def get(self, number: str) -> ApplicationV1 | None: ...

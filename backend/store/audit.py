@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,7 @@ class AuditEntry:
 
 
 class AuditLog(Protocol):
-    async def record(self, *, actor: str, action: str, target: str, details: dict[str, Any], at: datetime) -> None: ...
+    async def record(self, *, actor: str, action: str, target: str, details: Mapping[str, object],
+                     at: datetime) -> None: ...
 
     async def for_target(self, target: str) -> list[AuditEntry]: ...

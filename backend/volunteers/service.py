@@ -14,7 +14,7 @@ sent twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -189,8 +189,7 @@ class Volunteering:
         task = await self._task_for(uow, user, task_id)
         if task.status is not TaskStatus.REQUESTED:
             raise TaskRefused(f"the task is {task.status}, not requested", "status")
-        spec = TaskSpec(**{**_fields(task.spec), "address": address, "details": details, "starts_at": starts_at,
-                           "ends_at": ends_at})
+        spec = replace(task.spec, address=address, details=details, starts_at=starts_at, ends_at=ends_at)
         spec = await self._checked(uow, user, spec, now)
         await uow.tasks.update(task_id, address=spec.address, details=spec.details, starts_at=spec.starts_at,
                                ends_at=spec.ends_at, status=TaskStatus.OPEN.value)
@@ -237,7 +236,7 @@ class Volunteering:
             raise NotFound(f"no application {spec.application_number}")
         if case.office != spec.office:
             raise TaskRefused(f"application {case.number} belongs to {case.office}", "office")
-        return TaskSpec(**{**_fields(spec), "resident_id": case.resident_id})
+        return replace(spec, resident_id=case.resident_id)
 
     async def _next_round(self, uow: VolunteersUnitOfWork, task: Task, now: datetime, *,
                           timed_out: bool = False) -> Task:
@@ -464,7 +463,3 @@ def served_minutes(task: Task, now: datetime) -> int:
     assert task.checked_in_at is not None
     elapsed = int((now - task.checked_in_at).total_seconds() // 60)
     return max(1, min(elapsed, task.spec.duration_minutes))
-
-
-def _fields(spec: TaskSpec) -> dict[str, Any]:
-    return {name: getattr(spec, name) for name in spec.__dataclass_fields__}

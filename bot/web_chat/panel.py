@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from backend.buttons import AnswerOffer, ReplyNow
 from backend.cases.lifecycle import CaseStatus
-from backend.cases.offers import open_offers
+from backend.cases.offers import OfferItem, open_offers
 from backend.cases.thread import AuthorRole
 from bot import callbacks
 from bot.runner import Conversations
@@ -28,7 +27,7 @@ class OpenOffer:
     values its Accept and Not now buttons post (``offer``)."""
 
     id: int
-    item: dict[str, Any]
+    item: OfferItem
     accept: str
     decline: str
 

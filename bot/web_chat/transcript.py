@@ -14,10 +14,10 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from backend.ports import OutboxItem, Store, UnitOfWork
 from bot import callbacks
+from bot.outbound import Button
 from bot.sealed_texts import SealedTexts
 from bot.web_chat.held import KINDS as HELD_KINDS
 from locales import mask_id_number
@@ -29,13 +29,6 @@ _ID_NUMBER = re.compile(r"(?<![0-9])(?:[0-9][ -]?){14,17}[0-9Xx](?![0-9Xx])")
 
 
 @dataclass(frozen=True, slots=True)
-class ShownButton:
-    value: str  # "<outbox id>:<index>", as ``Conversations.press`` takes it
-    label: str
-    selected: bool = False
-
-
-@dataclass(frozen=True, slots=True)
 class Entry:
     """One message on the page: Yimen's, or the resident's own (``mine``)."""
 
@@ -44,7 +37,7 @@ class Entry:
     key: str
     text: str
     html: bool = False
-    buttons: tuple[ShownButton, ...] = ()
+    buttons: tuple[Button, ...] = ()  # each value "<outbox id>:<index>", as ``Conversations.press`` takes it
     new: bool = False
     contact: bool = False  # the question asks for a phone number
 
@@ -108,7 +101,7 @@ class Transcript:
         self.push_channels = push_channels
         self.sealed_texts = sealed_texts
 
-    async def accept(self, web_id: str, counter: int | None, said: dict[str, Any] | None = None,
+    async def accept(self, web_id: str, counter: int | None, said: dict[str, object] | None = None,
                      pressed: tuple[int, int] | None = None) -> bool:
         """Take a post made from a page with ``counter``: False when that page is out of date.
 
@@ -184,7 +177,7 @@ def _entries(items: list[OutboxItem], prompt: int | None, fresh: set[int], seale
             from_notice = any(callbacks.is_action(str(b[0])) for b in buttons)
             # Live: the question's buttons, or a notification's until one of them is pressed.
             live = item.id == prompt or (from_notice and item.id not in pressed)
-            shown = tuple(ShownButton(f"{item.id}:{n}", str(b[1]), bool(b[2])) for n, b in enumerate(buttons)) \
+            shown = tuple(Button(f"{item.id}:{n}", str(b[1]), bool(b[2])) for n, b in enumerate(buttons)) \
                 if live else ()
             text = str(payload.get("text", ""))
             if item.id in fresh and payload.get("sealed_text") and sealed_texts is not None:

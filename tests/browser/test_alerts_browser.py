@@ -11,6 +11,7 @@ from pathlib import Path
 
 from backend.config import Config
 from backend.staff.accounts import set_password
+from tests.browser.console_pages import signed_in
 from tests.cases.helpers import STAFF, add_staff
 from tests.console.alerts_seed import raise_alerts
 from tests.console.conftest import PASSWORD, console_application
@@ -26,17 +27,6 @@ async def _staff(database) -> None:
             await uow.commit()
 
 
-async def _signed_in(browser, url: str, username: str, *, to: str = "/console/alerts"):
-    context = await browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    await page.goto(f"{url}/console/language?to=en&next={to}")
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form[action='/console/sign-in'] button[type=submit]")
-    await page.wait_for_url(re.compile(r".*/console/alerts.*"))
-    return context, page
-
-
 async def _submit(page, selector: str) -> None:
     async with page.expect_navigation():
         await page.click(selector)
@@ -50,7 +40,7 @@ async def test_an_alert_from_the_list_to_a_home_visit_in_chromium(browser, serve
     raised = await raise_alerts(database)
     url = await serve(console_application(config, database, clock=lambda: NOW))
 
-    context, page = await _signed_in(browser, url, "wang")
+    context, page = await signed_in(browser, url, "wang", asking="/console/alerts")
     rows = page.locator("table.alerts tbody tr")
     assert await rows.count() == 2  # hubin's two; wenchang's is not listed
     await page.screenshot(path=str(artifacts / "console-alerts.png"), full_page=True)
@@ -111,7 +101,7 @@ async def test_an_alert_from_the_list_to_a_home_visit_in_chromium(browser, serve
     await context.close()
 
     # A caseworker of another office is refused the alert's page.
-    context, page = await _signed_in(browser, url, "zhao")
+    context, page = await signed_in(browser, url, "zhao", asking="/console/alerts")
     response = await page.goto(f"{url}/console/alerts/{raised.medical}")
     assert response is not None and response.status == 403
     await context.close()

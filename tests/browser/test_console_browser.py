@@ -21,6 +21,7 @@ from bot.web_chat.identity import COOKIE, WebIdentities
 from bot.web_chat.routes import WebChat
 from bot.web_chat.transcript import CHANNEL as WEB
 from locales import Translations
+from tests.browser.console_pages import signed_in
 from tests.cases.helpers import add_staff, payload
 from tests.console.conftest import PASSWORD, console_application
 from tests.fakes.clock import Counter, FakeClock
@@ -53,18 +54,6 @@ async def _post(page, selector: str) -> None:
     """Press a button of the web chat and wait for the page its post redirects to."""
     async with page.expect_navigation():
         await page.click(selector)
-
-
-async def _signed_in(browser, url: str, username: str):
-    context = await browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
-    page = await context.new_page()
-    await page.goto(f"{url}/console/language?to=en&next=/console/queue")
-    assert "/console/sign-in" in page.url
-    await page.fill("input[name=username]", username)
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form[action='/console/sign-in'] button[type=submit]")
-    await page.wait_for_url(re.compile(r".*/console/queue.*"))
-    return context, page
 
 
 async def _household_chat(browser, url: str, database, clock, identities):
@@ -105,7 +94,7 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
     url = await serve(app)
 
     # Sign in, and filter the queue down to the emergencies.
-    wang, page = await _signed_in(browser, url, "wang")
+    wang, page = await signed_in(browser, url, "wang")
     assert await page.locator("table.cases tbody tr").count() == 2  # hubin's two, not wenchang's
     assert elsewhere not in await page.content()
     await page.click("[data-facet=emergency] a[data-value=yes]")
@@ -149,7 +138,7 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
     await _act(page, "propose", amount="820")
     assert await page.get_attribute("#status", "data-status") == "proposed"
     assert await page.locator("form.action[data-action=approve]").count() == 0  # not offered to the proposer
-    li, second = await _signed_in(browser, url, "li")
+    li, second = await signed_in(browser, url, "li")
     await second.goto(f"{url}/console/cases/{number}")
     await _act(second, "return", note=RETURNED)
     await second.locator("#confirm button[type=submit]").click()
@@ -182,7 +171,7 @@ async def test_a_case_from_the_queue_to_approval_in_chromium(browser, serve, art
     await resident_context.close()
 
     # A caseworker of another office is refused the case.
-    zhao, third = await _signed_in(browser, url, "zhao")
+    zhao, third = await signed_in(browser, url, "zhao")
     response = await third.goto(f"{url}/console/cases/{number}")
     assert response is not None and response.status == 403
     assert "another office" in await third.locator(".error-reason").inner_text()

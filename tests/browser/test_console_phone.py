@@ -4,7 +4,6 @@ tests/artifacts/console-queue-phone.png."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,10 +13,9 @@ from backend.cases.ports import Role
 from backend.config import Config
 from backend.db.models import ApplicationRow
 from backend.staff.accounts import set_password
+from tests.browser.console_pages import PHONE, signed_in
 from tests.cases.helpers import NOW, add_staff, payload, submit
 from tests.console.conftest import PASSWORD, console_application
-
-PHONE = {"width": 375, "height": 812}
 
 
 async def test_the_queue_fits_a_phone_without_scrolling_sideways(browser, serve, artifacts: Path, database,
@@ -37,13 +35,7 @@ async def test_the_queue_fits_a_phone_without_scrolling_sideways(browser, serve,
     config = Config(database_url=database_url, locale="zh_CN", data_dir=tmp_path / "data", secret_key=b"k")
     url = await serve(console_application(config, database))
 
-    context = await browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
-    page = await context.new_page()
-    await page.goto(f"{url}/console/language?to=zh_CN&next=/console/queue")
-    await page.fill("input[name=username]", "chen")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form[action='/console/sign-in'] button[type=submit]")
-    await page.wait_for_url(re.compile(r".*/console/queue.*"))
+    context, page = await signed_in(browser, url, "chen", language="zh_CN", phone=True)
     await page.screenshot(path=str(artifacts / "console-queue-phone.png"), full_page=True)
 
     widths = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")

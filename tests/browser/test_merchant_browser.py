@@ -4,7 +4,6 @@ listed; the same code again is refused. Screenshot: tests/artifacts/console-merc
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -13,10 +12,10 @@ from backend.config import Config
 from backend.points.ledger import Ledger
 from backend.points.ports import Holder
 from backend.staff.accounts import set_password
+from tests.browser.console_pages import signed_in
 from tests.cases.helpers import NOW, PACK, add_staff
 from tests.console.conftest import PASSWORD, console_application
 
-PHONE = {"width": 375, "height": 812}
 LEDGER = Ledger(PACK)
 
 
@@ -31,14 +30,8 @@ async def test_a_merchant_redeems_a_code_in_chromium(browser, serve, artifacts: 
     config = Config(database_url=database_url, locale="zh_CN", data_dir=tmp_path / "data", secret_key=b"k")
     url = await serve(console_application(config, database))
 
-    context = await browser.new_context(locale="zh-CN", viewport=PHONE, is_mobile=True, has_touch=True)
-    page = await context.new_page()
-    await page.goto(f"{url}/console/language?to=zh_CN&next=/console/queue")
-    await page.fill("input[name=username]", "minghu")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("form[action='/console/sign-in'] button[type=submit]")
     # Signing in lands a merchant on its own page, not the office's queue.
-    await page.wait_for_url(re.compile(r".*/console/merchant$"))
+    context, page = await signed_in(browser, url, "minghu", lands="/console/merchant", language="zh_CN", phone=True)
     assert await page.locator("nav a").all_inner_texts() == ["积分核销"]
     assert "暂无核销记录" in await page.locator("table.redemptions").inner_text()
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from flows import events as ev
 from flows.intents import Reply
 from flows.session import Session
@@ -97,22 +99,21 @@ def test_yes_and_no_may_be_typed() -> None:
     assert chat.keys == ["intake.members.income.prompt"] and income(chat) is None
 
 
-def test_a_range_proposes_its_middle(translations: Translations) -> None:
+@pytest.mark.parametrize(("said", "zh_cn", "en", "recorded"), [
+    # A range proposes its middle.
+    ("800到1000", "800 到 1,000 元，按中间数 900 元记录？", "¥800 to ¥1,000: record the middle, ¥900?", "900.00"),
+    # A yearly figure is converted to the month the question asks.
+    ("每年一万二", "每年 12,000 元，按每月 1,000 元记录？", "¥12,000 a year: record it as ¥1,000 a month?", "1000.00"),
+])
+def test_a_figure_the_question_does_not_ask_for_is_proposed_as_one_it_does(
+    translations: Translations, said: str, zh_cn: str, en: str, recorded: str
+) -> None:
     chat = at_income()
-    chat.send("800到1000")
-    assert rendered(chat, translations, "zh_CN")[0].startswith("800 到 1,000 元，按中间数 900 元记录？")
-    assert rendered(chat, translations, "en")[0].startswith("¥800 to ¥1,000: record the middle, ¥900?")
+    chat.send(said)
+    assert rendered(chat, translations, "zh_CN")[0].startswith(zh_cn)
+    assert rendered(chat, translations, "en")[0].startswith(en)
     chat.send(ev.Choice(buttons(proposal(chat))["confirm.yes"]))
-    assert income(chat) == "900.00"
-
-
-def test_a_yearly_figure_is_converted_to_the_month_the_question_asks(translations: Translations) -> None:
-    chat = at_income()
-    chat.send("每年一万二")
-    assert rendered(chat, translations, "zh_CN")[0].startswith("每年 12,000 元，按每月 1,000 元记录？")
-    assert rendered(chat, translations, "en")[0].startswith("¥12,000 a year: record it as ¥1,000 a month?")
-    chat.send(ev.Choice(buttons(proposal(chat))["confirm.yes"]))
-    assert income(chat) == "1000.00"
+    assert income(chat) == recorded
 
 
 def test_a_monthly_figure_for_a_yearly_question_is_converted() -> None:

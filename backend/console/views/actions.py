@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -68,7 +67,7 @@ async def act(request: web.Request) -> web.StreamResponse:
         raise redirect(_case_url(number), error="console.refused.action") from None
     typed = {k: v for k, v in form.items() if k != "csrf"}
     package = await form_lists(request, "package") if action is CaseAction.PROPOSE else None
-    typed_back: dict[str, Any] = {**typed, "package": package}
+    typed_back: dict[str, object] = {**typed, "package": package}
     amount, amount_error = _amount(form.get("amount", ""))
     if amount_error:
         return await render_case(request, {"action": action, "typed": typed_back, "errors": {"amount": amount_error}},

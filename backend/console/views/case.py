@@ -3,7 +3,7 @@ notes, service tasks and referrals, and the forms of the actions its status allo
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 from urllib.parse import quote
 
 from aiohttp import web
@@ -41,7 +41,8 @@ async def case_page(request: web.Request) -> web.Response:
     return await render_case(request)
 
 
-async def render_case(request: web.Request, form: dict[str, Any] | None = None, *, status: int = 200) -> web.Response:
+async def render_case(request: web.Request, form: Mapping[str, object] | None = None, *,
+                      status: int = 200) -> web.Response:
     """The case page; ``form`` carries an action form back to it: what was typed (``typed``), the
     action it was for (``action``), errors by field (``errors``), and a decision waiting for
     confirmation with the resident's message (``confirm``, ``preview``)."""

@@ -19,7 +19,7 @@ from flows import events as ev
 from locales import Translations
 from tests.bot.casework import START_REVIEW, acted, dispatched, request_info
 from tests.bot.telegram_driver import act
-from tests.bot.web_chat.test_web_chat import applied
+from tests.bot.web_chat.test_web_chat import applied_and_acted
 from tests.cases.helpers import NOW, add_staff, payload
 
 
@@ -56,10 +56,8 @@ async def test_telegram_linked_with_a_code_shares_the_web_residents_applications
 ):
     account = await add_staff(database, "wang")
     web = telegram_web(language="en")
-    await web.open()
-    resident, number = await applied(telegram_conversations, database, web.web_id)
     # An update while the resident is on the web only: it waits for them.
-    await acted(telegram_conversations, database, clock, account, number, START_REVIEW)
+    resident, number = await applied_and_acted(telegram_conversations, database, clock, account, web, START_REVIEW)
     code = await web.link_code()
     assert len(code) == 12 and code[3] == code[7] == " " and code.replace(" ", "").isdigit()  # 123 456 7890
     # Only a keyed hash of the code is stored.

@@ -46,6 +46,14 @@ async def at_the_name_question(web: Browser) -> Page:
     return page
 
 
+async def back_on_the_name_page(web: Browser) -> Page:
+    """The name answered ("Zhang San"), then the page still asking for it again, as from an old tab."""
+    old = await at_the_name_question(web)
+    await web.send("Zhang San")
+    web.page = old
+    return old
+
+
 async def session_answers(database, web: Browser) -> dict:
     async with database.unit_of_work() as uow:
         resident = await uow.residents.find("web", web.web_id)
@@ -105,9 +113,7 @@ async def test_an_answer_typed_on_an_out_of_date_page_waits_for_the_residents_wo
 
 async def test_a_held_answer_follows_the_question_when_it_moves_on_again(browser, database):
     web = browser(language="en")
-    old = await at_the_name_question(web)
-    await web.send("Zhang San")
-    web.page = old
+    old = await back_on_the_name_page(web)
     confirm = await web.send("Li Si")
     assert WORDS["en"]["held"].format(text="Li Si", question="ID number") in text_of(confirm)
     # Back to the name meanwhile from another tab: the confirmation now names the question asked now.
@@ -131,9 +137,7 @@ async def test_a_held_answer_follows_the_question_when_it_moves_on_again(browser
 
 async def test_a_slash_command_from_an_old_page_is_no_answer_and_runs(browser):
     web = browser(language="en")
-    old = await at_the_name_question(web)
-    await web.send("Zhang San")
-    web.page = old
+    await back_on_the_name_page(web)
     page = await web.send("/help")
     assert page.keys[0] == "command.help" and page.keys[-1] == "intake.id_number.prompt"
 
@@ -250,9 +254,7 @@ async def test_the_larger_text_is_kept_in_a_cookie_and_needs_the_form_token(brow
 
 async def test_a_held_answer_is_settled_only_by_its_own_browser(browser, database):
     web = browser(language="en")
-    old = await at_the_name_question(web)
-    await web.send("Zhang San")
-    web.page = old
+    await back_on_the_name_page(web)
     page = await web.send("Li Si")
     held = re.search(r'name="held" value="use:(\d+)"', page.html).group(1)
     other = browser(language="en")

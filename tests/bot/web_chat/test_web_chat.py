@@ -28,6 +28,15 @@ async def applied(conversations, database, web_id: str) -> tuple[str, str]:
     return await casework.applied(conversations, database, "web", web_id)
 
 
+async def applied_and_acted(conversations, database, clock, account, web, *actions) -> tuple[str, str]:
+    """The resident of the browser ``web``, opened, applied; then ``account`` (a caseworker of the
+    office) took ``actions`` on the application and the worker passed: (resident id, application number)."""
+    await web.open()
+    resident, number = await applied(conversations, database, web.web_id)
+    await acted(conversations, database, clock, account, number, *actions)
+    return resident, number
+
+
 async def count(database, row, *where) -> int:
     async with database.engine.connect() as connection:
         return await connection.scalar(select(func.count()).select_from(row).where(*where))
@@ -136,9 +145,7 @@ async def test_a_form_is_taken_once(browser, database):
 async def test_a_status_update_waits_for_the_next_page_load(browser, database, chat_conversations, clock):
     account = await add_staff(database, "wang")
     web = browser(language="en")
-    await web.open()
-    _, number = await applied(chat_conversations, database, web.web_id)
-    await acted(chat_conversations, database, clock, account, number, START_REVIEW)
+    _, number = await applied_and_acted(chat_conversations, database, clock, account, web, START_REVIEW)
     page = await web.open()
     (update,) = [m for m in page.new if m.key == "notice.under_review"]
     assert update.text == f"Your application {number} is being reviewed."
@@ -151,10 +158,8 @@ async def test_a_status_update_waits_for_the_next_page_load(browser, database, c
 async def test_reply_now_works_from_the_page(browser, database, chat_conversations, clock):
     account = await add_staff(database, "wang")
     web = browser(language="en")
-    await web.open()
-    _, number = await applied(chat_conversations, database, web.web_id)
-    await acted(chat_conversations, database, clock, account, number, START_REVIEW,
-                request_info("Please send the hospital bill"))
+    _, number = await applied_and_acted(chat_conversations, database, clock, account, web, START_REVIEW,
+                                        request_info("Please send the hospital bill"))
     page = await web.open()
     (asked,) = [m for m in page.new if m.key == "notice.info_requested"]
     assert "Please send the hospital bill" in asked.text
