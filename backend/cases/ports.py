@@ -165,6 +165,10 @@ class OfferRepository(Protocol):
                   at: datetime, expires_at: datetime | None = None) -> int | None:
         """Record an offer; None when this resident was offered it before (it is never repeated)."""
 
+    async def add_many(self, *, resident_id: str, application_number: str | None, wanted: list[tuple[str, str]],
+                       at: datetime, expires_at: datetime | None = None) -> list[int | None]:
+        """Record offers of (kind, ref) at once; for each, its id, or None when offered before."""
+
     async def open_for(self, resident_id: str, *, now: datetime) -> list[Offer]:
         """The resident's offers still to answer (not answered, not expired by ``now``), oldest first."""
 
