@@ -146,6 +146,10 @@ class IdempotencyStore(Protocol):
 
     async def put(self, owner: str, key: str, response: StoredResponse, *, at: datetime) -> None: ...
 
+    async def put_new(self, owner: str, key: str, response: StoredResponse, *, at: datetime) -> bool:
+        """Store the key unless it is stored already: whether it was new. A concurrent unit of work
+        storing the same key makes this one wait for its outcome (the key is unique)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Offer:

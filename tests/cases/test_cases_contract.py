@@ -164,6 +164,17 @@ class TestIdempotencyAndNotifications:
             assert await uow.idempotency.get("bot", "k1") == response
             assert await uow.idempotency.get("other", "k1") is None
 
+    async def test_a_key_is_stored_new_once(self, database):
+        first, second = StoredResponse("a" * 64, 200, {}), StoredResponse("b" * 64, 201, {"n": 2})
+        async with database.unit_of_work() as uow:
+            assert await uow.idempotency.put_new("inbound:wechat", "m1", first, at=NOW) is True
+            assert await uow.idempotency.put_new("inbound:wechat", "m1", second, at=NOW) is False
+            assert await uow.idempotency.put_new("inbound:web", "m1", second, at=NOW) is True
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            assert await uow.idempotency.put_new("inbound:wechat", "m1", second, at=NOW) is False
+            assert await uow.idempotency.get("inbound:wechat", "m1") == first
+
     async def test_notifications_are_listed_per_resident_in_order(self, database):
         number = await submit(database, payload(1), "r1")
         async with database.unit_of_work() as uow:
