@@ -68,10 +68,10 @@ def result_for(intent) -> ev.Event | None:
     return None
 
 
-def pure_engine(residents: int) -> tuple[int, float, list[float]]:
+def pure_engine(residents: int) -> tuple[int, float, list[float], float]:
     engine = Engine(INTAKE, flow_context(load_regions("demo")))
     turns, latencies = 0, []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(residents):
         session = engine.new_session(NOW, "zh_CN")
         for event in script(i):
@@ -84,15 +84,15 @@ def pure_engine(residents: int) -> tuple[int, float, list[float]]:
             latencies.append(time.perf_counter() - t0)
             turns += 1
         assert session.state == "submitted", session.state
-    return turns, time.perf_counter() - started, latencies
+    return turns, time.perf_counter() - started, latencies, time.process_time() - cpu
 
 
-async def persisted(residents: int, url: str, data_dir: Path) -> tuple[int, float, list[float]]:
+async def persisted(residents: int, url: str, data_dir: Path) -> tuple[int, float, list[float], float]:
     config = Config(database_url=url, locale="zh_CN", data_dir=data_dir, secret_key=b"benchmark")
     runtime = await open_runtime(config, migrate=True, clock=lambda: NOW)
     conversations = runtime.conversations
     turns, latencies = 0, []
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         for i in range(residents):
             for event in script(i):
@@ -100,9 +100,9 @@ async def persisted(residents: int, url: str, data_dir: Path) -> tuple[int, floa
                 await conversations.handle("bench", f"r{i}", event, locale_hint="zh_CN")
                 latencies.append(time.perf_counter() - t0)
                 turns += 1
+        return turns, time.perf_counter() - started, latencies, time.process_time() - cpu
     finally:
         await runtime.close()
-    return turns, time.perf_counter() - started, latencies
 
 
 # The four statements of a turn as SQL text, as SQLAlchemy writes them for SQLite.
@@ -125,7 +125,7 @@ LOG_TURN = (
 )
 
 
-async def raw_statements(residents: int, path: str) -> tuple[int, float, list[float]]:
+async def raw_statements(residents: int, path: str) -> tuple[int, float, list[float], float]:
     """The baseline: each resident's 30 turns as the four statements alone, through raw aiosqlite, on
     the database the persisted run filled (so every resident and session exists, as in mid-intake)."""
     at = NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
@@ -133,7 +133,7 @@ async def raw_statements(residents: int, path: str) -> tuple[int, float, list[fl
     async with aiosqlite.connect(path, isolation_level=None) as db:
         for pragma in ("foreign_keys=ON", "journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
             await db.execute(f"PRAGMA {pragma}")
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for i in range(residents):
             for n in range(len(script(i))):
                 t0 = time.perf_counter()
@@ -150,17 +150,22 @@ async def raw_statements(residents: int, path: str) -> tuple[int, float, list[fl
                 await db.execute("COMMIT")
                 latencies.append(time.perf_counter() - t0)
                 turns += 1
-        return turns, time.perf_counter() - started, latencies
+        return turns, time.perf_counter() - started, latencies, time.process_time() - cpu
 
 
-def report(name: str, turns: int, seconds: float, latencies: list[float], target: float | None = None) -> float:
-    """Print a run's rate and latencies; return the rate."""
+def report(name: str, turns: int, seconds: float, latencies: list[float], cpu: float,
+           target: float | None = None) -> float:
+    """Print a run's rate, latencies and CPU per turn; return the rate."""
     q = statistics.quantiles(latencies, n=100)
     rate = turns / seconds
     verdict = "" if target is None else f" ({'meets' if rate >= target else 'BELOW'} target {target:,.0f}/s)"
     print(f"{name}: {turns} turns in {seconds:.2f} s = {rate:,.0f} turns/s{verdict}")
-    print(f"  per-turn latency p50 {q[49] * 1e3:.3f} ms, p99 {q[98] * 1e3:.3f} ms")
+    print(f"  per-turn latency p50 {q[49] * 1e3:.3f} ms, p99 {q[98] * 1e3:.3f} ms; "
+          f"CPU {cpu / turns * 1e3:.3f} ms per turn (the process's, all threads)")
     return rate
+
+
+
 
 
 def main() -> None:
@@ -179,8 +184,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         path = f"{tmp}/bench.sqlite3"
-        rate = report("with persistence", *asyncio.run(persisted(
-            args.residents, args.database_url or f"sqlite+aiosqlite:///{path}", Path(tmp))), target=500)
+        url = args.database_url or f"sqlite+aiosqlite:///{path}"
+        rate = report("with persistence", *asyncio.run(persisted(args.residents, url, Path(tmp))), target=500)
         if args.database_url is None:
             raw = report("baseline: the four statements through raw aiosqlite",
                          *asyncio.run(raw_statements(args.residents, path)))
