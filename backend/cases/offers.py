@@ -78,8 +78,11 @@ async def offer_after_assessment(uow: OffersUnitOfWork, projects: tuple[Project,
     held until the pack's delay after the receipt (the dispatcher also keeps it out of quiet
     hours and within the day's cap of unsolicited messages); the offers' ids."""
     expires_at = now + timedelta(days=pacing.offer_days)
-    made = await _project_offers(uow, projects, assessment, resident_id, number, now, expires_at)
-    made += await _service_offers(uow, catalogue, assessment, resident_id, number, now, expires_at)
+    made = []
+    if not await _offers_off(uow, resident_id):
+        wanted = _projects_wanted(projects, assessment) + await _services_wanted(uow, catalogue, assessment,
+                                                                                   resident_id)
+        made = await _offer(uow, wanted, resident_id, number, now, expires_at)
     if made:
         await uow.notifications.add(
             resident_id=resident_id, application_number=None, kind=DIGEST_KIND,
@@ -122,34 +125,51 @@ def _project_item(project: Project) -> OfferItem:
 async def _project_offers(uow: OffersUnitOfWork, projects: tuple[Project, ...], assessment: Assessment,
                           resident_id: str, number: str, now: datetime,
                           expires_at: datetime | None) -> list[tuple[int, OfferItem]]:
-    resident = await uow.residents.get(resident_id)
-    if resident is not None and resident.offers_off:
+    if await _offers_off(uow, resident_id):
         return []
-    made = []
-    for project in matching(projects, assessment.facts):
-        offer_id = await uow.offers.add(resident_id=resident_id, application_number=number, kind=PROJECT,
-                                        ref=project.id, at=now, expires_at=expires_at)
-        if offer_id is not None:
-            made.append((offer_id, _project_item(project)))
-    return made
+    return await _offer(uow, _projects_wanted(projects, assessment), resident_id, number, now, expires_at)
 
 
 async def _service_offers(uow: OffersUnitOfWork, catalogue: ServiceCatalogue, assessment: Assessment,
                           resident_id: str, number: str, now: datetime,
                           expires_at: datetime | None) -> list[tuple[int, OfferItem]]:
-    resident = await uow.residents.get(resident_id)
-    if resident is not None and resident.offers_off:
+    if await _offers_off(uow, resident_id):
         return []
-    wanted = [(SERVICE, s.skill) for s in catalogue.matching(assessment.facts)]
+    wanted = await _services_wanted(uow, catalogue, assessment, resident_id)
+    return await _offer(uow, wanted, resident_id, number, now, expires_at)
+
+
+async def _offers_off(uow: OffersUnitOfWork, resident_id: str) -> bool:
+    """Whether the resident said /offers off."""
+    resident = await uow.residents.get(resident_id)
+    return resident is not None and resident.offers_off
+
+
+Wanted = list[tuple[str, str, OfferItem]]  # (kind, ref, what the messages say of it)
+
+
+def _projects_wanted(projects: tuple[Project, ...], assessment: Assessment) -> Wanted:
+    return [(PROJECT, project.id, _project_item(project)) for project in matching(projects, assessment.facts)]
+
+
+async def _services_wanted(uow: OffersUnitOfWork, catalogue: ServiceCatalogue, assessment: Assessment,
+                           resident_id: str) -> Wanted:
+    wanted: Wanted = [(SERVICE, s.skill, _unlisted_item(SERVICE, s.skill))
+                      for s in catalogue.matching(assessment.facts)]
     if catalogue.invites(assessment.facts) and await uow.volunteers.by_resident(resident_id) is None:
-        wanted.append((SCHEME, VOLUNTEER_FLOW))
-    made = []
-    for kind, ref in wanted:
-        offer_id = await uow.offers.add(resident_id=resident_id, application_number=number, kind=kind, ref=ref, at=now,
-                                        expires_at=expires_at)
-        if offer_id is not None:
-            made.append((offer_id, _unlisted_item(kind, ref)))
-    return made
+        wanted.append((SCHEME, VOLUNTEER_FLOW, _unlisted_item(SCHEME, VOLUNTEER_FLOW)))
+    return wanted
+
+
+async def _offer(uow: OffersUnitOfWork, wanted: Wanted, resident_id: str, number: str, now: datetime,
+                 expires_at: datetime | None) -> list[tuple[int, OfferItem]]:
+    """Record the offers in one go; those made (not offered before), with what messages say of them."""
+    once: dict[tuple[str, str], OfferItem] = {}
+    for kind, ref, item in wanted:
+        once.setdefault((kind, ref), item)  # a thing is offered once, even when two rules want it
+    ids = await uow.offers.add_many(resident_id=resident_id, application_number=number,
+                                    wanted=list(once), at=now, expires_at=expires_at)
+    return [(offer_id, item) for offer_id, item in zip(ids, once.values(), strict=True) if offer_id is not None]
 
 
 async def answer_offer(uow: OffersUnitOfWork, projects: tuple[Project, ...], *, resident_id: str, offer_id: int,

@@ -146,6 +146,10 @@ class IdempotencyStore(Protocol):
 
     async def put(self, owner: str, key: str, response: StoredResponse, *, at: datetime) -> None: ...
 
+    async def put_new(self, owner: str, key: str, response: StoredResponse, *, at: datetime) -> bool:
+        """Store the key unless it is stored already: whether it was new. A concurrent unit of work
+        storing the same key makes this one wait for its outcome (the key is unique)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Offer:
@@ -164,6 +168,10 @@ class OfferRepository(Protocol):
     async def add(self, *, resident_id: str, application_number: str | None, kind: str, ref: str,
                   at: datetime, expires_at: datetime | None = None) -> int | None:
         """Record an offer; None when this resident was offered it before (it is never repeated)."""
+
+    async def add_many(self, *, resident_id: str, application_number: str | None, wanted: list[tuple[str, str]],
+                       at: datetime, expires_at: datetime | None = None) -> list[int | None]:
+        """Record offers of (kind, ref) at once; for each, its id, or None when offered before."""
 
     async def open_for(self, resident_id: str, *, now: datetime) -> list[Offer]:
         """The resident's offers still to answer (not answered, not expired by ``now``), oldest first."""

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.cases.ports import StoredResponse
 from backend.db.models import IdempotencyRow
 from backend.db.records import record_of
-from backend.db.sql import advisory_lock
+from backend.db.sql import advisory_lock, dialect_insert, rows_changed
 
 
 class SqlIdempotencyStore:
@@ -35,3 +35,11 @@ class SqlIdempotencyStore:
             )
         )
         await self._session.flush()
+
+    async def put_new(self, owner: str, key: str, response: StoredResponse, *, at: datetime) -> bool:
+        # One statement where a read and an insert would be two: the primary key decides.
+        statement = dialect_insert(self._session, IdempotencyRow.__table__).values(
+            owner=owner, key=key, request_hash=response.request_hash, status=response.status,
+            response=response.body, created_at=at,
+        ).on_conflict_do_nothing(index_elements=["owner", "key"])
+        return await rows_changed(self._session, statement) == 1

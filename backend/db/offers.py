@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backend.cases.ports import Offer
 from backend.db.models import OfferRow
 from backend.db.records import record_of
-from backend.db.sql import advisory_lock, rows_changed
+from backend.db.sql import advisory_lock, dialect_insert, rows_changed
 
 
 def _offer(row: OfferRow) -> Offer:
@@ -33,6 +33,22 @@ class SqlOfferRepository:
         self._session.add(row)
         await self._session.flush()
         return row.id
+
+    async def add_many(self, *, resident_id: str, application_number: str | None, wanted: list[tuple[str, str]],
+                       at: datetime, expires_at: datetime | None = None) -> list[int | None]:
+        if not wanted:
+            return []
+        table = OfferRow.__table__
+        # One statement for all: the unique (resident, kind, ref) skips what was offered before.
+        statement = (
+            dialect_insert(self._session, table)
+            .values([{"resident_id": resident_id, "application_number": application_number, "kind": kind, "ref": ref,
+                      "status": "offered", "created_at": at, "expires_at": expires_at} for kind, ref in wanted])
+            .on_conflict_do_nothing(index_elements=["resident_id", "kind", "ref"])
+            .returning(table.c.id, table.c.kind, table.c.ref)
+        )
+        made = {(kind, ref): offer_id for offer_id, kind, ref in await self._session.execute(statement)}
+        return [made.get(key) for key in wanted]
 
     async def open_for(self, resident_id: str, *, now: datetime) -> list[Offer]:
         rows = await self._session.scalars(

@@ -26,9 +26,11 @@ def _field_names(cls: type[DataclassInstance]) -> frozenset[str]:
     return frozenset(f.name for f in fields(cls) if f.init)
 
 
-def columns_for(cls: type[DataclassInstance], table: Table) -> tuple[Column[object], ...]:
-    """The table's columns named like the fields of ``cls``, in their order: a SELECT of what a record reads."""
-    return tuple(table.c[f.name] for f in fields(cls) if f.init)
+def columns_for(cls: type[DataclassInstance], table: Table, *, skip: tuple[str, ...] = ()
+                ) -> tuple[Column[object], ...]:
+    """The table's columns named like the fields of ``cls`` (but ``skip``), in their order: a SELECT of
+    what a record reads."""
+    return tuple(table.c[f.name] for f in fields(cls) if f.init and f.name not in skip)
 
 
 def values_of(record: DataclassInstance) -> dict[str, object]:

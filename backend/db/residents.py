@@ -15,6 +15,7 @@ from backend.db.models import (
     ChannelIdentityRow,
     DocumentRow,
     EscalationRow,
+    NotificationRow,
     RegistryPersonRow,
     ResidentRow,
     TaskRow,
@@ -24,8 +25,15 @@ from backend.db.records import columns_for, record_of
 from backend.db.sql import THIS_IDENTITY, dialect_insert, document_meta, identity_binds, rows_changed, run_core
 from backend.ports import IdentityMove, NotFound, Resident
 
+# The fields of Resident that are no column of residents: read beside the row, with the identity.
+_HINTS = ("volunteer", "notices_waiting")
 _FIND_RESIDENT = (
-    select(*columns_for(Resident, ResidentRow.__table__))
+    select(
+        *columns_for(Resident, ResidentRow.__table__, skip=_HINTS),
+        exists().where(VolunteerRow.resident_id == ResidentRow.id).label("volunteer"),
+        exists().where(NotificationRow.resident_id == ResidentRow.id, NotificationRow.status == "waiting")
+        .label("notices_waiting"),
+    )
     .join(ChannelIdentityRow, ChannelIdentityRow.resident_id == ResidentRow.id)
     .where(
         ChannelIdentityRow.channel == bindparam("channel"),
@@ -79,7 +87,7 @@ class SqlResidentRepository:
             found = await self._find(channel, external_id)
             assert found is not None, "conflicting identity vanished"
             return found
-        return Resident(id=resident_id, locale=None, created_at=now)
+        return Resident(id=resident_id, locale=None, created_at=now, volunteer=False, notices_waiting=False)
 
     async def get(self, resident_id: str) -> Resident | None:
         """The resident, or None."""
@@ -196,5 +204,9 @@ class SqlResidentRepository:
 
 
 def _resident(row: ResidentRow | Row[object]) -> Resident:
-    """The port value of a resident row."""
-    return record_of(Resident, row, unreachable=bool(row.unreachable), offers_off=bool(row.offers_off))
+    """The port value of a resident row, or of a row read with its identity (hints included)."""
+    if isinstance(row, ResidentRow):
+        hints: dict[str, object] = dict.fromkeys(_HINTS)
+    else:
+        hints = {name: bool(getattr(row, name)) for name in _HINTS}
+    return record_of(Resident, row, unreachable=bool(row.unreachable), offers_off=bool(row.offers_off), **hints)

@@ -37,12 +37,21 @@ class SqlSessionRepository:
 
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
+        # Snapshots read in this unit of work and not written since: a turn's side paths and the
+        # turn itself often read the same one. Only this repository writes sessions, and every
+        # write forgets what it changes.
+        self._read: dict[tuple[str, str], dict[str, object] | None] = {}
 
     async def load(self, resident_id: str, flow: str) -> dict[str, object] | None:
-        """The saved snapshot, or None."""
-        # Selecting the column (not the entity) always reads the database, never a stale identity map.
-        result = await run_core(self._session, _LOAD_SESSION, {"resident_id": resident_id, "flow": flow})
-        return result.scalar()
+        """The saved snapshot, or None (a copy: the caller may change it)."""
+        key = (resident_id, flow)
+        if key in self._read:
+            stored = self._read[key]
+        else:
+            # Selecting the column (not the entity) always reads the database, never a stale identity map.
+            result = await run_core(self._session, _LOAD_SESSION, {"resident_id": resident_id, "flow": flow})
+            stored = self._read[key] = result.scalar()
+        return dict(stored) if stored is not None else None
 
     async def save(
         self,
@@ -56,6 +65,7 @@ class SqlSessionRepository:
         expire_at: datetime | None,
     ) -> None:
         """Insert or replace the resident's session of ``flow``."""
+        self._read.pop((resident_id, flow), None)
         dialect = self._session.get_bind().dialect.name
         await run_core(
             self._session,
@@ -73,6 +83,7 @@ class SqlSessionRepository:
 
     async def delete(self, resident_id: str, flow: str) -> None:
         """Forget the session, if any."""
+        self._read.pop((resident_id, flow), None)
         await self._session.execute(
             delete(ConversationSessionRow).where(
                 ConversationSessionRow.resident_id == resident_id, ConversationSessionRow.flow == flow

@@ -18,6 +18,11 @@ class Resident:
     talking_to: int | None = None  # the request for a person a caseworker has claimed
     offers_off: bool = False  # they said /offers off
     active_flow: str | None = None  # the flow their messages go to when it is not the intake
+    # Read with the identity at the start of a turn (None: not read), so that a turn asks no more
+    # when the answer is no: whether they registered as a volunteer, and whether status updates
+    # wait to be shown to them (on a channel that cannot push).
+    volunteer: bool | None = None
+    notices_waiting: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)

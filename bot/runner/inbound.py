@@ -22,12 +22,8 @@ async def accept_inbound(uow: UnitOfWork, channel: str, external_id: str, inboun
     """
     if isinstance(inbound_id, int):
         return await uow.residents.accept_inbound(channel, external_id, inbound_id)
-    owner = _owner(channel)
-    await uow.idempotency.lock(owner, inbound_id)  # a retry arriving meanwhile waits for this turn
-    if await uow.idempotency.get(owner, inbound_id) is not None:
-        return False
-    await uow.idempotency.put(owner, inbound_id, _HANDLED, at=now)
-    return True
+    # A retry arriving meanwhile waits for this turn's outcome on the key's unique index.
+    return await uow.idempotency.put_new(_owner(channel), inbound_id, _HANDLED, at=now)
 
 
 async def handled(uow: UnitOfWork, channel: str, key: str) -> bool:

@@ -116,13 +116,19 @@ async def show_choice(uow: UnitOfWork, resident_id: str, channel: str, external_
 
 
 async def waiting_notices(
-    uow: UnitOfWork, renderer: Renderer, resident_id: str, channel: str, locale: str, html: bool, now: datetime
+    uow: UnitOfWork, renderer: Renderer, resident_id: str, channel: str, locale: str, html: bool, now: datetime,
+    *, any_waiting: bool | None = None,
 ) -> list[Outbound]:
     """Status updates that could not be pushed to this resident, shown now that they write.
 
     Channels that can push get them from the dispatcher instead; they are not looked up. The
-    newest status update of a case carries a button that lists the open offers while there are any."""
-    if channel in PUSH_CHANNELS:
+    newest status update of a case carries a button that lists the open offers while there are any.
+
+    Args:
+        any_waiting: whether any wait, when the turn already knows (``Resident.notices_waiting``):
+            only the dispatcher, in units of work of its own, leaves notices waiting.
+    """
+    if channel in PUSH_CHANNELS or any_waiting is False:
         return []
     shown = []
     waiting = await uow.notifications.waiting(resident_id)

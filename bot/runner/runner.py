@@ -187,7 +187,8 @@ class Conversations:
             if resident is None:
                 return []
             locale = resident.locale or self.default_locale
-            replies = await waiting_notices(uow, self.renderer, resident.id, channel, locale, html, now)
+            replies = await waiting_notices(uow, self.renderer, resident.id, channel, locale, html, now,
+                                            any_waiting=resident.notices_waiting)
             if replies and outbox:
                 await store_replies(uow, resident.id, channel, external_id, replies, now, live=False)
             await uow.commit()

@@ -87,7 +87,7 @@ class Turns:
             at=now,
         )
         out.replies = await waiting_notices(uow, self._renderer, resident.id, message.channel, locale,
-                                            message.html, now)
+                                            message.html, now, any_waiting=resident.notices_waiting)
         out.replies += await with_offers_on_status(uow, self._renderer.render(intents, locale, html=message.html),
                                                    self._renderer, resident.id, locale, now)
         if outbox:

@@ -164,6 +164,17 @@ class TestIdempotencyAndNotifications:
             assert await uow.idempotency.get("bot", "k1") == response
             assert await uow.idempotency.get("other", "k1") is None
 
+    async def test_a_key_is_stored_new_once(self, database):
+        first, second = StoredResponse("a" * 64, 200, {}), StoredResponse("b" * 64, 201, {"n": 2})
+        async with database.unit_of_work() as uow:
+            assert await uow.idempotency.put_new("inbound:wechat", "m1", first, at=NOW) is True
+            assert await uow.idempotency.put_new("inbound:wechat", "m1", second, at=NOW) is False
+            assert await uow.idempotency.put_new("inbound:web", "m1", second, at=NOW) is True
+            await uow.commit()
+        async with database.unit_of_work() as uow:
+            assert await uow.idempotency.put_new("inbound:wechat", "m1", second, at=NOW) is False
+            assert await uow.idempotency.get("inbound:wechat", "m1") == first
+
     async def test_notifications_are_listed_per_resident_in_order(self, database):
         number = await submit(database, payload(1), "r1")
         async with database.unit_of_work() as uow:
@@ -224,6 +235,20 @@ class TestHeldNotificationsAndOpenOffers:
             assert [o.id for o in await uow.offers.open_for(who, now=NOW)] == [ids[0], ids[2], forever]
             later = await uow.offers.open_for(who, now=NOW + timedelta(days=1))
             assert [(o.id, o.expires_at) for o in later] == [(ids[0], NOW + timedelta(days=30)), (forever, None)]
+
+    async def test_offers_added_at_once_skip_what_was_offered_before(self, database):
+        async with database.unit_of_work() as uow:
+            who = (await uow.residents.identify("telegram", "7", now=NOW)).id
+            first = await uow.offers.add(resident_id=who, application_number="YM1", kind="service", ref="b", at=NOW)
+            ids = await uow.offers.add_many(resident_id=who, application_number="YM2", at=NOW,
+                                            wanted=[("service", "a"), ("service", "b"), ("scheme", "volunteer")])
+            assert await uow.offers.add_many(resident_id=who, application_number="YM2", at=NOW, wanted=[]) == []
+            await uow.commit()
+        assert ids[1] is None and None not in (ids[0], ids[2]) and len({first, ids[0], ids[2]}) == 3
+        async with database.unit_of_work() as uow:
+            listed = {o.id: (o.kind, o.ref, o.application_number) for o in await uow.offers.open_for(who, now=NOW)}
+        assert listed == {first: ("service", "b", "YM1"), ids[0]: ("service", "a", "YM2"),
+                          ids[2]: ("scheme", "volunteer", "YM2")}
 
 
 async def test_status_events_cannot_be_rewritten(database):

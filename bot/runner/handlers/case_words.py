@@ -65,7 +65,8 @@ class CaseWords:
             said = Reply("thread.received", {"number": case.number, "caseworker": caseworker,
                                              "days": written.response_days,
                                              "asked": case.status is CaseStatus.INFO_REQUESTED}, options=CHOICES)
-        replies = await waiting_notices(m.uow, self._renderer, m.resident.id, m.channel, locale, m.html, m.now)
+        replies = await waiting_notices(m.uow, self._renderer, m.resident.id, m.channel, locale, m.html, m.now,
+                                        any_waiting=m.resident.notices_waiting)
         return Answered(replies + self._renderer.render([said], locale, html=m.html))
 
     async def _open_case(self, m: Message, submitted: str | None) -> Case | None:

@@ -18,4 +18,5 @@ class DeskRelay:
         if m.resident.talking_to is None or not isinstance(m.event, ev.Text):
             return None
         await self._desk.relay_from_resident(m.uow, m.resident.talking_to, m.resident.id, m.event.text, m.now)
-        return Answered(await waiting_notices(m.uow, self._renderer, m.resident.id, m.channel, m.locale, m.html, m.now))
+        return Answered(await waiting_notices(m.uow, self._renderer, m.resident.id, m.channel, m.locale, m.html, m.now,
+                                              any_waiting=m.resident.notices_waiting))

@@ -29,7 +29,7 @@ class PingWords:
 
     async def __call__(self, m: Message) -> Answered | None:
         typed = typed_choice(m.event.text, self._words) if isinstance(m.event, ev.Text) else None
-        if typed is None:
+        if typed is None or m.resident.volunteer is False:
             return None
         volunteer = await m.uow.volunteers.by_resident(m.resident.id)
         if volunteer is None:
@@ -48,8 +48,10 @@ class VolunteerHomeHandler:
         self._buttons = buttons
 
     async def __call__(self, m: Message) -> Answered | None:
+        if m.resident.volunteer is False or m.document is not None:  # known at the turn's start: no query
+            return None
         volunteer = await m.uow.volunteers.by_resident(m.resident.id)
-        if volunteer is None or m.document is not None:
+        if volunteer is None:
             return None
         if not await at_home(m.uow, m.resident.id, m.resident.active_flow, self._turns.flow):
             return None
@@ -72,7 +74,7 @@ class VolunteerHomeHandler:
     async def _waiting(self, m: Message, listed: set[int]) -> list[Outbound]:
         """What waited for a volunteer on a channel that cannot push, above their home; a ping the
         home lists is not shown twice."""
-        if m.channel in PUSH_CHANNELS:
+        if m.channel in PUSH_CHANNELS or m.resident.notices_waiting is False:
             return []
         shown = []
         for notice in await m.uow.notifications.waiting(m.resident.id):
