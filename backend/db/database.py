@@ -25,6 +25,7 @@ from backend.db.documents import SqlDocumentRepository
 from backend.db.escalations import SqlEscalationRepository
 from backend.db.funds import SqlFundRepository
 from backend.db.idempotency import SqlIdempotencyStore
+from backend.db.inbound import SqlInboundOrder
 from backend.db.links import SqlLinkCodeRepository
 from backend.db.notifications import SqlNotificationRepository
 from backend.db.offers import SqlOfferRepository
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
         WebIdentityRepository,
     )
     from backend.store.console import ConsoleRepository, Reports
+    from backend.store.inbound import InboundOrder
     from backend.store.threads import ThreadRepository
     from backend.store.wechat_tokens import AccessTokenStore
     from backend.throttle import ThrottleRepository
@@ -184,6 +186,7 @@ class SqlUnitOfWork:
     threads: cached_property[ThreadRepository] = _repository(SqlThreadRepository)
     audit: cached_property[AuditLog] = _repository(SqlAuditLog)
     idempotency: cached_property[IdempotencyStore] = _repository(SqlIdempotencyStore)
+    inbound: cached_property[InboundOrder] = _repository(SqlInboundOrder)
     notifications: cached_property[NotificationRepository] = _repository(SqlNotificationRepository)
     points: cached_property[PointsRepository] = _repository(SqlPointsRepository)
     offers: cached_property[OfferRepository] = _repository(SqlOfferRepository)
@@ -236,6 +239,11 @@ class Database:
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._writer: asyncio.Lock | None = None
+
+    @property
+    def shared(self) -> bool:
+        """Whether several processes may write at once: a database server, not a SQLite file."""
+        return make_url(self._url).get_backend_name() != "sqlite"
 
     @property
     def engine(self) -> AsyncEngine:

@@ -33,3 +33,7 @@ class Store(Protocol[UnitOfWorkT_co]):
     """
 
     def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> UnitOfWorkT_co: ...
+
+    @property
+    def shared(self) -> bool:
+        """Whether several processes may write at once (a database server), rather than one (SQLite)."""

@@ -30,7 +30,7 @@ from bot.runner.handlers.outreach_link import OutreachLink
 from bot.runner.handlers.task_photo import TaskPhoto
 from bot.runner.handlers.volunteer_commands import VolunteerCommands
 from bot.runner.handlers.volunteer_home import PingWords, VolunteerHomeHandler
-from bot.runner.inbound import accept_inbound
+from bot.runner.inbound import accept_inbound, begin_turn
 from bot.runner.rendering import Renderer
 from bot.runner.replies import show_choice, store_replies, waiting_notices
 from bot.runner.ticker import Ticker
@@ -135,8 +135,9 @@ class Conversations:
         document: DocumentMeta | None, inbound_id: int | str | None, outbox: bool, html: bool,
         client_address: str | None,
     ) -> list[Outbound]:
-        now = self.clock()
         async with self.database.unit_of_work() as uow:
+            await begin_turn(uow, channel, external_id, inbound_id)
+            now = self.clock()  # after any wait for the resident's earlier message
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 log.info("turn %s: redelivered message ignored", channel)
@@ -215,9 +216,10 @@ class Conversations:
         self, channel: str, external_id: str, prompt_id: int, index: int, *, locale_hint: str | None,
         inbound_id: int | str | None, html: bool,
     ) -> Pressed:
-        now = self.clock()
         out = TurnOutput()
         async with self.database.unit_of_work() as uow:
+            await begin_turn(uow, channel, external_id, inbound_id)
+            now = self.clock()  # after any wait for the resident's earlier message
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 return Pressed(expired=False, replies=[])
@@ -281,6 +283,8 @@ class Conversations:
         """
         now = self.clock()
         async with self.database.unit_of_work() as uow:
+            # Its arrival was recorded by the failed turn; only the lock is taken again.
+            await begin_turn(uow, channel, external_id, None)
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None:
                 await accept_inbound(uow, channel, external_id, inbound_id, now)

@@ -8,6 +8,7 @@ file, so a crash loses nothing and several processes can receive updates for one
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from backend.documents import DocumentRefused
 from backend.store.users import User
 from bot.desk import EscalationDesk
 from bot.runner import Conversations, DocumentTooLarge
+from bot.runner.inbound import arrived, settled
 from bot.staff_commands import StaffCommands
 from bot.telegram.inbound import Inbound, read_update
 from bot.telegram.keyboards import ButtonCommands
@@ -74,10 +76,17 @@ class TelegramBot:
         self.staff_commands = staff_commands
         # Caseworkers who answer requests for a person in chat (bot/desk.py); None: no one does.
         self.desk = desk
+        database = conversations.database
+        # Several processes on one database server each take some of a chat's updates (webhooks):
+        # each update's arrival is recorded, so that the chat's turns keep update order among them.
+        ordered = ChatOrderedProcessor(
+            arrived=functools.partial(arrived, database, CHANNEL) if database.shared else None,
+            settled=functools.partial(settled, database, CHANNEL) if database.shared else None,
+        )
         builder = (
             Application.builder()
             .token(settings.token)
-            .concurrent_updates(ChatOrderedProcessor())
+            .concurrent_updates(ordered)
             # aiohttp rather than PTB's httpx: a fraction of the CPU per Bot API call (transport.py).
             # getUpdates has one poll out at a time, as PTB's default pool of one assumes; its
             # read timeout need not cover the long poll: Bot.get_updates adds poll_timeout to it.
