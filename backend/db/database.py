@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import uuid4
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -154,6 +155,9 @@ class _NoDriverDebug(logging.Filter):
 
 
 _DRIVER_FILTER = _NoDriverDebug()
+_PRESENCE_KEY = func.hashtextextended(bindparam("name"), 0)
+_TAKE_PRESENCE = select(func.pg_try_advisory_lock(_PRESENCE_KEY))
+_END_PRESENCE = select(func.pg_advisory_unlock(_PRESENCE_KEY))
 R = TypeVar("R")
 
 
@@ -276,6 +280,32 @@ class Database:
         # of up to 100 ms. Units of work of this process queue here instead, first come first
         # served; other processes still meet SQLite's own lock.
         self._writer = asyncio.Lock() if sqlite else None
+
+    @contextlib.asynccontextmanager
+    async def presence(self, name: str) -> AsyncIterator[bool]:
+        """This process known to the others as ``name`` while the block runs.
+
+        On PostgreSQL: a session advisory lock on ``name``, on a connection kept out of the pool
+        meanwhile. The server drops it the moment the process dies (its connections close), so
+        another process can tell a live holder from a dead one (``pg_locks``) without waiting for
+        any timeout. Yields False when a live process holds ``name`` already. On SQLite, which one
+        process serves, yields True and holds nothing.
+        """
+        if not self.shared:
+            yield True
+            return
+        async with self.engine.connect() as connection:
+            held = bool(await connection.scalar(_TAKE_PRESENCE, {"name": name}))
+            await connection.commit()  # the lock is the session's: it outlives the transaction
+            try:
+                yield held
+            finally:
+                if held:
+                    try:
+                        await connection.scalar(_END_PRESENCE, {"name": name})
+                        await connection.commit()
+                    except Exception:  # noqa: BLE001 - closed for good rather than pooled still locked
+                        await connection.invalidate()
 
     def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> SqlUnitOfWork:
         """A fresh unit of work; use it as ``async with db.unit_of_work() as uow``.

@@ -21,6 +21,7 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from backend.documents import DocumentRefused
 from backend.store.users import User
 from bot.desk import EscalationDesk
+from bot.outbox_loop import sender_owner
 from bot.runner import Conversations, DocumentTooLarge
 from bot.runner.inbound import arrived, settled
 from bot.staff_commands import StaffCommands
@@ -61,8 +62,12 @@ class TelegramSettings:
     # A message that still fails after this many attempts is given up, and caseworkers are told.
     send_attempts: int = 12
     # How long the sender holds the messages it takes (OutboxRepository.due): after a crash
-    # they wait this long for a sender; it should be far longer than one send takes.
+    # they wait this long for a sender (on SQLite, and unless the process comes back under the
+    # same ``instance``; on PostgreSQL a dead sender's leases end at once); it should be far
+    # longer than one send takes.
     send_lease_seconds: float = 60.0
+    # The process's name for good (Config.instance_name), which the sender leases under.
+    instance: str | None = None
 
 
 class TelegramBot:
@@ -116,6 +121,7 @@ class TelegramBot:
             limits=limits,
             max_attempts=settings.send_attempts,
             lease=timedelta(seconds=settings.send_lease_seconds),
+            owner=sender_owner(CHANNEL, settings.instance),
             on_give_up=desk.delivery_failed if desk is not None else None,
             storage=conversations.storage,
             labels=conversations.translations,
