@@ -14,6 +14,8 @@ from backend.db.sql import THIS_IDENTITY, advisory_lock, identity_binds, insert_
 # within a day; after that the identity's cursor alone recognises one.
 KEEP_DONE = timedelta(days=1)
 
+# The identity's old records are cleared by one turn in this many, not by every one.
+_FORGET_EVERY = 8
 _ROW = InboundArrivalRow.__table__.c
 _THIS = (_ROW.channel == bindparam("identity_channel"), _ROW.external_id == bindparam("identity_external_id"))
 _ARRIVE = (
@@ -26,7 +28,6 @@ _EARLIER_WAITING = select(exists().where(
     *_THIS, _ROW.inbound_id < bindparam("number"), _ROW.done.is_(False),
     _ROW.arrived_at > bindparam("since", type_=_ROW.arrived_at.type),
 ))
-_DONE = select(_ROW.done).where(*_THIS, _ROW.inbound_id == bindparam("number"))
 _MARK_DONE = (
     update(InboundArrivalRow).where(*_THIS, _ROW.inbound_id == bindparam("number"), _ROW.done.is_(False))
     .values(done=True)
@@ -67,15 +68,12 @@ class SqlInboundOrder:
 
     async def take(self, channel: str, external_id: str, inbound_id: int, *, now: datetime) -> bool:
         binds = {**identity_binds(channel, external_id), "number": inbound_id}
-        done = (await run_core(self._session, _DONE, binds)).scalar()
-        if done:
-            return False  # redelivered after its turn
         advanced = (await run_core(self._session, _ADVANCE, binds)).rowcount == 1
-        if not advanced and done is None:
-            return False  # older than the cursor, and no record of its arrival: a redelivery
+        # Marked done here unless it was before: a redelivery after its turn.
+        recorded = (await run_core(self._session, _MARK_DONE, binds)).rowcount == 1
+        if inbound_id % _FORGET_EVERY == 0:
+            await run_core(self._session, _FORGET, {**identity_binds(channel, external_id), "before": now - KEEP_DONE})
         # Not advanced but recorded as arrived and not done: a message that reached its process
         # after a later one's turn had begun. It is answered late rather than lost; the cursor
-        # stays at the later one.
-        await run_core(self._session, _MARK_DONE, binds)
-        await run_core(self._session, _FORGET, {**identity_binds(channel, external_id), "before": now - KEEP_DONE})
-        return True
+        # stays at the later one. Neither: handled before (or older than any record kept).
+        return advanced or recorded
