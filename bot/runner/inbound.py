@@ -46,6 +46,16 @@ async def arrived(database: Store[UnitOfWork], channel: str, external_id: str, i
         await uow.commit()
 
 
+async def earlier_done(database: Store[UnitOfWork], channel: str, external_id: str, inbound_id: int) -> None:
+    """Return once no earlier message of the identity is waiting (or after ``PATIENCE``): the wait
+    of ``begin_turn``, done by the channel before the turn, where it holds up this chat alone
+    rather than a slot for turns that other chats need. Nothing on a single-process store."""
+    if not database.shared:
+        return
+    async with database.unit_of_work() as uow:
+        await _wait_for_earlier(uow, channel, external_id, inbound_id)
+
+
 async def settled(database: Store[UnitOfWork], channel: str, external_id: str, inbound_id: int) -> None:
     """The process is done with a message recorded by ``arrived``, whether a turn took it or not
     (a staff member's message, an update no turn reads): later ones need not wait for it."""

@@ -33,14 +33,17 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     Across processes (a database server, webhooks behind a load balancer) ``arrived`` records each
     update as it reaches this process, before it queues behind the chat's earlier ones here: a
     later update of the chat in another process then waits for it (bot/runner/inbound.py).
-    ``settled`` says it is done, whether or not a turn took it.
+    ``ready`` returns once the chat's earlier updates elsewhere are done, before the update is
+    handled (where it would hold a slot other chats' turns need while it waits). ``settled`` says
+    it is done, whether or not a turn took it.
     """
 
     def __init__(self, max_concurrent_updates: int = 512, *, arrived: Arrivals | None = None,
-                 settled: Arrivals | None = None) -> None:
+                 ready: Arrivals | None = None, settled: Arrivals | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, _ChatLock] = {}
         self._arrived = arrived
+        self._ready = ready
         self._settled = settled
 
     @property
@@ -61,6 +64,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             async with entry.lock:
                 if arrival is not None:
                     await arrival
+                if self._ready is not None and numbered is not None:
+                    await self._ready(*numbered)
                 await coroutine
         finally:
             entry.users -= 1

@@ -23,7 +23,7 @@ from backend.store.users import User
 from bot.desk import EscalationDesk
 from bot.outbox_loop import sender_owner
 from bot.runner import Conversations, DocumentTooLarge
-from bot.runner.inbound import arrived, settled
+from bot.runner.inbound import arrived, earlier_done, settled
 from bot.staff_commands import StaffCommands
 from bot.telegram.inbound import Inbound, read_update
 from bot.telegram.keyboards import ButtonCommands
@@ -86,6 +86,7 @@ class TelegramBot:
         # each update's arrival is recorded, so that the chat's turns keep update order among them.
         ordered = ChatOrderedProcessor(
             arrived=functools.partial(arrived, database, CHANNEL) if database.shared else None,
+            ready=functools.partial(earlier_done, database, CHANNEL) if database.shared else None,
             settled=functools.partial(settled, database, CHANNEL) if database.shared else None,
         )
         builder = (
