@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,9 @@ class Config:
             are told (``YIMEN_SEND_ATTEMPTS``).
         send_lease_seconds: how long a sender holds the messages it took; those of a sender that
             died wait this long for another (``YIMEN_SEND_LEASE_SECONDS``).
+        instance: this process's name for good (``YIMEN_INSTANCE``), which its senders lease
+            outbox items under: started again after a crash, it takes back its leases at once.
+            Default: the host name and the HTTP port, which no two live processes on one host share.
         trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client, as addresses or
             networks (``YIMEN_TRUSTED_PROXIES``, comma-separated; none by default).
         wechat: the WeChat Official Account (``WECHAT_*``, see ``backend/wechat_config.py``); None: off.
@@ -69,6 +73,7 @@ class Config:
     quiet_hours: str = "22:00-07:00"
     send_attempts: int = 12
     send_lease_seconds: float = 60.0
+    instance: str | None = None
     trusted_proxies: str = ""
     wechat: WeChatConfig | None = None
 
@@ -110,9 +115,15 @@ class Config:
             quiet_hours=_quiet_hours(env.get("YIMEN_QUIET_HOURS")),
             send_attempts=_attempts(env.get("YIMEN_SEND_ATTEMPTS")),
             send_lease_seconds=_seconds(env.get("YIMEN_SEND_LEASE_SECONDS"), "YIMEN_SEND_LEASE_SECONDS"),
+            instance=env.get("YIMEN_INSTANCE") or None,
             trusted_proxies=_proxies(env.get("YIMEN_TRUSTED_PROXIES")),
             wechat=_wechat(env),
         )
+
+    @property
+    def instance_name(self) -> str:
+        """``instance``, or the host name and the HTTP port."""
+        return self.instance or f"{socket.gethostname()}:{self.http_port}"
 
     @property
     def proxies(self) -> tuple[Network, ...]:

@@ -105,3 +105,31 @@ async def test_serve_without_a_token_says_how_to_turn_telegram_on(tmp_path):
     assert await process.wait() == 0
     output = b"".join(lines).decode() + rest.decode()
     assert "Telegram is off" in output and "TELEGRAM_BOT_TOKEN" in output
+
+
+async def test_each_update_is_recorded_as_it_arrives_waits_for_earlier_ones_then_is_settled():
+    """Across processes: an update's arrival is recorded before it queues behind the chat's
+    earlier ones here, its wait for earlier ones elsewhere comes before the handler, and it is
+    settled once done, even when the handler fails."""
+    events: list[str] = []
+
+    def noting(what: str):
+        async def note(chat: str, update_id: int) -> None:
+            events.append(f"{what} {chat}/{update_id}")
+        return note
+
+    processor = ChatOrderedProcessor(arrived=noting("arrived"), ready=noting("ready"), settled=noting("settled"))
+
+    async def work(n: int) -> None:
+        events.append(f"work {n}")
+        if n == 1:
+            raise RuntimeError("the handler failed")
+
+    first = update(text="a")
+    second = Update.de_json({**first.to_dict(), "update_id": 10}, None)
+    results = await asyncio.gather(processor.process_update(first, work(0)), processor.process_update(second, work(1)),
+                                   return_exceptions=True)
+    assert isinstance(results[1], RuntimeError)
+    assert events.index("arrived 42/10") < events.index("work 0")  # recorded while the first ran
+    assert [e for e in events if not e.startswith("arrived")] == [
+        "ready 42/9", "work 0", "settled 42/9", "ready 42/10", "work 1", "settled 42/10"]
