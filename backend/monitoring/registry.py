@@ -63,8 +63,9 @@ REVEAL_ACTION = "registry.reveal_id"
 
 # Rows (or households) handled between two chances for the chunk being written to go on.
 _YIELD_EVERY = 100
-# Lines per block a worker process reads: about 10,000 households, a few megabytes in flight.
-BLOCK_LINES = 25_000
+# Lines per block a worker process reads: about 2,000 households, small enough that the process
+# writes the first blocks while the workers read the next, a megabyte or two each in flight.
+BLOCK_LINES = 5_000
 # Rows from which worker processes repay their start (about half a second, the pack loaded in each).
 PARALLEL_FROM = 20_000
 
@@ -208,12 +209,13 @@ async def import_registry(
     try:
         for item in rows:
             if isinstance(item, Lines):
-                if not started:
+                if not started and (processes is not None or summary.read + len(item.lines) >= PARALLEL_FROM):
+                    # Decided once, where the file proved long enough (or as told).
                     started = True
                     workers = start_workers(summary.read + len(item.lines))
                 if workers is not None:
                     in_flight.append((item, workers.submit(registry_blocks.prepare, item)))
-                    await drain(workers.processes)
+                    await drain(2 * workers.processes)  # each worker has the next block waiting
                     continue
                 for line, fields in item.rows():
                     await add(line, fields)
