@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql.expression import ColumnElement, Executable
+from sqlalchemy.sql.expression import ColumnElement, Executable, Insert
 
 from backend.db.models import (
     FeedEventRow,
@@ -77,7 +77,7 @@ _HISTORY = RegistryAssessmentRow.__table__
 
 
 async def _execute_many(
-    connection: AsyncConnection, statement: Executable, table: Table, rows: Sequence[dict[str, Any]]
+    connection: AsyncConnection, statement: Insert, table: Table, rows: Sequence[dict[str, Any]]
 ) -> None:
     """``connection.execute(statement, rows)`` for an insert of ``table`` (upsert or not), each
     value converted as its column's type converts it, straight to the driver's executemany:
@@ -97,7 +97,7 @@ async def _execute_many(
 
 
 def _upsert(dialect: str, table: Table, key: str, names: tuple[str, ...], *,
-            unless_null: tuple[str, ...] = ()) -> Executable:
+            unless_null: tuple[str, ...] = ()) -> Insert:
     """Insert, or where ``key`` is taken update ``names`` from the new row, and ``unless_null``
     only where the new row has a value."""
     statement = insert_for(dialect, table)
@@ -107,14 +107,14 @@ def _upsert(dialect: str, table: Table, key: str, names: tuple[str, ...], *,
     return statement.on_conflict_do_update(index_elements=[key], set_=set_)
 
 
-def _upsert_households(dialect: str) -> Executable:
+def _upsert_households(dialect: str) -> Insert:
     # An import does not know the application a household came from; it keeps it.
     return _upsert(dialect, _HOUSEHOLDS, "code", ("office", "household", "monthly_income", "layer",
                                                   "resilience_level", "types", "assessed_at", "updated_at"),
                    unless_null=("application_number",))
 
 
-def _upsert_persons(dialect: str) -> Executable:
+def _upsert_persons(dialect: str) -> Insert:
     # created_at and resident_id stay: the person is the same, wherever they now live.
     return _upsert(dialect, _PERSONS, "id_hash", ("household_id", "id_cipher", "name", "birth_date", "relation",
                                                    "member", "category", "earner"))
