@@ -14,7 +14,7 @@ from stdnum.cn import ric
 
 from backend.application import ApplicationV1
 from backend.monitoring.feeds import FeedRow, parse_row
-from backend.monitoring.registry import _person
+from backend.monitoring.registry_rows import parse_person
 from backend.policy.pack import load_pack
 from flows.parsing import ParseError, parse_id_number
 from id_numbers import MAX_AGE, BadIdNumber, check_id_number, known_area
@@ -81,7 +81,7 @@ OFFICES = {o.code: d.code for d in load_pack("demo").regions.districts for o in 
 
 
 def _registry(number: str) -> str | None:
-    row = _person(person("H1", number), 2, OFFICES, TODAY)
+    row = parse_person(person("H1", number), 2, OFFICES, TODAY)
     return row.field if not isinstance(row, tuple) else None
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar
@@ -100,18 +100,17 @@ def _guarded(rows: Iterable[_T], failure: list[Exception]) -> Iterator[_T]:
 async def run_registry(config: Config, args: argparse.Namespace, out: TextIO | None = None,
                        err: TextIO | None = None) -> int:
     from backend.crypto import IdHasher
-    from backend.monitoring.registry import import_registry, read_registry
+    from backend.monitoring.registry import import_registry, read_registry_lines
     from backend.monitoring.vault import IdVault
     from backend.policy.pack import load_pack
 
     out, err = out or sys.stdout, err or sys.stderr
 
-    def load(database: Database, rows: Iterable[tuple[int, Mapping[str, str]]], bar: _Bar
-             ) -> Awaitable[RegistrySummary]:
+    def load(database: Database, rows: Iterable[Lines], bar: _Bar) -> Awaitable[RegistrySummary]:
         return import_registry(database, rows, pack=load_pack(config.pack), hasher=IdHasher(config.secret_key),
                                vault=IdVault(config.secret_key), now=datetime.now(UTC), progress=bar)
 
-    summary, status = await _import_file(config, "yimen registry import", args.file, read_registry(args.file),
+    summary, status = await _import_file(config, "yimen registry import", args.file, read_registry_lines(args.file),
                                          load, err=err)
     if summary is None:
         return status

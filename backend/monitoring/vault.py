@@ -28,7 +28,12 @@ class IdVault:
     """Encrypts and decrypts ID numbers; one instance serves the whole process."""
 
     def __init__(self, secret_key: bytes) -> None:
+        self._secret = secret_key
         self._sealer = Sealer(secret_key, _INFO)
+
+    def __reduce__(self) -> tuple[type[IdVault], tuple[bytes]]:
+        # Worker processes of an import encrypt too; the cipher object itself cannot be pickled.
+        return IdVault, (self._secret,)
 
     def encrypt(self, id_number: str) -> str:
         """Compact text (about 64 characters): version, then base64url of nonce and ciphertext."""
