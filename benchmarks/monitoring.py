@@ -13,11 +13,17 @@ feed of one row per person) with ``yimen demo-data``'s generator, then on a fres
    worker processes assessing the households);
 5. imports the feed again (every row a duplicate), for information.
 
-It prints the time of each step, the ratio of step 3 to step 2, and the peak RSS of the process
-(the generator's list of ID numbers included) plus that of its workers.
+It prints the time of each step with the CPU it took in this process, in the worker processes
+and (a local PostgreSQL) in the server's backends, the ratio of step 3 to step 2, and the peak
+RSS of the process (the generator's list of ID numbers included) plus that of its workers.
+
+With ``--against-sqlite`` the same city runs on a fresh SQLite file first and then on the
+PostgreSQL database, and the run ends with PostgreSQL's ratios: its import ÷ its own baseline,
+and its trigger evaluation ÷ SQLite's.
 
     python3 benchmarks/monitoring.py [--persons 1000000] [--seed 1]
     python3 benchmarks/monitoring.py --database-url postgresql+asyncpg://postgres@127.0.0.1/yimen_bench
+    python3 benchmarks/monitoring.py --database-url postgresql+asyncpg://… --against-sqlite
 
 The PostgreSQL database must be one to throw away: its public schema is dropped.
 """
@@ -67,6 +73,8 @@ from tests.databases import reset_postgres_schema  # noqa: E402
 
 SECRET = b"monitoring-benchmark-secret-key-0123456789"
 FEED_TARGET_SECONDS = 60.0
+PG_IMPORT_TARGET = 1.5  # PostgreSQL's import + match ÷ its plain bulk load
+PG_EVALUATION_TARGET = 1.2  # PostgreSQL's trigger evaluation ÷ SQLite's
 RSS_TARGET_MIB = 1024.0
 # (database, pack, now) -> anything: where trigger evaluation plugs in.
 Evaluate = Callable[..., Awaitable[Any]]
@@ -154,12 +162,51 @@ async def plain_bulk_load(
     return loaded
 
 
-def step(name: str, seconds: float, detail: str = "") -> None:
+def step(name: str, seconds: float, detail: str = "", cpu: str = "") -> None:
     print(f"{name:<44} {seconds:8.1f} s   {detail}".rstrip(), flush=True)
+    if cpu:
+        print(f"{'':<44} {cpu}", flush=True)
+
+
+class CpuClock:
+    """CPU seconds of this process, of its finished worker processes, and of the database's server
+    backends (a PostgreSQL on this machine: ``/proc`` of each backend of the database)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._server: dict[int, float] = {}
+
+    async def read(self) -> tuple[float, float, float]:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time(), children.ru_utime + children.ru_stime, await self._server_cpu()
+
+    async def _server_cpu(self) -> float:
+        if self._database.engine.dialect.name != "postgresql":
+            return 0.0
+        async with self._database.engine.connect() as connection:
+            pids = (await connection.exec_driver_sql(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars().all()
+        tick = os.sysconf("SC_CLK_TCK")
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:  # another machine's server, or the backend ended
+                continue
+            self._server[pid] = (int(fields[11]) + int(fields[12])) / tick
+        # Backends that ended keep the CPU they had when last seen.
+        return sum(self._server.values())
+
+    @staticmethod
+    def spent(before: tuple[float, float, float], after: tuple[float, float, float]) -> str:
+        own, workers, server = (b - a for a, b in zip(before, after, strict=True))
+        text = f"CPU: process {own:.1f} s, workers {workers:.1f} s"
+        return text + (f", PostgreSQL backends {server:.1f} s" if server else "")
 
 
 async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Evaluate | None,
-              memory: MemoryWatch) -> None:
+              memory: MemoryWatch) -> dict[str, float]:
+    """One database's run; the seconds of its baseline, import and evaluation."""
     pack: Pack = load_pack("demo")
     hasher, vault = IdHasher(SECRET), IdVault(SECRET)
     now = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
@@ -168,6 +215,7 @@ async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Eva
     await upgrade(url)
     database = Database(url)
     await database.connect()
+    clock = CpuClock(database)
     try:
         started = time.perf_counter()
         registry = await import_registry(database, read_registry(directory / "registry.csv"), pack=pack,
@@ -185,18 +233,22 @@ async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Eva
             step("VACUUM ANALYZE of the registry", time.perf_counter() - started)
         feed = directory / "feeds" / "medical.csv"
 
+        cpu = await clock.read()
         started = time.perf_counter()
         loaded = await plain_bulk_load(database, "medical", read_feed(feed), hasher, chunk)
         baseline = time.perf_counter() - started
-        step("plain bulk load of the feed (baseline)", baseline, f"{loaded:,} rows, {loaded / baseline:,.0f} rows/s")
+        cpu, before = await clock.read(), cpu
+        step("plain bulk load of the feed (baseline)", baseline, f"{loaded:,} rows, {loaded / baseline:,.0f} rows/s",
+             clock.spent(before, cpu))
 
         started = time.perf_counter()
         summary: ImportSummary = await ingest(database, "medical", read_feed_lines(feed, lines=chunk), hasher=hasher,
                                               now=now, chunk=chunk)
         matched = time.perf_counter() - started
+        cpu, before = await clock.read(), cpu
         step("feed import + match", matched,
              f"read {summary.read:,}, inserted {summary.inserted:,}, duplicates {summary.duplicates:,}, "
-             f"errors {len(summary.errors):,}; {summary.read / matched:,.0f} rows/s")
+             f"errors {len(summary.errors):,}; {summary.read / matched:,.0f} rows/s", clock.spent(before, cpu))
 
         evaluated = 0.0
         if evaluate is None:
@@ -205,13 +257,15 @@ async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Eva
             started = time.perf_counter()
             outcome = await evaluate(database, pack, now=now)
             evaluated = time.perf_counter() - started
-            step("trigger evaluation", evaluated, f"{outcome!r}"[:100])
+            cpu, before = await clock.read(), cpu
+            step("trigger evaluation", evaluated, f"{outcome!r}"[:100], clock.spent(before, cpu))
 
         started = time.perf_counter()
         again = await ingest(database, "medical", read_feed_lines(feed, lines=chunk), hasher=hasher, now=now,
                              chunk=chunk)
+        cpu, before = await clock.read(), cpu
         step("feed import again (all duplicates)", time.perf_counter() - started,
-             f"inserted {again.inserted:,}, duplicates {again.duplicates:,}")
+             f"inserted {again.inserted:,}, duplicates {again.duplicates:,}", clock.spent(before, cpu))
 
         total = matched + evaluated
         print(f"import + match ÷ plain bulk load: {matched / baseline:.2f}")
@@ -222,8 +276,21 @@ async def run(url: str, directory: Path, persons: int, chunk: int, evaluate: Eva
         print(f"peak RSS: {rss:,.0f} MiB (this process and its worker processes together, sampled every "
               f"0.1 s; the process alone {own:,.0f} MiB; target ≤ {RSS_TARGET_MIB:,.0f} MiB, "
               f"{'met' if rss <= RSS_TARGET_MIB else 'NOT met'})")
+        return {"baseline": baseline, "import": matched, "evaluation": evaluated}
     finally:
         await database.dispose()
+
+
+def compare(sqlite: Mapping[str, float], postgres: Mapping[str, float]) -> None:
+    """PostgreSQL's ratios, measured in this run."""
+    imported, on_sqlite = postgres["import"] / postgres["baseline"], sqlite["import"] / sqlite["baseline"]
+    print(f"PostgreSQL import + match ÷ its plain bulk load: {imported:.2f} (SQLite {on_sqlite:.2f}; "
+          f"target ≤ {PG_IMPORT_TARGET}, {'met' if imported <= PG_IMPORT_TARGET else 'NOT met'})")
+    if sqlite["evaluation"]:
+        evaluated = postgres["evaluation"] / sqlite["evaluation"]
+        print(f"PostgreSQL trigger evaluation ÷ SQLite's: {evaluated:.2f} ({postgres['evaluation']:.1f} s vs "
+              f"{sqlite['evaluation']:.1f} s; target ≤ {PG_EVALUATION_TARGET}, "
+              f"{'met' if evaluated <= PG_EVALUATION_TARGET else 'NOT met'})")
 
 
 def main() -> None:
@@ -233,7 +300,11 @@ def main() -> None:
     parser.add_argument("--chunk", type=int, default=CHUNK_ROWS, help="feed rows per chunk")
     parser.add_argument("--database-url", help="PostgreSQL to use instead of a fresh SQLite file (emptied first)")
     parser.add_argument("--workdir", type=Path, help="where to write the city (default: a temporary directory)")
+    parser.add_argument("--against-sqlite", action="store_true",
+                        help="run on a fresh SQLite file first, then on --database-url, and compare")
     args = parser.parse_args()
+    if args.against_sqlite and not (args.database_url or "").startswith("postgresql"):
+        parser.error("--against-sqlite needs a PostgreSQL --database-url")
 
     with tempfile.TemporaryDirectory(prefix="yimen-monitoring-") as scratch:
         directory = args.workdir or Path(scratch) / "city"
@@ -242,10 +313,15 @@ def main() -> None:
         rows = {path.name: count for path, count in written.items()}
         step("generate the city", time.perf_counter() - started,
              f"registry {rows['registry.csv']:,} rows, medical feed {rows['medical.csv']:,} rows")
-        url = args.database_url or f"sqlite+aiosqlite:///{Path(scratch) / 'monitoring.sqlite3'}"
-        print(f"database: {url.split('://')[0]}")
-        with MemoryWatch() as memory:
-            asyncio.run(run(url, directory, args.persons, args.chunk, load_evaluate(), memory))
+        sqlite = f"sqlite+aiosqlite:///{Path(scratch) / 'monitoring.sqlite3'}"
+        urls = [sqlite, args.database_url] if args.against_sqlite else [args.database_url or sqlite]
+        results = []
+        for url in urls:
+            print(f"database: {url.split('://')[0]}")
+            with MemoryWatch() as memory:
+                results.append(asyncio.run(run(url, directory, args.persons, args.chunk, load_evaluate(), memory)))
+        if args.against_sqlite:
+            compare(*results)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,7 @@
 
 Everything here works on whole chunks: a chunk of households is written with a handful of
 statements, and a chunk of department rows is matched with one INSERT … SELECT over a staging
-table, never with a statement per row.
+table (PostgreSQL: over arrays, see backend.db.feed_match), never with a statement per row.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.sql.expression import ColumnElement, Executable, Insert
 
+from backend.db.feed_match import EVENT_COLUMNS, match_chunk
 from backend.db.models import (
     FeedEventRow,
     RegistryAssessmentRow,
@@ -144,13 +145,9 @@ def _match(dialect: str) -> Executable:
         # is then met once per chunk, not once per row.
         .order_by(person.c.household_id, person.c.id)
     )
-    columns = (
-        "source", "record_id", "person_id", "household_id", "kind", "occurred_on", "amount", "grade", "detail",
-        "imported_at",
-    )
     return (
         insert_for(dialect, _EVENTS)
-        .from_select([_EVENTS.c[name] for name in columns], rows)
+        .from_select([_EVENTS.c[name] for name in EVENT_COLUMNS], rows)
         .on_conflict_do_nothing(index_elements=["source", "record_id"])
     )
 
@@ -355,15 +352,17 @@ class SqlRegistryRepository:
         and the lines of the rows whose ID hash is no registry person's.
         """
         connection = await self._connection()
+        # In the order of the persons' hash index: its pages are then read one after the other.
+        ordered = sorted(rows, key=itemgetter(2))
+        if connection.dialect.name == "postgresql":
+            return await match_chunk(connection, source, ordered, now=now)
         await self._widen_cache(connection)
         await self._create_staging(connection)
-        # In the order of the persons' hash index: its pages are then read one after the other.
-        await bulk_load(connection, "feed_staging", STAGED_COLUMNS, sorted(rows, key=itemgetter(2)))
+        await bulk_load(connection, "feed_staging", STAGED_COLUMNS, ordered)
         inserted = (await connection.execute(_match(connection.dialect.name), {"source": source, "now": now})).rowcount
         unmatched = list((await connection.scalars(_UNMATCHED)).all())
-        if connection.dialect.name == "sqlite":
-            # PostgreSQL drops its table at commit; SQLite's stays with the pooled connection, empty.
-            await connection.exec_driver_sql("DELETE FROM temp.feed_staging")
+        # The table stays with the pooled connection, empty.
+        await connection.exec_driver_sql("DELETE FROM temp.feed_staging")
         return inserted, unmatched
 
     async def end_bulk(self) -> None:
@@ -386,15 +385,10 @@ class SqlRegistryRepository:
 
     @staticmethod
     async def _create_staging(connection: AsyncConnection) -> None:
-        # Several chunks may be matched in one transaction: the table is made once and emptied each time.
-        if connection.dialect.name == "postgresql":
-            await connection.exec_driver_sql(
-                f"CREATE TEMPORARY TABLE IF NOT EXISTS feed_staging {_STAGING_DDL} ON COMMIT DROP"
-            )
-            await connection.exec_driver_sql("TRUNCATE feed_staging")
-        else:
-            await connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS feed_staging {_STAGING_DDL}")
-            await connection.exec_driver_sql("DELETE FROM temp.feed_staging")
+        # SQLite only. Several chunks may be matched in one transaction: the table is made once and
+        # emptied each time.
+        await connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS feed_staging {_STAGING_DDL}")
+        await connection.exec_driver_sql("DELETE FROM temp.feed_staging")
 
 
 # Values per IN list: below both SQLite's and asyncpg's limits on bound parameters.

@@ -7,6 +7,15 @@ SQLite plans without statistics and would always read pending events through the
 row lookup each. When most of the table is pending (a big import), reading the table in row
 order is many times faster; the statements then use a pending test the index cannot serve.
 PostgreSQL chooses by its own statistics.
+
+Marking events evaluated differs by database. SQLite updates each row in place, cheaply. On
+PostgreSQL an update writes a new version of the row and of its index entries: a million-event
+backlog took longer to mark than to evaluate. There the evaluation takes in every event up to
+the largest id committed when it starts, and moves one mark (``feed_evaluation_mark``) past
+them; the events above the mark, and those never marked before it existed, are pending. The
+largest id is read under a lock that waits for the imports in flight (an event id is taken from
+the sequence when the row is inserted, in the order of insertion, not of commit), so no event
+below it can commit later.
 """
 
 from __future__ import annotations
@@ -35,10 +44,12 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from backend.db.models import (
+    FeedEvaluationMarkRow,
     FeedEventRow,
     RegistryAssessmentRow,
     RegistryHouseholdRow,
@@ -55,7 +66,7 @@ from backend.monitoring.records import (
     SpendingHit,
 )
 
-E, H, P = FeedEventRow, RegistryHouseholdRow, RegistryPersonRow
+E, H, P, M = FeedEventRow, RegistryHouseholdRow, RegistryPersonRow, FeedEvaluationMarkRow
 _EPOCH = date(1970, 1, 1)
 _HUNDRED = Decimal(100)
 _PENDING = E.evaluated == false()
@@ -66,6 +77,7 @@ _PENDING_SCAN = func.coalesce(E.evaluated, true()) == false()
 # Scan when more than one event in this many is pending.
 _SCAN_SHARE = 8
 _EVALUATION_LOCK = "monitoring:evaluate"
+_MARK = 1  # the mark's single row, made by the first evaluation
 
 _SAVE_HOUSEHOLD = (
     update(H)
@@ -83,6 +95,15 @@ _SAVE_HOUSEHOLD = (
 _MOVE_PERSON = update(P).where(P.id == bindparam("b_id")).values(member=bindparam("b_member"))
 
 
+async def count_pending(connection: AsyncConnection) -> int:
+    """How many events no evaluation has taken in yet."""
+    pending: ColumnElement[bool] = _PENDING
+    if connection.dialect.name == "postgresql":
+        through = await connection.scalar(select(M.through_event_id).where(M.id == _MARK))
+        pending = and_(E.id > (through or 0), _PENDING)
+    return int(await connection.scalar(select(func.count()).select_from(E).where(pending)) or 0)
+
+
 def _cents(amount: Any) -> Any:
     return func.round(amount * 100)
 
@@ -90,7 +111,11 @@ def _cents(amount: Any) -> Any:
 class SqlTriggerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
-        self._pending = _PENDING
+        self._pending: ColumnElement[bool] = _PENDING
+        # PostgreSQL: the events this evaluation takes in (ids up to ``_upto``), and how many are pending.
+        self._taken_in: ColumnElement[bool] = true()
+        self._upto: int | None = None
+        self._count = 0
 
     def _dialect(self) -> str:
         return self._session.get_bind().dialect.name
@@ -109,6 +134,12 @@ class SqlTriggerRepository:
             if pending and pending * _SCAN_SHARE > (last or 0):
                 self._pending = _PENDING_SCAN
             return int(pending)
+        # A short transaction of its own: the lock waits for the imports in flight to commit and
+        # holds new ones back only while the largest id is read.
+        connection = await self._session.connection()
+        await connection.exec_driver_sql("LOCK TABLE feed_events IN SHARE MODE")
+        upto = int(await connection.scalar(select(func.coalesce(func.max(E.id), 0))) or 0)
+        await self._session.commit()
         # One snapshot for every statement: an event committed by an import while this runs is
         # neither half-seen nor marked evaluated without having been looked at.
         connection = await self._session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
@@ -116,7 +147,12 @@ class SqlTriggerRepository:
             literal(_EVALUATION_LOCK), 0))))
         if not locked:
             return None
-        return int((await self._run(counts)).one()[0])
+        through = int(await connection.scalar(select(M.through_event_id).where(M.id == _MARK)) or 0)
+        self._upto = upto
+        self._taken_in = E.id <= upto
+        self._pending = and_(E.id > through, E.id <= upto, _PENDING)
+        self._count = int(await connection.scalar(select(func.count()).select_from(E).where(self._pending)) or 0)
+        return self._count
 
     def _day(self, column: Any) -> Any:
         """A date as a number of days, for a window of days (SQLite has no date arithmetic)."""
@@ -129,11 +165,11 @@ class SqlTriggerRepository:
         # Only the window that ends on the day of the evaluation counts: spending that happened
         # before it (or is dated after it) fires nothing, however late it is imported.
         since = date.fromordinal(on.toordinal() - (days - 1))
-        scope = [E.kind == kind, E.amount.is_not(None), E.occurred_on >= since, E.occurred_on <= on]
+        scope = [E.kind == kind, E.amount.is_not(None), E.occurred_on >= since, E.occurred_on <= on, self._taken_in]
         partition: SQLColumnExpression[int] = E.household_id
-        if self._pending is _PENDING:
+        if self._pending is not _PENDING_SCAN:
             # Only the households with pending events, read through the index by household.
-            scope.append(E.household_id.in_(select(E.household_id).where(_PENDING, E.kind == kind).distinct()))
+            scope.append(E.household_id.in_(select(E.household_id).where(self._pending, E.kind == kind).distinct()))
         else:
             # Every household: an expression SQLite cannot read in index order makes it scan the
             # table and sort, instead of one row lookup per event.
@@ -141,7 +177,7 @@ class SqlTriggerRepository:
         window = (
             select(
                 E.household_id.label("household_id"),
-                E.evaluated.label("evaluated"),
+                self._pending.label("pending"),
                 E.occurred_on.label("occurred_on"),
                 func.sum(_cents(E.amount))
                 .over(partition_by=partition, order_by=self._day(E.occurred_on), range_=(-(days - 1), 0))
@@ -159,7 +195,7 @@ class SqlTriggerRepository:
         statement = (
             select(window.c.household_id, func.max(window.c.spent), func.max(window.c.occurred_on), H.monthly_income)
             .join(H, H.id == window.c.household_id)
-            .where(window.c.evaluated == false(), reached)
+            .where(window.c.pending, reached)
             .group_by(window.c.household_id, H.monthly_income)
         )
         rows = (await self._run(statement)).all()
@@ -173,7 +209,8 @@ class SqlTriggerRepository:
             wanted = or_(wanted, and_(E.kind == serious_kind, _SERIOUS))
         exit_on = (
             select(func.max(exits.occurred_on))
-            .where(exits.household_id == E.household_id, exits.kind == exit_kind, exits.occurred_on <= E.occurred_on)
+            .where(exits.household_id == E.household_id, exits.kind == exit_kind, exits.occurred_on <= E.occurred_on,
+                   exits.id <= self._upto if self._upto is not None else true())
             .scalar_subquery()
         )
         statement = select(
@@ -205,16 +242,17 @@ class SqlTriggerRepository:
     async def unapplied(self, household_ids: Sequence[int]) -> list[FeedEvent]:
         statement = (
             select(E.id, E.household_id, E.person_id, E.kind, E.occurred_on, E.amount, E.grade, _SERIOUS,
-                   E.imported_at, E.evaluated)
+                   E.imported_at, self._pending)
             .join(H, H.id == E.household_id)
             .where(
                 E.household_id.in_(list(household_ids)),
-                or_(_PENDING, H.assessed_at.is_(None), E.imported_at > H.assessed_at),
+                self._taken_in,
+                or_(self._pending, H.assessed_at.is_(None), E.imported_at > H.assessed_at),
             )
             .order_by(E.household_id, E.occurred_on, E.id)
         )
-        return [FeedEvent(i, h, p, k, on, amount, grade, bool(serious), at, not evaluated)
-                for i, h, p, k, on, amount, grade, serious, at, evaluated in await self._run(statement)]
+        return [FeedEvent(i, h, p, k, on, amount, grade, bool(serious), at, bool(pending))
+                for i, h, p, k, on, amount, grade, serious, at, pending in await self._run(statement)]
 
     async def save(self, reassessed: Sequence[Reassessed], *, at: datetime) -> None:
         if not reassessed:
@@ -236,5 +274,12 @@ class SqlTriggerRepository:
 
     async def mark_evaluated(self) -> int:
         connection = await self._session.connection()
+        if self._upto is not None:
+            # Never back: an evaluation that started later may have moved the mark further.
+            mark = postgresql.insert(M).values(id=_MARK, through_event_id=self._upto)
+            await connection.execute(mark.on_conflict_do_update(
+                index_elements=[M.id], set_={"through_event_id": func.greatest(M.through_event_id, self._upto)}
+            ))
+            return self._count
         result = await connection.execute(update(E).where(self._pending).values(evaluated=true()))
         return int(result.rowcount or 0)

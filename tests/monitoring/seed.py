@@ -21,6 +21,7 @@ from backend.db.models import (
     RegistryHouseholdRow,
     RegistryPersonRow,
 )
+from backend.db.triggers import count_pending
 from backend.policy.assess import assess
 from backend.policy.household import Household
 from backend.policy.pack import Pack, load_pack
@@ -128,8 +129,7 @@ async def add_events(database: Database, rows: list[dict[str, Any]]) -> None:
 
 async def pending(database: Database) -> int:
     async with database.engine.connect() as connection:
-        return int(await connection.scalar(
-            select(func.count()).select_from(FeedEventRow).where(FeedEventRow.evaluated.is_(False))) or 0)
+        return await count_pending(connection)
 
 
 async def registry(database: Database, household_id: int) -> RegistryHouseholdRow:

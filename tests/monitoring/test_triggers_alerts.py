@@ -3,13 +3,14 @@ an alert for its office when it worsened, once per rule within the window."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select, text, update
+from sqlalchemy import insert, select, text, update
 
-from backend.db.models import RegistryHouseholdRow, RegistryPersonRow
+from backend.db.models import FeedEventRow, RegistryHouseholdRow, RegistryPersonRow
 from backend.monitoring.triggers import evaluate
 from tests.monitoring.seed import (
     FAMILY,
@@ -204,6 +205,29 @@ async def test_a_second_evaluation_at_the_same_time_steps_aside(database, databa
         finally:
             await holder.execute(text("SELECT pg_advisory_unlock(hashtextextended('monitoring:evaluate', 0))"))
     assert summary.busy
+
+
+async def test_an_import_in_flight_is_waited_for_and_its_events_are_not_lost(database, database_url: str) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one writer at a time: the import's lock keeps the evaluation out")
+    first = await add_household(database, FAMILY)
+    second = await add_household(database, FAMILY)
+    await add_events(database, [event(first.person(), first.id, "death")])
+    async with database.engine.connect() as importer:
+        # An import's transaction, inserted but not committed yet (an event id taken from the sequence).
+        await importer.execute(insert(FeedEventRow), [event(second.person(), second.id, "death")])
+        evaluation = asyncio.create_task(evaluate(database, PACK, now=NOW))
+        await asyncio.sleep(0.5)
+        assert not evaluation.done()  # it waits for the import to commit
+        await importer.commit()
+    summary = await evaluation
+    assert (summary.events, summary.households) == (2, 2)
+    assert await pending(database) == 0
+    # A later import is pending for the next evaluation, which takes in nothing else.
+    await add_events(database, [event(first.person(), first.id, "unemployed")])
+    assert await pending(database) == 1
+    assert (await evaluate(database, PACK, now=NOW)).events == 1
+    assert await pending(database) == 0
 
 
 async def test_a_serious_illness_marks_the_member_seriously_ill(database) -> None:

@@ -10,6 +10,7 @@ from backend.db.models.escalations import EscalationMessageRow, EscalationPingRo
 from backend.db.models.funds import FundEntryRow, FundRow
 from backend.db.models.monitoring import (
     AlertRow,
+    FeedEvaluationMarkRow,
     FeedEventRow,
     FeedKeyRow,
     FeedNonceRow,
@@ -52,6 +53,7 @@ __all__ = [
     "EscalationPingRow",
     "EscalationRow",
     "FeedEventRow",
+    "FeedEvaluationMarkRow",
     "FeedKeyRow",
     "FeedNonceRow",
     "FundEntryRow",

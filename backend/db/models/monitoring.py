@@ -98,6 +98,21 @@ class FeedEventRow(Base):
     )
 
 
+class FeedEvaluationMarkRow(Base):
+    """On PostgreSQL, the last event id trigger evaluation has taken in: the events above it are pending.
+
+    Marking each of a million events evaluated would write a new version of every row and of its
+    index entries (MVCC); the evaluation moves this one mark instead. SQLite, one writer and rows
+    updated in place, marks the rows (``feed_events.evaluated``), which stays exact on PostgreSQL
+    for the events evaluated before the mark existed. One row, id 1, made by the first evaluation.
+    """
+
+    __tablename__ = "feed_evaluation_mark"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    through_event_id: Mapped[int] = mapped_column(BigInteger)
+
+
 class FeedKeyRow(Base):
     """A department's key for signing pushed events (encrypted with the installation's secret)."""
 
