@@ -4,8 +4,8 @@ On PostgreSQL an evaluation no longer updates every pending event (a new version
 and of its index entries): it moves this mark past the events it took in. Events evaluated
 before keep their flag; the first evaluation makes the mark's row (no row: 0).
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06
 
 """
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | Sequence[str] | None = "0017"
+revision: str = "0019"
+down_revision: str | Sequence[str] | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
