@@ -45,6 +45,9 @@ class Config:
             are told (``YIMEN_SEND_ATTEMPTS``).
         send_lease_seconds: how long a sender holds the messages it took; those of a sender that
             died wait this long for another (``YIMEN_SEND_LEASE_SECONDS``).
+        telegram_overall_rate: messages a second this process sends to Telegram in all
+            (``YIMEN_TELEGRAM_OVERALL_RATE``; Telegram's limit of 30 is per bot, so with N processes
+            sending for one bot give each 30/N).
         trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client, as addresses or
             networks (``YIMEN_TRUSTED_PROXIES``, comma-separated; none by default).
         wechat: the WeChat Official Account (``WECHAT_*``, see ``backend/wechat_config.py``); None: off.
@@ -69,6 +72,7 @@ class Config:
     quiet_hours: str = "22:00-07:00"
     send_attempts: int = 12
     send_lease_seconds: float = 60.0
+    telegram_overall_rate: float = 30.0
     trusted_proxies: str = ""
     wechat: WeChatConfig | None = None
 
@@ -110,6 +114,7 @@ class Config:
             quiet_hours=_quiet_hours(env.get("YIMEN_QUIET_HOURS")),
             send_attempts=_attempts(env.get("YIMEN_SEND_ATTEMPTS")),
             send_lease_seconds=_seconds(env.get("YIMEN_SEND_LEASE_SECONDS"), "YIMEN_SEND_LEASE_SECONDS"),
+            telegram_overall_rate=_rate(env.get("YIMEN_TELEGRAM_OVERALL_RATE")),
             trusted_proxies=_proxies(env.get("YIMEN_TRUSTED_PROXIES")),
             wechat=_wechat(env),
         )
@@ -149,6 +154,18 @@ def _attempts(raw: str | None) -> int:
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"YIMEN_SEND_ATTEMPTS must be a whole number of attempts, at least 1, not {raw!r}")
     return int(raw)
+
+
+def _rate(raw: str | None) -> float:
+    if not raw:
+        return 30.0
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"YIMEN_TELEGRAM_OVERALL_RATE must be a positive number of messages a second, not {raw!r}")
+    return value
 
 
 def _quiet_hours(raw: str | None) -> str:

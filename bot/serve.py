@@ -194,6 +194,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
                 webhook_secret=config.webhook_secret,
                 send_attempts=config.send_attempts,
                 send_lease_seconds=config.send_lease_seconds,
+                overall_rate=config.telegram_overall_rate,
             ),
             desk=desk,
             staff_commands=_staff_commands(runtime),
@@ -219,6 +220,9 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             _say("wechat official account at /wechat")
         await stop.wait()
     finally:
+        # HTTP first: no new webhook calls, and those in hand (answered only once their turn is
+        # stored) finish while the channels still run.
+        await runner.cleanup()
         if wechat is not None:
             await wechat.stop()
         if bot is not None:
@@ -227,7 +231,6 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             ticking.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticking
-        await runner.cleanup()
 
 
 def _wechat(runtime: Runtime, app: web.Application) -> WeChatChannel | None:
