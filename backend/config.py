@@ -45,9 +45,11 @@ class Config:
             are told (``YIMEN_SEND_ATTEMPTS``).
         send_lease_seconds: how long a sender holds the messages it took; those of a sender that
             died wait this long for another (``YIMEN_SEND_LEASE_SECONDS``).
-        telegram_overall_rate: messages a second this process sends to Telegram in all
-            (``YIMEN_TELEGRAM_OVERALL_RATE``; Telegram's limit of 30 is per bot, so with N processes
-            sending for one bot give each 30/N).
+        telegram_overall_rate: messages a second Telegram takes from the bot in all
+            (``YIMEN_TELEGRAM_OVERALL_RATE``; 30, more for paid broadcasts).
+        telegram_senders: how many processes send for the bot (``YIMEN_TELEGRAM_SENDERS``): Telegram's
+            limits are per bot and per chat whichever process sends, so each process keeps to
+            1/N of them, the overall rate and each chat's, and together they never exceed them.
         trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client, as addresses or
             networks (``YIMEN_TRUSTED_PROXIES``, comma-separated; none by default).
         wechat: the WeChat Official Account (``WECHAT_*``, see ``backend/wechat_config.py``); None: off.
@@ -73,6 +75,7 @@ class Config:
     send_attempts: int = 12
     send_lease_seconds: float = 60.0
     telegram_overall_rate: float = 30.0
+    telegram_senders: int = 1
     trusted_proxies: str = ""
     wechat: WeChatConfig | None = None
 
@@ -115,6 +118,7 @@ class Config:
             send_attempts=_attempts(env.get("YIMEN_SEND_ATTEMPTS")),
             send_lease_seconds=_seconds(env.get("YIMEN_SEND_LEASE_SECONDS"), "YIMEN_SEND_LEASE_SECONDS"),
             telegram_overall_rate=_rate(env.get("YIMEN_TELEGRAM_OVERALL_RATE")),
+            telegram_senders=_senders(env.get("YIMEN_TELEGRAM_SENDERS")),
             trusted_proxies=_proxies(env.get("YIMEN_TRUSTED_PROXIES")),
             wechat=_wechat(env),
         )
@@ -166,6 +170,14 @@ def _rate(raw: str | None) -> float:
     if not 0 < value < float("inf"):
         raise ConfigError(f"YIMEN_TELEGRAM_OVERALL_RATE must be a positive number of messages a second, not {raw!r}")
     return value
+
+
+def _senders(raw: str | None) -> int:
+    if not raw:
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"YIMEN_TELEGRAM_SENDERS must be a whole number of processes, at least 1, not {raw!r}")
+    return int(raw)
 
 
 def _quiet_hours(raw: str | None) -> str:

@@ -194,7 +194,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
                 webhook_secret=config.webhook_secret,
                 send_attempts=config.send_attempts,
                 send_lease_seconds=config.send_lease_seconds,
-                overall_rate=config.telegram_overall_rate,
+                **_flood_share(config),
             ),
             desk=desk,
             staff_commands=_staff_commands(runtime),
@@ -231,6 +231,22 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             ticking.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticking
+
+
+def _flood_share(config: Config) -> dict[str, float]:
+    """This process's share of Telegram's flood limits, which hold per bot and per chat whichever
+    process sends: with N senders, 1/N of each rate and of the per-chat burst. Token buckets add
+    up, so N processes that never talk to each other stay within the limits together (a chat
+    served by one process alone gets 1/N of its rate: the price of no coordination)."""
+    from bot.telegram.service import TelegramSettings
+
+    senders = config.telegram_senders
+    defaults = TelegramSettings(token="")
+    return {
+        "overall_rate": config.telegram_overall_rate / senders,
+        "per_chat_rate": defaults.per_chat_rate / senders,
+        "per_chat_burst": defaults.per_chat_burst / senders,
+    }
 
 
 def _wechat(runtime: Runtime, app: web.Application) -> WeChatChannel | None:
