@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,9 @@ class Config:
         telegram_senders: how many processes send for the bot (``YIMEN_TELEGRAM_SENDERS``): Telegram's
             limits are per bot and per chat whichever process sends, so each process keeps to
             1/N of them, the overall rate and each chat's, and together they never exceed them.
+        instance: this process's name for good (``YIMEN_INSTANCE``), which its senders lease
+            outbox items under: started again after a crash, it takes back its leases at once.
+            Default: the host name and the HTTP port, which no two live processes on one host share.
         trusted_proxies: reverse proxies whose ``X-Forwarded-For`` names the client, as addresses or
             networks (``YIMEN_TRUSTED_PROXIES``, comma-separated; none by default).
         wechat: the WeChat Official Account (``WECHAT_*``, see ``backend/wechat_config.py``); None: off.
@@ -76,6 +80,7 @@ class Config:
     send_lease_seconds: float = 60.0
     telegram_overall_rate: float = 30.0
     telegram_senders: int = 1
+    instance: str | None = None
     trusted_proxies: str = ""
     wechat: WeChatConfig | None = None
 
@@ -119,9 +124,15 @@ class Config:
             send_lease_seconds=_seconds(env.get("YIMEN_SEND_LEASE_SECONDS"), "YIMEN_SEND_LEASE_SECONDS"),
             telegram_overall_rate=_rate(env.get("YIMEN_TELEGRAM_OVERALL_RATE")),
             telegram_senders=_senders(env.get("YIMEN_TELEGRAM_SENDERS")),
+            instance=env.get("YIMEN_INSTANCE") or None,
             trusted_proxies=_proxies(env.get("YIMEN_TRUSTED_PROXIES")),
             wechat=_wechat(env),
         )
+
+    @property
+    def instance_name(self) -> str:
+        """``instance``, or the host name and the HTTP port."""
+        return self.instance or f"{socket.gethostname()}:{self.http_port}"
 
     @property
     def proxies(self) -> tuple[Network, ...]:

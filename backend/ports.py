@@ -29,6 +29,7 @@ from backend.store.base import Store, Transaction
 from backend.store.console import ConsoleRepository, Reports
 from backend.store.errors import NotFound
 from backend.store.escalations import Escalation, EscalationMessage, EscalationRepository, EscalationScope
+from backend.store.inbound import InboundOrder
 from backend.store.notifications import NotificationRepository
 from backend.store.outbox import OutboxItem, OutboxRepository
 from backend.store.residents import (
@@ -67,6 +68,7 @@ class UnitOfWork(Transaction, Protocol):
     threads: ThreadRepository
     audit: AuditLog
     idempotency: IdempotencyStore
+    inbound: InboundOrder
     notifications: NotificationRepository
     points: PointsRepository
     certificates: CertificateRepository

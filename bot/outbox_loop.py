@@ -8,10 +8,48 @@ comes first. On stop it makes one last, short pass so that what the last turns q
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+import os
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+from uuid import uuid4
+
+from backend.store.base import Store
+from backend.store.outbox import presence_name
 
 SHUTDOWN_PASS_SECONDS = 5
+
+
+def sender_owner(channel: str, instance: str | None = None) -> str:
+    """The name a channel's sender leases outbox items under.
+
+    ``instance`` names the process for good (``Config.instance_name``: ``YIMEN_INSTANCE``, or the
+    host name and the HTTP port), so that a process started again after a crash takes back its
+    predecessor's leases at once, as its own. Without one, a name of this process alone.
+    """
+    if instance:
+        return f"{instance}:{channel}"
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}:{channel}"
+
+
+@contextlib.asynccontextmanager
+async def present(database: Store[Any], owner: str, log: logging.Logger) -> AsyncIterator[str]:
+    """Hold the sender's presence while it runs; yields the owner to lease as.
+
+    The presence tells other processes this sender is alive (see ``Lease``). A name a live
+    process holds already (two processes given one ``YIMEN_INSTANCE``) is not shared: this one
+    leases under a name of its own instead, so that no item is ever leased to both.
+    """
+    async with database.presence(presence_name(owner)) as held:
+        if held:
+            yield owner
+            return
+    unique = f"{owner}:{uuid4().hex[:8]}"
+    log.warning("another live process sends as this instance; sending under a name of its own")
+    async with database.presence(presence_name(unique)):
+        yield unique
 
 
 async def poll_outbox(drain_once: Callable[[], Awaitable[int]], wake: asyncio.Event, stop: asyncio.Event, *,

@@ -195,6 +195,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
                 send_attempts=config.send_attempts,
                 send_lease_seconds=config.send_lease_seconds,
                 **_flood_share(config),
+                instance=config.instance_name,
             ),
             desk=desk,
             staff_commands=_staff_commands(runtime),
@@ -256,7 +257,8 @@ def _wechat(runtime: Runtime, app: web.Application) -> WeChatChannel | None:
         return None
     from bot.wechat.channel import WeChatChannel
 
-    channel = WeChatChannel(runtime.conversations, runtime.config.wechat, send_attempts=runtime.config.send_attempts)
+    channel = WeChatChannel(runtime.conversations, runtime.config.wechat, send_attempts=runtime.config.send_attempts,
+                            instance=runtime.config.instance_name)
     channel.add_routes(app, secret=runtime.config.secret_key)
     return channel
 

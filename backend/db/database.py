@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import uuid4
 
-from sqlalchemy import event
+from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -25,6 +26,7 @@ from backend.db.documents import SqlDocumentRepository
 from backend.db.escalations import SqlEscalationRepository
 from backend.db.funds import SqlFundRepository
 from backend.db.idempotency import SqlIdempotencyStore
+from backend.db.inbound import SqlInboundOrder
 from backend.db.links import SqlLinkCodeRepository
 from backend.db.notifications import SqlNotificationRepository
 from backend.db.offers import SqlOfferRepository
@@ -73,6 +75,7 @@ if TYPE_CHECKING:
         WebIdentityRepository,
     )
     from backend.store.console import ConsoleRepository, Reports
+    from backend.store.inbound import InboundOrder
     from backend.store.threads import ThreadRepository
     from backend.store.wechat_tokens import AccessTokenStore
     from backend.throttle import ThrottleRepository
@@ -152,6 +155,9 @@ class _NoDriverDebug(logging.Filter):
 
 
 _DRIVER_FILTER = _NoDriverDebug()
+_PRESENCE_KEY = func.hashtextextended(bindparam("name"), 0)
+_TAKE_PRESENCE = select(func.pg_try_advisory_lock(_PRESENCE_KEY))
+_END_PRESENCE = select(func.pg_advisory_unlock(_PRESENCE_KEY))
 R = TypeVar("R")
 
 
@@ -184,6 +190,7 @@ class SqlUnitOfWork:
     threads: cached_property[ThreadRepository] = _repository(SqlThreadRepository)
     audit: cached_property[AuditLog] = _repository(SqlAuditLog)
     idempotency: cached_property[IdempotencyStore] = _repository(SqlIdempotencyStore)
+    inbound: cached_property[InboundOrder] = _repository(SqlInboundOrder)
     notifications: cached_property[NotificationRepository] = _repository(SqlNotificationRepository)
     points: cached_property[PointsRepository] = _repository(SqlPointsRepository)
     offers: cached_property[OfferRepository] = _repository(SqlOfferRepository)
@@ -238,6 +245,11 @@ class Database:
         self._writer: asyncio.Lock | None = None
 
     @property
+    def shared(self) -> bool:
+        """Whether several processes may write at once: a database server, not a SQLite file."""
+        return make_url(self._url).get_backend_name() != "sqlite"
+
+    @property
     def engine(self) -> AsyncEngine:
         """The connected engine."""
         if self._engine is None:
@@ -268,6 +280,32 @@ class Database:
         # of up to 100 ms. Units of work of this process queue here instead, first come first
         # served; other processes still meet SQLite's own lock.
         self._writer = asyncio.Lock() if sqlite else None
+
+    @contextlib.asynccontextmanager
+    async def presence(self, name: str) -> AsyncIterator[bool]:
+        """This process known to the others as ``name`` while the block runs.
+
+        On PostgreSQL: a session advisory lock on ``name``, on a connection kept out of the pool
+        meanwhile. The server drops it the moment the process dies (its connections close), so
+        another process can tell a live holder from a dead one (``pg_locks``) without waiting for
+        any timeout. Yields False when a live process holds ``name`` already. On SQLite, which one
+        process serves, yields True and holds nothing.
+        """
+        if not self.shared:
+            yield True
+            return
+        async with self.engine.connect() as connection:
+            held = bool(await connection.scalar(_TAKE_PRESENCE, {"name": name}))
+            await connection.commit()  # the lock is the session's: it outlives the transaction
+            try:
+                yield held
+            finally:
+                if held:
+                    try:
+                        await connection.scalar(_END_PRESENCE, {"name": name})
+                        await connection.commit()
+                    except Exception:  # noqa: BLE001 - closed for good rather than pooled still locked
+                        await connection.invalidate()
 
     def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> SqlUnitOfWork:
         """A fresh unit of work; use it as ``async with db.unit_of_work() as uow``.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
@@ -13,7 +13,7 @@ from backend.db.models import ChannelIdentityRow, OutboxRow
 from backend.db.records import columns_for, record_of
 from backend.db.sql import THIS_IDENTITY, identity_binds, run_core
 from backend.ports import OutboxItem
-from backend.store.outbox import Lease
+from backend.store.outbox import PRESENCE_PREFIX, Lease
 
 # The addresses whose transaction-scoped lock this sender takes (PostgreSQL); the others are busy.
 _LOCK_ADDRESSES = text(
@@ -54,14 +54,30 @@ _LEASE = (
 )
 
 
-def _due_statement(leased: bool, of_addresses: bool) -> Executable:
+# The keys of the session advisory locks held right now, as pg_locks shows a bigint key: in two halves.
+_HELD_KEYS = (
+    select(text("(classid::bigint << 32) | objid::bigint"))
+    .select_from(text("pg_locks"))
+    .where(text("locktype = 'advisory' AND objsubid = 1 AND granted"))
+)
+# Whether the item's lease owner is alive: it holds its presence (Database.presence).
+_OWNER_ALIVE = func.hashtextextended(literal(PRESENCE_PREFIX) + OutboxRow.leased_by, 0).in_(
+    _HELD_KEYS.scalar_subquery()
+)
+
+
+def _due_statement(leased: bool, of_addresses: bool, liveness: bool = False) -> Executable:
     """Pending items whose time has come, by priority then age, leaving out every address one of
-    whose items waits (a retry's delay; with ``leased``, another owner's lease): built once per
-    kind, as building a statement costs about as much as running it."""
+    whose items waits (a retry's delay; with ``leased``, another owner's lease; with ``liveness``,
+    only a live owner's): built once per kind, as building a statement costs about as much as
+    running it."""
     now = bindparam("now", type_=OutboxRow.__table__.c.not_before.type)
     blocked = OutboxRow.not_before > now
     if leased:
-        blocked = or_(blocked, and_(OutboxRow.leased_until > now, OutboxRow.leased_by != bindparam("owner")))
+        other = and_(OutboxRow.leased_until > now, OutboxRow.leased_by != bindparam("owner"))
+        # A sender killed mid-batch leaves leases that would hold its chats up for their whole
+        # duration: on PostgreSQL they end with the process (its presence is gone).
+        blocked = or_(blocked, and_(other, _OWNER_ALIVE) if liveness else other)
     channel = bindparam("channel", type_=OutboxRow.__table__.c.channel.type)
     waiting = (
         select(OutboxRow.address)
@@ -80,8 +96,8 @@ def _due_statement(leased: bool, of_addresses: bool) -> Executable:
     return statement.order_by(OutboxRow.priority, OutboxRow.id).limit(bindparam("limit"))
 
 
-_DUE = {(leased, of_addresses): _due_statement(leased, of_addresses) for leased in (False, True)
-        for of_addresses in (False, True)}
+_DUE = {(leased, of_addresses, liveness): _due_statement(leased, of_addresses, liveness)
+        for leased in (False, True) for of_addresses in (False, True) for liveness in (False, True)}
 
 _RECENT = (
     select(*_OUTBOX_COLUMNS)
@@ -161,7 +177,8 @@ class SqlOutboxRepository:
     async def _due(
         self, channel: str, now: datetime, limit: int, owner: str | None, addresses: list[str] | None
     ) -> list[OutboxItem]:
-        statement = _DUE[(owner is not None, addresses is not None)]
+        liveness = owner is not None and self._session.get_bind().dialect.name == "postgresql"
+        statement = _DUE[(owner is not None, addresses is not None, liveness)]
         params: dict[str, object] = {"channel": channel, "now": now, "limit": limit}
         if owner is not None:
             params["owner"] = owner
@@ -219,6 +236,10 @@ class SqlOutboxRepository:
         if keep is not None:
             statement = statement.where(OutboxRow.id != keep)
         await run_core(self._session, statement)
+
+    async def withdraw(self, item_id: int) -> bool:
+        statement = delete(OutboxRow).where(OutboxRow.id == item_id, OutboxRow.status == "pending")
+        return (await run_core(self._session, statement)).rowcount == 1
 
     async def _set(self, item_id: int, **values: object) -> None:
         await run_core(self._session, update(OutboxRow).where(OutboxRow.id == item_id).values(**values))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from typing import Protocol, Self, TypeVar
 
 
@@ -33,3 +34,11 @@ class Store(Protocol[UnitOfWorkT_co]):
     """
 
     def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> UnitOfWorkT_co: ...
+
+    @property
+    def shared(self) -> bool:
+        """Whether several processes may write at once (a database server), rather than one (SQLite)."""
+
+    def presence(self, name: str) -> AbstractAsyncContextManager[bool]:
+        """This process known to the others as ``name`` while the block runs; False when a live
+        process already is (a database server). Always True where one process writes (SQLite)."""

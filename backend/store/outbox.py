@@ -25,10 +25,24 @@ class OutboxItem:
 
 @dataclass(frozen=True, slots=True)
 class Lease:
-    """Who takes the items it is given, and for how long no other sender may take them."""
+    """Who takes the items it is given, and for how long no other sender may take them.
+
+    On a database server a lease counts only while its owner is alive: a running sender holds
+    its presence (``presence_name``), and the leases of an owner that holds none (a process that
+    died) are free at once, whatever their time says.
+    """
 
     owner: str
     duration: timedelta = timedelta(seconds=60)
+
+
+# The presence a running sender holds (see Store.presence), named after the owner it leases as.
+PRESENCE_PREFIX = "outbox-sender:"
+
+
+def presence_name(owner: str) -> str:
+    """The name of the presence of a sender that leases as ``owner``."""
+    return PRESENCE_PREFIX + owner
 
 
 class OutboxRepository(Protocol):
@@ -84,3 +98,6 @@ class OutboxRepository(Protocol):
 
     async def forget_before(self, channel: str, address: str, before_id: int, *, keep: int | None = None) -> None:
         """Delete the address's items older than ``before_id``, except ``keep``."""
+
+    async def withdraw(self, item_id: int) -> bool:
+        """Delete the item if it is still pending (no one has seen it); whether it was."""

@@ -2,13 +2,72 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import asyncio
+import time
+from datetime import UTC, datetime, timedelta
 
 from backend.cases.ports import StoredResponse
-from backend.ports import UnitOfWork
+from backend.ports import Store, UnitOfWork
 
 # What a key of a handled message is stored as; nothing of the message itself is kept.
 _HANDLED = StoredResponse(request_hash="", status=200, body={})
+# How long a message waits for an earlier one of the same identity to be done. Longer than any
+# turn; past it the earlier one is taken as lost with its process (whose queue died with it).
+PATIENCE = timedelta(seconds=15)
+_POLL_SECONDS = 0.02
+
+
+async def begin_turn(uow: UnitOfWork, channel: str, external_id: str, inbound_id: int | str | None) -> None:
+    """What comes first in a turn's unit of work: its place in line among the identity's turns.
+
+    On a store several processes share, two messages of one resident can reach two processes
+    (webhooks over parallel connections behind a load balancer). Numbered messages (Telegram's
+    update ids) are recorded as they reach a process (``arrived``), and a message waits while an
+    earlier one of the same identity is not done: the turns keep the order the arrivals were
+    recorded in. Then the identity's lock is taken, so two turns of one resident never overlap,
+    whichever processes run them.
+
+    A single-process store (SQLite) skips all this: its units of work already take turns, and
+    each process orders a chat's updates itself (``ChatOrderedProcessor``, ``KeyedLocks``).
+    """
+    if isinstance(inbound_id, int) and uow.inbound.shared:
+        await _wait_for_earlier(uow, channel, external_id, inbound_id)
+    await uow.inbound.serialise(channel, external_id)
+
+
+async def arrived(database: Store[UnitOfWork], channel: str, external_id: str, inbound_id: int) -> None:
+    """A numbered message reached this process, before it queues for its turn behind the chat's
+    earlier ones: recorded at once, so that a later message of the chat in another process waits
+    for it (``begin_turn``). Nothing on a single-process store."""
+    if not database.shared:
+        return
+    async with database.unit_of_work() as uow:
+        await uow.inbound.arrive(channel, external_id, inbound_id, now=datetime.now(UTC))
+        await uow.commit()
+
+
+async def settled(database: Store[UnitOfWork], channel: str, external_id: str, inbound_id: int) -> None:
+    """The process is done with a message recorded by ``arrived``, whether a turn took it or not
+    (a staff member's message, an update no turn reads): later ones need not wait for it."""
+    if not database.shared:
+        return
+    async with database.unit_of_work() as uow:
+        await uow.inbound.settle(channel, external_id, inbound_id)
+        await uow.commit()
+
+
+async def _wait_for_earlier(uow: UnitOfWork, channel: str, external_id: str, inbound_id: int) -> None:
+    give_up = time.monotonic() + PATIENCE.total_seconds()
+    while True:
+        # Arrivals are real-world events: timed by the wall clock, whatever clock the turns run on.
+        since = datetime.now(UTC) - PATIENCE
+        if not await uow.inbound.earlier_waiting(channel, external_id, inbound_id, patience_since=since):
+            return
+        await uow.commit()  # no transaction stays open while waiting
+        if time.monotonic() >= give_up:
+            return
+        # Polled, not waited on: the earlier message may not even have reached its turn's lock.
+        await asyncio.sleep(_POLL_SECONDS)
 
 
 async def accept_inbound(uow: UnitOfWork, channel: str, external_id: str, inbound_id: int | str, now: datetime
@@ -21,6 +80,8 @@ async def accept_inbound(uow: UnitOfWork, channel: str, external_id: str, inboun
             (WeChat's ``MsgId``, or sender and time of an event), kept in the idempotency store.
     """
     if isinstance(inbound_id, int):
+        if uow.inbound.shared:  # the arrival records tell a redelivery from a late arrival
+            return await uow.inbound.take(channel, external_id, inbound_id, now=datetime.now(UTC))
         return await uow.residents.accept_inbound(channel, external_id, inbound_id)
     owner = _owner(channel)
     await uow.idempotency.lock(owner, inbound_id)  # a retry arriving meanwhile waits for this turn

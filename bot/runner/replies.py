@@ -20,7 +20,7 @@ CONTACT_HINT = "channel.contact_hint"
 
 async def store_replies(
     uow: UnitOfWork, resident_id: str, channel: str, address: str, replies: list[Outbound], now: datetime,
-    *, live: bool = True, renderer: Renderer | None = None,
+    *, live: bool = True, renderer: Renderer | None = None, reasked: bool = False,
 ) -> None:
     """Queue the replies; the last one with buttons becomes the live prompt (unless ``live`` is
     False: replies on the side leave the question the resident is at live).
@@ -30,6 +30,8 @@ async def store_replies(
 
     Args:
         renderer: renders the line that takes the share-phone button away when it is needed.
+        reasked: the replies ask the resident's question again (a reminder), which no answer of
+            theirs has moved on: the prompt they last saw still answers it (bot/runner/unseen.py).
     """
     keyboards = channel in KEYBOARD_CHANNELS and bool(replies)
     previous = await uow.outbox.live_prompt(channel, address) if keyboards else None
@@ -38,8 +40,9 @@ async def store_replies(
         replies = [_with_contact_hint(r, renderer) for r in replies]
     if live and previous is not None and previous.payload.get("buttons"):
         # Answered by typing (or passed by): its buttons would only answer "expired" now.
+        edit: dict[str, object] = {"edit_of": previous.id, "reasked": True} if reasked else {"edit_of": previous.id}
         await uow.outbox.add(resident_id=resident_id, channel=channel, address=address, kind="edit",
-                             payload={"edit_of": previous.id}, at=now)
+                             payload=edit, at=now)
     # The share-phone button stays while the phone question is live (or is asked again).
     contact_kept = (not live and _asks_contact(previous)) or any(r.request_contact for r in replies)
     prompt: int | None = None

@@ -30,11 +30,12 @@ from bot.runner.handlers.outreach_link import OutreachLink
 from bot.runner.handlers.task_photo import TaskPhoto
 from bot.runner.handlers.volunteer_commands import VolunteerCommands
 from bot.runner.handlers.volunteer_home import PingWords, VolunteerHomeHandler
-from bot.runner.inbound import accept_inbound
+from bot.runner.inbound import accept_inbound, begin_turn
 from bot.runner.rendering import Renderer
 from bot.runner.replies import show_choice, store_replies, waiting_notices
 from bot.runner.ticker import Ticker
 from bot.runner.turn import Turns
+from bot.runner.unseen import newest_seen_prompt, withdraw_reasked
 from bot.services import Services
 from flows import events as ev
 from flows.intents import Intent, Reply
@@ -135,8 +136,9 @@ class Conversations:
         document: DocumentMeta | None, inbound_id: int | str | None, outbox: bool, html: bool,
         client_address: str | None,
     ) -> list[Outbound]:
-        now = self.clock()
         async with self.database.unit_of_work() as uow:
+            await begin_turn(uow, channel, external_id, inbound_id)
+            now = self.clock()  # after any wait for the resident's earlier message
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 log.info("turn %s: redelivered message ignored", channel)
@@ -215,15 +217,16 @@ class Conversations:
         self, channel: str, external_id: str, prompt_id: int, index: int, *, locale_hint: str | None,
         inbound_id: int | str | None, html: bool,
     ) -> Pressed:
-        now = self.clock()
         out = TurnOutput()
         async with self.database.unit_of_work() as uow:
+            await begin_turn(uow, channel, external_id, inbound_id)
+            now = self.clock()  # after any wait for the resident's earlier message
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 return Pressed(expired=False, replies=[])
-            item = await uow.outbox.live_prompt(channel, external_id)
-            if item is None or item.id != prompt_id:
-                item = None
+            live = await uow.outbox.live_prompt(channel, external_id)
+            item = live if live is not None and live.id == prompt_id else None
+            if item is None:
                 # Not the conversation's live prompt: perhaps a notification's button (an offer, a
                 # task, a rating, "reply now"), which stays valid on its own message.
                 answered = await self._answer_button(uow, resident, channel, external_id, prompt_id, index, now,
@@ -232,6 +235,18 @@ class Conversations:
                     await uow.commit()
                     self._remove_bytes(answered.discarded)
                     return Pressed(expired=False, replies=answered.replies)
+                # Or the newest question the resident has been sent, newer ones still unsent.
+                seen = await newest_seen_prompt(uow, channel, external_id, prompt_id)
+                if seen is not None and seen.answered:
+                    # Tapped again while the replies to its answer wait to be sent: they are the
+                    # answer to this tap too (a turn on it now would answer the next question).
+                    await uow.commit()
+                    return Pressed(expired=False, replies=[])
+                if seen is not None and live is not None and live.id > prompt_id and live.status == "pending":
+                    # Asked again meanwhile (a reminder), not yet sent: this press answers it, and
+                    # the unseen copy is withdrawn rather than sent after the answer.
+                    await withdraw_reasked(uow, channel, external_id, prompt_id, live)
+                    item = seen.item
             buttons = item.payload.get("buttons", []) if item and item.address == external_id else []
             if not 0 <= index < len(buttons):
                 await uow.commit()  # only the inbound cursor moved
@@ -281,6 +296,8 @@ class Conversations:
         """
         now = self.clock()
         async with self.database.unit_of_work() as uow:
+            # Its arrival was recorded by the failed turn; only the lock is taken again.
+            await begin_turn(uow, channel, external_id, None)
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None:
                 await accept_inbound(uow, channel, external_id, inbound_id, now)

@@ -43,7 +43,8 @@ class Ticker:
                 if stored is None:
                     continue
                 resident = await uow.residents.get(item.resident_id)
-                session, intents = engine.step(Session.from_dict(stored), ev.Tick(), now)
+                before = Session.from_dict(stored)
+                session, intents = engine.step(before, ev.Tick(), now)
                 await self._effects.act(uow, item.resident_id, session, intents, now, discarded)
                 if (item.flow != self._turns.flow and session.final and resident
                         and resident.active_flow == item.flow):
@@ -55,7 +56,9 @@ class Ticker:
                 html = target is not None and self._services.html_translations is not None
                 replies = self._renderer.render(intents, locale, html=html)
                 if target is not None and replies:
-                    await store_replies(uow, item.resident_id, *target, replies, now, renderer=self._renderer)
+                    # A reminder asks the same question again; an expiry moves the session on.
+                    await store_replies(uow, item.resident_id, *target, replies, now, renderer=self._renderer,
+                                        reasked=session.state == before.state)
                 await uow.commit()
             for document in discarded:
                 self._services.storage.delete(document.storage_key)

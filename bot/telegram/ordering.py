@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
+# Told of an update of a chat (its id as text, the update id) as it arrives, and when it is done.
+Arrivals = Callable[[str, int], Awaitable[None]]
 
 
 class _ChatLock:
@@ -24,11 +29,19 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     asyncio locks wake waiters first-in first-out and updates reach this processor in the
     order they were fetched, so a chat's updates run in order. The table holds only chats
     with work in hand, so it cannot grow without bound.
+
+    Across processes (a database server, webhooks behind a load balancer) ``arrived`` records each
+    update as it reaches this process, before it queues behind the chat's earlier ones here: a
+    later update of the chat in another process then waits for it (bot/runner/inbound.py).
+    ``settled`` says it is done, whether or not a turn took it.
     """
 
-    def __init__(self, max_concurrent_updates: int = 512) -> None:
+    def __init__(self, max_concurrent_updates: int = 512, *, arrived: Arrivals | None = None,
+                 settled: Arrivals | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, _ChatLock] = {}
+        self._arrived = arrived
+        self._settled = settled
 
     @property
     def chats_in_flight(self) -> int:
@@ -41,13 +54,26 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if entry is None:
             entry = self._locks[key] = _ChatLock()
         entry.users += 1
+        numbered = (str(chat.id), update.update_id) if chat is not None and isinstance(update, Update) else None
+        # Recorded meanwhile, not awaited first: the lock must be asked for in arrival order.
+        arrival = asyncio.ensure_future(self._arrived(*numbered)) if self._arrived and numbered else None
         try:
             async with entry.lock:
+                if arrival is not None:
+                    await arrival
                 await coroutine
         finally:
             entry.users -= 1
             if entry.users == 0:
                 del self._locks[key]
+            if self._settled is not None and numbered is not None:
+                await self._settle(numbered)
+
+    async def _settle(self, numbered: tuple[str, int]) -> None:
+        try:
+            await self._settled(*numbered)  # type: ignore[misc]  # checked by the caller
+        except Exception:  # noqa: BLE001 - a later update then waits out its patience, no more
+            log.warning("an update's arrival record could not be closed", exc_info=True)
 
     async def initialize(self) -> None:
         """Nothing to set up."""

@@ -14,12 +14,9 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-import os
-import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import uuid4
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile, ReplyKeyboardMarkup
 from telegram.constants import ParseMode
@@ -30,7 +27,7 @@ from backend.documents import FileDocumentStorage
 from backend.ports import OutboxItem, Store, UnitOfWork
 from backend.store.outbox import Lease
 from bot.outbound import COMMANDS_KEYBOARD
-from bot.outbox_loop import poll_outbox
+from bot.outbox_loop import poll_outbox, present, sender_owner
 from bot.sealed_texts import SealedTexts
 from bot.telegram.inbound import callback_data
 from bot.telegram.keyboards import command_keyboard, contact_keyboard
@@ -165,7 +162,7 @@ class OutboxSender:
         # Told of each item given up (caseworkers are alerted: a resident did not get a message).
         self.on_give_up = on_give_up
         # Senders of several processes share the outbox by leasing its items (see OutboxRepository.due).
-        self.owner = owner or f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+        self.owner = owner or sender_owner(CHANNEL)
         self.lease = lease
         self.bot = bot
         self.clock = clock
@@ -182,7 +179,9 @@ class OutboxSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set, then finish what is due (briefly) and return."""
-        await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=log)
+        async with present(self.database, self.owner, log) as owner:
+            self.owner = owner
+            await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=log)
 
     async def drain_once(self) -> int:
         """One pass over what is due; returns how many items went out."""

@@ -8,6 +8,7 @@ file, so a crash loses nothing and several processes can receive updates for one
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,7 +21,9 @@ from telegram.ext import Application, CallbackQueryHandler, ContextTypes, Messag
 from backend.documents import DocumentRefused
 from backend.store.users import User
 from bot.desk import EscalationDesk
+from bot.outbox_loop import sender_owner
 from bot.runner import Conversations, DocumentTooLarge
+from bot.runner.inbound import arrived, settled
 from bot.staff_commands import StaffCommands
 from bot.telegram.inbound import Inbound, read_update
 from bot.telegram.keyboards import ButtonCommands
@@ -59,8 +62,12 @@ class TelegramSettings:
     # A message that still fails after this many attempts is given up, and caseworkers are told.
     send_attempts: int = 12
     # How long the sender holds the messages it takes (OutboxRepository.due): after a crash
-    # they wait this long for a sender; it should be far longer than one send takes.
+    # they wait this long for a sender (on SQLite, and unless the process comes back under the
+    # same ``instance``; on PostgreSQL a dead sender's leases end at once); it should be far
+    # longer than one send takes.
     send_lease_seconds: float = 60.0
+    # The process's name for good (Config.instance_name), which the sender leases under.
+    instance: str | None = None
 
 
 class TelegramBot:
@@ -74,10 +81,17 @@ class TelegramBot:
         self.staff_commands = staff_commands
         # Caseworkers who answer requests for a person in chat (bot/desk.py); None: no one does.
         self.desk = desk
+        database = conversations.database
+        # Several processes on one database server each take some of a chat's updates (webhooks):
+        # each update's arrival is recorded, so that the chat's turns keep update order among them.
+        ordered = ChatOrderedProcessor(
+            arrived=functools.partial(arrived, database, CHANNEL) if database.shared else None,
+            settled=functools.partial(settled, database, CHANNEL) if database.shared else None,
+        )
         builder = (
             Application.builder()
             .token(settings.token)
-            .concurrent_updates(ChatOrderedProcessor())
+            .concurrent_updates(ordered)
             # aiohttp rather than PTB's httpx: a fraction of the CPU per Bot API call (transport.py).
             # getUpdates has one poll out at a time, as PTB's default pool of one assumes; its
             # read timeout need not cover the long poll: Bot.get_updates adds poll_timeout to it.
@@ -107,6 +121,7 @@ class TelegramBot:
             limits=limits,
             max_attempts=settings.send_attempts,
             lease=timedelta(seconds=settings.send_lease_seconds),
+            owner=sender_owner(CHANNEL, settings.instance),
             on_give_up=desk.delivery_failed if desk is not None else None,
             storage=conversations.storage,
             labels=conversations.translations,

@@ -34,6 +34,7 @@ from backend.ports import OutboxItem
 from backend.wechat_config import WeChatConfig
 from bot import callbacks
 from bot.keyed_locks import KeyedLocks
+from bot.outbox_loop import sender_owner
 from bot.runner import Conversations, DocumentTooLarge
 from bot.runner.inbound import accept_inbound, handled
 from bot.wechat.api import WeChatApi, WeChatError
@@ -61,11 +62,12 @@ class WeChatChannel:
             replies then go by the customer-service API); well inside WeChat's 5 seconds. 0: every
             reply goes by the API.
         max_skew: a push whose timestamp is further than this from now is refused (a replay).
+        instance: the process's name for good (Config.instance_name), which the sender leases under.
     """
 
     def __init__(self, conversations: Conversations, config: WeChatConfig, *, send_attempts: int = 12,
                  reply_window: float = 4.0, max_skew: float = 300.0, api: WeChatApi | None = None,
-                 idle_poll: float = 1.0) -> None:
+                 idle_poll: float = 1.0, instance: str | None = None) -> None:
         self.conversations = conversations
         self.config = config
         self.reply_window = reply_window
@@ -75,6 +77,7 @@ class WeChatChannel:
         # Real time, whatever clock the conversations run on: retries wait in the real world.
         self.sender = WeChatSender(conversations.database, self.api, config, clock=_wall_clock,
                                    max_attempts=send_attempts, idle_poll=idle_poll,
+                                   owner=sender_owner("wechat", instance),
                                    on_give_up=desk.delivery_failed if desk is not None else None)
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         self._turns = KeyedLocks()

@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import NamedTuple
-from uuid import uuid4
 
 import aiohttp
 
@@ -28,7 +25,7 @@ from backend.store.outbox import Lease
 from backend.wechat_config import WeChatConfig
 from bot.dispatch import NOT_A_STATUS
 from bot.keyed_locks import KeyedLocks
-from bot.outbox_loop import poll_outbox
+from bot.outbox_loop import poll_outbox, present, sender_owner
 from bot.wechat.api import OUT_OF_WINDOW, OVER_CAP, WeChatApi, WeChatError
 from bot.wechat.choices import msgmenu, numbered_text
 
@@ -54,7 +51,7 @@ class WeChatSender:
 
     def __init__(self, database: Store[UnitOfWork], api: WeChatApi, config: WeChatConfig, *,
                  clock: Callable[[], datetime], max_attempts: int = 12, idle_poll: float = 1.0,
-                 lease: timedelta = timedelta(seconds=60),
+                 lease: timedelta = timedelta(seconds=60), owner: str | None = None,
                  on_give_up: Callable[[OutboxItem], Awaitable[None]] | None = None) -> None:
         self.database = database
         self.api = api
@@ -64,7 +61,7 @@ class WeChatSender:
         self.idle_poll = idle_poll
         self.lease = lease
         self.on_give_up = on_give_up
-        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}"
+        self.owner = owner or sender_owner(CHANNEL)
         # Followers whose push is waiting for its turn: their items may go as its passive reply.
         self.awaiting_reply: dict[str, int] = {}
         self.locks = KeyedLocks()
@@ -75,7 +72,9 @@ class WeChatSender:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set, then what is due (briefly)."""
-        await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=log)
+        async with present(self.database, self.owner, log) as owner:
+            self.owner = owner
+            await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=log)
 
     async def drain_once(self) -> int:
         """One pass over what is due; how many items went out."""

@@ -22,7 +22,7 @@ from backend.db.models.offers import OfferRow
 from backend.db.models.outbox import OutboxRow
 from backend.db.models.points import PointAccountRow, PointEntryRow, RedemptionCodeRow
 from backend.db.models.reminders import DeadlineReminderRow
-from backend.db.models.residents import ChannelIdentityRow, ResidentRow
+from backend.db.models.residents import ChannelIdentityRow, InboundArrivalRow, ResidentRow
 from backend.db.models.sessions import ConversationSessionRow, ConversationTurnRow
 from backend.db.models.staff import ConsoleSessionRow, ThrottleRow, UserRow
 from backend.db.models.threads import CaseMessageRow
@@ -58,6 +58,7 @@ __all__ = [
     "FundRow",
     "HouseholdMemberRow",
     "IdempotencyRow",
+    "InboundArrivalRow",
     "Json",
     "Money",
     "NAMING_CONVENTION",

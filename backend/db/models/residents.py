@@ -39,3 +39,18 @@ class ChannelIdentityRow(Base):
     last_inbound_id: Mapped[int | None] = mapped_column(BigInteger)
     # The outbox message whose buttons are live; buttons of any other message have expired.
     active_prompt: Mapped[int | None]
+
+
+class InboundArrivalRow(Base):
+    """A numbered channel message (a Telegram update) that reached a process, on a database several
+    processes share: a later message of the same identity waits while an earlier one is not done,
+    so that turns keep the order messages arrived in, whichever process took each. ``done`` stays
+    for a while after the turn, so that a redelivery is told from a message that arrived late."""
+
+    __tablename__ = "inbound_arrivals"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    inbound_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    arrived_at: Mapped[datetime]
+    done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
