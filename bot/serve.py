@@ -239,14 +239,11 @@ def _flood_share(config: Config) -> dict[str, float]:
     process sends: with N senders, 1/N of each rate and of the per-chat burst. Token buckets add
     up, so N processes that never talk to each other stay within the limits together (a chat
     served by one process alone gets 1/N of its rate: the price of no coordination)."""
-    from bot.telegram.service import TelegramSettings
-
     senders = config.telegram_senders
-    defaults = TelegramSettings(token="")
     return {
         "overall_rate": config.telegram_overall_rate / senders,
-        "per_chat_rate": defaults.per_chat_rate / senders,
-        "per_chat_burst": defaults.per_chat_burst / senders,
+        "per_chat_rate": config.telegram_chat_rate / senders,
+        "per_chat_burst": config.telegram_chat_burst / senders,
     }
 
 

@@ -16,9 +16,11 @@ def test_the_settings_are_read_and_checked():
     shared = Config.from_env({"YIMEN_SECRET_KEY": "k", "YIMEN_TELEGRAM_OVERALL_RATE": "100",
                               "YIMEN_TELEGRAM_SENDERS": "4"})
     assert (shared.telegram_overall_rate, shared.telegram_senders) == (100.0, 4)
-    for bad in ("0", "-3", "fast", "inf"):
-        with pytest.raises(ConfigError, match="YIMEN_TELEGRAM_OVERALL_RATE"):
-            Config.from_env({"YIMEN_SECRET_KEY": "k", "YIMEN_TELEGRAM_OVERALL_RATE": bad})
+    assert Config.from_env({"YIMEN_SECRET_KEY": "k", "YIMEN_TELEGRAM_CHAT_RATE": "50"}).telegram_chat_rate == 50
+    for name in ("YIMEN_TELEGRAM_OVERALL_RATE", "YIMEN_TELEGRAM_CHAT_RATE", "YIMEN_TELEGRAM_CHAT_BURST"):
+        for bad in ("0", "-3", "fast", "inf"):
+            with pytest.raises(ConfigError, match=name):
+                Config.from_env({"YIMEN_SECRET_KEY": "k", name: bad})
     for bad in ("0", "1.5", "two"):
         with pytest.raises(ConfigError, match="YIMEN_TELEGRAM_SENDERS"):
             Config.from_env({"YIMEN_SECRET_KEY": "k", "YIMEN_TELEGRAM_SENDERS": bad})

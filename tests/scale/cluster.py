@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -29,6 +29,7 @@ class Role:
     port: int
     process: asyncio.subprocess.Process | None = None
     log: deque[str] = field(default_factory=lambda: deque(maxlen=200))
+    problems: Counter[str] = field(default_factory=Counter)  # logged warnings and errors, by logger
     _drain: asyncio.Task[None] | None = None
 
     @property
@@ -53,13 +54,33 @@ class Role:
             line = await stream.readline()
             if not line:
                 raise RuntimeError("exited")
-            self.log.append(line.decode(errors="replace").rstrip())
+            self._note(line)
             if READY[self.role] in line:
                 return
 
     async def _keep_reading(self, stream: asyncio.StreamReader) -> None:
         while line := await stream.readline():
-            self.log.append(line.decode(errors="replace").rstrip())
+            self._note(line)
+
+    def _note(self, line: bytes) -> None:
+        text = line.decode(errors="replace").rstrip()
+        self.log.append(text)
+        parts = text.split(" ", 4)  # date time LEVEL logger: message
+        if len(parts) > 3 and parts[2] in ("WARNING", "ERROR", "CRITICAL"):
+            self.problems[f"{parts[2]} {parts[3].rstrip(':')}"] += 1
+
+    def cpu_seconds(self) -> float:
+        """CPU time the process has used so far (user and system), from /proc."""
+        assert self.process is not None
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mib(self) -> float:
+        assert self.process is not None
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
 
     def kill(self) -> None:
         """SIGKILL: no chance to clean up."""
@@ -89,7 +110,8 @@ class Cluster:
     """The processes and the proxy; ``start`` brings up the API, the worker and the bots, in that order."""
 
     def __init__(self, *, database_url: str, api_token: str, telegram_url: str, telegram_token: str, bots: int,
-                 data_dir: Path, overall_rate: float = 30.0, extra_env: dict[str, str] | None = None) -> None:
+                 data_dir: Path, overall_rate: float = 30.0, chat_rate: float = 1.0, chat_burst: float = 3,
+                 extra_env: dict[str, str] | None = None) -> None:
         base = {
             **os.environ,
             "YIMEN_DATABASE_URL": database_url,
@@ -110,6 +132,8 @@ class Cluster:
             "YIMEN_WEBHOOK_SECRET": WEBHOOK_SECRET,
             # Telegram's limits hold per bot and per chat: the processes share them.
             "YIMEN_TELEGRAM_OVERALL_RATE": f"{overall_rate:g}",
+            "YIMEN_TELEGRAM_CHAT_RATE": f"{chat_rate:g}",
+            "YIMEN_TELEGRAM_CHAT_BURST": f"{chat_burst:g}",
             "YIMEN_TELEGRAM_SENDERS": str(bots),
         }
 
