@@ -185,6 +185,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
         from bot.telegram.webhook import add_webhook_route
 
         desk = runtime.services.desk
+        flood = _flood_share(config)
         bot = TelegramBot(
             runtime.conversations,
             TelegramSettings(
@@ -194,7 +195,9 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
                 webhook_secret=config.webhook_secret,
                 send_attempts=config.send_attempts,
                 send_lease_seconds=config.send_lease_seconds,
-                **_flood_share(config),
+                overall_rate=flood["overall_rate"],
+                per_chat_rate=flood["per_chat_rate"],
+                per_chat_burst=flood["per_chat_burst"],
                 instance=config.instance_name,
             ),
             desk=desk,
