@@ -46,6 +46,15 @@ class Config:
             are told (``YIMEN_SEND_ATTEMPTS``).
         send_lease_seconds: how long a sender holds the messages it took; those of a sender that
             died wait this long for another (``YIMEN_SEND_LEASE_SECONDS``).
+        telegram_overall_rate: messages a second Telegram takes from the bot in all
+            (``YIMEN_TELEGRAM_OVERALL_RATE``; 30, more for paid broadcasts).
+        telegram_chat_rate: messages a second Telegram takes for one chat (``YIMEN_TELEGRAM_CHAT_RATE``;
+            1, Telegram's; another Bot API server, or a benchmark's emulator, may take more).
+        telegram_chat_burst: messages Telegram takes for one chat at once before the rate holds
+            (``YIMEN_TELEGRAM_CHAT_BURST``; 3).
+        telegram_senders: how many processes send for the bot (``YIMEN_TELEGRAM_SENDERS``): Telegram's
+            limits are per bot and per chat whichever process sends, so each process keeps to
+            1/N of them, the overall rate and each chat's, and together they never exceed them.
         instance: this process's name for good (``YIMEN_INSTANCE``), which its senders lease
             outbox items under: started again after a crash, it takes back its leases at once.
             Default: the host name and the HTTP port, which no two live processes on one host share.
@@ -73,6 +82,10 @@ class Config:
     quiet_hours: str = "22:00-07:00"
     send_attempts: int = 12
     send_lease_seconds: float = 60.0
+    telegram_overall_rate: float = 30.0
+    telegram_chat_rate: float = 1.0
+    telegram_chat_burst: float = 3.0
+    telegram_senders: int = 1
     instance: str | None = None
     trusted_proxies: str = ""
     wechat: WeChatConfig | None = None
@@ -115,6 +128,10 @@ class Config:
             quiet_hours=_quiet_hours(env.get("YIMEN_QUIET_HOURS")),
             send_attempts=_attempts(env.get("YIMEN_SEND_ATTEMPTS")),
             send_lease_seconds=_seconds(env.get("YIMEN_SEND_LEASE_SECONDS"), "YIMEN_SEND_LEASE_SECONDS"),
+            telegram_overall_rate=_rate(env.get("YIMEN_TELEGRAM_OVERALL_RATE"), "YIMEN_TELEGRAM_OVERALL_RATE", 30.0),
+            telegram_chat_rate=_rate(env.get("YIMEN_TELEGRAM_CHAT_RATE"), "YIMEN_TELEGRAM_CHAT_RATE", 1.0),
+            telegram_chat_burst=_rate(env.get("YIMEN_TELEGRAM_CHAT_BURST"), "YIMEN_TELEGRAM_CHAT_BURST", 3.0),
+            telegram_senders=_senders(env.get("YIMEN_TELEGRAM_SENDERS")),
             instance=env.get("YIMEN_INSTANCE") or None,
             trusted_proxies=_proxies(env.get("YIMEN_TRUSTED_PROXIES")),
             wechat=_wechat(env),
@@ -159,6 +176,26 @@ def _attempts(raw: str | None) -> int:
         return 12
     if not raw.isdigit() or int(raw) < 1:
         raise ConfigError(f"YIMEN_SEND_ATTEMPTS must be a whole number of attempts, at least 1, not {raw!r}")
+    return int(raw)
+
+
+def _rate(raw: str | None, name: str, default: float) -> float:
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if not 0 < value < float("inf"):
+        raise ConfigError(f"{name} must be a positive number of messages a second, not {raw!r}")
+    return value
+
+
+def _senders(raw: str | None) -> int:
+    if not raw:
+        return 1
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"YIMEN_TELEGRAM_SENDERS must be a whole number of processes, at least 1, not {raw!r}")
     return int(raw)
 
 

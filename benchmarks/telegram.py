@@ -13,6 +13,14 @@ message edited to show the choice without its buttons, a new message), which tel
 those calls apart from the cost of the conversation.
 
     python3 benchmarks/telegram.py [--residents 200] [--database-url URL] [--in-process] [--profile]
+    python3 benchmarks/telegram.py --database-url postgresql+asyncpg://… --processes 2
+
+With ``--processes N`` (PostgreSQL only) the bot runs as a city deploys it instead: real ``yimen
+serve --role bot`` processes taking Telegram's webhook calls behind a round-robin proxy, beside
+one ``--role api`` and one ``--role worker`` (tests/scale/cluster.py, as the multi-process test
+starts them), the emulator POSTing updates over 40 parallel connections. The same residents run
+against one bot process and then against N, and the ratio of their updates per second is the
+second process's worth; CPU and peak RSS are the bot processes' own, summed.
 
 Measured, for each bot:
 
@@ -65,6 +73,7 @@ import cProfile  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import multiprocessing  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
@@ -97,6 +106,7 @@ from tests.fakes.telegram_api import BotApiEmulator, SentMessage, SimUser  # noq
 TELEGRAM_OVERALL_RATE = 30.0  # the real limit, for the "would have taken" line
 QUIET = 0.25  # calibration: a turn is over after this long without a new message
 TURN_TIMEOUT = 60.0  # a resident who waits this long for an answer gives up (the bot lost the update)
+WEBHOOK = "yimen-webhook"  # Yimen as yimen serve processes behind a load balancer (--processes)
 FIRST_USER_ID = 1_000_000  # chat ids are FIRST_USER_ID + salt + i; the calibration resident is i = N
 ID_SHAPE = re.compile(r"^\d{17}[\dX]$")
 APPLICATION_NUMBER = re.compile(r"YM\d{14}")
@@ -263,6 +273,8 @@ class Channel:
 async def emulator_side(channel: Channel, kind: str, residents: int, salt: int) -> None:
     """Serve the Bot API, calibrate, run the residents, report; stop when the bot side has stopped."""
     emulator = StampedEmulator()
+    if kind == WEBHOOK:
+        emulator.webhook_connections = 40  # Telegram's default max_connections
     await emulator.start()
     try:
         channel.send(emulator.url)
@@ -297,7 +309,7 @@ async def measure(channel: Channel, emulator: StampedEmulator, kind: str, reside
     sends = sum(1 for c in calls if c.method in ("sendMessage", "editMessageText") and c.ok)
     await asyncio.sleep(QUIET)  # anything sent after the turns were over would be a miscount
     extra = sum(max(0, len(emulator.arrivals.get(u.id, ())) - sum(expected)) for u in users)
-    if kind == "yimen":
+    if kind in ("yimen", WEBHOOK):
         last = (u.sent()[-1].plain_text or "" if u.sent() else "" for u in users)
         completed = len({m.group(0) for text in last if (m := APPLICATION_NUMBER.search(text))})
     elif kind == "buttons":
@@ -399,6 +411,88 @@ def run_phase(kind: str, args: argparse.Namespace, salt: int) -> dict[str, Any]:
             process.terminate()
 
 
+async def cluster_side(channel: Channel, database_url: str, bots: int) -> dict[str, Any]:
+    """Yimen as several processes (tests/scale/cluster.py), webhooks behind the round-robin proxy."""
+    from backend.cases.ports import Role as StaffRole
+    from backend.db.database import Database
+    from backend.db.migrate import upgrade_sync
+    from tests.cases.helpers import add_staff
+    from tests.scale.cluster import Cluster
+
+    url = await channel.recv()
+    await asyncio.get_running_loop().run_in_executor(None, upgrade_sync, database_url)
+    database = Database(database_url)
+    await database.connect()
+    try:
+        token = (await add_staff(database, f"bench-{random.randrange(10**9)}", StaffRole.BOT_SERVICE)).token
+    finally:
+        await database.dispose()
+    with tempfile.TemporaryDirectory() as tmp:
+        cluster = Cluster(database_url=database_url, api_token=token, telegram_url=url, telegram_token=TOKEN,
+                          bots=bots, data_dir=Path(tmp), overall_rate=GLOBAL_RATE, chat_rate=CHAT_RATE,
+                          chat_burst=CHAT_BURST)
+        cpu = 0.0
+        try:
+            await cluster.start()
+            channel.send("go")
+            message = await channel.recv()
+            if message == "measuring":
+                cpu = sum(bot.cpu_seconds() for bot in cluster.bots)
+                message = await channel.recv()
+                cpu = sum(bot.cpu_seconds() for bot in cluster.bots) - cpu
+                if message == "measured":
+                    message = await channel.recv()
+            rss = [bot.peak_rss_mib() for bot in cluster.bots]
+            if "error" in message:
+                raise RuntimeError(f"the residents failed:\n{message['error']}")
+        finally:
+            await cluster.stop()
+            channel.send("stop")
+    message["bot_cpu"] = cpu
+    message["bot_rss"] = rss
+    message["bot_errors"] = dict(sum((bot.problems for bot in cluster.bots), Counter()))
+    message["proxy"] = dict(zip((f"process {i}" for i in range(1, bots + 1)), cluster.proxy.forwarded.values(),
+                                strict=True))
+    return message
+
+
+def run_cluster_phase(args: argparse.Namespace, bots: int, salt: int) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    here, there = context.Pipe()
+    process = context.Process(target=emulator_process, args=(there, WEBHOOK, args.residents, salt), daemon=True)
+    process.start()
+    try:
+        return asyncio.run(cluster_side(Channel(conn=here), args.database_url, bots))
+    finally:
+        process.join(timeout=30)
+        if process.is_alive():
+            process.terminate()
+
+
+def run_processes(args: argparse.Namespace, salt: int) -> None:
+    """One bot process, then ``--processes`` of them, on the same database; the ratio of their rates."""
+    counts = sorted({1, args.processes})
+    results = {}
+    started = time.perf_counter()
+    for number, bots in enumerate(counts):
+        # Each phase its own residents and ID numbers: the database keeps the previous phase's.
+        results[bots] = run_cluster_phase(args, bots, salt + number * (args.residents + 1))
+    total = time.perf_counter() - started
+    print()
+    rates = {}
+    for bots, result in results.items():
+        rates[bots] = describe(f"Yimen, {bots} bot process{'es' if bots > 1 else ''} (yimen serve --role bot, "
+                               "webhook behind a round-robin proxy)", result, args.residents, False)
+        print(f"  webhook calls per process: {result['proxy']}; peak RSS per bot process: "
+              + ", ".join(f"{r:.1f} MiB" for r in result["bot_rss"]))
+    if len(counts) > 1:
+        ratio = rates[args.processes] / rates[1]
+        print(f"\nratio {args.processes} processes / 1 process {ratio:.2f} updates/s "
+              f"({'adds' if ratio > 1.0 else 'does NOT add'} throughput on this {os.cpu_count()}-core machine)")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS of this process (the proxy) {rss:.1f} MiB; whole benchmark took {total:.0f} s")
+
+
 # ---------------------------------------------------------------------------------------- report
 
 
@@ -448,7 +542,16 @@ def main() -> None:
     parser.add_argument("--database-url", help="measure another database instead of a fresh SQLite file")
     parser.add_argument("--in-process", action="store_true", help="emulator, residents and bot in one event loop")
     parser.add_argument("--profile", action="store_true", help="cProfile the bot process (slows it down)")
+    parser.add_argument("--processes", type=int, help="yimen serve --role bot processes behind a webhook proxy "
+                        "(PostgreSQL): measure one, then this many")
     args = parser.parse_args()
+    if args.processes is not None:
+        if args.processes < 1:
+            parser.error("--processes must be at least 1")
+        if not (args.database_url or "").startswith("postgresql"):
+            parser.error("--processes needs --database-url postgresql+asyncpg://…: processes share a database server")
+        if args.in_process or args.profile:
+            parser.error("--processes runs the bots as their own processes: no --in-process or --profile")
     # A database kept between runs already has these applications and chats (whose inbound
     # cursor would take the new emulator's update ids for redeliveries): use fresh ones.
     salt = random.randrange(0, 21_000_000) if args.database_url else 0
@@ -464,6 +567,9 @@ def main() -> None:
         f"Flood limits enforced but raised to {CHAT_RATE:,.0f}/s per chat and {GLOBAL_RATE:,.0f}/s overall (the bot's "
         "limiter likewise): this measures the bot and its transport, not Telegram's 1/s per chat and 30/s overall."
     )
+    if args.processes is not None:
+        run_processes(args, salt)
+        return
     started = time.perf_counter()
     ours = run_phase("yimen", args, salt)
     ours_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -185,6 +185,7 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
         from bot.telegram.webhook import add_webhook_route
 
         desk = runtime.services.desk
+        flood = _flood_share(config)
         bot = TelegramBot(
             runtime.conversations,
             TelegramSettings(
@@ -194,6 +195,9 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
                 webhook_secret=config.webhook_secret,
                 send_attempts=config.send_attempts,
                 send_lease_seconds=config.send_lease_seconds,
+                overall_rate=flood["overall_rate"],
+                per_chat_rate=flood["per_chat_rate"],
+                per_chat_burst=flood["per_chat_burst"],
                 instance=config.instance_name,
             ),
             desk=desk,
@@ -220,6 +224,9 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             _say("wechat official account at /wechat")
         await stop.wait()
     finally:
+        # HTTP first: no new webhook calls, and those in hand (answered only once their turn is
+        # stored) finish while the channels still run.
+        await runner.cleanup()
         if wechat is not None:
             await wechat.stop()
         if bot is not None:
@@ -228,7 +235,19 @@ async def _serve_bot(runtime: Runtime, app: web.Application, stop: asyncio.Event
             ticking.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await ticking
-        await runner.cleanup()
+
+
+def _flood_share(config: Config) -> dict[str, float]:
+    """This process's share of Telegram's flood limits, which hold per bot and per chat whichever
+    process sends: with N senders, 1/N of each rate and of the per-chat burst. Token buckets add
+    up, so N processes that never talk to each other stay within the limits together (a chat
+    served by one process alone gets 1/N of its rate: the price of no coordination)."""
+    senders = config.telegram_senders
+    return {
+        "overall_rate": config.telegram_overall_rate / senders,
+        "per_chat_rate": config.telegram_chat_rate / senders,
+        "per_chat_burst": config.telegram_chat_burst / senders,
+    }
 
 
 def _wechat(runtime: Runtime, app: web.Application) -> WeChatChannel | None:

@@ -171,8 +171,17 @@ class TelegramBot:
         await app.shutdown()
 
     async def feed(self, data: dict[str, object]) -> None:
-        """An update received by webhook."""
-        await self.application.update_queue.put(Update.de_json(data, self.application.bot))
+        """An update received by webhook, handled (its turn stored) before this returns.
+
+        Telegram forgets an update once the webhook answers 2xx. Queued in memory and answered at
+        once, the updates a process holds would die with it (kill -9, a crash); answered after
+        the turn is stored, an update whose connection breaks is sent again, and behind a load
+        balancer reaches another process. The chat-ordered processor still runs one turn of a
+        chat at a time within this process.
+        """
+        app = self.application
+        update = Update.de_json(data, app.bot)
+        await app.update_processor.process_update(update, app.process_update(update))
 
     async def _set_commands(self) -> None:
         for locale in SUPPORTED:

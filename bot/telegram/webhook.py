@@ -16,7 +16,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 def add_webhook_route(app: web.Application, bot: TelegramBot, secret: str | None) -> None:
-    """POST /telegram/webhook: 403 without the right secret header, else the update is queued."""
+    """POST /telegram/webhook: 403 without the right secret header, else 200 once the update is handled."""
 
     async def receive(request: web.Request) -> web.Response:
         given = request.headers.get(SECRET_HEADER, "")

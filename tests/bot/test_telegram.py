@@ -84,6 +84,30 @@ async def test_the_webhook_refuses_a_call_without_the_secret(emulator, telegram_
         assert (await client.post("/telegram/webhook", data=b"nope", headers=right)).status == 400
 
 
+async def test_the_webhook_answers_only_once_the_turn_is_stored(emulator, database, telegram_conversations, config):
+    """Telegram forgets an update the webhook answered: a process killed after answering must
+    have stored the turn already, or the resident's message is lost."""
+    from aiohttp.test_utils import TestClient, TestServer
+
+    app = init_app(config)
+    bot = TelegramBot(
+        telegram_conversations,
+        TelegramSettings(token=emulator.token, api_base_url=emulator.url, webhook_url="http://x/telegram/webhook"),
+    )
+    add_webhook_route(app, bot, None)
+    user = emulator.user(4004, language_code="zh-hans")
+    await user.send("/start")
+    [update] = emulator.pending_updates
+    await bot.application.initialize()
+    try:
+        async with TestClient(TestServer(app)) as client:
+            assert (await client.post("/telegram/webhook", json=update)).status == 200
+            # No waiting: the answer came after the turn.
+            assert await session_state(database, user) == "consent"
+    finally:
+        await bot.application.shutdown()
+
+
 async def test_bad_input_gets_an_answer_and_changes_nothing(emulator, database, polling_bot):
     user = emulator.user(3003, language_code="zh-hans")
     for action in ("/start", Tap(0)):  # agree, applying for myself

@@ -664,6 +664,49 @@ async def test_webhook_keeps_updates_while_the_bot_is_down(bot: Bot, emulator: B
         await runner.cleanup()
 
 
+async def test_webhook_over_parallel_connections_has_several_updates_in_flight_and_retries_each(
+    bot: Bot, emulator: BotApiEmulator
+) -> None:
+    emulator.webhook_connections = 3
+    emulator.webhook_retry_delay = 0.02
+    in_flight, most, release = 0, 0, asyncio.Event()
+    received: list[str] = []
+    refused_once: set[str] = set()
+
+    async def hook(request: web.Request) -> web.Response:
+        nonlocal in_flight, most
+        text = (await request.json())["message"]["text"]
+        if text == "2" and text not in refused_once:
+            refused_once.add(text)
+            return web.Response(status=502)  # retried on its own; the others go on
+        in_flight += 1
+        most = max(most, in_flight)
+        if most >= 2 and not release.is_set():  # two at once; a third would come within this pause
+            asyncio.get_running_loop().call_later(0.2, release.set)
+        await asyncio.wait_for(release.wait(), 5)
+        in_flight -= 1
+        received.append(text)
+        return web.Response()
+
+    app = web.Application()
+    app.router.add_post("/hook", hook)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        alice = emulator.user(1001)
+        for text in "12345":
+            await alice.send(text)
+        assert await bot.set_webhook(f"http://127.0.0.1:{port}/hook", max_connections=2)
+        await eventually(lambda: len(received) == 5 and not emulator.pending_updates)
+        assert sorted(received) == list("12345") and refused_once == {"2"}
+        assert most == 2  # the webhook's max_connections caps the emulator's parallelism
+    finally:
+        await bot.delete_webhook()
+        await runner.cleanup()
+
+
 # ---------------------------------------------------------------- a real Application
 
 

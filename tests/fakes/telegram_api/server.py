@@ -39,6 +39,8 @@ class BotApiEmulator:
     webhook_retry_delay: float = 0.05
     webhook_max_retry_delay: float = 1.0
     webhook_timeout: float = 10.0
+    # Updates POSTed at once (up to the webhook's max_connections); 1: one at a time, in order.
+    webhook_connections: int = 1
 
     def __init__(
         self,
