@@ -70,6 +70,12 @@ class TelegramSettings:
     instance: str | None = None
 
 
+# How long a webhook update waits before it looks for the chat's earlier updates in other
+# processes: far longer than loopback or a LAN takes to deliver and record one, and too short for a
+# resident to notice.
+WEBHOOK_ARRIVAL_GRACE = 0.15
+
+
 class TelegramBot:
     """Receives updates (polling or webhook), runs turns, and drains the outbox."""
 
@@ -88,6 +94,8 @@ class TelegramBot:
             arrived=functools.partial(arrived, database, CHANNEL) if database.shared else None,
             ready=functools.partial(earlier_done, database, CHANNEL) if database.shared else None,
             settled=functools.partial(settled, database, CHANNEL) if database.shared else None,
+            # Only webhooks deliver one chat's updates over parallel connections (a poll is one).
+            grace=WEBHOOK_ARRIVAL_GRACE if database.shared and settings.webhook_url else 0.0,
         )
         builder = (
             Application.builder()
