@@ -25,12 +25,10 @@ import argparse
 import asyncio
 import hashlib
 import json
-import multiprocessing
 import os
 import resource
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -53,43 +51,13 @@ from backend.monitoring.demo import generate  # noqa: E402
 from backend.monitoring.registry import COLUMNS, import_registry, read_registry, read_registry_lines  # noqa: E402
 from backend.monitoring.vault import IdVault  # noqa: E402
 from backend.policy.pack import load_pack  # noqa: E402
+from benchmarks.monitoring import MemoryWatch  # noqa: E402
 from tests.databases import reset_postgres_schema  # noqa: E402
 
 SECRET = b"registry-benchmark-secret-key-0123456789"
 NOW = datetime(2026, 11, 30, 4, 0, tzinfo=UTC)
 BASELINE_ROWS = 25_000
 TARGETS = {"sqlite": 60.0, "postgresql": 90.0}
-
-
-class MemoryWatch:
-    """The largest resident memory of this process and its worker processes together, sampled
-    (a spawned worker's own peak would count this process's pages at the fork)."""
-
-    def __init__(self, every: float = 0.1) -> None:
-        self.peak_mib = 0.0
-        self._every, self._stop = every, threading.Event()
-        self._thread = threading.Thread(target=self._sample, name="memory-watch", daemon=True)
-
-    def __enter__(self) -> MemoryWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _sample(self) -> None:
-        while not self._stop.wait(self._every):
-            pids = [os.getpid(), *(p.pid for p in multiprocessing.active_children())]
-            self.peak_mib = max(self.peak_mib, sum(_rss_kib(pid) for pid in pids) / 1024)
-
-
-def _rss_kib(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as status:
-            return next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
-    except OSError:  # the worker ended meanwhile
-        return 0
 
 
 async def plain_bulk_load(database: Database, path: Path) -> int:
