@@ -180,15 +180,7 @@ def _attempts(raw: str | None) -> int:
 
 
 def _rate(raw: str | None, name: str, default: float) -> float:
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        value = 0
-    if not 0 < value < float("inf"):
-        raise ConfigError(f"{name} must be a positive number of messages a second, not {raw!r}")
-    return value
+    return _positive(raw, name, default, "messages a second")
 
 
 def _senders(raw: str | None) -> int:
@@ -210,14 +202,19 @@ def _quiet_hours(raw: str | None) -> str:
 
 
 def _seconds(raw: str | None, name: str) -> float:
+    return _positive(raw, name, 60.0, "seconds")
+
+
+def _positive(raw: str | None, name: str, default: float, unit: str) -> float:
+    """A positive, finite number from the environment (``default`` when unset)."""
     if not raw:
-        return 60.0
+        return default
     try:
         value = float(raw)
     except ValueError:
         value = 0
     if not 0 < value < float("inf"):
-        raise ConfigError(f"{name} must be a positive number of seconds, not {raw!r}")
+        raise ConfigError(f"{name} must be a positive number of {unit}, not {raw!r}")
     return value
 
 
