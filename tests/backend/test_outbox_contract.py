@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime, timedelta
 
-from backend.store.outbox import Lease
+from backend.store.outbox import Lease, presence_name
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 
@@ -129,6 +130,15 @@ async def _queue(database, addresses, per_address):
         await uow.commit()
 
 
+@contextlib.asynccontextmanager
+async def _alive(database, *owners):
+    """Senders as they run: each present (on PostgreSQL a lease whose owner is not is free at once)."""
+    async with contextlib.AsyncExitStack() as stack:
+        for owner in owners:
+            assert await stack.enter_async_context(database.presence(presence_name(owner)))
+        yield
+
+
 async def _claim(database, owner, now=NOW, limit=100):
     async with database.unit_of_work() as uow:
         items = await uow.outbox.due("telegram", now=now, limit=limit, lease=Lease(owner))
@@ -137,6 +147,11 @@ async def _claim(database, owner, now=NOW, limit=100):
 
 
 async def test_a_leased_address_is_left_to_its_sender_until_the_lease_ends(database):
+    async with _alive(database, "a", "b"):
+        await _leases_hold(database)
+
+
+async def _leases_hold(database):
     await _queue(database, ["1"], 2)
     first = await _claim(database, "a")
     assert [i.payload["text"] for i in first] == ["1-0", "1-1"]
@@ -155,7 +170,8 @@ async def test_senders_claiming_at_once_never_share_an_address(database):
 
     addresses = [str(n) for n in range(30)]
     await _queue(database, addresses, 3)
-    claims = await asyncio.gather(*(_claim(database, f"s{n}", limit=20) for n in range(4)))
+    async with _alive(database, *(f"s{n}" for n in range(4))):
+        claims = await asyncio.gather(*(_claim(database, f"s{n}", limit=20) for n in range(4)))
     owners_of: dict[str, set[int]] = {}
     for n, items in enumerate(claims):
         for item in items:
