@@ -73,11 +73,9 @@ import cProfile  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import multiprocessing  # noqa: E402
-import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
-import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
@@ -100,10 +98,10 @@ from benchmarks.telegram_bots import (  # noqa: E402  # noqa: E402
     start_minimal,
     start_yimen,
 )
+from benchmarks.telegram_report import describe  # noqa: E402
 from tests.bot.telegram_driver import HAPPY_PATH, Action, Contact, Tap  # noqa: E402
 from tests.fakes.telegram_api import BotApiEmulator, SentMessage, SimUser  # noqa: E402
 
-TELEGRAM_OVERALL_RATE = 30.0  # the real limit, for the "would have taken" line
 QUIET = 0.25  # calibration: a turn is over after this long without a new message
 TURN_TIMEOUT = 60.0  # a resident who waits this long for an answer gives up (the bot lost the update)
 WEBHOOK = "yimen-webhook"  # Yimen as yimen serve processes behind a load balancer (--processes)
@@ -411,131 +409,6 @@ def run_phase(kind: str, args: argparse.Namespace, salt: int) -> dict[str, Any]:
             process.terminate()
 
 
-async def cluster_side(channel: Channel, database_url: str, bots: int) -> dict[str, Any]:
-    """Yimen as several processes (tests/scale/cluster.py), webhooks behind the round-robin proxy."""
-    from backend.cases.ports import Role as StaffRole
-    from backend.db.database import Database
-    from backend.db.migrate import upgrade_sync
-    from tests.cases.helpers import add_staff
-    from tests.scale.cluster import Cluster
-
-    url = await channel.recv()
-    await asyncio.get_running_loop().run_in_executor(None, upgrade_sync, database_url)
-    database = Database(database_url)
-    await database.connect()
-    try:
-        token = (await add_staff(database, f"bench-{random.randrange(10**9)}", StaffRole.BOT_SERVICE)).token
-    finally:
-        await database.dispose()
-    with tempfile.TemporaryDirectory() as tmp:
-        cluster = Cluster(database_url=database_url, api_token=token, telegram_url=url, telegram_token=TOKEN,
-                          bots=bots, data_dir=Path(tmp), overall_rate=GLOBAL_RATE, chat_rate=CHAT_RATE,
-                          chat_burst=CHAT_BURST)
-        cpu = 0.0
-        try:
-            await cluster.start()
-            channel.send("go")
-            message = await channel.recv()
-            if message == "measuring":
-                cpu = sum(bot.cpu_seconds() for bot in cluster.bots)
-                message = await channel.recv()
-                cpu = sum(bot.cpu_seconds() for bot in cluster.bots) - cpu
-                if message == "measured":
-                    message = await channel.recv()
-            rss = [bot.peak_rss_mib() for bot in cluster.bots]
-            if "error" in message:
-                raise RuntimeError(f"the residents failed:\n{message['error']}")
-        finally:
-            await cluster.stop()
-            channel.send("stop")
-    message["bot_cpu"] = cpu
-    message["bot_rss"] = rss
-    message["bot_errors"] = dict(sum((bot.problems for bot in cluster.bots), Counter()))
-    message["proxy"] = dict(zip((f"process {i}" for i in range(1, bots + 1)), cluster.proxy.forwarded.values(),
-                                strict=True))
-    return message
-
-
-def run_cluster_phase(args: argparse.Namespace, bots: int, salt: int) -> dict[str, Any]:
-    context = multiprocessing.get_context("spawn")
-    here, there = context.Pipe()
-    process = context.Process(target=emulator_process, args=(there, WEBHOOK, args.residents, salt), daemon=True)
-    process.start()
-    try:
-        return asyncio.run(cluster_side(Channel(conn=here), args.database_url, bots))
-    finally:
-        process.join(timeout=30)
-        if process.is_alive():
-            process.terminate()
-
-
-def run_processes(args: argparse.Namespace, salt: int) -> None:
-    """One bot process, then ``--processes`` of them, on the same database; the ratio of their rates."""
-    counts = sorted({1, args.processes})
-    results = {}
-    started = time.perf_counter()
-    for number, bots in enumerate(counts):
-        # Each phase its own residents and ID numbers: the database keeps the previous phase's.
-        results[bots] = run_cluster_phase(args, bots, salt + number * (args.residents + 1))
-    total = time.perf_counter() - started
-    print()
-    rates = {}
-    for bots, result in results.items():
-        rates[bots] = describe(f"Yimen, {bots} bot process{'es' if bots > 1 else ''} (yimen serve --role bot, "
-                               "webhook behind a round-robin proxy)", result, args.residents, False)
-        print(f"  webhook calls per process: {result['proxy']}; peak RSS per bot process: "
-              + ", ".join(f"{r:.1f} MiB" for r in result["bot_rss"]))
-    if len(counts) > 1:
-        ratio = rates[args.processes] / rates[1]
-        print(f"\nratio {args.processes} processes / 1 process {ratio:.2f} updates/s "
-              f"({'adds' if ratio > 1.0 else 'does NOT add'} throughput on this {os.cpu_count()}-core machine)")
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS of this process (the proxy) {rss:.1f} MiB; whole benchmark took {total:.0f} s")
-
-
-# ---------------------------------------------------------------------------------------- report
-
-
-def describe(name: str, result: dict[str, Any], residents: int, in_process: bool) -> float:
-    latencies = result["latencies"]
-    q = statistics.quantiles(latencies, n=100, method="inclusive")  # never beyond the largest
-    rate = result["actions"] / result["wall"]
-    print(f"{name}: {result['actions']:,} updates answered in {result['wall']:.1f} s = {rate:,.1f} updates/s")
-    print(
-        f"  reply latency p50 {q[49] * 1e3:.1f} ms, p99 {q[98] * 1e3:.1f} ms, max {max(latencies) * 1e3:.1f} ms"
-    )
-    cpu = result["bot_cpu"]
-    print(
-        f"  {'process (bot, emulator, residents)' if in_process else 'bot process'} CPU {cpu:.1f} s = "
-        f"{cpu / result['actions'] * 1e3:.2f} ms/update ({cpu / result['wall']:.0%} of one core)"
-        + ("" if in_process else f"; emulator and residents {result['emulator_cpu'] / result['wall']:.0%} of one core")
-    )
-    print(
-        f"  {result['completed']}/{residents} residents complete, {result['extra_messages']} unexpected messages, "
-        f"{result['duplicates']} messages sent twice, {result['flood_violations']} flood violations; "
-        f"replies per action {result['expected']}"
-    )
-    for line in result["stuck"][:5]:
-        print(f"  STUCK: {line}")
-    if len(result["stuck"]) > 5:
-        print(f"  ... {len(result['stuck'])} residents gave up in all")
-    for what, count in sorted(result["bot_errors"].items(), key=lambda item: -item[1]):
-        print(f"  BOT LOGGED {count} x {what}")
-    print(
-        f"  {result['sends']:,} sends and edits; at Telegram's {TELEGRAM_OVERALL_RATE:.0f}/s they alone would take "
-        f"{result['sends'] / TELEGRAM_OVERALL_RATE:.0f} s"
-    )
-    per_update = ", ".join(
-        f"{method} {count / result['actions']:.2f}" for method, count in result["calls"].most_common() if count
-    )
-    print(f"  Bot API calls per update: {per_update}")
-    if result["internal_errors"]:
-        print(f"  EMULATOR ERRORS: {result['internal_errors'][:3]}")
-    if result.get("profile"):
-        print(result["profile"])
-    return rate
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--residents", type=int, default=200)
@@ -568,6 +441,8 @@ def main() -> None:
         "limiter likewise): this measures the bot and its transport, not Telegram's 1/s per chat and 30/s overall."
     )
     if args.processes is not None:
+        from benchmarks.telegram_cluster import run_processes
+
         run_processes(args, salt)
         return
     started = time.perf_counter()
