@@ -111,8 +111,10 @@ APPLICATION_NUMBER = re.compile(r"YM\d{14}")
 
 
 def id_number(k: int) -> str:
-    """A distinct valid resident ID number for each k below 21,900,000 (born 1940-1999)."""
-    born = date(1940, 1, 1) + timedelta(days=(k // 1000) % 21_900)
+    """A distinct valid resident ID number for each k below 10,950,000, of working age (born 1967-1996):
+    the application is the happy path's, whose applicant is asked about earnings (a question
+    only working-age and working residents are asked)."""
+    born = date(1967, 1, 1) + timedelta(days=(k // 1000) % 10_950)
     body = f"110105{born:%Y%m%d}{k % 1000:03d}"
     return body + ric.calc_check_digit(body + "0")
 
@@ -427,7 +429,7 @@ def main() -> None:
             parser.error("--processes runs the bots as their own processes: no --in-process or --profile")
     # A database kept between runs already has these applications and chats (whose inbound
     # cursor would take the new emulator's update ids for redeliveries): use fresh ones.
-    salt = random.randrange(0, 21_000_000) if args.database_url else 0
+    salt = random.randrange(0, 10_000_000) if args.database_url else 0
     database = "SQLite (temporary file)"
     if args.database_url:
         database = make_url(args.database_url).render_as_string(hide_password=True)

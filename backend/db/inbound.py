@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, delete, exists, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.db.models import ChannelIdentityRow, InboundArrivalRow
@@ -28,6 +28,10 @@ _EARLIER_WAITING = select(exists().where(
     *_THIS, _ROW.inbound_id < bindparam("number"), _ROW.done.is_(False),
     _ROW.arrived_at > bindparam("since", type_=_ROW.arrived_at.type),
 ))
+# The numbers on record in a range of the channel's (any identity's), and the lowest of them.
+_ON_RECORD = select(func.count(), func.min(_ROW.inbound_id)).where(
+    _ROW.channel == bindparam("channel"), _ROW.inbound_id >= bindparam("low"), _ROW.inbound_id < bindparam("number"),
+)
 _MARK_DONE = (
     update(InboundArrivalRow).where(*_THIS, _ROW.inbound_id == bindparam("number"), _ROW.done.is_(False))
     .values(done=True)
@@ -62,6 +66,11 @@ class SqlInboundOrder:
                               patience_since: datetime) -> bool:
         binds = {**identity_binds(channel, external_id), "number": inbound_id, "since": patience_since}
         return bool((await run_core(self._session, _EARLIER_WAITING, binds)).scalar())
+
+    async def missing_before(self, channel: str, inbound_id: int, window: int) -> bool:
+        binds = {"channel": channel, "low": inbound_id - window, "number": inbound_id}
+        count, lowest = (await run_core(self._session, _ON_RECORD, binds)).one()
+        return lowest is not None and count < inbound_id - lowest
 
     async def settle(self, channel: str, external_id: str, inbound_id: int) -> None:
         await run_core(self._session, _MARK_DONE, {**identity_binds(channel, external_id), "number": inbound_id})

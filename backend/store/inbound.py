@@ -27,6 +27,11 @@ class InboundOrder(Protocol):
                               patience_since: datetime) -> bool:
         """Whether an earlier message of the identity, arrived after ``patience_since``, is not done."""
 
+    async def missing_before(self, channel: str, inbound_id: int, window: int) -> bool:
+        """Whether any of the channel's ``window`` message numbers just before ``inbound_id`` (any
+        identity's) has not arrived yet, counting from the lowest on record among them: numbers
+        below the first ever recorded were never this store's to see."""
+
     async def settle(self, channel: str, external_id: str, inbound_id: int) -> None:
         """Mark the message done without a turn (the caller commits)."""
 

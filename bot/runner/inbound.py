@@ -46,13 +46,27 @@ async def arrived(database: Store[UnitOfWork], channel: str, external_id: str, i
         await uow.commit()
 
 
-async def earlier_done(database: Store[UnitOfWork], channel: str, external_id: str, inbound_id: int) -> None:
+async def earlier_done(database: Store[UnitOfWork], channel: str, external_id: str, inbound_id: int, *,
+                       window: int = 0, gap_patience: float = 0.0) -> None:
     """Return once no earlier message of the identity is waiting (or after ``PATIENCE``): the wait
     of ``begin_turn``, done by the channel before the turn, where it holds up this chat alone
-    rather than a slot for turns that other chats need. Nothing on a single-process store."""
+    rather than a slot for turns that other chats need. Nothing on a single-process store.
+
+    Args:
+        window: where messages are numbered across identities without gaps (Telegram's update
+            ids) and delivered over up to ``window`` connections at once (a webhook's
+            ``max_connections``), first wait until the ``window`` numbers before this one have all
+            arrived somewhere: one of them may be this identity's earlier message, still on its
+            way to another process. 0: no such wait (one connection delivers in order).
+        gap_patience: how long a gap is waited for (seconds); past it the missing number is taken
+            as one that never comes (dropped by the platform, or lost in a connection that failed:
+            then redelivered, and answered late rather than lost, see ``accept_inbound``).
+    """
     if not database.shared:
         return
     async with database.unit_of_work() as uow:
+        if window:
+            await _wait_for_gaps(uow, channel, inbound_id, window, gap_patience)
         await _wait_for_earlier(uow, channel, external_id, inbound_id)
 
 
@@ -77,6 +91,15 @@ async def _wait_for_earlier(uow: UnitOfWork, channel: str, external_id: str, inb
         if time.monotonic() >= give_up:
             return
         # Polled, not waited on: the earlier message may not even have reached its turn's lock.
+        await asyncio.sleep(_POLL_SECONDS)
+
+
+async def _wait_for_gaps(uow: UnitOfWork, channel: str, inbound_id: int, window: int, patience: float) -> None:
+    give_up = time.monotonic() + patience
+    while await uow.inbound.missing_before(channel, inbound_id, window):
+        await uow.commit()
+        if time.monotonic() >= give_up:
+            return
         await asyncio.sleep(_POLL_SECONDS)
 
 

@@ -39,16 +39,12 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     """
 
     def __init__(self, max_concurrent_updates: int = 512, *, arrived: Arrivals | None = None,
-                 ready: Arrivals | None = None, settled: Arrivals | None = None, grace: float = 0.0) -> None:
+                 ready: Arrivals | None = None, settled: Arrivals | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, _ChatLock] = {}
         self._arrived = arrived
         self._ready = ready
         self._settled = settled
-        # How long an update's arrival stands before ``ready`` is asked: updates of one chat sent
-        # over parallel connections reach two processes a few milliseconds apart, and the earlier
-        # one's record must be in before the later one looks for it.
-        self._grace = grace
 
     @property
     def chats_in_flight(self) -> int:
@@ -61,8 +57,9 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         if entry is None:
             entry = self._locks[key] = _ChatLock()
         entry.users += 1
-        numbered = (str(chat.id), update.update_id) if chat is not None and isinstance(update, Update) else None
-        reached = asyncio.get_running_loop().time()
+        # An update without a chat is recorded too (under no identity): a later update may be
+        # looking for its number among those that arrived.
+        numbered = (str(chat.id) if chat is not None else "", update.update_id) if isinstance(update, Update) else None
         # Recorded meanwhile, not awaited first: the lock must be asked for in arrival order.
         arrival = asyncio.ensure_future(self._arrived(*numbered)) if self._arrived and numbered else None
         try:
@@ -70,9 +67,6 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 if arrival is not None:
                     await arrival
                 if self._ready is not None and numbered is not None:
-                    standing = asyncio.get_running_loop().time() - reached
-                    if standing < self._grace:
-                        await asyncio.sleep(self._grace - standing)
                     await self._ready(*numbered)
                 await coroutine
         finally:

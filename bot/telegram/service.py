@@ -70,10 +70,12 @@ class TelegramSettings:
     instance: str | None = None
 
 
-# How long a webhook update waits before it looks for the chat's earlier updates in other
-# processes: far longer than loopback or a LAN takes to deliver and record one, and too short for a
-# resident to notice.
-WEBHOOK_ARRIVAL_GRACE = 0.15
+# Telegram POSTs a webhook's updates over up to this many connections at once (setWebhook's
+# max_connections, left at Telegram's default): an update further back than this has been delivered.
+WEBHOOK_CONNECTIONS = 40
+# How long a webhook update waits for a missing earlier update id to arrive (at another process):
+# far longer than a loaded process takes to receive and record one, and short for a resident.
+WEBHOOK_GAP_PATIENCE = 1.0
 
 
 class TelegramBot:
@@ -92,10 +94,10 @@ class TelegramBot:
         # each update's arrival is recorded, so that the chat's turns keep update order among them.
         ordered = ChatOrderedProcessor(
             arrived=functools.partial(arrived, database, CHANNEL) if database.shared else None,
-            ready=functools.partial(earlier_done, database, CHANNEL) if database.shared else None,
+            # Only webhooks deliver updates over parallel connections (a poll is one, in order).
+            ready=functools.partial(earlier_done, database, CHANNEL, window=WEBHOOK_CONNECTIONS if settings.webhook_url
+                                    else 0, gap_patience=WEBHOOK_GAP_PATIENCE) if database.shared else None,
             settled=functools.partial(settled, database, CHANNEL) if database.shared else None,
-            # Only webhooks deliver one chat's updates over parallel connections (a poll is one).
-            grace=WEBHOOK_ARRIVAL_GRACE if database.shared and settings.webhook_url else 0.0,
         )
         builder = (
             Application.builder()
@@ -158,6 +160,7 @@ class TelegramBot:
                 self.settings.webhook_url,
                 secret_token=self.settings.webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
+                max_connections=WEBHOOK_CONNECTIONS,
             )
         else:
             await app.bot.delete_webhook()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backend.db.models.base import Base
@@ -48,6 +48,8 @@ class InboundArrivalRow(Base):
     for a while after the turn, so that a redelivery is told from a message that arrived late."""
 
     __tablename__ = "inbound_arrivals"
+    # The channel's numbers in a range, whatever the identity: the gaps before a message.
+    __table_args__ = (Index("ix_inbound_arrivals_channel_inbound_id", "channel", "inbound_id"),)
 
     channel: Mapped[str] = mapped_column(String(32), primary_key=True)
     external_id: Mapped[str] = mapped_column(String(255), primary_key=True)
