@@ -69,8 +69,8 @@ class SqlInboundOrder:
 
     async def missing_before(self, channel: str, inbound_id: int, window: int) -> bool:
         binds = {"channel": channel, "low": inbound_id - window, "number": inbound_id}
-        found = (await run_core(self._session, _ON_RECORD, binds)).one()
-        count, lowest = found[0], found[1]
+        # A list: run_core's rows are typed as of one column.
+        count, lowest = list((await run_core(self._session, _ON_RECORD, binds)).one())
         return lowest is not None and count < inbound_id - lowest
 
     async def settle(self, channel: str, external_id: str, inbound_id: int) -> None:
