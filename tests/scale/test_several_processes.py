@@ -52,11 +52,6 @@ APPLICATION_NUMBER = re.compile(r"YM\d{14}")
 
 pytestmark = pytest.mark.timeout(420)
 
-# Known to fail now and then (about half the runs on a loaded two-core machine): a resident is
-# sometimes sent one question twice where no kill explains it, or a killed process's turn
-# leaves the pressed question without its choice shown. To be removed once those are fixed.
-FLAKY = pytest.mark.xfail(strict=False, reason="a question sent twice across processes, now and then")
-
 
 def id_number(serial: int) -> str:
     """Distinct ID numbers with one birth date, so that every summary says the same age."""
@@ -147,7 +142,6 @@ def _unpressed(message: SentMessage) -> str:
     return (message.plain_text or message.text or "").split("\n\n✓")[0]
 
 
-@FLAKY
 async def test_two_bots_behind_a_proxy_one_killed_keep_every_residents_order_and_send_each_reply_once(
     database, database_url, tmp_path
 ):
