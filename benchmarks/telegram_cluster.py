@@ -61,6 +61,7 @@ async def cluster_side(channel: Channel, database_url: str, bots: int) -> dict[s
     message["bot_cpu"] = cpu
     message["bot_rss"] = rss
     message["bot_errors"] = dict(sum((bot.problems for bot in cluster.bots), Counter()))
+    message["bot_error_lines"] = {kind: line for bot in cluster.bots for kind, line in bot.first_problems.items()}
     message["proxy"] = dict(zip((f"process {i}" for i in range(1, bots + 1)), cluster.proxy.forwarded.values(),
                                 strict=True))
     return message

@@ -33,6 +33,8 @@ def describe(name: str, result: dict[str, Any], residents: int, in_process: bool
         print(f"  ... {len(result['stuck'])} residents gave up in all")
     for what, count in sorted(result["bot_errors"].items(), key=lambda item: -item[1]):
         print(f"  BOT LOGGED {count} x {what}")
+        if what in result.get("bot_error_lines", {}):
+            print(f"    first: {result['bot_error_lines'][what]}")
     print(
         f"  {result['sends']:,} sends and edits; at Telegram's {TELEGRAM_OVERALL_RATE:.0f}/s they alone would take "
         f"{result['sends'] / TELEGRAM_OVERALL_RATE:.0f} s"

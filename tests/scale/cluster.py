@@ -30,6 +30,7 @@ class Role:
     process: asyncio.subprocess.Process | None = None
     log: deque[str] = field(default_factory=lambda: deque(maxlen=200))
     problems: Counter[str] = field(default_factory=Counter)  # logged warnings and errors, by logger
+    first_problems: dict[str, str] = field(default_factory=dict)  # the first line logged of each kind
     _drain: asyncio.Task[None] | None = None
 
     @property
@@ -67,7 +68,9 @@ class Role:
         self.log.append(text)
         parts = text.split(" ", 4)  # date time LEVEL logger: message
         if len(parts) > 3 and parts[2] in ("WARNING", "ERROR", "CRITICAL"):
-            self.problems[f"{parts[2]} {parts[3].rstrip(':')}"] += 1
+            kind = f"{parts[2]} {parts[3].rstrip(':')}"
+            self.problems[kind] += 1
+            self.first_problems.setdefault(kind, parts[4][:300] if len(parts) > 4 else "")
 
     def cpu_seconds(self) -> float:
         """CPU time the process has used so far (user and system), from /proc."""
