@@ -28,8 +28,9 @@ _EARLIER_WAITING = select(exists().where(
     *_THIS, _ROW.inbound_id < bindparam("number"), _ROW.done.is_(False),
     _ROW.arrived_at > bindparam("since", type_=_ROW.arrived_at.type),
 ))
-# The numbers on record in a range of the channel's (any identity's), and the lowest of them.
-_ON_RECORD = select(func.count(), func.min(_ROW.inbound_id)).where(
+# The numbers on record in a range of the channel's (any identity's), and the lowest of them;
+# distinct, as a number may stand for two identities where the platform started its count again.
+_ON_RECORD = select(func.count(_ROW.inbound_id.distinct()), func.min(_ROW.inbound_id)).where(
     _ROW.channel == bindparam("channel"), _ROW.inbound_id >= bindparam("low"), _ROW.inbound_id < bindparam("number"),
 )
 _MARK_DONE = (
