@@ -270,9 +270,15 @@ class Channel:
         return await self.inbox.get()
 
 
-async def emulator_side(channel: Channel, kind: str, residents: int, salt: int) -> None:
-    """Serve the Bot API, calibrate, run the residents, report; stop when the bot side has stopped."""
+async def emulator_side(channel: Channel, kind: str, residents: int, salt: int, earlier: int = 0) -> None:
+    """Serve the Bot API, calibrate, run the residents, report; stop when the bot side has stopped.
+
+    ``earlier``: how many chats of earlier phases on the same database (the ids just below this
+    phase's) this emulator knows too, so that the notices still due to them are delivered (and
+    not counted) rather than refused as sent to an unknown chat."""
     emulator = StampedEmulator()
+    for i in range(salt - earlier, salt):
+        emulator.user(FIRST_USER_ID + i, language_code="zh-hans")
     if kind == WEBHOOK:
         emulator.webhook_connections = 40  # Telegram's default max_connections
     await emulator.start()
@@ -335,8 +341,8 @@ async def measure(channel: Channel, emulator: StampedEmulator, kind: str, reside
     }
 
 
-def emulator_process(conn: Any, kind: str, residents: int, salt: int) -> None:
-    asyncio.run(emulator_side(Channel(conn=conn), kind, residents, salt))
+def emulator_process(conn: Any, kind: str, residents: int, salt: int, earlier: int = 0) -> None:
+    asyncio.run(emulator_side(Channel(conn=conn), kind, residents, salt, earlier))
 
 
 # ---------------------------------------------------------------------------------------- bot side

@@ -67,10 +67,11 @@ async def cluster_side(channel: Channel, database_url: str, bots: int) -> dict[s
     return message
 
 
-def run_cluster_phase(args: argparse.Namespace, bots: int, salt: int) -> dict[str, Any]:
+def run_cluster_phase(args: argparse.Namespace, bots: int, salt: int, earlier: int) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     here, there = context.Pipe()
-    process = context.Process(target=emulator_process, args=(there, WEBHOOK, args.residents, salt), daemon=True)
+    process = context.Process(target=emulator_process, args=(there, WEBHOOK, args.residents, salt, earlier),
+                              daemon=True)
     process.start()
     try:
         return asyncio.run(cluster_side(Channel(conn=here), args.database_url, bots))
@@ -87,7 +88,10 @@ def run_processes(args: argparse.Namespace, salt: int) -> None:
     started = time.perf_counter()
     for number, bots in enumerate(counts):
         # Each phase its own residents and ID numbers: the database keeps the previous phase's.
-        results[bots] = run_cluster_phase(args, bots, salt + number * (args.residents + 1))
+        # The worker's notices to the earlier phase's residents come when they come: to chats this
+        # phase's emulator knows.
+        results[bots] = run_cluster_phase(args, bots, salt + number * (args.residents + 1),
+                                          earlier=number * (args.residents + 1))
     total = time.perf_counter() - started
     print()
     rates = {}

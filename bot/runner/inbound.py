@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from backend.cases.ports import StoredResponse
@@ -14,7 +15,16 @@ _HANDLED = StoredResponse(request_hash="", status=200, body={})
 # How long a message waits for an earlier one of the same identity to be done. Longer than any
 # turn; past it the earlier one is taken as lost with its process (whose queue died with it).
 PATIENCE = timedelta(seconds=15)
-_POLL_SECONDS = 0.02
+# Waits are polled, first soon (an earlier message of another process is usually recorded or
+# done within milliseconds), then less often.
+_FIRST_POLL, _LAST_POLL = 0.002, 0.02
+
+
+def _polls() -> Iterator[float]:
+    delay = _FIRST_POLL
+    while True:
+        yield delay
+        delay = min(delay * 2, _LAST_POLL)
 
 
 async def begin_turn(uow: UnitOfWork, channel: str, external_id: str, inbound_id: int | str | None) -> None:
@@ -82,6 +92,7 @@ async def settled(database: Store[UnitOfWork], channel: str, external_id: str, i
 
 async def _wait_for_earlier(uow: UnitOfWork, channel: str, external_id: str, inbound_id: int) -> None:
     give_up = time.monotonic() + PATIENCE.total_seconds()
+    polls = _polls()
     while True:
         # Arrivals are real-world events: timed by the wall clock, whatever clock the turns run on.
         since = datetime.now(UTC) - PATIENCE
@@ -91,16 +102,17 @@ async def _wait_for_earlier(uow: UnitOfWork, channel: str, external_id: str, inb
         if time.monotonic() >= give_up:
             return
         # Polled, not waited on: the earlier message may not even have reached its turn's lock.
-        await asyncio.sleep(_POLL_SECONDS)
+        await asyncio.sleep(next(polls))
 
 
 async def _wait_for_gaps(uow: UnitOfWork, channel: str, inbound_id: int, window: int, patience: float) -> None:
     give_up = time.monotonic() + patience
+    polls = _polls()
     while await uow.inbound.missing_before(channel, inbound_id, window):
         await uow.commit()
         if time.monotonic() >= give_up:
             return
-        await asyncio.sleep(_POLL_SECONDS)
+        await asyncio.sleep(next(polls))
 
 
 async def accept_inbound(uow: UnitOfWork, channel: str, external_id: str, inbound_id: int | str, now: datetime
