@@ -12,10 +12,12 @@ import contextlib
 import logging
 import os
 import socket
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 from uuid import uuid4
 
+from backend.ports import UnitOfWork
 from backend.store.base import Store
 from backend.store.outbox import presence_name
 
@@ -72,3 +74,31 @@ async def poll_outbox(drain_once: Callable[[], Awaitable[int]], wake: asyncio.Ev
         await asyncio.wait_for(drain_once(), timeout=SHUTDOWN_PASS_SECONDS)
     except Exception:  # a timeout included: what is left goes at the next start
         log.warning("outbox not fully drained at shutdown; the rest goes at the next start")
+
+
+class PollingSender(ABC):
+    """What every channel's sender shares: woken when something is queued here, and run as a
+    present owner over the polling loop; a channel's own is its pass (``drain_once``)."""
+
+    database: Store[UnitOfWork]
+    # The name it leases under, which ``run`` may change (see ``present``).
+    owner: str
+    idle_poll: float
+
+    def __init__(self, log: logging.Logger) -> None:
+        self._log = log
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until ``stop`` is set, then finish what is due (briefly) and return."""
+        async with present(self.database, self.owner, self._log) as owner:
+            self.owner = owner
+            await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=self._log)
+
+    @abstractmethod
+    async def drain_once(self) -> int:
+        """One pass over what is due; returns how many items went out."""
