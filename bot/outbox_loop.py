@@ -14,10 +14,11 @@ import os
 import socket
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import uuid4
 
-from backend.ports import UnitOfWork
+from backend.ports import OutboxItem, UnitOfWork
 from backend.store.base import Store
 from backend.store.outbox import presence_name
 
@@ -77,15 +78,33 @@ async def poll_outbox(drain_once: Callable[[], Awaitable[int]], wake: asyncio.Ev
 
 
 class PollingSender(ABC):
-    """What every channel's sender shares: woken when something is queued here, and run as a
-    present owner over the polling loop; a channel's own is its pass (``drain_once``)."""
+    """What every channel's sender shares: its settings of leasing and giving up, woken when
+    something is queued here, and run as a present owner over the polling loop; a channel's own
+    is its pass (``drain_once``)."""
 
-    database: Store[UnitOfWork]
-    # The name it leases under, which ``run`` may change (see ``present``).
-    owner: str
-    idle_poll: float
-
-    def __init__(self, log: logging.Logger) -> None:
+    def __init__(
+        self,
+        database: Store[UnitOfWork],
+        *,
+        channel: str,
+        clock: Callable[[], datetime],
+        max_attempts: int,
+        idle_poll: float,
+        lease: timedelta,
+        owner: str | None,
+        on_give_up: Callable[[OutboxItem], Awaitable[None]] | None,
+        log: logging.Logger,
+    ) -> None:
+        self.database = database
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.idle_poll = idle_poll
+        # Senders of several processes share the outbox by leasing its items (see OutboxRepository.due);
+        # ``run`` may change the name (see ``present``).
+        self.owner = owner or sender_owner(channel)
+        self.lease = lease
+        # Told of each item given up (caseworkers are alerted: a resident did not get a message).
+        self.on_give_up = on_give_up
         self._log = log
         self._wake = asyncio.Event()
 

@@ -27,7 +27,7 @@ from backend.documents import FileDocumentStorage
 from backend.ports import OutboxItem, Store, UnitOfWork
 from backend.store.outbox import Lease
 from bot.outbound import COMMANDS_KEYBOARD
-from bot.outbox_loop import PollingSender, sender_owner
+from bot.outbox_loop import PollingSender
 from bot.sealed_texts import SealedTexts
 from bot.telegram.inbound import callback_data
 from bot.telegram.keyboards import command_keyboard, contact_keyboard
@@ -152,24 +152,16 @@ class OutboxSender(PollingSender):
         labels: Callable[[str], Messages] | None = None,
         sealed_texts: SealedTexts | None = None,
     ) -> None:
-        super().__init__(log)
-        self.database = database
+        super().__init__(database, channel=CHANNEL, clock=clock, max_attempts=max_attempts, idle_poll=idle_poll,
+                         lease=lease, owner=owner, on_give_up=on_give_up, log=log)
         # The catalogs the resident's own buttons are labelled from, in the language of each reply.
         self.labels = labels
         # Opens the clear text of a reply that shows the resident something private (bot/sealed_texts.py).
         self.sealed_texts = sealed_texts
         # Where the bytes of "document" items are (the dispatcher put certificates there).
         self.storage = storage
-        # Told of each item given up (caseworkers are alerted: a resident did not get a message).
-        self.on_give_up = on_give_up
-        # Senders of several processes share the outbox by leasing its items (see OutboxRepository.due).
-        self.owner = owner or sender_owner(CHANNEL)
-        self.lease = lease
         self.bot = bot
-        self.clock = clock
         self.limits = limits or FloodLimits()
-        self.max_attempts = max_attempts
-        self.idle_poll = idle_poll
         self._slots = asyncio.Semaphore(concurrency)
         self._marks = SentMarks(database, clock)
 

@@ -25,7 +25,7 @@ from backend.store.outbox import Lease
 from backend.wechat_config import WeChatConfig
 from bot.dispatch import NOT_A_STATUS
 from bot.keyed_locks import KeyedLocks
-from bot.outbox_loop import PollingSender, sender_owner
+from bot.outbox_loop import PollingSender
 from bot.wechat.api import OUT_OF_WINDOW, OVER_CAP, WeChatApi, WeChatError
 from bot.wechat.choices import msgmenu, numbered_text
 
@@ -53,16 +53,10 @@ class WeChatSender(PollingSender):
                  clock: Callable[[], datetime], max_attempts: int = 12, idle_poll: float = 1.0,
                  lease: timedelta = timedelta(seconds=60), owner: str | None = None,
                  on_give_up: Callable[[OutboxItem], Awaitable[None]] | None = None) -> None:
-        super().__init__(log)
-        self.database = database
+        super().__init__(database, channel=CHANNEL, clock=clock, max_attempts=max_attempts, idle_poll=idle_poll,
+                         lease=lease, owner=owner, on_give_up=on_give_up, log=log)
         self.api = api
         self.config = config
-        self.clock = clock
-        self.max_attempts = max_attempts
-        self.idle_poll = idle_poll
-        self.lease = lease
-        self.on_give_up = on_give_up
-        self.owner = owner or sender_owner(CHANNEL)
         # Followers whose push is waiting for its turn: their items may go as its passive reply.
         self.awaiting_reply: dict[str, int] = {}
         self.locks = KeyedLocks()
