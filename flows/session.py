@@ -65,7 +65,7 @@ class Session:
     to_confirm: list[str] = field(default_factory=list)
     # An answer read with some doubt (an approximate amount), waiting for the resident's one-tap
     # confirmation: see ``flows.confirmation``. Plain data, so it outlives a restart.
-    pending: dict[str, Any] | None = None
+    pending: dict[str, object] | None = None
     # The summary part being changed (its edit menu lists that part's answers only), if any.
     group: str | None = None
 

@@ -110,7 +110,7 @@ class WeChatApi:
 
     async def call(self, method: str, path: str, *, payload: Mapping[str, object] | None = None,
                    params: dict[str, str] | None = None, data: aiohttp.FormData | None = None
-                   ) -> dict[str, Any] | bytes:
+                   ) -> dict[str, object] | bytes:
         """One API call with the token; a token WeChat refuses is replaced and the call made again once.
 
         Raises:
@@ -141,7 +141,7 @@ class WeChatApi:
 
     async def _once(self, method: str, path: str, *, params: dict[str, str] | None = None,
                     payload: Mapping[str, object] | None = None, data: aiohttp.FormData | None = None
-                    ) -> dict[str, Any] | bytes:
+                    ) -> dict[str, object] | bytes:
         url = self.config.api_base_url + path
         # WeChat wants UTF-8 JSON as is: json= would escape every Chinese character.
         body: aiohttp.FormData | bytes | None = data
@@ -193,7 +193,7 @@ class WeChatApi:
     async def create_menu(self, menu: Mapping[str, object]) -> None:
         await self.call("POST", "/cgi-bin/menu/create", payload=menu)
 
-    async def create_qrcode(self, scene: str, *, expire_seconds: int | None = None) -> dict[str, Any]:
+    async def create_qrcode(self, scene: str, *, expire_seconds: int | None = None) -> dict[str, object]:
         """A parametrised QR code for ``scene``: permanent, or temporary for ``expire_seconds``."""
         body: dict[str, object] = {"action_name": "QR_LIMIT_STR_SCENE" if expire_seconds is None else "QR_STR_SCENE",
                                 "action_info": {"scene": {"scene_str": scene}}}
