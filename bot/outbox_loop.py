@@ -15,7 +15,6 @@ import socket
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import uuid4
 
 from backend.ports import OutboxItem, UnitOfWork
@@ -38,7 +37,7 @@ def sender_owner(channel: str, instance: str | None = None) -> str:
 
 
 @contextlib.asynccontextmanager
-async def present(database: Store[Any], owner: str, log: logging.Logger) -> AsyncIterator[str]:
+async def present(database: Store[UnitOfWork], owner: str, log: logging.Logger) -> AsyncIterator[str]:
     """Hold the sender's presence while it runs; yields the owner to lease as.
 
     The presence tells other processes this sender is alive (see ``Lease``). A name a live
