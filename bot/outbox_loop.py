@@ -1,4 +1,4 @@
-"""The polling loop every channel's sender runs over its outbox.
+"""The polling loop every channel's sender runs over its outbox, and the base class those senders share.
 
 A pass sends what is due; when a pass found nothing, the loop waits for a wake-up (something was
 queued in this process) or the poll interval (something queued by another process), whichever
@@ -94,6 +94,19 @@ class PollingSender(ABC):
         on_give_up: Callable[[OutboxItem], Awaitable[None]] | None,
         log: logging.Logger,
     ) -> None:
+        """The settings of one channel's sender.
+
+        Args:
+            database: the store whose outbox it drains.
+            channel: the outbox channel, which names the sender when ``owner`` does not.
+            clock: now, for leases and retries.
+            max_attempts: sends of one item before it is given up.
+            idle_poll: seconds between passes while nothing is woken.
+            lease: how long the items of one pass are this sender's.
+            owner: the name to lease under (``sender_owner``); None: a name of this process alone.
+            on_give_up: told of each item given up.
+            log: the channel's logger.
+        """
         self.database = database
         self.clock = clock
         self.max_attempts = max_attempts
