@@ -12,7 +12,7 @@ from backend.console.answers import members
 from backend.console.labels import Labels
 from backend.console.queue import TimeLeft, time_left
 from backend.monitoring.alerts import render_reason
-from backend.monitoring.records import OPEN, Alert
+from backend.monitoring.records import OPEN, Alert, AlertReason
 from locales import Messages
 
 
@@ -71,7 +71,7 @@ def alert_row(messages: Messages, alert: Alert, now: datetime, zone: tzinfo) -> 
     )
 
 
-def _reason(messages: Messages, reason: dict[str, object]) -> str:
+def _reason(messages: Messages, reason: AlertReason) -> str:
     """The API's sentence for the reason; a dash for a reason no test of this version names."""
     test = reason.get("test")
     return render_reason(messages, reason) if test and messages.has(f"monitoring.reason.{test}") else "—"
