@@ -126,12 +126,12 @@ class Config:
             api_token=env.get("YIMEN_API_TOKEN") or None,
             tick_seconds=_seconds(env.get("YIMEN_TICK_SECONDS"), "YIMEN_TICK_SECONDS"),
             quiet_hours=_quiet_hours(env.get("YIMEN_QUIET_HOURS")),
-            send_attempts=_attempts(env.get("YIMEN_SEND_ATTEMPTS")),
+            send_attempts=_count(env.get("YIMEN_SEND_ATTEMPTS"), "YIMEN_SEND_ATTEMPTS", 12, "attempts"),
             send_lease_seconds=_seconds(env.get("YIMEN_SEND_LEASE_SECONDS"), "YIMEN_SEND_LEASE_SECONDS"),
             telegram_overall_rate=_rate(env.get("YIMEN_TELEGRAM_OVERALL_RATE"), "YIMEN_TELEGRAM_OVERALL_RATE", 30.0),
             telegram_chat_rate=_rate(env.get("YIMEN_TELEGRAM_CHAT_RATE"), "YIMEN_TELEGRAM_CHAT_RATE", 1.0),
             telegram_chat_burst=_rate(env.get("YIMEN_TELEGRAM_CHAT_BURST"), "YIMEN_TELEGRAM_CHAT_BURST", 3.0),
-            telegram_senders=_senders(env.get("YIMEN_TELEGRAM_SENDERS")),
+            telegram_senders=_count(env.get("YIMEN_TELEGRAM_SENDERS"), "YIMEN_TELEGRAM_SENDERS", 1, "processes"),
             instance=env.get("YIMEN_INSTANCE") or None,
             trusted_proxies=_proxies(env.get("YIMEN_TRUSTED_PROXIES")),
             wechat=_wechat(env),
@@ -171,24 +171,8 @@ def _port(raw: str | None) -> int:
     return int(raw)
 
 
-def _attempts(raw: str | None) -> int:
-    if not raw:
-        return 12
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"YIMEN_SEND_ATTEMPTS must be a whole number of attempts, at least 1, not {raw!r}")
-    return int(raw)
-
-
 def _rate(raw: str | None, name: str, default: float) -> float:
     return _positive(raw, name, default, "messages a second")
-
-
-def _senders(raw: str | None) -> int:
-    if not raw:
-        return 1
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"YIMEN_TELEGRAM_SENDERS must be a whole number of processes, at least 1, not {raw!r}")
-    return int(raw)
 
 
 def _quiet_hours(raw: str | None) -> str:
@@ -203,6 +187,15 @@ def _quiet_hours(raw: str | None) -> str:
 
 def _seconds(raw: str | None, name: str) -> float:
     return _positive(raw, name, 60.0, "seconds")
+
+
+def _count(raw: str | None, name: str, default: int, unit: str) -> int:
+    """A whole number, at least 1, from the environment (``default`` when unset)."""
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ConfigError(f"{name} must be a whole number of {unit}, at least 1, not {raw!r}")
+    return int(raw)
 
 
 def _positive(raw: str | None, name: str, default: float, unit: str) -> float:

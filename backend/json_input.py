@@ -9,8 +9,9 @@ database then refuses; each of these is a :class:`JsonRefused` here, naming the 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import NoReturn
 
 # The largest body any endpoint needs: an application is a few KB; a department's push of a few
 # thousand rows stays below it.
@@ -30,8 +31,8 @@ class JsonRefused(ValueError):
         self.field = field
 
 
-def _number(kind: type) -> Any:
-    def parse(text: str) -> Any:
+def _number(kind: Callable[[str], object]) -> Callable[[str], object]:
+    def parse(text: str) -> object:
         if len(text) > MAX_NUMBER_CHARS:
             raise JsonRefused(f"a number of more than {MAX_NUMBER_CHARS} characters")
         return kind(text)
@@ -39,11 +40,11 @@ def _number(kind: type) -> Any:
     return parse
 
 
-def _constant(name: str) -> Any:
+def _constant(name: str) -> NoReturn:
     raise JsonRefused(f"{name} is not a JSON number")
 
 
-def parse(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH, exact: bool = False) -> Any:
+def parse(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_DEPTH, exact: bool = False) -> object:
     """The JSON value of ``raw``; with ``exact``, numbers with a fraction or exponent are ``Decimal``.
 
     Raises:
@@ -68,9 +69,9 @@ def parse(raw: bytes | str, *, max_bytes: int = MAX_BYTES, max_depth: int = MAX_
     return value
 
 
-def _check(value: Any, max_depth: int) -> None:
+def _check(value: object, max_depth: int) -> None:
     """Walk the value without recursion: its depth, and strings the database cannot store."""
-    stack: list[tuple[Any, tuple[str, ...]]] = [(value, ())]
+    stack: list[tuple[object, tuple[str, ...]]] = [(value, ())]
     while stack:
         item, path = stack.pop()
         if len(path) > max_depth:

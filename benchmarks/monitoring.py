@@ -40,7 +40,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -127,39 +127,54 @@ def load_evaluate() -> Evaluate | None:
     return getattr(module, "evaluate", None)
 
 
-async def plain_bulk_load(
-    database: Database, source: str, rows: Iterable[tuple[int, Mapping[str, str]]], hasher: IdHasher, chunk: int
+async def load_scratch_table(
+    database: Database, table: str, definition: str, columns: Sequence[str], rows: Iterable[tuple[object, ...]],
+    chunk: int,
 ) -> int:
-    """The baseline: the import's reading, checking, hashing and bulk insert, without matching."""
+    """Append ``rows`` to a table made for the run (``CREATE TABLE table (definition)``, dropped
+    after), ``chunk`` rows per transaction: the baseline an import is measured against."""
     async with database.engine.begin() as connection:
-        await connection.exec_driver_sql(
-            "CREATE TABLE bench_plain_load (line INTEGER NOT NULL, record_id VARCHAR(64) NOT NULL, "
-            "id_hash VARCHAR(64) NOT NULL, kind VARCHAR(32) NOT NULL, occurred_on DATE NOT NULL, "
-            "amount NUMERIC(12, 2), grade INTEGER)"
-        )
+        await connection.exec_driver_sql(f"CREATE TABLE {table} ({definition})")
     loaded = 0
-    batch: list[StagedRow] = []
+    batch: list[tuple[object, ...]] = []
 
     async def flush() -> None:
         nonlocal loaded
         async with database.engine.begin() as connection:
-            await bulk_load(connection, "bench_plain_load", STAGED_COLUMNS, batch)
+            await bulk_load(connection, table, columns, batch)
         loaded += len(batch)
         batch.clear()
 
-    for line, fields in rows:
-        parsed = parse_row(source, fields, line)
-        if isinstance(parsed, RowError):
-            continue
-        batch.append((line, parsed.record_id, hasher(parsed.id_number), parsed.kind, parsed.occurred_on.isoformat(),
-                      None if parsed.amount is None else str(parsed.amount), parsed.grade))
+    for row in rows:
+        batch.append(row)
         if len(batch) >= chunk:
             await flush()
     if batch:
         await flush()
     async with database.engine.begin() as connection:
-        await connection.exec_driver_sql("DROP TABLE bench_plain_load")
+        await connection.exec_driver_sql(f"DROP TABLE {table}")
     return loaded
+
+
+async def plain_bulk_load(
+    database: Database, source: str, rows: Iterable[tuple[int, Mapping[str, str]]], hasher: IdHasher, chunk: int
+) -> int:
+    """The baseline: the import's reading, checking, hashing and bulk insert, without matching."""
+
+    def staged() -> Iterator[StagedRow]:
+        for line, fields in rows:
+            parsed = parse_row(source, fields, line)
+            if isinstance(parsed, RowError):
+                continue
+            yield (line, parsed.record_id, hasher(parsed.id_number), parsed.kind, parsed.occurred_on.isoformat(),
+                   None if parsed.amount is None else str(parsed.amount), parsed.grade)
+
+    return await load_scratch_table(
+        database, "bench_plain_load",
+        "line INTEGER NOT NULL, record_id VARCHAR(64) NOT NULL, id_hash VARCHAR(64) NOT NULL, "
+        "kind VARCHAR(32) NOT NULL, occurred_on DATE NOT NULL, amount NUMERIC(12, 2), grade INTEGER",
+        STAGED_COLUMNS, staged(), chunk,
+    )
 
 
 def step(name: str, seconds: float, detail: str = "", cpu: str = "") -> None:

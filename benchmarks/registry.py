@@ -46,12 +46,11 @@ from backend.crypto import IdHasher  # noqa: E402
 from backend.db.database import Database  # noqa: E402
 from backend.db.migrate import upgrade  # noqa: E402
 from backend.db.models import RegistryAssessmentRow, RegistryHouseholdRow, RegistryPersonRow  # noqa: E402
-from backend.db.registry import bulk_load  # noqa: E402
 from backend.monitoring.demo import generate  # noqa: E402
 from backend.monitoring.registry import COLUMNS, import_registry, read_registry, read_registry_lines  # noqa: E402
 from backend.monitoring.vault import IdVault  # noqa: E402
 from backend.policy.pack import load_pack  # noqa: E402
-from benchmarks.monitoring import MemoryWatch  # noqa: E402
+from benchmarks.monitoring import MemoryWatch, load_scratch_table  # noqa: E402
 from tests.databases import reset_postgres_schema  # noqa: E402
 
 SECRET = b"registry-benchmark-secret-key-0123456789"
@@ -62,29 +61,11 @@ TARGETS = {"sqlite": 60.0, "postgresql": 90.0}
 
 async def plain_bulk_load(database: Database, path: Path) -> int:
     """The baseline: the file's rows appended as text, nothing checked."""
+    rows = ((line, *(fields[name] for name in COLUMNS)) for line, fields in read_registry(path)
+            if len(fields) == len(COLUMNS))
     columns = ", ".join(f"{name} TEXT" for name in COLUMNS)
-    async with database.engine.begin() as connection:
-        await connection.exec_driver_sql(f"CREATE TABLE bench_registry_rows (line INTEGER NOT NULL, {columns})")
-    loaded = 0
-    batch: list[tuple[object, ...]] = []
-
-    async def flush() -> None:
-        nonlocal loaded
-        async with database.engine.begin() as connection:
-            await bulk_load(connection, "bench_registry_rows", ("line", *COLUMNS), batch)
-        loaded += len(batch)
-        batch.clear()
-
-    for line, fields in read_registry(path):
-        if len(fields) == len(COLUMNS):
-            batch.append((line, *(fields[name] for name in COLUMNS)))
-        if len(batch) >= BASELINE_ROWS:
-            await flush()
-    if batch:
-        await flush()
-    async with database.engine.begin() as connection:
-        await connection.exec_driver_sql("DROP TABLE bench_registry_rows")
-    return loaded
+    return await load_scratch_table(database, "bench_registry_rows", f"line INTEGER NOT NULL, {columns}",
+                                    ("line", *COLUMNS), rows, BASELINE_ROWS)
 
 
 async def digest(database: Database) -> str:

@@ -1,4 +1,4 @@
-"""The polling loop every channel's sender runs over its outbox.
+"""The polling loop every channel's sender runs over its outbox, and the base class those senders share.
 
 A pass sends what is due; when a pass found nothing, the loop waits for a wake-up (something was
 queued in this process) or the poll interval (something queued by another process), whichever
@@ -12,10 +12,12 @@ import contextlib
 import logging
 import os
 import socket
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from datetime import datetime, timedelta
 from uuid import uuid4
 
+from backend.ports import OutboxItem, UnitOfWork
 from backend.store.base import Store
 from backend.store.outbox import presence_name
 
@@ -35,7 +37,7 @@ def sender_owner(channel: str, instance: str | None = None) -> str:
 
 
 @contextlib.asynccontextmanager
-async def present(database: Store[Any], owner: str, log: logging.Logger) -> AsyncIterator[str]:
+async def present(database: Store[UnitOfWork], owner: str, log: logging.Logger) -> AsyncIterator[str]:
     """Hold the sender's presence while it runs; yields the owner to lease as.
 
     The presence tells other processes this sender is alive (see ``Lease``). A name a live
@@ -72,3 +74,62 @@ async def poll_outbox(drain_once: Callable[[], Awaitable[int]], wake: asyncio.Ev
         await asyncio.wait_for(drain_once(), timeout=SHUTDOWN_PASS_SECONDS)
     except Exception:  # a timeout included: what is left goes at the next start
         log.warning("outbox not fully drained at shutdown; the rest goes at the next start")
+
+
+class PollingSender(ABC):
+    """What every channel's sender shares: its settings of leasing and giving up, woken when
+    something is queued here, and run as a present owner over the polling loop; a channel's own
+    is its pass (``drain_once``)."""
+
+    def __init__(
+        self,
+        database: Store[UnitOfWork],
+        *,
+        channel: str,
+        clock: Callable[[], datetime],
+        max_attempts: int,
+        idle_poll: float,
+        lease: timedelta,
+        owner: str | None,
+        on_give_up: Callable[[OutboxItem], Awaitable[None]] | None,
+        log: logging.Logger,
+    ) -> None:
+        """The settings of one channel's sender.
+
+        Args:
+            database: the store whose outbox it drains.
+            channel: the outbox channel, which names the sender when ``owner`` does not.
+            clock: now, for leases and retries.
+            max_attempts: sends of one item before it is given up.
+            idle_poll: seconds between passes while nothing is woken.
+            lease: how long the items of one pass are this sender's.
+            owner: the name to lease under (``sender_owner``); None: a name of this process alone.
+            on_give_up: told of each item given up.
+            log: the channel's logger.
+        """
+        self.database = database
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.idle_poll = idle_poll
+        # Senders of several processes share the outbox by leasing its items (see OutboxRepository.due);
+        # ``run`` may change the name (see ``present``).
+        self.owner = owner or sender_owner(channel)
+        self.lease = lease
+        # Told of each item given up (caseworkers are alerted: a resident did not get a message).
+        self.on_give_up = on_give_up
+        self._log = log
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send until ``stop`` is set, then finish what is due (briefly) and return."""
+        async with present(self.database, self.owner, self._log) as owner:
+            self.owner = owner
+            await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=self._log)
+
+    @abstractmethod
+    async def drain_once(self) -> int:
+        """One pass over what is due; returns how many items went out."""

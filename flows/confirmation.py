@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flows import events as ev
 from flows.buttons import ACCEPT, RETYPE
 from flows.intents import Option, Reply
-from flows.session import Session
+from flows.session import Proposal, Session
 
 if TYPE_CHECKING:
     from flows.turn import Turn
@@ -57,7 +57,7 @@ def _position(session: Session) -> str:
     return f"{session.state}@{session.cursor}"
 
 
-def _open(session: Session) -> dict[str, Any] | None:
+def _open(session: Session) -> Proposal | None:
     """The proposal waiting on the current question, if any."""
     pending = session.pending
     return pending if pending is not None and pending.get("at") == _position(session) else None

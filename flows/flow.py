@@ -227,7 +227,7 @@ class Flow:
     consented_before: bool = False
     # Answers worked out from others (hardship types ticked from work and health), brought in line
     # whenever an answer changes: function(answers, members, Ask) changing ``answers`` in place.
-    rederive: Callable[[dict[str, Any], Sequence[Member], Ask], None] | None = None
+    rederive: Callable[[dict[str, object], Sequence[Member], Ask], None] | None = None
     # Each question says where the resident is: "step n of about m" (m from the questions that
     # apply to this household with the answers so far).
     show_progress: bool = False

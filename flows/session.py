@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypedDict
 
 
 class SessionState(StrEnum):
@@ -23,6 +23,17 @@ class SessionState(StrEnum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"
     DUPLICATE = "duplicate"
+
+
+class Proposal(TypedDict):
+    """An answer waiting for the resident's one-tap confirmation (``flows.confirmation``), as the
+    session keeps it."""
+
+    at: str  # "<state>@<cursor>": the question it answers
+    token: str  # unique to this proposal within the conversation: its buttons carry it
+    value: object  # what is recorded when the resident confirms
+    key: str  # the message that asks
+    params: dict[str, object]
 
 
 FINAL_STATES = frozenset(
@@ -65,7 +76,7 @@ class Session:
     to_confirm: list[str] = field(default_factory=list)
     # An answer read with some doubt (an approximate amount), waiting for the resident's one-tap
     # confirmation: see ``flows.confirmation``. Plain data, so it outlives a restart.
-    pending: dict[str, Any] | None = None
+    pending: Proposal | None = None
     # The summary part being changed (its edit menu lists that part's answers only), if any.
     group: str | None = None
 
@@ -89,7 +100,7 @@ class Session:
             number=self.number,
             turns=self.turns,
             to_confirm=list(self.to_confirm),
-            pending=dict(self.pending) if self.pending is not None else None,
+            pending=self.pending.copy() if self.pending is not None else None,
             group=self.group,
         )
 

@@ -108,7 +108,7 @@ class Note:
 class StoredResponse:
     request_hash: str
     status: int
-    body: dict[str, Any]
+    body: dict[str, object]
 
 
 class CaseRepository(Protocol):

@@ -12,7 +12,7 @@ from backend.console.answers import members
 from backend.console.labels import Labels
 from backend.console.queue import TimeLeft, time_left
 from backend.monitoring.alerts import render_reason
-from backend.monitoring.records import OPEN, Alert
+from backend.monitoring.records import OPEN, Alert, AlertReason
 from locales import Messages
 
 
@@ -71,7 +71,7 @@ def alert_row(messages: Messages, alert: Alert, now: datetime, zone: tzinfo) -> 
     )
 
 
-def _reason(messages: Messages, reason: dict[str, Any]) -> str:
+def _reason(messages: Messages, reason: AlertReason) -> str:
     """The API's sentence for the reason; a dash for a reason no test of this version names."""
     test = reason.get("test")
     return render_reason(messages, reason) if test and messages.has(f"monitoring.reason.{test}") else "—"
@@ -85,7 +85,7 @@ def _standing(label: Labels, snapshot: object) -> Standing | None:
                     label.code(level, "console.level.") if level is not None else "—")
 
 
-def _event(messages: Messages, label: Labels, event: dict[str, Any]) -> EventLine:
+def _event(messages: Messages, label: Labels, event: dict[str, object]) -> EventLine:
     detail = ""
     if event.get("amount") not in (None, ""):
         detail = messages.money(event["amount"])
@@ -95,6 +95,6 @@ def _event(messages: Messages, label: Labels, event: dict[str, Any]) -> EventLin
     return EventLine(label.code(event.get("kind"), "console.event."), messages.date(on) if on else "—", detail)
 
 
-def household_facts(messages: Messages, household: dict[str, Any]) -> list[dict[str, str]]:
+def household_facts(messages: Messages, household: dict[str, object]) -> list[dict[str, str]]:
     """The household's members as the registry holds them (no ID numbers: the registry's facts carry none)."""
     return members(household, messages, show_ids=False)

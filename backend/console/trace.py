@@ -49,7 +49,7 @@ def entries(assessment: dict[str, Any]) -> list[RuleEvaluation]:
     ]
 
 
-def sentences(assessment: dict[str, Any] | None, messages: Messages) -> list[str]:
+def sentences(assessment: dict[str, object] | None, messages: Messages) -> list[str]:
     """Every rule of the trace as a sentence in the reader's language (one that cannot be
     rendered, from an older pack, is named by its rule id rather than failing the page)."""
     if not assessment:

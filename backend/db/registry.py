@@ -103,7 +103,7 @@ def _upsert(dialect: str, table: Table, key: str, names: tuple[str, ...], *,
     only where the new row has a value."""
     statement = insert_for(dialect, table)
     excluded = statement.excluded
-    set_: dict[str, ColumnElement[Any]] = {name: excluded[name] for name in names}
+    set_: dict[str, ColumnElement[object]] = {name: excluded[name] for name in names}
     set_ |= {name: func.coalesce(excluded[name], table.c[name]) for name in unless_null}
     return statement.on_conflict_do_update(index_elements=[key], set_=set_)
 

@@ -3,6 +3,7 @@ document rows."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select
@@ -45,7 +46,7 @@ async def add_unique(session: AsyncSession, row: object, refusal: Exception) -> 
 
 
 async def run_core(
-    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
+    session: AsyncSession, statement: Executable, params: Mapping[str, object] | None = None
 ) -> CursorResult[Any]:
     """Run a Core statement on the unit of work's connection.
 

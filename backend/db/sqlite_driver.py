@@ -25,7 +25,6 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 import aiosqlite
 
@@ -47,7 +46,7 @@ class LoopConnection(aiosqlite.Connection):
         # A bulk unit of work's calls all go to the driver's thread (see the module's doc).
         self.bulk = False
 
-    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    async def _execute(self, fn: Callable[..., object], *args: object, **kwargs: object) -> object:
         connection = self._connection
         if connection is not None and self._running and not self.bulk:
             if connection.in_transaction or getattr(fn, "__name__", "") not in _SQL_CALLS:
@@ -59,8 +58,8 @@ class LoopConnection(aiosqlite.Connection):
         # aiosqlite's _execute (private; the version is pinned for it) carries no annotations.
         return await super()._execute(fn, *args, **kwargs)  # type: ignore[no-untyped-call]
 
-    def _begin_at_once(self, connection: sqlite3.Connection, fn: Callable[..., Any], *args: Any, **kwargs: Any
-                       ) -> Any:
+    def _begin_at_once(self, connection: sqlite3.Connection, fn: Callable[..., object], *args: object, **kwargs: object
+                       ) -> object:
         """Begin without waiting for the lock: the call's result, or _BUSY while another holds it."""
         connection.execute("PRAGMA busy_timeout = 0")
         try:
@@ -73,7 +72,7 @@ class LoopConnection(aiosqlite.Connection):
             connection.execute(f"PRAGMA busy_timeout = {self._busy_ms}")
 
 
-def connect(database: str, *, timeout: float, **kwargs: Any) -> LoopConnection:
+def connect(database: str, *, timeout: float, **kwargs: object) -> LoopConnection:
     """A connection to open (await it), with ``sqlite3.connect``'s arguments; ``timeout``: the
     busy timeout in seconds."""
     connection = LoopConnection(partial(sqlite3.connect, database, timeout=timeout, **kwargs), timeout)

@@ -9,13 +9,11 @@ escalation desk writes them). Every action is audited.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
 
 from backend.delivery.staff_chat import tell_staff
-from backend.monitoring.records import OPEN, Alert, AlertAction, AlertQuery, AlertStatus, AlertsUnitOfWork
+from backend.monitoring.records import OPEN, Alert, AlertAction, AlertQuery, AlertReason, AlertStatus, AlertsUnitOfWork
 from backend.store.base import Store
 from backend.store.errors import DecisionRefused, Forbidden, NotFound
 from backend.store.users import OFFICE_ROLES, Role, User
@@ -191,7 +189,7 @@ async def _open_for(uow: AlertsUnitOfWork, user: User, alert_id: int) -> Alert:
 # ---------------------------------------------------------------- messages
 
 
-def render_reason(messages: Messages, reason: Mapping[str, Any]) -> str:
+def render_reason(messages: Messages, reason: AlertReason) -> str:
     """Why an alert was raised, in the reader's language."""
     return messages.render(f"monitoring.reason.{reason['test']}", **dict(reason.get("params") or {}))
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 
 from backend.store.audit import AuditLog
 from backend.store.base import Transaction
@@ -149,6 +149,14 @@ class AlertAction(StrEnum):
 OPEN = frozenset({AlertStatus.NEW, AlertStatus.ACKNOWLEDGED})
 
 
+class AlertReason(TypedDict):
+    """Why an alert was raised, as it is stored and rendered in the reader's language."""
+
+    rule: str  # the trigger rule's id
+    test: str  # its test: the message that renders the reason
+    params: dict[str, object]  # the values the message shows
+
+
 @dataclass(frozen=True, slots=True)
 class Alert:
     id: int
@@ -156,7 +164,7 @@ class Alert:
     household_code: str
     office: str
     trigger: str
-    reason: dict[str, Any]  # {"rule", "test", "params"}
+    reason: AlertReason
     status: AlertStatus
     deadline_at: datetime
     escalated_at: datetime | None
@@ -179,7 +187,7 @@ class NewAlert:
     household_id: int
     office: str
     trigger: str
-    reason: dict[str, object]
+    reason: AlertReason
     trace_json: str  # serialized where the household was assessed
     deadline_at: datetime
 

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 
 from backend.monitoring.changes import HouseholdState, add_months
-from backend.monitoring.records import Candidate, FeedEvent, RegistryPerson
+from backend.monitoring.records import AlertReason, Candidate, FeedEvent, RegistryPerson
 from backend.monitoring.vocabulary import (
     DEATH,
     DISABILITY_ASSESSED,
@@ -46,7 +46,7 @@ class Firing:
     rule: TriggerRule
     params: dict[str, object]
 
-    def reason(self) -> dict[str, object]:
+    def reason(self) -> AlertReason:
         return {"rule": self.rule.id, "test": self.rule.test.value, "params": self.params}
 
 

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from backend.policy.codes import Layer
 from backend.policy.errors import pack_error
@@ -60,7 +59,7 @@ class DecisionRules:
         return tuple(r.code for r in self.reasons)
 
 
-def _texts(raw: Any, path: Path, key: str) -> dict[str, str]:
+def _texts(raw: object, path: Path, key: str) -> dict[str, str]:
     if not isinstance(raw, dict):
         raise pack_error(path, key, f"must map every locale ({', '.join(LOCALES)}) to a text")
     for extra in sorted(set(raw) - set(LOCALES) - {"source"}):
@@ -88,7 +87,7 @@ def _section(data: dict[str, object], name: str, path: Path) -> dict[str, object
     return raw
 
 
-def parse_decisions(data: Any, path: Path, parameters: Mapping[str, Parameter]) -> DecisionRules:
+def parse_decisions(data: object, path: Path, parameters: Mapping[str, Parameter]) -> DecisionRules:
     """Validate ``decisions.yaml`` against the pack's parameters.
 
     Raises:

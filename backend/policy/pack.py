@@ -26,7 +26,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
 from backend.policy.codes import LIST_PARAMETERS, PARAMETERS, Assistance, Layer
 from backend.policy.decisions import FILENAME as DECISIONS_FILE
@@ -135,7 +134,7 @@ class Pack:
         return found
 
 
-def _number(raw: Any, path: Path, key: str) -> Decimal:
+def _number(raw: object, path: Path, key: str) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise pack_error(path, key, f"value must be a number, not {raw!r}")
     try:
@@ -144,11 +143,11 @@ def _number(raw: Any, path: Path, key: str) -> Decimal:
         raise pack_error(path, key, f"value must be a number, not {raw!r}") from None
 
 
-def _numbers(raw: list[Any], path: Path, key: str) -> tuple[Decimal, ...]:
+def _numbers(raw: list[object], path: Path, key: str) -> tuple[Decimal, ...]:
     return tuple(_number(item, path, f"{key}.{i}") for i, item in enumerate(raw))
 
 
-def _date(raw: Any, path: Path, key: str) -> date:
+def _date(raw: object, path: Path, key: str) -> date:
     if isinstance(raw, date):
         return raw
     try:
@@ -157,7 +156,7 @@ def _date(raw: Any, path: Path, key: str) -> date:
         raise pack_error(path, key, f"{raw!r} is not a date (YYYY-MM-DD)") from None
 
 
-def _parameter(name: str, raw: Any, path: Path) -> Parameter:
+def _parameter(name: str, raw: object, path: Path) -> Parameter:
     if not isinstance(raw, dict):
         raise pack_error(path, name, "must be a mapping with description, unit and values or formula")
     description, unit = str(raw.get("description") or ""), str(raw.get("unit") or "")
@@ -227,7 +226,7 @@ def _check_formulas(parameters: Mapping[str, Parameter], path: Path) -> None:
         visit(name, ())
 
 
-def parse_parameters(data: Any, path: Path) -> dict[str, Parameter]:
+def parse_parameters(data: object, path: Path) -> dict[str, Parameter]:
     """Validate ``parameters.yaml``; every parameter the engine reads must be there."""
     if not isinstance(data, dict):
         raise pack_error(path, "(top)", "must be a mapping of parameter names")
@@ -245,7 +244,7 @@ def parse_parameters(data: Any, path: Path) -> dict[str, Parameter]:
     return parameters
 
 
-def parse_routing(data: Any, path: Path, regions: RegionTree) -> RoutingRules:
+def parse_routing(data: object, path: Path, regions: RegionTree) -> RoutingRules:
     """Validate ``routing.yaml``: every office named must exist in the region tree."""
     if not isinstance(data, dict):
         raise pack_error(path, "(top)", "must be a mapping")

@@ -18,10 +18,10 @@ class DuplicateKey(yaml.YAMLError):
     """A mapping with the same key twice, e.g. two values for one date."""
 
 
-def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
     # Keys written twice in the same mapping are an error; a key that overrides one brought in
     # by a merge (``<<: *base``) is not, so duplicates are looked for before merging.
-    seen: set[Any] = set()
+    seen: set[object] = set()
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue

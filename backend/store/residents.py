@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 from backend.store.applications import DocumentMeta
 
@@ -89,7 +89,7 @@ class ResidentRepository(Protocol):
 
 
 class SessionRepository(Protocol):
-    async def load(self, resident_id: str, flow: str) -> dict[str, Any] | None: ...
+    async def load(self, resident_id: str, flow: str) -> dict[str, object] | None: ...
 
     async def save(
         self,

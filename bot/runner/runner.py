@@ -10,6 +10,7 @@ turn proper; the runner stores what one of them answered and commits, in one pla
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -371,7 +372,7 @@ class Conversations:
         async with self.database.unit_of_work() as uow:
             resident = await uow.residents.identify(channel, external_id, now=now)
             stored = await uow.sessions.load(resident.id, self.turns.flow)
-            locale = (stored or {}).get("locale") or resident.locale or locale_hint or self.default_locale
+            locale = _saved_locale(stored) or resident.locale or locale_hint or self.default_locale
             (reply,) = self.render([Reply(key, params)], locale, html=html)
             await uow.outbox.add(resident_id=resident.id, channel=channel, address=external_id, kind="message",
                                  payload=reply.to_payload(), at=now)
@@ -383,7 +384,7 @@ class Conversations:
             resident = await uow.residents.identify(channel, external_id, now=self.clock())
             stored = await uow.sessions.load(resident.id, self.turns.flow)
             await uow.commit()
-        return (stored or {}).get("locale") or resident.locale or hint or self.default_locale
+        return _saved_locale(stored) or resident.locale or hint or self.default_locale
 
     async def resume(self, resident_id: str) -> None:
         """Back to the flow after a conversation with a caseworker: ask again where they were
@@ -403,3 +404,9 @@ class Conversations:
     def _remove_bytes(self, documents: tuple[DocumentMeta, ...] | list[DocumentMeta]) -> None:
         for document in documents:
             self.storage.delete(document.storage_key)
+
+
+def _saved_locale(snapshot: Mapping[str, object] | None) -> str | None:
+    """The language a saved conversation chose, if any (the snapshot is decoded JSON)."""
+    locale = (snapshot or {}).get("locale")
+    return locale if isinstance(locale, str) else None

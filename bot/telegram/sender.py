@@ -27,7 +27,7 @@ from backend.documents import FileDocumentStorage
 from backend.ports import OutboxItem, Store, UnitOfWork
 from backend.store.outbox import Lease
 from bot.outbound import COMMANDS_KEYBOARD
-from bot.outbox_loop import poll_outbox, present, sender_owner
+from bot.outbox_loop import PollingSender
 from bot.sealed_texts import SealedTexts
 from bot.telegram.inbound import callback_data
 from bot.telegram.keyboards import command_keyboard, contact_keyboard
@@ -132,7 +132,7 @@ def _settle(batch: dict[int, tuple[str | None, asyncio.Future[None]]], error: Ex
             done.set_exception(error)
 
 
-class OutboxSender:
+class OutboxSender(PollingSender):
     """Drains the outbox of one channel; several may run, in one process or many."""
 
     def __init__(
@@ -152,36 +152,18 @@ class OutboxSender:
         labels: Callable[[str], Messages] | None = None,
         sealed_texts: SealedTexts | None = None,
     ) -> None:
-        self.database = database
+        super().__init__(database, channel=CHANNEL, clock=clock, max_attempts=max_attempts, idle_poll=idle_poll,
+                         lease=lease, owner=owner, on_give_up=on_give_up, log=log)
         # The catalogs the resident's own buttons are labelled from, in the language of each reply.
         self.labels = labels
         # Opens the clear text of a reply that shows the resident something private (bot/sealed_texts.py).
         self.sealed_texts = sealed_texts
         # Where the bytes of "document" items are (the dispatcher put certificates there).
         self.storage = storage
-        # Told of each item given up (caseworkers are alerted: a resident did not get a message).
-        self.on_give_up = on_give_up
-        # Senders of several processes share the outbox by leasing its items (see OutboxRepository.due).
-        self.owner = owner or sender_owner(CHANNEL)
-        self.lease = lease
         self.bot = bot
-        self.clock = clock
         self.limits = limits or FloodLimits()
-        self.max_attempts = max_attempts
-        self.idle_poll = idle_poll
-        self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(concurrency)
         self._marks = SentMarks(database, clock)
-
-    def wake(self) -> None:
-        """Something was queued: look now rather than at the next poll."""
-        self._wake.set()
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Send until ``stop`` is set, then finish what is due (briefly) and return."""
-        async with present(self.database, self.owner, log) as owner:
-            self.owner = owner
-            await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=log)
 
     async def drain_once(self) -> int:
         """One pass over what is due; returns how many items went out."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -108,9 +108,9 @@ class WeChatApi:
 
     # ------------------------------------------------------------------ calls
 
-    async def call(self, method: str, path: str, *, payload: dict[str, Any] | None = None,
+    async def call(self, method: str, path: str, *, payload: Mapping[str, object] | None = None,
                    params: dict[str, str] | None = None, data: aiohttp.FormData | None = None
-                   ) -> dict[str, Any] | bytes:
+                   ) -> dict[str, object] | bytes:
         """One API call with the token; a token WeChat refuses is replaced and the call made again once.
 
         Raises:
@@ -128,21 +128,23 @@ class WeChatApi:
         return await self._retrying(method, path, params={**(params or {}), "access_token": token}, payload=payload,
                                     data=data)
 
-    async def _retrying(self, method: str, path: str, **kwargs: Any) -> dict[str, Any] | bytes:
+    async def _retrying(self, method: str, path: str, *, params: dict[str, str] | None = None,
+                        payload: Mapping[str, object] | None = None, data: aiohttp.FormData | None = None
+                        ) -> dict[str, Any] | bytes:
         retrying = AsyncRetrying(stop=stop_after_attempt(self.attempts),
                                  wait=wait_exponential(multiplier=self.backoff, max=5.0),
                                  retry=retry_if_exception(_transient), reraise=True)
         async for attempt in retrying:
             with attempt:
-                return await self._once(method, path, **kwargs)
+                return await self._once(method, path, params=params, payload=payload, data=data)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(self, method: str, path: str, *, params: dict[str, str] | None = None,
-                    payload: dict[str, Any] | None = None, data: aiohttp.FormData | None = None
-                    ) -> dict[str, Any] | bytes:
+                    payload: Mapping[str, object] | None = None, data: aiohttp.FormData | None = None
+                    ) -> dict[str, object] | bytes:
         url = self.config.api_base_url + path
         # WeChat wants UTF-8 JSON as is: json= would escape every Chinese character.
-        body: Any = data
+        body: aiohttp.FormData | bytes | None = data
         headers = {}
         if payload is not None:
             body = json.dumps(payload, ensure_ascii=False).encode()
@@ -166,7 +168,7 @@ class WeChatApi:
         await self.call("POST", "/cgi-bin/message/custom/send",
                         payload={"touser": openid, "msgtype": "text", "text": {"content": text}})
 
-    async def send_menu(self, openid: str, menu: dict[str, Any]) -> None:
+    async def send_menu(self, openid: str, menu: Mapping[str, object]) -> None:
         await self.call("POST", "/cgi-bin/message/custom/send",
                         payload={"touser": openid, "msgtype": "msgmenu", "msgmenu": menu})
 
@@ -188,12 +190,12 @@ class WeChatApi:
         assert isinstance(answer, dict)
         return str(answer["openid"])
 
-    async def create_menu(self, menu: dict[str, Any]) -> None:
+    async def create_menu(self, menu: Mapping[str, object]) -> None:
         await self.call("POST", "/cgi-bin/menu/create", payload=menu)
 
-    async def create_qrcode(self, scene: str, *, expire_seconds: int | None = None) -> dict[str, Any]:
+    async def create_qrcode(self, scene: str, *, expire_seconds: int | None = None) -> dict[str, object]:
         """A parametrised QR code for ``scene``: permanent, or temporary for ``expire_seconds``."""
-        body: dict[str, Any] = {"action_name": "QR_LIMIT_STR_SCENE" if expire_seconds is None else "QR_STR_SCENE",
+        body: dict[str, object] = {"action_name": "QR_LIMIT_STR_SCENE" if expire_seconds is None else "QR_STR_SCENE",
                                 "action_info": {"scene": {"scene_str": scene}}}
         if expire_seconds is not None:
             body["expire_seconds"] = expire_seconds

@@ -22,7 +22,7 @@ def buttons_of(payload: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return [(str(v), str(label), bool(sel)) for v, label, sel in payload.get("buttons") or []]
 
 
-def numbered_text(payload: dict[str, Any]) -> str:
+def numbered_text(payload: dict[str, object]) -> str:
     """The message's text with its options as numbered (or lettered) lines under it."""
     buttons = buttons_of(payload)
     text = str(payload.get("text") or "")
@@ -46,7 +46,7 @@ def parse_menu_id(value: str) -> tuple[int, int] | None:
     return prompt, index
 
 
-def msgmenu(prompt_id: int, payload: dict[str, Any]) -> dict[str, Any]:
+def msgmenu(prompt_id: int, payload: dict[str, object]) -> dict[str, object]:
     """The customer-service menu message's body (``msgmenu``) for a prompt with buttons."""
     return {
         "head_content": str(payload.get("text") or ""),
@@ -56,7 +56,7 @@ def msgmenu(prompt_id: int, payload: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def chosen_index(text: str, payload: dict[str, Any]) -> int | None:
+def chosen_index(text: str, payload: dict[str, object]) -> int | None:
     """Which option a typed (or spoken) answer picks: its number (its letter where typed text is an
     answer), or its text; None when it picks none and is an answer of its own."""
     buttons = buttons_of(payload)

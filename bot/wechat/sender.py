@@ -25,7 +25,7 @@ from backend.store.outbox import Lease
 from backend.wechat_config import WeChatConfig
 from bot.dispatch import NOT_A_STATUS
 from bot.keyed_locks import KeyedLocks
-from bot.outbox_loop import poll_outbox, present, sender_owner
+from bot.outbox_loop import PollingSender
 from bot.wechat.api import OUT_OF_WINDOW, OVER_CAP, WeChatApi, WeChatError
 from bot.wechat.choices import msgmenu, numbered_text
 
@@ -46,35 +46,20 @@ class Passive(NamedTuple):
     left_behind: bool
 
 
-class WeChatSender:
+class WeChatSender(PollingSender):
     """Drains the WeChat outbox; several may run, in one process or many (leases, as Telegram's)."""
 
     def __init__(self, database: Store[UnitOfWork], api: WeChatApi, config: WeChatConfig, *,
                  clock: Callable[[], datetime], max_attempts: int = 12, idle_poll: float = 1.0,
                  lease: timedelta = timedelta(seconds=60), owner: str | None = None,
                  on_give_up: Callable[[OutboxItem], Awaitable[None]] | None = None) -> None:
-        self.database = database
+        super().__init__(database, channel=CHANNEL, clock=clock, max_attempts=max_attempts, idle_poll=idle_poll,
+                         lease=lease, owner=owner, on_give_up=on_give_up, log=log)
         self.api = api
         self.config = config
-        self.clock = clock
-        self.max_attempts = max_attempts
-        self.idle_poll = idle_poll
-        self.lease = lease
-        self.on_give_up = on_give_up
-        self.owner = owner or sender_owner(CHANNEL)
         # Followers whose push is waiting for its turn: their items may go as its passive reply.
         self.awaiting_reply: dict[str, int] = {}
         self.locks = KeyedLocks()
-        self._wake = asyncio.Event()
-
-    def wake(self) -> None:
-        self._wake.set()
-
-    async def run(self, stop: asyncio.Event) -> None:
-        """Send until ``stop`` is set, then what is due (briefly)."""
-        async with present(self.database, self.owner, log) as owner:
-            self.owner = owner
-            await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=log)
 
     async def drain_once(self) -> int:
         """One pass over what is due; how many items went out."""

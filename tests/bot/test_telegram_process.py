@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,6 +12,7 @@ from aiohttp.test_utils import unused_port
 from sqlalchemy import select
 
 from backend.db.models import OutboxRow
+from tests.bot import serve_process
 from tests.bot.telegram_driver import Tap, act, session_state, settled
 from tests.fakes.telegram_api import BotApiEmulator
 
@@ -36,22 +36,7 @@ async def start_serve(
         "YIMEN_HTTP_PORT": str(unused_port()),
         **(extra_env or {}),
     }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "serve", env=env, stderr=asyncio.subprocess.PIPE
-    )
-    assert process.stderr is not None
-    while True:
-        line = await asyncio.wait_for(process.stderr.readline(), timeout=30)
-        assert line, "yimen serve exited before the bot started"
-        if b"telegram bot started" in line:
-            break
-    asyncio.get_running_loop().create_task(_drain(process.stderr))
-    return process
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
+    return await serve_process.start_serve(env, ready=b"telegram bot started", timeout=30)
 
 
 async def test_a_killed_bot_resumes_the_conversation_losing_nothing_and_repeating_nothing(

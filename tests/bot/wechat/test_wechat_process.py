@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 
 from aiohttp.test_utils import unused_port
 from sqlalchemy import func, select
 
 from backend.db.models import ConversationTurnRow, OutboxRow
+from tests.bot import serve_process
 from tests.bot.wechat.driver import session_state
 from tests.fakes.wechat_api import Follower, WeChatEmulator
 
@@ -23,22 +23,9 @@ async def start_serve(platform: WeChatEmulator, database_url: str, tmp_path) -> 
            "YIMEN_DATABASE_URL": database_url, "YIMEN_DATA_DIR": str(tmp_path / "data"),
            "YIMEN_SECRET_KEY": "test-key", "YIMEN_HTTP_PORT": str(port)}
     env.pop("TELEGRAM_BOT_TOKEN", None)
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=env,
-                                                   stderr=asyncio.subprocess.PIPE)
-    assert process.stderr is not None
-    while True:
-        line = await asyncio.wait_for(process.stderr.readline(), timeout=60)
-        assert line, "yimen serve exited before WeChat started"
-        if b"wechat official account at /wechat" in line:
-            break
-    asyncio.get_running_loop().create_task(_drain(process.stderr))
+    process = await serve_process.start_serve(env, ready=b"wechat official account at /wechat", timeout=60)
     platform.server_url = f"http://127.0.0.1:{port}/wechat"
     return process
-
-
-async def _drain(stream: asyncio.StreamReader) -> None:
-    while await stream.readline():
-        pass
 
 
 async def _settle(database, follower: Follower, before: int, timeout: float = 60.0) -> None:
