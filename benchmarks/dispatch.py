@@ -18,7 +18,8 @@ Each phase reports the bot process's CPU per message sent over the window (from 
 ``--backlog 10000`` with the default). With ``--processes N`` (PostgreSQL), each phase runs
 with one bot process and then with N sharing the outbox through leases, each with its own
 ``YIMEN_INSTANCE`` and ``YIMEN_TELEGRAM_SENDERS=N``: their combined rate and its ratio to one.
-``--profile`` profiles the bot process over each window (the first of several) instead.
+``--profile DIR`` profiles the bot process over each window (the first of several) instead, and
+keeps the profiles there (pstats files) for a closer look.
 
     python3 benchmarks/dispatch.py [--backlog 100000] [--residents 20000] [--window 60] [--caps 30,1000]
     python3 benchmarks/dispatch.py --database-url postgresql+asyncpg://... --processes 2 --caps 1000
@@ -158,7 +159,7 @@ class Bots:
                 "YIMEN_INSTANCE": f"dispatch-{n}",
             }
             here, there = context.Pipe()
-            path = f"{profile}.{n}" if profile and n == 0 else None
+            path = f"{profile}.pstats" if profile and n == 0 else None
             process = context.Process(target=bot_process, args=(there, env, path), daemon=True)
             process.start()
             self.pipes.append(here)
@@ -204,7 +205,7 @@ async def phase(rate: float, processes: int, args: argparse.Namespace, tmp: str)
     url = await loop.run_in_executor(None, here.recv)
     database_url = args.database_url or f"sqlite+aiosqlite:///{tmp}/cap-{rate:.0f}-{processes}.sqlite3"
     loaded = await load_backlog(database_url, args.residents, args.backlog)
-    profile = f"{tmp}/profile" if args.profile else None
+    profile = f"{args.profile}/dispatch-{rate:.0f}-{processes}" if args.profile else None
     bots = Bots(processes, database_url, url, rate, tmp, profile)
     try:
         await bots.ready()
@@ -247,7 +248,7 @@ async def phase(rate: float, processes: int, args: argparse.Namespace, tmp: str)
     if problems:
         print("  warnings and errors logged: " + "; ".join(f"{n} × {w}" for w, n in problems.items()))
     if profile:
-        _print_profile(f"{profile}.0")
+        _print_profile(f"{profile}.pstats")
     return {"sustained": sustained, "cpu_ms": per_message}
 
 
@@ -286,7 +287,7 @@ def main() -> None:
     parser.add_argument("--database-url", help="a PostgreSQL database (emptied first) instead of SQLite")
     parser.add_argument("--processes", type=int, default=1,
                         help="with --database-url: also run each phase with this many bot processes")
-    parser.add_argument("--profile", action="store_true", help="profile the bot process over each window")
+    parser.add_argument("--profile", metavar="DIR", help="profile the bot process over each window, into DIR")
     args = parser.parse_args()
     if args.processes > 1 and not args.database_url:
         parser.error("several processes share the outbox only on PostgreSQL: give --database-url")

@@ -45,9 +45,9 @@ async def add_unique(session: AsyncSession, row: object, refusal: Exception) -> 
 
 
 async def run_core(
-    session: AsyncSession, statement: Executable, params: dict[str, Any] | None = None
+    session: AsyncSession, statement: Executable, params: dict[str, Any] | list[dict[str, Any]] | None = None
 ) -> CursorResult[Any]:
-    """Run a Core statement on the unit of work's connection.
+    """Run a Core statement on the unit of work's connection (a list of parameters: once for each).
 
     The per-turn statements (identify, load, save, log) are built once in their modules and run here:
     building a statement and the ORM execution path each cost about as much as the query.
