@@ -43,6 +43,7 @@ from backend.points import certificates
 from backend.policy.pack import Pack
 from backend.ports import Store, UnitOfWork
 from backend.store.notifications import NoticeMark
+from backend.store.outbox import NewItem
 from bot.channels import PUSH_CHANNELS
 from bot.outbound import Outbound, notice_outbound, with_offers_button
 from locales import DEFAULT_LOCALE, Translations
@@ -115,7 +116,10 @@ class NotificationDispatcher:
                 # offers are open is asked once for the pass.
                 with_offers = await uow.offers.with_open_offers(
                     {i.notification.resident_id for i in due if _news_of_a_case(i.notification)}, now=now)
-                marks: list[NoticeMark] = []  # marked together at the end of the pass
+                # Queued and marked together at the end of the pass.
+                marks: list[NoticeMark] = []
+                outbound: list[NewItem] = []
+                queued_notes: list[int] = []
                 for item in due:
                     note = item.notification
                     # The resident's own case's news, or an emergency: never counted nor held.
@@ -136,17 +140,19 @@ class NotificationDispatcher:
                         sent_today[note.resident_id] = sent_today.get(note.resident_id, 0) + (not solicited)
                         offers = _news_of_a_case(note) and note.resident_id in with_offers
                         kind, payload = self._outbound(item, stored, offers=offers)
-                        outbox_id = await uow.outbox.add(
+                        outbound.append(NewItem(
                             resident_id=note.resident_id,
                             channel=item.channel,
                             address=item.address,
                             kind=kind,
                             payload=payload,
-                            at=now,
                             priority=BROADCAST_PRIORITY if note.kind == BROADCAST else UPDATE_PRIORITY,
-                        )
-                        marks.append((note.id, "queued", outbox_id))
-                        queued += 1
+                        ))
+                        queued_notes.append(note.id)
+                # Queued in the order claimed, which is the order they are sent in.
+                outbox_ids = await uow.outbox.add_many(outbound, at=now)
+                marks += [(note, "queued", outbox_id) for note, outbox_id in zip(queued_notes, outbox_ids, strict=True)]
+                queued = len(outbox_ids)
                 await uow.notifications.mark_many(marks, at=now)
                 await uow.commit()
                 committed = True
