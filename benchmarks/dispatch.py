@@ -239,6 +239,8 @@ async def phase(rate: float, processes: int, args: argparse.Namespace, tmp: str)
           + ", ".join(f"{c / (until - since):.0%}" for c in cpu) + " of a core); the emulator "
           f"{(emulator_until - emulator_since) / max(sent, 1) * 1e3:.2f} ms per message; load {_load()}")
     print(f"  the dispatcher queued {queued:,} notifications over the window (its CPU is in the bot process's)")
+    if total >= args.backlog:
+        print(f"  THE BACKLOG RAN OUT before the window ended: measure again with a --backlog above {total:,}")
     print("  peak RSS of the bot process: " + ", ".join(f"{a:.0f} MiB ready, {b:.0f} MiB after"
                                                        for a, b in zip(rss_started, rss_after, strict=True)))
     problems: dict[str, int] = {}

@@ -79,8 +79,13 @@ async def _bot(conn: Any, env: dict[str, str], profile: str | None) -> None:
     ahead = config.telegram_overall_rate * 5
     # The outbox filled before the sender starts: over the window the dispatcher then queues
     # about as many messages as are sent, as it would in a steady flow.
-    while await _waiting(runtime.database) < ahead and (await dispatcher.run_once()).claimed:
-        pass
+    # Bounded: another process's sender may be draining it already.
+    filled, share = 0, ahead / config.telegram_senders
+    while filled < share and await _waiting(runtime.database) < ahead:
+        claimed = (await dispatcher.run_once()).claimed
+        if not claimed:
+            break
+        filled += claimed
     await bot.start()
     keeping = asyncio.create_task(_keep_ahead(runtime.database, dispatcher, ahead, stop))
     loop = asyncio.get_running_loop()
