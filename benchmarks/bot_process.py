@@ -52,8 +52,9 @@ PROFILE_GROUPS = (
 )
 
 
-def profile_summary(profiler: cProfile.Profile) -> str:
-    """Own time of the profiled thread by layer: where the bot's CPU goes (waiting in epoll shown apart)."""
+def profile_summary(profiler: cProfile.Profile | str) -> str:
+    """Own time of the profiled thread by layer (a profiler, or the file it was dumped to): where the
+    bot's CPU goes (waiting in epoll shown apart)."""
     totals: Counter[str] = Counter()
     for (filename, _, name), (_, _, own, _, _) in pstats.Stats(profiler).stats.items():  # type: ignore[attr-defined]
         where = f"{filename} {name}"

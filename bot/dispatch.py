@@ -35,13 +35,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from backend.cases.ports import DueNotification
+from backend.cases.ports import DueNotification, Notification
 from backend.delivery.pacing import DIGEST_KIND, UNSOLICITED_KINDS, Pacing, day_start, next_day
 from backend.delivery.quiet import QuietHours
 from backend.documents import FileDocumentStorage
 from backend.points import certificates
 from backend.policy.pack import Pack
 from backend.ports import Store, UnitOfWork
+from backend.store.notifications import NoticeMark
+from backend.store.outbox import NewItem
 from bot.channels import PUSH_CHANNELS
 from bot.outbound import Outbound, notice_outbound, with_offers_button
 from locales import DEFAULT_LOCALE, Translations
@@ -110,6 +112,14 @@ class NotificationDispatcher:
                 unsolicited = {i.notification.resident_id for i in due if i.notification.kind in UNSOLICITED_KINDS}
                 sent_today = await uow.notifications.dispatched_since(unsolicited, UNSOLICITED_KINDS,
                                                                       since=day_start(now, zone))
+                # "Your offers" goes under news of the case, not under a caseworker's words: whose
+                # offers are open is asked once for the pass.
+                with_offers = await uow.offers.with_open_offers(
+                    {i.notification.resident_id for i in due if _news_of_a_case(i.notification)}, now=now)
+                # Queued and marked together at the end of the pass.
+                marks: list[NoticeMark] = []
+                outbound: list[NewItem] = []
+                queued_notes: list[int] = []
                 for item in due:
                     note = item.notification
                     # The resident's own case's news, or an emergency: never counted nor held.
@@ -117,32 +127,33 @@ class NotificationDispatcher:
                     stale = note.kind not in NOT_A_STATUS and newest.get(note.application_number) not in (
                         None, note.id)
                     if stale or (note.kind == DIGEST_KIND and not await self._any_open(uow, item, now)):
-                        await uow.notifications.mark(note.id, status="superseded", at=now)
+                        marks.append((note.id, "superseded", None))
                         superseded += 1
                     elif not solicited and sent_today.get(note.resident_id, 0) >= cap:
                         await uow.notifications.hold(note.id, until=next_day(now, zone))
                         held += 1
                     elif item.channel is None or item.address is None:
-                        await uow.notifications.mark(note.id, status="waiting", at=now)
+                        marks.append((note.id, "waiting", None))
                         waiting += 1
                         sent_today[note.resident_id] = sent_today.get(note.resident_id, 0) + (not solicited)
                     else:
                         sent_today[note.resident_id] = sent_today.get(note.resident_id, 0) + (not solicited)
-                        # "Your offers" goes under news of the case, not under a caseworker's words.
-                        offers = note.application_number is not None and note.kind not in NOT_A_STATUS and bool(
-                            await uow.offers.open_for(note.resident_id, now=now))
+                        offers = _news_of_a_case(note) and note.resident_id in with_offers
                         kind, payload = self._outbound(item, stored, offers=offers)
-                        outbox_id = await uow.outbox.add(
+                        outbound.append(NewItem(
                             resident_id=note.resident_id,
                             channel=item.channel,
                             address=item.address,
                             kind=kind,
                             payload=payload,
-                            at=now,
                             priority=BROADCAST_PRIORITY if note.kind == BROADCAST else UPDATE_PRIORITY,
-                        )
-                        await uow.notifications.mark(note.id, status="queued", at=now, outbox_id=outbox_id)
-                        queued += 1
+                        ))
+                        queued_notes.append(note.id)
+                # Queued in the order claimed, which is the order they are sent in.
+                outbox_ids = await uow.outbox.add_many(outbound, at=now)
+                marks += [(note, "queued", outbox_id) for note, outbox_id in zip(queued_notes, outbox_ids, strict=True)]
+                queued = len(outbox_ids)
+                await uow.notifications.mark_many(marks, at=now)
                 await uow.commit()
                 committed = True
         finally:
@@ -227,6 +238,10 @@ class NotificationDispatcher:
 # A caseworker's message says something of its own, not where the case stands: it is always
 # delivered, and never makes a status update of the same pass superseded.
 NOT_A_STATUS = frozenset({"message"})
+
+
+def _news_of_a_case(note: Notification) -> bool:
+    return note.application_number is not None and note.kind not in NOT_A_STATUS
 
 
 def _newest_per_application(due: list[DueNotification]) -> dict[str | None, int]:

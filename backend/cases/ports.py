@@ -176,6 +176,9 @@ class OfferRepository(Protocol):
     async def open_for(self, resident_id: str, *, now: datetime) -> list[Offer]:
         """The resident's offers still to answer (not answered, not expired by ``now``), oldest first."""
 
+    async def with_open_offers(self, resident_ids: set[str], *, now: datetime) -> set[str]:
+        """Those of the residents who have an offer still to answer (a dispatcher's pass asks once)."""
+
     async def get(self, offer_id: int) -> Offer | None: ...
 
     async def lock(self, kind: str, ref: str) -> None:

@@ -2,14 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.ports import DueNotification, Notification
 from backend.db.models import ChannelIdentityRow, NotificationRow, ResidentRow
 from backend.db.records import record_of
+from backend.db.sql import run_core
+from backend.store.notifications import NoticeMark
+
+# Built once: a dispatcher marks every notification of its pass, and building the statement (or
+# running it through the ORM) costs more than the UPDATE. The bind names differ from the columns,
+# which an UPDATE would take for values to set.
+_MARK = (
+    update(NotificationRow)
+    .where(NotificationRow.id == bindparam("notification_id"))
+    .values(
+        status=bindparam("new_status"),
+        dispatched_at=bindparam("at", type_=NotificationRow.__table__.c.dispatched_at.type),
+        outbox_id=bindparam("queued_as"),
+    )
+)
 
 
 def _notification(row: NotificationRow) -> Notification:
@@ -120,11 +136,18 @@ class SqlNotificationRepository:
         )
 
     async def mark(self, notification_id: int, *, status: str, at: datetime, outbox_id: int | None = None) -> None:
+        # Through the session: a turn may read the notification again in the same unit of work.
         await self._session.execute(
             update(NotificationRow)
             .where(NotificationRow.id == notification_id)
             .values(status=status, dispatched_at=at, outbox_id=outbox_id)
         )
+
+    async def mark_many(self, marks: Sequence[NoticeMark], *, at: datetime) -> None:
+        if marks:  # one statement for the pass (executemany); the pass reads none of them again
+            await run_core(self._session, _MARK, [
+                {"notification_id": note, "new_status": status, "at": at, "queued_as": outbox_id}
+                for note, status, outbox_id in marks])
 
     async def for_resident(self, resident_id: str) -> list[Notification]:
         rows = await self._session.scalars(

@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backend.cases.ports import Offer
 from backend.db.models import OfferRow
 from backend.db.records import record_of
-from backend.db.sql import advisory_lock, dialect_insert, rows_changed
+from backend.db.sql import advisory_lock, dialect_insert, rows_changed, run_core
+
+_WITH_OPEN_OFFERS = (
+    select(OfferRow.resident_id)
+    .where(OfferRow.resident_id.in_(bindparam("residents", expanding=True)), OfferRow.status == "offered",
+           or_(OfferRow.expires_at.is_(None),
+               OfferRow.expires_at > bindparam("now", type_=OfferRow.__table__.c.expires_at.type)))
+    .distinct()
+)
 
 
 def _offer(row: OfferRow) -> Offer:
@@ -57,6 +65,12 @@ class SqlOfferRepository:
             .order_by(OfferRow.id)
         )
         return [_offer(r) for r in rows]
+
+    async def with_open_offers(self, resident_ids: set[str], *, now: datetime) -> set[str]:
+        if not resident_ids:
+            return set()
+        found = await run_core(self._session, _WITH_OPEN_OFFERS, {"residents": sorted(resident_ids), "now": now})
+        return {resident_id for (resident_id,) in found}
 
     async def get(self, offer_id: int) -> Offer | None:
         row = await self._session.get(OfferRow, offer_id)

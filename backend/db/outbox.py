@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, delete, func, insert, literal, or_, select, text, update
@@ -13,7 +13,7 @@ from backend.db.models import ChannelIdentityRow, OutboxRow
 from backend.db.records import columns_for, record_of
 from backend.db.sql import THIS_IDENTITY, identity_binds, run_core
 from backend.ports import OutboxItem
-from backend.store.outbox import PRESENCE_PREFIX, Lease
+from backend.store.outbox import PRESENCE_PREFIX, Lease, NewItem
 
 # The addresses whose transaction-scoped lock this sender takes (PostgreSQL); the others are busy.
 _LOCK_ADDRESSES = text(
@@ -26,6 +26,10 @@ _OUTBOX_COLUMNS = columns_for(OutboxItem, OutboxRow.__table__)
 
 
 _ADD_TO_OUTBOX = insert(OutboxRow).returning(OutboxRow.id)
+# Many rows in one statement, their ids returned in the order of the parameters and assigned in
+# that order too (SQLAlchemy's "insertmanyvalues" sorted by parameter order): the outbox's ids are
+# its order of sending.
+_ADD_MANY_TO_OUTBOX = insert(OutboxRow).returning(OutboxRow.id, sort_by_parameter_order=True)
 _GET_FROM_OUTBOX = select(*_OUTBOX_COLUMNS).where(OutboxRow.id == bindparam("item_id"))
 _LIVE_PROMPT = (
     select(*_OUTBOX_COLUMNS)
@@ -136,6 +140,15 @@ class SqlOutboxRepository:
             },
         )
         return int(result.scalar_one())
+
+    async def add_many(self, items: Sequence[NewItem], *, at: datetime) -> list[int]:
+        if not items:
+            return []
+        result = await run_core(self._session, _ADD_MANY_TO_OUTBOX, [
+            {"resident_id": item.resident_id, "channel": item.channel, "address": item.address, "kind": item.kind,
+             "payload": item.payload, "status": "pending", "attempts": 0, "created_at": at, "priority": item.priority}
+            for item in items])
+        return [int(row[0]) for row in result]
 
     async def due(
         self,

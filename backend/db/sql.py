@@ -3,7 +3,7 @@ document rows."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, select
@@ -46,9 +46,10 @@ async def add_unique(session: AsyncSession, row: object, refusal: Exception) -> 
 
 
 async def run_core(
-    session: AsyncSession, statement: Executable, params: Mapping[str, object] | None = None
+    session: AsyncSession, statement: Executable,
+    params: Mapping[str, object] | Sequence[Mapping[str, object]] | None = None
 ) -> CursorResult[Any]:
-    """Run a Core statement on the unit of work's connection.
+    """Run a Core statement on the unit of work's connection (a list of parameters: once for each).
 
     The per-turn statements (identify, load, save, log) are built once in their modules and run here:
     building a statement and the ORM execution path each cost about as much as the query.

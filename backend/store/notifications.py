@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -30,6 +31,10 @@ class DueNotification:
     address: str | None
 
 
+# A notification's new status, and the outbox item it was queued as (None: it was not queued).
+NoticeMark = tuple[int, str, int | None]
+
+
 class NotificationRepository(Protocol):
     async def add(
         self,
@@ -56,6 +61,9 @@ class NotificationRepository(Protocol):
         ``channels`` are those that can push, most preferred first."""
 
     async def mark(self, notification_id: int, *, status: str, at: datetime, outbox_id: int | None = None) -> None: ...
+
+    async def mark_many(self, marks: Sequence[NoticeMark], *, at: datetime) -> None:
+        """Mark several at once (a dispatcher's pass): (notification id, status, outbox id or None) each."""
 
     async def hold(self, notification_id: int, *, until: datetime) -> None:
         """Leave a pending notification pending, not sent before ``until``."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -36,6 +36,18 @@ class Lease:
     duration: timedelta = timedelta(seconds=60)
 
 
+@dataclass(frozen=True, slots=True)
+class NewItem:
+    """An item to queue (``OutboxRepository.add_many``); ``priority`` as ``add`` takes it."""
+
+    resident_id: str | None
+    channel: str
+    address: str
+    kind: str
+    payload: dict[str, object]
+    priority: int = 0
+
+
 # The presence a running sender holds (see Store.presence), named after the owner it leases as.
 PRESENCE_PREFIX = "outbox-sender:"
 
@@ -58,6 +70,10 @@ class OutboxRepository(Protocol):
         priority: int = 0,
     ) -> int:
         """Queue an item; ``priority`` 0 (a reply), 1 (a status update) or 2 (a broadcast), lower first."""
+
+    async def add_many(self, items: Sequence[NewItem], *, at: datetime) -> list[int]:
+        """Queue several items at once (a dispatcher's pass); their ids, in the order given, which is
+        also the order they are sent in (within a priority)."""
 
     async def due(
         self,

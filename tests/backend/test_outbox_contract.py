@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from datetime import UTC, datetime, timedelta
 
-from backend.store.outbox import Lease, presence_name
+from backend.store.outbox import Lease, NewItem, presence_name
 
 NOW = datetime(2026, 11, 29, 2, 0, tzinfo=UTC)
 
@@ -47,6 +47,24 @@ async def test_outbox_items_come_due_in_order_and_once_sent_are_gone(database):
         later = await uow.outbox.due("telegram", now=NOW + timedelta(seconds=5))
         assert [(i.id, i.attempts) for i in later] == [(second, 1), (third, 0)]
         assert (await uow.outbox.get(first)).provider_message_id == "7"
+
+
+async def test_items_queued_together_get_ids_in_the_order_given_and_come_due_in_it(database):
+    who = await resident(database)
+    texts = [f"{n}" for n in range(120)]  # more rows than one VALUES batch of some drivers
+    async with database.unit_of_work() as uow:
+        first = await uow.outbox.add(
+            resident_id=who.id, channel="telegram", address="42", kind="message", payload={"text": "0"}, at=NOW
+        )
+        ids = await uow.outbox.add_many([
+            NewItem(resident_id=who.id, channel="telegram", address=("42", "43")[n % 2], kind="message",
+                    payload={"text": text}) for n, text in enumerate(texts)], at=NOW)
+        await uow.commit()
+    assert ids == sorted(ids) and len(set(ids)) == len(texts) and ids[0] > first
+    async with database.unit_of_work() as uow:
+        due = await uow.outbox.due("telegram", now=NOW, limit=500)
+    assert [i.id for i in due] == [first, *ids]
+    assert [i.payload["text"] for i in due[1:]] == texts
 
 
 async def test_sends_finished_together_are_marked_in_one_call(database):

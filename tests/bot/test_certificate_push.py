@@ -71,10 +71,10 @@ async def test_a_pass_that_fails_keeps_no_drawn_certificate(database, tmp_path, 
     storage = FileDocumentStorage(tmp_path / "documents")
     await certify(database, "42", locale="en", after="60")  # two milestones: 10 and 50
 
-    async def failing_add(self, **kw):
+    async def failing_add(self, items, **kw):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(SqlOutboxRepository, "add", failing_add)
+    monkeypatch.setattr(SqlOutboxRepository, "add_many", failing_add)
     try:
         await dispatcher(database, FakeClock(NOW), storage).run_once()
     except RuntimeError:
