@@ -55,6 +55,9 @@ class Config:
         telegram_senders: how many processes send for the bot (``YIMEN_TELEGRAM_SENDERS``): Telegram's
             limits are per bot and per chat whichever process sends, so each process keeps to
             1/N of them, the overall rate and each chat's, and together they never exceed them.
+        pool_size, pool_overflow: connections to a database server (PostgreSQL) each process keeps
+            open, and opens beyond them at peaks (``YIMEN_DB_POOL_SIZE``, ``YIMEN_DB_POOL_OVERFLOW``;
+            SQLAlchemy's 5 and 10). SQLite ignores them.
         instance: this process's name for good (``YIMEN_INSTANCE``), which its senders lease
             outbox items under: started again after a crash, it takes back its leases at once.
             Default: the host name and the HTTP port, which no two live processes on one host share.
@@ -86,6 +89,8 @@ class Config:
     telegram_chat_rate: float = 1.0
     telegram_chat_burst: float = 3.0
     telegram_senders: int = 1
+    pool_size: int = 5
+    pool_overflow: int = 10
     instance: str | None = None
     trusted_proxies: str = ""
     wechat: WeChatConfig | None = None
@@ -132,6 +137,9 @@ class Config:
             telegram_chat_rate=_rate(env.get("YIMEN_TELEGRAM_CHAT_RATE"), "YIMEN_TELEGRAM_CHAT_RATE", 1.0),
             telegram_chat_burst=_rate(env.get("YIMEN_TELEGRAM_CHAT_BURST"), "YIMEN_TELEGRAM_CHAT_BURST", 3.0),
             telegram_senders=_count(env.get("YIMEN_TELEGRAM_SENDERS"), "YIMEN_TELEGRAM_SENDERS", 1, "processes"),
+            pool_size=_count(env.get("YIMEN_DB_POOL_SIZE"), "YIMEN_DB_POOL_SIZE", 5, "connections"),
+            pool_overflow=_count(env.get("YIMEN_DB_POOL_OVERFLOW"), "YIMEN_DB_POOL_OVERFLOW", 10, "connections",
+                                 least=0),
             instance=env.get("YIMEN_INSTANCE") or None,
             trusted_proxies=_proxies(env.get("YIMEN_TRUSTED_PROXIES")),
             wechat=_wechat(env),
@@ -189,12 +197,12 @@ def _seconds(raw: str | None, name: str) -> float:
     return _positive(raw, name, 60.0, "seconds")
 
 
-def _count(raw: str | None, name: str, default: int, unit: str) -> int:
-    """A whole number, at least 1, from the environment (``default`` when unset)."""
+def _count(raw: str | None, name: str, default: int, unit: str, *, least: int = 1) -> int:
+    """A whole number, at least ``least``, from the environment (``default`` when unset)."""
     if not raw:
         return default
-    if not raw.isdigit() or int(raw) < 1:
-        raise ConfigError(f"{name} must be a whole number of {unit}, at least 1, not {raw!r}")
+    if not raw.isdigit() or int(raw) < least:
+        raise ConfigError(f"{name} must be a whole number of {unit}, at least {least}, not {raw!r}")
     return int(raw)
 
 

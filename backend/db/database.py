@@ -239,13 +239,16 @@ class SqlUnitOfWork:
 class Database:
     """An async engine on ``url``; call ``connect`` before use and ``dispose`` after."""
 
-    def __init__(self, url: str, *, new_id: Callable[[], str] = lambda: uuid4().hex) -> None:
+    def __init__(self, url: str, *, new_id: Callable[[], str] = lambda: uuid4().hex,
+                 pool: tuple[int, int] | None = None) -> None:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"):
             # Each pooled connection would get its own empty in-memory database.
             raise ValueError("use a SQLite file URL, not an in-memory database")
         self._url = url
         self._new_id = new_id
+        # A server's connections kept and opened beyond them at peaks; None: SQLAlchemy's (5, 10).
+        self._pool = pool
         self._engine: AsyncEngine | None = None
         self._sessions: async_sessionmaker[AsyncSession] | None = None
         self._writer: asyncio.Lock | None = None
@@ -267,11 +270,13 @@ class Database:
         sqlite = make_url(self._url).get_backend_name() == "sqlite"
         # A local file needs no liveness ping; a server connection may have been dropped.
         # hide_parameters: a failed statement's message must not carry ID numbers or incomes into logs.
+        sizes = {} if sqlite or self._pool is None else {"pool_size": self._pool[0], "max_overflow": self._pool[1]}
         engine: AsyncEngine = create_async_engine(
             self._url,
             pool_pre_ping=not sqlite,
             hide_parameters=True,
             async_creator=(lambda: _sqlite_connect(engine)) if sqlite else None,
+            **sizes,
         )
         if sqlite:
             event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

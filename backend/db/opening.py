@@ -24,7 +24,8 @@ async def open_database(
     """A connected database; ``migrate`` defaults to migrating only the embedded one."""
     if config.embedded if migrate is None else migrate:
         await upgrade(config.database_url)
-    database = Database(config.database_url, **({"new_id": new_id} if new_id is not None else {}))
+    database = Database(config.database_url, pool=(config.pool_size, config.pool_overflow),
+                        **({"new_id": new_id} if new_id is not None else {}))
     await database.connect()
     return database
 
