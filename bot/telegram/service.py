@@ -70,8 +70,11 @@ class TelegramSettings:
     instance: str | None = None
 
 
-# Telegram POSTs a webhook's updates over up to this many connections at once (setWebhook's
-# max_connections, left at Telegram's default): an update further back than this has been delivered.
+# Telegram numbers a bot's updates sequentially, so that a webhook can "restore the correct update
+# sequence, should they get out of order" (the Bot API's Update), and POSTs them over up to this many
+# connections at once (setWebhook's max_connections, Telegram's default): an update further back
+# than this has been delivered. (After a week without updates the next number is random: an
+# update with no number on record in its window waits for none.)
 WEBHOOK_CONNECTIONS = 40
 # How long a webhook update waits for a missing earlier update id to arrive (at another process):
 # far longer than a loaded process takes to receive and record one, and short for a resident.
