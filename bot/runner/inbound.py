@@ -64,10 +64,10 @@ async def earlier_done(database: Store[UnitOfWork], channel: str, external_id: s
 
     Args:
         window: where messages are numbered across identities without gaps (Telegram's update
-            ids) and delivered over up to ``window`` connections at once (a webhook's
-            ``max_connections``), first wait until the ``window`` numbers before this one have all
-            arrived somewhere: one of them may be this identity's earlier message, still on its
-            way to another process. 0: no such wait (one connection delivers in order).
+            ids) and at most ``window`` of them are out at once, first wait until the ``window``
+            numbers before this one have all arrived somewhere: one of them may be this identity's
+            earlier message, still on its way to another process (or not yet recorded by this
+            one). 0: no such wait.
         gap_patience: how long a gap is waited for (seconds); past it the missing number is taken
             as one that never comes (dropped by the platform, or lost in a connection that failed:
             then redelivered, and answered late rather than lost, see ``accept_inbound``).

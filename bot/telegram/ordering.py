@@ -30,12 +30,12 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     order they were fetched, so a chat's updates run in order. The table holds only chats
     with work in hand, so it cannot grow without bound.
 
-    Across processes (a database server, webhooks behind a load balancer) ``arrived`` records each
-    update as it reaches this process, before it queues behind the chat's earlier ones here: a
-    later update of the chat in another process then waits for it (bot/runner/inbound.py).
-    ``ready`` returns once the chat's earlier updates elsewhere are done, before the update is
-    handled (where it would hold a slot other chats' turns need while it waits). ``settled`` says
-    it is done, whether or not a turn took it.
+    Across processes (a database server, webhooks behind a load balancer) the database orders a
+    chat's updates: ``arrived`` records each update as it reaches this process, ``ready`` returns
+    once the chat's earlier updates, wherever they went, are done (bot/runner/inbound.py), and
+    ``settled`` says this one is done, whether or not a turn took it. Both are awaited before the
+    chat's lock here is asked for: an earlier update sent again to this process (the process it
+    first reached died) must not queue behind a later one that is waiting for it.
     """
 
     def __init__(self, max_concurrent_updates: int = 512, *, arrived: Arrivals | None = None,
@@ -60,14 +60,13 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         # An update without a chat is recorded too (under no identity): a later update may be
         # looking for its number among those that arrived.
         numbered = (str(chat.id) if chat is not None else "", update.update_id) if isinstance(update, Update) else None
-        # Recorded meanwhile, not awaited first: the lock must be asked for in arrival order.
-        arrival = asyncio.ensure_future(self._arrived(*numbered)) if self._arrived and numbered else None
         try:
-            async with entry.lock:
-                if arrival is not None:
-                    await arrival
-                if self._ready is not None and numbered is not None:
+            if numbered is not None:
+                if self._arrived is not None:
+                    await self._arrived(*numbered)
+                if self._ready is not None:
                     await self._ready(*numbered)
+            async with entry.lock:
                 await coroutine
         finally:
             entry.users -= 1

@@ -71,14 +71,15 @@ class TelegramSettings:
 
 
 # Telegram numbers a bot's updates sequentially, so that a webhook can "restore the correct update
-# sequence, should they get out of order" (the Bot API's Update), and POSTs them over up to this many
-# connections at once (setWebhook's max_connections, Telegram's default): an update further back
-# than this has been delivered. (After a week without updates the next number is random: an
-# update with no number on record in its window waits for none.)
-WEBHOOK_CONNECTIONS = 40
-# How long a webhook update waits for a missing earlier update id to arrive (at another process):
-# far longer than a loaded process takes to receive and record one, and short for a resident.
-WEBHOOK_GAP_PATIENCE = 1.0
+# sequence, should they get out of order" (the Bot API's Update), and has at most this many out at
+# once (a getUpdates answer holds up to 100; a webhook's max_connections is at most 100, 40 by
+# default): an update further back has been delivered. (After a week without updates the next
+# number is random: an update with no number on record before it waits for none.)
+UPDATES_IN_FLIGHT = 100
+# How long an update waits for a missing earlier number to arrive: far longer than a loaded process
+# takes to receive and record an update, and long enough for Telegram to send again one whose
+# process died before it was recorded (its later updates are held up that long, once).
+UPDATE_GAP_PATIENCE = 3.0
 
 
 class TelegramBot:
@@ -97,9 +98,8 @@ class TelegramBot:
         # each update's arrival is recorded, so that the chat's turns keep update order among them.
         ordered = ChatOrderedProcessor(
             arrived=functools.partial(arrived, database, CHANNEL) if database.shared else None,
-            # Only webhooks deliver updates over parallel connections (a poll is one, in order).
-            ready=functools.partial(earlier_done, database, CHANNEL, window=WEBHOOK_CONNECTIONS if settings.webhook_url
-                                    else 0, gap_patience=WEBHOOK_GAP_PATIENCE) if database.shared else None,
+            ready=functools.partial(earlier_done, database, CHANNEL, window=UPDATES_IN_FLIGHT,
+                                    gap_patience=UPDATE_GAP_PATIENCE) if database.shared else None,
             settled=functools.partial(settled, database, CHANNEL) if database.shared else None,
         )
         builder = (
@@ -163,7 +163,6 @@ class TelegramBot:
                 self.settings.webhook_url,
                 secret_token=self.settings.webhook_secret,
                 allowed_updates=ALLOWED_UPDATES,
-                max_connections=WEBHOOK_CONNECTIONS,
             )
         else:
             await app.bot.delete_webhook()

@@ -107,29 +107,64 @@ async def test_serve_without_a_token_says_how_to_turn_telegram_on(tmp_path):
     assert "Telegram is off" in output and "TELEGRAM_BOT_TOKEN" in output
 
 
-async def test_each_update_is_recorded_as_it_arrives_waits_for_earlier_ones_then_is_settled():
-    """Across processes: an update's arrival is recorded before it queues behind the chat's
-    earlier ones here, its wait for earlier ones elsewhere comes before the handler, and it is
-    settled once done, even when the handler fails."""
-    events: list[str] = []
+class OrderRecord:
+    """The database's part across processes, in memory: arrivals, and a wait for the chat's
+    earlier updates that have arrived and are not settled (as bot/runner/inbound.py's)."""
 
-    def noting(what: str):
-        async def note(chat: str, update_id: int) -> None:
-            events.append(f"{what} {chat}/{update_id}")
-        return note
+    def __init__(self) -> None:
+        self.events: list[str] = []
+        self.open: set[tuple[str, int]] = set()
 
-    processor = ChatOrderedProcessor(arrived=noting("arrived"), ready=noting("ready"), settled=noting("settled"))
+    async def arrived(self, chat: str, update_id: int) -> None:
+        self.events.append(f"arrived {chat}/{update_id}")
+        self.open.add((chat, update_id))
+
+    async def ready(self, chat: str, update_id: int) -> None:
+        while any(c == chat and n < update_id for c, n in self.open):
+            await asyncio.sleep(0.005)
+        self.events.append(f"ready {chat}/{update_id}")
+
+    async def settled(self, chat: str, update_id: int) -> None:
+        self.events.append(f"settled {chat}/{update_id}")
+        self.open.discard((chat, update_id))
+
+
+def numbered(update_id: int) -> Update:
+    return Update.de_json({**update(text=str(update_id)).to_dict(), "update_id": update_id}, None)
+
+
+async def test_each_update_is_recorded_waits_for_earlier_ones_then_is_settled_even_when_its_handler_fails():
+    record = OrderRecord()
+    processor = ChatOrderedProcessor(arrived=record.arrived, ready=record.ready, settled=record.settled)
 
     async def work(n: int) -> None:
-        events.append(f"work {n}")
-        if n == 1:
+        record.events.append(f"work {n}")
+        if n == 10:
             raise RuntimeError("the handler failed")
 
-    first = update(text="a")
-    second = Update.de_json({**first.to_dict(), "update_id": 10}, None)
-    results = await asyncio.gather(processor.process_update(first, work(0)), processor.process_update(second, work(1)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(processor.process_update(numbered(9), work(9)),
+                                   processor.process_update(numbered(10), work(10)), return_exceptions=True)
     assert isinstance(results[1], RuntimeError)
-    assert events.index("arrived 42/10") < events.index("work 0")  # recorded while the first ran
-    assert [e for e in events if not e.startswith("arrived")] == [
-        "ready 42/9", "work 0", "settled 42/9", "ready 42/10", "work 1", "settled 42/10"]
+    assert [e for e in record.events if not e.startswith("arrived")] == [
+        "ready 42/9", "work 9", "settled 42/9", "ready 42/10", "work 10", "settled 42/10"]
+    assert not record.open and processor.chats_in_flight == 0
+
+
+async def test_an_earlier_update_sent_again_to_this_process_goes_before_a_later_one_waiting_for_it():
+    """Update 9 reached a process that died before its turn; update 10 reached this one and waits
+    for 9. When Telegram sends 9 again and it reaches this process, it runs first, at once: it does
+    not queue behind 10, which would wait out its patience and then run out of order."""
+    record = OrderRecord()
+    await record.arrived("42", 9)  # recorded by the process that died
+    processor = ChatOrderedProcessor(arrived=record.arrived, ready=record.ready, settled=record.settled)
+    ran: list[int] = []
+
+    async def work(n: int) -> None:
+        ran.append(n)
+
+    later = asyncio.create_task(processor.process_update(numbered(10), work(10)))
+    await asyncio.sleep(0.05)
+    assert ran == []  # 10 waits for 9
+    await asyncio.wait_for(processor.process_update(numbered(9), work(9)), timeout=2)
+    await asyncio.wait_for(later, timeout=2)
+    assert ran == [9, 10]
