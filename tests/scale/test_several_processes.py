@@ -12,6 +12,7 @@ taken in order and every reply came once), and nothing may break Telegram's floo
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import Sequence
@@ -69,7 +70,12 @@ def seen_text(message: SentMessage) -> str:
     return APPLICATION_NUMBER.sub("YM…", MASKED_ID.sub("110…", text))
 
 
+# What each resident posted and when (time.monotonic(), the emulator's clock too), for failures.
+POSTED: dict[int, list[tuple[float, Action]]] = {}
+
+
 async def post(user: SimUser, action: Action) -> None:
+    POSTED.setdefault(user.id, []).append((time.monotonic(), action))
     if isinstance(action, Tap):
         message = last_with_buttons(user)
         await user.press(message, message.buttons[action.index]["callback_data"])
@@ -131,6 +137,15 @@ def duplicates_across_the_kill(messages: list[SentMessage], arrived: dict[tuple[
                 continue
         kept.append(message)
     return kept, dropped
+
+
+def conversation(emulator: BotApiEmulator, user: SimUser, killed_at: float) -> str:
+    """What a resident posted and was sent, in order, timed from the kill (for a failure's message)."""
+    calls = [(call.time, f"{call.method} {'ok' if call.ok else 'refused'} "
+                         f"{json.dumps(call.params, ensure_ascii=False)[:100]}")
+             for call in emulator.calls() if str(call.params.get("chat_id")) == str(user.id)]
+    posted = [(at, f"resident: {what!r}") for at, what in POSTED.get(user.id, [])]
+    return "\n".join(f"{at - killed_at:+8.3f} s  {what}" for at, what in sorted(calls + posted))
 
 
 def _same(a: SentMessage, b: SentMessage) -> bool:
@@ -208,7 +223,7 @@ async def test_two_bots_behind_a_proxy_one_killed_keep_every_residents_order_and
         # The replies, in order; a pressed question's "✓ choice" edit may be lost with the killed
         # process (it is cosmetic, and counted apart).
         assert [s.split("\n\n✓")[0] for s in seen] == [r.split("\n\n✓")[0] for r in reference], \
-            f"resident {user.id} saw another conversation"
+            f"resident {user.id} saw another conversation:\n" + conversation(emulator, user, killed_at)
         lost_edits += sum(a != b for a, b in zip(seen, reference, strict=True))
         # After the receipt, only the worker's notices about the application, each once.
         notices = [seen_text(m) for m in kept[len(reference):]]
