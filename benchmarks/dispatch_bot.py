@@ -91,18 +91,23 @@ async def _bot(conn: Any, env: dict[str, str], profile: str | None) -> None:
     loop = asyncio.get_running_loop()
     conn.send("ready")
     profiler = cProfile.Profile() if profile else None
+    window: dict[str, int] = {}  # what was logged over the window (not the shutdown's own)
     while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
-        if profiler is not None and command == "since":
-            profiler.enable()
-        elif profiler is not None and profile and command == "until":
-            profiler.disable()
-            profiler.dump_stats(profile)
+        if command == "since":
+            errors.counts.clear()
+            if profiler is not None:
+                profiler.enable()
+        elif command == "until":
+            window = dict(errors.counts)
+            if profiler is not None and profile:
+                profiler.disable()
+                profiler.dump_stats(profile)
         conn.send(command)
     stop.set()
     await keeping
     await bot.stop()
     await runtime.close()
-    conn.send(dict(errors.counts))
+    conn.send(window)
 
 
 async def _keep_ahead(database: Any, dispatcher: Any, ahead: float, stop: asyncio.Event) -> None:

@@ -59,6 +59,11 @@ class FloodLimits:
         self._overall = TokenBucket(max(1.0, overall_rate - 1), overall_rate * self.MARGIN, clock)
         self._chats: dict[str, TokenBucket] = {}
 
+    @property
+    def overall_rate(self) -> float:
+        """Messages a second this sender keeps to in all (its margin included)."""
+        return self._overall.rate
+
     async def acquire(self, chat: str) -> None:
         bucket = self._chats.get(chat)
         if bucket is None:

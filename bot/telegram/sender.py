@@ -36,6 +36,10 @@ from locales import Messages
 
 log = logging.getLogger(__name__)
 CHANNEL = "telegram"
+# A pass leases what the sender's overall rate sends in this long (at most MAX_PASS items): a
+# sender given a share of the limits (several processes) leaves the rest of a short outbox to
+# the others, instead of leasing it all and sending it at its share.
+PASS_SECONDS, MIN_PASS, MAX_PASS = 5.0, 10, 500
 
 
 def keyboard(item: OutboxItem, labels: Callable[[str], Messages] | None = None
@@ -164,12 +168,14 @@ class OutboxSender(PollingSender):
         self.limits = limits or FloodLimits()
         self._slots = asyncio.Semaphore(concurrency)
         self._marks = SentMarks(database, clock)
+        self._pass_size = max(MIN_PASS, min(MAX_PASS, round(self.limits.overall_rate * PASS_SECONDS)))
 
     async def drain_once(self) -> int:
         """One pass over what is due; returns how many items went out."""
         leased_at = self.clock()
         async with self.database.unit_of_work() as uow:
-            due = await uow.outbox.due(CHANNEL, now=leased_at, limit=500, lease=Lease(self.owner, self.lease))
+            due = await uow.outbox.due(CHANNEL, now=leased_at, limit=self._pass_size,
+                                       lease=Lease(self.owner, self.lease))
             # The prompts this pass's edits change, read here rather than in a unit of work each.
             # Every send of an earlier pass is marked by now, so their message ids are known.
             prompts = await uow.outbox.get_many([i.payload["edit_of"] for i in due if i.kind == "edit"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime
 
 import pytest
@@ -97,3 +98,37 @@ async def test_two_senders_deliver_each_message_once_and_in_order(database, emul
         await bot.shutdown()
     for chat in chats:
         assert [m.text for m in users[chat].sent()] == [f"{chat}-{n}" for n in range(8)]
+
+
+async def test_a_sender_with_a_share_of_the_rate_leases_only_what_it_sends_in_a_pass(database, emulator):
+    """Given 2 messages a second, a pass leases 10 (five seconds' worth), not the whole outbox:
+    another process's sender takes the rest rather than waiting for this one."""
+    from sqlalchemy import func, select
+    from telegram import Bot
+
+    from backend.db.models import OutboxRow
+    from bot.telegram.limits import FloodLimits
+    from bot.telegram.sender import OutboxSender
+
+    chats = [str(7100 + n) for n in range(30)]
+    async with database.unit_of_work() as uow:
+        for chat in chats:
+            emulator.user(int(chat))
+            who = await uow.residents.identify("telegram", chat, now=NOW)
+            await uow.outbox.add(resident_id=who.id, channel="telegram", address=chat, kind="message",
+                                 payload={"key": "k", "text": chat, "html": False}, at=NOW)
+        await uow.commit()
+    bot = Bot(emulator.token, base_url=f"{emulator.url}/bot", base_file_url=f"{emulator.url}/file/bot")
+    await bot.initialize()
+    sender = OutboxSender(database, bot, clock=lambda: NOW, limits=FloodLimits(overall_rate=2.0), owner="share")
+    passing = asyncio.create_task(sender.drain_once())
+    try:
+        await asyncio.sleep(0.3)
+        async with database.engine.connect() as connection:
+            leased = await connection.scalar(select(func.count()).where(OutboxRow.leased_by == "share"))
+        assert leased == 10
+    finally:
+        passing.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await passing
+        await bot.shutdown()
