@@ -23,7 +23,8 @@ def describe(name: str, result: dict[str, Any], residents: int, in_process: bool
         + ("" if in_process else f"; emulator and residents {result['emulator_cpu'] / result['wall']:.0%} of one core")
     )
     print(
-        f"  {result['completed']}/{residents} residents complete, {result['extra_messages']} unexpected messages, "
+        f"  {result['completed']}/{residents} residents complete, {result['extra_messages']} messages after the "
+        "last answer (Yimen: the worker's notices about the applications), "
         f"{result['duplicates']} messages sent twice, {result['flood_violations']} flood violations; "
         f"replies per action {result['expected']}"
     )
