@@ -12,8 +12,10 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -22,6 +24,9 @@ from backend.store.base import Store
 from backend.store.outbox import presence_name
 
 SHUTDOWN_PASS_SECONDS = 5
+# How often a busy sender makes sure the others still know it alive (a round trip each time): a
+# lost presence is noticed within this long.
+CONFIRM_SECONDS = 0.5
 
 
 def sender_owner(channel: str, instance: str | None = None) -> str:
@@ -36,8 +41,16 @@ def sender_owner(channel: str, instance: str | None = None) -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid4().hex[:8]}:{channel}"
 
 
+@dataclass(frozen=True, slots=True)
+class Present:
+    """A sender known to the others by ``owner``; ``confirm`` says whether it still is."""
+
+    owner: str
+    confirm: Callable[[], Awaitable[bool]]
+
+
 @contextlib.asynccontextmanager
-async def present(database: Store[UnitOfWork], owner: str, log: logging.Logger) -> AsyncIterator[str]:
+async def present(database: Store[UnitOfWork], owner: str, log: logging.Logger) -> AsyncIterator[Present]:
     """Hold the sender's presence while it runs; yields the owner to lease as.
 
     The presence tells other processes this sender is alive (see ``Lease``). A name a live
@@ -46,21 +59,43 @@ async def present(database: Store[UnitOfWork], owner: str, log: logging.Logger) 
     """
     async with database.presence(presence_name(owner)) as held:
         if held:
-            yield owner
+            yield Present(owner, held.confirm)
             return
     unique = f"{owner}:{uuid4().hex[:8]}"
     log.warning("another live process sends as this instance; sending under a name of its own")
-    async with database.presence(presence_name(unique)):
-        yield unique
+    async with database.presence(presence_name(unique)) as held:
+        yield Present(unique, held.confirm)
+
+
+class AtMostEvery:
+    """``check``, asked again only ``seconds`` after it last said True (at once after a False)."""
+
+    def __init__(self, seconds: float, check: Callable[[], Awaitable[bool]]) -> None:
+        self._seconds = seconds
+        self._check = check
+        self._at = float("-inf")
+        self._answer = False
+
+    async def __call__(self) -> bool:
+        now = time.monotonic()
+        if not self._answer or now - self._at >= self._seconds:
+            self._answer, self._at = await self._check(), now
+        return self._answer
 
 
 async def poll_outbox(drain_once: Callable[[], Awaitable[int]], wake: asyncio.Event, stop: asyncio.Event, *,
-                      idle_poll: float, log: logging.Logger) -> None:
-    """Run ``drain_once`` until ``stop`` is set, then once more, briefly."""
+                      idle_poll: float, log: logging.Logger,
+                      present: Callable[[], Awaitable[bool]] | None = None) -> None:
+    """Run ``drain_once`` until ``stop`` is set, then once more, briefly.
+
+    ``present``, asked before each pass: whether the others still know this sender alive. While
+    they do not (the connection holding its presence was lost), its leases look free to them and
+    they may be sending its items: it makes no pass until it is present again.
+    """
     while not stop.is_set():
         wake.clear()
         try:
-            sent = await drain_once()
+            sent = await drain_once() if present is None or await present() else 0
         except Exception:  # the database or the network is away; try again shortly
             log.exception("outbox pass failed")
             sent = 0
@@ -126,9 +161,10 @@ class PollingSender(ABC):
 
     async def run(self, stop: asyncio.Event) -> None:
         """Send until ``stop`` is set, then finish what is due (briefly) and return."""
-        async with present(self.database, self.owner, self._log) as owner:
-            self.owner = owner
-            await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=self._log)
+        async with present(self.database, self.owner, self._log) as presence:
+            self.owner = presence.owner
+            await poll_outbox(self.drain_once, self._wake, stop, idle_poll=self.idle_poll, log=self._log,
+                              present=AtMostEvery(CONFIRM_SECONDS, presence.confirm))
 
     @abstractmethod
     async def drain_once(self) -> int:

@@ -12,7 +12,7 @@ from uuid import uuid4
 
 from sqlalchemy import bindparam, event, func, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from backend.db import sqlite_driver
 from backend.db.alerts import SqlAlertRepository
@@ -46,6 +46,7 @@ from backend.db.users import SqlUserRepository
 from backend.db.volunteers import SqlTaskRepository, SqlVolunteerRepository
 from backend.db.web_identities import SqlWebIdentityRepository
 from backend.db.wechat_tokens import SqlAccessTokenStore
+from backend.store.base import Presence
 
 if TYPE_CHECKING:
     # The ports each repository implements, as the UnitOfWork protocol names them.
@@ -160,11 +161,79 @@ class _NoDriverDebug(logging.Filter):
         return record.levelno > logging.DEBUG
 
 
+log = logging.getLogger(__name__)
 _DRIVER_FILTER = _NoDriverDebug()
 _PRESENCE_KEY = func.hashtextextended(bindparam("name"), 0)
 _TAKE_PRESENCE = select(func.pg_try_advisory_lock(_PRESENCE_KEY))
 _END_PRESENCE = select(func.pg_advisory_unlock(_PRESENCE_KEY))
+_ALIVE = select(1)
 R = TypeVar("R")
+
+
+class _Held:
+    """A presence where one process writes: always held."""
+
+    def __bool__(self) -> bool:
+        return True
+
+    async def confirm(self) -> bool:
+        return True
+
+
+class _ServerPresence:
+    """A name held by a session advisory lock, on a connection of its own (see ``Database.presence``)."""
+
+    def __init__(self, engine: AsyncEngine, name: str) -> None:
+        self._engine = engine
+        self._name = name
+        self._connection: AsyncConnection | None = None
+        self.held = False
+
+    def __bool__(self) -> bool:
+        return self.held
+
+    async def take(self) -> None:
+        self._connection = await self._engine.connect()
+        self.held = bool(await self._connection.scalar(_TAKE_PRESENCE, {"name": self._name}))
+        await self._connection.commit()  # the lock is the session's: it outlives the transaction
+
+    async def confirm(self) -> bool:
+        # A session lock lasts as long as its session: a connection that still answers holds it.
+        try:
+            assert self._connection is not None
+            await self._connection.scalar(_ALIVE)
+            await self._connection.commit()
+            return self.held
+        except Exception:  # noqa: BLE001 - the connection is gone, and the lock with it
+            log.warning("the connection holding this process's presence was lost; taking the name again")
+        await self._drop()
+        try:
+            await self.take()
+        except Exception:  # noqa: BLE001 - the server is still away: not present until it is back
+            await self._drop()
+            self.held = False
+        return self.held
+
+    async def release(self) -> None:
+        if self._connection is None:
+            return
+        if self.held:
+            try:
+                await self._connection.scalar(_END_PRESENCE, {"name": self._name})
+                await self._connection.commit()
+            except Exception:  # noqa: BLE001 - closed for good rather than pooled still locked
+                await self._drop()
+                return
+        await self._connection.close()
+        self._connection = None
+
+    async def _drop(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.invalidate()
+            with contextlib.suppress(Exception):
+                await connection.close()
 
 
 def _repository(make: Callable[[AsyncSession], R]) -> cached_property[R]:
@@ -293,30 +362,24 @@ class Database:
         self._writer = asyncio.Lock() if sqlite else None
 
     @contextlib.asynccontextmanager
-    async def presence(self, name: str) -> AsyncIterator[bool]:
+    async def presence(self, name: str) -> AsyncIterator[Presence]:
         """This process known to the others as ``name`` while the block runs.
 
         On PostgreSQL: a session advisory lock on ``name``, on a connection kept out of the pool
         meanwhile. The server drops it the moment the process dies (its connections close), so
         another process can tell a live holder from a dead one (``pg_locks``) without waiting for
-        any timeout. Yields False when a live process holds ``name`` already. On SQLite, which one
-        process serves, yields True and holds nothing.
+        any timeout. False when a live process holds ``name`` already. On SQLite, which one
+        process serves, always held and nothing is taken.
         """
         if not self.shared:
-            yield True
+            yield _Held()
             return
-        async with self.engine.connect() as connection:
-            held = bool(await connection.scalar(_TAKE_PRESENCE, {"name": name}))
-            await connection.commit()  # the lock is the session's: it outlives the transaction
-            try:
-                yield held
-            finally:
-                if held:
-                    try:
-                        await connection.scalar(_END_PRESENCE, {"name": name})
-                        await connection.commit()
-                    except Exception:  # noqa: BLE001 - closed for good rather than pooled still locked
-                        await connection.invalidate()
+        presence = _ServerPresence(self.engine, name)
+        await presence.take()
+        try:
+            yield presence
+        finally:
+            await presence.release()
 
     def unit_of_work(self, *, references_kept: bool = False, bulk: bool = False) -> SqlUnitOfWork:
         """A fresh unit of work; use it as ``async with db.unit_of_work() as uow``.

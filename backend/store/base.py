@@ -24,6 +24,17 @@ class Transaction(Protocol):
 UnitOfWorkT_co = TypeVar("UnitOfWorkT_co", bound=Transaction, covariant=True)
 
 
+class Presence(Protocol):
+    """A process's name, held while the process lives (see ``Store.presence``); true while held."""
+
+    def __bool__(self) -> bool: ...
+
+    async def confirm(self) -> bool:
+        """Whether the name is still this process's. Held as long as the connection that took it
+        lives: when that connection was lost (a restarted server, a dropped network), others saw
+        this process as gone; the name is taken again if it is free, and False returned if not."""
+
+
 class Store(Protocol[UnitOfWorkT_co]):
     """What a service needs of a database: a unit of work, opened per use.
 
@@ -39,6 +50,6 @@ class Store(Protocol[UnitOfWorkT_co]):
     def shared(self) -> bool:
         """Whether several processes may write at once (a database server), rather than one (SQLite)."""
 
-    def presence(self, name: str) -> AbstractAsyncContextManager[bool]:
-        """This process known to the others as ``name`` while the block runs; False when a live
-        process already is (a database server). Always True where one process writes (SQLite)."""
+    def presence(self, name: str) -> AbstractAsyncContextManager[Presence]:
+        """This process known to the others as ``name`` while the block runs; false when a live
+        process already is (a database server). Always held where one process writes (SQLite)."""
