@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
 from backend.cases.ports import StoredResponse
@@ -56,11 +56,13 @@ async def arrived(database: Store[UnitOfWork], channel: str, external_id: str, i
         await uow.commit()
 
 
-async def earlier_done(database: Store[UnitOfWork], channel: str, external_id: str, inbound_id: int, *,
-                       window: int = 0, gap_patience: float = 0.0) -> None:
-    """Return once no earlier message of the identity is waiting (or after ``PATIENCE``): the wait
-    of ``begin_turn``, done by the channel before the turn, where it holds up this chat alone
-    rather than a slot for turns that other chats need. Nothing on a single-process store.
+async def arrive_in_order(database: Store[UnitOfWork], channel: str, external_id: str, inbound_id: int, *,
+                          window: int = 0, gap_patience: float = 0.0) -> None:
+    """A numbered message reached this process: record its arrival (at once, so that a later
+    message of the identity in another process waits for it), then return once no earlier message
+    of the identity is waiting (or after ``PATIENCE``). The wait of ``begin_turn``, done by the
+    channel before the turn, where it holds up this chat alone rather than a slot for turns that
+    other chats need. Nothing on a single-process store.
 
     Args:
         window: where messages are numbered across identities without gaps (Telegram's update
@@ -75,8 +77,10 @@ async def earlier_done(database: Store[UnitOfWork], channel: str, external_id: s
     if not database.shared:
         return
     async with database.unit_of_work() as uow:
+        await uow.inbound.arrive(channel, external_id, inbound_id, now=datetime.now(UTC))
+        await uow.commit()
         if window:
-            await _wait_for_gaps(uow, channel, inbound_id, window, gap_patience)
+            await _wait_while(uow, lambda: uow.inbound.missing_before(channel, inbound_id, window), gap_patience)
         await _wait_for_earlier(uow, channel, external_id, inbound_id)
 
 
@@ -91,28 +95,23 @@ async def settled(database: Store[UnitOfWork], channel: str, external_id: str, i
 
 
 async def _wait_for_earlier(uow: UnitOfWork, channel: str, external_id: str, inbound_id: int) -> None:
-    give_up = time.monotonic() + PATIENCE.total_seconds()
-    polls = _polls()
-    while True:
-        # Arrivals are real-world events: timed by the wall clock, whatever clock the turns run on.
-        since = datetime.now(UTC) - PATIENCE
-        if not await uow.inbound.earlier_waiting(channel, external_id, inbound_id, patience_since=since):
-            return
-        await uow.commit()  # no transaction stays open while waiting
-        if time.monotonic() >= give_up:
-            return
-        # Polled, not waited on: the earlier message may not even have reached its turn's lock.
-        await asyncio.sleep(next(polls))
+    # Arrivals are real-world events: timed by the wall clock, whatever clock the turns run on.
+    await _wait_while(uow, lambda: uow.inbound.earlier_waiting(
+        channel, external_id, inbound_id, patience_since=datetime.now(UTC) - PATIENCE), PATIENCE.total_seconds())
 
 
-async def _wait_for_gaps(uow: UnitOfWork, channel: str, inbound_id: int, window: int, patience: float) -> None:
-    give_up = time.monotonic() + patience
-    polls = _polls()
-    while await uow.inbound.missing_before(channel, inbound_id, window):
+async def _wait_while(uow: UnitOfWork, waiting: Callable[[], Awaitable[bool]], seconds: float) -> None:
+    """Poll ``waiting`` until it says False, or for ``seconds`` at most; no transaction stays open
+    between polls. Polled, not waited on: what is waited for may be another process's, which may
+    not even have reached its turn's lock."""
+    give_up = time.monotonic() + seconds
+    for delay in _polls():
+        if not await waiting():
+            return
         await uow.commit()
         if time.monotonic() >= give_up:
             return
-        await asyncio.sleep(next(polls))
+        await asyncio.sleep(delay)
 
 
 async def accept_inbound(uow: UnitOfWork, channel: str, external_id: str, inbound_id: int | str, now: datetime

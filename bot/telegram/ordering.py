@@ -31,18 +31,17 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
     with work in hand, so it cannot grow without bound.
 
     Across processes (a database server, webhooks behind a load balancer) the database orders a
-    chat's updates: ``arrived`` records each update as it reaches this process, ``ready`` returns
-    once the chat's earlier updates, wherever they went, are done (bot/runner/inbound.py), and
-    ``settled`` says this one is done, whether or not a turn took it. Both are awaited before the
-    chat's lock here is asked for: an earlier update sent again to this process (the process it
-    first reached died) must not queue behind a later one that is waiting for it.
+    chat's updates: ``ready`` records each update as it reaches this process and returns once the
+    chat's earlier updates, wherever they went, are done (bot/runner/inbound.py), and ``settled``
+    says this one is done, whether or not a turn took it. ``ready`` is awaited before the chat's
+    lock here is asked for: an earlier update sent again to this process (the process it first
+    reached died) must not queue behind a later one that is waiting for it.
     """
 
-    def __init__(self, max_concurrent_updates: int = 512, *, arrived: Arrivals | None = None,
-                 ready: Arrivals | None = None, settled: Arrivals | None = None) -> None:
+    def __init__(self, max_concurrent_updates: int = 512, *, ready: Arrivals | None = None,
+                 settled: Arrivals | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[int, _ChatLock] = {}
-        self._arrived = arrived
         self._ready = ready
         self._settled = settled
 
@@ -61,11 +60,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         # looking for its number among those that arrived.
         numbered = (str(chat.id) if chat is not None else "", update.update_id) if isinstance(update, Update) else None
         try:
-            if numbered is not None:
-                if self._arrived is not None:
-                    await self._arrived(*numbered)
-                if self._ready is not None:
-                    await self._ready(*numbered)
+            if self._ready is not None and numbered is not None:
+                await self._ready(*numbered)
             async with entry.lock:
                 await coroutine
         finally:

@@ -24,7 +24,7 @@ from bot.button_commands import ButtonCommands
 from bot.desk import EscalationDesk
 from bot.outbox_loop import sender_owner
 from bot.runner import Conversations, DocumentTooLarge
-from bot.runner.inbound import arrived, earlier_done, settled
+from bot.runner.inbound import arrive_in_order, settled
 from bot.staff_commands import StaffCommands
 from bot.telegram.inbound import Inbound, read_update
 from bot.telegram.limits import FloodLimits
@@ -97,8 +97,7 @@ class TelegramBot:
         # Several processes on one database server each take some of a chat's updates (webhooks):
         # each update's arrival is recorded, so that the chat's turns keep update order among them.
         ordered = ChatOrderedProcessor(
-            arrived=functools.partial(arrived, database, CHANNEL) if database.shared else None,
-            ready=functools.partial(earlier_done, database, CHANNEL, window=UPDATES_IN_FLIGHT,
+            ready=functools.partial(arrive_in_order, database, CHANNEL, window=UPDATES_IN_FLIGHT,
                                     gap_patience=UPDATE_GAP_PATIENCE) if database.shared else None,
             settled=functools.partial(settled, database, CHANNEL) if database.shared else None,
         )

@@ -108,8 +108,8 @@ async def test_serve_without_a_token_says_how_to_turn_telegram_on(tmp_path):
 
 
 class OrderRecord:
-    """The database's part across processes, in memory: arrivals, and a wait for the chat's
-    earlier updates that have arrived and are not settled (as bot/runner/inbound.py's)."""
+    """The database's part across processes, in memory: an update's arrival recorded, then a wait
+    for the chat's earlier updates that have arrived and are not settled (as bot/runner/inbound.py's)."""
 
     def __init__(self) -> None:
         self.events: list[str] = []
@@ -120,6 +120,7 @@ class OrderRecord:
         self.open.add((chat, update_id))
 
     async def ready(self, chat: str, update_id: int) -> None:
+        await self.arrived(chat, update_id)
         while any(c == chat and n < update_id for c, n in self.open):
             await asyncio.sleep(0.005)
         self.events.append(f"ready {chat}/{update_id}")
@@ -135,7 +136,7 @@ def numbered(update_id: int) -> Update:
 
 async def test_each_update_is_recorded_waits_for_earlier_ones_then_is_settled_even_when_its_handler_fails():
     record = OrderRecord()
-    processor = ChatOrderedProcessor(arrived=record.arrived, ready=record.ready, settled=record.settled)
+    processor = ChatOrderedProcessor(ready=record.ready, settled=record.settled)
 
     async def work(n: int) -> None:
         record.events.append(f"work {n}")
@@ -156,7 +157,7 @@ async def test_an_earlier_update_sent_again_to_this_process_goes_before_a_later_
     not queue behind 10, which would wait out its patience and then run out of order."""
     record = OrderRecord()
     await record.arrived("42", 9)  # recorded by the process that died
-    processor = ChatOrderedProcessor(arrived=record.arrived, ready=record.ready, settled=record.settled)
+    processor = ChatOrderedProcessor(ready=record.ready, settled=record.settled)
     ran: list[int] = []
 
     async def work(n: int) -> None:

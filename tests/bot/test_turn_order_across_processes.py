@@ -145,14 +145,14 @@ async def test_an_earlier_update_lost_with_its_process_holds_the_next_one_up_no_
 async def test_an_update_waits_for_a_missing_earlier_number_to_arrive_then_for_it_to_be_done(
     database, second_database
 ):
-    from bot.runner.inbound import earlier_done
+    from bot.runner.inbound import arrive_in_order
 
     # Updates 1–29 of other chats have arrived; chat 9's update 30 is still on its way to the first
     # process when its update 31 reaches the second, over another of the webhook's connections.
     for number in range(1, 30):
         await arrived(database, "telegram", str(100 + number), number)
     ready = asyncio.create_task(
-        earlier_done(second_database, "telegram", "9", 31, window=40, gap_patience=10.0)
+        arrive_in_order(second_database, "telegram", "9", 31, window=40, gap_patience=10.0)
     )
     await asyncio.sleep(0.3)
     assert not ready.done()  # 30 is missing
@@ -166,9 +166,9 @@ async def test_an_update_waits_for_a_missing_earlier_number_to_arrive_then_for_i
 async def test_a_number_that_never_arrives_holds_the_next_update_up_no_longer_than_the_gap_patience(
     database, second_database
 ):
-    from bot.runner.inbound import earlier_done
+    from bot.runner.inbound import arrive_in_order
 
     await arrived(database, "telegram", "5", 40)
     started = time.monotonic()
-    await earlier_done(second_database, "telegram", "6", 42, window=40, gap_patience=0.5)  # 41 never comes
+    await arrive_in_order(second_database, "telegram", "6", 42, window=40, gap_patience=0.5)  # 41 never comes
     assert 0.4 <= time.monotonic() - started < 3
