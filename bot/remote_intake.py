@@ -28,15 +28,8 @@ class RemoteIntake(OpenApplications):
         super().__init__(hasher)
         self._client = client
 
-    async def submit(
-        self,
-        uow: UnitOfWork,
-        payload: dict[str, object],
-        *,
-        resident_id: str,
-        document_ids: list[str],
-        now: datetime,
-    ) -> Submitted | Duplicate:
+    async def submit(self, uow: UnitOfWork, payload: dict[str, object], *, resident_id: str, document_ids: list[str],
+                     now: datetime) -> Submitted | Duplicate:
         status, answer = await self._client.create_application(
             resident_id=resident_id,
             application=payload,

@@ -13,6 +13,7 @@ import mimetypes
 import shlex
 import sys
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import KW_ONLY, dataclass, field
 from pathlib import Path
 from typing import TextIO
 
@@ -30,27 +31,20 @@ LETTERS = "abcdefghijklmnopqrstuvwxyz"
 COMMANDS_LINE = "channel.terminal.commands"
 
 
+@dataclass(eq=False)
 class TerminalChat:
     """One simulated resident (``user``) talking to Yimen through text lines."""
 
-    def __init__(
-        self,
-        conversations: Conversations,
-        *,
-        user: str = "local",
-        locale: str | None = None,
-        out: TextIO = sys.stdout,
-        echo: bool = False,
-    ) -> None:
-        self.conversations = conversations
-        self.user = user
-        self.locale = locale
-        self.out = out
-        self.echo = echo
-        self.buttons: tuple[Button, ...] = ()
-        self.lettered = False
-        # Buttons of notifications shown above the numbered ones: answered by their words.
-        self.worded: tuple[Button, ...] = ()
+    conversations: Conversations
+    _: KW_ONLY
+    user: str = "local"
+    locale: str | None = None
+    out: TextIO = sys.stdout
+    echo: bool = False
+    buttons: tuple[Button, ...] = field(default=(), init=False)
+    lettered: bool = field(default=False, init=False)
+    # Buttons of notifications shown above the numbered ones: answered by their words.
+    worded: tuple[Button, ...] = field(default=(), init=False)
 
     def event_for(self, line: str) -> ev.Event:
         """What a typed line means, given the buttons of the last message."""

@@ -217,14 +217,8 @@ HOUSEHOLD = Loop(
             when=_has_condition,
             params=_member_params,
         ),
-        Question(
-            "work",
-            Kind.CHOICE,
-            options=ADULT_WORK,
-            when=_asks_work,
-            clears=("income",),
-            params=_member_params,
-        ),
+        Question("work", Kind.CHOICE, options=ADULT_WORK, when=_asks_work, clears=("income",),
+                 params=_member_params),
         Question("income", Kind.TEXT, options=("0",), parse=monthly_amount, when=_earns, params=_member_params),
     ),
 )

@@ -113,14 +113,8 @@ def _entered(event: EventData) -> None:
 def build_machine(flow: Flow) -> Machine:
     """One machine per flow, shared by every session (sessions are passed in as models)."""
     states = [{"name": s, "on_enter": [_entered]} for s in states_of(flow)]
-    machine = Machine(
-        model=None,
-        states=states,
-        initial=NEW,
-        auto_transitions=False,
-        send_event=True,
-        ignore_invalid_triggers=True,
-    )
+    machine = Machine(model=None, states=states, initial=NEW, auto_transitions=False, send_event=True,
+                      ignore_invalid_triggers=True)
     for src, trigger, dst in sorted(flow_edges(flow)):
         machine.add_transition(trigger, src, dst, conditions=[partial(_is_target, dst)])
     return machine

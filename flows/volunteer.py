@@ -91,10 +91,4 @@ def summary_extras(answers: Answers, ask: Ask) -> dict[str, object]:
     return {"office_names": names}
 
 
-VOLUNTEER = Flow(
-    name="volunteer",
-    version=VERSION,
-    items=ITEMS,
-    build=build,
-    summary_extras=summary_extras,
-)
+VOLUNTEER = Flow(name="volunteer", version=VERSION, items=ITEMS, build=build, summary_extras=summary_extras)

@@ -79,15 +79,8 @@ class SqlApplicationRepository:
         ).first()
         return _summary(row) if row else None
 
-    async def add(
-        self,
-        application: ApplicationV1,
-        *,
-        resident_id: str,
-        id_hashes: list[str],
-        status: ApplicationStatus,
-        at: datetime,
-    ) -> ApplicationSummary:
+    async def add(self, application: ApplicationV1, *, resident_id: str, id_hashes: list[str],
+                  status: ApplicationStatus, at: datetime) -> ApplicationSummary:
         """Store the application with its first status and return it with its number."""
         row = ApplicationRow(
             # The number needs the id; a unique placeholder holds NOT NULL until the flush assigns it.

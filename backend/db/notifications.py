@@ -36,17 +36,8 @@ class SqlNotificationRepository:
     def __init__(self, session: AsyncSession) -> None:
         self._session = session
 
-    async def add(
-        self,
-        *,
-        resident_id: str,
-        application_number: str | None,
-        kind: str,
-        params: dict[str, object],
-        at: datetime,
-        urgent: bool = False,
-        not_before: datetime | None = None,
-    ) -> None:
+    async def add(self, *, resident_id: str, application_number: str | None, kind: str, params: dict[str, object],
+                  at: datetime, urgent: bool = False, not_before: datetime | None = None) -> None:
         self._session.add(
             NotificationRow(
                 resident_id=resident_id,

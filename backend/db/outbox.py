@@ -150,15 +150,8 @@ class SqlOutboxRepository:
             for item in items])
         return [int(row[0]) for row in result]
 
-    async def due(
-        self,
-        channel: str,
-        *,
-        now: datetime,
-        limit: int = 100,
-        lease: Lease | None = None,
-        addresses: list[str] | None = None,
-    ) -> list[OutboxItem]:
+    async def due(self, channel: str, *, now: datetime, limit: int = 100, lease: Lease | None = None,
+                  addresses: list[str] | None = None) -> list[OutboxItem]:
         """Pending items whose time has come, oldest first. An address waits whole while its oldest
         item waits: later items never overtake it.
 

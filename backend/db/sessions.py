@@ -53,17 +53,8 @@ class SqlSessionRepository:
             stored = self._read[key] = result.scalar()
         return dict(stored) if stored is not None else None
 
-    async def save(
-        self,
-        resident_id: str,
-        flow: str,
-        snapshot: dict[str, object],
-        *,
-        state: str,
-        updated_at: datetime,
-        remind_at: datetime | None,
-        expire_at: datetime | None,
-    ) -> None:
+    async def save(self, resident_id: str, flow: str, snapshot: dict[str, object], *, state: str, updated_at: datetime,
+                   remind_at: datetime | None, expire_at: datetime | None) -> None:
         """Insert or replace the resident's session of ``flow``."""
         self._read.pop((resident_id, flow), None)
         dialect = self._session.get_bind().dialect.name
@@ -90,17 +81,8 @@ class SqlSessionRepository:
             )
         )
 
-    async def record_turn(
-        self,
-        resident_id: str,
-        flow: str,
-        *,
-        turn: int,
-        state_before: str,
-        state_after: str,
-        event_kind: str,
-        at: datetime,
-    ) -> None:
+    async def record_turn(self, resident_id: str, flow: str, *, turn: int, state_before: str, state_after: str,
+                          event_kind: str, at: datetime) -> None:
         """Log a turn's step change (no content: the log feeds the intake funnel)."""
         await run_core(
             self._session,

@@ -24,21 +24,8 @@ from typing import IO
 
 from stdnum.cn import ric
 
+from backend.monitoring import vocabulary
 from backend.monitoring.registry import COLUMNS
-from backend.monitoring.vocabulary import (
-    ASSISTANCE_EXIT,
-    DEATH,
-    DISABILITY_ASSESSED,
-    DISASTER_LOSS,
-    EMPLOYED,
-    ENROLLED,
-    INCOME_CHANGE,
-    LEFT_SCHOOL,
-    OUT_OF_POCKET,
-    REGISTRATION_CHANGE,
-    SOURCES,
-    UNEMPLOYED,
-)
 
 DEMO_DAY = date(2026, 11, 30)
 
@@ -62,13 +49,13 @@ _REGISTERED = frozenset(_GROUPS[:5])
 _UNKNOWN_PER_MILLE = 20
 # Rows per person for each source (medical: one per person, the largest file), and kinds' shares.
 _FEEDS: dict[str, tuple[float, tuple[tuple[str, int], ...]]] = {
-    "medical": (1.0, ((OUT_OF_POCKET, 1),)),
-    "public_security": (0.015, ((DEATH, 1), (REGISTRATION_CHANGE, 2))),
-    "disability": (0.02, ((DISABILITY_ASSESSED, 1),)),
-    "hr": (0.05, ((UNEMPLOYED, 3), (EMPLOYED, 2))),
-    "education": (0.03, ((ENROLLED, 1), (LEFT_SCHOOL, 1))),
-    "emergency": (0.01, ((DISASTER_LOSS, 1),)),
-    "civil_affairs": (0.03, ((ASSISTANCE_EXIT, 3), (INCOME_CHANGE, 7))),
+    "medical": (1.0, ((vocabulary.OUT_OF_POCKET, 1),)),
+    "public_security": (0.015, ((vocabulary.DEATH, 1), (vocabulary.REGISTRATION_CHANGE, 2))),
+    "disability": (0.02, ((vocabulary.DISABILITY_ASSESSED, 1),)),
+    "hr": (0.05, ((vocabulary.UNEMPLOYED, 3), (vocabulary.EMPLOYED, 2))),
+    "education": (0.03, ((vocabulary.ENROLLED, 1), (vocabulary.LEFT_SCHOOL, 1))),
+    "emergency": (0.01, ((vocabulary.DISASTER_LOSS, 1),)),
+    "civil_affairs": (0.03, ((vocabulary.ASSISTANCE_EXIT, 3), (vocabulary.INCOME_CHANGE, 7))),
 }
 _PREFIX = {
     "medical": "MED", "public_security": "PSB", "disability": "DPF", "hr": "HRS", "education": "EDU",
@@ -158,7 +145,7 @@ def generate(
     with path.open("w", encoding="utf-8", newline="") as handle:
         written[path] = _write_registry(city, handle, persons)
     (out / "feeds").mkdir(exist_ok=True)
-    for source in SOURCES:
+    for source in vocabulary.SOURCES:
         path = out / "feeds" / f"{source}.{feed_format}"
         with path.open("w", encoding="utf-8", newline="") as handle:
             written[path] = _write_feed(city, handle, source, feed_format)
@@ -347,7 +334,7 @@ def _write_feed(city: _City, handle: IO[str], source: str, feed_format: str) -> 
     draw, between = city.draw, city.between
     rate, kinds = _FEEDS[source]
     kind_of = _pick([weight for _, weight in kinds])
-    needs = SOURCES[source]
+    needs = vocabulary.SOURCES[source]
     count = max(2 * len(kinds) + len(BAD_FEED_ROWS), round(len(city.ids) * rate))
     bad_every = max(1, count // (len(BAD_FEED_ROWS) + 1))
     bad_left = list(BAD_FEED_ROWS)
@@ -364,7 +351,7 @@ def _write_feed(city: _City, handle: IO[str], source: str, feed_format: str) -> 
         kind = kinds[kind_of(draw())][0]
         if population and draw() * 1000 >= _UNKNOWN_PER_MILLE:
             person = int(draw() * population)
-            if kind in (ENROLLED, LEFT_SCHOOL) and not 6 <= ages[person] <= 18 and pupils:
+            if kind in (vocabulary.ENROLLED, vocabulary.LEFT_SCHOOL) and not 6 <= ages[person] <= 18 and pupils:
                 # Schools name pupils: a baby "leaving school" would raise an alert nobody could
                 # explain. (One draw either way, so the rest of the feed stays as it was.)
                 person = pupils[int(draw() * len(pupils))]

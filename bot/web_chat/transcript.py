@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from datetime import datetime
 
 from backend.ports import OutboxItem, Store, UnitOfWork
@@ -77,6 +77,7 @@ def masked(text: str) -> str:
     return _ID_NUMBER.sub(mask, text)
 
 
+@dataclass(eq=False)
 class Transcript:
     """Reads and writes a browser's transcript.
 
@@ -90,16 +91,13 @@ class Transcript:
             an ID number just typed), on the page that shows it first; later pages show it masked.
     """
 
-    def __init__(
-        self, database: Store[UnitOfWork], *, clock: Callable[[], datetime], shown: int = 24, kept: int = 60,
-        push_channels: tuple[str, ...] = ("telegram",), sealed_texts: SealedTexts | None = None,
-    ) -> None:
-        self.database = database
-        self.clock = clock
-        self.shown = shown
-        self.kept = kept
-        self.push_channels = push_channels
-        self.sealed_texts = sealed_texts
+    database: Store[UnitOfWork]
+    _: KW_ONLY
+    clock: Callable[[], datetime]
+    shown: int = 24
+    kept: int = 60
+    push_channels: tuple[str, ...] = ("telegram",)
+    sealed_texts: SealedTexts | None = None
 
     async def accept(self, web_id: str, counter: int | None, said: dict[str, object] | None = None,
                      pressed: tuple[int, int] | None = None) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,6 +52,7 @@ def _wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(eq=False)
 class WeChatApi:
     """Calls of one account's API.
 
@@ -58,17 +60,15 @@ class WeChatApi:
         attempts: tries of a call that meets -1 or a network error, with backoff from ``backoff`` s.
     """
 
-    def __init__(self, config: WeChatConfig, database: Store[UnitOfWork], *,
-                 clock: Callable[[], datetime] = _wall_clock, attempts: int = 3, backoff: float = 0.2,
-                 timeout: float = 10.0) -> None:
-        self.config = config
-        self.database = database
-        self.clock = clock
-        self.attempts = attempts
-        self.backoff = backoff
-        self.timeout = timeout
-        self._session: aiohttp.ClientSession | None = None
-        self._token: AccessToken | None = None
+    config: WeChatConfig
+    database: Store[UnitOfWork]
+    _: KW_ONLY
+    clock: Callable[[], datetime] = _wall_clock
+    attempts: int = 3
+    backoff: float = 0.2
+    timeout: float = 10.0
+    _session: aiohttp.ClientSession | None = field(default=None, init=False, repr=False)
+    _token: AccessToken | None = field(default=None, init=False, repr=False)
 
     async def close(self) -> None:
         if self._session is not None:

@@ -45,10 +45,9 @@ class RoundRobinProxy:
     async def stop(self) -> None:
         if self._runner is not None:
             await self._runner.cleanup()
-            self._runner = None
         if self._session is not None:
             await self._session.close()
-            self._session = None
+        self._runner = self._session = None
 
     async def _forward(self, request: web.Request) -> web.Response:
         assert self._session is not None

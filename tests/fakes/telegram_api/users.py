@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import KW_ONLY, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tests.fakes.telegram_api.messages import SentMessage
@@ -14,28 +15,20 @@ if TYPE_CHECKING:
 _COMMAND_RE = re.compile(r"^/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?=\s|$)")
 
 
+@dataclass(eq=False)
 class SimUser:
     """A simulated Telegram user in a private chat with the bot (chat id == user id)."""
 
-    def __init__(
-        self,
-        emulator: BotApiEmulator,
-        user_id: int,
-        *,
-        first_name: str,
-        language_code: str | None,
-        username: str | None,
-        started: bool,
-    ) -> None:
-        self._emulator = emulator
-        self.id = user_id
-        self.first_name = first_name
-        self.language_code = language_code
-        self.username = username
-        self.blocked = False
-        self.started = started
-        self.reply_keyboard: dict[str, Any] | None = None
-        self._query_ids: list[str] = []
+    _emulator: BotApiEmulator
+    id: int
+    _: KW_ONLY
+    first_name: str
+    language_code: str | None
+    username: str | None
+    started: bool
+    blocked: bool = False
+    reply_keyboard: dict[str, Any] | None = None
+    _query_ids: list[str] = field(default_factory=list)
 
     def as_user(self) -> dict[str, Any]:
         """This user as a Bot API User object."""
