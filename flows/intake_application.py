@@ -16,7 +16,7 @@ CONSENT_VERSION = 1
 CONSENT_FOR = {"self": "self", "other": "other"}
 
 
-def _money(value: Any) -> str:
+def _money(value: Decimal | int | str | None) -> str:
     return str(Decimal(value or 0).quantize(Decimal("0.01")))
 
 
