@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backend.client_address import Network, parse_networks
-from backend.delivery.quiet import QuietHours
+from backend.quiet_hours import QuietHours
 from backend.wechat_config import WeChatConfig, wechat_from_env
 from locales import DEFAULT_LOCALE, SUPPORTED
 

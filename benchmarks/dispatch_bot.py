@@ -41,7 +41,7 @@ def bot_process(conn: Any, env: dict[str, str], profile: str | None) -> None:
 
 async def _bot(conn: Any, env: dict[str, str], profile: str | None) -> None:
     from backend.config import Config
-    from backend.delivery.quiet import QuietHours
+    from backend.quiet_hours import QuietHours
     from bot.app import open_runtime, system_clock
     from bot.dispatch import NotificationDispatcher
     from bot.serve import _flood_share

@@ -37,11 +37,11 @@ from decimal import Decimal
 
 from backend.cases.ports import DueNotification, Notification
 from backend.delivery.pacing import DIGEST_KIND, UNSOLICITED_KINDS, Pacing, day_start, next_day
-from backend.delivery.quiet import QuietHours
 from backend.documents import FileDocumentStorage
 from backend.points import certificates
 from backend.policy.pack import Pack
 from backend.ports import Store, UnitOfWork
+from backend.quiet_hours import QuietHours
 from backend.store.notifications import NoticeMark
 from backend.store.outbox import NewItem
 from bot.channels import PUSH_CHANNELS

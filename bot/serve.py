@@ -280,7 +280,7 @@ def _staff_commands(runtime: Runtime) -> StaffCommands:
 
 async def _work(runtime: Runtime, stop: asyncio.Event, dispatch_seconds: float = 2.0) -> None:
     """Dispatch notifications every ``dispatch_seconds``; remind and expire every ``tick_seconds``."""
-    from backend.delivery.quiet import QuietHours
+    from backend.quiet_hours import QuietHours
     from bot.dispatch import NotificationDispatcher
 
     config, services = runtime.config, runtime.services

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from backend.db.database import Database
-from backend.delivery.quiet import QuietHours
 from backend.documents import FileDocumentStorage
+from backend.quiet_hours import QuietHours
 from bot.dispatch import NotificationDispatcher
 from locales import Translations
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from backend.db.models import NotificationRow, OutboxRow
 from backend.delivery.pacing import Pacing
-from backend.delivery.quiet import QuietHours
+from backend.quiet_hours import QuietHours
 from bot.dispatch import NotificationDispatcher
 from bot.terminal import CHANNEL
 from flows import events as ev

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from backend.cases.ports import Role
 from backend.config import Config
-from backend.delivery.quiet import QuietHours
+from backend.quiet_hours import QuietHours
 from backend.staff.accounts import set_password
 from bot.app import build_conversations
 from bot.dispatch import NotificationDispatcher

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from backend.delivery.quiet import QuietHours
+from backend.quiet_hours import QuietHours
 
 NIGHT = QuietHours.parse("22:00-07:00", "Asia/Shanghai")
 

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from backend.delivery.quiet import QuietHours
+from backend.quiet_hours import QuietHours
 from bot.app import build_conversations
 from bot.console_desk import ConsoleDesk
 from bot.dispatch import NotificationDispatcher
