@@ -166,11 +166,15 @@ class WeChatChannel:
         turn.add_done_callback(partial(self._turn_done, openid))
         left_behind = True  # unless a passive reply carried everything, the sender is woken
         try:
-            with contextlib.suppress(TimeoutError):
-                # Shielded: the turn goes on when the window closes (its replies then go by the API).
-                await asyncio.wait_for(asyncio.shield(turn), timeout=self.reply_window)
+            if self.reply_window > 0:  # a window of 0: no passive replies at all
+                # The turn goes on when the window closes (its replies then go by the API):
+                # ``wait`` never cancels it, as a shielded ``wait_for`` would not, at a future less.
+                await asyncio.wait((turn,), timeout=self.reply_window)
+                if turn.done():
+                    with contextlib.suppress(TimeoutError):
+                        turn.result()  # a turn that failed fails the push: WeChat pushes it again
             if self.reply_window <= 0 or not turn.done() or turn.exception() is not None:
-                return web.Response(text=SUCCESS)  # a window of 0: no passive replies at all
+                return web.Response(text=SUCCESS)
             response = web.Response(content_type="application/xml", charset="utf-8")
 
             async def hand_over(text: str) -> None:
