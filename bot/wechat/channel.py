@@ -47,13 +47,21 @@ from locales import SUPPORTED
 
 log = logging.getLogger(__name__)
 PATH = "/wechat"
-SUCCESS = "success"
+SUCCESS = "success"  # WeChat's "received, nothing to say now"
 # How far back the message whose options a typed number picks is looked for.
-_RECENT = 20  # WeChat's "received, nothing to say now"
+_RECENT = 20
+# How many of those are read first: the message with options is nearly always among the newest
+# few (a question answered in words stands two to five items after it), and each item read is
+# a payload decoded.
+_FIRST_LOOK = 6
 
 
 def _wall_clock() -> datetime:
     return datetime.now(UTC)
+
+
+def _has_options(item: OutboxItem) -> bool:
+    return item.kind == "message" and bool(item.payload.get("buttons"))
 
 
 class WeChatChannel:
@@ -166,11 +174,15 @@ class WeChatChannel:
         turn.add_done_callback(partial(self._turn_done, openid))
         left_behind = True  # unless a passive reply carried everything, the sender is woken
         try:
-            with contextlib.suppress(TimeoutError):
-                # Shielded: the turn goes on when the window closes (its replies then go by the API).
-                await asyncio.wait_for(asyncio.shield(turn), timeout=self.reply_window)
+            if self.reply_window > 0:  # a window of 0: no passive replies at all
+                # The turn goes on when the window closes (its replies then go by the API):
+                # ``wait`` never cancels it, as a shielded ``wait_for`` would not, at a future less.
+                await asyncio.wait((turn,), timeout=self.reply_window)
+                if turn.done():
+                    with contextlib.suppress(TimeoutError):
+                        turn.result()  # a turn that failed fails the push: WeChat pushes it again
             if self.reply_window <= 0 or not turn.done() or turn.exception() is not None:
-                return web.Response(text=SUCCESS)  # a window of 0: no passive replies at all
+                return web.Response(text=SUCCESS)
             response = web.Response(content_type="application/xml", charset="utf-8")
 
             async def hand_over(text: str) -> None:
@@ -254,9 +266,13 @@ class WeChatChannel:
             live = await uow.outbox.live_prompt(CHANNEL, openid)
             # Only what came after the live prompt can stand before it (usually nothing): the
             # payloads of the rest need not be read.
-            later = await uow.outbox.recent(CHANNEL, openid, limit=_RECENT, after=live.id if live else None)
+            after = live.id if live else None
+            later = await uow.outbox.recent(CHANNEL, openid, limit=_FIRST_LOOK, after=after)
+            if len(later) == _FIRST_LOOK and not any(map(_has_options, later)):
+                # Neither all there is nor the newest with options: the same answer as one read of them all.
+                later = await uow.outbox.recent(CHANNEL, openid, limit=_RECENT, after=after)
         shown = [live, *later] if live is not None else later
-        newest = next((i for i in reversed(shown) if i.kind == "message" and i.payload.get("buttons")), None)
+        newest = next((i for i in reversed(shown) if _has_options(i)), None)
         if newest is None:
             return None
         if newest is live or any(callbacks.is_action(str(b[0])) for b in newest.payload["buttons"]):
