@@ -10,7 +10,7 @@ turn proper; the runner stores what one of them answered and commits, in one pla
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -51,6 +51,12 @@ class Pressed:
 
     expired: bool
     replies: list[Outbound]
+
+
+# A channel's reading of typed text as the press of a button it showed (WeChat's numbered
+# options): the prompt and the option's index, or None when it is an answer. Asked inside the
+# turn's own unit of work, once the resident's earlier messages are through.
+Pick = Callable[[UnitOfWork], Awaitable[tuple[int, int] | None]]
 
 
 class DocumentTooLarge(ValueError):
@@ -112,6 +118,7 @@ class Conversations:
         outbox: bool = False,
         html: bool = False,
         client_address: str | None = None,
+        pick: Pick | None = None,
     ) -> list[Outbound]:
         """One resident message in, the replies out (after the turn is committed).
 
@@ -124,18 +131,23 @@ class Conversations:
             html: render message text for a channel that shows HTML (resident text escaped).
             client_address: where the message came from, when the channel knows it (the web chat);
                 guesses of link codes are limited per address too.
+            pick: reads the message as the press of a button the channel showed, if it is one: then
+                it is answered as ``press`` would (in the same unit of work, so nothing is read twice).
         """
+        picked: list[tuple[int, int]] = []
         try:
             return await self._handle(channel, external_id, event, locale_hint=locale_hint, document=document,
-                                      inbound_id=inbound_id, outbox=outbox, html=html, client_address=client_address)
+                                      inbound_id=inbound_id, outbox=outbox, html=html, client_address=client_address,
+                                      pick=pick, picked=picked)
         except SubmissionFailed as failure:
             return await self._submission_failed(channel, external_id, failure.flow, locale_hint=locale_hint,
-                                                 inbound_id=inbound_id, outbox=outbox, html=html)
+                                                 inbound_id=inbound_id, outbox=outbox or bool(picked), html=html,
+                                                 pressed=picked[0] if picked else None)
 
     async def _handle(
         self, channel: str, external_id: str, event: ev.Event, *, locale_hint: str | None,
         document: DocumentMeta | None, inbound_id: int | str | None, outbox: bool, html: bool,
-        client_address: str | None,
+        client_address: str | None, pick: Pick | None, picked: list[tuple[int, int]],
     ) -> list[Outbound]:
         async with self.database.unit_of_work() as uow:
             await begin_turn(uow, channel, external_id, inbound_id)
@@ -144,6 +156,12 @@ class Conversations:
             if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 log.info("turn %s: redelivered message ignored", channel)
                 return []
+            choice = await pick(uow) if pick is not None else None
+            if choice is not None:
+                picked.append(choice)
+                pressed = await self._pressed(uow, resident, channel, external_id, *choice, now=now,
+                                              locale_hint=locale_hint, html=html)
+                return pressed.replies
             message = self._message(uow, resident, channel, external_id, event, now, locale_hint, document=document,
                                     html=html, client_address=client_address)
             answered = await self._side_path(message)
@@ -219,48 +237,56 @@ class Conversations:
         self, channel: str, external_id: str, prompt_id: int, index: int, *, locale_hint: str | None,
         inbound_id: int | str | None, html: bool,
     ) -> Pressed:
-        out = TurnOutput()
         async with self.database.unit_of_work() as uow:
             await begin_turn(uow, channel, external_id, inbound_id)
             now = self.clock()  # after any wait for the resident's earlier message
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 return Pressed(expired=False, replies=[])
-            live = await uow.outbox.live_prompt(channel, external_id)
-            item = live if live is not None and live.id == prompt_id else None
-            if item is None:
-                # Not the conversation's live prompt: perhaps a notification's button (an offer, a
-                # task, a rating, "reply now"), which stays valid on its own message.
-                answered = await self._answer_button(uow, resident, channel, external_id, prompt_id, index, now,
-                                                     locale_hint, html)
-                if answered is not None:
-                    await uow.commit()
-                    self._remove_bytes(answered.discarded)
-                    return Pressed(expired=False, replies=answered.replies)
-                # Or the newest question the resident has been sent, newer ones still unsent.
-                seen = await newest_seen_prompt(uow, channel, external_id, prompt_id)
-                if seen is not None and seen.answered:
-                    # Tapped again while the replies to its answer wait to be sent: they are the
-                    # answer to this tap too (a turn on it now would answer the next question).
-                    await uow.commit()
-                    return Pressed(expired=False, replies=[])
-                if seen is not None and live is not None and live.id > prompt_id and live.status == "pending":
-                    # Asked again meanwhile (a reminder), not yet sent: this press answers it, and
-                    # the unseen copy is withdrawn rather than sent after the answer.
-                    await withdraw_reasked(uow, channel, external_id, prompt_id, live)
-                    item = seen.item
-            buttons = item.payload.get("buttons", []) if item and item.address == external_id else []
-            if not 0 <= index < len(buttons):
-                await uow.commit()  # only the inbound cursor moved
-                return Pressed(expired=True, replies=[])
-            value, label, _ = buttons[index]
-            await show_choice(uow, resident.id, channel, external_id, prompt_id, label, now)
-            message = self._message(uow, resident, channel, external_id, ev.Choice(value), now, locale_hint,
-                                    html=html)
-            await self.turns.run(message, out, outbox=True)
-            if not out.replies:  # else storing them made the newest prompt the live one
-                await uow.residents.set_active_prompt(channel, external_id, None)
-            await uow.commit()
+            return await self._pressed(uow, resident, channel, external_id, prompt_id, index, now=now,
+                                       locale_hint=locale_hint, html=html)
+
+    async def _pressed(
+        self, uow: UnitOfWork, resident: Resident, channel: str, external_id: str, prompt_id: int, index: int, *,
+        now: datetime, locale_hint: str | None, html: bool,
+    ) -> Pressed:
+        """The press answered in the caller's unit of work, which it commits."""
+        out = TurnOutput()
+        live = await uow.outbox.live_prompt(channel, external_id)
+        item = live if live is not None and live.id == prompt_id else None
+        if item is None:
+            # Not the conversation's live prompt: perhaps a notification's button (an offer, a
+            # task, a rating, "reply now"), which stays valid on its own message.
+            answered = await self._answer_button(uow, resident, channel, external_id, prompt_id, index, now,
+                                                 locale_hint, html)
+            if answered is not None:
+                await uow.commit()
+                self._remove_bytes(answered.discarded)
+                return Pressed(expired=False, replies=answered.replies)
+            # Or the newest question the resident has been sent, newer ones still unsent.
+            seen = await newest_seen_prompt(uow, channel, external_id, prompt_id)
+            if seen is not None and seen.answered:
+                # Tapped again while the replies to its answer wait to be sent: they are the
+                # answer to this tap too (a turn on it now would answer the next question).
+                await uow.commit()
+                return Pressed(expired=False, replies=[])
+            if seen is not None and live is not None and live.id > prompt_id and live.status == "pending":
+                # Asked again meanwhile (a reminder), not yet sent: this press answers it, and
+                # the unseen copy is withdrawn rather than sent after the answer.
+                await withdraw_reasked(uow, channel, external_id, prompt_id, live)
+                item = seen.item
+        buttons = item.payload.get("buttons", []) if item and item.address == external_id else []
+        if not 0 <= index < len(buttons):
+            await uow.commit()  # only the inbound cursor moved
+            return Pressed(expired=True, replies=[])
+        value, label, _ = buttons[index]
+        await show_choice(uow, resident.id, channel, external_id, prompt_id, label, now)
+        message = self._message(uow, resident, channel, external_id, ev.Choice(value), now, locale_hint,
+                                html=html)
+        await self.turns.run(message, out, outbox=True)
+        if not out.replies:  # else storing them made the newest prompt the live one
+            await uow.residents.set_active_prompt(channel, external_id, None)
+        await uow.commit()
         self._remove_bytes(out.discarded)
         return Pressed(expired=False, replies=out.replies)
 

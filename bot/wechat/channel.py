@@ -30,7 +30,7 @@ from wechatpy.replies import TextReply
 from wechatpy.utils import check_signature
 
 from backend.documents import DocumentRefused
-from backend.ports import OutboxItem
+from backend.ports import OutboxItem, UnitOfWork
 from backend.wechat_config import WeChatConfig
 from bot import callbacks
 from bot.button_commands import ButtonCommands
@@ -251,26 +251,27 @@ class WeChatChannel:
     async def _typed(self, inbound: Inbound) -> None:
         """Typed (or spoken) text: an option of the live prompt picked by number or text, or an answer."""
         event = self._button_commands(typed_event(inbound.text))
-        if isinstance(event, ev.Text):
-            prompt = await self._options_shown(inbound.openid)
-            index = chosen_index(event.text, prompt.payload) if prompt is not None else None
-            if prompt is not None and index is not None:
-                await self.conversations.press(CHANNEL, inbound.openid, prompt.id, index, inbound_id=inbound.key)
-                return
-        await self.conversations.handle(CHANNEL, inbound.openid, event, inbound_id=inbound.key, outbox=True)
+        pick = partial(self._picked, inbound.openid, event.text) if isinstance(event, ev.Text) else None
+        await self.conversations.handle(CHANNEL, inbound.openid, event, inbound_id=inbound.key, outbox=True,
+                                        pick=pick)
 
-    async def _options_shown(self, openid: str) -> OutboxItem | None:
+    async def _picked(self, openid: str, text: str, uow: UnitOfWork) -> tuple[int, int] | None:
+        """The option the text picks by number or words, as (its message, its index); None for an answer."""
+        prompt = await self._options_shown(uow, openid)
+        index = chosen_index(text, prompt.payload) if prompt is not None else None
+        return (prompt.id, index) if prompt is not None and index is not None else None
+
+    async def _options_shown(self, uow: UnitOfWork, openid: str) -> OutboxItem | None:
         """The newest message with options, when its options still answer: the live prompt, or a
         notification's (an offer, "reply now"), whose options stay valid on their own message."""
-        async with self.conversations.database.unit_of_work() as uow:
-            live = await uow.outbox.live_prompt(CHANNEL, openid)
-            # Only what came after the live prompt can stand before it (usually nothing): the
-            # payloads of the rest need not be read.
-            after = live.id if live else None
-            later = await uow.outbox.recent(CHANNEL, openid, limit=_FIRST_LOOK, after=after)
-            if len(later) == _FIRST_LOOK and not any(map(_has_options, later)):
-                # Neither all there is nor the newest with options: the same answer as one read of them all.
-                later = await uow.outbox.recent(CHANNEL, openid, limit=_RECENT, after=after)
+        live = await uow.outbox.live_prompt(CHANNEL, openid)
+        # Only what came after the live prompt can stand before it (usually nothing): the
+        # payloads of the rest need not be read.
+        after = live.id if live else None
+        later = await uow.outbox.recent(CHANNEL, openid, limit=_FIRST_LOOK, after=after)
+        if len(later) == _FIRST_LOOK and not any(map(_has_options, later)):
+            # Neither all there is nor the newest with options: the same answer as one read of them all.
+            later = await uow.outbox.recent(CHANNEL, openid, limit=_RECENT, after=after)
         shown = [live, *later] if live is not None else later
         newest = next((i for i in reversed(shown) if _has_options(i)), None)
         if newest is None:
