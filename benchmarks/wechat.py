@@ -13,7 +13,9 @@ straight to the conversation runner (the ``Conversations`` calls the channel mak
 subscribe, a text, a voice message's text) on a fresh database of the same kind, with no HTTP,
 XML, signature, options read or passive reply: what a turn costs without the channel. Yimen's
 turns per second over theirs is the channel ratio; the CPU of a push less that of a turn is the
-channel's (with the followers and the emulator).
+channel's (with the followers and the emulator). The turn's CPU plus the echo's is the bound: the
+cost of a push through the leanest channel one can write, the echo handler running the turn; Yimen's
+CPU a push over it says how much the channel adds to what the echo spends.
 
     python3 benchmarks/wechat.py [--residents 50] [--database-url URL] [--rate 30] [--paced-seconds 20]
                                  [--profile]
@@ -293,6 +295,7 @@ async def main(args: argparse.Namespace) -> None:
                 latencies = []
                 started, cpu = time.perf_counter(), _cpu()
                 await asyncio.gather(*(_echo_run(f, pushes // len(echoes), latencies) for f in echoes))
+                echo_cpu = (_cpu() - cpu) / (pushes // len(echoes) * len(echoes))
                 echo = _report("wechatpy echo", pushes // len(echoes) * len(echoes), time.perf_counter() - started,
                                latencies, _cpu() - cpu)
             finally:
@@ -325,6 +328,11 @@ async def main(args: argparse.Namespace) -> None:
         print(f"channel ratio yimen/turns alone: {yimen / alone:.2f}; CPU per push {yimen_cpu * 1000:.2f} ms = turn "
               f"{alone_cpu * 1000:.2f} ms + channel {(yimen_cpu - alone_cpu) * 1000:.2f} ms (followers and emulator "
               f"included)")
+        # What a channel could cost at best: the same turns behind the minimal handler (its CPU a
+        # push, the followers' and the emulator's included, on top of the turn's).
+        bound = alone_cpu + echo_cpu
+        print(f"bound, the turns behind the echo handler: {bound * 1000:.2f} ms CPU a push; yimen/bound "
+              f"{bound / yimen_cpu:.2f}: the channel adds {(yimen_cpu - bound) * 1000:.2f} ms a push to the echo's")
         print(f"paced {args.rate:g}/s for {args.paced_seconds:g} s ({len(paced)} subscribes): answer p50 "
               f"{statistics.median(paced) * 1000:.0f} ms, p99 {_percentile(paced, 0.99) * 1000:.0f} ms, "
               f"{passive} of {len(paced)} as the passive reply (target: p99 well inside 5 s)")
