@@ -151,34 +151,43 @@ class SqlOutboxRepository:
         return [int(row[0]) for row in result]
 
     async def due(self, channel: str, *, now: datetime, limit: int = 100, lease: Lease | None = None,
-                  addresses: list[str] | None = None) -> list[OutboxItem]:
+                  addresses: list[str] | None = None, hold: bool = True) -> list[OutboxItem]:
         """Pending items whose time has come, oldest first. An address waits whole while its oldest
         item waits: later items never overtake it.
 
         With a ``lease`` the items are leased to its owner for its duration (once the caller
         commits), and addresses another owner holds are left out: several senders can run, and
         one address is served by one of them at a time, in order. With ``addresses``, only
-        theirs (a channel answering one resident at once, WeChat's passive reply).
+        theirs (a channel answering one resident at once, WeChat's passive reply). With ``hold``
+        false no lease is written: the caller marks the items in this same unit of work, and
+        the address locks below keep other senders off them until it ends.
         """
         owner = lease.owner if lease is not None else None
-        items = await self._due(channel, now, limit, owner, addresses=addresses)
-        if lease is None or not items:
-            return items
-        if self._session.get_bind().dialect.name == "postgresql":
-            # Two senders may read the same candidates at once: each address goes to whichever
-            # takes its lock first, and is read again under the lock (the other may have just
-            # committed its lease).
-            addresses = sorted({item.address for item in items})
-            locked = (await run_core(self._session, _LOCK_ADDRESSES, {"addresses": addresses, "channel": channel}))
-            held = [row[0] for row in locked]
+        # Two senders may read the same candidates at once: on PostgreSQL each address goes to
+        # whichever takes its lock first, and is read under the lock (the other may have just
+        # committed its lease).
+        locking = lease is not None and self._session.get_bind().dialect.name == "postgresql"
+        if locking and addresses is not None:
+            # The addresses are known: locked first, read once.
+            held = await self._lock_addresses(channel, addresses)
             items = await self._due(channel, now, limit, owner, addresses=held) if held else []
-        if items:
+        else:
+            items = await self._due(channel, now, limit, owner, addresses=addresses)
+            if locking and items:
+                held = await self._lock_addresses(channel, sorted({item.address for item in items}))
+                items = await self._due(channel, now, limit, owner, addresses=held) if held else []
+        if items and lease is not None and hold:
             await run_core(
                 self._session,
                 _LEASE,
                 {"item_ids": [item.id for item in items], "owner": lease.owner, "until": now + lease.duration},
             )
         return items
+
+    async def _lock_addresses(self, channel: str, addresses: list[str]) -> list[str]:
+        """Those of the addresses whose lock this transaction took (no other holds it)."""
+        locked = await run_core(self._session, _LOCK_ADDRESSES, {"addresses": addresses, "channel": channel})
+        return [row[0] for row in locked]
 
     async def _due(
         self, channel: str, now: datetime, limit: int, owner: str | None, addresses: list[str] | None

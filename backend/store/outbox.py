@@ -83,9 +83,11 @@ class OutboxRepository(Protocol):
         limit: int = 100,
         lease: Lease | None = None,
         addresses: list[str] | None = None,
+        hold: bool = True,
     ) -> list[OutboxItem]:
         """Pending items whose time has come, oldest first; with a ``lease``, leased to its owner, and
-        without the addresses another owner holds; with ``addresses``, only theirs."""
+        without the addresses another owner holds; with ``addresses``, only theirs. With ``hold``
+        false nothing is leased: the caller marks the items in the same unit of work."""
 
     async def get(self, item_id: int) -> OutboxItem | None: ...
 

@@ -106,16 +106,18 @@ class WeChatSender(PollingSender):
         ``hand_over`` or the commit fails they stay pending and go by the API: never lost, at
         worst sent twice.
 
-        On SQLite no lease is written: one process writes, and it holds the database from this
-        read to the commit that marks the items sent, so a lease would only be overwritten (or
-        rolled back) unseen; it was a statement a push. The only other owner a SQLite file can
-        know is a predecessor that died, whose items are then carried at once rather than after
-        its lease ran out: sent twice at worst, as they would be then.
+        No lease is written: the same transaction marks the items sent, so a lease would only be
+        overwritten (or rolled back) unseen. On PostgreSQL the lease names who asks, so that items
+        another sender holds are left to it. On SQLite one process writes, and it holds the
+        database from this read to the commit; the only other owner a SQLite file can know is a
+        predecessor that died, whose items are then carried at once rather than after its lease
+        ran out: sent twice at worst, as they would be then.
         """
         lease = Lease(self.owner, self.lease) if self.database.shared else None
         for attempt in range(_TAKE_TRIES):
             async with self.database.unit_of_work() as uow:
-                items = await uow.outbox.due(CHANNEL, now=self.clock(), limit=50, lease=lease, addresses=[openid])
+                items = await uow.outbox.due(CHANNEL, now=self.clock(), limit=50, lease=lease, addresses=[openid],
+                                             hold=False)
                 if items:
                     text, ids = _passive_text(items, menus=self.config.msgmenu)
                     if not ids:  # the first item cannot go passive: all of them go by the API

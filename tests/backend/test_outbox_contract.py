@@ -197,3 +197,21 @@ async def test_senders_claiming_at_once_never_share_an_address(database):
     assert all(len(owners) == 1 for owners in owners_of.values()), owners_of
     claimed = [item.id for items in claims for item in items]
     assert len(claimed) == len(set(claimed))
+
+
+async def test_items_taken_without_a_hold_are_marked_by_the_taker_and_leased_to_nobody(database):
+    """WeChat's passive reply: it takes one address's items and marks them in one transaction, so
+    it leases nothing; items another sender holds are still left to it."""
+    await _queue(database, ["1", "2"], 2)
+    async with _alive(database, "a", "b"):
+        assert [i.address for i in await _claim(database, "b", limit=2)] == ["1", "1"]
+        async with database.unit_of_work() as uow:  # "1" is b's: nothing of it
+            assert await uow.outbox.due("telegram", now=NOW, lease=Lease("a"), addresses=["1"], hold=False) == []
+        async with database.unit_of_work() as uow:  # "2" is free
+            taken = await uow.outbox.due("telegram", now=NOW, lease=Lease("a"), addresses=["2"], hold=False)
+            assert [i.payload["text"] for i in taken] == ["2-0", "2-1"]
+            if database.shared:  # another process's sender meanwhile: the address is a's till it commits
+                assert [i.address for i in await _claim(database, "b")] == ["1", "1"]
+            await uow.commit()  # not marked: as if the reply could not be handed over
+        # Nothing was leased to a: b's next pass takes "2" at once.
+        assert [i.payload["text"] for i in await _claim(database, "b")] == ["1-0", "1-1", "2-0", "2-1"]
