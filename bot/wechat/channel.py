@@ -16,7 +16,6 @@ retry never makes a second turn. A follower's pushes are handled one at a time, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Mapping
@@ -174,15 +173,14 @@ class WeChatChannel:
         turn.add_done_callback(partial(self._turn_done, openid))
         left_behind = True  # unless a passive reply carried everything, the sender is woken
         try:
-            if self.reply_window > 0:  # a window of 0: no passive replies at all
-                # The turn goes on when the window closes (its replies then go by the API):
-                # ``wait`` never cancels it, as a shielded ``wait_for`` would not, at a future less.
-                await asyncio.wait((turn,), timeout=self.reply_window)
-                if turn.done():
-                    with contextlib.suppress(TimeoutError):
-                        turn.result()  # a turn that failed fails the push: WeChat pushes it again
-            if self.reply_window <= 0 or not turn.done() or turn.exception() is not None:
+            if self.reply_window <= 0:  # no passive replies at all
                 return web.Response(text=SUCCESS)
+            # The turn goes on when the window closes (its replies then go by the API): ``wait``
+            # never cancels it.
+            await asyncio.wait((turn,), timeout=self.reply_window)
+            if not turn.done():
+                return web.Response(text=SUCCESS)
+            turn.result()  # a turn that failed fails the push: WeChat pushes it again
             response = web.Response(content_type="application/xml", charset="utf-8")
 
             async def hand_over(text: str) -> None:
