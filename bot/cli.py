@@ -244,6 +244,8 @@ async def _monitor_link(config: Config, args: argparse.Namespace) -> int:
     payload = Outreach(load_pack(config.pack), decrypt=str, secret=config.secret_key).link(args.alert)
     bot = (args.bot or "").lstrip("@") or config.telegram_bot_username
     print(f"https://t.me/{bot}?start={payload}" if bot else f"/start {payload}")
+    if config.wechat is not None:
+        print(f"on WeChat, a QR code to scan: yimen wechat qrcode {payload}")
     return 0
 
 

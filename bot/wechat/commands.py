@@ -18,6 +18,18 @@ MENU_FILE = "wechat_menu.yaml"
 MAX_BUTTONS, MAX_SUB_BUTTONS = 3, 5
 # A permanent QR code's scene string: 1 to 64 characters.
 MAX_SCENE = 64
+# A home visit's code serves one household once: temporary, so that the account's 100,000
+# permanent codes are kept for posters.
+VISIT_DAYS = 30
+# What the errors an administrator meets first mean (WeChat's global return codes).
+_REFUSALS = {
+    40001: "the AppSecret is wrong, or another system fetched a new access token",
+    40013: "the AppID is wrong",
+    40125: "the AppSecret is wrong",
+    40164: "this server's IP address is not on the account's IP allow-list (基本配置 → IP白名单)",
+    48001: "the account may not use this API (a verified service account, 认证服务号, is needed)",
+    45009: "today's quota for this API is used up",
+}
 
 
 def add_wechat_arguments(parser: argparse.ArgumentParser) -> None:
@@ -28,8 +40,8 @@ def add_wechat_arguments(parser: argparse.ArgumentParser) -> None:
                             "as a deep link (e.g. volunteer, or a home visit's apply-… link)")
     qrcode.add_argument("scene", help="the deep link, as /start would take it")
     qrcode.add_argument("--out", type=Path, help="the PNG file (default: qrcode-SCENE.png)")
-    qrcode.add_argument("--days", type=int, help="a temporary code valid this many days (at most 30); "
-                        "default: permanent")
+    qrcode.add_argument("--days", type=int, help=f"a temporary code valid this many days (at most 30); default: "
+                        f"{VISIT_DAYS} for a home visit's apply-… link, else permanent")
 
 
 def read_menu(path: Path) -> dict[str, Any]:
@@ -60,6 +72,8 @@ def read_menu(path: Path) -> dict[str, Any]:
 
 
 async def run_wechat(config: Config, args: argparse.Namespace) -> int:
+    import aiohttp
+
     from backend.db.opening import opened_database
     from backend.policy.pack import PACKS
     from bot.wechat.api import WeChatApi, WeChatError
@@ -71,9 +85,16 @@ async def run_wechat(config: Config, args: argparse.Namespace) -> int:
         try:
             if args.wechat_command == "menu":
                 return await _menu(api, args.file or PACKS / config.pack / MENU_FILE)
-            return await _qrcode(api, args.scene, args.out, args.days)
+            opens = _scene_opens(config, args.scene)
+            return await _qrcode(api, args.scene, args.out, args.days, opens)
         except WeChatError as error:
-            print(f"yimen: WeChat refused: error {error.code}", file=sys.stderr)
+            meaning = _REFUSALS.get(error.code)
+            print(f"yimen: WeChat refused: error {error.code}" + (f": {meaning}" if meaning else ""), file=sys.stderr)
+            return 1
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            # After the API client's own retries: the server cannot reach WeChat at all.
+            print(f"yimen: could not reach WeChat's API at {config.wechat.api_base_url}: "
+                  f"{type(error).__name__}", file=sys.stderr)
             return 1
         finally:
             await api.close()
@@ -86,16 +107,43 @@ async def _menu(api: WeChatApi, path: Path) -> int:
     return 0
 
 
-async def _qrcode(api: WeChatApi, scene: str, out: Path | None, days: int | None) -> int:
-    import segno
+def _scene_opens(config: Config, scene: str) -> str:
+    """What a scan of the scene's code opens, in words; a home visit's link must be one of ours.
+
+    Raises:
+        ConfigError: the scene is too long, or an apply-… link whose signature is not this installation's.
+    """
+    from backend.monitoring.outreach import LINK_PREFIX, Outreach
+    from backend.policy.pack import load_pack
+    from bot.runner.turn import DEEP_LINKS
 
     if not 1 <= len(scene) <= MAX_SCENE:
         raise ConfigError(f"SCENE must be 1 to {MAX_SCENE} characters")
+    if scene in DEEP_LINKS:
+        return f"the {DEEP_LINKS[scene]} registration"
+    if scene.startswith(LINK_PREFIX):
+        alert = Outreach(load_pack(config.pack), decrypt=str, secret=config.secret_key).parse_link(scene)
+        if alert is None:
+            # A mistyped link would print a code that opens an empty application.
+            raise ConfigError(f"{scene!r} is not a link of this installation: copy it from `yimen monitor link ALERT`")
+        return f"the application filled in for alert {alert}'s household"
+    # Any other scene (a poster's name, say) opens the application, as following the account does.
+    return "the application"
+
+
+async def _qrcode(api: WeChatApi, scene: str, out: Path | None, days: int | None, opens: str) -> int:
+    import segno
+
+    from backend.monitoring.outreach import LINK_PREFIX
+
+    if days is None and scene.startswith(LINK_PREFIX):
+        days = VISIT_DAYS
     if days is not None and not 1 <= days <= 30:
         raise ConfigError("--days must be 1 to 30")
     answer = await api.create_qrcode(scene, expire_seconds=days * 86400 if days else None)
     path = out or Path(f"qrcode-{''.join(c if c.isalnum() or c in '-_' else '_' for c in scene)}.png")
     # The code's content is the URL WeChat gave for the ticket; drawn here, nothing else is fetched.
     segno.make(str(answer["url"]), error="m").save(str(path), scale=8, border=2)
-    print(f"QR code for {scene!r} written to {path}" + (f" (valid {days} days)" if days else " (permanent)"))
+    print(f"QR code for {scene!r} written to {path}" + (f" (valid {days} days)" if days else " (permanent)")
+          + f"; a scan opens {opens}")
     return 0

@@ -18,6 +18,8 @@ def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("YIMEN_SECRET_KEY", "a secret of this test")
     monkeypatch.delenv("TELEGRAM_BOT_USERNAME", raising=False)
+    for name in ("WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def _printed(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -32,3 +34,9 @@ def test_the_command_and_the_t_me_link(env, capsys, monkeypatch) -> None:
     assert _printed(capsys, "monitor", "link", "42", "--bot", "@yimen_bot") == f"https://t.me/yimen_bot?start={payload}"
     monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "@city_bot")
     assert _printed(capsys, "monitor", "link", "42") == f"https://t.me/city_bot?start={payload}"
+
+    # Where the bureau is on WeChat, the same link as the QR code a visit leaves behind.
+    for name in ("WECHAT_APP_ID", "WECHAT_APP_SECRET", "WECHAT_TOKEN"):
+        monkeypatch.setenv(name, "x")
+    qr = f"on WeChat, a QR code to scan: yimen wechat qrcode {payload}"
+    assert _printed(capsys, "monitor", "link", "42").splitlines()[1] == qr

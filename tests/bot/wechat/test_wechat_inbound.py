@@ -24,7 +24,9 @@ async def test_a_location_and_a_link_are_answered_and_nothing_is_stored(platform
     assert follower.texts()[-1].startswith("谢谢，我们不需要您的位置")
     await follower.send_link()
     await settled(database, channel, follower)
-    assert "抱歉，暂时无法处理" in follower.texts()[-1]
+    # Said in words that hold without buttons, and the question asked again.
+    answer = follower.texts()[-1]
+    assert answer.startswith("抱歉，暂时无法处理链接。请按下面的问题作答。\n\n第 1 步"), answer
     assert await _count(database, DocumentRow) == 0
 
 
@@ -45,6 +47,15 @@ async def test_menu_clicks_and_qr_scenes_are_commands_and_deep_links(platform, c
     await follower.click("help")
     await settled(database, channel, follower)
     assert "找工作人员" in follower.texts()[-1]
+
+
+async def test_a_posters_scene_opens_the_application(platform, channel, database):
+    """A scene Yimen does not know (a poster's name, from ``yimen wechat qrcode``) opens the
+    application, as following the account does."""
+    follower = platform.follower("o_poster")
+    await follower.subscribe(scene="poster-community-centre")
+    await settled(database, channel, follower)
+    assert follower.texts()[0].startswith("您好！这里是“一门”社会救助服务"), follower.texts()
 
 
 async def test_link_joins_the_resident_of_another_channel(platform, channel, database, wechat_conversations):
