@@ -1,11 +1,13 @@
-"""How the application meets HTTP: the headers every response carries, and the JSON shape of the
-errors aiohttp's own parser answers before any handler runs (a broken request line or header)."""
+"""How the application meets HTTP: the headers every response carries, the JSON shape of the
+errors aiohttp's own parser answers before any handler runs (a broken request line or header),
+and an access log that leaves query strings out."""
 
 from __future__ import annotations
 
 from collections.abc import MutableMapping
 
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 
 from backend.api.errors import Handler
@@ -80,8 +82,22 @@ class JsonErrorServer(web.Server):
         return JsonErrorHandler(self, loop=self._loop, **self._kwargs)
 
 
+class PathOnlyAccessLogger(AbstractAccessLogger):
+    """One line a request, with its path but not its query string: WeChat puts the follower's
+    openid in every push's, and its web authorization a one-time code and its state."""
+
+    def log(self, request: BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('%s "%s %s" %s %s %.3fs', request.remote, request.method, request.path, response.status,
+                         response.body_length, time)
+
+
 class AppRunner(web.AppRunner):
-    """``web.AppRunner`` whose low-level errors are JSON like every other 4xx of the API."""
+    """``web.AppRunner`` whose low-level errors are JSON like every other 4xx of the API, and whose
+    access log names paths only."""
+
+    def __init__(self, app: web.Application, **kwargs: object) -> None:
+        kwargs.setdefault("access_log_class", PathOnlyAccessLogger)
+        super().__init__(app, **kwargs)  # type: ignore[arg-type]
 
     async def _make_server(self) -> web.Server:
         server = await super()._make_server()

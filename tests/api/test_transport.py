@@ -77,3 +77,14 @@ async def test_a_malformed_request_gets_the_api_json_error(served, request_bytes
     assert json.loads(body) == {"error": "bad_request", "message": "the request line or a header is malformed"}
     # The client's mistake is a line in the log, not a traceback of ours.
     assert not [r for r in caplog.records if r.exc_info], [r.getMessage() for r in caplog.records]
+
+
+async def test_the_access_log_names_the_path_without_its_query(served, caplog):
+    """A query string may hold a WeChat follower's openid or a one-time code: never logged."""
+    with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+        status, _, _ = await _raw(served, b"GET /healthz?openid=o_private_1&code=ONE_TIME HTTP/1.1\r\n"
+                                          b"Host: x\r\nConnection: close\r\n\r\n")
+        await asyncio.sleep(0.05)  # the line is written as the response completes
+    lines = [r.getMessage() for r in caplog.records if r.name == "aiohttp.access"]
+    assert status == 200 and any('"GET /healthz" 200' in line for line in lines), lines
+    assert not any("o_private_1" in line or "ONE_TIME" in line for line in lines), lines
