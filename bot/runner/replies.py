@@ -109,10 +109,16 @@ def _with_contact_hint(reply: Outbound, renderer: Renderer | None) -> Outbound:
 
 
 async def show_choice(uow: UnitOfWork, resident_id: str, channel: str, external_id: str, message_id: int,
-                      label: str, now: datetime) -> None:
+                      label: str, now: datetime, *, live: bool | None = None) -> None:
     """The pressed message is edited to show the choice, without its buttons (so it is no longer
-    the live prompt: the replies that follow need not take its buttons away again)."""
-    if await uow.residents.active_prompt(channel, external_id) == message_id:
+    the live prompt: the replies that follow need not take its buttons away again).
+
+    Args:
+        live: whether the message is the live prompt, when the caller has just read that.
+    """
+    if live is None:
+        live = await uow.residents.active_prompt(channel, external_id) == message_id
+    if live:
         await uow.residents.set_active_prompt(channel, external_id, None)
     await uow.outbox.add(resident_id=resident_id, channel=channel, address=external_id, kind="edit",
                          payload={"edit_of": message_id, "chosen": label}, at=now)

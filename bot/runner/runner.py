@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from backend.ports import DocumentMeta, Resident, UnitOfWork
+from backend.ports import DocumentMeta, OutboxItem, Resident, UnitOfWork
 from bot import callbacks
 from bot.channels import PUSH_CHANNELS, SHOWS_HTML, push_identity
 from bot.desk import EscalationDesk
@@ -53,10 +53,20 @@ class Pressed:
     replies: list[Outbound]
 
 
+@dataclass(frozen=True, slots=True)
+class Picked:
+    """Typed text read as a press: the message whose option it names, the option's index, and
+    the live prompt as the channel read it to decide (in the turn's unit of work: not read again)."""
+
+    message_id: int
+    index: int
+    live: OutboxItem | None
+
+
 # A channel's reading of typed text as the press of a button it showed (WeChat's numbered
-# options): the prompt and the option's index, or None when it is an answer. Asked inside the
-# turn's own unit of work, once the resident's earlier messages are through.
-Pick = Callable[[UnitOfWork], Awaitable[tuple[int, int] | None]]
+# options), or None when it is an answer. Asked inside the turn's own unit of work, once the
+# resident's earlier messages are through.
+Pick = Callable[[UnitOfWork], Awaitable[Picked | None]]
 
 
 class DocumentTooLarge(ValueError):
@@ -158,9 +168,9 @@ class Conversations:
                 return []
             choice = await pick(uow) if pick is not None else None
             if choice is not None:
-                picked.append(choice)
-                pressed = await self._pressed(uow, resident, channel, external_id, *choice, now=now,
-                                              locale_hint=locale_hint, html=html)
+                picked.append((choice.message_id, choice.index))
+                pressed = await self._pressed(uow, resident, channel, external_id, choice.message_id, choice.index,
+                                              live=choice.live, now=now, locale_hint=locale_hint, html=html)
                 return pressed.replies
             message = self._message(uow, resident, channel, external_id, event, now, locale_hint, document=document,
                                     html=html, client_address=client_address)
@@ -243,16 +253,17 @@ class Conversations:
             resident = await uow.residents.identify(channel, external_id, now=now)
             if inbound_id is not None and not await accept_inbound(uow, channel, external_id, inbound_id, now):
                 return Pressed(expired=False, replies=[])
-            return await self._pressed(uow, resident, channel, external_id, prompt_id, index, now=now,
+            live = await uow.outbox.live_prompt(channel, external_id)
+            return await self._pressed(uow, resident, channel, external_id, prompt_id, index, live=live, now=now,
                                        locale_hint=locale_hint, html=html)
 
     async def _pressed(
         self, uow: UnitOfWork, resident: Resident, channel: str, external_id: str, prompt_id: int, index: int, *,
-        now: datetime, locale_hint: str | None, html: bool,
+        live: OutboxItem | None, now: datetime, locale_hint: str | None, html: bool,
     ) -> Pressed:
-        """The press answered in the caller's unit of work, which it commits."""
+        """The press answered in the caller's unit of work, which it commits; ``live``: the live
+        prompt, read in it."""
         out = TurnOutput()
-        live = await uow.outbox.live_prompt(channel, external_id)
         item = live if live is not None and live.id == prompt_id else None
         if item is None:
             # Not the conversation's live prompt: perhaps a notification's button (an offer, a
@@ -280,7 +291,7 @@ class Conversations:
             await uow.commit()  # only the inbound cursor moved
             return Pressed(expired=True, replies=[])
         value, label, _ = buttons[index]
-        await show_choice(uow, resident.id, channel, external_id, prompt_id, label, now)
+        await show_choice(uow, resident.id, channel, external_id, prompt_id, label, now, live=item is live)
         message = self._message(uow, resident, channel, external_id, ev.Choice(value), now, locale_hint,
                                 html=html)
         await self.turns.run(message, out, outbox=True)

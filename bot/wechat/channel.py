@@ -35,7 +35,7 @@ from bot import callbacks
 from bot.button_commands import ButtonCommands
 from bot.keyed_locks import KeyedLocks
 from bot.outbox_loop import sender_owner
-from bot.runner import Conversations, DocumentTooLarge
+from bot.runner import Conversations, DocumentTooLarge, Picked
 from bot.runner.inbound import accept_inbound, handled
 from bot.wechat.api import WeChatApi, WeChatError
 from bot.wechat.choices import chosen_index, parse_menu_id
@@ -253,16 +253,17 @@ class WeChatChannel:
         await self.conversations.handle(CHANNEL, inbound.openid, event, inbound_id=inbound.key, outbox=True,
                                         pick=pick)
 
-    async def _picked(self, openid: str, text: str, uow: UnitOfWork) -> tuple[int, int] | None:
-        """The option the text picks by number or words, as (its message, its index); None for an answer."""
-        prompt = await self._options_shown(uow, openid)
-        index = chosen_index(text, prompt.payload) if prompt is not None else None
-        return (prompt.id, index) if prompt is not None and index is not None else None
-
-    async def _options_shown(self, uow: UnitOfWork, openid: str) -> OutboxItem | None:
-        """The newest message with options, when its options still answer: the live prompt, or a
-        notification's (an offer, "reply now"), whose options stay valid on their own message."""
+    async def _picked(self, openid: str, text: str, uow: UnitOfWork) -> Picked | None:
+        """The option the text picks by number or words; None for an answer."""
         live = await uow.outbox.live_prompt(CHANNEL, openid)
+        prompt = await self._options_shown(uow, openid, live)
+        index = chosen_index(text, prompt.payload) if prompt is not None else None
+        return Picked(prompt.id, index, live) if prompt is not None and index is not None else None
+
+    async def _options_shown(self, uow: UnitOfWork, openid: str, live: OutboxItem | None) -> OutboxItem | None:
+        """The newest message with options, when its options still answer: the live prompt
+        (``live``, read in ``uow``), or a notification's (an offer, "reply now"), whose options stay
+        valid on their own message."""
         # Only what came after the live prompt can stand before it (usually nothing): the
         # payloads of the rest need not be read.
         after = live.id if live else None

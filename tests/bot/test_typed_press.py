@@ -8,7 +8,7 @@ from typing import Any
 
 from backend.ports import UnitOfWork
 from bot.app import build_conversations
-from bot.runner import Conversations
+from bot.runner import Conversations, Picked
 from bot.wechat.choices import chosen_index
 from flows import events as ev
 from tests.bot.test_submission_failure import TO_THE_SUMMARY, DatabaseFails, applications, stored_session
@@ -24,11 +24,11 @@ class Picks:
         self.text = text
         self.asked_in: list[UnitOfWork] = []
 
-    async def __call__(self, uow: UnitOfWork) -> tuple[int, int] | None:
+    async def __call__(self, uow: UnitOfWork) -> Picked | None:
         self.asked_in.append(uow)
         live = await uow.outbox.live_prompt(CHANNEL, RESIDENT)
         index = chosen_index(self.text, live.payload) if live is not None else None
-        return (live.id, index) if live is not None and index is not None else None
+        return Picked(live.id, index, live) if live is not None and index is not None else None
 
 
 async def say(conversations: Conversations, text: str, inbound_id: int | None = None) -> tuple[list[Any], Picks]:

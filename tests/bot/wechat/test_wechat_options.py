@@ -18,7 +18,7 @@ PLAIN = {"key": "intake.note", "text": "好的", "buttons": []}
 
 async def _shown(channel, database, openid: str):
     async with database.unit_of_work() as uow:
-        return await channel._options_shown(uow, openid)
+        return await channel._options_shown(uow, openid, await uow.outbox.live_prompt("wechat", openid))
 
 
 async def _queue(database, openid: str, payloads: list[dict[str, object]]) -> list[int]:
