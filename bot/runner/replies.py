@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from backend.ports import OutboxItem, UnitOfWork
+from backend.store.outbox import NewItem
 from bot.channels import KEYBOARD_CHANNELS, PUSH_CHANNELS
 from bot.outbound import COMMANDS_KEYBOARD, CONTACT_KEYBOARD, Outbound, from_a_notification, with_offers_button
 from bot.runner.rendering import Renderer
@@ -38,14 +39,14 @@ async def store_replies(
     if keyboards:
         replies = _keyboard_back(replies, previous, live, renderer)
         replies = [_with_contact_hint(r, renderer) for r in replies]
+    items: list[NewItem] = []
     if live and previous is not None and previous.payload.get("buttons"):
         # Answered by typing (or passed by): its buttons would only answer "expired" now.
         edit: dict[str, object] = {"edit_of": previous.id, "reasked": True} if reasked else {"edit_of": previous.id}
-        await uow.outbox.add(resident_id=resident_id, channel=channel, address=address, kind="edit",
-                             payload=edit, at=now)
+        items.append(NewItem(resident_id, channel, address, "edit", edit))
     # The share-phone button stays while the phone question is live (or is asked again).
     contact_kept = (not live and _asks_contact(previous)) or any(r.request_contact for r in replies)
-    prompt: int | None = None
+    prompt: int | None = None  # the position in ``items`` of the reply that becomes the live prompt
     for reply in replies:
         payload = reply.to_payload()
         if reply.stored_text is not None and renderer is not None and renderer.sealed_texts is not None:
@@ -53,20 +54,15 @@ async def store_replies(
             payload["sealed_text"] = renderer.sealed_texts.seal(reply.text)
         if keyboards:
             payload["reply_keyboard"] = _reply_keyboard(reply, contact_kept)
-        item = await uow.outbox.add(
-            resident_id=resident_id,
-            channel=channel,
-            address=address,
-            kind="message",
-            payload=payload,
-            at=now,
-        )
         # A notification's buttons stay valid on their own message and never answer the
         # question (they are shown with a turn's replies where notices wait for the resident).
         if (reply.buttons and not from_a_notification(reply)) or reply.request_contact:
-            prompt = item
+            prompt = len(items)
+        items.append(NewItem(resident_id, channel, address, "message", payload))
+    # One statement for them all, their ids in this order (the order they are sent in).
+    ids = await uow.outbox.add_many(items, at=now)
     if replies and live:
-        await uow.residents.set_active_prompt(channel, address, prompt)
+        await uow.residents.set_active_prompt(channel, address, ids[prompt] if prompt is not None else None)
 
 
 def _asks_contact(prompt: OutboxItem | None) -> bool:
@@ -109,16 +105,17 @@ def _with_contact_hint(reply: Outbound, renderer: Renderer | None) -> Outbound:
 
 
 async def show_choice(uow: UnitOfWork, resident_id: str, channel: str, external_id: str, message_id: int,
-                      label: str, now: datetime, *, live: bool | None = None) -> None:
+                      label: str, now: datetime, *, clear: bool | None = None) -> None:
     """The pressed message is edited to show the choice, without its buttons (so it is no longer
     the live prompt: the replies that follow need not take its buttons away again).
 
     Args:
-        live: whether the message is the live prompt, when the caller has just read that.
+        clear: whether the message stops being the live prompt here, when the caller knows
+            (None: if it is the live prompt, which is read).
     """
-    if live is None:
-        live = await uow.residents.active_prompt(channel, external_id) == message_id
-    if live:
+    if clear is None:
+        clear = await uow.residents.active_prompt(channel, external_id) == message_id
+    if clear:
         await uow.residents.set_active_prompt(channel, external_id, None)
     await uow.outbox.add(resident_id=resident_id, channel=channel, address=external_id, kind="edit",
                          payload={"edit_of": message_id, "chosen": label}, at=now)

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from backend.ports import DocumentMeta, OutboxItem, Resident, UnitOfWork
 from bot import callbacks
-from bot.channels import PUSH_CHANNELS, SHOWS_HTML, push_identity
+from bot.channels import KEYBOARD_CHANNELS, PUSH_CHANNELS, SHOWS_HTML, push_identity
 from bot.desk import EscalationDesk
 from bot.linking import LinkCodes
 from bot.outbound import Outbound
@@ -291,7 +291,11 @@ class Conversations:
             await uow.commit()  # only the inbound cursor moved
             return Pressed(expired=True, replies=[])
         value, label, _ = buttons[index]
-        await show_choice(uow, resident.id, channel, external_id, prompt_id, label, now, live=item is live)
+        # The live prompt pressed: the replies stored next set the live prompt (and none, below,
+        # clears it), so it need stop being live first only where they look for it, on a
+        # channel that keeps keyboards (they would take its buttons away a second time).
+        clear = channel in KEYBOARD_CHANNELS if item is live else None
+        await show_choice(uow, resident.id, channel, external_id, prompt_id, label, now, clear=clear)
         message = self._message(uow, resident, channel, external_id, ev.Choice(value), now, locale_hint,
                                 html=html)
         await self.turns.run(message, out, outbox=True)
