@@ -28,8 +28,9 @@ answers that came as the passive reply and not by the customer-service API, SQL 
 units of work per push, and at the paced rate the time to the passive reply (p50/p99, target
 well inside WeChat's 5 s); peak RSS. Everything runs in one process and one event loop, the
 followers and the emulator included, for Yimen and the echo server alike. The sender polls the
-outbox every ``--idle-poll`` seconds when idle (1, as ``yimen serve``). ``--profile``: cProfile
-of the Yimen run (slower), own time by layer and the functions that cost most.
+outbox every ``--idle-poll`` seconds when idle (1, as ``yimen serve``). ``--warmup`` followers
+(5) go as far as the summary before the Yimen run and before the turns alone, not measured.
+``--profile``: cProfile of the Yimen run (slower), own time by layer and the functions that cost most.
 """
 
 from __future__ import annotations
