@@ -54,7 +54,12 @@ def read_menu(path: Path) -> dict[str, Any]:
 
     from bot.wechat.inbound import menu_command
 
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if not path.is_file():
+        raise ConfigError(f"{path}: no such file")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not readable as YAML ({error})") from None
     buttons = data.get("button") if isinstance(data, dict) else None
     if not isinstance(buttons, list) or not 1 <= len(buttons) <= MAX_BUTTONS:
         raise ConfigError(f"{path}: 'button' must list 1 to {MAX_BUTTONS} buttons")
@@ -91,7 +96,7 @@ async def run_wechat(config: Config, args: argparse.Namespace) -> int:
             meaning = _REFUSALS.get(error.code)
             print(f"yimen: WeChat refused: error {error.code}" + (f": {meaning}" if meaning else ""), file=sys.stderr)
             return 1
-        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+        except (aiohttp.ClientError, TimeoutError) as error:
             # After the API client's own retries: the server cannot reach WeChat at all.
             print(f"yimen: could not reach WeChat's API at {config.wechat.api_base_url}: "
                   f"{type(error).__name__}", file=sys.stderr)

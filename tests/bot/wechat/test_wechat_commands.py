@@ -84,6 +84,11 @@ def test_a_menu_over_wechats_limits_is_refused_naming_the_place(tmp_path: Path):
     bad.write_text("button:\n" + "".join(f"  - {{type: click, name: b{i}, key: status}}\n" for i in range(4)))
     with pytest.raises(ConfigError, match="1 to 3 buttons"):
         read_menu(bad)
+    with pytest.raises(ConfigError, match="no such file"):
+        read_menu(tmp_path / "missing.yaml")
+    bad.write_text("button: [unclosed\n")
+    with pytest.raises(ConfigError, match="not readable as YAML"):
+        read_menu(bad)
     bad.write_text("button:\n  - {type: click, name: x, key: '!!'}\n")
     with pytest.raises(ConfigError, match=r"button.0.key"):
         read_menu(bad)
