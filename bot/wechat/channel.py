@@ -87,7 +87,8 @@ class WeChatChannel:
         self.sender = WeChatSender(conversations.database, self.api, config, clock=_wall_clock,
                                    max_attempts=send_attempts, idle_poll=idle_poll,
                                    owner=sender_owner("wechat", instance),
-                                   on_give_up=desk.delivery_failed if desk is not None else None)
+                                   on_give_up=desk.delivery_failed if desk is not None else None,
+                                   hints=conversations.translations)
         self.crypto = WeChatCrypto(config.token, config.aes_key, config.app_id) if config.aes_key else None
         self._turns = KeyedLocks()
         # What the menu and the hints call the commands (查看进度, 找工作人员 …), typed as text.

@@ -13,6 +13,8 @@ from typing import Any
 
 import cn2an
 
+from locales import Translations
+
 LETTERS = "abcdefghijklmnopqrstuvwxyz"
 # Menu ids are <outbox id><two digits of index>: a prompt offers far fewer than 100 options.
 _INDEX_DIGITS = 100
@@ -22,8 +24,12 @@ def buttons_of(payload: dict[str, Any]) -> list[tuple[str, str, bool]]:
     return [(str(v), str(label), bool(sel)) for v, label, sel in payload.get("buttons") or []]
 
 
-def numbered_text(payload: dict[str, object]) -> str:
-    """The message's text with its options as numbered (or lettered) lines under it."""
+HINT, HINT_LETTERED = "wechat.choose_hint", "wechat.choose_hint_lettered"
+
+
+def numbered_text(payload: dict[str, object], hints: Translations | None = None) -> str:
+    """The message's text with its options as numbered (or lettered) lines under it, and with
+    ``hints``, a line in the message's language that says how to answer (nothing is tapped here)."""
     buttons = buttons_of(payload)
     text = str(payload.get("text") or "")
     if not buttons:
@@ -31,6 +37,8 @@ def numbered_text(payload: dict[str, object]) -> str:
     lettered = bool(payload.get("free_text"))
     lines = [f"{LETTERS[i] if lettered else i + 1}. {'✓ ' if selected else ''}{label}"
              for i, (_, label, selected) in enumerate(buttons)]
+    if hints is not None:
+        lines.append(hints(str(payload.get("locale") or "") or None).render(HINT_LETTERED if lettered else HINT))
     return text + "\n\n" + "\n".join(lines)
 
 

@@ -28,6 +28,7 @@ from bot.keyed_locks import KeyedLocks
 from bot.outbox_loop import PollingSender
 from bot.wechat.api import OUT_OF_WINDOW, OVER_CAP, WeChatApi, WeChatError
 from bot.wechat.choices import msgmenu, numbered_text
+from locales import Translations
 
 log = logging.getLogger(__name__)
 CHANNEL = "wechat"
@@ -52,11 +53,16 @@ class WeChatSender(PollingSender):
     def __init__(self, database: Store[UnitOfWork], api: WeChatApi, config: WeChatConfig, *,
                  clock: Callable[[], datetime], max_attempts: int = 12, idle_poll: float = 1.0,
                  lease: timedelta = timedelta(seconds=60), owner: str | None = None,
-                 on_give_up: Callable[[OutboxItem], Awaitable[None]] | None = None) -> None:
+                 on_give_up: Callable[[OutboxItem], Awaitable[None]] | None = None,
+                 hints: Translations | None = None) -> None:
+        """Args:
+            hints: the catalogs of the line under numbered options that says how to answer.
+        """
         super().__init__(database, channel=CHANNEL, clock=clock, max_attempts=max_attempts, idle_poll=idle_poll,
                          lease=lease, owner=owner, on_give_up=on_give_up, log=log)
         self.api = api
         self.config = config
+        self.hints = hints
         # Followers whose push is waiting for its turn: their items may go as its passive reply.
         self.awaiting_reply: dict[str, int] = {}
         self.locks = KeyedLocks()
@@ -119,7 +125,7 @@ class WeChatSender(PollingSender):
                 items = await uow.outbox.due(CHANNEL, now=self.clock(), limit=50, lease=lease, addresses=[openid],
                                              hold=False)
                 if items:
-                    text, ids = _passive_text(items, menus=self.config.msgmenu)
+                    text, ids = _passive_text(items, menus=self.config.msgmenu, hints=self.hints)
                     if not ids:  # the first item cannot go passive: all of them go by the API
                         return Passive(replied=False, left_behind=True)
                     await hand_over(text)
@@ -164,7 +170,7 @@ class WeChatSender(PollingSender):
             return
         # A long message (a decision with all its parts) goes as several, cut between lines. Should
         # a later part fail, the retry sends the earlier ones again: better twice than cut short.
-        for part in split_text(numbered_text(payload)):
+        for part in split_text(numbered_text(payload, self.hints)):
             await self.api.send_text(item.address, part)
 
     async def _out_of_reach(self, item: OutboxItem, code: int) -> bool:
@@ -227,7 +233,7 @@ class WeChatSender(PollingSender):
                 log.exception("could not alert caseworkers about outbox item %s", item.id)
 
 
-def _passive_text(items: list[OutboxItem], *, menus: bool) -> tuple[str, list[int]]:
+def _passive_text(items: list[OutboxItem], *, menus: bool, hints: Translations | None) -> tuple[str, list[int]]:
     """The text of the oldest ``items`` that fit one passive reply and their ids (an edit's too:
     there is nothing to show for it); no ids when none has text to show."""
     texts: list[str] = []
@@ -239,7 +245,7 @@ def _passive_text(items: list[OutboxItem], *, menus: bool) -> tuple[str, list[in
             continue
         if item.kind != "message" or (menus and item.payload.get("buttons")):
             break
-        text = numbered_text(item.payload)
+        text = numbered_text(item.payload, hints)
         grown = size + len(text.encode()) + (2 if texts else 0)
         if grown > TEXT_LIMIT:
             break

@@ -16,14 +16,14 @@ from tests.bot.wechat.driver import pick, say, settled
 from tests.cases.helpers import add_staff
 
 
-async def _sent_in_order(database, openid: str) -> list[str]:
+async def _sent_in_order(database, openid: str, hints) -> list[str]:
     async with database.engine.connect() as connection:
         rows = (await connection.execute(
             select(OutboxRow.status, OutboxRow.payload)
             .where(OutboxRow.address == openid, OutboxRow.kind == "message").order_by(OutboxRow.id)
         )).all()
     assert {r.status for r in rows} == {"sent"}, [r.status for r in rows]
-    return [numbered_text(r.payload) for r in rows]
+    return [numbered_text(r.payload, hints) for r in rows]
 
 
 @pytest.fixture
@@ -50,7 +50,8 @@ async def test_with_a_fifth_of_api_calls_failing_every_reply_arrives_once_and_in
     assert any(c.outcome == 42001 for c in platform.calls)
     assert "custom" in {r.kind for r in follower.received()}
     # A passive reply may carry several: the whole conversation is what was queued, once, in order.
-    assert "\n\n".join(follower.texts()) == "\n\n".join(await _sent_in_order(database, follower.openid))
+    sent = await _sent_in_order(database, follower.openid, api_only.sender.hints)
+    assert "\n\n".join(follower.texts()) == "\n\n".join(sent)
 
 
 async def test_the_access_token_is_fetched_once_and_shared_through_the_database(platform, database, wechat_config):

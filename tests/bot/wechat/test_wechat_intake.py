@@ -48,3 +48,13 @@ async def test_a_follower_applies_with_a_voice_answer(platform, channel, databas
     # window by a busy machine would send its replies by the API instead, which is no failure).
     kinds = [r.kind for r in follower.received()]
     assert kinds.count("passive") >= len(kinds) // 2, kinds
+    # Nothing is tapped on WeChat: the options say how to answer, and no question asks for a tap.
+    # (The language question comes before any language is chosen: in Chinese.)
+    hows = {"zh_CN": ("请回复序号或选项文字。", "可以直接打字回答，或回复选项前的字母。", "点"),
+            "en": ("Reply with the number or the text of an option.",
+                   "Type your answer, or reply with the letter of an option.", "tap")}
+    with_options = [t for t in texts if "\n1. " in t or "\na. " in t]
+    assert all(t.endswith(hows["zh_CN"][:2] + hows["en"][:2]) for t in with_options), with_options
+    assert sum(t.endswith(hows[locale][0]) for t in with_options) > 10
+    assert any(t.endswith(hows[locale][1]) for t in with_options)
+    assert not [t for t in texts if hows[locale][2] in t.lower().replace("地点", "")], texts

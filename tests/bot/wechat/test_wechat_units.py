@@ -65,6 +65,13 @@ def test_options_are_numbered_lines_or_a_menu_and_answered_by_number_or_text():
     assert [chosen_index(t, payload) for t in ("1", "２", "不同意", "二", "3", "随便")] == [0, 1, 1, 1, None, None]
     lettered = {**payload, "free_text": True}
     assert numbered_text(lettered).endswith("a. 同意\nb. ✓ 不同意")
+    # With the catalogs, a line in the message's language says how to answer.
+    from locales import Translations
+
+    hints = Translations()
+    assert numbered_text({**payload, "locale": "en"}, hints).endswith("2. ✓ 不同意\nReply with the number or the "
+                                                                      "text of an option.")
+    assert numbered_text(lettered, hints).endswith("b. ✓ 不同意\n可以直接打字回答，或回复选项前的字母。")
     assert [chosen_index(t, lettered) for t in ("a", "1", "同意")] == [0, None, 0]
     menu = msgmenu(57, payload)
     assert [item["id"] for item in menu["list"]] == [menu_id(57, 0), menu_id(57, 1)]
