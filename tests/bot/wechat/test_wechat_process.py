@@ -21,7 +21,10 @@ async def start_serve(platform: WeChatEmulator, database_url: str, tmp_path) -> 
     env = {**os.environ, "WECHAT_APP_ID": platform.app_id, "WECHAT_APP_SECRET": platform.app_secret,
            "WECHAT_TOKEN": platform.token, "WECHAT_API_BASE_URL": platform.url,
            "YIMEN_DATABASE_URL": database_url, "YIMEN_DATA_DIR": str(tmp_path / "data"),
-           "YIMEN_SECRET_KEY": "test-key", "YIMEN_HTTP_PORT": str(port)}
+           "YIMEN_SECRET_KEY": "test-key", "YIMEN_HTTP_PORT": str(port),
+           # The name a server keeps across restarts (by default its host and port; the port is
+           # new here): the one started after the kill takes back its predecessor's leases at once.
+           "YIMEN_INSTANCE": "wechat-process-test"}
     env.pop("TELEGRAM_BOT_TOKEN", None)
     process = await serve_process.start_serve(env, ready=b"wechat official account at /wechat", timeout=60)
     platform.server_url = f"http://127.0.0.1:{port}/wechat"
@@ -64,10 +67,13 @@ async def test_a_killed_server_loses_nothing_while_wechat_retries_and_repeats_no
             platform.fail_next(-1, times=10_000, path="message/custom/send")
             before = len(follower.received())
             push = asyncio.create_task(follower.send_text("张三"))
-            for _ in range(400):
+            # Until the turn has committed (a busy machine may take seconds): WeChat's retries
+            # meanwhile are the same message, which the turn took once.
+            for _ in range(3000):
                 if await session_state(database, follower.openid) == "id_number":
                     break
                 await asyncio.sleep(0.005)
+            assert await session_state(database, follower.openid) == "id_number", "the turn never committed"
         finally:
             first.kill()  # SIGKILL right after the turn's commit: no chance to answer or send
             await first.wait()
