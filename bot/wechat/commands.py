@@ -90,8 +90,8 @@ async def run_wechat(config: Config, args: argparse.Namespace) -> int:
         try:
             if args.wechat_command == "menu":
                 return await _menu(api, args.file or PACKS / config.pack / MENU_FILE)
-            opens = _scene_opens(config, args.scene)
-            return await _qrcode(api, args.scene, args.out, args.days, opens)
+            opens, days = _scene(config, args.scene)
+            return await _qrcode(api, args.scene, args.out, days if args.days is None else args.days, opens)
         except WeChatError as error:
             meaning = _REFUSALS.get(error.code)
             print(f"yimen: WeChat refused: error {error.code}" + (f": {meaning}" if meaning else ""), file=sys.stderr)
@@ -112,8 +112,9 @@ async def _menu(api: WeChatApi, path: Path) -> int:
     return 0
 
 
-def _scene_opens(config: Config, scene: str) -> str:
-    """What a scan of the scene's code opens, in words; a home visit's link must be one of ours.
+def _scene(config: Config, scene: str) -> tuple[str, int | None]:
+    """What a scan of the scene's code opens, in words, and the days a code for it lasts unless
+    told (None: permanent); a home visit's link must be one of ours.
 
     Raises:
         ConfigError: the scene is too long, or an apply-… link whose signature is not this installation's.
@@ -125,24 +126,20 @@ def _scene_opens(config: Config, scene: str) -> str:
     if not 1 <= len(scene) <= MAX_SCENE:
         raise ConfigError(f"SCENE must be 1 to {MAX_SCENE} characters")
     if scene in DEEP_LINKS:
-        return f"the {DEEP_LINKS[scene]} registration"
+        return f"the {DEEP_LINKS[scene]} registration", None
     if scene.startswith(LINK_PREFIX):
         alert = Outreach(load_pack(config.pack), decrypt=str, secret=config.secret_key).parse_link(scene)
         if alert is None:
             # A mistyped link would print a code that opens an empty application.
             raise ConfigError(f"{scene!r} is not a link of this installation: copy it from `yimen monitor link ALERT`")
-        return f"the application filled in for alert {alert}'s household"
+        return f"the application filled in for alert {alert}'s household", VISIT_DAYS
     # Any other scene (a poster's name, say) opens the application, as following the account does.
-    return "the application"
+    return "the application", None
 
 
 async def _qrcode(api: WeChatApi, scene: str, out: Path | None, days: int | None, opens: str) -> int:
     import segno
 
-    from backend.monitoring.outreach import LINK_PREFIX
-
-    if days is None and scene.startswith(LINK_PREFIX):
-        days = VISIT_DAYS
     if days is not None and not 1 <= days <= 30:
         raise ConfigError("--days must be 1 to 30")
     answer = await api.create_qrcode(scene, expire_seconds=days * 86400 if days else None)
